@@ -1,0 +1,77 @@
+# RouteShift: build, test, bench and run. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+ROOT      := $(CURDIR)
+BUILD     := $(ROOT)/build
+NGX_SRC   := /usr/share/nginx/src
+NGX_BUILD := $(BUILD)/nginx
+MODULE    := $(BUILD)/ngx_http_routeshift_module.so
+SYNC      := $(BUILD)/routeshift-sync
+PYTEST    := /usr/bin/python3 -m pytest
+
+DEB_PKGS := nginx nginx-dev build-essential g++ pkg-config libpcre2-dev zlib1g-dev libssl-dev \
+            libjansson-dev libcmocka-dev libpq-dev postgresql postgresql-client \
+            python3-pytest wrk openssl nodejs npm ca-certificates curl
+
+MODULE_SRCS := config config.make $(wildcard ngx_routeshift_module/*.cpp ngx_routeshift_module/*.hpp \
+               ngx_routeshift_module/core/*.cpp ngx_routeshift_module/core/*.hpp) ngx_routeshift_module/module.ld
+
+.DELETE_ON_ERROR:
+.PHONY: all help deps module sync unit integration sync-test test bench run stop clean
+
+all: module sync ## build the module and the sync service
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+deps: ## install every Debian and npm dependency (idempotent)
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+	@cd t/js && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+$(NGX_BUILD)/Makefile: config config.make
+	mkdir -p $(NGX_BUILD)
+	cd $(NGX_SRC) && . ./conf_flags && ./configure \
+	  --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS)" \
+	  --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+	  "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(ROOT) --builddir=$(NGX_BUILD) > $(NGX_BUILD)/configure.log
+
+$(MODULE): $(NGX_BUILD)/Makefile $(MODULE_SRCS)
+	$(MAKE) -j2 -f $(NGX_BUILD)/Makefile -C $(NGX_SRC) modules
+	cp $(NGX_BUILD)/ngx_http_routeshift_module.so $(MODULE)
+	@# binary compatibility + dlopen check (a missing symbol only shows up here)
+	@test "$$(strings /usr/sbin/nginx | grep -E '^[0-9],[0-9],[0-9],[01]{30,}$$')" = \
+	      "$$(strings $(MODULE) | grep -E '^[0-9],[0-9],[0-9],[01]{30,}$$')" || { echo "module signature differs from /usr/sbin/nginx"; exit 1; }
+	@printf 'load_module %s;\nevents{}\nhttp{routeshift_zone rs_check 1m;}\n' $(MODULE) > $(BUILD)/load-check.conf
+	@nginx -q -t -p $(BUILD) -c $(BUILD)/load-check.conf -e /dev/stderr -g 'pid $(BUILD)/load-check.pid;' && echo "module loads: $(MODULE)"
+
+module: $(MODULE) ## build ngx_http_routeshift_module.so against Debian's nginx-dev and check it loads
+
+sync: ## build routeshift-sync
+	@if [ -f sync-service/Makefile ]; then $(MAKE) -C sync-service; fi
+
+unit: ## CMocka unit tests (core library, sync service)
+	$(MAKE) -C t/unit
+	@if [ -f t/sync/Makefile ]; then $(MAKE) -C t/sync; fi
+
+integration: module sync ## pytest integration suite (real nginx, Postgres, mock providers, official SDKs)
+	$(PYTEST) -q -p no:cacheprovider t/integration $(wildcard t/sync/integration)
+
+test: unit integration ## everything
+
+bench: module ## wrk: stock proxy_pass vs the module, same mock upstream
+	bash bench/run.sh
+
+run: module sync ## run the gateway: throwaway Postgres + routeshift-sync + nginx with the demo config
+	bash scripts/run-gateway.sh
+
+stop: ## stop what `make run` started
+	bash scripts/run-gateway.sh stop
+
+clean:
+	rm -rf $(BUILD)
+	@if [ -f t/unit/Makefile ]; then $(MAKE) -C t/unit clean; fi

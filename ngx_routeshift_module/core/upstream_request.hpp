@@ -1,0 +1,38 @@
+// Builds the HTTP/1.1 request sent to a provider for one attempt: endpoint (URL, Host, SNI),
+// auth headers in the provider's shape, and the rewritten body.
+#pragma once
+#include "chat_request.hpp"
+#include "config_snapshot.hpp"
+#include <string>
+#include <string_view>
+
+namespace routeshift {
+
+struct UpstreamEndpoint {
+    bool tls = false;
+    std::string host;        // DNS name or IP literal (connect target)
+    unsigned port = 0;
+    bool host_is_ip = false;
+    std::string host_header; // value of Host:
+    std::string sni;         // TLS server name and verify name ("" for IP literals)
+    std::string path;        // path + query, e.g. /v1/chat/completions
+};
+
+// Endpoint for chat completions on `key` of `provider` (Azure builds its URL from metadata).
+bool chat_endpoint(const Config& cfg, const ProviderKey& key, std::string_view upstream_model,
+                   UpstreamEndpoint* out, std::string* error);
+
+// Upstream JSON body: the client's body with `model` replaced (Azure v1: the deployment name),
+// `metadata` removed (it is ours), provider quirks applied (zai: developer->system role), and,
+// when `req.stream`, `stream_options.include_usage` forced to true so usage can be accounted.
+std::string build_chat_body(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
+                            std::string_view upstream_model);
+
+// The full request bytes: request line, Host, Content-Type, Content-Length, Accept
+// (text/event-stream when streaming), User-Agent, the auth header(s), provider extras
+// (OpenAI-Organization/OpenAI-Project from metadata), blank line, body.
+// Nothing from the client's own headers is copied.
+std::string build_http_request(const Config& cfg, const ProviderKey& key,
+                               const UpstreamEndpoint& ep, bool stream, std::string_view body);
+
+}  // namespace routeshift

@@ -1,0 +1,135 @@
+// The admin API the sync service talks to (docs/design.md §5). Loopback and unix-socket peers
+// only: a snapshot carries provider secrets.
+#include "ngx_routeshift.hpp"
+
+#include <arpa/inet.h>
+
+namespace routeshift {
+namespace {
+
+bool peer_is_local(ngx_connection_t* c) {
+    switch (c->sockaddr->sa_family) {
+#if (NGX_HAVE_UNIX_DOMAIN)
+    case AF_UNIX: return true;
+#endif
+    case AF_INET: {
+        auto* sin = reinterpret_cast<struct sockaddr_in*>(c->sockaddr);
+        return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+    }
+#if (NGX_HAVE_INET6)
+    case AF_INET6: {
+        auto* sin6 = reinterpret_cast<struct sockaddr_in6*>(c->sockaddr);
+        if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)) return true;
+        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) return sin6->sin6_addr.s6_addr[12] == 127;
+        return false;
+    }
+#endif
+    default: return false;
+    }
+}
+
+ngx_int_t send_json(ngx_http_request_t* r, ngx_uint_t status, const std::string& body) {
+    r->headers_out.status = status;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = (off_t)body.size();
+    if (ngx_http_discard_request_body(r) != NGX_OK) r->keepalive = 0;
+    ngx_int_t rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) return rc;
+    ngx_buf_t* b = ngx_create_temp_buf(r->pool, body.size() ? body.size() : 1);
+    if (b == nullptr) return NGX_ERROR;
+    b->last = ngx_cpymem(b->pos, body.data(), body.size());
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+    ngx_chain_t out = {b, nullptr};
+    return ngx_http_output_filter(r, &out);
+}
+
+ngx_int_t send_error(ngx_http_request_t* r, ngx_uint_t status, std::string message) {
+    ApiError e;
+    e.status = (int)status;
+    e.message = std::move(message);
+    e.type = std::string(openai_error_type_for_status((int)status));
+    return send_json(r, status, openai_error_body(e));
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+ngx_shm_zone_t* zone_of(ngx_http_request_t* r) {
+    auto* mc = static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_routeshift_module));
+    return mc->shm_zone;
+}
+
+void snapshot_body_handler(ngx_http_request_t* r) noexcept {
+    try {
+        std::string text;
+        ngx_http_request_body_t* rb = r->request_body;
+        if (rb && rb->temp_file) {
+            ngx_http_finalize_request(r, send_error(r, 413, "snapshot too large for the admin body buffer"));
+            return;
+        }
+        if (rb) {
+            for (ngx_chain_t* cl = rb->bufs; cl; cl = cl->next) {
+                text.append(reinterpret_cast<const char*>(cl->buf->pos), (size_t)(cl->buf->last - cl->buf->pos));
+            }
+        }
+        std::string error;
+        int64_t generation = 0;
+        size_t nkeys = 0;
+        if (!zone_apply_snapshot(zone_of(r), text, r->connection->log, &error, &generation, &nkeys)) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: snapshot rejected: %s", error.c_str());
+            ngx_http_finalize_request(r, send_error(r, 400, "snapshot rejected: " + error));
+            return;
+        }
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "routeshift: snapshot generation %L applied (%uz provider keys)", generation, nkeys);
+        ngx_http_finalize_request(r, send_json(r, 200, "{\"generation\":" + std::to_string(generation) +
+                                                           ",\"keys\":" + std::to_string(nkeys) + "}"));
+    } catch (...) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+}  // namespace
+
+ngx_int_t admin_handler(ngx_http_request_t* r) noexcept {
+    try {
+        if (!peer_is_local(r->connection)) {
+            return send_error(r, 403, "the admin API is only served to loopback and unix-socket clients");
+        }
+        ngx_shm_zone_t* zone = zone_of(r);
+        if (zone == nullptr) return send_error(r, 500, "no routeshift_zone is configured");
+        std::string_view uri = sv(r->uri);
+
+        if (ends_with(uri, "/snapshot")) {
+            if (r->method != NGX_HTTP_PUT && r->method != NGX_HTTP_POST) return send_error(r, 405, "use PUT");
+            r->request_body_in_single_buf = 1;
+            ngx_int_t rc = ngx_http_read_client_request_body(r, snapshot_body_handler);
+            if (rc >= NGX_HTTP_SPECIAL_RESPONSE) return rc;
+            return NGX_DONE;
+        }
+        if (ends_with(uri, "/snapshot/generation")) {
+            if (r->method != NGX_HTTP_GET) return send_error(r, 405, "use GET");
+            uint64_t epoch = 0;
+            int64_t gen = zone_generation(zone, &epoch);
+            return send_json(r, 200, "{\"generation\":" + std::to_string(gen) + ",\"epoch\":" + std::to_string(epoch) + "}");
+        }
+        if (ends_with(uri, "/model-aliases/invalidate")) {
+            if (r->method != NGX_HTTP_POST) return send_error(r, 405, "use POST");
+            zone_invalidate(zone);
+            int64_t gen = zone_generation(zone, nullptr);
+            return send_json(r, 200, "{\"invalidated\":true,\"generation\":" + std::to_string(gen) + "}");
+        }
+        if (ends_with(uri, "/status")) {
+            if (r->method != NGX_HTTP_GET) return send_error(r, 405, "use GET");
+            return send_json(r, 200, zone_status_json(zone));
+        }
+        return send_error(r, 404, "unknown admin endpoint");
+    } catch (...) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+}  // namespace routeshift

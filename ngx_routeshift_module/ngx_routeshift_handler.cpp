@@ -1,0 +1,202 @@
+// The chat-completions content handler: authenticate, read and validate the body, resolve the
+// model, collect candidate provider keys, resolve their hosts, then hand over to the upstream.
+#include "ngx_routeshift.hpp"
+#include "virtual_key_auth.hpp"
+
+#include <cstdio>
+
+namespace routeshift {
+namespace {
+
+ngx_int_t fail(RequestCtx& ctx, int status, std::string message, std::string_view type,
+               std::string param, std::string code) {
+    ctx.fail(status, std::move(message), type, std::move(param), std::move(code));
+    return finalize_error(ctx);
+}
+
+ngx_int_t fail(RequestCtx& ctx, const ApiError& e) {
+    ctx.error = e;
+    ctx.has_error = true;
+    return finalize_error(ctx);
+}
+
+// The body is kept in memory (see merge_loc_conf); it arrives as one buffer, or a short chain.
+bool body_text(ngx_http_request_t* r, std::string* storage, std::string_view* out) {
+    ngx_http_request_body_t* rb = r->request_body;
+    if (rb == nullptr || rb->bufs == nullptr) {
+        *out = {};
+        return true;
+    }
+    if (rb->temp_file) return false;
+    if (rb->bufs->next == nullptr && !rb->bufs->buf->in_file) {
+        ngx_buf_t* b = rb->bufs->buf;
+        *out = std::string_view(reinterpret_cast<const char*>(b->pos), (size_t)(b->last - b->pos));
+        return true;
+    }
+    for (ngx_chain_t* cl = rb->bufs; cl; cl = cl->next) {
+        if (cl->buf->in_file) return false;
+        storage->append(reinterpret_cast<const char*>(cl->buf->pos), (size_t)(cl->buf->last - cl->buf->pos));
+    }
+    *out = *storage;
+    return true;
+}
+
+void after_resolve(RequestCtx& ctx) {
+    bool any = false;
+    std::string reason;
+    for (const Candidate& c : ctx.cands) {
+        if (!c.unusable) any = true;
+        else if (reason.empty()) reason = c.unusable_reason;
+    }
+    if (!any) {
+        ngx_http_finalize_request(ctx.r, fail(ctx, 502, "No provider endpoint is reachable: " + reason,
+                                              "server_error", "", "provider_unreachable"));
+        return;
+    }
+    start_upstream(ctx);
+}
+
+void body_handler(ngx_http_request_t* r) noexcept {
+    RequestCtx* pctx = get_ctx(r);
+    if (pctx == nullptr) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    RequestCtx& ctx = *pctx;
+    try {
+        std::string storage;
+        std::string_view body;
+        if (!body_text(r, &storage, &body)) {
+            ngx_http_finalize_request(r, fail(ctx, 413, "Request body is too large.",
+                                              "invalid_request_error", "", "request_too_large"));
+            return;
+        }
+        ApiError err;
+        auto req = parse_chat_request(body, &err);
+        if (!req) {
+            ngx_http_finalize_request(r, fail(ctx, err));
+            return;
+        }
+        ctx.req = std::move(*req);
+        ctx.requested_model = ctx.req.route_hint.empty() ? ctx.req.model : ctx.req.route_hint;
+
+        const Config& cfg = *ctx.cfg;
+        if (!resolve_model(cfg, ctx.vk->team_id, ctx.requested_model, &ctx.targets, &err)) {
+            ngx_http_finalize_request(r, fail(ctx, err));
+            return;
+        }
+
+        auto* mc = static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_routeshift_module));
+        auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
+        std::vector<int> slots = zone_slots(mc->shm_zone, cfg);
+        for (size_t t = 0; t < ctx.targets.size(); t++) {
+            const Provider& p = cfg.providers[ctx.targets[t].provider];
+            for (size_t ki : p.keys) {
+                Candidate c;
+                c.key = ki;
+                c.target = t;
+                c.slot = ki < slots.size() ? slots[ki] : -1;
+                std::string e;
+                if (!chat_endpoint(cfg, cfg.keys[ki], ctx.targets[t].upstream_model, &c.ep, &e)) {
+                    c.unusable = true;
+                    c.unusable_reason = e;
+                }
+                ctx.cands.push_back(std::move(c));
+            }
+        }
+        ctx.budget = cfg.settings.retry_budget > 0 ? (ngx_uint_t)cfg.settings.retry_budget : lc->retry_budget;
+        if (ctx.budget == 0) ctx.budget = 1;
+
+        int64_t wait_ms = -1;
+        size_t healthy = zone_count_healthy(mc->shm_zone, ctx, &wait_ms);
+        if (healthy == 0) {
+            if (wait_ms >= 0) {
+                ctx.retry_after = (ngx_uint_t)((wait_ms + 999) / 1000);
+                ngx_http_finalize_request(
+                    r, fail(ctx, 503,
+                            "Every provider key for model '" + ctx.targets[0].public_model +
+                                "' is cooling down after upstream errors; retry later.",
+                            "server_error", "", "all_keys_cooling_down"));
+            } else {
+                ngx_http_finalize_request(
+                    r, fail(ctx, 503,
+                            "No enabled provider key serves model '" + ctx.targets[0].public_model + "'.",
+                            "server_error", "", "no_provider_key"));
+            }
+            return;
+        }
+        ctx.budget = std::min<ngx_uint_t>(ctx.budget, healthy);
+        resolve_candidates(ctx, after_resolve);
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: %s", e.what());
+        ngx_http_finalize_request(r, fail(ctx, 500, "Internal gateway error.", "server_error", "", ""));
+    } catch (...) {
+        ngx_http_finalize_request(r, fail(ctx, 500, "Internal gateway error.", "server_error", "", ""));
+    }
+}
+
+}  // namespace
+
+RequestCtx* get_ctx(ngx_http_request_t* r) {
+    return static_cast<RequestCtx*>(ngx_http_get_module_ctx(r, ngx_http_routeshift_module));
+}
+
+ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
+    try {
+        RequestCtx* pctx = pool_new<RequestCtx>(r->pool);
+        if (pctx == nullptr) return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        RequestCtx& ctx = *pctx;
+        ctx.r = r;
+        ctx.start_msec = ngx_current_msec;
+        ngx_http_set_ctx(r, pctx, ngx_http_routeshift_module);
+
+        if (r->method != NGX_HTTP_POST) {
+            return fail(ctx, 405, "Only POST is supported on this endpoint.", "invalid_request_error",
+                        "", "method_not_allowed");
+        }
+        auto* mc = static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_routeshift_module));
+        auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
+        if (mc->shm_zone == nullptr) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: no routeshift_zone configured");
+            return fail(ctx, 500, "Gateway misconfigured.", "server_error", "", "");
+        }
+        ctx.cfg = zone_config(mc->shm_zone);
+        if (!ctx.cfg) {
+            return fail(ctx, 503, "The gateway has not received its configuration yet.", "server_error",
+                        "", "not_configured");
+        }
+
+        std::string_view authz = r->headers_in.authorization ? sv(r->headers_in.authorization->value)
+                                                             : std::string_view{};
+        std::string_view key = presented_key(authz, find_header(r->headers_in.headers, "x-api-key"));
+        if (key.empty()) {
+            return fail(ctx, 401,
+                        "Missing API key. Send 'Authorization: Bearer sk-proxy-...' or 'x-api-key'.",
+                        "authentication_error", "", "missing_api_key");
+        }
+        ApiError err;
+        ctx.vk = authenticate(*ctx.cfg, key, (int64_t)ngx_time(), &err);
+        if (ctx.vk == nullptr) return fail(ctx, err);
+
+        if (r->headers_in.content_length_n > (off_t)lc->max_body_size) {
+            return fail(ctx, 413,
+                        "Request body is too large (limit " + std::to_string(lc->max_body_size) + " bytes).",
+                        "invalid_request_error", "", "request_too_large");
+        }
+        r->request_body_in_single_buf = 1;
+        ngx_int_t rc = ngx_http_read_client_request_body(r, body_handler);
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+                return fail(ctx, 413,
+                            "Request body is too large (limit " + std::to_string(lc->max_body_size) + " bytes).",
+                            "invalid_request_error", "", "request_too_large");
+            }
+            return rc;  // the error filter renders it in OpenAI shape
+        }
+        return NGX_DONE;
+    } catch (...) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+}  // namespace routeshift

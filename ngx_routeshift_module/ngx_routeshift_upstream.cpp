@@ -1,0 +1,543 @@
+// The provider transport: an nginx upstream whose balancer (peer.get) picks a provider key for
+// every attempt and rebuilds the whole request for it (URL, Host, TLS name, auth, body). Retries
+// come from ngx_http_upstream_next; the answer is relayed unbuffered, SSE event by event.
+#include "ngx_routeshift.hpp"
+#include "cooldown.hpp"
+
+namespace routeshift {
+namespace {
+
+ngx_shm_zone_t* shm_zone_of(ngx_http_request_t* r) {
+    auto* mc = static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_routeshift_module));
+    return mc->shm_zone;
+}
+
+bool in_nginx_retry_table(int status) {
+    return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+// ---- output ---------------------------------------------------------------------------------
+
+// Appends a copy of `data` to `*ll`'s chain, reusing sent buffers of our own where they fit.
+ngx_int_t emit(ngx_http_request_t* r, ngx_http_upstream_t* u, ngx_chain_t*** ll, std::string_view data) {
+    if (data.empty()) return NGX_OK;
+    ngx_chain_t* cl = nullptr;
+    for (ngx_chain_t** pp = &u->free_bufs; *pp; pp = &(*pp)->next) {
+        ngx_buf_t* b = (*pp)->buf;
+        if (b->start && (size_t)(b->end - b->start) >= data.size()) {
+            cl = *pp;
+            *pp = cl->next;
+            break;
+        }
+    }
+    if (cl == nullptr) {
+        cl = ngx_alloc_chain_link(r->pool);
+        if (cl == nullptr) return NGX_ERROR;
+        ngx_buf_t* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
+        if (b == nullptr) return NGX_ERROR;
+        size_t size = std::max<size_t>(data.size(), 4096);
+        b->start = static_cast<u_char*>(ngx_palloc(r->pool, size));
+        if (b->start == nullptr) return NGX_ERROR;
+        b->end = b->start + size;
+        cl->buf = b;
+    }
+    ngx_buf_t* b = cl->buf;
+    b->pos = b->start;
+    b->last = ngx_cpymem(b->pos, data.data(), data.size());
+    b->temporary = 1;
+    b->flush = 1;
+    b->tag = u->output.tag;
+    cl->next = nullptr;
+    **ll = cl;
+    *ll = &cl->next;
+    return NGX_OK;
+}
+
+ngx_chain_t** out_tail(ngx_http_upstream_t* u) {
+    ngx_chain_t** ll = &u->out_bufs;
+    while (*ll) ll = &(*ll)->next;
+    return ll;
+}
+
+// ---- balancer ---------------------------------------------------------------------------------
+
+ngx_int_t process_status_line(ngx_http_request_t* r) noexcept;
+
+ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
+    auto& ctx = *static_cast<RequestCtx*>(data);
+    ngx_http_request_t* r = ctx.r;
+    ngx_http_upstream_t* u = r->upstream;
+    try {
+        ngx_shm_zone_t* zone = shm_zone_of(r);
+        int idx = zone_pick(zone, ctx, false);
+        if (idx < 0) idx = zone_pick(zone, ctx, true);  // only cooling keys left: still try one
+        if (idx < 0) return NGX_BUSY;
+        Candidate& c = ctx.cands[idx];
+        ctx.current = idx;
+        ctx.attempts++;
+        ctx.status_recorded = false;
+        ctx.upstream_status = 0;
+        ctx.pending_cooldown_ms = 0;
+        ctx.relaying = ctx.streaming = ctx.error_body = ctx.body_done = false;
+        ctx.accum.clear();
+        ctx.status = ngx_http_status_t{};
+        ctx.chunked = ngx_http_chunked_t{};
+        r->state = 0;
+        u->process_header = process_status_line;  // reinit_request is skipped after connect errors
+
+        const Config& cfg = *ctx.cfg;
+        const ProviderKey& key = cfg.keys[c.key];
+        const Target& t = ctx.targets[c.target];
+        ctx.request_bytes = build_http_request(cfg, key, c.ep, ctx.req.stream,
+                                               build_chat_body(cfg, key, ctx.req, t.upstream_model));
+
+        ngx_chain_t* cl = ngx_alloc_chain_link(r->pool);
+        ngx_buf_t* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
+        if (cl == nullptr || b == nullptr) return NGX_ERROR;
+        b->start = b->pos = reinterpret_cast<u_char*>(ctx.request_bytes.data());
+        b->end = b->last = b->pos + ctx.request_bytes.size();
+        b->memory = 1;
+        b->flush = 1;
+        cl->buf = b;
+        cl->next = nullptr;
+        u->request_bufs = cl;
+
+        pc->sockaddr = c.addr.sockaddr;
+        pc->socklen = c.addr.socklen;
+        pc->name = &c.peer_name;
+#if (NGX_HTTP_SSL)
+        u->ssl = c.ep.tls ? 1 : 0;
+        const std::string& name = c.ep.sni.empty() ? c.ep.host : c.ep.sni;
+        u->ssl_name.data = reinterpret_cast<u_char*>(const_cast<char*>(name.data()));
+        u->ssl_name.len = name.size();
+#endif
+        return keepalive_get(pc, c);
+    } catch (...) {
+        return NGX_ERROR;
+    }
+}
+
+void peer_free(ngx_peer_connection_t* pc, void* data, ngx_uint_t state) noexcept {
+    auto& ctx = *static_cast<RequestCtx*>(data);
+    ngx_http_request_t* r = ctx.r;
+    if (pc->tries) pc->tries--;
+    if (ctx.current < 0 || ctx.status_recorded) return;
+    try {
+        Candidate& c = ctx.cands[ctx.current];
+        const ProviderKey& key = ctx.cfg->keys[c.key];
+        const Provider& prov = ctx.cfg->providers[key.provider];
+        ctx.status_recorded = true;
+        int status = ctx.upstream_status;
+        int64_t cooldown = ctx.pending_cooldown_ms;
+        bool success;
+        if (status == 0) {
+            // no response: connection refused/reset, TLS failure, or timeout
+            bool timed_out = pc->connection && (pc->connection->read->timedout || pc->connection->write->timedout);
+            status = timed_out ? 504 : 502;
+            success = false;
+            cooldown = (int64_t)key.cooldown_seconds * 1000;
+            ctx.last_failure = std::string(timed_out ? "Timed out talking to provider '" : "Could not reach provider '") +
+                               prov.name + "' (key '" + key.label + "').";
+        } else {
+            success = status < 400;
+            if (!success) {
+                ctx.last_failure = "Provider '" + prov.name + "' (key '" + key.label + "') answered HTTP " +
+                                   std::to_string(status) + ".";
+            }
+        }
+        if (!ctx.attempt_statuses.empty()) ctx.attempt_statuses += ',';
+        ctx.attempt_statuses += std::to_string(status);
+        zone_attempt_done(shm_zone_of(r), ctx, c, status, success, cooldown);
+        if (cooldown > 0) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "routeshift: provider key %L (%s/%s) cooling down for %L ms after status %d",
+                          (int64_t)key.id, prov.name.c_str(), key.label.c_str(), (int64_t)cooldown, status);
+        }
+        if (state == 0 && success) keepalive_save(pc, r->upstream, c);
+    } catch (...) {
+    }
+}
+
+ngx_int_t peer_init(ngx_http_request_t* r, ngx_http_upstream_srv_conf_t*) noexcept {
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return NGX_ERROR;
+    ngx_http_upstream_t* u = r->upstream;
+    u->peer.get = peer_get;
+    u->peer.free = peer_free;
+    u->peer.data = ctx;
+    u->peer.tries = ctx->budget;
+    return NGX_OK;
+}
+
+// ---- request / response callbacks ----------------------------------------------------------------
+
+ngx_int_t create_request(ngx_http_request_t* r) noexcept {
+    // The real request is built per attempt in peer_get; nothing is sent before that.
+    return NGX_OK;
+}
+
+ngx_int_t process_header(ngx_http_request_t* r) noexcept;
+
+ngx_int_t reinit_request(ngx_http_request_t* r) noexcept {
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return NGX_OK;
+    ctx->status = ngx_http_status_t{};
+    ctx->chunked = ngx_http_chunked_t{};
+    r->state = 0;
+    r->upstream->process_header = process_status_line;
+    return NGX_OK;
+}
+
+ngx_int_t process_status_line(ngx_http_request_t* r) noexcept {
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return NGX_ERROR;
+    ngx_http_upstream_t* u = r->upstream;
+    ngx_int_t rc = ngx_http_parse_status_line(r, &u->buffer, &ctx->status);
+    if (rc == NGX_AGAIN) return rc;
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider sent no valid HTTP/1.x status line");
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+    if (u->state && u->state->status == 0) u->state->status = ctx->status.code;
+    u->headers_in.status_n = ctx->status.code;
+    size_t len = (size_t)(ctx->status.end - ctx->status.start);
+    u->headers_in.status_line.len = len;
+    u->headers_in.status_line.data = static_cast<u_char*>(ngx_pnalloc(r->pool, len));
+    if (u->headers_in.status_line.data == nullptr) return NGX_ERROR;
+    ngx_memcpy(u->headers_in.status_line.data, ctx->status.start, len);
+    if (ctx->status.http_version < NGX_HTTP_VERSION_11) u->headers_in.connection_close = 1;
+    u->process_header = process_header;
+    return process_header(r);
+}
+
+// All upstream headers are parsed: decide retry vs relay, and how the body will be handled.
+ngx_int_t headers_done(ngx_http_request_t* r, RequestCtx& ctx) {
+    ngx_http_upstream_t* u = r->upstream;
+    int status = (int)u->headers_in.status_n;
+    ctx.upstream_status = status;
+    if (u->headers_in.chunked) u->headers_in.content_length_n = -1;
+    if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED ||
+        (!u->headers_in.chunked && u->headers_in.content_length_n == 0)) {
+        u->keepalive = !u->headers_in.connection_close;
+    }
+    if (status == NGX_HTTP_SWITCHING_PROTOCOLS) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+
+    const Candidate& c = ctx.cands[ctx.current];
+    const ProviderKey& key = ctx.cfg->keys[c.key];
+    if (status_is_retryable(status)) {
+        int def = key.cooldown_seconds;
+        ctx.pending_cooldown_ms =
+            cooldown_ms(find_header(u->headers_in.headers, "retry-after"),
+                        find_header(u->headers_in.headers, "retry-after-ms"), def, (int64_t)ngx_time());
+        if (u->peer.tries > 1) {
+            // another key will be tried: nginx retries the statuses it knows; the rest (408,
+            // 409, 529, ...) go through INVALID_HEADER, which is retried the same way
+            if (!in_nginx_retry_table(status)) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+            return NGX_OK;
+        }
+    }
+    ctx.relaying = true;
+    std::string_view ctype = u->headers_in.content_type ? sv(u->headers_in.content_type->value) : std::string_view{};
+    if (status >= 400) {
+        ctx.error_body = true;
+    } else if (ctx.req.stream && ctype.find("text/event-stream") != std::string_view::npos) {
+        ctx.streaming = true;
+        ctx.relay = std::make_unique<OpenAIStreamRelay>(ctx.req.include_usage);
+    }
+    return NGX_OK;
+}
+
+ngx_int_t process_header(ngx_http_request_t* r) noexcept {
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return NGX_ERROR;
+    try {
+        ngx_http_upstream_t* u = r->upstream;
+        auto* umcf = static_cast<ngx_http_upstream_main_conf_t*>(
+            ngx_http_get_module_main_conf(r, ngx_http_upstream_module));
+        for (;;) {
+            ngx_int_t rc = ngx_http_parse_header_line(r, &u->buffer, 1);
+            if (rc == NGX_OK) {
+                ngx_table_elt_t* h = static_cast<ngx_table_elt_t*>(ngx_list_push(&u->headers_in.headers));
+                if (h == nullptr) return NGX_ERROR;
+                h->hash = r->header_hash;
+                h->key.len = (size_t)(r->header_name_end - r->header_name_start);
+                h->value.len = (size_t)(r->header_end - r->header_start);
+                h->key.data = static_cast<u_char*>(ngx_pnalloc(r->pool, h->key.len + 1 + h->value.len + 1 + h->key.len));
+                if (h->key.data == nullptr) {
+                    h->hash = 0;
+                    return NGX_ERROR;
+                }
+                h->value.data = h->key.data + h->key.len + 1;
+                h->lowcase_key = h->key.data + h->key.len + 1 + h->value.len + 1;
+                ngx_memcpy(h->key.data, r->header_name_start, h->key.len);
+                h->key.data[h->key.len] = '\0';
+                ngx_memcpy(h->value.data, r->header_start, h->value.len);
+                h->value.data[h->value.len] = '\0';
+                if (h->key.len == r->lowcase_index) {
+                    ngx_memcpy(h->lowcase_key, r->lowcase_header, h->key.len);
+                } else {
+                    ngx_strlow(h->lowcase_key, h->key.data, h->key.len);
+                }
+                auto* hh = static_cast<ngx_http_upstream_header_t*>(
+                    ngx_hash_find(&umcf->headers_in_hash, h->hash, h->lowcase_key, h->key.len));
+                if (hh && hh->handler(r, h, hh->offset) != NGX_OK) return NGX_ERROR;
+                continue;
+            }
+            if (rc == NGX_HTTP_PARSE_HEADER_DONE) return headers_done(r, *ctx);
+            if (rc == NGX_AGAIN) return NGX_AGAIN;
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider sent an invalid header");
+            return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+        }
+    } catch (...) {
+        return NGX_ERROR;
+    }
+}
+
+// ---- body ---------------------------------------------------------------------------------------
+
+constexpr size_t kMaxErrorBody = 64 * 1024;
+constexpr size_t kMaxUsageBody = 1024 * 1024;
+
+std::vector<std::string_view> secrets_of(const RequestCtx& ctx) {
+    std::vector<std::string_view> s;
+    if (ctx.current >= 0) s.push_back(ctx.cfg->keys[ctx.cands[ctx.current].key].secret);
+    return s;
+}
+
+// The upstream body is complete: produce the tail of the client's answer.
+ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll) {
+    ngx_http_upstream_t* u = r->upstream;
+    if (ctx.body_done) return NGX_OK;
+    ctx.body_done = true;
+    if (ctx.streaming) {
+        ctx.scratch.clear();
+        ctx.relay->finish(&ctx.scratch);
+        ctx.usage = ctx.relay->usage();
+        return emit(r, u, ll, ctx.scratch);
+    }
+    if (ctx.error_body) {
+        auto secrets = secrets_of(ctx);
+        std::string body = normalize_upstream_error(ctx.upstream_status, ctx.accum,
+                                                    std::span<const std::string_view>(secrets));
+        return emit(r, u, ll, body);
+    }
+    if (!ctx.accum.empty()) ctx.usage = usage_from_completion(ctx.accum);
+    return NGX_OK;
+}
+
+// Consumes one piece of de-framed upstream body.
+ngx_int_t consume(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll, u_char* pos, size_t n) {
+    ngx_http_upstream_t* u = r->upstream;
+    std::string_view piece(reinterpret_cast<const char*>(pos), n);
+    if (ctx.streaming) {
+        ctx.scratch.clear();
+        if (!ctx.relay->feed(piece, &ctx.scratch)) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: malformed event stream from provider");
+        }
+        return emit(r, u, ll, ctx.scratch);
+    }
+    if (ctx.error_body) {
+        if (ctx.accum.size() < kMaxErrorBody) ctx.accum.append(piece.substr(0, kMaxErrorBody - ctx.accum.size()));
+        return NGX_OK;
+    }
+    if (ctx.accum.size() + n <= kMaxUsageBody) ctx.accum.append(piece);
+    // pass through without copying
+    ngx_chain_t* cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
+    if (cl == nullptr) return NGX_ERROR;
+    ngx_buf_t* b = cl->buf;
+    b->start = nullptr;  // not ours to reuse for copies
+    b->end = nullptr;
+    b->pos = pos;
+    b->last = pos + n;
+    b->memory = 1;
+    b->temporary = 0;
+    b->flush = 1;
+    b->tag = u->output.tag;
+    cl->next = nullptr;
+    **ll = cl;
+    *ll = &cl->next;
+    return NGX_OK;
+}
+
+ngx_int_t input_filter_init(void* data) noexcept {
+    auto* r = static_cast<ngx_http_request_t*>(data);
+    ngx_http_upstream_t* u = r->upstream;
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return NGX_ERROR;
+    try {
+        int status = (int)u->headers_in.status_n;
+        if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED ||
+            (!u->headers_in.chunked && u->headers_in.content_length_n == 0)) {
+            u->length = 0;
+            u->keepalive = !u->headers_in.connection_close;
+            ngx_chain_t** ll = out_tail(u);
+            return body_complete(r, *ctx, &ll);
+        }
+        u->length = u->headers_in.chunked ? 1 : u->headers_in.content_length_n;
+        return NGX_OK;
+    } catch (...) {
+        return NGX_ERROR;
+    }
+}
+
+ngx_int_t input_filter(void* data, ssize_t bytes) noexcept {
+    auto* r = static_cast<ngx_http_request_t*>(data);
+    ngx_http_upstream_t* u = r->upstream;
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return NGX_ERROR;
+    try {
+        if (ctx->first_byte_msec == 0) ctx->first_byte_msec = ngx_current_msec;
+        ngx_buf_t* buf = &u->buffer;
+        ngx_chain_t** ll = out_tail(u);
+
+        if (!u->headers_in.chunked) {
+            u_char* pos = buf->last;
+            buf->last += bytes;
+            if (u->length == 0) {
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "routeshift: provider sent more data than its Content-Length");
+                u->keepalive = 0;
+                return NGX_OK;
+            }
+            size_t n = (size_t)bytes;
+            if (u->length != -1) {
+                if ((off_t)n > u->length) {
+                    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                                  "routeshift: provider sent more data than its Content-Length");
+                    n = (size_t)u->length;
+                }
+                u->length -= (off_t)n;
+            }
+            if (consume(r, *ctx, &ll, pos, n) != NGX_OK) return NGX_ERROR;
+            if (u->length == 0) {
+                u->keepalive = !u->headers_in.connection_close;
+                return body_complete(r, *ctx, &ll);
+            }
+            return NGX_OK;
+        }
+
+        buf->pos = buf->last;
+        buf->last += bytes;
+        for (;;) {
+            ngx_int_t rc = ngx_http_parse_chunked(r, buf, &ctx->chunked);
+            if (rc == NGX_OK) {
+                size_t n;
+                u_char* pos = buf->pos;
+                if (buf->last - buf->pos >= ctx->chunked.size) {
+                    n = (size_t)ctx->chunked.size;
+                    buf->pos += n;
+                    ctx->chunked.size = 0;
+                } else {
+                    n = (size_t)(buf->last - buf->pos);
+                    ctx->chunked.size -= (off_t)n;
+                    buf->pos = buf->last;
+                }
+                if (consume(r, *ctx, &ll, pos, n) != NGX_OK) return NGX_ERROR;
+                continue;
+            }
+            if (rc == NGX_DONE) {
+                u->keepalive = !u->headers_in.connection_close;
+                u->length = 0;
+                if (buf->pos != buf->last) {
+                    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0, "routeshift: provider sent data after the final chunk");
+                    u->keepalive = 0;
+                }
+                return body_complete(r, *ctx, &ll);
+            }
+            if (rc == NGX_AGAIN) return NGX_OK;
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider sent an invalid chunked body");
+            return NGX_ERROR;
+        }
+    } catch (...) {
+        return NGX_ERROR;
+    }
+}
+
+void abort_request(ngx_http_request_t*) noexcept {}
+
+void finalize_request(ngx_http_request_t* r, ngx_int_t rc) noexcept {
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return;
+    try {
+        ngx_http_upstream_t* u = r->upstream;
+        if (u->header_sent && ctx->relaying && !ctx->body_done && !r->connection->error) {
+            ngx_chain_t* out = nullptr;
+            ngx_chain_t** ll = &out;
+            if (rc == 0) {
+                body_complete(r, *ctx, &ll);  // a body delimited by connection close
+            } else if (ctx->streaming && !ctx->relay->saw_done() && !ctx->relay->saw_error()) {
+                ctx->body_done = true;
+                ctx->usage = ctx->relay->usage();
+                std::string ev = OpenAIStreamRelay::error_event(
+                    "The provider's stream was interrupted before completion.", "stream_interrupted");
+                emit(r, u, &ll, ev);
+            }
+            if (out) ngx_http_output_filter(r, out);
+        }
+        if (ctx->current >= 0 && (ctx->usage.prompt_tokens > 0 || ctx->usage.completion_tokens > 0)) {
+            zone_add_usage(shm_zone_of(r), *ctx, ctx->cands[ctx->current], ctx->usage);
+        }
+    } catch (...) {
+    }
+}
+
+}  // namespace
+
+void start_upstream(RequestCtx& ctx) {
+    ngx_http_request_t* r = ctx.r;
+    auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
+    if (ngx_http_upstream_create(r) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    ngx_http_upstream_t* u = r->upstream;
+    u->conf = &lc->upstream;
+    u->output.tag = (ngx_buf_tag_t)&ngx_http_routeshift_module;
+    u->create_request = create_request;
+    u->reinit_request = reinit_request;
+    u->process_header = process_status_line;
+    u->abort_request = abort_request;
+    u->finalize_request = finalize_request;
+    u->input_filter_init = input_filter_init;
+    u->input_filter = input_filter;
+    u->input_filter_ctx = r;
+    u->buffering = 0;
+    ngx_http_upstream_init(r);
+}
+
+ngx_int_t upstream_init_conf(ngx_conf_t* cf, LocConf* conf) {
+    // A private upstream{} whose peer.init installs our balancer.
+    auto* uscf = static_cast<ngx_http_upstream_srv_conf_t*>(ngx_pcalloc(cf->pool, sizeof(ngx_http_upstream_srv_conf_t)));
+    if (uscf == nullptr) return NGX_ERROR;
+    uscf->peer.init = peer_init;
+    ngx_str_set(&uscf->host, "routeshift");
+    uscf->file_name = cf->conf_file->file.name.data;
+    uscf->line = cf->conf_file->line;
+    conf->upstream.upstream = uscf;
+
+#if (NGX_HTTP_SSL)
+    auto* ssl = static_cast<ngx_ssl_t*>(ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t)));
+    if (ssl == nullptr) return NGX_ERROR;
+    ssl->log = cf->log;
+    if (ngx_ssl_create(ssl, NGX_SSL_TLSv1_2 | NGX_SSL_TLSv1_3, nullptr) != NGX_OK) return NGX_ERROR;
+    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == nullptr) {
+        ngx_ssl_cleanup_ctx(ssl);
+        return NGX_ERROR;
+    }
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = ssl;
+    ngx_str_t ciphers = ngx_string("DEFAULT");
+    if (ngx_ssl_ciphers(cf, ssl, &ciphers, 0) != NGX_OK) return NGX_ERROR;
+    if (conf->ssl_verify) {
+        // depth 10: real provider chains (leaf, intermediates, root) need more than nginx's 1
+        if (ngx_ssl_trusted_certificate(cf, ssl, &conf->ssl_trusted_certificate, 10) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+    conf->upstream.ssl = ssl;
+#endif
+    return NGX_OK;
+}
+
+}  // namespace routeshift

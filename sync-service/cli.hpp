@@ -1,0 +1,43 @@
+// The admin commands of routeshift-sync (one file per area: cli_service.cpp, cli_provider_key.cpp,
+// cli_virtual_key.cpp, cli_alias.cpp, cli_config.cpp) and their shared helpers (cli_common.cpp).
+// Each returns the process exit code; usage problems throw UsageError (exit 2), failures
+// CommandError or PgError (exit 1).
+#pragma once
+#include "options.hpp"
+#include "pg_connection.hpp"
+#include "secret_box.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rsync {
+
+int cmd_migrate(Context& ctx);
+int cmd_serve(Context& ctx);
+int cmd_check(Context& ctx);
+int cmd_push(Context& ctx);
+int cmd_provider_key(Context& ctx);
+int cmd_virtual_key(Context& ctx);
+int cmd_alias(Context& ctx);
+int cmd_provider(Context& ctx);
+int cmd_model(Context& ctx);
+int cmd_team(Context& ctx);
+
+// --- helpers (cli_common.cpp) ---
+std::unique_ptr<PgConnection> open_db(const Context& ctx);
+// Fails with a hint when migrations are pending.
+void require_schema(PgConnection& db);
+SecretBox load_secret_box(const Context& ctx);  // UsageError when no key is configured
+// Accepts a name or a numeric id; CommandError when unknown.
+int64_t resolve_provider(PgConnection& db, const std::string& name_or_id);
+int64_t resolve_team(PgConnection& db, const std::string& name_or_id);
+// Reads a secret: prompts on the terminal without echo, or reads all of a piped stdin. Trailing
+// newline/whitespace is dropped; empty or control characters are refused.
+std::string read_secret_from_stdin(const char* what);
+// Prints a result as a tab-separated table with a header line.
+void print_table(const PgResult& r, const std::vector<std::string>& headers);
+// The subcommand word (positional[1]) or UsageError listing `choices`.
+std::string subcommand(const Context& ctx, const char* command, const char* choices);
+
+}  // namespace rsync

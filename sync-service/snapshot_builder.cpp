@@ -1,0 +1,271 @@
+#include "snapshot_builder.hpp"
+
+#include "config_snapshot.hpp"  // routeshift::parse_snapshot (module core)
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include <map>
+#include <memory>
+
+namespace rsync {
+namespace {
+
+struct J {
+    json_t* p;
+    explicit J(json_t* v) : p(v) {}
+    ~J() { json_decref(p); }
+    J(const J&) = delete;
+    J& operator=(const J&) = delete;
+};
+
+json_t* jstr(const std::string& s) { return json_stringn(s.data(), s.size()); }
+json_t* jopt_str(const std::optional<std::string>& s) { return s ? jstr(*s) : json_null(); }
+json_t* jopt_int(const std::optional<int64_t>& v) { return v ? json_integer(*v) : json_null(); }
+json_t* jopt_team(const std::optional<int64_t>& v) { return v ? json_integer(*v) : json_null(); }
+
+// Parses jsonb text of an object; null on failure.
+json_t* jobject_from(const std::string& text) {
+    json_error_t err;
+    json_t* v = json_loadb(text.data(), text.size(), JSON_DECODE_ANY, &err);
+    if (v && !json_is_object(v)) {
+        json_decref(v);
+        return nullptr;
+    }
+    return v;
+}
+
+// Overwrites the plaintext secrets held by jansson before the tree is freed.
+void scrub_secrets(json_t* keys) {
+    size_t i;
+    json_t* k;
+    json_array_foreach(keys, i, k) {
+        json_t* s = json_object_get(k, "secret");
+        if (json_is_string(s)) OPENSSL_cleanse(const_cast<char*>(json_string_value(s)), json_string_length(s));
+    }
+}
+
+void set(json_t* obj, const char* key, json_t* value) { json_object_set_new(obj, key, value); }
+
+std::string key_row_name(const ProviderKeyRow& k, const std::map<int64_t, const ProviderRow*>& providers) {
+    std::string s = "provider_keys id " + std::to_string(k.id) + " (";
+    auto it = providers.find(k.provider_id);
+    s += "provider " + (it != providers.end() ? it->second->name : "id " + std::to_string(k.provider_id));
+    s += ", label " + k.label + ")";
+    return s;
+}
+
+}  // namespace
+
+Snapshot::~Snapshot() {
+    wipe(json);
+    for (auto& s : secrets) wipe(s);
+}
+
+std::string Snapshot::redact(std::string text) const {
+    auto replace_all = [&](const std::string& needle) {
+        if (needle.empty()) return;
+        size_t pos = 0;
+        while ((pos = text.find(needle, pos)) != std::string::npos) {
+            text.replace(pos, needle.size(), "[redacted]");
+            pos += 10;
+        }
+    };
+    for (const auto& s : secrets) replace_all(s);
+    for (const auto& s : secrets) {
+        if (s.size() > 16) replace_all(s.substr(0, 12));
+    }
+    return text;
+}
+
+bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* out,
+                    std::vector<std::string>* errors) {
+    size_t errors_before = errors->size();
+    if (rows.generation < 1) errors->push_back("config_state: generation must be >= 1");
+
+    std::map<int64_t, const ProviderRow*> providers;
+    for (const auto& p : rows.providers) providers[p.id] = &p;
+
+    J root(json_object());
+    set(root.p, "version", json_integer(1));
+    set(root.p, "generation", json_integer(rows.generation));
+
+    json_t* settings = json_object();
+    if (rows.settings.retry_budget) set(settings, "retry_budget", json_integer(*rows.settings.retry_budget));
+    set(settings, "default_cooldown_seconds", json_integer(rows.settings.default_cooldown_seconds));
+    set(root.p, "settings", settings);
+
+    json_t* jproviders = json_array();
+    for (const auto& p : rows.providers) {
+        json_t* o = json_object();
+        set(o, "id", json_integer(p.id));
+        set(o, "name", jstr(p.name));
+        set(o, "kind", jstr(p.kind));
+        set(o, "base_url", jopt_str(p.base_url));
+        set(o, "enabled", json_boolean(p.enabled));
+        json_array_append_new(jproviders, o);
+    }
+    set(root.p, "providers", jproviders);
+
+    std::vector<std::string> secrets;
+    json_t* jkeys = json_array();
+    for (const auto& k : rows.provider_keys) {
+        auto pit = providers.find(k.provider_id);
+        if (!k.enabled || pit == providers.end() || !pit->second->enabled) continue;  // not shipped
+        std::string plain;
+        if (opts.box) {
+            std::string err;
+            if (!opts.box->open(k.sealed, provider_key_aad(k.id), &plain, &err)) {
+                errors->push_back(key_row_name(k, providers) + ": secret does not decrypt: " + err);
+                continue;
+            }
+        } else {
+            plain = "[redacted]";
+        }
+        json_t* md = jobject_from(k.metadata_json);
+        if (!md) {
+            errors->push_back(key_row_name(k, providers) + ": metadata is not a JSON object");
+            wipe(plain);
+            continue;
+        }
+        json_t* o = json_object();
+        set(o, "id", json_integer(k.id));
+        set(o, "provider_id", json_integer(k.provider_id));
+        set(o, "label", jstr(k.label));
+        set(o, "secret", jstr(plain));
+        set(o, "metadata", md);
+        set(o, "weight", json_integer(k.weight));
+        set(o, "rpm", jopt_int(k.rpm));
+        set(o, "tpm", jopt_int(k.tpm));
+        set(o, "cooldown_seconds", jopt_int(k.cooldown_seconds));  // null = settings default
+        set(o, "enabled", json_true());
+        json_array_append_new(jkeys, o);
+        if (opts.box) secrets.push_back(plain);
+        wipe(plain);
+    }
+    set(root.p, "provider_keys", jkeys);
+    size_t key_count = json_array_size(jkeys);
+
+    json_t* jmodels = json_array();
+    for (const auto& m : rows.models) {
+        if (!m.enabled) continue;
+        json_t* o = json_object();
+        set(o, "provider_id", json_integer(m.provider_id));
+        set(o, "model", jstr(m.model));
+        if (m.upstream_model) set(o, "upstream_model", jstr(*m.upstream_model));
+        json_array_append_new(jmodels, o);
+    }
+    set(root.p, "models", jmodels);
+
+    json_t* jteams = json_array();
+    for (const auto& t : rows.teams) {
+        json_t* o = json_object();
+        set(o, "id", json_integer(t.id));
+        set(o, "name", jstr(t.name));
+        json_array_append_new(jteams, o);
+    }
+    set(root.p, "teams", jteams);
+
+    json_t* jvks = json_array();
+    for (const auto& v : rows.virtual_keys) {
+        json_t* o = json_object();
+        set(o, "id", json_integer(v.id));
+        set(o, "team_id", json_integer(v.team_id));
+        set(o, "name", jstr(v.name));
+        set(o, "key_hash", jstr(v.key_hash));
+        set(o, "enabled", json_boolean(v.enabled));
+        // 0 means "never" to the module: an instant at/before the epoch becomes 1 (long expired).
+        if (v.expires_at) set(o, "expires_at", json_integer(*v.expires_at < 1 ? 1 : *v.expires_at));
+        else set(o, "expires_at", json_null());
+        json_array_append_new(jvks, o);
+    }
+    set(root.p, "virtual_keys", jvks);
+
+    json_t* jaliases = json_array();
+    for (const auto& a : rows.model_aliases) {
+        json_t* o = json_object();
+        set(o, "team_id", jopt_team(a.team_id));
+        set(o, "alias", jstr(a.alias));
+        set(o, "target", jstr(a.target));
+        json_array_append_new(jaliases, o);
+    }
+    set(root.p, "model_aliases", jaliases);
+
+    json_t* jrules = json_array();
+    for (const auto& r : rows.routing_rules) {
+        if (!r.enabled) continue;
+        json_t* match = jobject_from(r.match_json);
+        json_t* action = jobject_from(r.action_json);
+        json_t* conditions = jobject_from(r.conditions_json);
+        if (!match || !action || !conditions) {
+            errors->push_back("routing_rules id " + std::to_string(r.id) +
+                              ": match, action and conditions must be JSON objects");
+            json_decref(match);
+            json_decref(action);
+            json_decref(conditions);
+            continue;
+        }
+        json_t* o = json_object();
+        set(o, "id", json_integer(r.id));
+        set(o, "name", jstr(r.name));
+        set(o, "team_id", jopt_team(r.team_id));
+        set(o, "priority", json_integer(r.priority));
+        set(o, "match", match);
+        set(o, "action", action);
+        set(o, "conditions", conditions);
+        set(o, "retry_budget", jopt_int(r.retry_budget));
+        set(o, "cost_ceiling_microcents", jopt_int(r.cost_ceiling_microcents));
+        json_array_append_new(jrules, o);
+    }
+    set(root.p, "routing_rules", jrules);
+
+    json_t* jprices = json_array();
+    for (const auto& p : rows.model_prices) {
+        json_t* o = json_object();
+        set(o, "id", json_integer(p.id));
+        set(o, "provider_id", json_integer(p.provider_id));
+        set(o, "model", jstr(p.model));
+        set(o, "input_microcents_per_mtok", json_integer(p.input_microcents_per_mtok));
+        set(o, "output_microcents_per_mtok", json_integer(p.output_microcents_per_mtok));
+        set(o, "cached_input_microcents_per_mtok", jopt_int(p.cached_input_microcents_per_mtok));
+        set(o, "effective_from", json_integer(p.effective_from));
+        json_array_append_new(jprices, o);
+    }
+    set(root.p, "model_prices", jprices);
+
+    if (errors->size() != errors_before) {
+        scrub_secrets(jkeys);
+        for (auto& s : secrets) wipe(s);
+        return false;
+    }
+
+    char* dumped = json_dumps(root.p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!dumped) {
+        errors->push_back("snapshot serialisation failed (out of memory?)");
+        for (auto& s : secrets) wipe(s);
+        return false;
+    }
+    std::string text(dumped);
+    OPENSSL_cleanse(dumped, text.size());  // the dump holds secrets
+    free(dumped);
+    scrub_secrets(jkeys);
+
+    if (opts.validate) {
+        std::string perr;
+        if (!routeshift::parse_snapshot(text, &perr)) {
+            errors->push_back("snapshot rejected by the module's validator: " + perr);
+            wipe(text);
+            for (auto& s : secrets) wipe(s);
+            return false;
+        }
+    }
+    wipe(out->json);
+    for (auto& s : out->secrets) wipe(s);
+    out->generation = rows.generation;
+    out->json = std::move(text);
+    out->provider_keys = key_count;
+    out->secrets = std::move(secrets);
+    return true;
+}
+
+}  // namespace rsync

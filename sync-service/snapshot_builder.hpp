@@ -1,0 +1,137 @@
+// Turns the rows of the config tables into the snapshot JSON of docs/design.md §2 and validates
+// it with the module's own parser (routeshift::parse_snapshot) before anything is pushed.
+//
+// What goes into the snapshot:
+//   * every provider (enabled or not), every team, every virtual key (revoked/disabled ones with
+//     "enabled": false, expires_at as unix seconds), every model alias, enabled models, enabled
+//     routing rules (by priority), every model price;
+//   * only USABLE provider keys: enabled keys of enabled providers. Their secrets are decrypted
+//     here (AAD "provider_keys:<id>"); disabled keys never leave the database, so disabling a key
+//     whose ciphertext cannot be decrypted any more also unblocks the config.
+// Any problem (a secret that does not decrypt, a row the parser rejects) fails the whole build with
+// messages naming the table and row id; the caller keeps the previous snapshot.
+#pragma once
+#include "secret_box.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rsync {
+
+struct SettingsRow {
+    std::optional<int64_t> retry_budget;
+    int64_t default_cooldown_seconds = 30;
+};
+
+struct ProviderRow {
+    int64_t id = 0;
+    std::string name;
+    std::string kind;
+    std::optional<std::string> base_url;
+    bool enabled = true;
+};
+
+struct ProviderKeyRow {
+    int64_t id = 0;
+    int64_t provider_id = 0;
+    std::string label;
+    SealedSecret sealed;
+    std::string metadata_json = "{}";  // jsonb text of an object
+    int64_t weight = 1;
+    std::optional<int64_t> rpm, tpm, cooldown_seconds;
+    bool enabled = true;
+};
+
+struct ModelRow {
+    int64_t id = 0;
+    int64_t provider_id = 0;
+    std::string model;
+    std::optional<std::string> upstream_model;
+    bool enabled = true;
+};
+
+struct TeamRow {
+    int64_t id = 0;
+    std::string name;
+};
+
+struct VirtualKeyRow {
+    int64_t id = 0;
+    int64_t team_id = 0;
+    std::string name;
+    std::string key_hash;
+    bool enabled = true;                // false when disabled or revoked
+    std::optional<int64_t> expires_at;  // unix seconds
+};
+
+struct AliasRow {
+    int64_t id = 0;
+    std::optional<int64_t> team_id;  // nullopt = global
+    std::string alias;
+    std::string target;
+};
+
+struct RoutingRuleRow {
+    int64_t id = 0;
+    std::string name;
+    std::optional<int64_t> team_id;
+    int64_t priority = 100;
+    std::string match_json = "{}", action_json = "{}", conditions_json = "{}";
+    std::optional<int64_t> retry_budget, cost_ceiling_microcents;
+    bool enabled = true;
+};
+
+struct ModelPriceRow {
+    int64_t id = 0;
+    int64_t provider_id = 0;
+    std::string model;
+    int64_t input_microcents_per_mtok = 0;
+    int64_t output_microcents_per_mtok = 0;
+    std::optional<int64_t> cached_input_microcents_per_mtok;
+    int64_t effective_from = 0;  // unix seconds
+};
+
+struct ConfigRows {
+    int64_t generation = 0;
+    SettingsRow settings;
+    std::vector<ProviderRow> providers;
+    std::vector<ProviderKeyRow> provider_keys;
+    std::vector<ModelRow> models;
+    std::vector<TeamRow> teams;
+    std::vector<VirtualKeyRow> virtual_keys;
+    std::vector<AliasRow> model_aliases;
+    std::vector<RoutingRuleRow> routing_rules;
+    std::vector<ModelPriceRow> model_prices;
+};
+
+// A built, validated snapshot. Holds plaintext secrets: wiped on destruction, never logged.
+struct Snapshot {
+    int64_t generation = 0;
+    std::string json;
+    size_t provider_keys = 0;              // keys shipped
+    std::vector<std::string> secrets;      // shipped plaintexts, to redact text coming back from nginx
+    Snapshot() = default;
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+    ~Snapshot();
+    // Replaces every occurrence of a shipped secret (and its first 12 characters when longer than
+    // 16) in `text` by "[redacted]".
+    std::string redact(std::string text) const;
+};
+
+struct BuildOptions {
+    // null: do not decrypt; every shipped secret becomes "[redacted]" (for `check`/`snapshot
+    // --redacted` without the master key). The JSON is still validated.
+    const SecretBox* box = nullptr;
+    bool validate = true;  // run routeshift::parse_snapshot
+};
+
+// Builds and validates. On failure returns false and appends one message per problem to `errors`
+// (each names the table and row, e.g. "provider_keys id 12 (provider openai, label paid): secret
+// does not decrypt: ..."); `out` is then untouched.
+bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* out,
+                    std::vector<std::string>* errors);
+
+}  // namespace rsync

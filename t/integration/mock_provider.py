@@ -1,0 +1,597 @@
+"""A scriptable mock of an OpenAI-compatible chat-completions provider.
+
+Threaded HTTP/1.1 server (one thread per connection, keep-alive, chunked transfer for streams,
+optional TLS).  Every request is recorded; what the server answers is scripted per test:
+
+    mock = MockProvider(name="a").start()
+    mock.enqueue(Reply.error(429, "slow down", headers={"Retry-After": "2"}))   # next request
+    mock.set_default(Reply.completion("hi"))                                    # afterwards
+    mock.enqueue(Reply.stream(["He", "llo"], delay=0.3), key="sk-a")            # only for key sk-a
+    ...
+    mock.requests   # list of RecordedRequest
+    mock.stop()
+
+A reply is chosen for each request in this order: `mock.handler(req)` if set and it returns a
+Reply; the first queued reply whose key matches; the default for that key; the global default.
+"key" matching means the secret appears in the Authorization, api-key or x-api-key header.
+
+Stdlib only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+import socketserver
+import ssl
+import struct
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+__all__ = ["MockProvider", "Reply", "RecordedRequest", "completion_body", "chunk_body"]
+
+_conn_ids = itertools.count(1)
+_resp_ids = itertools.count(1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Wire-format builders (OpenAI chat completions, providers.md §1.3 / §1.4)
+# ----------------------------------------------------------------------------------------------
+
+def completion_body(content: str, model: str, usage: Optional[dict] = None,
+                    finish_reason: str = "stop", resp_id: Optional[str] = None) -> dict:
+    if usage is None:
+        usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+    return {
+        "id": resp_id or f"chatcmpl-mock{next(_resp_ids)}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content, "refusal": None},
+            "logprobs": None,
+            "finish_reason": finish_reason,
+        }],
+        "usage": usage,
+        "system_fingerprint": "fp_mock",
+    }
+
+
+def chunk_body(resp_id: str, created: int, model: str, delta: Optional[dict] = None,
+               finish_reason: Optional[str] = None, usage: Any = None,
+               no_choices: bool = False) -> dict:
+    return {
+        "id": resp_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "system_fingerprint": "fp_mock",
+        "choices": [] if no_choices else [{
+            "index": 0, "delta": delta if delta is not None else {},
+            "logprobs": None, "finish_reason": finish_reason,
+        }],
+        "usage": usage,
+    }
+
+
+def openai_error_body(message: str, type_: str = "server_error", code: Any = None,
+                      param: Any = None) -> dict:
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+# ----------------------------------------------------------------------------------------------
+# Replies
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class Reply:
+    """One scripted answer.  Build with the classmethods."""
+    kind: str                       # "json", "stream", "raw", "drop"
+    status: int = 200
+    headers: dict = field(default_factory=dict)
+    body: Any = None                # json: dict or callable(req)->dict; raw: bytes/str
+    delay: float = 0.0              # seconds before the status line is sent
+    # stream only
+    chunks: Optional[list] = None   # str (content delta) or dict (verbatim chunk object)
+    chunk_delay: float = 0.0        # seconds between events
+    first_chunk_delay: float = 0.0  # seconds between the headers and the first event
+    done: bool = True               # send data: [DONE]
+    drop_after: Optional[int] = None  # abruptly close after this many events (no terminator)
+    usage: Optional[dict] = None
+    finish_reason: str = "stop"
+    rst: bool = False               # drop with a TCP RST instead of a FIN
+    chunked: bool = True            # stream with Transfer-Encoding: chunked (else close-delimited)
+    close: bool = False             # send Connection: close and close after the reply
+
+    # -- constructors -----------------------------------------------------------------------
+    @classmethod
+    def completion(cls, content: str = "Hello from mock", *, model: Optional[str] = None,
+                   usage: Optional[dict] = None, status: int = 200, headers: Optional[dict] = None,
+                   delay: float = 0.0, finish_reason: str = "stop", close: bool = False) -> "Reply":
+        """A chat.completion JSON body; `model` defaults to the model the request asked for."""
+        def build(req: "RecordedRequest", mock: "MockProvider") -> dict:
+            m = model or (req.json or {}).get("model") or "mock-model"
+            c = content.replace("{mock}", mock.name)
+            return completion_body(c, m, usage=usage, finish_reason=finish_reason)
+        return cls("json", status=status, headers=dict(headers or {}), body=build, delay=delay,
+                   close=close)
+
+    @classmethod
+    def json(cls, obj: Any, status: int = 200, headers: Optional[dict] = None,
+             delay: float = 0.0, close: bool = False) -> "Reply":
+        return cls("json", status=status, headers=dict(headers or {}), body=obj, delay=delay,
+                   close=close)
+
+    @classmethod
+    def error(cls, status: int, message: str = "mock upstream error", *, type_: Optional[str] = None,
+              code: Any = None, param: Any = None, headers: Optional[dict] = None,
+              delay: float = 0.0, close: bool = False) -> "Reply":
+        """An OpenAI-shaped error body with `status` (e.g. 429 + {"Retry-After": "2"}, 500, 529)."""
+        if type_ is None:
+            type_ = "requests" if status == 429 else ("server_error" if status >= 500
+                                                       else "invalid_request_error")
+        return cls("json", status=status, headers=dict(headers or {}),
+                   body=openai_error_body(message, type_, code, param), delay=delay, close=close)
+
+    @classmethod
+    def raw(cls, status: int, body: bytes | str = b"", headers: Optional[dict] = None,
+            delay: float = 0.0, close: bool = False) -> "Reply":
+        """Arbitrary status + headers + body bytes (Content-Length added unless given)."""
+        if isinstance(body, str):
+            body = body.encode()
+        return cls("raw", status=status, headers=dict(headers or {}), body=body, delay=delay,
+                   close=close)
+
+    @classmethod
+    def stream(cls, chunks: Optional[list] = None, *, delay: float = 0.0, first_delay: float = 0.0,
+               done: bool = True, drop_after: Optional[int] = None, usage: Optional[dict] = None,
+               finish_reason: str = "stop", headers: Optional[dict] = None, status: int = 200,
+               model: Optional[str] = None, rst: bool = False, chunked: bool = True,
+               header_delay: float = 0.0) -> "Reply":
+        """An SSE chat.completion.chunk stream.
+
+        chunks: list of content strings (each becomes one delta event) and/or full chunk dicts
+        (sent verbatim).  With only strings, the stream is: role chunk, one chunk per string,
+        finish chunk, usage chunk (only if the request has stream_options.include_usage), [DONE].
+        delay: seconds between events.  drop_after=N: close the connection abruptly after N events
+        (counting every event sent, role chunk included).  done=False: end the body cleanly
+        (terminating zero-length chunk) but without the [DONE] event.
+        """
+        r = cls("stream", status=status, headers=dict(headers or {}), delay=header_delay,
+                chunks=list(chunks) if chunks is not None else ["Hello", " from", " mock"],
+                chunk_delay=delay, first_chunk_delay=first_delay, done=done,
+                drop_after=drop_after, usage=usage, finish_reason=finish_reason, rst=rst,
+                chunked=chunked)
+        r.body = model
+        return r
+
+    @classmethod
+    def drop(cls, delay: float = 0.0, rst: bool = True) -> "Reply":
+        """Read the request, then close the connection without answering."""
+        return cls("drop", delay=delay, rst=rst)
+
+
+# ----------------------------------------------------------------------------------------------
+# Recording
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class RecordedRequest:
+    method: str
+    target: str                     # raw request target (path + query)
+    path: str
+    query: str                      # raw query string ("" if none)
+    query_params: dict              # parse_qs result
+    version: str
+    header_list: list               # [(name, value)] in wire order, original case
+    body: bytes
+    conn_id: int                    # which TCP/TLS connection carried it
+    conn_seq: int                   # 1 for the first request on that connection, 2, ...
+    time: float                     # time.monotonic() when the request was complete
+    tls: bool
+    sni: Optional[str]
+    reply: Optional[Reply] = None
+
+    @property
+    def headers(self) -> dict:
+        """Lower-cased header name -> value (last one wins)."""
+        return {k.lower(): v for k, v in self.header_list}
+
+    def header(self, name: str) -> Optional[str]:
+        return self.headers.get(name.lower())
+
+    def header_count(self, name: str) -> int:
+        return sum(1 for k, _ in self.header_list if k.lower() == name.lower())
+
+    @property
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except Exception:
+            return None
+
+    def carries(self, secret: str) -> bool:
+        """True if `secret` appears anywhere in this request (target, headers or body)."""
+        s = secret.encode()
+        if s in self.body or s in self.target.encode():
+            return True
+        return any(secret in k or secret in v for k, v in self.header_list)
+
+    def auth_secret(self) -> Optional[str]:
+        """The credential this request presented (Authorization Bearer, api-key or x-api-key)."""
+        h = self.headers
+        a = h.get("authorization")
+        if a and a.lower().startswith("bearer "):
+            return a[7:]
+        return h.get("api-key") or h.get("x-api-key")
+
+
+# ----------------------------------------------------------------------------------------------
+# Server
+# ----------------------------------------------------------------------------------------------
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024
+    block_on_close = False
+
+
+class _Closed(Exception):
+    pass
+
+
+class _Conn:
+    """Buffered reader over a socket."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buf = b""
+
+    def _fill(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise _Closed()
+        self.buf += data
+
+    def readline(self, limit: int = 65536) -> bytes:
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+                return line
+            if len(self.buf) > limit:
+                raise _Closed()
+            self._fill()
+
+    def read(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+
+class MockProvider:
+    def __init__(self, name: str = "mock", host: str = "127.0.0.1", port: int = 0,
+                 tls: Optional[tuple] = None, default: Optional[Reply] = None):
+        """tls: (certfile, keyfile) to serve HTTPS."""
+        self.name = name
+        self.host = host
+        self._want_port = port
+        self.tls = tls
+        self.requests: list[RecordedRequest] = []
+        self.handler: Optional[Callable[[RecordedRequest], Optional[Reply]]] = None
+        self.errors: list[str] = []       # exceptions inside the mock (tests may assert empty)
+        self.handshake_failures = 0
+        self._lock = threading.Lock()
+        self._cv = threading.Condition(self._lock)
+        self._queue: list[tuple[Optional[str], Reply]] = []
+        self._defaults: dict[Optional[str], Reply] = {None: default or Reply.completion()}
+        self._server: Optional[_Server] = None
+        self._thread: Optional[threading.Thread] = None
+        self._ssl_ctx: Optional[ssl.SSLContext] = None
+        self._open: set = set()
+        self.connections = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> "MockProvider":
+        if self.tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(self.tls[0], self.tls[1])
+            ctx.set_alpn_protocols(["http/1.1"])
+
+            def sni_cb(sslsock, server_name, _ctx):
+                sslsock.mock_sni = server_name
+            ctx.sni_callback = sni_cb
+            self._ssl_ctx = ctx
+        mock = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:  # noqa: D401
+                mock._serve_connection(self.request)
+
+        self._server = _Server((self.host, self._want_port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name=f"mock-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "mock not started"
+        return self._server.server_address[1]
+
+    def base_url(self, host: Optional[str] = None, path: str = "/v1") -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{host or self.host}:{self.port}{path}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            with self._lock:
+                conns = list(self._open)
+            for s in conns:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self._server = None
+
+    def __enter__(self) -> "MockProvider":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- scripting -------------------------------------------------------------------------------
+    def enqueue(self, *replies: Reply, key: Optional[str] = None) -> None:
+        """Answer the next requests (carrying `key`, if given) with these replies, in order."""
+        with self._lock:
+            for r in replies:
+                self._queue.append((key, r))
+
+    def set_default(self, reply: Reply, key: Optional[str] = None) -> None:
+        """Answer with `reply` whenever the queue has nothing for the request."""
+        with self._lock:
+            self._defaults[key] = reply
+
+    def reset(self) -> None:
+        with self._lock:
+            self._queue.clear()
+            self._defaults = {None: Reply.completion()}
+            self.requests.clear()
+            self.handler = None
+
+    # -- inspection ------------------------------------------------------------------------------
+    def requests_for(self, secret: str) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.auth_secret() == secret]
+
+    def wait_requests(self, n: int, timeout: float = 10.0) -> list[RecordedRequest]:
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while len(self.requests) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"mock {self.name}: expected >= {n} requests, got {len(self.requests)}")
+                self._cv.wait(left)
+            return list(self.requests)
+
+    # -- internals -------------------------------------------------------------------------------
+    def _pick(self, req: RecordedRequest) -> Reply:
+        if self.handler is not None:
+            r = self.handler(req)
+            if r is not None:
+                return r
+        secret = req.auth_secret()
+        with self._lock:
+            for i, (key, reply) in enumerate(self._queue):
+                if key is None or (secret is not None and key == secret):
+                    del self._queue[i]
+                    return reply
+            if secret is not None and secret in self._defaults:
+                return self._defaults[secret]
+            return self._defaults[None]
+
+    def _serve_connection(self, sock: socket.socket) -> None:
+        conn_id = next(_conn_ids)
+        sni = None
+        with self._lock:
+            self.connections += 1
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._ssl_ctx is not None:
+                try:
+                    sock.settimeout(10)
+                    sock = self._ssl_ctx.wrap_socket(sock, server_side=True)
+                    sock.settimeout(None)
+                except (ssl.SSLError, OSError):
+                    with self._lock:
+                        self.handshake_failures += 1
+                    return
+                sni = getattr(sock, "mock_sni", None)
+            with self._lock:
+                self._open.add(sock)
+            conn = _Conn(sock)
+            seq = 0
+            while True:
+                seq += 1
+                req = self._read_request(conn, conn_id, seq, sni)
+                if req is None:
+                    return
+                reply = self._pick(req)
+                req.reply = reply
+                with self._cv:
+                    self.requests.append(req)
+                    self._cv.notify_all()
+                keep = self._send(sock, req, reply)
+                if not keep:
+                    return
+        except (_Closed, ConnectionError, ssl.SSLError, OSError):
+            return
+        except Exception as e:  # a bug in the mock: record it, tests can check mock.errors
+            with self._lock:
+                self.errors.append(f"{type(e).__name__}: {e}")
+        finally:
+            with self._lock:
+                self._open.discard(sock)
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def _read_request(self, conn: _Conn, conn_id: int, seq: int,
+                      sni: Optional[str]) -> Optional[RecordedRequest]:
+        try:
+            line = conn.readline()
+        except _Closed:
+            return None
+        while line in (b"\r\n", b"\n"):
+            line = conn.readline()
+        parts = line.decode("latin-1").rstrip("\r\n").split(" ")
+        if len(parts) != 3:
+            raise _Closed()
+        method, target, version = parts
+        headers = []
+        while True:
+            h = conn.readline()
+            if h in (b"\r\n", b"\n"):
+                break
+            k, _, v = h.decode("latin-1").rstrip("\r\n").partition(":")
+            headers.append((k.strip(), v.strip()))
+        hl = {k.lower(): v for k, v in headers}
+        body = b""
+        if "chunked" in hl.get("transfer-encoding", "").lower():
+            while True:
+                size = int(conn.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while conn.readline() not in (b"\r\n", b"\n"):
+                        pass
+                    break
+                body += conn.read(size)
+                conn.readline()
+        elif "content-length" in hl:
+            body = conn.read(int(hl["content-length"]))
+        parsed = urllib.parse.urlsplit(target)
+        return RecordedRequest(
+            method=method, target=target, path=parsed.path, query=parsed.query,
+            query_params=urllib.parse.parse_qs(parsed.query), version=version,
+            header_list=headers, body=body, conn_id=conn_id, conn_seq=seq,
+            time=time.monotonic(), tls=self._ssl_ctx is not None, sni=sni)
+
+    @staticmethod
+    def _status_line(status: int) -> bytes:
+        reasons = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+                   404: "Not Found", 408: "Request Timeout", 409: "Conflict",
+                   413: "Payload Too Large", 422: "Unprocessable Entity",
+                   429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+                   503: "Service Unavailable", 504: "Gateway Timeout", 529: "Overloaded"}
+        return f"HTTP/1.1 {status} {reasons.get(status, 'Status')}\r\n".encode()
+
+    @staticmethod
+    def _abort(sock: socket.socket, rst: bool) -> None:
+        try:
+            if rst:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            elif not rst:
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _send(self, sock: socket.socket, req: RecordedRequest, reply: Reply) -> bool:
+        """Writes the reply; returns True if the connection may carry another request."""
+        if reply.delay:
+            time.sleep(reply.delay)
+        client_close = (req.header("connection") or "").lower() == "close"
+        close = reply.close or client_close
+        if reply.kind == "drop":
+            self._abort(sock, reply.rst)
+            return False
+        hdrs = {"Date": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()),
+                "x-request-id": f"req-{self.name}-{req.conn_id}-{req.conn_seq}"}
+        if reply.kind in ("json", "raw"):
+            if reply.kind == "json":
+                obj = reply.body(req, self) if callable(reply.body) else reply.body
+                payload = json.dumps(obj).encode()
+                hdrs["Content-Type"] = "application/json"
+            else:
+                payload = reply.body or b""
+            hdrs["Content-Length"] = str(len(payload))
+            hdrs.update(reply.headers)
+            if close:
+                hdrs["Connection"] = "close"
+            head = self._status_line(reply.status) + "".join(
+                f"{k}: {v}\r\n" for k, v in hdrs.items()).encode() + b"\r\n"
+            sock.sendall(head + payload)
+            return not close
+        # stream
+        hdrs["Content-Type"] = "text/event-stream; charset=utf-8"
+        hdrs["Cache-Control"] = "no-cache"
+        if reply.chunked:
+            hdrs["Transfer-Encoding"] = "chunked"
+        else:
+            close = True
+        hdrs.update(reply.headers)
+        if close:
+            hdrs["Connection"] = "close"
+        head = self._status_line(reply.status) + "".join(
+            f"{k}: {v}\r\n" for k, v in hdrs.items()).encode() + b"\r\n"
+        sock.sendall(head)
+        events = self._stream_events(req, reply)
+
+        def write(data: bytes) -> None:
+            if reply.chunked:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(data), data))
+            else:
+                sock.sendall(data)
+
+        if reply.first_chunk_delay:
+            time.sleep(reply.first_chunk_delay)
+        for i, ev in enumerate(events):
+            if reply.drop_after is not None and i >= reply.drop_after:
+                self._abort(sock, reply.rst)
+                return False
+            if i and reply.chunk_delay:
+                time.sleep(reply.chunk_delay)
+            write(ev)
+        if reply.drop_after is not None:
+            self._abort(sock, reply.rst)
+            return False
+        if reply.chunked:
+            sock.sendall(b"0\r\n\r\n")
+        return not close
+
+    def _stream_events(self, req: RecordedRequest, reply: Reply) -> list[bytes]:
+        body = req.json if isinstance(req.json, dict) else {}
+        model = reply.body or body.get("model") or "mock-model"
+        want_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        rid = f"chatcmpl-mock{next(_resp_ids)}"
+        created = int(time.time())
+        objs: list[Any] = []
+        only_text = all(isinstance(c, str) for c in reply.chunks or [])
+        if only_text:
+            objs.append(chunk_body(rid, created, model, {"role": "assistant", "content": ""}))
+            for c in reply.chunks:
+                objs.append(chunk_body(rid, created, model, {"content": c}))
+            objs.append(chunk_body(rid, created, model, {}, finish_reason=reply.finish_reason))
+            if want_usage:
+                usage = reply.usage or {"prompt_tokens": 11, "completion_tokens": len(reply.chunks),
+                                        "total_tokens": 11 + len(reply.chunks)}
+                objs.append(chunk_body(rid, created, model, usage=usage, no_choices=True))
+        else:
+            for c in reply.chunks:
+                objs.append(chunk_body(rid, created, model, {"content": c}) if isinstance(c, str)
+                            else c)
+        out = [b"data: " + (o if isinstance(o, bytes) else json.dumps(o).encode()) + b"\n\n"
+               for o in objs]
+        if reply.done:
+            out.append(b"data: [DONE]\n\n")
+        return out

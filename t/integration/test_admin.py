@@ -1,0 +1,162 @@
+"""Admin API: snapshot validation is all-or-nothing, status, generation across reloads."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from helpers import Snapshot, assert_openai_error, chat_body, http_request
+
+
+def _bad(mutate):
+    def f(doc):
+        doc = copy.deepcopy(doc)
+        mutate(doc)
+        return doc
+    return f
+
+
+def _dup_provider(d):
+    d["providers"].append(dict(d["providers"][0], name="dupe"))
+
+
+def _azure_no_resource(d):
+    d["providers"].append({"id": 77, "name": "az", "kind": "azure", "base_url": None,
+                           "enabled": True})
+    d["provider_keys"].append({"id": 770, "provider_id": 77, "label": "az", "secret": "sk-az-x",
+                               "metadata": {}, "weight": 1, "rpm": None, "tpm": None,
+                               "cooldown_seconds": 30, "enabled": True})
+
+
+def _compat_no_base(d):
+    d["providers"].append({"id": 78, "name": "compat", "kind": "openai_compat", "base_url": None,
+                           "enabled": True})
+
+
+BAD = {
+    "unknown_kind": (_bad(lambda d: d["providers"][0].update(kind="skynet")), "providers"),
+    "duplicate_provider_id": (_bad(_dup_provider), "providers"),
+    "duplicate_key_id": (_bad(lambda d: d["provider_keys"].append(
+        dict(d["provider_keys"][0], label="dupe"))), "provider_keys"),
+    "key_dangling_provider": (_bad(lambda d: d["provider_keys"][0].update(provider_id=999)),
+                              "provider_keys"),
+    "weight_too_big": (_bad(lambda d: d["provider_keys"][0].update(weight=1001)), "provider_keys"),
+    "weight_negative": (_bad(lambda d: d["provider_keys"][0].update(weight=-1)), "provider_keys"),
+    "bad_url_scheme": (_bad(lambda d: d["providers"][0].update(base_url="ftp://x/v1")),
+                       "providers"),
+    "bad_url_query": (_bad(lambda d: d["providers"][0].update(base_url="http://x/v1?a=b")),
+                      "providers"),
+    "azure_without_resource": (_bad(_azure_no_resource), "provider"),
+    "compat_without_base_url": (_bad(_compat_no_base), "providers"),
+    "model_dangling_provider": (_bad(lambda d: d["models"].append(
+        {"provider_id": 4242, "model": "x"})), "models"),
+    "vkey_dangling_team": (_bad(lambda d: d["virtual_keys"][0].update(team_id=4242)),
+                           "virtual_keys"),
+    "generation_zero": (_bad(lambda d: d.update(generation=0)), "generation"),
+    "providers_not_array": (_bad(lambda d: d.update(providers={})), "providers"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_snapshot_rejected_old_config_serves(basic, case):
+    gw = basic.gw
+    gen = gw.generation()
+    mutate, mention = BAD[case]
+    doc = mutate(basic.snap.bump().to_dict())
+    r = gw.push(doc, expect=400)
+    j = r.json
+    assert isinstance(j.get("error"), dict) and j["error"].get("message"), r.describe()
+    msg = j["error"]["message"]
+    assert mention in msg, f"message should name the offending row/field ({mention}): {msg!r}"
+    for sec in basic.snap.secrets + ["sk-az-x"]:
+        assert sec not in r.body.decode(), "secret echoed in the rejection"
+    assert gw.generation() == gen, "a rejected snapshot changed the generation"
+    r = basic.chat(chat_body("gpt-4o"))
+    assert r.status == 200, f"old config must keep serving: {r.describe()}"
+
+
+def test_invalid_json_snapshot_rejected(basic):
+    gen = basic.gw.generation()
+    r = http_request(basic.gw.admin_port, "PUT", "/admin/snapshot", body=b'{"version": 1, "gen')
+    assert r.status == 400 and r.json["error"]["message"], r.describe()
+    assert basic.gw.generation() == gen
+    assert basic.chat(chat_body("gpt-4o")).status == 200
+
+
+def test_new_snapshot_replaces_old(basic, mocks):
+    b = mocks.new("b")
+    s = Snapshot()
+    p = s.provider("other", "together", b.base_url())
+    s.key(p)
+    s.model(p, "gpt-4o")
+    vk2 = s.vkey()
+    r = basic.gw.push(s)
+    assert r.json == {"generation": s.generation, "keys": 1}, r.describe()
+    r = basic.gw.chat(chat_body("gpt-4o"), key=vk2)
+    assert r.status == 200 and r.header("X-RouteShift-Provider") == "other", r.describe()
+    r = basic.chat(chat_body("gpt-4o"))                       # old virtual key is gone
+    assert_openai_error(r, 401)
+    assert not basic.mock.requests
+
+
+def test_config_survives_reload(basic):
+    gw = basic.gw
+    gen = gw.generation()
+    assert basic.chat(chat_body("gpt-4o")).status == 200
+    old = gw.worker_pids()
+    gw.reload()
+    assert set(gw.worker_pids()).isdisjoint(old)
+    assert gw.generation() == gen, "generation lost across nginx -s reload"
+    for _ in range(4):  # both new workers
+        r = basic.chat(chat_body("gpt-4o"))
+        assert r.status == 200, r.describe()
+
+
+def test_admin_status_on_loopback(basic):
+    basic.chat(chat_body("gpt-4o"))
+    basic.chat(chat_body("gpt-4o"))
+    r = basic.gw.admin("GET", "/admin/status")
+    assert r.status == 200 and (r.header("Content-Type") or "").startswith("application/json"), \
+        r.describe()
+    st = r.json
+    assert st["generation"] == basic.snap.generation, st
+    (k,) = st["keys"]
+    for field in ("id", "provider", "label", "weight", "enabled", "inflight",
+                  "cooldown_remaining_ms", "requests", "failures", "last_status"):
+        assert field in k, f"/admin/status key lacks {field}: {k}"
+    assert k["id"] == basic.snap.key_id(basic.secret) and k["provider"] == "openai"
+    assert k["label"] == "main" and k["requests"] == 2 and k["inflight"] == 0, k
+    assert k["last_status"] == 200 and k["cooldown_remaining_ms"] == 0, k
+    assert basic.secret not in r.body.decode() and basic.secret[:12] not in r.body.decode()
+    g = basic.gw.admin("GET", "/admin/snapshot/generation").json
+    assert g["generation"] == basic.snap.generation and "epoch" in g, g
+
+
+def test_generation_zero_before_push_and_chat_unavailable(gw):
+    assert gw.generation() == 0
+    r = gw.chat(chat_body("gpt-4o"), key="sk-proxy-whatever-nothing-loaded")
+    assert r.status in (401, 503), r.describe()
+    assert_openai_error(r, r.status)
+
+
+def test_invalidate_endpoint(basic):
+    r = basic.gw.admin("POST", "/admin/model-aliases/invalidate")
+    assert r.status == 200, r.describe()
+    assert r.json == {"invalidated": True, "generation": basic.snap.generation}, r.describe()
+    assert basic.chat(chat_body("gpt-4o")).status == 200
+
+
+def test_admin_not_on_public_server(basic):
+    r = http_request(basic.gw.port, "GET", "/admin/status")
+    assert r.status == 404, "admin API must only be where routeshift_admin is configured"
+
+
+def test_snapshot_get_never_returns_secrets(basic):
+    for path in ("/admin/snapshot", "/admin/status", "/admin/snapshot/generation"):
+        r = basic.gw.admin("GET", path)
+        assert basic.secret not in r.body.decode(errors="replace"), f"{path} returned a secret"
+        assert basic.vkey not in r.body.decode(errors="replace")
+        if r.status == 200:
+            json.loads(r.body)

@@ -1,0 +1,14 @@
+/work/main/t/unit/build/core/model_resolver.o: \
+ /work/main/ngx_routeshift_module/core/model_resolver.cpp \
+ /work/main/ngx_routeshift_module/core/model_resolver.hpp \
+ /work/main/ngx_routeshift_module/core/config_snapshot.hpp \
+ /work/main/ngx_routeshift_module/core/json_util.hpp \
+ /work/main/ngx_routeshift_module/core/provider_catalog.hpp \
+ /work/main/ngx_routeshift_module/core/url.hpp \
+ /work/main/ngx_routeshift_module/core/openai_error.hpp
+/work/main/ngx_routeshift_module/core/model_resolver.hpp:
+/work/main/ngx_routeshift_module/core/config_snapshot.hpp:
+/work/main/ngx_routeshift_module/core/json_util.hpp:
+/work/main/ngx_routeshift_module/core/provider_catalog.hpp:
+/work/main/ngx_routeshift_module/core/url.hpp:
+/work/main/ngx_routeshift_module/core/openai_error.hpp:

@@ -1,0 +1,14 @@
+/work/main/t/unit/build/core/virtual_key_auth.o: \
+ /work/main/ngx_routeshift_module/core/virtual_key_auth.cpp \
+ /work/main/ngx_routeshift_module/core/virtual_key_auth.hpp \
+ /work/main/ngx_routeshift_module/core/config_snapshot.hpp \
+ /work/main/ngx_routeshift_module/core/json_util.hpp \
+ /work/main/ngx_routeshift_module/core/provider_catalog.hpp \
+ /work/main/ngx_routeshift_module/core/url.hpp \
+ /work/main/ngx_routeshift_module/core/openai_error.hpp
+/work/main/ngx_routeshift_module/core/virtual_key_auth.hpp:
+/work/main/ngx_routeshift_module/core/config_snapshot.hpp:
+/work/main/ngx_routeshift_module/core/json_util.hpp:
+/work/main/ngx_routeshift_module/core/provider_catalog.hpp:
+/work/main/ngx_routeshift_module/core/url.hpp:
+/work/main/ngx_routeshift_module/core/openai_error.hpp:
