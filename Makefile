@@ -42,7 +42,8 @@ $(NGX_BUILD)/Makefile: config config.make
 
 $(MODULE): $(NGX_BUILD)/Makefile $(MODULE_SRCS)
 	$(MAKE) -j2 -f $(NGX_BUILD)/Makefile -C $(NGX_SRC) modules
-	cp $(NGX_BUILD)/ngx_http_routeshift_module.so $(MODULE)
+	@# new inode: overwriting a .so that a running nginx has mapped crashes it
+	cp $(NGX_BUILD)/ngx_http_routeshift_module.so $(MODULE).tmp && mv -f $(MODULE).tmp $(MODULE)
 	@# binary compatibility + dlopen check (a missing symbol only shows up here)
 	@test "$$(strings /usr/sbin/nginx | grep -E '^[0-9],[0-9],[0-9],[01]{30,}$$')" = \
 	      "$$(strings $(MODULE) | grep -E '^[0-9],[0-9],[0-9],[01]{30,}$$')" || { echo "module signature differs from /usr/sbin/nginx"; exit 1; }

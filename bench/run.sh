@@ -141,6 +141,12 @@ run_wrk() {
     "${bad:+  NON-2XX: $bad}" "${errs:+  $errs}"
   if [[ -z "$rps" || -n "$bad" ]]; then
     FAILED=1; echo "--- wrk output ($label round $round) ---"; cat "$out"
+    echo "--- one request now ---"
+    curl -s -i -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $VKEY" \
+      --data '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' \
+      "http://127.0.0.1:$port/v1/chat/completions" | head -c 1500; echo
+    echo "--- $label error.log (warn and above, last 15) ---"
+    grep -v '\[notice\]' "$WORK/$label/error.log" | tail -15 || true
   fi
   if [[ "$label" == proxy_pass ]]; then RPS_A+=("${rps:-0}"); else RPS_B+=("${rps:-0}"); fi
 }

@@ -94,6 +94,7 @@ struct RequestCtx {
     bool streaming = false;      // SSE relay through OpenAIStreamRelay
     bool error_body = false;     // buffering an upstream error body to normalise it
     bool body_done = false;      // the upstream body is complete and flushed to out_bufs
+    bool midstream_failure = false;  // the relayed answer broke before its end
     std::unique_ptr<OpenAIStreamRelay> relay;
     std::string accum;           // error body or tail of a JSON body (for usage)
     Usage usage;

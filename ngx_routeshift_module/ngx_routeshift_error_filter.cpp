@@ -72,10 +72,24 @@ ApiError default_error(int status, const RequestCtx& ctx) {
     return e;
 }
 
+// nginx may answer before our handler runs (e.g. a Content-Length over the limit is refused
+// while the location is chosen): give such errors a context so they are rendered too.
+RequestCtx* ctx_for_error(ngx_http_request_t* r) {
+    if (r != r->main || r->headers_out.status < 400) return nullptr;
+    auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
+    if (lc == nullptr || !lc->pass) return nullptr;
+    RequestCtx* ctx = pool_new<RequestCtx>(r->pool);
+    if (ctx == nullptr) return nullptr;
+    ctx->r = r;
+    ngx_http_set_ctx(r, ctx, ngx_http_routeshift_module);
+    return ctx;
+}
+
 ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
     RequestCtx* ctx = r == r->main ? get_ctx(r) : nullptr;
-    if (ctx == nullptr) return next_header_filter(r);
     try {
+        if (ctx == nullptr) ctx = ctx_for_error(r);
+        if (ctx == nullptr) return next_header_filter(r);
         if (ctx->relaying) {
             if (add_routing_headers(r, *ctx) != NGX_OK) return NGX_ERROR;
             if (ctx->streaming || ctx->error_body) {

@@ -72,7 +72,7 @@ void* create_main_conf(ngx_conf_t* cf) noexcept {
 
 char* init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
     auto* mc = static_cast<MainConf*>(conf);
-    ngx_conf_init_uint_value(mc->keepalive_max, 32);
+    ngx_conf_init_uint_value(mc->keepalive_max, 256);
     ngx_conf_init_msec_value(mc->keepalive_timeout, 60000);
     return NGX_CONF_OK;
 }

@@ -138,6 +138,10 @@ void peer_free(ngx_peer_connection_t* pc, void* data, ngx_uint_t state) noexcept
             cooldown = (int64_t)key.cooldown_seconds * 1000;
             ctx.last_failure = std::string(timed_out ? "Timed out talking to provider '" : "Could not reach provider '") +
                                prov.name + "' (key '" + key.label + "').";
+        } else if (ctx.midstream_failure) {
+            success = false;  // the answer broke after it started: park the key like a 5xx
+            cooldown = (int64_t)key.cooldown_seconds * 1000;
+            ctx.last_failure = "Provider '" + prov.name + "' (key '" + key.label + "') broke off its answer.";
         } else {
             success = status < 400;
             if (!success) {
@@ -460,6 +464,10 @@ void finalize_request(ngx_http_request_t* r, ngx_int_t rc) noexcept {
     if (ctx == nullptr) return;
     try {
         ngx_http_upstream_t* u = r->upstream;
+        if (rc != 0 && rc != NGX_HTTP_CLIENT_CLOSED_REQUEST && ctx->relaying && !ctx->body_done &&
+            !r->connection->error) {
+            ctx->midstream_failure = true;
+        }
         if (u->header_sent && ctx->relaying && !ctx->body_done && !r->connection->error) {
             ngx_chain_t* out = nullptr;
             ngx_chain_t** ll = &out;

@@ -38,7 +38,8 @@ bool all_digits(const std::string& s) {
 }  // namespace
 
 int64_t resolve_provider(PgConnection& db, const std::string& v) {
-    PgResult r = all_digits(v) ? db.exec_params("SELECT id FROM providers WHERE id = $1::bigint OR name = $1", {v})
+    PgResult r = all_digits(v) ? db.exec_params("SELECT id FROM providers WHERE id = $1::bigint OR name = $1 "
+                                                "ORDER BY (name = $1) DESC LIMIT 1", {v})
                                : db.exec_params("SELECT id FROM providers WHERE name = $1", {v});
     if (r.rows() != 1) throw CommandError("no provider named '" + v + "'");
     return r.i64(0, 0);

@@ -1,6 +1,7 @@
 #include "log.hpp"
 
 #include <cstdarg>
+#include <initializer_list>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

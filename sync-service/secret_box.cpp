@@ -159,6 +159,18 @@ bool SecretBox::add_key(int version, std::string_view material, bool current, st
     return true;
 }
 
+bool SecretBox::configured(const std::string& file_override) {
+    auto set = [](const char* name) {
+        const char* v = std::getenv(name);
+        return v && *v;
+    };
+    if (!file_override.empty() || set("PROVIDER_KEY_SECRET") || set("PROVIDER_KEY_SECRET_FILE")) return true;
+    const char* cred_dir = std::getenv("CREDENTIALS_DIRECTORY");
+    if (!cred_dir || !*cred_dir) return false;
+    std::ifstream probe(std::string(cred_dir) + "/provider_key_secret");
+    return static_cast<bool>(probe);
+}
+
 std::optional<SecretBox> SecretBox::from_environment(const std::string& file_override,
                                                      std::string* error) {
     std::string material;

@@ -58,6 +58,9 @@ public:
     static std::optional<SecretBox> from_environment(const std::string& file_override,
                                                      std::string* error);
 
+    // True when any of the sources above is set (so a failure to load it is an error, not "absent").
+    static bool configured(const std::string& file_override);
+
     bool has_key() const { return !keys_.empty(); }
     int current_version() const { return current_; }
 

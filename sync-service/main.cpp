@@ -1,0 +1,107 @@
+// routeshift-sync: Postgres -> nginx config sync daemon and admin CLI. See sync-service/README.md.
+#include "cli.hpp"
+#include "log.hpp"
+#include "options.hpp"
+#include "pg_connection.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: routeshift-sync [global options] COMMAND [options]
+
+Service:
+  migrate [--status]           apply pending sql/ migrations (embedded in the binary)
+  serve                        push the config to nginx now and on every change (foreground)
+  check [--print]              build + validate the snapshot once; --print shows it without secrets
+  push                         build, validate and push the snapshot once
+
+Provider credentials (the secret is read from standard input, never from the command line):
+  provider-key add --provider P --label L [--weight W] [--rpm N] [--tpm N] [--cooldown S]
+                   [--metadata JSON] [--disabled]
+  provider-key rotate  (--id N | --provider P --label L)
+  provider-key disable (--id N | --provider P --label L)
+  provider-key enable  (--id N | --provider P --label L)
+  provider-key list [--provider P]          (never shows secrets)
+
+Client keys:
+  virtual-key create [--team T] [--name N] [--expires-at TS | --expires-in INTERVAL]
+                                            prints the sk-proxy-... key once; stores only its hash
+  virtual-key revoke (--id N | --key-stdin)
+  virtual-key list [--team T]
+
+Aliases:
+  alias set --alias A --target T [--team T]   (no --team: global)
+  alias rm --alias A [--team T]
+  alias list [--team T]
+  alias invalidate                          POST /admin/model-aliases/invalidate on every nginx
+
+Plain-SQL conveniences:
+  provider add --name N --kind K [--base-url URL] [--disabled] | provider list
+  model add --provider P --model M [--upstream-model U] | model rm --provider P --model M | model list
+  team add --name N | team list
+
+Global options (environment fallback):
+  --db CONNINFO        ROUTESHIFT_DATABASE_URL, DATABASE_URL, or libpq PG* variables
+  --nginx TARGET       ROUTESHIFT_NGINX_ADMIN; http://127.0.0.1:PORT/admin or unix:/path.sock:/admin;
+                       repeatable / comma-separated
+  --secret-file PATH   PROVIDER_KEY_SECRET, PROVIDER_KEY_SECRET_FILE, $CREDENTIALS_DIRECTORY/provider_key_secret
+  --poll-ms N          ROUTESHIFT_POLL_MS (1000)          nginx generation polling interval
+  --timeout-ms N       ROUTESHIFT_HTTP_TIMEOUT_MS (5000)  per admin request
+  --backoff-max-ms N   ROUTESHIFT_BACKOFF_MAX_MS (30000)  Postgres reconnect backoff cap
+  --log-level L        ROUTESHIFT_LOG_LEVEL (info)        debug, info, warn, error
+
+Exit status: 0 ok, 1 failure, 2 usage or configuration error.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace rsync;
+    try {
+        Args args = parse_args(argc - 1, argv + 1);
+        if (args.positional.empty() || args.positional[0] == "help" || (args.has("--help") && args.positional.empty())) {
+            std::fputs(kUsage, args.positional.empty() && !args.has("--help") ? stderr : stdout);
+            return args.positional.empty() && !args.has("--help") ? 2 : 0;
+        }
+        if (args.has("--help")) {
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
+        const std::string cmd = args.positional[0];
+        if (cmd == "version") {
+            std::printf("routeshift-sync %s\n", ROUTESHIFT_SYNC_VERSION);
+            return 0;
+        }
+        Context ctx = make_context(std::move(args));
+        auto no_extra = [&](size_t n) {
+            if (ctx.args.positional.size() > n)
+                throw UsageError(cmd + ": unexpected argument '" + ctx.args.positional[n] + "'");
+        };
+        if (cmd == "migrate") return no_extra(1), cmd_migrate(ctx);
+        if (cmd == "serve") return no_extra(1), cmd_serve(ctx);
+        if (cmd == "check") return no_extra(1), cmd_check(ctx);
+        if (cmd == "push") return no_extra(1), cmd_push(ctx);
+        if (cmd == "provider-key") return cmd_provider_key(ctx);
+        if (cmd == "virtual-key") return cmd_virtual_key(ctx);
+        if (cmd == "alias") return cmd_alias(ctx);
+        if (cmd == "provider") return cmd_provider(ctx);
+        if (cmd == "model") return cmd_model(ctx);
+        if (cmd == "team") return cmd_team(ctx);
+        throw UsageError("unknown command '" + cmd + "' (routeshift-sync --help lists them)");
+    } catch (const UsageError& e) {
+        LOG_ERROR("%s", e.what());
+        return 2;
+    } catch (const CommandError& e) {
+        LOG_ERROR("%s", e.what());
+        return 1;
+    } catch (const PgError& e) {
+        LOG_ERROR("database: %s", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        LOG_ERROR("%s", e.what());
+        return 1;
+    }
+}
