@@ -124,21 +124,27 @@ if [[ $HAVE_MODULE == 1 ]]; then check_front routeshift "$RS_PORT"; fi
 
 FAILED=0
 declare -a RPS_A=() RPS_B=()
+mock_accepts() {  # connections the mock has accepted so far (stub_status)
+  curl -s "http://127.0.0.1:$MOCK_PORT/__status" | awk 'NR==3 {print $1}'
+}
+
 # run_wrk LABEL PORT ROUND -> appends rps
 run_wrk() {
-  local label="$1" port="$2" round="$3" out
+  local label="$1" port="$2" round="$3" out acc0 acc1
   out="$WORK/wrk-$label-$round.txt"
+  acc0="$(mock_accepts)"
   wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$HERE/chat.lua" \
     "http://127.0.0.1:$port/v1/chat/completions" > "$out" 2>&1 || true
+  acc1="$(mock_accepts)"
   local rps p50 p75 p90 p99 bad errs
   rps="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
   p50="$(awk '$1=="50%" {print $2}' "$out")"; p75="$(awk '$1=="75%" {print $2}' "$out")"
   p90="$(awk '$1=="90%" {print $2}' "$out")"; p99="$(awk '$1=="99%" {print $2}' "$out")"
   bad="$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$out")"
   errs="$(grep -E '^ *Socket errors' "$out" || true)"
-  printf '%-11s round %s: %10s req/s  latency p50 %-8s p75 %-8s p90 %-8s p99 %-8s%s%s\n' \
+  printf '%-11s round %s: %10s req/s  latency p50 %-8s p75 %-8s p90 %-8s p99 %-8s upstream conns opened %s%s%s\n' \
     "$label" "$round" "${rps:-?}" "${p50:-?}" "${p75:-?}" "${p90:-?}" "${p99:-?}" \
-    "${bad:+  NON-2XX: $bad}" "${errs:+  $errs}"
+    "$(( ${acc1:-0} - ${acc0:-0} - 1 ))" "${bad:+  NON-2XX: $bad}" "${errs:+  $errs}"
   if [[ -z "$rps" || -n "$bad" ]]; then
     FAILED=1; echo "--- wrk output ($label round $round) ---"; cat "$out"
     echo "--- one request now ---"
@@ -148,10 +154,13 @@ run_wrk() {
     echo "--- $label error.log (warn and above, last 15) ---"
     grep -v '\[notice\]' "$WORK/$label/error.log" | tail -15 || true
   fi
-  if [[ "$label" == proxy_pass ]]; then RPS_A+=("${rps:-0}"); else RPS_B+=("${rps:-0}"); fi
+  # a round with non-2xx answers measured errors, not proxying: keep it out of the median
+  if [[ -n "$rps" && -z "$bad" ]]; then
+    if [[ "$label" == proxy_pass ]]; then RPS_A+=("$rps"); else RPS_B+=("$rps"); fi
+  fi
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR==0) {print 0} else if (NR%2) {print a[(NR+1)/2]} else {printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}}'; }
+median() { printf '%s\n' "$@" | { grep . || true; } | sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "NA"} else if (NR%2) {print a[(NR+1)/2]} else {printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}}'; }
 
 echo "bench: wrk -t$THREADS -c$CONNS -d$DURATION, ~1 KB chat body, 1 nginx worker per front, $ROUNDS rounds"
 # warm-up (connections, caches); not reported
@@ -164,10 +173,10 @@ for round in $(seq 1 "$ROUNDS"); do
   if [[ $HAVE_MODULE == 1 ]]; then run_wrk routeshift "$RS_PORT" "$round"; fi
 done
 
-A="$(median "${RPS_A[@]}")"
+A="$(median "${RPS_A[@]+"${RPS_A[@]}"}")"
 if [[ $HAVE_MODULE == 1 ]]; then
-  B="$(median "${RPS_B[@]}")"
-  RATIO="$(awk -v a="$A" -v b="$B" 'BEGIN { if (a > 0) printf "%.3f", b / a; else print "NA" }')"
+  B="$(median "${RPS_B[@]+"${RPS_B[@]}"}")"
+  RATIO="$(awk -v a="$A" -v b="$B" 'BEGIN { if (a != "NA" && b != "NA" && a > 0) printf "%.3f", b / a; else print "NA" }')"
 else
   B=NA; RATIO=NA; FAILED=1
 fi

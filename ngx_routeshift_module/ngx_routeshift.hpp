@@ -95,6 +95,7 @@ struct RequestCtx {
     bool error_body = false;     // buffering an upstream error body to normalise it
     bool body_done = false;      // the upstream body is complete and flushed to out_bufs
     bool midstream_failure = false;  // the relayed answer broke before its end
+    bool client_aborted = false;     // the client closed its connection first
     std::unique_ptr<OpenAIStreamRelay> relay;
     std::string accum;           // error body or tail of a JSON body (for usage)
     Usage usage;
@@ -162,9 +163,11 @@ std::string zone_status_json(ngx_shm_zone_t* shm_zone);
 int zone_pick(ngx_shm_zone_t* shm_zone, RequestCtx& ctx, bool ignore_cooldown);
 // Number of candidates that are healthy now; `min_wait_ms` gets the shortest remaining cooldown.
 size_t zone_count_healthy(ngx_shm_zone_t* shm_zone, const RequestCtx& ctx, int64_t* min_wait_ms);
+// How an attempt ended, for the per-key counters.
+enum class Outcome { success, failure, client_gone };
 // The attempt on candidate `c` ended: in-flight--, counters, optional cooldown.
 void zone_attempt_done(ngx_shm_zone_t* shm_zone, const RequestCtx& ctx, const Candidate& c,
-                       int status, bool success, int64_t cooldown_ms);
+                       int status, Outcome outcome, int64_t cooldown_ms);
 void zone_add_usage(ngx_shm_zone_t* shm_zone, const RequestCtx& ctx, const Candidate& c,
                     const Usage& u);
 

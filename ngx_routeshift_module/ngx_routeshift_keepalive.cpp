@@ -20,7 +20,7 @@ ngx_queue_t g_cache;  // most recently used first
 ngx_queue_t g_free;
 bool g_ready = false;
 ngx_msec_t g_timeout = 60000;
-ngx_uint_t g_requests_max = 1000;
+ngx_uint_t g_requests_max = 100000;  // providers close long-lived connections themselves
 
 void close_connection(ngx_connection_t* c) {
 #if (NGX_HTTP_SSL)

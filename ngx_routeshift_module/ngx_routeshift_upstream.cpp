@@ -130,7 +130,12 @@ void peer_free(ngx_peer_connection_t* pc, void* data, ngx_uint_t state) noexcept
         int status = ctx.upstream_status;
         int64_t cooldown = ctx.pending_cooldown_ms;
         bool success;
-        if (status == 0) {
+        if (status == 0 && ctx.client_aborted) {
+            // the client left before the provider answered: not the provider's fault
+            status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
+            success = true;
+            cooldown = 0;
+        } else if (status == 0) {
             // no response: connection refused/reset, TLS failure, or timeout
             bool timed_out = pc->connection && (pc->connection->read->timedout || pc->connection->write->timedout);
             status = timed_out ? 504 : 502;
@@ -151,7 +156,9 @@ void peer_free(ngx_peer_connection_t* pc, void* data, ngx_uint_t state) noexcept
         }
         if (!ctx.attempt_statuses.empty()) ctx.attempt_statuses += ',';
         ctx.attempt_statuses += std::to_string(status);
-        zone_attempt_done(shm_zone_of(r), ctx, c, status, success, cooldown);
+        Outcome outcome = ctx.client_aborted && ctx.upstream_status == 0 ? Outcome::client_gone
+                          : success ? Outcome::success : Outcome::failure;
+        zone_attempt_done(shm_zone_of(r), ctx, c, status, outcome, cooldown);
         if (cooldown > 0) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "routeshift: provider key %L (%s/%s) cooling down for %L ms after status %d",
@@ -464,6 +471,7 @@ void finalize_request(ngx_http_request_t* r, ngx_int_t rc) noexcept {
     if (ctx == nullptr) return;
     try {
         ngx_http_upstream_t* u = r->upstream;
+        if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST) ctx->client_aborted = true;
         if (rc != 0 && rc != NGX_HTTP_CLIENT_CLOSED_REQUEST && ctx->relaying && !ctx->body_done &&
             !r->connection->error) {
             ctx->midstream_failure = true;

@@ -304,13 +304,14 @@ size_t zone_count_healthy(ngx_shm_zone_t* z, const RequestCtx& ctx, int64_t* min
 }
 
 void zone_attempt_done(ngx_shm_zone_t* z, const RequestCtx& ctx, const Candidate& c, int status,
-                       bool success, int64_t cooldown_ms) {
+                       Outcome outcome, int64_t cooldown_ms) {
     ShmHeader* sh = header(z);
     Lock lock(z);
     KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
     if (s == nullptr) return;
     if (s->inflight) s->inflight--;
-    if (success) s->successes++; else s->failures++;
+    if (outcome == Outcome::success) s->successes++;
+    if (outcome == Outcome::failure) s->failures++;
     s->last_status = (uint32_t)status;
     if (cooldown_ms > 0) {
         uint64_t until = ngx_current_msec + (uint64_t)cooldown_ms;

@@ -8,6 +8,7 @@
 #include "snapshot_builder.hpp"
 
 #include <algorithm>
+#include <sys/prctl.h>
 #include <cstdio>
 #include <cstdlib>
 
@@ -35,6 +36,8 @@ int cmd_serve(Context& ctx) {
     o.backoff_max_ms = ctx.backoff_max_ms;
     o.backoff_initial_ms = std::min(250, o.backoff_max_ms);
     SecretBox box = load_secret_box(ctx);  // fatal (exit 2) when missing or malformed
+    // The process holds the master key and decrypted secrets: no core dumps, no ptrace by peers.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     return run_serve(o, box);
 }
 

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <memory>
 #include <optional>
+#include <set>
 #include <poll.h>
 #include <unistd.h>
 
@@ -53,11 +54,13 @@ void install_signals() {
 
 struct TargetState {
     AdminTarget target;
-    int64_t confirmed = -1;                  // generation we believe it serves; -1 = unknown
+    int64_t known = -1;                      // generation it serves (accepted or observed); -1 = unknown
+    bool must_push = true;                   // push even if `known` matches: first contact, back from
+                                             // unreachable (it may have restarted), SIGHUP
     std::optional<int64_t> epoch;            // last epoch seen
-    bool contacted = false;                  // first successful poll happened
-    bool reachable = true;                   // for logging state changes only
-    int64_t rejected_generation = 0;         // generation it refused (not retried)
+    bool reachable = true;                   // last poll succeeded
+    bool polled = false;                     // at least one poll answered
+    std::set<int64_t> rejected;              // generations it refused (not retried until it restarts)
     std::shared_ptr<const Snapshot> last_accepted;
     Clock::time_point retry_at{};            // after a failed push
 };
@@ -85,8 +88,8 @@ public:
                 dirty_ = true;
                 force_rebuild_ = true;
                 for (auto& t : targets_) {
-                    t.confirmed = -1;
-                    t.rejected_generation = 0;
+                    t.must_push = true;
+                    t.rejected.clear();
                 }
             }
             if (now >= next_poll_) {
@@ -183,35 +186,36 @@ private:
             if (!info) {
                 if (t.reachable) LOG_WARN("nginx target %s: %s", t.target.spec.c_str(), err.c_str());
                 t.reachable = false;
-                t.confirmed = -1;
+                t.known = -1;
                 continue;
             }
-            if (!t.reachable) LOG_INFO("nginx target %s is reachable again", t.target.spec.c_str());
+            if (!t.polled) {
+                LOG_INFO("nginx target %s reports generation %lld", t.target.spec.c_str(),
+                         static_cast<long long>(info->generation));
+            } else if (!t.reachable) {
+                LOG_INFO("nginx target %s is reachable again (generation %lld)", t.target.spec.c_str(),
+                         static_cast<long long>(info->generation));
+                t.must_push = true;  // it may have restarted (or been upgraded) meanwhile
+                t.rejected.clear();
+            }
+            t.polled = true;
             t.reachable = true;
             bool new_zone = t.epoch && info->epoch && *info->epoch < *t.epoch;
             if (info->epoch) t.epoch = info->epoch;
-            if (!t.contacted) {
-                // First contact: push once whatever it reports (it may hold a snapshot file or a
-                // stale push with a colliding generation number).
-                t.contacted = true;
-                t.confirmed = -1;
-                LOG_INFO("nginx target %s reports generation %lld", t.target.spec.c_str(),
-                         static_cast<long long>(info->generation));
-                continue;
-            }
-            if (new_zone || (t.confirmed >= 0 && info->generation != t.confirmed)) {
+            if (t.known >= 0 && (new_zone || info->generation != t.known)) {
                 LOG_WARN("nginx target %s reports generation %lld, expected %lld%s: re-pushing",
                          t.target.spec.c_str(), static_cast<long long>(info->generation),
-                         static_cast<long long>(t.confirmed),
+                         static_cast<long long>(t.known),
                          info->generation == 0 ? " (nginx restarted)" : new_zone ? " (new shared zone)" : "");
-                t.confirmed = -1;
-                t.rejected_generation = 0;  // a restarted nginx may be a different build: try again
+                t.rejected.clear();  // a restarted nginx may be a different build: try again
                 t.retry_at = {};
+                if (new_zone) t.must_push = true;
                 if (desired_ && info->generation > desired_->generation && db_) {
                     dirty_ = true;  // someone pushed something newer: make sure we are not stale
                     force_rebuild_ = true;
                 }
             }
+            t.known = info->generation;
         }
         if (dirty_ && db_ && Clock::now() >= retry_build_at_) rebuild();
     }
@@ -219,33 +223,35 @@ private:
     void push_all() {
         auto now = Clock::now();
         for (auto& t : targets_) {
-            if (!t.reachable || !t.contacted || now < t.retry_at) continue;
+            if (!t.reachable || !t.polled || now < t.retry_at) continue;
             std::shared_ptr<const Snapshot> snap;
-            if (desired_ && t.rejected_generation != desired_->generation) {
-                if (t.confirmed != desired_->generation) snap = desired_;
-            } else if (t.last_accepted && t.confirmed != t.last_accepted->generation) {
-                snap = t.last_accepted;  // nginx refused the newest one: restore the last it took
+            if (desired_ && !t.rejected.count(desired_->generation)) {
+                if (t.must_push || t.known != desired_->generation) snap = desired_;
+            } else if (t.last_accepted && (t.must_push || t.known != t.last_accepted->generation) &&
+                       !t.rejected.count(t.last_accepted->generation)) {
+                snap = t.last_accepted;  // it refused the newest one and lost the old one: restore that
             }
             if (!snap) continue;
             PushResult r = admin_push_snapshot(t.target, snap->json, opts_.http_timeout_ms);
             switch (r.kind) {
             case PushResult::accepted:
-                t.confirmed = snap->generation;
+                t.known = snap->generation;
+                t.must_push = false;
                 t.last_accepted = snap;
                 LOG_INFO("pushed generation %lld to %s (nginx: generation %lld, %lld keys)",
                          static_cast<long long>(snap->generation), t.target.spec.c_str(),
                          static_cast<long long>(r.generation), static_cast<long long>(r.keys));
                 break;
             case PushResult::rejected:
-                t.rejected_generation = snap->generation;
-                t.confirmed = -1;
+                // Applied whole or not at all: it still serves what it had (t.known unchanged).
+                t.rejected.insert(snap->generation);
+                t.must_push = false;
                 LOG_ERROR("nginx target %s rejected generation %lld (HTTP %d): %s; its previous snapshot stays "
                           "active",
                           t.target.spec.c_str(), static_cast<long long>(snap->generation), r.status,
                           snap->redact(r.message).c_str());
                 break;
             case PushResult::failed:
-                t.confirmed = -1;
                 t.retry_at = now + milliseconds(opts_.poll_interval_ms);
                 LOG_WARN("pushing generation %lld to %s failed: %s (will retry)",
                          static_cast<long long>(snap->generation), t.target.spec.c_str(),
@@ -261,7 +267,7 @@ private:
         if (!db_) until = std::min(until, next_connect_);
         if (db_ && dirty_) until = std::min(until, retry_build_at_);
         for (const auto& t : targets_) {
-            if (t.reachable && t.contacted && t.retry_at > now) until = std::min(until, t.retry_at);
+            if (t.reachable && t.polled && t.retry_at > now) until = std::min(until, t.retry_at);
         }
         int timeout = static_cast<int>(
             std::max<long long>(0, std::chrono::duration_cast<milliseconds>(until - now).count()));

@@ -10,7 +10,7 @@ namespace routeshift {
 namespace {
 
 constexpr int64_t kMinCooldownMs = 1000;
-constexpr int64_t kMaxCooldownMs = 3600 * 1000;
+constexpr int64_t kMaxCooldownMs = int64_t{3600} * 1000;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -80,8 +80,8 @@ std::optional<int64_t> to_unix(int year, int month, int day, int h, int mi, int 
     if (month < 1 || month > 12 || day < 1) return std::nullopt;
     int maxd = mdays[month - 1] + (month == 2 && is_leap(year) ? 1 : 0);
     if (day > maxd) return std::nullopt;
-    return days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 + h * 3600 +
-           mi * 60 + se;
+    return days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+           int64_t{h} * 3600 + int64_t{mi} * 60 + se;
 }
 
 // HTTP-date (RFC 9110 §5.6.7): IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", and the obsolete

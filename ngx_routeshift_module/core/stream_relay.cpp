@@ -78,10 +78,18 @@ void OpenAIStreamRelay::on_event(const SseEvent& ev, std::string* out) {
 }
 
 bool OpenAIStreamRelay::feed(std::string_view bytes, std::string* out) {
-    return parser_.feed(bytes, [this, out](const SseEvent& ev) { on_event(ev, out); });
+    if (broken_) return false;
+    if (parser_.feed(bytes, [this, out](const SseEvent& ev) { on_event(ev, out); })) return true;
+    broken_ = true;
+    if (!error_ && !done_) {
+        error_ = true;
+        out->append(error_event("upstream sent an event larger than the gateway accepts", "stream_event_too_large"));
+    }
+    return false;
 }
 
 bool OpenAIStreamRelay::finish(std::string* out) {
+    if (broken_) return false;
     parser_.flush([this, out](const SseEvent& ev) { on_event(ev, out); });
     if (done_) return true;
     if (!error_) out->append(error_event("upstream stream ended before completion", "stream_truncated"));

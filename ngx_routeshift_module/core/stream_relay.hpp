@@ -21,7 +21,9 @@ public:
     explicit OpenAIStreamRelay(bool client_wants_usage) : want_usage_(client_wants_usage) {}
 
     // Feeds upstream body bytes (already de-chunked); appends what the client must receive to
-    // `out`. Returns false when the stream is malformed beyond repair.
+    // `out`. Returns false when the stream is malformed beyond repair (a single event larger than
+    // the parser limit, 4 MiB): the terminal error event has then already been appended to `out`,
+    // saw_error() is true, and any further input is discarded.
     bool feed(std::string_view bytes, std::string* out);
 
     // The upstream body ended (clean close). If no [DONE] was seen, appends an OpenAI error event
@@ -44,6 +46,7 @@ private:
     bool want_usage_;
     bool done_ = false;
     bool error_ = false;
+    bool broken_ = false;  // the parser gave up; nothing more is relayed
     uint64_t events_ = 0;
     Usage usage_;
 };

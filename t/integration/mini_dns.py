@@ -58,6 +58,7 @@ class MiniDNS:
         self.ttl = ttl
         self.queries: list[tuple[str, int]] = []
         self.errors: list[str] = []
+        self.silent: set[str] = set()   # names whose queries get no answer at all (timeouts)
         self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind((host, port))
@@ -140,6 +141,8 @@ class MiniDNS:
         question = data[12:off + 4]
         with self._lock:
             self.queries.append((name.lower(), qtype))
+            if name.lower().rstrip(".") in self.silent:
+                return b""
         ip = self.lookup(name)
         rd = flags & 0x0100
         answers = b""

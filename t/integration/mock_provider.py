@@ -105,21 +105,27 @@ class Reply:
     usage: Optional[dict] = None
     finish_reason: str = "stop"
     rst: bool = False               # drop with a TCP RST instead of a FIN
-    chunked: bool = True            # stream with Transfer-Encoding: chunked (else close-delimited)
+    chunked: bool = True            # Transfer-Encoding: chunked (streams: else close-delimited;
+                                    # json: only if json_chunked)
     close: bool = False             # send Connection: close and close after the reply
+    json_chunked: bool = False      # json/raw: send the body chunked instead of Content-Length
+    split: int = 0                  # stream: write each event in pieces of this many bytes
+    crlf: bool = False              # stream: CRLF line endings in the SSE framing
 
     # -- constructors -----------------------------------------------------------------------
     @classmethod
     def completion(cls, content: str = "Hello from mock", *, model: Optional[str] = None,
                    usage: Optional[dict] = None, status: int = 200, headers: Optional[dict] = None,
-                   delay: float = 0.0, finish_reason: str = "stop", close: bool = False) -> "Reply":
-        """A chat.completion JSON body; `model` defaults to the model the request asked for."""
+                   delay: float = 0.0, finish_reason: str = "stop", close: bool = False,
+                   chunked: bool = False) -> "Reply":
+        """A chat.completion JSON body; `model` defaults to the model the request asked for.
+        chunked=True sends it with Transfer-Encoding: chunked (as real providers often do)."""
         def build(req: "RecordedRequest", mock: "MockProvider") -> dict:
             m = model or (req.json or {}).get("model") or "mock-model"
             c = content.replace("{mock}", mock.name)
             return completion_body(c, m, usage=usage, finish_reason=finish_reason)
         return cls("json", status=status, headers=dict(headers or {}), body=build, delay=delay,
-                   close=close)
+                   close=close, json_chunked=chunked)
 
     @classmethod
     def json(cls, obj: Any, status: int = 200, headers: Optional[dict] = None,
@@ -152,7 +158,7 @@ class Reply:
                done: bool = True, drop_after: Optional[int] = None, usage: Optional[dict] = None,
                finish_reason: str = "stop", headers: Optional[dict] = None, status: int = 200,
                model: Optional[str] = None, rst: bool = False, chunked: bool = True,
-               header_delay: float = 0.0) -> "Reply":
+               header_delay: float = 0.0, split: int = 0, crlf: bool = False) -> "Reply":
         """An SSE chat.completion.chunk stream.
 
         chunks: list of content strings (each becomes one delta event) and/or full chunk dicts
@@ -166,7 +172,7 @@ class Reply:
                 chunks=list(chunks) if chunks is not None else ["Hello", " from", " mock"],
                 chunk_delay=delay, first_chunk_delay=first_delay, done=done,
                 drop_after=drop_after, usage=usage, finish_reason=finish_reason, rst=rst,
-                chunked=chunked)
+                chunked=chunked, split=split, crlf=crlf)
         r.body = model
         return r
 
@@ -297,6 +303,9 @@ class MockProvider:
         self._ssl_ctx: Optional[ssl.SSLContext] = None
         self._open: set = set()
         self.connections = 0
+        self.idle_timeout: Optional[float] = None   # close idle keep-alive connections after this
+        self.idle_closes = 0
+        self.aborted_streams = 0    # streams the peer (the gateway) closed before we finished
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> "MockProvider":
@@ -424,6 +433,16 @@ class MockProvider:
             seq = 0
             while True:
                 seq += 1
+                if seq > 1 and self.idle_timeout is not None and not conn.buf:
+                    sock.settimeout(self.idle_timeout)
+                    try:
+                        conn._fill()
+                    except socket.timeout:
+                        with self._lock:
+                            self.idle_closes += 1
+                        return  # like a server-side keepalive_timeout: close the idle connection
+                    finally:
+                        sock.settimeout(None)
                 req = self._read_request(conn, conn_id, seq, sni)
                 if req is None:
                     return
@@ -524,13 +543,24 @@ class MockProvider:
                 hdrs["Content-Type"] = "application/json"
             else:
                 payload = reply.body or b""
-            hdrs["Content-Length"] = str(len(payload))
+            if reply.json_chunked:
+                hdrs["Transfer-Encoding"] = "chunked"
+            else:
+                hdrs["Content-Length"] = str(len(payload))
             hdrs.update(reply.headers)
             if close:
                 hdrs["Connection"] = "close"
             head = self._status_line(reply.status) + "".join(
                 f"{k}: {v}\r\n" for k, v in hdrs.items()).encode() + b"\r\n"
-            sock.sendall(head + payload)
+            if reply.json_chunked:
+                sock.sendall(head)
+                step = max(1, len(payload) // 3)
+                for i in range(0, len(payload), step):
+                    part = payload[i:i + step]
+                    sock.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+                sock.sendall(b"0\r\n\r\n")
+            else:
+                sock.sendall(head + payload)
             return not close
         # stream
         hdrs["Content-Type"] = "text/event-stream; charset=utf-8"
@@ -553,6 +583,14 @@ class MockProvider:
             else:
                 sock.sendall(data)
 
+        try:
+            return self._send_events(sock, reply, events, write, close)
+        except (BrokenPipeError, ConnectionResetError):
+            with self._lock:
+                self.aborted_streams += 1
+            raise
+
+    def _send_events(self, sock, reply: Reply, events: list, write, close: bool) -> bool:
         if reply.first_chunk_delay:
             time.sleep(reply.first_chunk_delay)
         for i, ev in enumerate(events):
@@ -561,7 +599,12 @@ class MockProvider:
                 return False
             if i and reply.chunk_delay:
                 time.sleep(reply.chunk_delay)
-            write(ev)
+            if reply.split:
+                for j in range(0, len(ev), reply.split):
+                    write(ev[j:j + reply.split])
+                    time.sleep(0.001)
+            else:
+                write(ev)
         if reply.drop_after is not None:
             self._abort(sock, reply.rst)
             return False
@@ -590,8 +633,9 @@ class MockProvider:
             for c in reply.chunks:
                 objs.append(chunk_body(rid, created, model, {"content": c}) if isinstance(c, str)
                             else c)
-        out = [b"data: " + (o if isinstance(o, bytes) else json.dumps(o).encode()) + b"\n\n"
+        end = b"\r\n\r\n" if reply.crlf else b"\n\n"
+        out = [b"data: " + (o if isinstance(o, bytes) else json.dumps(o).encode()) + end
                for o in objs]
         if reply.done:
-            out.append(b"data: [DONE]\n\n")
+            out.append(b"data: [DONE]" + end)
         return out

@@ -216,3 +216,30 @@ def test_raw_request_detects_unterminated_chunked(mocks):
     r = raw_request(m.port, b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
                     b"Content-Length: %d\r\n\r\n" % len(body), body)
     assert r.complete and sse_events(r.body)[-1] == "[DONE]"
+
+
+def test_mock_framing_options(mocks):
+    from helpers import raw_request
+    m = mocks.new("a")
+    body = b'{"model":"m","stream":true,"stream_options":{"include_usage":true}}'
+    head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body)
+    m.set_default(Reply.stream(["ab", "cd"], split=5, crlf=True))
+    r = raw_request(m.port, head, body)
+    assert r.complete and b"\r\n\r\n" in r.body
+    ev = sse_events(r.body)
+    assert ev[-1] == "[DONE]" and ev[-2]["usage"]["total_tokens"] == 13
+    m.set_default(Reply.completion("cj", chunked=True))
+    r = raw_request(m.port, head, body)
+    assert r.header("Transfer-Encoding") == "chunked" and r.complete
+    assert json.loads(r.body)["choices"][0]["message"]["content"] == "cj"
+
+
+def test_mock_idle_timeout_closes_connection(mocks):
+    m = mocks.new("a")
+    m.idle_timeout = 0.2
+    conn = http.client.HTTPConnection("127.0.0.1", m.port, timeout=5)
+    conn.request("POST", "/v1/chat/completions", body=b'{"model":"m"}')
+    assert conn.getresponse().read()
+    time.sleep(0.5)
+    assert m.idle_closes == 1
+    conn.close()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 
 import pytest
 
 from helpers import Snapshot, assert_openai_error, chat_body, http_request
+from mock_provider import Reply
 
 
 def _bad(mutate):
@@ -160,3 +162,88 @@ def test_snapshot_get_never_returns_secrets(basic):
         assert basic.vkey not in r.body.decode(errors="replace")
         if r.status == 200:
             json.loads(r.body)
+
+
+def _big_snapshot(base_url: str, n_vkeys: int) -> tuple[Snapshot, str]:
+    s = Snapshot()
+    p = s.provider("openai", "openai", base_url)
+    s.key(p)
+    s.model(p, "gpt-4o")
+    vk = s.vkey()
+    for _ in range(n_vkeys):
+        s.vkey()
+    s.vkeys = s.vkeys[:1]   # only the first is used / checked for leaks
+    return s, vk
+
+
+def test_large_snapshot_body_from_temp_file(basic):
+    """A snapshot bigger than client_body_buffer_size (16k) is spooled to a temp file by nginx;
+    the admin handler must read it from there."""
+    s, vk = _big_snapshot(basic.mock.base_url(), 1500)
+    assert len(json.dumps(s.to_dict())) > 200_000
+    basic.gw.push(s)
+    r = basic.gw.chat(chat_body("gpt-4o"), key=vk)
+    assert r.status == 200, r.describe()
+
+
+def test_repeated_pushes_do_not_exhaust_zone(basic):
+    """60 pushes of ~300 KB snapshots (18 MB in total) into a 16m zone: old snapshots must be
+    freed."""
+    vk = None
+    for i in range(60):
+        s, vk = _big_snapshot(basic.mock.base_url(), 1500)
+        basic.gw.push(s)
+    r = basic.gw.chat(chat_body("gpt-4o"), key=vk)
+    assert r.status == 200, r.describe()
+    assert basic.gw.generation() == s.generation
+
+
+def test_snapshot_swap_during_inflight_stream(basic, mocks, sdk):
+    """Replacing the snapshot while a stream (and its parsed config) is in use must not break
+    the running request or crash a worker."""
+    import threading
+    basic.mock.set_default(Reply.stream([f"t{i} " for i in range(8)], delay=0.25))
+    out = {}
+    th = threading.Thread(target=lambda: out.setdefault("res", sdk({
+        "baseURL": basic.gw.base_url, "apiKey": basic.vkey, "mode": "stream",
+        "request": chat_body("gpt-4o")})))
+    th.start()
+    basic.mock.wait_requests(1, timeout=10)
+    b = mocks.new("b")
+    for _ in range(3):
+        s = Snapshot()
+        p = s.provider("other", "together", b.base_url())
+        s.key(p)
+        s.model(p, "gpt-4o")
+        vk2 = s.vkey()
+        basic.gw.push(s)
+    th.join(30)
+    res = out["res"]
+    assert res.get("completed") and "error" not in res, res
+    text = "".join(c["chunk"]["choices"][0]["delta"].get("content") or ""
+                   for c in res["chunks"] if c["chunk"]["choices"])
+    assert text == "".join(f"t{i} " for i in range(8))
+    r = basic.gw.chat(chat_body("gpt-4o"), key=vk2)
+    assert r.status == 200 and r.header("X-RouteShift-Provider") == "other", r.describe()
+
+
+def test_admin_over_unix_socket(gw_factory, tmp_path):
+    import socket as _socket
+    sock_path = f"/tmp/rs-admin-{os.getpid()}-{id(tmp_path)}.sock"
+    gw = gw_factory(http_extra=f"server {{ listen unix:{sock_path}; "
+                               f"location /admin/ {{ routeshift_admin; }} }}")
+    s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(sock_path)   # nginx removes the socket file itself when it exits
+    s.sendall(b"GET /admin/snapshot/generation HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), data[:300]
+    assert json.loads(body)["generation"] == 0
+    assert gw.generation() == 0

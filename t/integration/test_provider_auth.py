@@ -3,6 +3,8 @@ the rewritten body, and nothing of the client's own credentials or headers."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from helpers import Snapshot, chat_body
@@ -163,3 +165,39 @@ def test_body_fields_preserved(gw, mocks):
     for k in ("temperature", "max_tokens", "tools", "user", "messages"):
         assert got[k] == body[k], (k, got)
     assert "metadata" not in got and got["model"] == "m-upstream"
+
+
+def test_body_json_fidelity(gw, mocks):
+    """The gateway rewrites the body (model, metadata): every other value must survive exactly:
+    big integers, float precision, unicode, escapes, nested structures, nulls."""
+    m, s, sec, vk = _one(gw, mocks, "openai")
+    raw = ('{"model":"m-public","seed":9007199254740993,"temperature":0.1,"top_p":1e-8,'
+           '"presence_penalty":-0.0,"logit_bias":{"50256":-100},"n":1,"stop":["\\u0000x","\\n"],'
+           '"messages":[{"role":"user","content":"h\\u00e9llo \\u2713 \\ud83d\\ude00 \\"q\\" \\\\ /"},'
+           '{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function",'
+           '"function":{"name":"f","arguments":"{\\"a\\":[1,2.5,true,null]}"}}]},'
+           '{"role":"tool","tool_call_id":"c1","content":[{"type":"text","text":"ok"}]}],'
+           '"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":'
+           '{"type":"object","properties":{}},"strict":true}},"user":"u-\\u4e2d"}')
+    r = gw.chat(raw.encode(), key=vk)
+    assert r.status == 200, r.describe()
+    sent = json.loads(raw)
+    got = m.requests[0].json
+    assert got["model"] == "m-upstream"
+    sent.pop("model"), got.pop("model")
+    assert got.get("stream_options") is None
+    assert got == sent, f"body changed in transit:\nsent {sent}\ngot  {got}"
+    assert isinstance(got["seed"], int) and got["seed"] == 9007199254740993
+
+
+def test_trailing_slash_base_url(gw, mocks):
+    m = mocks.new("a")
+    s = Snapshot()
+    p = s.provider("openai", "openai", m.base_url() + "/")
+    s.key(p)
+    s.model(p, "gpt-4o")
+    vk = s.vkey()
+    gw.push(s)
+    r = gw.chat(chat_body("gpt-4o"), key=vk)
+    assert r.status == 200, r.describe()
+    assert m.requests[0].path == "/v1/chat/completions", m.requests[0].target

@@ -88,3 +88,20 @@ def test_nxdomain_fails_over(gw, mocks, dns):
     assert r.header("X-RouteShift-Provider") == "named", r.describe()
     assert dns.queried("ghost.invalid") >= 1, dns.queries
     assert len(m.requests) == 1 and m.requests[0].auth_secret() == sec["named"]
+
+
+def test_dns_timeout_fails_over(gw, mocks, dns):
+    """The resolver never answers for slow.test (resolver_timeout 3s): the request must fail
+    over to the other provider instead of hanging."""
+    import time
+    m = mocks.new("a")
+    dns.silent.add("slow.test")
+    s, sec, vk = _snap([("slow", m.base_url(host="slow.test"), 1000),
+                        ("fine", m.base_url(), 1)])
+    gw.push(s)
+    t0 = time.monotonic()
+    r = gw.chat(chat_body("gpt-4o"), key=vk, timeout=20)
+    took = time.monotonic() - t0
+    assert r.status == 200 and r.header("X-RouteShift-Provider") == "fine", r.describe()
+    assert took < 8, f"took {took:.1f}s"
+    assert dns.queried("slow.test") >= 1

@@ -146,7 +146,9 @@ static void test_push_over_tcp(void**) {
     unsigned port = listen_tcp(s);
     std::string err;
     auto t = parse_admin_target("http://127.0.0.1:" + std::to_string(port) + "/admin", &err);
-    s.reply = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"generation\":17,\"keys\":2}\n";
+    std::string okbody = "{\"generation\":17,\"keys\":2}";
+    s.reply = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(okbody.size()) +
+              "\r\n\r\n" + okbody;
     s.serve(1);
     std::string body = R"({"version":1,"generation":17})";
     PushResult r = admin_push_snapshot(*t, body, 2000);
@@ -165,8 +167,8 @@ static void test_rejection_and_generation(void**) {
     unsigned port = listen_tcp(s);
     std::string err;
     auto t = parse_admin_target("http://127.0.0.1:" + std::to_string(port), &err);
-    s.reply = "HTTP/1.1 400 Bad Request\r\nContent-Length: 69\r\n\r\n"
-              "{\"error\":{\"message\":\"snapshot rejected: providers[0] (id 1): bad\"}}\n\n";
+    std::string rbody = "{\"error\":{\"message\":\"snapshot rejected: providers[0] (id 1): bad\"}}";
+    s.reply = "HTTP/1.1 400 Bad Request\r\nContent-Length: " + std::to_string(rbody.size()) + "\r\n\r\n" + rbody;
     s.serve(1);
     PushResult r = admin_push_snapshot(*t, "{}", 2000);
     s.th.join();
@@ -177,7 +179,11 @@ static void test_rejection_and_generation(void**) {
     MiniServer g;
     port = listen_tcp(g);
     t = parse_admin_target("http://127.0.0.1:" + std::to_string(port) + "/admin/", &err);
-    g.reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1d\r\n{\"generation\":0,\"epoch\":4}\r\n\r\n0\r\n\r\n";
+    std::string gbody = "{\"generation\":0,\"epoch\":4}\n";
+    char hexlen[16];
+    std::snprintf(hexlen, sizeof hexlen, "%zx", gbody.size());
+    g.reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(hexlen) + "\r\n" + gbody +
+              "\r\n0\r\n\r\n";
     g.serve(1);
     auto info = admin_get_generation(*t, 2000, &err);
     g.th.join();
@@ -207,7 +213,8 @@ static void test_unix_socket_and_errors(void**) {
     std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
     assert_int_equal(::bind(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
     assert_int_equal(::listen(s.fd, 8), 0);
-    s.reply = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{\"invalidated\":true,\"generation\":3}    ";
+    std::string ibody = "{\"invalidated\":true,\"generation\":3}";
+    s.reply = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(ibody.size()) + "\r\n\r\n" + ibody;
     s.serve(1);
     std::string err;
     auto t = parse_admin_target("unix:" + path + ":/admin", &err);
