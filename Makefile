@@ -12,13 +12,18 @@ PYTEST    := /usr/bin/python3 -m pytest
 
 DEB_PKGS := nginx nginx-dev build-essential g++ pkg-config libpcre2-dev zlib1g-dev libssl-dev \
             libjansson-dev libcmocka-dev libpq-dev postgresql postgresql-client \
-            python3-pytest wrk openssl nodejs npm ca-certificates curl
+            python3-pytest python3-botocore wrk openssl ca-certificates curl
 
 MODULE_SRCS := config config.make $(wildcard ngx_routeshift_module/*.cpp ngx_routeshift_module/*.hpp \
                ngx_routeshift_module/core/*.cpp ngx_routeshift_module/core/*.hpp) ngx_routeshift_module/module.ld
 
 .DELETE_ON_ERROR:
-.PHONY: all help deps module sync unit integration sync-test test bench run stop clean
+js:
+	@# node/npm: use the machine's if present (it may come from outside Debian), else Debian's
+	@command -v npm >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
+	@cd t/js && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+.PHONY: js all help deps module sync unit integration sync-test test bench run stop clean
 
 all: module sync ## build the module and the sync service
 
@@ -31,7 +36,7 @@ deps: ## install every Debian and npm dependency (idempotent)
 	  echo "installing:$$missing"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
-	@cd t/js && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+	@$(MAKE) --no-print-directory js
 
 $(NGX_BUILD)/Makefile: config config.make
 	mkdir -p $(NGX_BUILD)
@@ -59,15 +64,15 @@ unit: ## CMocka unit tests (core library, sync service)
 	$(MAKE) -C t/unit
 	@if [ -f t/sync/Makefile ]; then $(MAKE) -C t/sync; fi
 
-integration: module sync ## pytest integration suite (real nginx, Postgres, mock providers, official SDKs)
+integration: module sync js ## pytest integration suite (real nginx, Postgres, mock providers, official SDKs)
 	$(PYTEST) -q -p no:cacheprovider t/integration $(wildcard t/sync/integration)
 
-test: unit integration ## everything
+test: deps unit integration ## everything (installs deps first)
 
 bench: module ## wrk: stock proxy_pass vs the module, same mock upstream
 	bash bench/run.sh
 
-run: module sync ## run the gateway: throwaway Postgres + routeshift-sync + nginx with the demo config
+run: deps module sync ## run the gateway: throwaway Postgres + routeshift-sync + nginx with the demo config
 	bash scripts/run-gateway.sh
 
 stop: ## stop what `make run` started
