@@ -38,7 +38,12 @@ deps: ## install every Debian and npm dependency (idempotent)
 	fi
 	@$(MAKE) --no-print-directory js
 
-$(NGX_BUILD)/Makefile: config config.make
+# nginx's configure must run again when a source file appears or disappears
+SRC_LIST := $(BUILD)/module-sources.txt
+$(shell mkdir -p $(BUILD); ls ngx_routeshift_module/*.cpp ngx_routeshift_module/core/*.cpp 2>/dev/null > $(SRC_LIST).new; \
+        cmp -s $(SRC_LIST).new $(SRC_LIST) || mv $(SRC_LIST).new $(SRC_LIST); rm -f $(SRC_LIST).new)
+
+$(NGX_BUILD)/Makefile: config config.make $(SRC_LIST)
 	mkdir -p $(NGX_BUILD)
 	cd $(NGX_SRC) && . ./conf_flags && ./configure \
 	  --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS)" \

@@ -90,6 +90,8 @@ struct RequestCtx {
     ngx_http_status_t status{};
     ngx_http_chunked_t chunked{};
     int upstream_status = 0;
+    bool headers_parsed = false;  // waiting for an error body to decide about a retry
+    std::string peek;             // de-chunked copy of that error body
     bool relaying = false;       // upstream headers are being relayed to the client
     bool streaming = false;      // SSE relay through OpenAIStreamRelay
     bool error_body = false;     // buffering an upstream error body to normalise it

@@ -144,13 +144,12 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     ngx_conf_merge_value(conf->ssl_verify, prev->ssl_verify, 1);
     u.ssl_verify = conf->ssl_verify;
 
-    // Retry on connection problems and on the statuses nginx knows; everything else that is
-    // retryable (408, 409, 529...) is turned into INVALID_HEADER by process_header.
+    // nginx retries connection problems itself; whether an HTTP error is worth another key
+    // depends on its body (a 429 for an empty balance is not), so process_header decides and
+    // asks for the next attempt through INVALID_HEADER.
     u.next_upstream = NGX_CONF_BITMASK_SET | NGX_HTTP_UPSTREAM_FT_ERROR |
                       NGX_HTTP_UPSTREAM_FT_TIMEOUT | NGX_HTTP_UPSTREAM_FT_INVALID_HEADER |
-                      NGX_HTTP_UPSTREAM_FT_HTTP_500 | NGX_HTTP_UPSTREAM_FT_HTTP_502 |
-                      NGX_HTTP_UPSTREAM_FT_HTTP_503 | NGX_HTTP_UPSTREAM_FT_HTTP_504 |
-                      NGX_HTTP_UPSTREAM_FT_HTTP_429 | NGX_HTTP_UPSTREAM_FT_NON_IDEMPOTENT;
+                      NGX_HTTP_UPSTREAM_FT_NON_IDEMPOTENT;
 
     ngx_hash_init_t hash;
     hash.max_size = 512;

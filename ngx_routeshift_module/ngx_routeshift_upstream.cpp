@@ -3,6 +3,7 @@
 // come from ngx_http_upstream_next; the answer is relayed unbuffered, SSE event by event.
 #include "ngx_routeshift.hpp"
 #include "cooldown.hpp"
+#include "openai_compat_errors.hpp"
 
 namespace routeshift {
 namespace {
@@ -12,9 +13,6 @@ ngx_shm_zone_t* shm_zone_of(ngx_http_request_t* r) {
     return mc->shm_zone;
 }
 
-bool in_nginx_retry_table(int status) {
-    return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
-}
 
 // ---- output ---------------------------------------------------------------------------------
 
@@ -77,6 +75,8 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
         ctx.attempts++;
         ctx.status_recorded = false;
         ctx.upstream_status = 0;
+        ctx.headers_parsed = false;
+        ctx.peek.clear();
         ctx.pending_cooldown_ms = 0;
         ctx.relaying = ctx.streaming = ctx.error_body = ctx.body_done = false;
         ctx.accum.clear();
@@ -117,54 +117,75 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
     }
 }
 
+// Accounts the current attempt once: counters, in-flight, cooldown, usage. Called when the
+// answer's body is complete (before its last bytes reach the client, so anyone who saw the
+// answer also sees the accounting) or, at the latest, when nginx frees the peer.
+void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_t* pc, ngx_uint_t state) {
+    if (ctx.current < 0 || ctx.status_recorded) return;
+    Candidate& c = ctx.cands[ctx.current];
+    const ProviderKey& key = ctx.cfg->keys[c.key];
+    const Provider& prov = ctx.cfg->providers[key.provider];
+    int status = ctx.upstream_status;
+    if (status == 0 && pc->cached && (state & NGX_PEER_FAILED) && !ctx.client_aborted) {
+        // a pooled connection the provider had already closed: nginx grants an extra try
+        // (tries++), and the key is not to blame, so it may be picked again
+        ctx.status_recorded = true;
+        c.tried = false;
+        ctx.attempts--;
+        zone_attempt_done(shm_zone_of(r), ctx, c, 0, Outcome::client_gone, 0);
+        return;
+    }
+    ctx.status_recorded = true;
+    int64_t cooldown = ctx.pending_cooldown_ms;
+    Outcome outcome;
+    if (status == 0 && ctx.client_aborted) {
+        // the client left before the provider answered: not the provider's fault
+        status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
+        outcome = Outcome::client_gone;
+        cooldown = 0;
+    } else if (status == 0) {
+        // no response: connection refused/reset, TLS failure, or timeout
+        bool timed_out = pc->connection && (pc->connection->read->timedout || pc->connection->write->timedout);
+        status = timed_out ? 504 : 502;
+        outcome = Outcome::failure;
+        cooldown = (int64_t)key.cooldown_seconds * 1000;
+        ctx.last_failure = std::string(timed_out ? "Timed out talking to provider '" : "Could not reach provider '") +
+                           prov.name + "' (key '" + key.label + "').";
+    } else if (ctx.midstream_failure) {
+        outcome = Outcome::failure;  // the answer broke after it started: park the key like a 5xx
+        cooldown = (int64_t)key.cooldown_seconds * 1000;
+        ctx.last_failure = "Provider '" + prov.name + "' (key '" + key.label + "') broke off its answer.";
+    } else if (status < 400) {
+        outcome = Outcome::success;
+    } else {
+        outcome = Outcome::failure;
+        ctx.last_failure = "Provider '" + prov.name + "' (key '" + key.label + "') answered HTTP " +
+                           std::to_string(status) + ".";
+    }
+    if (!ctx.attempt_statuses.empty()) ctx.attempt_statuses += ',';
+    ctx.attempt_statuses += std::to_string(status);
+    zone_attempt_done(shm_zone_of(r), ctx, c, status, outcome, cooldown);
+    if (ctx.usage.prompt_tokens > 0 || ctx.usage.completion_tokens > 0) {
+        zone_add_usage(shm_zone_of(r), ctx, c, ctx.usage);
+    }
+    if (cooldown > 0) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "routeshift: provider key %L (%s/%s) cooling down for %L ms after status %d",
+                      (int64_t)key.id, prov.name.c_str(), key.label.c_str(), (int64_t)cooldown, status);
+    }
+}
+
 void peer_free(ngx_peer_connection_t* pc, void* data, ngx_uint_t state) noexcept {
     auto& ctx = *static_cast<RequestCtx*>(data);
     ngx_http_request_t* r = ctx.r;
     if (pc->tries) pc->tries--;
-    if (ctx.current < 0 || ctx.status_recorded) return;
+    if (ctx.current < 0) return;
     try {
-        Candidate& c = ctx.cands[ctx.current];
-        const ProviderKey& key = ctx.cfg->keys[c.key];
-        const Provider& prov = ctx.cfg->providers[key.provider];
-        ctx.status_recorded = true;
-        int status = ctx.upstream_status;
-        int64_t cooldown = ctx.pending_cooldown_ms;
-        bool success;
-        if (status == 0 && ctx.client_aborted) {
-            // the client left before the provider answered: not the provider's fault
-            status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
-            success = true;
-            cooldown = 0;
-        } else if (status == 0) {
-            // no response: connection refused/reset, TLS failure, or timeout
-            bool timed_out = pc->connection && (pc->connection->read->timedout || pc->connection->write->timedout);
-            status = timed_out ? 504 : 502;
-            success = false;
-            cooldown = (int64_t)key.cooldown_seconds * 1000;
-            ctx.last_failure = std::string(timed_out ? "Timed out talking to provider '" : "Could not reach provider '") +
-                               prov.name + "' (key '" + key.label + "').";
-        } else if (ctx.midstream_failure) {
-            success = false;  // the answer broke after it started: park the key like a 5xx
-            cooldown = (int64_t)key.cooldown_seconds * 1000;
-            ctx.last_failure = "Provider '" + prov.name + "' (key '" + key.label + "') broke off its answer.";
-        } else {
-            success = status < 400;
-            if (!success) {
-                ctx.last_failure = "Provider '" + prov.name + "' (key '" + key.label + "') answered HTTP " +
-                                   std::to_string(status) + ".";
-            }
+        record_attempt(r, ctx, pc, state);
+        if (state == 0 && ctx.upstream_status >= 200 && ctx.upstream_status < 400 && !ctx.midstream_failure &&
+            !ctx.client_aborted) {
+            keepalive_save(pc, r->upstream, ctx.cands[ctx.current]);
         }
-        if (!ctx.attempt_statuses.empty()) ctx.attempt_statuses += ',';
-        ctx.attempt_statuses += std::to_string(status);
-        Outcome outcome = ctx.client_aborted && ctx.upstream_status == 0 ? Outcome::client_gone
-                          : success ? Outcome::success : Outcome::failure;
-        zone_attempt_done(shm_zone_of(r), ctx, c, status, outcome, cooldown);
-        if (cooldown > 0) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "routeshift: provider key %L (%s/%s) cooling down for %L ms after status %d",
-                          (int64_t)key.id, prov.name.c_str(), key.label.c_str(), (int64_t)cooldown, status);
-        }
-        if (state == 0 && success) keepalive_save(pc, r->upstream, c);
     } catch (...) {
     }
 }
@@ -221,47 +242,102 @@ ngx_int_t process_status_line(ngx_http_request_t* r) noexcept {
     return process_header(r);
 }
 
-// All upstream headers are parsed: decide retry vs relay, and how the body will be handled.
-ngx_int_t headers_done(ngx_http_request_t* r, RequestCtx& ctx) {
+// For an error status that another key might fix, the body tells whether it will (a 429 for an
+// empty balance won't). Error bodies are small: wait until the whole body is in the header
+// buffer, unless it cannot fit (then decide on the status alone). NGX_AGAIN = wait.
+ngx_int_t peek_error_body(ngx_http_request_t* r, RequestCtx& ctx, std::string_view* body) {
     ngx_http_upstream_t* u = r->upstream;
-    int status = (int)u->headers_in.status_n;
-    ctx.upstream_status = status;
-    if (u->headers_in.chunked) u->headers_in.content_length_n = -1;
-    if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED ||
-        (!u->headers_in.chunked && u->headers_in.content_length_n == 0)) {
-        u->keepalive = !u->headers_in.connection_close;
-    }
-    if (status == NGX_HTTP_SWITCHING_PROTOCOLS) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
-
-    const Candidate& c = ctx.cands[ctx.current];
-    const ProviderKey& key = ctx.cfg->keys[c.key];
-    if (status_is_retryable(status)) {
-        int def = key.cooldown_seconds;
-        ctx.pending_cooldown_ms =
-            cooldown_ms(find_header(u->headers_in.headers, "retry-after"),
-                        find_header(u->headers_in.headers, "retry-after-ms"), def, (int64_t)ngx_time());
-        if (u->peer.tries > 1) {
-            // another key will be tried: nginx retries the statuses it knows; the rest (408,
-            // 409, 529, ...) go through INVALID_HEADER, which is retried the same way
-            if (!in_nginx_retry_table(status)) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    ngx_buf_t* b = &u->buffer;
+    size_t avail = (size_t)(b->last - b->pos);
+    bool full = b->last == b->end;
+    if (!u->headers_in.chunked && u->headers_in.content_length_n >= 0) {
+        size_t len = (size_t)u->headers_in.content_length_n;
+        if (avail >= len) {
+            *body = std::string_view(reinterpret_cast<const char*>(b->pos), len);
             return NGX_OK;
         }
+        if (full || (size_t)(b->end - b->pos) < len) {
+            *body = std::string_view(reinterpret_cast<const char*>(b->pos), avail);
+            return NGX_OK;
+        }
+        return NGX_AGAIN;
+    }
+    if (u->headers_in.chunked) {
+        ngx_buf_t tmp = *b;
+        ngx_http_chunked_t st{};
+        ctx.peek.clear();
+        for (;;) {
+            ngx_int_t rc = ngx_http_parse_chunked(r, &tmp, &st);
+            if (rc == NGX_OK) {
+                size_t n = std::min<size_t>((size_t)(tmp.last - tmp.pos), (size_t)st.size);
+                ctx.peek.append(reinterpret_cast<const char*>(tmp.pos), n);
+                tmp.pos += n;
+                st.size -= (off_t)n;
+                continue;
+            }
+            if (rc == NGX_DONE || rc == NGX_ERROR || full) break;
+            return NGX_AGAIN;  // NGX_AGAIN: more chunks to come
+        }
+        *body = ctx.peek;
+        return NGX_OK;
+    }
+    *body = std::string_view(reinterpret_cast<const char*>(b->pos), avail);  // close-delimited
+    return NGX_OK;
+}
+
+// All upstream headers are parsed: decide retry vs relay, and how the body will be handled.
+ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
+    ngx_http_upstream_t* u = r->upstream;
+    int status = ctx.upstream_status;
+    const Candidate& c = ctx.cands[ctx.current];
+    const ProviderKey& key = ctx.cfg->keys[c.key];
+    if (status >= 400) {
+        bool may_retry = u->peer.tries > 1;
+        std::string_view body;
+        if (may_retry && (status_is_retryable(status) || status == 401 || status == 403 || status == 402)) {
+            if (peek_error_body(r, ctx, &body) == NGX_AGAIN) return NGX_AGAIN;
+        }
+        ErrorVerdict v = openai_classify_error(status, body);
+        if (v.park_key) {
+            ctx.pending_cooldown_ms =
+                v.park_ms >= 0 ? v.park_ms
+                               : cooldown_ms(find_header(u->headers_in.headers, "retry-after"),
+                                             find_header(u->headers_in.headers, "retry-after-ms"),
+                                             key.cooldown_seconds, (int64_t)ngx_time());
+        }
+        if (v.retry && may_retry) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+        ctx.relaying = true;
+        ctx.error_body = true;
+        return NGX_OK;
     }
     ctx.relaying = true;
     std::string_view ctype = u->headers_in.content_type ? sv(u->headers_in.content_type->value) : std::string_view{};
-    if (status >= 400) {
-        ctx.error_body = true;
-    } else if (ctx.req.stream && ctype.find("text/event-stream") != std::string_view::npos) {
+    if (ctx.req.stream && ctype.find("text/event-stream") != std::string_view::npos) {
         ctx.streaming = true;
         ctx.relay = std::make_unique<OpenAIStreamRelay>(ctx.req.include_usage);
     }
     return NGX_OK;
 }
 
+ngx_int_t headers_done(ngx_http_request_t* r, RequestCtx& ctx) {
+    ngx_http_upstream_t* u = r->upstream;
+    int status = (int)u->headers_in.status_n;
+    ctx.upstream_status = status;
+    ctx.headers_parsed = true;
+    if (u->headers_in.chunked) u->headers_in.content_length_n = -1;
+    if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED ||
+        (!u->headers_in.chunked && u->headers_in.content_length_n == 0)) {
+        u->keepalive = !u->headers_in.connection_close;
+    }
+    if (status == NGX_HTTP_SWITCHING_PROTOCOLS || status < 200) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    return decide(r, ctx);
+}
+
 ngx_int_t process_header(ngx_http_request_t* r) noexcept {
     RequestCtx* ctx = get_ctx(r);
     if (ctx == nullptr) return NGX_ERROR;
     try {
+        if (ctx->headers_parsed) return decide(r, *ctx);  // more of an error body arrived
         ngx_http_upstream_t* u = r->upstream;
         auto* umcf = static_cast<ngx_http_upstream_main_conf_t*>(
             ngx_http_get_module_main_conf(r, ngx_http_upstream_module));
@@ -320,20 +396,22 @@ ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** l
     ngx_http_upstream_t* u = r->upstream;
     if (ctx.body_done) return NGX_OK;
     ctx.body_done = true;
+    ngx_int_t rc = NGX_OK;
     if (ctx.streaming) {
         ctx.scratch.clear();
-        ctx.relay->finish(&ctx.scratch);
+        if (!ctx.relay->finish(&ctx.scratch)) ctx.midstream_failure = true;  // ended without [DONE]
         ctx.usage = ctx.relay->usage();
-        return emit(r, u, ll, ctx.scratch);
-    }
-    if (ctx.error_body) {
+        rc = emit(r, u, ll, ctx.scratch);
+    } else if (ctx.error_body) {
         auto secrets = secrets_of(ctx);
         std::string body = normalize_upstream_error(ctx.upstream_status, ctx.accum,
                                                     std::span<const std::string_view>(secrets));
-        return emit(r, u, ll, body);
+        rc = emit(r, u, ll, body);
+    } else if (!ctx.accum.empty()) {
+        ctx.usage = usage_from_completion(ctx.accum);
     }
-    if (!ctx.accum.empty()) ctx.usage = usage_from_completion(ctx.accum);
-    return NGX_OK;
+    record_attempt(r, ctx, &u->peer, 0);
+    return rc;
 }
 
 // Consumes one piece of de-framed upstream body.
@@ -489,9 +567,6 @@ void finalize_request(ngx_http_request_t* r, ngx_int_t rc) noexcept {
                 emit(r, u, &ll, ev);
             }
             if (out) ngx_http_output_filter(r, out);
-        }
-        if (ctx->current >= 0 && (ctx->usage.prompt_tokens > 0 || ctx->usage.completion_tokens > 0)) {
-            zone_add_usage(shm_zone_of(r), *ctx, ctx->cands[ctx->current], ctx->usage);
         }
     } catch (...) {
     }

@@ -70,6 +70,7 @@ VarDef vars[] = {
     {ngx_string("routeshift_error"),
      [](const RequestCtx& c) -> std::string {
          if (c.has_error) return c.error.code.empty() ? c.error.type : c.error.code;
+         if (c.upstream_status >= 200 && c.upstream_status < 400 && !c.midstream_failure) return std::string();
          return c.last_failure;
      }},
     {ngx_string("routeshift_generation"),

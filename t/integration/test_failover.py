@@ -76,7 +76,37 @@ def test_retryable_statuses(pair, status):
     assert e["statuses"] == f"{status},200", e
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+@pytest.mark.parametrize("status", [401, 403])
+def test_provider_credential_rejected_retries_and_parks_key(pair, status):
+    # a 401/403 from the provider means that key is broken or revoked: another key can serve
+    # the request, and the broken one stops receiving traffic for its cooldown
+    gw, m, ka, kb, vk = (pair[k] for k in ("gw", "m", "ka", "kb", "vk"))
+    m.enqueue(Reply.error(status, "Incorrect API key provided", code="invalid_api_key"), key=ka)
+    m.set_default(Reply.completion("from B"), key=kb)
+    r = gw.chat(chat_body("gpt-4o"), key=vk)
+    assert r.status == 200, r.describe()
+    assert [q.auth_secret() for q in m.requests] == [ka, kb]
+    assert gw.wait_access(1)[-1]["statuses"] == f"{status},200"
+    st = gw.key_status(pair["s"].key_id(ka))
+    assert st["cooldown_remaining_ms"] > 0, st
+
+
+def test_insufficient_quota_429_not_retried(pair):
+    # "a 429 that means an empty balance" is not worth another attempt (issue 4 / providers.md
+    # §1.5); the key is parked for a long time
+    gw, m, ka, kb, vk = (pair[k] for k in ("gw", "m", "ka", "kb", "vk"))
+    m.enqueue(Reply.error(429, "You exceeded your current quota", code="insufficient_quota",
+                          type_="insufficient_quota"), key=ka)
+    m.set_default(Reply.completion("from B"), key=kb)
+    r = gw.chat(chat_body("gpt-4o"), key=vk)
+    e = assert_openai_error(r, 429)
+    assert e.get("code") == "insufficient_quota", r.describe()
+    assert len(m.requests) == 1, "an insufficient_quota 429 must not be retried"
+    st = gw.key_status(pair["s"].key_id(ka))
+    assert st["cooldown_remaining_ms"] > 5 * 60 * 1000, st
+
+
+@pytest.mark.parametrize("status", [400, 404, 422])
 def test_non_retryable_4xx_relayed(pair, status):
     gw, m, ka, vk = (pair[k] for k in ("gw", "m", "ka", "vk"))
     m.enqueue(Reply.error(status, f"upstream says {status}", code="upstream_code",
