@@ -184,6 +184,12 @@ AuthShape check_key_metadata(const Row& row, const json_t* md, ProviderKind kind
     if (auto dep = str("deployment"); dep && dep->empty()) row.error("metadata.deployment must not be empty");
     str("organization");
     str("project");
+    if (auto api = str("api"); api && *api != "openai" && *api != "anthropic")
+        row.error("metadata.api must be \"openai\" or \"anthropic\"");
+    if (auto rg = str("region"); rg && !valid_dns_label(*rg))
+        row.error("metadata.region must be a region name such as us-east-1 or cn");
+    str("access_key_id");
+    str("session_token");
     AuthShape shape = AuthShape::bearer;
     if (auto ah = str("auth_header")) {
         if (*ah == "authorization") shape = AuthShape::bearer;
@@ -255,6 +261,7 @@ std::shared_ptr<Config> build(const json_t* root) {
                 if (!parse_url(*base, &uerr)) row.error("base_url " + quote(*base) + ": " + uerr);
                 while (!base->empty() && base->back() == '/') base->pop_back();
                 p.base_url = *base;
+                p.base_url_set = true;
             } else if (p.kind == ProviderKind::openai_compat) {
                 row.error("kind openai_compat requires a base_url");
             } else {
@@ -293,8 +300,13 @@ std::shared_ptr<Config> build(const json_t* root) {
             if (sec && !json_is_string(sec)) row.error(std::string("secret must be a string, got ") + type_name(sec));
             if (sec) k.secret.assign(json_string_value(sec), json_string_length(sec));
             if (has_ctl(k.secret)) row.error("secret contains control characters");
-            if (k.secret.empty() && auth != AuthShape::none)
+            if (k.secret.empty() && !(prov.kind == ProviderKind::openai_compat && auth == AuthShape::none))
                 row.error("secret is required (empty is only allowed with metadata.auth_header \"none\")");
+            k.wire = wire_format(prov.kind, json_string_view(k.metadata.get(), "api"));
+            if (prov.kind == ProviderKind::bedrock &&
+                (json_string_view(k.metadata.get(), "region").empty() ||
+                 json_string_view(k.metadata.get(), "access_key_id").empty()))
+                row.error("bedrock key needs metadata.region and metadata.access_key_id");
 
             if (prov.kind == ProviderKind::azure && prov.base_url.empty() &&
                 json_string_view(k.metadata.get(), "resource_name").empty())

@@ -18,6 +18,7 @@ struct Provider {
     std::string name;
     ProviderKind kind = ProviderKind::openai;
     std::string base_url;     // effective base (default filled in), no trailing slash
+    bool base_url_set = false;  // the snapshot named a base_url (else the kind's default)
     bool enabled = true;
     std::vector<size_t> keys; // indexes into Config::keys (enabled or not), snapshot order
     bool any_model = false;   // a "*" row exists
@@ -29,6 +30,7 @@ struct ProviderKey {
     std::string label;
     std::string secret;       // never log / print
     JsonPtr metadata;         // object (never null after parsing)
+    WireFormat wire = WireFormat::openai;  // how this key is spoken to
     int weight = 1;           // 0 = receives no traffic
     long long rpm = 0, tpm = 0;  // 0 = unlimited (enforced by a later issue)
     int cooldown_seconds = 30;
