@@ -12,6 +12,7 @@ extern "C" {
 #include "config_snapshot.hpp"
 #include "model_resolver.hpp"
 #include "openai_error.hpp"
+#include "provider_adapter.hpp"
 #include "stream_relay.hpp"
 #include "upstream_request.hpp"
 
@@ -93,12 +94,13 @@ struct RequestCtx {
     bool headers_parsed = false;  // waiting for an error body to decide about a retry
     std::string peek;             // de-chunked copy of that error body
     bool relaying = false;       // upstream headers are being relayed to the client
-    bool streaming = false;      // SSE relay through OpenAIStreamRelay
+    bool streaming = false;      // the body goes through `translator` (re-framed: no Content-Length)
+    bool converted = false;      // the translator turns another wire format into OpenAI's
     bool error_body = false;     // buffering an upstream error body to normalise it
     bool body_done = false;      // the upstream body is complete and flushed to out_bufs
     bool midstream_failure = false;  // the relayed answer broke before its end
     bool client_aborted = false;     // the client closed its connection first
-    std::unique_ptr<OpenAIStreamRelay> relay;
+    std::unique_ptr<ResponseTranslator> translator;
     std::string accum;           // error body or tail of a JSON body (for usage)
     Usage usage;
     ngx_msec_t start_msec = 0;

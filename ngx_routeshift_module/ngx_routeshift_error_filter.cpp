@@ -95,7 +95,13 @@ ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
             if (ctx->streaming || ctx->error_body) {
                 ngx_http_clear_content_length(r);
             }
-            if (ctx->error_body) set_json_type(r);
+            if (ctx->error_body || (ctx->converted && !ctx->req.stream)) set_json_type(r);
+            if (ctx->converted && ctx->req.stream) {
+                ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+                r->headers_out.content_type_len = r->headers_out.content_type.len;
+                r->headers_out.content_type_lowcase = nullptr;
+                r->headers_out.charset.len = 0;
+            }
             return next_header_filter(r);
         }
         int status = (int)r->headers_out.status;

@@ -4,6 +4,7 @@
 #include "ngx_routeshift.hpp"
 #include "cooldown.hpp"
 #include "openai_compat_errors.hpp"
+#include "openai_stream_translator.hpp"
 
 namespace routeshift {
 namespace {
@@ -78,7 +79,8 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
         ctx.headers_parsed = false;
         ctx.peek.clear();
         ctx.pending_cooldown_ms = 0;
-        ctx.relaying = ctx.streaming = ctx.error_body = ctx.body_done = false;
+        ctx.relaying = ctx.streaming = ctx.converted = ctx.error_body = ctx.body_done = false;
+        ctx.translator.reset();
         ctx.accum.clear();
         ctx.status = ngx_http_status_t{};
         ctx.chunked = ngx_http_chunked_t{};
@@ -285,6 +287,45 @@ ngx_int_t peek_error_body(ngx_http_request_t* r, RequestCtx& ctx, std::string_vi
     return NGX_OK;
 }
 
+ErrorVerdict classify_error(const RequestCtx& ctx, int status, std::string_view body) {
+    const ProviderKey& key = ctx.cfg->keys[ctx.cands[ctx.current].key];
+    switch (key.wire) {
+    case WireFormat::anthropic: return anthropic_classify_error(status, body);
+    case WireFormat::gemini: return gemini_classify_error(status, body);
+    case WireFormat::bedrock:
+        return bedrock_classify_error(status, body, find_header(ctx.r->upstream->headers_in.headers, "x-amzn-errortype"));
+    case WireFormat::openai: break;
+    }
+    return openai_classify_error(status, body);
+}
+
+std::unique_ptr<ResponseTranslator> make_translator(RequestCtx& ctx, std::string_view ctype) {
+    const Candidate& c = ctx.cands[ctx.current];
+    const ProviderKey& key = ctx.cfg->keys[c.key];
+    if (key.wire == WireFormat::openai) {
+        if (ctx.req.stream && ctype.find("text/event-stream") != std::string_view::npos) {
+            return openai_stream_translator(ctx.req.include_usage);
+        }
+        return nullptr;  // JSON passes through untouched
+    }
+    TranslatorOptions opt;
+    opt.stream = ctx.req.stream;
+    opt.include_usage = ctx.req.include_usage;
+    opt.model = ctx.targets[c.target].upstream_model;
+    char id[40];
+    snprintf(id, sizeof id, "chatcmpl-rs%08lx%08lx", (unsigned long)ngx_random(), (unsigned long)ngx_random());
+    opt.id = id;
+    opt.created = (int64_t)ngx_time();
+    ctx.converted = true;
+    switch (key.wire) {
+    case WireFormat::anthropic: return anthropic_translator(opt);
+    case WireFormat::gemini: return gemini_translator(opt);
+    case WireFormat::bedrock: return bedrock_translator(opt);
+    case WireFormat::openai: break;
+    }
+    return nullptr;
+}
+
 // All upstream headers are parsed: decide retry vs relay, and how the body will be handled.
 ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
     ngx_http_upstream_t* u = r->upstream;
@@ -297,7 +338,7 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
         if (may_retry && (status_is_retryable(status) || status == 401 || status == 403 || status == 402)) {
             if (peek_error_body(r, ctx, &body) == NGX_AGAIN) return NGX_AGAIN;
         }
-        ErrorVerdict v = openai_classify_error(status, body);
+        ErrorVerdict v = classify_error(ctx, status, body);
         if (v.park_key) {
             ctx.pending_cooldown_ms =
                 v.park_ms >= 0 ? v.park_ms
@@ -312,10 +353,8 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
     }
     ctx.relaying = true;
     std::string_view ctype = u->headers_in.content_type ? sv(u->headers_in.content_type->value) : std::string_view{};
-    if (ctx.req.stream && ctype.find("text/event-stream") != std::string_view::npos) {
-        ctx.streaming = true;
-        ctx.relay = std::make_unique<OpenAIStreamRelay>(ctx.req.include_usage);
-    }
+    ctx.translator = make_translator(ctx, ctype);
+    ctx.streaming = ctx.translator != nullptr;
     return NGX_OK;
 }
 
@@ -385,6 +424,14 @@ ngx_int_t process_header(ngx_http_request_t* r) noexcept {
 constexpr size_t kMaxErrorBody = 64 * 1024;
 constexpr size_t kMaxUsageBody = 1024 * 1024;
 
+std::string redact(std::string text, const std::vector<std::string_view>& secrets) {
+    for (std::string_view sec : secrets) {
+        if (sec.size() < 4) continue;
+        for (size_t pos; (pos = text.find(sec)) != std::string::npos;) text.replace(pos, sec.size(), "[redacted]");
+    }
+    return text;
+}
+
 std::vector<std::string_view> secrets_of(const RequestCtx& ctx) {
     std::vector<std::string_view> s;
     if (ctx.current >= 0) s.push_back(ctx.cfg->keys[ctx.cands[ctx.current].key].secret);
@@ -399,13 +446,18 @@ ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** l
     ngx_int_t rc = NGX_OK;
     if (ctx.streaming) {
         ctx.scratch.clear();
-        if (!ctx.relay->finish(&ctx.scratch)) ctx.midstream_failure = true;  // ended without [DONE]
-        ctx.usage = ctx.relay->usage();
+        // an answer the provider did not complete ends in an error, never in a clean [DONE]
+        if (!ctx.translator->finish(&ctx.scratch)) ctx.midstream_failure = true;
+        ctx.usage = ctx.translator->usage();
         rc = emit(r, u, ll, ctx.scratch);
     } else if (ctx.error_body) {
         auto secrets = secrets_of(ctx);
-        std::string body = normalize_upstream_error(ctx.upstream_status, ctx.accum,
-                                                    std::span<const std::string_view>(secrets));
+        std::string body;
+        if (ctx.cfg->keys[ctx.cands[ctx.current].key].wire == WireFormat::openai) {
+            body = normalize_upstream_error(ctx.upstream_status, ctx.accum, std::span<const std::string_view>(secrets));
+        } else {
+            body = redact(openai_error_body(classify_error(ctx, ctx.upstream_status, ctx.accum).error), secrets);
+        }
         rc = emit(r, u, ll, body);
     } else if (!ctx.accum.empty()) {
         ctx.usage = usage_from_completion(ctx.accum);
@@ -420,8 +472,8 @@ ngx_int_t consume(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll, u_c
     std::string_view piece(reinterpret_cast<const char*>(pos), n);
     if (ctx.streaming) {
         ctx.scratch.clear();
-        if (!ctx.relay->feed(piece, &ctx.scratch)) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: malformed event stream from provider");
+        if (!ctx.translator->feed(piece, &ctx.scratch)) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: malformed answer from provider");
         }
         return emit(r, u, ll, ctx.scratch);
     }
@@ -559,9 +611,10 @@ void finalize_request(ngx_http_request_t* r, ngx_int_t rc) noexcept {
             ngx_chain_t** ll = &out;
             if (rc == 0) {
                 body_complete(r, *ctx, &ll);  // a body delimited by connection close
-            } else if (ctx->streaming && !ctx->relay->saw_done() && !ctx->relay->saw_error()) {
+            } else if (ctx->streaming && ctx->req.stream && !ctx->translator->complete() &&
+                       !ctx->translator->saw_error()) {
                 ctx->body_done = true;
-                ctx->usage = ctx->relay->usage();
+                ctx->usage = ctx->translator->usage();
                 std::string ev = OpenAIStreamRelay::error_event(
                     "The provider's stream was interrupted before completion.", "stream_interrupted");
                 emit(r, u, &ll, ev);
