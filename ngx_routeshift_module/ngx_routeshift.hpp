@@ -14,6 +14,7 @@ extern "C" {
 #include "openai_error.hpp"
 #include "provider_adapter.hpp"
 #include "stream_relay.hpp"
+#include "provider_request.hpp"
 #include "upstream_request.hpp"
 
 #include <memory>
@@ -55,6 +56,7 @@ struct Candidate {
     size_t key;                 // index into Config::keys
     size_t target;              // index into RequestCtx::targets
     int slot = -1;              // shared-zone slot of the key
+    size_t body = SIZE_MAX;     // index into RequestCtx::bodies
     UpstreamEndpoint ep;
     bool tried = false;
     bool unusable = false;      // DNS failed or endpoint invalid
@@ -72,6 +74,15 @@ struct RequestCtx {
     std::string requested_model;
     std::vector<Target> targets;
     std::vector<Candidate> cands;
+    struct Body {               // one upstream body per (target, provider[, key])
+        size_t target;
+        size_t provider;
+        int64_t key_id;         // -1 when the provider's keys share it
+        bool ok;
+        std::string bytes;
+        ApiError error;
+    };
+    std::vector<Body> bodies;
     ngx_uint_t budget = 3;
 
     // DNS
@@ -84,8 +95,6 @@ struct RequestCtx {
     std::string attempt_statuses;  // "429,200"
     bool status_recorded = false;  // the current attempt's outcome is already accounted
     std::string request_bytes;   // owns the bytes u->request_bufs points at
-    std::string body_cache;      // upstream body, rebuilt only when the target changes
-    size_t body_cache_target = SIZE_MAX;
 
     // response parsing
     ngx_http_status_t status{};

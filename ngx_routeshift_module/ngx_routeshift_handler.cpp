@@ -89,19 +89,49 @@ void body_handler(ngx_http_request_t* r) noexcept {
         auto* mc = static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_routeshift_module));
         auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
         std::vector<int> slots = zone_slots(mc->shm_zone, cfg);
+        const ApiError* body_error = nullptr;
         for (size_t t = 0; t < ctx.targets.size(); t++) {
-            const Provider& p = cfg.providers[ctx.targets[t].provider];
+            size_t pi = ctx.targets[t].provider;
+            const Provider& p = cfg.providers[pi];
             for (size_t ki : p.keys) {
+                const ProviderKey& key = cfg.keys[ki];
+                if (!key.enabled || key.weight <= 0) continue;
                 Candidate c;
                 c.key = ki;
                 c.target = t;
                 c.slot = ki < slots.size() ? slots[ki] : -1;
                 std::string e;
-                if (!chat_endpoint(cfg, cfg.keys[ki], ctx.targets[t].upstream_model, &c.ep, &e)) {
+                if (!provider_endpoint(cfg, key, ctx.targets[t].upstream_model, ctx.req.stream, &c.ep, &e)) {
                     c.unusable = true;
                     c.unusable_reason = e;
                 }
+                // the provider's body, built once and shared by its keys (Azure: per key)
+                int64_t kid = body_depends_on_key(cfg, key) ? key.id : -1;
+                for (size_t b = 0; b < ctx.bodies.size(); b++) {
+                    const auto& B = ctx.bodies[b];
+                    if (B.target == t && B.provider == pi && B.key_id == kid) c.body = b;
+                }
+                if (c.body == SIZE_MAX) {
+                    RequestCtx::Body B{t, pi, kid, false, {}, {}};
+                    B.ok = provider_body(cfg, key, ctx.req, ctx.targets[t].upstream_model, &B.bytes, &B.error);
+                    c.body = ctx.bodies.size();
+                    ctx.bodies.push_back(std::move(B));
+                }
+                if (!ctx.bodies[c.body].ok) {
+                    c.unusable = true;
+                    c.unusable_reason = ctx.bodies[c.body].error.message;
+                    if (!body_error) body_error = &ctx.bodies[c.body].error;
+                }
                 ctx.cands.push_back(std::move(c));
+            }
+        }
+        if (body_error) {
+            bool any_usable = false;
+            for (const Candidate& c : ctx.cands) any_usable = any_usable || !c.unusable;
+            if (!any_usable) {  // no provider can express this request
+                ApiError e = *body_error;
+                ngx_http_finalize_request(r, fail(ctx, e));
+                return;
             }
         }
         ctx.budget = cfg.settings.retry_budget > 0 ? (ngx_uint_t)cfg.settings.retry_budget : lc->retry_budget;

@@ -68,9 +68,25 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
     ngx_http_upstream_t* u = r->upstream;
     try {
         ngx_shm_zone_t* zone = shm_zone_of(r);
-        int idx = zone_pick(zone, ctx, false);
-        if (idx < 0) idx = zone_pick(zone, ctx, true);  // only cooling keys left: still try one
-        if (idx < 0) return NGX_BUSY;
+        int idx;
+        for (;;) {
+            idx = zone_pick(zone, ctx, false);
+            if (idx < 0) idx = zone_pick(zone, ctx, true);  // only cooling keys left: still try one
+            if (idx < 0) return NGX_BUSY;
+            Candidate& c = ctx.cands[idx];
+            const ProviderKey& key = ctx.cfg->keys[c.key];
+            std::string err;
+            // rebuilt on every attempt: Bedrock's SigV4 signature carries the time
+            if (provider_http_request(*ctx.cfg, key, c.ep, ctx.req.stream, ctx.bodies[c.body].bytes,
+                                      (int64_t)ngx_time(), &ctx.request_bytes, &err)) {
+                break;
+            }
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider key %L unusable: %s",
+                          (int64_t)key.id, err.c_str());
+            c.unusable = true;
+            c.unusable_reason = err;
+            zone_attempt_done(zone, ctx, c, 0, Outcome::client_gone, 0);  // undo the pick
+        }
         Candidate& c = ctx.cands[idx];
         ctx.current = idx;
         ctx.attempts++;
@@ -86,12 +102,6 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
         ctx.chunked = ngx_http_chunked_t{};
         r->state = 0;
         u->process_header = process_status_line;  // reinit_request is skipped after connect errors
-
-        const Config& cfg = *ctx.cfg;
-        const ProviderKey& key = cfg.keys[c.key];
-        const Target& t = ctx.targets[c.target];
-        ctx.request_bytes = build_http_request(cfg, key, c.ep, ctx.req.stream,
-                                               build_chat_body(cfg, key, ctx.req, t.upstream_model));
 
         ngx_chain_t* cl = ngx_alloc_chain_link(r->pool);
         ngx_buf_t* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));

@@ -303,10 +303,13 @@ std::shared_ptr<Config> build(const json_t* root) {
             if (k.secret.empty() && !(prov.kind == ProviderKind::openai_compat && auth == AuthShape::none))
                 row.error("secret is required (empty is only allowed with metadata.auth_header \"none\")");
             k.wire = wire_format(prov.kind, json_string_view(k.metadata.get(), "api"));
-            if (prov.kind == ProviderKind::bedrock &&
-                (json_string_view(k.metadata.get(), "region").empty() ||
-                 json_string_view(k.metadata.get(), "access_key_id").empty()))
-                row.error("bedrock key needs metadata.region and metadata.access_key_id");
+            if (prov.kind == ProviderKind::bedrock) {
+                if (json_string_view(k.metadata.get(), "region").empty())
+                    row.error("bedrock key needs metadata.region");
+                if (json_string_view(k.metadata.get(), "auth") != "api_key" &&
+                    json_string_view(k.metadata.get(), "access_key_id").empty())
+                    row.error("bedrock key needs metadata.access_key_id (or metadata.auth \"api_key\")");
+            }
 
             if (prov.kind == ProviderKind::azure && prov.base_url.empty() &&
                 json_string_view(k.metadata.get(), "resource_name").empty())
