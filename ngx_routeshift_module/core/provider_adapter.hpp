@@ -114,7 +114,9 @@ inline constexpr std::string_view kAnthropicMessagesPath = "/v1/messages";
 //
 // Translator: streams end with the finish chunk(s) (+ usage chunk) + [DONE] at finish() only when
 // every candidate carried a finishReason (or the prompt was blocked: finish_reason content_filter);
-// otherwise an OpenAI error event and no [DONE]. An error object mid-stream (data: {"error":..} or
+// otherwise an OpenAI error event and no [DONE]. complete() turns true only when finish() produced
+// that tail (Gemini has no end-of-stream event: a body that breaks after the last finishReason
+// still needs the glue's error event). An error object mid-stream (data: {"error":..} or
 // a raw JSON object outside the SSE framing) becomes an error event. JSON answers: the whole
 // chat.completion at finish(), or an OpenAI error body (saw_error()) for a 2xx carrying an error,
 // no candidates, or invalid JSON. Generated images come out as OpenRouter-style `images`.

@@ -1,6 +1,7 @@
 // Pass-through relay of an OpenAI-compatible SSE answer (see stream_relay.hpp).
 #include "stream_relay.hpp"
 
+#include "json_scan.hpp"
 #include "json_util.hpp"
 
 namespace routeshift {
@@ -35,14 +36,23 @@ bool has_usage_object(std::string_view d) {
     return false;
 }
 
-void read_usage(const json_t* u, Usage* out) {
+// Usage counters from a `usage` object (scanned text). Last duplicate wins, as in jansson.
+void read_usage(JsonValue u, Usage* out) {
+    JsonValue prompt, completion, total, details;
+    JsonObjectReader r(u);
+    for (JsonMember m; r.next(&m);) {
+        if (json_key_equals(m, "prompt_tokens")) prompt = m.value;
+        else if (json_key_equals(m, "completion_tokens")) completion = m.value;
+        else if (json_key_equals(m, "total_tokens")) total = m.value;
+        else if (json_key_equals(m, "prompt_tokens_details")) details = m.value;
+    }
     Usage x;
-    long long v;
-    if (json_get_int(u, "prompt_tokens", &v)) x.prompt_tokens = v;
-    if (json_get_int(u, "completion_tokens", &v)) x.completion_tokens = v;
-    if (json_get_int(u, "total_tokens", &v)) x.total_tokens = v;
+    int64_t v;
+    if (json_read_int(prompt, &v)) x.prompt_tokens = v;
+    if (json_read_int(completion, &v)) x.completion_tokens = v;
+    if (json_read_int(total, &v)) x.total_tokens = v;
     else if (x.prompt_tokens >= 0 && x.completion_tokens >= 0) x.total_tokens = x.prompt_tokens + x.completion_tokens;
-    if (json_get_int(json_object_get(u, "prompt_tokens_details"), "cached_tokens", &v)) x.cached_tokens = v;
+    if (json_read_int(json_object_find(details, "cached_tokens"), &v)) x.cached_tokens = v;
     *out = x;
 }
 
@@ -55,22 +65,22 @@ void OpenAIStreamRelay::on_event(const SseEvent& ev, std::string* out) {
         done_ = true;
     } else if (!data.empty() && data.front() == '{' &&
                (has_usage_object(data) || data.find("\"error\"") != std::string_view::npos)) {
-        JsonPtr root = json_parse(data, nullptr);
-        if (root && json_is_object(root.get())) {
-            const json_t* r = root.get();
-            const json_t* err = json_object_get(r, "error");
-            const bool is_error = (err && !json_is_null(err)) || json_string_view(r, "object") == "error";
+        // Scanned, not parsed: same acceptance as jansson (json_parse), no DOM, no allocation.
+        JsonValue root;
+        JsonMembers top;
+        if (json_scan(data, &root, &top, nullptr) && root.is(JsonType::object)) {
+            const JsonValue err = json_find(top, "error");
+            const bool is_error = !err.absent_or_null() || json_string_equals(json_find(top, "object"), "error");
             if (is_error) error_ = true;
 
-            const json_t* usage = json_object_get(r, "usage");
-            const bool top_usage = json_is_object(usage);
-            if (!top_usage) usage = json_object_get(json_object_get(r, "x_groq"), "usage");  // Groq legacy
-            if (json_is_object(usage)) read_usage(usage, &usage_);
+            JsonValue usage = json_find(top, "usage");
+            const bool top_usage = usage.is(JsonType::object);
+            if (!top_usage) usage = json_object_find(json_find(top, "x_groq"), "usage");  // Groq legacy
+            if (usage.is(JsonType::object)) read_usage(usage, &usage_);
 
             if (!want_usage_ && top_usage && !is_error) {
                 // the usage-only chunk the gateway forced via include_usage: accounted, not relayed
-                const json_t* choices = json_object_get(r, "choices");
-                if (json_is_array(choices) && json_array_size(choices) == 0) return;
+                if (json_array_empty(json_find(top, "choices"))) return;
             }
         }
     }
@@ -113,10 +123,11 @@ std::string OpenAIStreamRelay::error_event(std::string_view message, std::string
 
 Usage usage_from_completion(std::string_view body) {
     Usage u;
-    JsonPtr root = json_parse(body, nullptr);
-    if (root && json_is_object(root.get())) {
-        const json_t* usage = json_object_get(root.get(), "usage");
-        if (json_is_object(usage)) read_usage(usage, &u);
+    JsonValue root;
+    JsonMembers top;
+    if (json_scan(body, &root, &top, nullptr) && root.is(JsonType::object)) {
+        JsonValue usage = json_find(top, "usage");
+        if (usage.is(JsonType::object)) read_usage(usage, &u);
     }
     return u;
 }

@@ -69,6 +69,85 @@ void dump_string(std::string& out, std::string_view s) {
     out += '"';
 }
 
+// Azure v1 names the deployment in the body's model.
+std::string_view body_model(const Config& cfg, const ProviderKey& key, std::string_view upstream_model) {
+    if (cfg.providers[key.provider].kind == ProviderKind::azure && azure_v1(key))
+        return azure_deployment(key, upstream_model);
+    return upstream_model;
+}
+
+// The top-level members build_chat_body rewrites.
+enum class TopKey { other, model, metadata, stream_options, messages };
+
+TopKey top_key(const JsonMember& m) {
+    if (m.key_escaped) {
+        if (json_key_equals(m, "model")) return TopKey::model;
+        if (json_key_equals(m, "metadata")) return TopKey::metadata;
+        if (json_key_equals(m, "stream_options")) return TopKey::stream_options;
+        if (json_key_equals(m, "messages")) return TopKey::messages;
+        return TopKey::other;
+    }
+    std::string_view k = m.key;
+    switch (k.size()) {
+    case 5: return k == "model" ? TopKey::model : TopKey::other;
+    case 8: return k == "metadata" ? TopKey::metadata : k == "messages" ? TopKey::messages : TopKey::other;
+    case 14: return k == "stream_options" ? TopKey::stream_options : TopKey::other;
+    default: return TopKey::other;
+    }
+}
+
+// stream_options (an object, or null) with include_usage forced to true, other members copied.
+void splice_stream_options(std::string& out, JsonValue so) {
+    if (!so.is(JsonType::object)) {
+        out += "{\"include_usage\":true}";
+        return;
+    }
+    out += '{';
+    bool first = true, had_usage = false;
+    JsonObjectReader r(so);
+    for (JsonMember m; r.next(&m);) {
+        if (!first) out += ',';
+        first = false;
+        out += '"';
+        out += m.key;
+        out += "\":";
+        if (json_key_equals(m, "include_usage")) {
+            out += "true";
+            had_usage = true;
+        } else {
+            out += m.value.text;
+        }
+    }
+    if (!had_usage) {
+        if (!first) out += ',';
+        out += "\"include_usage\":true";
+    }
+    out += '}';
+}
+
+// The messages array copied with the role of "developer" messages replaced by "system" (Z.ai has
+// no developer role). A message's role is its last "role" member, as in jansson; all its "role"
+// members are rewritten.
+void splice_developer_as_system(std::string& out, JsonValue messages) {
+    if (!messages.is(JsonType::array)) {
+        out += messages.text;
+        return;
+    }
+    const char* copied = messages.text.data();
+    JsonArrayReader ar(messages);
+    for (JsonValue msg, role; ar.next(&msg, "role", &role);) {
+        if (!json_string_equals(role, "developer")) continue;
+        JsonObjectReader r(msg);
+        for (JsonMember m; r.next(&m);) {
+            if (!json_key_equals(m, "role")) continue;
+            out.append(copied, static_cast<size_t>(m.value.text.data() - copied));
+            out += "\"system\"";
+            copied = m.value.text.data() + m.value.text.size();
+        }
+    }
+    out.append(copied, static_cast<size_t>(messages.text.data() + messages.text.size() - copied));
+}
+
 // messages with role "developer" rewritten to "system" (Z.ai has no developer role).
 void dump_messages_developer_as_system(std::string& out, const json_t* messages) {
     if (!json_is_array(messages)) {
@@ -201,9 +280,60 @@ bool chat_endpoint(const Config& cfg, const ProviderKey& key, std::string_view u
 
 std::string build_chat_body(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
                             std::string_view upstream_model) {
+    if (req.duplicate_keys) return build_chat_body_dom(cfg, key, req, upstream_model);
     const ProviderKind kind = cfg.providers[key.provider].kind;
-    std::string_view model = upstream_model;
-    if (kind == ProviderKind::azure && azure_v1(key)) model = azure_deployment(key, upstream_model);
+    const std::string_view model = body_model(cfg, key, upstream_model);
+
+    std::string out;
+    out.reserve(req.body.size() + model.size() + 48);
+    out += '{';
+    bool first = true, had_model = false, had_stream_options = false;
+    auto sep = [&] {
+        if (!first) out += ',';
+        first = false;
+    };
+    for (size_t i = 0; i < req.members.size(); ++i) {
+        const JsonMember& m = req.members[i];
+        const TopKey k = top_key(m);
+        if (k == TopKey::metadata) continue;  // ours: route_hint, session_id
+        if (k == TopKey::stream_options && !req.stream) continue;
+        sep();
+        out += '"';
+        out += m.key;  // raw key bytes: valid JSON string content
+        out += "\":";
+        switch (k) {
+        case TopKey::model:
+            dump_string(out, model);
+            had_model = true;
+            break;
+        case TopKey::stream_options:
+            splice_stream_options(out, m.value);
+            had_stream_options = true;
+            break;
+        case TopKey::messages:
+            if (kind == ProviderKind::zai) splice_developer_as_system(out, m.value);
+            else out += m.value.text;
+            break;
+        default: out += m.value.text; break;
+        }
+    }
+    if (!had_model) {
+        sep();
+        out += "\"model\":";
+        dump_string(out, model);
+    }
+    if (req.stream && !had_stream_options) {
+        sep();
+        out += "\"stream_options\":{\"include_usage\":true}";
+    }
+    out += '}';
+    return out;
+}
+
+std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
+                                std::string_view upstream_model) {
+    const ProviderKind kind = cfg.providers[key.provider].kind;
+    const std::string_view model = body_model(cfg, key, upstream_model);
 
     std::string out;
     out.reserve(256);
@@ -213,7 +343,7 @@ std::string build_chat_body(const Config& cfg, const ProviderKey& key, const Cha
         if (!first) out += ',';
         first = false;
     };
-    const json_t* root = req.root.get();
+    const json_t* root = req.dom();
     if (root && json_is_object(root)) {
         const char* k;
         size_t klen;

@@ -25,8 +25,17 @@ bool chat_endpoint(const Config& cfg, const ProviderKey& key, std::string_view u
 // Upstream JSON body: the client's body with `model` replaced (Azure v1: the deployment name),
 // `metadata` removed (it is ours), provider quirks applied (zai: developer->system role), and,
 // when `req.stream`, `stream_options.include_usage` forced to true so usage can be accounted.
+// Built by splicing `req.body` (no DOM): the members are copied byte for byte except the ones
+// rewritten, so the output is semantically equal to build_chat_body_dom (not byte-equal: spacing
+// between top-level members goes, spacing and escapes inside values stay as the client sent them).
+// Bodies with duplicate top-level keys go through build_chat_body_dom.
 std::string build_chat_body(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
                             std::string_view upstream_model);
+
+// The same body re-serialised from the request's jansson DOM (req.dom()): the fallback of
+// build_chat_body and the reference it is tested against.
+std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
+                                std::string_view upstream_model);
 
 // The full request bytes: request line, Host, Content-Type, Content-Length, Accept
 // (text/event-stream when streaming), User-Agent, the auth header(s), provider extras

@@ -1,7 +1,12 @@
 // upstream_request: endpoints, auth shapes and bodies for every provider kind.
+#include "chat_body_gen.hpp"
 #include "chat_request.hpp"
+#include "json_scan.hpp"
 #include "snapshot_fixture.hpp"
+#include "stream_relay.hpp"
 #include "upstream_request.hpp"
+
+#include <cstdlib>
 
 #include "test_util.hpp"
 
@@ -214,8 +219,8 @@ static void test_body_rewrites(void**) {
     ChatRequest r5 = request(R"({"model":"m","stream":false,"messages":[{"role":"user"}]})");
     assert_str_eq(build_chat_body(*g_cfg, k, r5, "up"), R"({"model":"up","stream":false,"messages":[{"role":"user"}]})");
     // the parsed request itself is not modified
-    assert_str_eq(json_string_view(r1.root.get(), "model"), "smart");
-    assert_non_null(json_object_get(r1.root.get(), "metadata"));
+    assert_str_eq(json_string_view(r1.dom(), "model"), "smart");
+    assert_non_null(json_object_get(r1.dom(), "metadata"));
 }
 
 static void test_zai_developer_role(void**) {
@@ -298,6 +303,193 @@ static void test_header_injection_rejected(void**) {
     assert_contains(perr, "provider_keys[0] (id 1)");
 }
 
+// ---- spliced body == DOM body -------------------------------------------------------------------
+
+static std::vector<std::string> top_keys(const json_t* o) {
+    std::vector<std::string> k;
+    const char* key;
+    size_t len;
+    json_t* v;
+    json_object_keylen_foreach(const_cast<json_t*>(o), key, len, v) k.emplace_back(key, len);
+    return k;
+}
+
+// build_chat_body (splice) and build_chat_body_dom (reference) produce the same JSON document
+// (jansson json_equal, same top-level key order), and the splice is valid JSON for both parsers.
+static void expect_same_body(const ChatRequest& req, int64_t key_id, std::string_view model) {
+    const ProviderKey& k = test::key_by_id(*g_cfg, key_id);
+    std::string splice = build_chat_body(*g_cfg, k, req, model);
+    std::string dom = build_chat_body_dom(*g_cfg, k, req, model);
+    json_error_t e;
+    JsonPtr a(json_loadb(splice.data(), splice.size(), JSON_ALLOW_NUL, &e));
+    if (!a) fail_msg("spliced body is not JSON (%s):\n  %s\n  from: %s", e.text, splice.c_str(), req.body.c_str());
+    JsonValue root;
+    JsonScanError se;
+    if (!json_scan(splice, &root, nullptr, &se) || !root.is(JsonType::object))
+        fail_msg("scanner refuses the spliced body (%s): %s", se.to_string().c_str(), splice.c_str());
+    JsonPtr b(json_loadb(dom.data(), dom.size(), JSON_ALLOW_NUL, &e));
+    assert_non_null(b.get());
+    if (!json_equal(a.get(), b.get()))
+        fail_msg("bodies differ (key %lld, model %s):\n  splice: %s\n  dom:    %s\n  from:   %s",
+                 static_cast<long long>(key_id), std::string(model).c_str(), splice.c_str(), dom.c_str(),
+                 req.body.c_str());
+    if (top_keys(a.get()) != top_keys(b.get()))
+        fail_msg("top-level key order differs:\n  splice: %s\n  dom:    %s", splice.c_str(), dom.c_str());
+    if (req.duplicate_keys) assert_str_eq(splice, dom);  // the fallback is the DOM path itself
+}
+
+static const int64_t kBodyKeys[] = {10, 20, 21, 30, 40, 50, 60, 70, 80, 90, 110, 120};
+static const char* const kModels[] = {"up", "gpt-4o-2024-11-20", "we\"ird\\model\xc3\xa9\n\x01"};
+
+static void expect_same_body_all(const ChatRequest& req) {
+    for (int64_t k : kBodyKeys)
+        for (const char* m : kModels) expect_same_body(req, k, m);
+}
+
+static void test_splice_equals_dom_corpus(void**) {
+    const char* corpus[] = {
+        // metadata first / middle / last / only, nested metadata kept
+        R"({"metadata":{"route_hint":"x"},"model":"m","messages":[{"role":"user","content":"hi"}]})",
+        R"({"model":"m","metadata":{"route_hint":"x","session_id":"s"},"messages":[{"role":"user"}]})",
+        R"({"model":"m","messages":[{"role":"user"}],"metadata":{"route_hint":"x"}})",
+        R"({"metadata":null,"model":"m","messages":[{"role":"user","content":{"metadata":{"a":1},"model":"inner"}}]})",
+        R"({"model":"m","messages":[{"role":"user"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"metadata":{"type":"object"},"model":{"type":"string"}}}}}],"metadata":{}})",
+        // key orders and whitespace
+        R"({"messages":[{"role":"user","content":"hi"}],"model":"m"})",
+        "{\r\n  \"model\" : \"m\" ,\r\n\t\"messages\" : [ { \"role\" : \"user\" , \"content\" : \" spaced  \" } ] ,\n  \"metadata\" : { } ,\n  \"temperature\" : 0.7\n}\n",
+        "  {\"model\":\"m\",\"messages\":[{\"role\":\"user\"}]}  ",
+        // escaped keys, unicode, escapes kept as sent
+        R"({"mod\u0065l":"m","m\u0065ssages":[{"r\u006fle":"us\u0065r"}],"metad\u0061ta":{"route_hint":"x"}})",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 \\u00e9\\ud83d\\ude00 \\/ \\\"q\\\"\"}],\"\xd0\xba\xd0\xbb\":\"\xe5\x80\xbc\"}",
+        R"({"model":"m","messages":[{"role":"user","content":"a\u0000b"}],"x":"\u0000"})",
+        R"({"model":"m","messages":[{"role":"user"}],"":"empty key","\u006dodels":1})",
+        // numbers as sent
+        R"({"model":"m","messages":[{"role":"user"}],"temperature":1E+0,"top_p":-0.0,"t":1e-300,"n":100.0,"seed":-9223372036854775808,"b":1.5e300})",
+        // stream_options variants
+        R"({"model":"m","messages":[{"role":"user"}],"stream":true})",
+        R"({"model":"m","messages":[{"role":"user"}],"stream":true,"stream_options":null})",
+        R"({"model":"m","messages":[{"role":"user"}],"stream":true,"stream_options":{}})",
+        R"({"model":"m","messages":[{"role":"user"}],"stream":true,"stream_options":{"include_usage":false}})",
+        R"({"stream_options":{"include_usage":true,"x":1},"model":"m","messages":[{"role":"user"}],"stream":true})",
+        R"({"model":"m","stream":true,"stream_options":{ "x" : {"include_usage":false} , "y" : [ 1 ] },"messages":[{"role":"user"}]})",
+        R"({"model":"m","stream":true,"stream_options":{"include\u005fusage":false},"messages":[{"role":"user"}]})",
+        R"({"model":"m","stream":true,"stream_options":{"include_usage":false,"include_usage":null},"messages":[{"role":"user"}]})",
+        R"({"model":"m","stream":false,"stream_options":null,"messages":[{"role":"user"}]})",
+        R"({"model":"m","stream":null,"stream_options":null,"messages":[{"role":"user"}]})",
+        R"({"model":"m","stre\u0061m":true,"stream_opti\u006fns":{"include_usage":false},"messages":[{"role":"user"}]})",
+        // zai: developer roles (escaped, duplicated, look-alikes that must stay)
+        R"({"model":"glm","messages":[{"role":"developer","content":"be terse"},{"role":"develop\u0065r"},{"role":"user","content":"developer"},{"content":{"role":"developer"},"role":"user"},{"role":"user","role":"developer"},{"role":"developer","role":"user"}]})",
+        "{\"model\":\"glm\",\"messages\":[ {\n \"role\" :  \"developer\" , \"content\":[{\"type\":\"text\",\"text\":\"x\"}] } ]}",
+        // duplicate top-level keys: DOM fallback
+        R"({"model":"a","messages":[{"role":"user"}],"model":"b"})",
+        R"({"metadata":{"route_hint":"x"},"model":"m","messages":[{"role":"user"}],"metadata":null})",
+        R"({"model":"m","stream":true,"stream_options":{"include_usage":false},"messages":[{"role":"user"}],"stream_options":{"x":1}})",
+        R"({"model":"m","messages":[{"role":"user"}],"t":1,"t":2})",
+        R"({"model":"m","messages":[{"role":"user"}],"mod\u0065l":"n"})",
+    };
+    for (const char* body : corpus) {
+        ApiError err;
+        auto r = parse_chat_request(body, &err);
+        if (!r) fail_msg("corpus body refused (%s): %s", err.message.c_str(), body);
+        expect_same_body_all(*r);
+    }
+}
+
+static void test_splice_exact_bytes(void**) {
+    const ProviderKey& k = test::key_by_id(*g_cfg, 10);
+    struct {
+        const char* in;
+        const char* out;
+    } cases[] = {
+        {R"({"metadata":{"a":1},"model":"m","messages":[{"role":"user"}]})", R"({"model":"up","messages":[{"role":"user"}]})"},
+        {R"({"model":"m","metadata":{"a":1},"messages":[{"role":"user"}]})", R"({"model":"up","messages":[{"role":"user"}]})"},
+        {R"({"model":"m","messages":[{"role":"user"}],"metadata":{"a":1}})", R"({"model":"up","messages":[{"role":"user"}]})"},
+        // spacing between top-level members goes, everything inside values stays as sent
+        {"{ \"model\" : \"m\" ,\n \"messages\" : [ {\"role\" : \"user\", \"content\":\"\\u00e9\\/\"} ] ,\n \"t\" : 1.0E2 }",
+         "{\"model\":\"up\",\"messages\":[ {\"role\" : \"user\", \"content\":\"\\u00e9\\/\"} ],\"t\":1.0E2}"},
+        {R"({"mod\u0065l":"m","messages":[{"role":"user"}]})", R"({"mod\u0065l":"up","messages":[{"role":"user"}]})"},
+        {R"({"model":"m","stream":true,"stream_options":{"x":1, "include_usage" : false},"messages":[{"role":"user"}]})",
+         R"({"model":"up","stream":true,"stream_options":{"x":1,"include_usage":true},"messages":[{"role":"user"}]})"},
+        {R"({"model":"m","stream":true,"stream_options":null,"messages":[{"role":"user"}]})",
+         R"({"model":"up","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user"}]})"},
+        {R"({"model":"m","stream":false,"stream_options":null,"messages":[{"role":"user"}]})",
+         R"({"model":"up","stream":false,"messages":[{"role":"user"}]})"},
+    };
+    for (const auto& c : cases) {
+        ApiError err;
+        auto r = parse_chat_request(c.in, &err);
+        assert_true(r.has_value());
+        assert_str_eq(build_chat_body(*g_cfg, k, *r, "up"), c.out);
+    }
+    // Azure v1: the deployment goes in model; zai: role values replaced in place
+    ApiError err;
+    auto r = parse_chat_request(R"({"model":"m","messages":[ {"role" : "developer","content":"x"} ]})", &err);
+    assert_str_eq(build_chat_body(*g_cfg, test::key_by_id(*g_cfg, 20), *r, "up"),
+                  R"({"model":"gpt4o-prod","messages":[ {"role" : "developer","content":"x"} ]})");
+    assert_str_eq(build_chat_body(*g_cfg, test::key_by_id(*g_cfg, 60), *r, "up"),
+                  R"({"model":"up","messages":[ {"role" : "system","content":"x"} ]})");
+}
+
+static void test_splice_equals_dom_generated(void**) {
+    uint64_t seed = 11;
+    size_t rounds = 1500;
+    if (const char* e = std::getenv("RS_FUZZ_SEED")) seed = std::strtoull(e, nullptr, 10);
+    if (const char* e = std::getenv("RS_FUZZ_ROUNDS")) rounds = std::strtoull(e, nullptr, 10);
+    test::ChatBodyGen gen(seed);
+    size_t checked = 0, dup = 0;
+    for (size_t i = 0; i < rounds; ++i) {
+        std::string body = gen.body(100);
+        ApiError err;
+        auto r = parse_chat_request(body, &err);
+        if (!r) continue;  // e.g. stream_options without stream
+        ++checked;
+        dup += r->duplicate_keys;
+        expect_same_body_all(*r);
+    }
+    std::printf("splice vs DOM: %zu generated bodies x %zu keys x %zu models (%zu with duplicate keys)\n", checked,
+                sizeof kBodyKeys / sizeof *kBodyKeys, sizeof kModels / sizeof *kModels, dup);
+    assert_true(checked > rounds / 3);
+}
+
+// ---- no DOM on the passthrough path -------------------------------------------------------------
+
+static size_t g_jansson_allocs = 0;
+static void* counting_malloc(size_t n) {
+    ++g_jansson_allocs;
+    return std::malloc(n);
+}
+
+static void test_passthrough_builds_no_dom(void**) {
+    const std::string body = R"({"model":"smart","messages":[{"role":"system","content":"be brief"},)"
+                             R"({"role":"user","content":"hi"}],"stream":true,"metadata":{"route_hint":"x"}})";
+    const std::string answer = R"({"id":"c","object":"chat.completion","choices":[{"index":0,"message":)"
+                               R"({"role":"assistant","content":"hello"},"finish_reason":"stop"}],)"
+                               R"("usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}})";
+    const std::string sse = "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}],\"usage\":null}\n\n"
+                            "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":2}}\n\n"
+                            "data: [DONE]\n\n";
+    json_set_alloc_funcs(counting_malloc, std::free);
+    g_jansson_allocs = 0;
+    size_t body_bytes = 0;
+    Usage u;
+    OpenAIStreamRelay relay(false);
+    std::string out;
+    {
+        ApiError err;
+        auto r = parse_chat_request(body, &err);
+        assert_true(r.has_value());
+        for (int64_t k : {10, 20, 40, 60, 90}) body_bytes += build_chat_body(*g_cfg, test::key_by_id(*g_cfg, k), *r, "up").size();
+        u = usage_from_completion(answer);
+        relay.feed(sse, &out);
+    }
+    size_t allocs = g_jansson_allocs;
+    json_set_alloc_funcs(std::malloc, std::free);
+    assert_true(body_bytes > 0);
+    assert_int_equal(u.total_tokens, 11);
+    assert_int_equal(relay.usage().total_tokens, 11);
+    assert_int_equal(allocs, 0);  // jansson never ran
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_openai_exact_request),
@@ -311,6 +503,10 @@ int main(void) {
         cmocka_unit_test(test_zai_developer_role),
         cmocka_unit_test(test_content_length_and_framing),
         cmocka_unit_test(test_header_injection_rejected),
+        cmocka_unit_test(test_splice_equals_dom_corpus),
+        cmocka_unit_test(test_splice_exact_bytes),
+        cmocka_unit_test(test_splice_equals_dom_generated),
+        cmocka_unit_test(test_passthrough_builds_no_dom),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

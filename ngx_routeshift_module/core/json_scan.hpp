@@ -1,0 +1,149 @@
+// Strict RFC 8259 JSON validation and scanning over a std::string_view, without a DOM and without
+// heap allocations (except past JsonMembers::kInline top-level members). No nginx headers here.
+//
+// json_scan() validates a whole document: structure, the number grammar, string escapes
+// (\uXXXX, surrogate pairs), UTF-8 of raw bytes (no overlong forms, no surrogates, <= U+10FFFF),
+// no raw control characters in strings, a nesting limit, nothing after the value but whitespace.
+// It accepts exactly what jansson's json_loadb() accepts (the DOM path of this code base), so a
+// request is never valid for one and invalid for the other:
+//   - integers must fit in int64 and reals must not overflow a double (jansson: "too big integer",
+//     "real number overflow"); underflow is fine;
+//   - a value may be nested at most 2048 deep (JSON_PARSER_MAX_DEPTH; the top-level value is depth 1);
+//   - "\u0000" is refused in object keys always, in string values unless allow_nul (JSON_ALLOW_NUL);
+//   - top-level scalars are accepted unless !allow_scalar (JSON_DECODE_ANY).
+// One intentional difference: a raw NUL byte is never accepted, whereas jansson 2.14 silently skips
+// one NUL byte directly after a number or true/false/null (a lexer quirk: "[1\0]" parses as [1]).
+//
+// The helpers below (readers, lookups, decoding) take text that json_scan() accepted; they do no
+// validation of their own.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace routeshift {
+
+enum class JsonType : uint8_t { null, boolean, integer, real, string, array, object };
+
+// A value inside a scanned document. `text` is its exact bytes (a string includes its quotes);
+// an absent value has empty text.
+struct JsonValue {
+    std::string_view text;
+    JsonType type = JsonType::null;
+
+    explicit operator bool() const { return !text.empty(); }
+    bool is(JsonType t) const { return !text.empty() && type == t; }
+    // Absent or JSON null: "not given" for optional request fields.
+    bool absent_or_null() const { return text.empty() || type == JsonType::null; }
+};
+
+struct JsonMember {
+    std::string_view key;      // the key's raw bytes between the quotes (escapes not decoded)
+    JsonValue value;
+    bool key_escaped = false;  // the key contains a backslash escape
+};
+
+// The members of the top-level object, in document order (duplicates kept). Fixed inline storage;
+// the heap is used only past kInline members.
+class JsonMembers {
+public:
+    static constexpr size_t kInline = 32;
+
+    size_t size() const { return n_; }
+    bool empty() const { return n_ == 0; }
+    const JsonMember& operator[](size_t i) const { return i < kInline ? inline_[i] : more_[i - kInline]; }
+    JsonMember& operator[](size_t i) { return i < kInline ? inline_[i] : more_[i - kInline]; }
+    void clear() {
+        n_ = 0;
+        more_.clear();
+    }
+    void push_back(const JsonMember& m) {
+        if (n_ < kInline) inline_[n_] = m;
+        else more_.push_back(m);
+        ++n_;
+    }
+    // Moves every view by `delta` bytes: the document they point into was copied/moved elsewhere.
+    void rebase(const char* old_base, const char* new_base);
+
+private:
+    JsonMember inline_[kInline];
+    size_t n_ = 0;
+    std::vector<JsonMember> more_;
+};
+
+inline constexpr unsigned kJsonMaxDepth = 2048;  // jansson's JSON_PARSER_MAX_DEPTH
+
+struct JsonScanOptions {
+    bool allow_nul = true;      // "\u0000" inside string values (never in keys)
+    bool allow_scalar = true;   // a top-level value other than an object or array
+    unsigned max_depth = kJsonMaxDepth;  // clamped to kJsonMaxDepth
+};
+
+struct JsonScanError {
+    size_t offset = 0;   // byte offset of the offending byte
+    int line = 0;        // 1-based
+    int column = 0;      // 1-based, in characters (UTF-8 sequences count once)
+    const char* reason = "";
+
+    std::string to_string() const;  // "line 1 column 7: invalid escape"
+};
+
+// Validates `doc`. On success fills `root` (the whole value) and, if the root is an object,
+// `members` (both may be null). On failure fills `err` (may be null) and returns false.
+bool json_scan(std::string_view doc, JsonValue* root, JsonMembers* members, JsonScanError* err,
+               const JsonScanOptions& opt = {});
+
+inline bool json_valid(std::string_view doc, const JsonScanOptions& opt = {}) {
+    return json_scan(doc, nullptr, nullptr, nullptr, opt);
+}
+
+// ---- helpers on scanned text ---------------------------------------------------------------
+
+// Members of a nested object value, in document order.
+class JsonObjectReader {
+public:
+    explicit JsonObjectReader(JsonValue obj);
+    bool next(JsonMember* m);
+
+private:
+    const char* p_;
+    const char* end_;
+};
+
+// Elements of an array value, in document order.
+class JsonArrayReader {
+public:
+    explicit JsonArrayReader(JsonValue arr);
+    bool next(JsonValue* v);
+    // Same, and when the element is an object, `member` = the value of its (last) member `key`
+    // (empty when absent or not an object), found in the same pass over the element's bytes.
+    bool next(JsonValue* v, std::string_view key, JsonValue* member);
+
+private:
+    const char* p_;
+    const char* end_;
+};
+
+// True when the key of `m` decodes to `key` (no decoding work unless the key has escapes).
+bool json_key_equals(const JsonMember& m, std::string_view key);
+
+// The value of the last member named `key` (jansson keeps the last of duplicate keys); empty if none.
+JsonValue json_find(const JsonMembers& members, std::string_view key);
+JsonValue json_object_find(JsonValue obj, std::string_view key);  // obj need not be an object
+
+// True when `v` is a string whose decoded value equals `s`.
+bool json_string_equals(JsonValue v, std::string_view s);
+// The inner bytes of a string value when it has no escapes (then they are its decoded value).
+bool json_string_plain(JsonValue v, std::string_view* inner);
+// Decodes a string value into `out` (replacing its content). False if `v` is not a string.
+bool json_string_decode(JsonValue v, std::string* out);
+// Same, for a member's key.
+std::string json_key_decode(const JsonMember& m);
+
+bool json_read_bool(JsonValue v, bool* out);     // false unless `v` is true/false
+bool json_read_int(JsonValue v, int64_t* out);   // false unless `v` is an integer
+bool json_array_empty(JsonValue v);              // `v` is [] (whitespace allowed)
+
+}  // namespace routeshift
