@@ -760,9 +760,10 @@ ErrorVerdict classify(std::string_view type, int status, std::string_view raw_me
     } else if (type == "ValidationException") {
         set(400, "invalid_request_error", context_too_long(msg) ? "context_length_exceeded" : nullptr, false, false);
     } else if (type == "AccessDeniedException") {
-        set(403, "permission_error", "access_denied", false, true, kLongParkMs);
+        // this account cannot use the model (or the key is revoked): another key may serve it
+        set(403, "permission_error", "access_denied", true, true, kLongParkMs);
     } else if (is_credential_error(type)) {
-        set(401, "authentication_error", "invalid_credentials", false, true, kLongParkMs);
+        set(401, "authentication_error", "invalid_credentials", true, true, kLongParkMs);
     } else if (type == "ResourceNotFoundException") {
         set(404, "not_found_error", icontains(msg, "model") ? "model_not_found" : nullptr, false, false);
     } else if (type == "ConflictException") {
@@ -774,7 +775,7 @@ ErrorVerdict classify(std::string_view type, int status, std::string_view raw_me
     } else if (status == 408) {
         set(504, "timeout_error", nullptr, true, false);
     } else if (status == 401 || status == 403) {
-        set(status, status == 401 ? "authentication_error" : "permission_error", nullptr, false, true, kLongParkMs);
+        set(status, status == 401 ? "authentication_error" : "permission_error", nullptr, true, true, kLongParkMs);
     } else if (status >= 400) {
         set(status, std::string(openai_error_type_for_status(status)).c_str(), nullptr, false, false);
         if (status == 400 && context_too_long(msg)) a.code = "context_length_exceeded";

@@ -44,10 +44,10 @@ const Case kCases[] = {
     {400, "ValidationException", R"({"message":"A conversation must start with a user message."})", false, false, 400,
      "invalid_request_error", ""},
     {403, "AccessDeniedException", R"({"message":"You don't have access to the model with the specified model ID."})",
-     false, true, 403, "permission_error", "access_denied"},
-    {403, "UnrecognizedClientException", R"({"message":"The security token included in the request is invalid."})", false,
+     true, true, 403, "permission_error", "access_denied"},
+    {403, "UnrecognizedClientException", R"({"message":"The security token included in the request is invalid."})", true,
      true, 401, "authentication_error", "invalid_credentials"},
-    {403, "ExpiredTokenException", R"({"message":"The security token included in the request is expired"})", false, true,
+    {403, "ExpiredTokenException", R"({"message":"The security token included in the request is expired"})", true, true,
      401, "authentication_error", "invalid_credentials"},
     {404, "ResourceNotFoundException", R"({"message":"Model not found."})", false, false, 404, "not_found_error",
      "model_not_found"},
@@ -56,7 +56,7 @@ const Case kCases[] = {
      "rate_limit_error", "rate_limit_exceeded"},
     {400, "", R"({"__type":"ValidationException","Message":"Malformed input request"})", false, false, 400,
      "invalid_request_error", ""},
-    {403, "", R"({"Message":"User: arn:aws:iam::1:user/x is not authorized"})", false, true, 403, "permission_error", ""},
+    {403, "", R"({"Message":"User: arn:aws:iam::1:user/x is not authorized"})", true, true, 403, "permission_error", ""},
     // neither: by status
     {502, "", "<html><body>502 Bad Gateway</body></html>", true, true, 502, "server_error", ""},
     {429, "", "", true, true, 429, "rate_limit_error", "rate_limit_exceeded"},
@@ -89,7 +89,7 @@ void test_credentials_never_leak(void**) {
     const char* body =
         R"({"message":"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'POST\n/model/x/converse\n\nhost:bedrock-runtime.us-east-1.amazonaws.com\nx-amz-date:20250101T000000Z\nx-amz-security-token:SECRET-SESSION-TOKEN\n\nhost;x-amz-date;x-amz-security-token\nabc'\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n...'\n"})";
     ErrorVerdict v = bedrock_classify_error(403, body, "InvalidSignatureException:http://internal.amazon.com/");
-    assert_false(v.retry);
+    assert_true(v.retry);  // this key's credentials are wrong: another key may work
     assert_true(v.park_key);
     assert_int_equal(v.error.status, 401);
     assert_not_contains(v.error.message, "SECRET-SESSION-TOKEN");

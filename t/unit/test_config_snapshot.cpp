@@ -147,8 +147,8 @@ static void test_top_level_errors(void**) {
 }
 
 static void test_provider_errors(void**) {
-    expect_reject([](json_t* r) { set(row(r, "providers", 2), "kind", json_string("anthropic")); },
-                  {"providers[2] (id 3)", "unknown kind 'anthropic'"});
+    expect_reject([](json_t* r) { set(row(r, "providers", 2), "kind", json_string("claude")); },
+                  {"providers[2] (id 3)", "unknown kind 'claude'"});
     expect_reject([](json_t* r) { json_object_del(row(r, "providers", 0), "kind"); }, {"providers[0] (id 1)", "kind"});
     expect_reject([](json_t* r) { set(row(r, "providers", 1), "id", json_integer(1)); }, {"providers[1] (id 1)", "duplicate id"});
     expect_reject([](json_t* r) { set(row(r, "providers", 1), "name", json_string("openai")); },

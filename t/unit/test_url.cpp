@@ -114,7 +114,12 @@ static void test_catalog(void**) {
         assert_ptr_equal(&provider_info(e.kind), p);
         if (*e.base) ok(e.base);  // every default parses
     }
-    assert_null(provider_info("anthropic"));
+    assert_null(provider_info("claude"));
+    assert_true(provider_info("anthropic")->wire == WireFormat::anthropic);
+    assert_true(provider_info("bedrock")->wire == WireFormat::bedrock);
+    assert_true(wire_format(ProviderKind::zai, "anthropic") == WireFormat::anthropic);
+    assert_true(wire_format(ProviderKind::zai, "") == WireFormat::openai);
+    assert_true(wire_format(ProviderKind::groq, "anthropic") == WireFormat::openai);
     assert_null(provider_info("OpenAI"));
     assert_null(provider_info(""));
 }
