@@ -101,6 +101,7 @@ struct RequestCtx {
     ngx_http_chunked_t chunked{};
     int upstream_status = 0;
     bool headers_parsed = false;  // waiting for an error body to decide about a retry
+    int client_status = 0;        // status the client gets for a translated error (0 = upstream's)
     std::string peek;             // de-chunked copy of that error body
     bool relaying = false;       // upstream headers are being relayed to the client
     bool streaming = false;      // the body goes through `translator` (re-framed: no Content-Length)

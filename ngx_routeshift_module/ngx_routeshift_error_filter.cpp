@@ -92,6 +92,10 @@ ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
         if (ctx == nullptr) return next_header_filter(r);
         if (ctx->relaying) {
             if (add_routing_headers(r, *ctx) != NGX_OK) return NGX_ERROR;
+            if (ctx->client_status) {
+                r->headers_out.status = (ngx_uint_t)ctx->client_status;
+                r->headers_out.status_line.len = 0;
+            }
             if (ctx->streaming || ctx->error_body) {
                 ngx_http_clear_content_length(r);
             }

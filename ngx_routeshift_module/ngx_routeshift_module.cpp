@@ -120,7 +120,10 @@ ngx_str_t hide_headers[] = {
     ngx_string("Strict-Transport-Security"), ngx_string("CF-RAY"), ngx_string("CF-Cache-Status"),
     ngx_string("Via"), ngx_string("X-Accel-Expires"), ngx_string("X-Accel-Redirect"),
     ngx_string("X-Accel-Limit-Rate"), ngx_string("X-Accel-Buffering"), ngx_string("X-Accel-Charset"),
-    ngx_string("Report-To"), ngx_string("NEL"), ngx_null_string,
+    ngx_string("Report-To"), ngx_string("NEL"),
+    // which account a credential belongs to is the operator's business, not the client's
+    ngx_string("anthropic-organization-id"), ngx_string("OpenAI-Organization"),
+    ngx_string("OpenAI-Project"), ngx_null_string,
 };
 
 char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {

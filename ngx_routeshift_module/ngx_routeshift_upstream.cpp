@@ -93,6 +93,7 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
         ctx.status_recorded = false;
         ctx.upstream_status = 0;
         ctx.headers_parsed = false;
+        ctx.client_status = 0;
         ctx.peek.clear();
         ctx.pending_cooldown_ms = 0;
         ctx.relaying = ctx.streaming = ctx.converted = ctx.error_body = ctx.body_done = false;
@@ -345,9 +346,9 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
     if (status >= 400) {
         bool may_retry = u->peer.tries > 1;
         std::string_view body;
-        if (may_retry && (status_is_retryable(status) || status == 401 || status == 403 || status == 402)) {
-            if (peek_error_body(r, ctx, &body) == NGX_AGAIN) return NGX_AGAIN;
-        }
+        // error bodies are small and decide both the retry and the key's fate (Gemini reports a
+        // revoked key as a 400 API_KEY_INVALID), so read them whenever they fit the buffer
+        if (peek_error_body(r, ctx, &body) == NGX_AGAIN) return NGX_AGAIN;
         ErrorVerdict v = classify_error(ctx, status, body);
         if (v.park_key) {
             ctx.pending_cooldown_ms =
@@ -359,6 +360,9 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
         if (v.retry && may_retry) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
         ctx.relaying = true;
         ctx.error_body = true;
+        // another wire format's error becomes an OpenAI error with the status OpenAI would use
+        // (Anthropic 529 -> 503); OpenAI-compatible statuses are already right
+        if (key.wire != WireFormat::openai && v.error.status >= 400) ctx.client_status = v.error.status;
         return NGX_OK;
     }
     ctx.relaying = true;
@@ -448,6 +452,13 @@ std::vector<std::string_view> secrets_of(const RequestCtx& ctx) {
     return s;
 }
 
+// Providers quote credentials in error messages; an error event inside a stream must not carry
+// them to the client. Only output holding an error is searched.
+void scrub(const RequestCtx& ctx, std::string* out) {
+    if (out->find("\"error\"") == std::string::npos || ctx.current < 0) return;
+    *out = redact(std::move(*out), secrets_of(ctx));
+}
+
 // The upstream body is complete: produce the tail of the client's answer.
 ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll) {
     ngx_http_upstream_t* u = r->upstream;
@@ -459,6 +470,7 @@ ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** l
         // an answer the provider did not complete ends in an error, never in a clean [DONE]
         if (!ctx.translator->finish(&ctx.scratch)) ctx.midstream_failure = true;
         ctx.usage = ctx.translator->usage();
+        scrub(ctx, &ctx.scratch);
         rc = emit(r, u, ll, ctx.scratch);
     } else if (ctx.error_body) {
         auto secrets = secrets_of(ctx);
@@ -483,8 +495,10 @@ ngx_int_t consume(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll, u_c
     if (ctx.streaming) {
         ctx.scratch.clear();
         if (!ctx.translator->feed(piece, &ctx.scratch)) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: malformed answer from provider");
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "routeshift: the provider's answer ended with an error or could not be read");
         }
+        scrub(ctx, &ctx.scratch);
         return emit(r, u, ll, ctx.scratch);
     }
     if (ctx.error_body) {

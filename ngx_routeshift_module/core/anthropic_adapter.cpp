@@ -1519,7 +1519,7 @@ void AnthropicTranslator::on_event(const SseEvent& ev, std::string* out) {
 bool AnthropicTranslator::feed(std::string_view bytes, std::string* out) {
     try {
         if (broken_) return false;
-        if (done_ && mode_ != Mode::json) return true;  // trailing bytes after message_stop
+        if (done_) return true;  // trailing bytes after message_stop / after the answer
         if (mode_ == Mode::undecided) {
             size_t i = 0;
             while (i < bytes.size() && (bytes[i] == ' ' || bytes[i] == '\t' || bytes[i] == '\r' || bytes[i] == '\n')) ++i;
@@ -1843,7 +1843,9 @@ ErrorVerdict anthropic_classify_error(int status, std::string_view body, std::sp
             break;
         case ErrorClass::auth:
         case ErrorClass::permission:
-            v.retry = false;
+            // The credential is broken or lacks access: another key can serve this request (the
+            // gateway-wide policy for provider 401/403), and this one is parked for long.
+            v.retry = true;
             v.park_key = true;
             v.park_ms = kLongParkMs;
             break;

@@ -1107,6 +1107,8 @@ const json_t* find_error(const json_t* root) {
     return is_absent(e) ? nullptr : e;
 }
 
+constexpr int64_t kLongParkMs = 60LL * 60 * 1000;  // broken key / exhausted daily quota: 1 hour
+
 ErrorVerdict verdict(int http, const GoogleError& g) {
     ErrorVerdict v;
     string st = g.status;
@@ -1141,6 +1143,7 @@ ErrorVerdict verdict(int http, const GoogleError& g) {
         if (g.per_day || g.zero_limit) {
             // a per-day quota (or a tier without access to the model): not a "slow down"
             v.retry = false;
+            if (v.park_ms < 0) v.park_ms = kLongParkMs;
             v.error.type = "insufficient_quota";
             v.error.code = "insufficient_quota";
         } else {
@@ -1166,12 +1169,17 @@ ErrorVerdict verdict(int http, const GoogleError& g) {
         v.error.status = code >= 500 ? code : 500;
         v.error.type = "server_error";
     } else if (bad_key || st == "UNAUTHENTICATED" || code == 401) {
-        v.park_key = true;
+        // a broken or revoked key (Gemini says so with a 400 API_KEY_INVALID too): it fails every
+        // request until someone fixes it, and another key can serve this one (gateway policy for
+        // provider 401/403)
+        v.retry = v.park_key = true;
+        v.park_ms = kLongParkMs;
         v.error.status = (code == 403) ? 403 : 401;
         v.error.type = "authentication_error";
         v.error.code = "invalid_api_key";
     } else if (st == "PERMISSION_DENIED" || code == 403) {
-        v.park_key = true;
+        v.retry = v.park_key = true;
+        v.park_ms = kLongParkMs;
         v.error.status = 403;
         v.error.type = "permission_error";
     } else if (st == "NOT_FOUND" || code == 404) {

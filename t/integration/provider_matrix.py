@@ -42,7 +42,13 @@ TOOL_PARAMS = {"type": "object",
 TOOLS = [{"type": "function", "function": {"name": TOOL_NAME,
                                             "description": "Current weather in a city",
                                             "parameters": TOOL_PARAMS}}]
-TOOL_IDS = {"openai": "call_Wx9kQ2mZ7", "anthropic": "toolu_01AbCdEfGh", "bedrock": "tooluse_Wx9kQ2mZ7"}
+TOOL_ARGS2 = {"city": "Bergen"}
+# the model answers with two parallel calls: (TOOL_NAME, TOOL_ARGS) and (TOOL_NAME, TOOL_ARGS2)
+TOOL_CALL_ARGS = [TOOL_ARGS, TOOL_ARGS2]
+# the providers' own tool-call ids (Gemini 2.x sends none: the gateway makes them up)
+TOOL_IDS = {"openai": ["call_Wx9kQ2mZ7", "call_Pq3rT8vB1"],
+            "anthropic": ["toolu_01AbCdEfGh", "toolu_01XyZ0123"],
+            "bedrock": ["tooluse_Wx9kQ2mZ7", "tooluse_Pq3rT8vB1"]}
 BEDROCK_REGION = "eu-central-1"
 PROMPT_TOKENS = 11                          # every mock reports 11 input tokens
 
@@ -157,6 +163,11 @@ def wire_mocks():
 
 
 def new_secret_for(spec_or_wire) -> str:
+    """A random secret shaped like the provider's keys (Z.ai: "<32 hex>.<16 alnum>", which no
+    "looks like a credential" heuristic recognises)."""
+    if isinstance(spec_or_wire, Spec) and spec_or_wire.kind == "zai":
+        return _secrets.token_hex(16) + "." + "".join(
+            c for c in _secrets.token_urlsafe(24) if c.isalnum())[:16]
     wire = spec_or_wire.wire if isinstance(spec_or_wire, Spec) else spec_or_wire
     if wire == "gemini":
         return "AIzaSyRS-" + _secrets.token_hex(14)
@@ -208,23 +219,25 @@ def _wants_usage(req) -> bool:
 def openai_tool_completion(model: str) -> dict:
     c = completion_body(PREFACE, model, finish_reason="tool_calls")
     c["choices"][0]["message"]["tool_calls"] = [{
-        "id": TOOL_IDS["openai"], "type": "function",
-        "function": {"name": TOOL_NAME, "arguments": json.dumps(TOOL_ARGS)}}]
+        "id": TOOL_IDS["openai"][i], "type": "function",
+        "function": {"name": TOOL_NAME, "arguments": json.dumps(a)}}
+        for i, a in enumerate(TOOL_CALL_ARGS)]
     return c
 
 
 def openai_tool_stream(req) -> Reply:
     model = (req.json or {}).get("model") or "mock"
     rid, created = "chatcmpl-mocktool", 1763700000
-    args = json.dumps(TOOL_ARGS)
     chunks = [chunk_body(rid, created, model, {"role": "assistant", "content": ""}),
-              chunk_body(rid, created, model, {"content": PREFACE}),
-              chunk_body(rid, created, model, {"tool_calls": [{
-                  "index": 0, "id": TOOL_IDS["openai"], "type": "function",
-                  "function": {"name": TOOL_NAME, "arguments": ""}}]})]
-    for i in range(0, len(args), 7):
+              chunk_body(rid, created, model, {"content": PREFACE})]
+    for n, a in enumerate(TOOL_CALL_ARGS):
+        args = json.dumps(a)
         chunks.append(chunk_body(rid, created, model, {"tool_calls": [{
-            "index": 0, "function": {"arguments": args[i:i + 7]}}]}))
+            "index": n, "id": TOOL_IDS["openai"][n], "type": "function",
+            "function": {"name": TOOL_NAME, "arguments": ""}}]}))
+        for i in range(0, len(args), 7):
+            chunks.append(chunk_body(rid, created, model, {"tool_calls": [{
+                "index": n, "function": {"arguments": args[i:i + 7]}}]}))
     chunks.append(chunk_body(rid, created, model, {}, finish_reason="tool_calls"))
     if _wants_usage(req):
         chunks.append(chunk_body(rid, created, model, usage={
@@ -251,19 +264,22 @@ def success_reply(wire: str, kind: str, req) -> Reply:
             return Reply.json(openai_tool_completion((req.json or {}).get("model") or "m"))
         return Reply.stream(CHUNKS) if stream else Reply.completion(TEXT)
     if wire == "anthropic":
-        tc = [{"id": TOOL_IDS["anthropic"], "name": TOOL_NAME, "input": TOOL_ARGS}]
+        tc = [{"id": TOOL_IDS["anthropic"][i], "name": TOOL_NAME, "input": a}
+              for i, a in enumerate(TOOL_CALL_ARGS)]
         if kind == "tool":
             return (AReply.stream([PREFACE], tool_calls=tc) if stream
                     else AReply.message(PREFACE, tool_calls=tc))
         return AReply.stream(CHUNKS) if stream else AReply.message(TEXT)
     if wire == "gemini":
         if kind == "tool":
-            return GeminiReply.function_call(TOOL_NAME, TOOL_ARGS, text=PREFACE)
+            return GeminiReply.function_call(TOOL_NAME, TOOL_ARGS, text=PREFACE,
+                                             more=[(TOOL_NAME, TOOL_ARGS2)])
         return GeminiReply.text(TEXT, chunks=CHUNKS)
     if wire == "bedrock":
         if kind == "tool":
-            return bedrock_answer(PREFACE, tool_calls=[{"id": TOOL_IDS["bedrock"], "name": TOOL_NAME,
-                                                         "input": TOOL_ARGS}])
+            return bedrock_answer(PREFACE, tool_calls=[{"id": TOOL_IDS["bedrock"][i], "name": TOOL_NAME,
+                                                         "input": a}
+                                                        for i, a in enumerate(TOOL_CALL_ARGS)])
         return bedrock_answer(TEXT, chunks=CHUNKS)
     raise ValueError(wire)
 
@@ -595,3 +611,74 @@ def run_sdk_batch(jobs: list, concurrency: int = 8, timeout: float = 120.0) -> l
         raise AssertionError(f"SDK batch failed: {out}\nstderr: {r.stderr[-2000:]}")
     assert len(out) == len(jobs), f"SDK batch returned {len(out)} results for {len(jobs)} jobs"
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# the turn after a tool call: assistant tool_calls + tool result in the history
+# ----------------------------------------------------------------------------------------------
+
+PREV_CALL_ID = "call_prev_7Hq2"
+TOOL_RESULT = '{"temp_c": 3}'
+
+
+def tool_result_request(model: str, t: str, **extra) -> dict:
+    body = {"model": model, "messages": [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": f"Weather in Oslo? {t}"},
+        {"role": "assistant", "content": None, "tool_calls": [{
+            "id": PREV_CALL_ID, "type": "function",
+            "function": {"name": TOOL_NAME, "arguments": json.dumps(TOOL_ARGS)}}]},
+        {"role": "tool", "tool_call_id": PREV_CALL_ID, "content": TOOL_RESULT}],
+        "tools": TOOLS, "max_tokens": 256}
+    body.update(extra)
+    return body
+
+
+def _blocks(content) -> list:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [b for b in content or [] if isinstance(b, dict)]
+
+
+def assert_upstream_tool_history(spec: Spec, q, request: dict) -> None:
+    """The assistant tool call and the tool result of the history, in the provider's shape."""
+    who = f"[{spec.id}] tool history"
+    j = q.json
+    assert isinstance(j, dict), f"{who}: {q.body[:300]!r}"
+    if spec.wire == "openai":
+        assert j.get("messages") == request["messages"], f"{who}: {j.get('messages')}"
+        assert j.get("tools") == TOOLS, f"{who}: {j}"
+    elif spec.wire == "anthropic":
+        msgs = j.get("messages") or []
+        assert [m.get("role") for m in msgs] == ["user", "assistant", "user"], f"{who}: {msgs}"
+        uses = [b for b in _blocks(msgs[1].get("content")) if b.get("type") == "tool_use"]
+        assert len(uses) == 1 and uses[0].get("id") == PREV_CALL_ID and \
+            uses[0].get("name") == TOOL_NAME and uses[0].get("input") == TOOL_ARGS, f"{who}: {msgs[1]}"
+        res = _blocks(msgs[2].get("content"))
+        assert res and res[0].get("type") == "tool_result" and res[0].get("tool_use_id") == PREV_CALL_ID, \
+            f"{who}: tool_result must come first in the next user turn: {msgs[2]}"
+        assert "temp_c" in json.dumps(res[0].get("content")), f"{who}: {res[0]}"
+        assert isinstance(j.get("tools"), list) and j["tools"], f"{who}: tools missing: {j}"
+    elif spec.wire == "gemini":
+        cs = j.get("contents") or []
+        assert [c.get("role") for c in cs] == ["user", "model", "user"], f"{who}: {cs}"
+        calls = [p["functionCall"] for p in cs[1].get("parts", []) if "functionCall" in p]
+        assert len(calls) == 1 and calls[0].get("name") == TOOL_NAME and \
+            calls[0].get("args") == TOOL_ARGS, f"{who}: {cs[1]}"
+        resp = [p["functionResponse"] for p in cs[2].get("parts", []) if "functionResponse" in p]
+        assert len(resp) == 1 and resp[0].get("name") == TOOL_NAME, \
+            f"{who}: functionResponse must name the function (looked up by tool_call_id): {cs[2]}"
+        assert isinstance(resp[0].get("response"), dict) and "temp_c" in json.dumps(resp[0]["response"]), \
+            f"{who}: functionResponse.response must be an object: {resp[0]}"
+    elif spec.wire == "bedrock":
+        msgs = j.get("messages") or []
+        assert [m.get("role") for m in msgs] == ["user", "assistant", "user"], f"{who}: {msgs}"
+        uses = [b["toolUse"] for b in msgs[1].get("content", []) if "toolUse" in b]
+        assert len(uses) == 1 and uses[0].get("toolUseId") == PREV_CALL_ID and \
+            uses[0].get("name") == TOOL_NAME and uses[0].get("input") == TOOL_ARGS, f"{who}: {msgs[1]}"
+        results = [b["toolResult"] for b in msgs[2].get("content", []) if "toolResult" in b]
+        assert len(results) == 1 and results[0].get("toolUseId") == PREV_CALL_ID, f"{who}: {msgs[2]}"
+        assert results[0].get("content") and "temp_c" in json.dumps(results[0]["content"]), results[0]
+        assert (j.get("toolConfig") or {}).get("tools"), f"{who}: toolConfig is required with tool history"
+    else:
+        raise ValueError(spec.wire)

@@ -157,7 +157,7 @@ def test_mid_stream_failure_reaches_sdk_as_error(gw, wire_mocks, sdk, case, spec
 
 RETRY = [
     ("anthropic-529-overloaded", "anthropic", AReply.overloaded, 529),
-    ("anthropic-429-rate-limit", "anthropic", lambda: AReply.rate_limited(retry_after=1), 429),
+    ("anthropic-429-rate-limit", "anthropic", lambda: AReply.rate_limited(retry_after=5), 429),
     ("gemini-429-resource-exhausted", "gemini", GeminiReply.rate_limited, 429),
     ("gemini-503-unavailable", "gemini", GeminiReply.unavailable, 503),
     ("bedrock-429-throttling", "bedrock", bedrock_throttling, 429),
@@ -234,6 +234,10 @@ NO_RETRY = [
      400, {400}, "invalid_request_error", None, "input is too long"),
     ("azure-content-filter", "azure_deployment", lambda: Reply.json(AZURE_FILTER, status=400),
      400, {400}, "invalid_request_error", "content_filter", "content management policy"),
+    ("zai-1301-content-policy", "zai",
+     lambda: Reply.json({"error": {"code": "1301", "message": "System detected potentially unsafe "
+                                   "or sensitive content in input or generation."}}, status=400),
+     400, {400}, "invalid_request_error", None, "unsafe or sensitive content"),
     ("anthropic-429-spend-cap", "anthropic", AReply.spend_limited,
      429, {429}, None, None, "usage limits"),
     ("anthropic-402-billing", "anthropic",
@@ -312,6 +316,12 @@ MAPPING = [
      400, "invalid_request_error"),
     ("bedrock", lambda s: bedrock_error(403, "AccessDeniedException", f"{s} is not authorized"), 403,
      403, "permission_error"),
+    ("zai_anthropic", lambda s: AReply.error(400, f"invalid request from key {s}"), 400, 400,
+     "invalid_request_error"),
+    ("zai_anthropic", lambda s: AReply.error(500, f"internal error serving key {s}"), 500, 500,
+     "server_error"),
+    ("zai", lambda s: Reply.error(400, f"bad request, key {s}"), 400, 400,
+     "invalid_request_error"),
     ("openai", lambda s: Reply.error(500, f"internal error for key {s}"), 500, 500, "server_error"),
     ("openai", lambda s: Reply.error(400, f"bad request, key {s}"), 400, 400,
      "invalid_request_error"),
@@ -338,3 +348,42 @@ def test_upstream_error_mapped_to_openai_error(gw, wire_mocks, spec_id, reply, u
     assert len(m.requests) == 1
     acc = access_for(gw, "p-" + spec.id)
     assert acc["statuses"] == str(up_status), acc
+
+
+# an error inside a stream that quotes the key (some providers echo the credential they rejected)
+LEAKY_STREAM = {
+    "openai": lambda s: Reply.stream(["Hel", {"error": {"message": f"key {s} was revoked mid-way",
+                                                       "type": "server_error", "param": None,
+                                                       "code": None}}], done=False),
+    "anthropic": lambda s: AReply.stream(CHUNKS, error_after=4, error_type="api_error",
+                                         error_message=f"key {s} was revoked mid-way"),
+    "zai_anthropic": lambda s: AReply.stream(CHUNKS, error_after=4, error_type="api_error",
+                                             error_message=f"key {s} was revoked mid-way"),
+    "gemini": lambda s: GeminiReply.mid_stream_error(["Hel"], code=500, status="INTERNAL",
+                                                     message=f"key {s} was revoked mid-way"),
+    "bedrock": lambda s: bedrock_answer(TEXT, chunks=CHUNKS, exception=(
+        "internalServerException", f"key {s} was revoked mid-way", 2)),
+}
+
+
+@pytest.mark.parametrize("spec_id", list(LEAKY_STREAM))
+def test_mid_stream_error_never_carries_the_secret(gw, wire_mocks, spec_id):
+    spec = SPEC_BY_ID[spec_id]
+    m = wire_mocks(spec.wire)
+    s = Snapshot()
+    pid, sec = add_provider(s, spec, m, "p-" + spec.id)   # zai: a key no heuristic recognises
+    s.model(pid, "leak", spec.upstream_model)
+    vk = s.vkey()
+    gw.push(s)
+    m.set_default(LEAKY_STREAM[spec_id](sec))
+    r = gw.chat(text_request("leak", tag("leak", "midstream"), stream=True), key=vk)
+    assert r.status == 200, r.describe()
+    ev = sse_events(r.body)
+    errors = [e for e in ev if isinstance(e, dict) and "error" in e]
+    assert errors or not r.complete, f"[{spec_id}] the failure must reach the client: {r.describe()}"
+    assert "[DONE]" not in ev[-1:] or errors, f"[{spec_id}] {ev}"
+    for e in errors:
+        assert isinstance(e["error"], dict) and e["error"].get("message"), e
+        assert "revoked mid-way" in e["error"]["message"], \
+            f"[{spec_id}] the provider's message should be relayed (without the key): {e}"
+    assert_no_secret(r, sec)

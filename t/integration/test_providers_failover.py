@@ -13,7 +13,7 @@ from mock_anthropic import AReply
 from mock_bedrock import bedrock_throttling, bedrock_unavailable
 from mock_gemini import GeminiReply
 from mock_provider import Reply
-from provider_matrix import (PREFACE, SPEC_BY_ID, TOOL_ARGS, TOOL_IDS, TOOL_NAME, TOOLS,
+from provider_matrix import (PREFACE, SPEC_BY_ID, TOOL_CALL_ARGS, TOOL_IDS, TOOL_NAME, TOOLS,
                              add_provider, akid_for, assert_upstream_auth, assert_upstream_body,
                              assert_upstream_target, chunks_of, finish_reasons,
                              install_tag_handler, reassemble_tool_calls, requests_tagged,
@@ -62,14 +62,15 @@ def test_anthropic_529_fails_over_to_openai_with_openai_body(gw, wire_mocks, mod
     if mode == "plain":
         ch = res["completion"]["choices"][0]
         assert ch["finish_reason"] == "tool_calls", res
-        (tc,) = ch["message"]["tool_calls"]
-        assert tc["id"] == TOOL_IDS["openai"] and tc["function"]["name"] == TOOL_NAME, tc
-        assert json.loads(tc["function"]["arguments"]) == TOOL_ARGS, tc
+        tcs = ch["message"]["tool_calls"]
+        assert [tc["id"] for tc in tcs] == TOOL_IDS["openai"], tcs
+        assert [tc["function"]["name"] for tc in tcs] == [TOOL_NAME] * len(TOOL_CALL_ARGS), tcs
+        assert [json.loads(tc["function"]["arguments"]) for tc in tcs] == TOOL_CALL_ARGS, tcs
     else:
         assert res.get("completed"), res
         chunks = chunks_of(res)
         calls = reassemble_tool_calls(chunks)
-        assert list(calls) == [0] and json.loads(calls[0]["arguments"]) == TOOL_ARGS, calls
+        assert [json.loads(calls[i]["arguments"]) for i in sorted(calls)] == TOOL_CALL_ARGS, calls
         assert finish_reasons(chunks) == ["tool_calls"] and stream_text(chunks) == PREFACE, chunks
     assert res["headers"]["x-routeshift-provider"] == "gpt", res["headers"]
     assert res["headers"]["x-routeshift-attempts"] == "2", res["headers"]
@@ -110,7 +111,7 @@ def test_failover_chain_rebuilds_body_per_wire_format(gw, wire_mocks, chain):
     for i, (sid, _, _) in enumerate(steps):
         spec = SPEC_BY_ID[sid]
         m = wire_mocks(spec.wire, sid)
-        pid, sec = add_provider(s, spec, m, f"p{i}-{sid}", weight=10 ** (len(steps) - i))
+        pid, sec = add_provider(s, spec, m, f"p{i}-{sid}", weight=10 ** (len(steps) - 1 - i))
         s.model(pid, "smart", spec.upstream_model)
         placed.append((spec, m, sec))
     vk = s.vkey()
@@ -128,8 +129,9 @@ def test_failover_chain_rebuilds_body_per_wire_format(gw, wire_mocks, chain):
     last_spec = placed[-1][0]
     ch = res["completion"]["choices"][0]
     assert ch["finish_reason"] == "tool_calls", res
-    (tc,) = ch["message"]["tool_calls"]
-    assert tc["function"]["name"] == TOOL_NAME and json.loads(tc["function"]["arguments"]) == TOOL_ARGS
+    tcs = ch["message"]["tool_calls"]
+    assert [json.loads(tc["function"]["arguments"]) for tc in tcs] == TOOL_CALL_ARGS, tcs
+    assert {tc["function"]["name"] for tc in tcs} == {TOOL_NAME}, tcs
     assert res["headers"]["x-routeshift-provider"] == f"p{len(steps) - 1}-{last_spec.id}"
     for spec, m, sec in placed:
         reqs = requests_tagged(m, t)

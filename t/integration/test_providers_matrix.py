@@ -1,7 +1,9 @@
 """Every catalog provider through the gateway with the official openai SDK: plain, streamed (with
-and without stream_options.include_usage), finalChatCompletion(), a tool call (plain, streamed,
-finalChatCompletion) -- each against a mock speaking that provider's wire format, checking both
-what the SDK got and what the upstream received (path, auth shape, model, body shape).
+and without stream_options.include_usage), finalChatCompletion(), two parallel tool calls (plain,
+streamed, finalChatCompletion) and the turn after them (assistant tool_calls + tool result in the
+history) -- each against a mock speaking that provider's wire format, checking both what the SDK
+got and what the upstream received (path, auth shape, model, body shape); plus the raw SSE wire
+(usage chunk right before the single [DONE], only when asked).
 
 One gateway serves the whole module. Each (provider, scenario) cell has its own provider entry
 and key in the snapshot (public model "<provider>-<scenario>"), so a failing cell cannot park a
@@ -18,21 +20,24 @@ from pathlib import Path
 import pytest
 
 from helpers import Gateway, Snapshot, sse_events
-from provider_matrix import (PREFACE, SPECS, TEXT, TOOL_ARGS, TOOL_IDS,
-                             TOOL_NAME, add_provider, assert_upstream_auth, assert_upstream_body,
-                             assert_upstream_target, check_usage, chunks_of, expected_usage,
-                             finish_reasons, install_tag_handler, new_mock, reassemble_tool_calls,
-                             requests_tagged, run_sdk_batch, stream_text, tag, text_request, tool_request)
+from provider_matrix import (PREFACE, SPECS, TEXT, TOOL_CALL_ARGS, TOOL_IDS, TOOL_NAME,
+                             add_provider, assert_upstream_auth, assert_upstream_body,
+                             assert_upstream_target, assert_upstream_tool_history, check_usage,
+                             chunks_of, expected_usage, finish_reasons, install_tag_handler,
+                             new_mock, reassemble_tool_calls, requests_tagged, run_sdk_batch,
+                             stream_text, tag, text_request, tool_request, tool_result_request)
 
 # scenario -> (chat.mjs mode, request builder(model, tag))
 SCENARIOS = {
     "plain": ("plain", text_request),
     "stream": ("stream", text_request),
-    "usage_stream": ("stream", lambda m, t: text_request(m, t, stream_options={"include_usage": True})),
+    "usage_stream": ("stream",
+                     lambda m, t: text_request(m, t, stream_options={"include_usage": True})),
     "final": ("final", text_request),
     "tool": ("plain", tool_request),
     "tool_stream": ("stream", tool_request),
     "tool_final": ("final", tool_request),
+    "result_turn": ("plain", tool_result_request),
 }
 # cells checked on the raw wire (no SDK): SSE framing around the usage chunk and [DONE]
 RAW_SCENARIOS = ["raw_usage", "raw_nousage"]
@@ -66,7 +71,8 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(module_so, pki, sdk):
+def world(module_so, pki, sdk, request):
+    failed_before = request.session.testsfailed
     base = Path(tempfile.mkdtemp(prefix="routeshift-it-matrix-"))
     os.chmod(base, 0o755)
     mocks = {s.id: new_mock(s.wire, s.id) for s in SPECS}
@@ -103,7 +109,10 @@ def world(module_so, pki, sdk):
         tail = gw.error_log()[-4000:] if gw else ""
         pytest.fail("matrix gateway teardown checks failed:\n  " + "\n  ".join(problems)
                     + f"\n--- error.log tail ({base}) ---\n{tail}", pytrace=False)
-    shutil.rmtree(base, ignore_errors=True)
+    if request.session.testsfailed > failed_before:
+        print(f"\nmatrix nginx prefix kept for inspection: {base}")
+    else:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _cell(world: World, spec, scenario: str):
@@ -126,7 +135,7 @@ def _no_secret(res: dict, secret: str) -> None:
     assert secret not in json.dumps(res), "the provider secret reached the client"
 
 
-def _err(res: dict, spec, q_reqs=None) -> str:
+def _err(res: dict, spec) -> str:
     return f"[{spec.id}] SDK result: {json.dumps(res)[:3000]}"
 
 
@@ -135,15 +144,16 @@ def _err(res: dict, spec, q_reqs=None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_plain(world, sdk, spec):
+def test_plain(world, spec):
     model, t, name, secret = _cell(world, spec, "plain")
     res = world.result(spec, "plain")
     assert "error" not in res, _err(res, spec)
     c = res["completion"]
     assert c["object"] == "chat.completion", _err(res, spec)
     assert isinstance(c.get("id"), str) and c["id"], _err(res, spec)
-    assert isinstance(c.get("created"), int) and isinstance(c.get("model"), str) and c["model"], \
-        _err(res, spec)
+    assert isinstance(c.get("created"), int), _err(res, spec)
+    assert c.get("model") == (spec.body_model or spec.upstream_model), \
+        f"model should be the upstream model: {_err(res, spec)}"
     assert len(c["choices"]) == 1, _err(res, spec)
     ch = c["choices"][0]
     assert ch["index"] == 0 and ch["message"]["role"] == "assistant", _err(res, spec)
@@ -158,7 +168,7 @@ def test_plain(world, sdk, spec):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_stream(world, sdk, spec):
+def test_stream(world, spec):
     """No stream_options from the client: text reassembles, and no usage reaches the client."""
     model, t, name, secret = _cell(world, spec, "stream")
     res = world.result(spec, "stream")
@@ -168,7 +178,7 @@ def test_stream(world, sdk, spec):
     assert all(c["object"] == "chat.completion.chunk" for c in chunks), _err(res, spec)
     assert len({c["id"] for c in chunks}) == 1 and len({c["created"] for c in chunks}) == 1, \
         f"id/created must be the same on every chunk: {_err(res, spec)}"
-    assert len({c["model"] for c in chunks}) == 1, _err(res, spec)
+    assert {c["model"] for c in chunks} == {spec.body_model or spec.upstream_model}, _err(res, spec)
     assert chunks[0]["choices"][0]["delta"].get("role") == "assistant", _err(res, spec)
     assert stream_text(chunks) == TEXT, _err(res, spec)
     assert finish_reasons(chunks) == ["stop"], _err(res, spec)
@@ -183,7 +193,7 @@ def test_stream(world, sdk, spec):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_stream_include_usage(world, sdk, spec):
+def test_stream_include_usage(world, spec):
     """stream_options.include_usage: exactly one usage chunk, choices [], last before [DONE]."""
     model, t, name, secret = _cell(world, spec, "usage_stream")
     res = world.result(spec, "usage_stream")
@@ -203,7 +213,7 @@ def test_stream_include_usage(world, sdk, spec):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_final_chat_completion(world, sdk, spec):
+def test_final_chat_completion(world, spec):
     model, t, name, secret = _cell(world, spec, "final")
     res = world.result(spec, "final")
     assert "error" not in res and res.get("completion"), _err(res, spec)
@@ -219,29 +229,33 @@ def test_final_chat_completion(world, sdk, spec):
 # tool calls
 # ---------------------------------------------------------------------------------------------
 
-def _check_tool_call(spec, tc: dict, where: str) -> None:
-    assert tc.get("type") == "function", f"{where}: {tc}"
-    assert tc["function"]["name"] == TOOL_NAME, f"{where}: {tc}"
-    assert isinstance(tc.get("id"), str) and tc["id"], f"{where}: tool call without id: {tc}"
-    if spec.wire in TOOL_IDS:
-        assert tc["id"] == TOOL_IDS[spec.wire], f"{where}: the provider's tool-call id must be kept: {tc}"
-    try:
-        args = json.loads(tc["function"]["arguments"])
-    except (TypeError, ValueError):
-        raise AssertionError(f"{where}: arguments are not JSON: {tc['function'].get('arguments')!r}")
-    assert args == TOOL_ARGS, f"{where}: arguments {args}"
+def _check_tool_calls(spec, tcs: list, where: str) -> None:
+    """The two parallel calls the mocks answer with, in order, ids kept (or made up, distinct)."""
+    assert isinstance(tcs, list) and len(tcs) == len(TOOL_CALL_ARGS), f"{where}: tool_calls {tcs}"
+    for i, tc in enumerate(tcs):
+        assert tc.get("type") == "function", f"{where}: {tc}"
+        assert tc["function"]["name"] == TOOL_NAME, f"{where}: {tc}"
+        assert isinstance(tc.get("id"), str) and tc["id"], f"{where}: tool call without id: {tc}"
+        if spec.wire in TOOL_IDS:
+            assert tc["id"] == TOOL_IDS[spec.wire][i], \
+                f"{where}: the provider's tool-call id must be kept: {tc}"
+        try:
+            args = json.loads(tc["function"]["arguments"])
+        except (TypeError, ValueError):
+            raise AssertionError(f"{where}: arguments are not JSON: {tc['function'].get('arguments')!r}")
+        assert args == TOOL_CALL_ARGS[i], f"{where}: call {i} arguments {args}"
+    assert len({tc["id"] for tc in tcs}) == len(tcs), f"{where}: duplicate tool-call ids {tcs}"
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_tool_call(world, sdk, spec):
+def test_tool_call(world, spec):
     model, t, name, secret = _cell(world, spec, "tool")
     res = world.result(spec, "tool")
     assert "error" not in res, _err(res, spec)
     ch = res["completion"]["choices"][0]
     msg = ch["message"]
     assert ch["finish_reason"] == "tool_calls", _err(res, spec)
-    assert isinstance(msg.get("tool_calls"), list) and len(msg["tool_calls"]) == 1, _err(res, spec)
-    _check_tool_call(spec, msg["tool_calls"][0], f"[{spec.id}] tool")
+    _check_tool_calls(spec, msg.get("tool_calls"), f"[{spec.id}] tool")
     assert msg.get("content") == PREFACE, f"text before the call must be kept: {_err(res, spec)}"
     check_usage(res["completion"].get("usage"), None, f"[{spec.id}] tool usage")
     _no_secret(res, secret)
@@ -249,17 +263,17 @@ def test_tool_call(world, sdk, spec):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_tool_call_stream(world, sdk, spec):
+def test_tool_call_stream(world, spec):
     model, t, name, secret = _cell(world, spec, "tool_stream")
     res = world.result(spec, "tool_stream")
     assert res.get("completed") and "error" not in res, _err(res, spec)
     chunks = chunks_of(res)
     calls = reassemble_tool_calls(chunks)
-    assert list(calls) == [0], f"expected one tool call with index 0: {calls} {_err(res, spec)}"
-    c = calls[0]
-    _check_tool_call(spec, {"id": c["id"], "type": c["type"],
-                            "function": {"name": c["name"], "arguments": c["arguments"]}},
-                     f"[{spec.id}] streamed tool")
+    assert sorted(calls) == list(range(len(TOOL_CALL_ARGS))), \
+        f"tool-call indexes must be the ordinals 0, 1: {calls} {_err(res, spec)}"
+    _check_tool_calls(spec, [{"id": c["id"], "type": c["type"],
+                              "function": {"name": c["name"], "arguments": c["arguments"]}}
+                             for _, c in sorted(calls.items())], f"[{spec.id}] streamed tool")
     assert finish_reasons(chunks) == ["tool_calls"], _err(res, spec)
     assert stream_text(chunks) == PREFACE, _err(res, spec)
     assert all(c.get("choices") for c in chunks), _err(res, spec)
@@ -268,16 +282,14 @@ def test_tool_call_stream(world, sdk, spec):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_tool_call_final(world, sdk, spec):
+def test_tool_call_final(world, spec):
     """The SDK's own reassembly (finalChatCompletion) of a streamed tool call."""
     model, t, name, secret = _cell(world, spec, "tool_final")
     res = world.result(spec, "tool_final")
     assert "error" not in res and res.get("completion"), _err(res, spec)
     ch = res["completion"]["choices"][0]
     assert ch["finish_reason"] == "tool_calls", _err(res, spec)
-    tcs = ch["message"].get("tool_calls") or []
-    assert len(tcs) == 1, _err(res, spec)
-    _check_tool_call(spec, tcs[0], f"[{spec.id}] final tool")
+    _check_tool_calls(spec, ch["message"].get("tool_calls"), f"[{spec.id}] final tool")
     _no_secret(res, secret)
     _upstream(world, spec, t, secret, stream=True, tools=True)
 
@@ -316,3 +328,18 @@ def test_stream_wire_usage_and_done(world, spec, with_usage):
             f"[{spec.id}] no usage in a stream without include_usage: {ev}"
     assert stream_text(chunks) == TEXT and finish_reasons(chunks) == ["stop"], f"[{spec.id}] {ev}"
     _upstream(world, spec, t, secret, stream=True, tools=False)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_tool_result_turn(world, spec):
+    """The next turn: assistant tool_calls + a tool message reach the provider in its shape."""
+    model, t, name, secret = _cell(world, spec, "result_turn")
+    res = world.result(spec, "result_turn")
+    assert "error" not in res, _err(res, spec)
+    ch = res["completion"]["choices"][0]
+    assert ch["message"]["content"] == TEXT and ch["finish_reason"] == "stop", _err(res, spec)
+    reqs = requests_tagged(world.mocks[spec.id], t)
+    assert len(reqs) == 1, f"[{spec.id}] {len(reqs)} upstream requests"
+    assert_upstream_target(spec, reqs[0], False)
+    assert_upstream_auth(spec, reqs[0], secret, world.vk)
+    assert_upstream_tool_history(spec, reqs[0], tool_result_request(model, t))

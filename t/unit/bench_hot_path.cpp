@@ -6,14 +6,15 @@
 //   make -C t/unit bench BENCH_ARGS=500000      # iterations (default 200000)
 //   make -C t/unit bench BENCH_CORE=/path/to/other/core BUILD=/tmp/rs-bench-old   # compare
 //
-// Prints ns/op per phase and allocations per op (C++ operator new + jansson's allocator).
+// Prints ns/op per phase (thread CPU time, so a busy machine inflates it less than wall time) and
+// allocations per op (C++ operator new + jansson's allocator).
 #include "chat_request.hpp"
 #include "snapshot_fixture.hpp"
 #include "stream_relay.hpp"
 #include "upstream_request.hpp"
 
 #include <atomic>
-#include <chrono>
+#include <time.h>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -88,16 +89,22 @@ static std::string make_stream() {
 
 static volatile size_t g_sink;
 
+static double cpu_ns() {
+    timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
+}
+
 template <class F>
 static void run(const char* name, size_t iters, F&& f) {
     for (size_t i = 0; i < iters / 20 + 1; ++i) g_sink = g_sink + f();  // warm-up
     uint64_t n0 = g_new.load(), j0 = g_jansson.load();
-    auto t0 = std::chrono::steady_clock::now();
+    double t0 = cpu_ns();
     size_t acc = 0;
     for (size_t i = 0; i < iters; ++i) acc += f();
-    auto t1 = std::chrono::steady_clock::now();
+    double t1 = cpu_ns();
     g_sink = g_sink + acc;
-    double ns = std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(iters);
+    double ns = (t1 - t0) / static_cast<double>(iters);
     double news = static_cast<double>(g_new.load() - n0) / static_cast<double>(iters);
     double jans = static_cast<double>(g_jansson.load() - j0) / static_cast<double>(iters);
     std::printf("%-52s %9.0f ns/op   %6.1f new/op   %6.1f jansson allocs/op\n", name, ns, news, jans);

@@ -487,9 +487,11 @@ static void test_request_path_and_headers(void**) {
 
 static void test_classify_recorded(void**) {
     // recorded: an invalid key comes back as 400 INVALID_ARGUMENT + ErrorInfo API_KEY_INVALID
+    // (gateway policy for a broken/revoked credential: park it for long, serve the request elsewhere)
     ErrorVerdict v = gemini_classify_error(400, test::read_data_file("gemini/firebase-googleai_unary-failure-api-key.json"));
-    assert_false(v.retry);
+    assert_true(v.retry);
     assert_true(v.park_key);
+    assert_int_equal(v.park_ms, 3600000);
     assert_int_equal(v.error.status, 401);
     assert_str_eq(v.error.type, "authentication_error");
     assert_str_eq(v.error.code, "invalid_api_key");
@@ -541,6 +543,15 @@ static void test_classify_rate_limits(void**) {
     assert_int_equal(v.park_ms, 38000);
     assert_int_equal(v.error.status, 429);
     assert_str_eq(v.error.code, "insufficient_quota");
+    per_day.erase(per_day.find(",{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\""));
+    per_day += "]}}";
+    v = gemini_classify_error(429, per_day);
+    assert_false(v.retry);
+    assert_int_equal(v.park_ms, 37900);  // no RetryInfo: the message's "retry in 37.9s"
+    per_day.replace(per_day.find(" Please retry in 37.9s."), 23, "");
+    v = gemini_classify_error(429, per_day);
+    assert_false(v.retry);
+    assert_int_equal(v.park_ms, 3600000);  // no hint at all: a daily quota rests the key for long
     // a tier with a zero quota for the model
     v = gemini_classify_error(429, "{\"error\":{\"code\":429,\"message\":\"quota\",\"status\":\"RESOURCE_EXHAUSTED\",\"details\":"
                                    "[{\"@type\":\"type.googleapis.com/google.rpc.QuotaFailure\",\"violations\":[{\"quotaId\":\"X\",\"quotaValue\":\"0\"}]}]}}");
@@ -590,13 +601,14 @@ static void test_classify_client_errors(void**) {
     ErrorVerdict v = gemini_classify_error(403, "{\"error\":{\"code\":403,\"message\":\"Method doesn't allow unregistered callers (callers without "
                                                 "established identity). Please use API Key or other form of API consumer identity to call this API.\","
                                                 "\"status\":\"PERMISSION_DENIED\"}}");
-    assert_false(v.retry);
+    assert_true(v.retry);
     assert_true(v.park_key);
+    assert_int_equal(v.park_ms, 3600000);
     assert_int_equal(v.error.status, 403);
     assert_str_eq(v.error.type, "authentication_error");
 
     v = gemini_classify_error(403, "{\"error\":{\"code\":403,\"message\":\"Permission denied on resource project x.\",\"status\":\"PERMISSION_DENIED\"}}");
-    assert_false(v.retry);
+    assert_true(v.retry);
     assert_true(v.park_key);
     assert_str_eq(v.error.type, "permission_error");
     assert_str_eq(v.error.code, "permission_denied");
