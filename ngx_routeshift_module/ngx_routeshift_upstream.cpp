@@ -301,7 +301,10 @@ ngx_int_t peek_error_body(ngx_http_request_t* r, RequestCtx& ctx, std::string_vi
 ErrorVerdict classify_error(const RequestCtx& ctx, int status, std::string_view body) {
     const ProviderKey& key = ctx.cfg->keys[ctx.cands[ctx.current].key];
     switch (key.wire) {
-    case WireFormat::anthropic: return anthropic_classify_error(status, body);
+    case WireFormat::anthropic: {
+        std::string_view secret = key.secret;
+        return anthropic_classify_error(status, body, std::span<const std::string_view>(&secret, 1));
+    }
     case WireFormat::gemini: return gemini_classify_error(status, body);
     case WireFormat::bedrock:
         return bedrock_classify_error(status, body, find_header(ctx.r->upstream->headers_in.headers, "x-amzn-errortype"));
