@@ -69,6 +69,7 @@ struct Candidate {
 struct RequestCtx {
     ngx_http_request_t* r = nullptr;
     std::shared_ptr<const Config> cfg;
+    std::shared_ptr<const std::vector<int>> slots;  // taken with cfg: a push may come mid-request
     ChatRequest req;
     const VirtualKey* vk = nullptr;
     std::string requested_model;
@@ -166,7 +167,8 @@ std::string_view find_header(const ngx_list_t& headers, std::string_view lowcase
 // ngx_routeshift_zone.cpp
 ngx_int_t zone_init(ngx_shm_zone_t* shm_zone, void* data) noexcept;
 std::shared_ptr<const Config> zone_config(ngx_shm_zone_t* shm_zone);          // worker copy
-std::vector<int> zone_slots(ngx_shm_zone_t* shm_zone, const Config& cfg);      // per key
+// The shared-zone slot of each key of the config zone_config() returned last (same version).
+std::shared_ptr<const std::vector<int>> zone_slots(ngx_shm_zone_t* shm_zone);
 bool zone_apply_snapshot(ngx_shm_zone_t* shm_zone, std::string_view json, ngx_log_t* log,
                          std::string* error, int64_t* generation, size_t* nkeys);
 void zone_invalidate(ngx_shm_zone_t* shm_zone);

@@ -88,7 +88,7 @@ void body_handler(ngx_http_request_t* r) noexcept {
 
         auto* mc = static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_routeshift_module));
         auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
-        std::vector<int> slots = zone_slots(mc->shm_zone, cfg);
+        const std::vector<int>& slots = *ctx.slots;
         const ApiError* body_error = nullptr;
         for (size_t t = 0; t < ctx.targets.size(); t++) {
             size_t pi = ctx.targets[t].provider;
@@ -191,6 +191,7 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
             return fail(ctx, 500, "Gateway misconfigured.", "server_error", "", "");
         }
         ctx.cfg = zone_config(mc->shm_zone);
+        ctx.slots = zone_slots(mc->shm_zone);
         if (!ctx.cfg) {
             return fail(ctx, 503, "The gateway has not received its configuration yet.", "server_error",
                         "", "not_configured");

@@ -35,7 +35,7 @@ struct WorkerView {
     ngx_shm_zone_t* zone = nullptr;
     uint64_t version = UINT64_MAX;
     std::shared_ptr<const Config> cfg;
-    std::vector<int> slots;
+    std::shared_ptr<const std::vector<int>> slots;
 };
 WorkerView g_view;  // one zone per http block; workers are single-threaded
 
@@ -238,13 +238,13 @@ std::shared_ptr<const Config> zone_config(ngx_shm_zone_t* z) {
     g_view.zone = z;
     g_view.version = v;
     g_view.cfg = cfg;
-    g_view.slots = std::move(slots);
+    g_view.slots = std::make_shared<const std::vector<int>>(std::move(slots));
     return g_view.cfg;
 }
 
-std::vector<int> zone_slots(ngx_shm_zone_t* z, const Config& cfg) {
-    if (g_view.zone == z && g_view.cfg.get() == &cfg) return g_view.slots;
-    return std::vector<int>(cfg.keys.size(), -1);
+std::shared_ptr<const std::vector<int>> zone_slots(ngx_shm_zone_t* z) {
+    if (g_view.zone == z && g_view.slots) return g_view.slots;
+    return std::make_shared<const std::vector<int>>();
 }
 
 namespace {
@@ -258,9 +258,21 @@ bool key_usable(const RequestCtx& ctx, const Candidate& c) {
 int zone_pick(ngx_shm_zone_t* z, RequestCtx& ctx, bool ignore_cooldown) {
     ShmHeader* sh = header(z);
     uint64_t now = ngx_current_msec;
-    std::vector<WrrEntry> entries;
-    std::vector<int> map;
-    entries.reserve(ctx.cands.size());
+    // no heap allocation for the usual handful of candidates
+    constexpr size_t kInline = 16;
+    WrrEntry inline_entries[kInline];
+    int inline_map[kInline];
+    std::vector<WrrEntry> heap_entries;
+    std::vector<int> heap_map;
+    WrrEntry* entries = inline_entries;
+    int* map = inline_map;
+    if (ctx.cands.size() > kInline) {
+        heap_entries.resize(ctx.cands.size());
+        heap_map.resize(ctx.cands.size());
+        entries = heap_entries.data();
+        map = heap_map.data();
+    }
+    size_t n = 0;
     Lock lock(z);
     for (size_t i = 0; i < ctx.cands.size(); i++) {
         Candidate& c = ctx.cands[i];
@@ -268,10 +280,10 @@ int zone_pick(ngx_shm_zone_t* z, RequestCtx& ctx, bool ignore_cooldown) {
         KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
         if (s == nullptr) continue;
         bool healthy = ignore_cooldown || s->cooldown_until <= now;
-        entries.push_back(WrrEntry{ctx.cfg->keys[c.key].weight, &s->current_weight, healthy});
-        map.push_back((int)i);
+        entries[n] = WrrEntry{ctx.cfg->keys[c.key].weight, &s->current_weight, healthy};
+        map[n++] = (int)i;
     }
-    int pick = wrr_pick(std::span<WrrEntry>(entries));
+    int pick = wrr_pick(std::span<WrrEntry>(entries, n));
     if (pick < 0) return -1;
     int idx = map[pick];
     Candidate& c = ctx.cands[idx];
@@ -341,7 +353,8 @@ std::string zone_status_json(ngx_shm_zone_t* z) {
         json_object_set_new(root.get(), "applied_at", json_integer((json_int_t)sh->applied_at));
         json_object_set_new(root.get(), "slots", json_integer(sh->nslots));
         if (cfg) {
-            const auto& slots = g_view.slots;
+            static const std::vector<int> none;
+            const auto& slots = g_view.slots ? *g_view.slots : none;
             for (size_t i = 0; i < cfg->keys.size(); i++) {
                 const ProviderKey& k = cfg->keys[i];
                 json_t* o = json_object();

@@ -31,7 +31,9 @@ std::string_view trim(std::string_view s) {
 
 void hash_virtual_key(std::string_view key, unsigned char out[32]) {
     unsigned int len = 0;
-    if (EVP_Digest(key.data(), key.size(), out, &len, EVP_sha256(), nullptr) != 1 || len != 32) {
+    // OpenSSL 3 looks the algorithm up (under a lock) on every EVP_sha256() use; fetch it once
+    static EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (EVP_Digest(key.data(), key.size(), out, &len, sha256 ? sha256 : EVP_sha256(), nullptr) != 1 || len != 32) {
         // Only fails when the crypto library is unusable; make sure nothing can match.
         std::memset(out, 0, 32);
     }

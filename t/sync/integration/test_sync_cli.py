@@ -168,10 +168,10 @@ def test_check_reports_bad_rows_by_name(db: Sync):
     db.run("provider-key", "disable", "--provider", "local", "--label", "second")
     assert "valid" in db.run("check").stdout
 
-    # a kind the schema reserves but the module does not speak yet
-    db.sql("UPDATE providers SET kind = 'anthropic'")
+    # conflicting: a bedrock provider whose keys carry no region (SigV4 needs one)
+    db.sql("UPDATE providers SET kind = 'bedrock'")
     r = db.run("check", expect=1)
-    assert "unknown kind" in r.stderr
+    assert "bedrock key needs metadata.region" in r.stderr
 
 
 def test_check_print_never_shows_secrets(db: Sync):

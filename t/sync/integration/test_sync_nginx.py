@@ -168,8 +168,9 @@ def test_malformed_and_conflicting_rows_keep_previous_snapshot(stack: Stack):
         ("INSERT INTO provider_keys (provider_id, label, secret_ciphertext, secret_nonce)"
          " SELECT provider_id, 'copied', secret_ciphertext, secret_nonce FROM provider_keys WHERE label = 'k1'",
          r"label copied\): secret does not decrypt", "DELETE FROM provider_keys WHERE label = 'copied'"),
-        # a kind reserved by the schema but not (yet) spoken by the module
-        ("UPDATE providers SET kind = 'bedrock'", r"unknown kind", "UPDATE providers SET kind = 'openai_compat'"),
+        # conflicting: bedrock keys need metadata.region for SigV4
+        ("UPDATE providers SET kind = 'bedrock'", r"bedrock key needs metadata.region",
+         "UPDATE providers SET kind = 'openai_compat'"),
     ]
     for breaking, report, fixing in cases:
         mark = len(stack.srv.log())

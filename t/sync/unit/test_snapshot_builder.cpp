@@ -268,7 +268,7 @@ static void test_validator_rejections_name_the_row(void** state) {
     auto* f = static_cast<Fixture*>(*state);
     {
         ConfigRows r = f->rows;
-        r.providers[1].kind = "anthropic";  // allowed by the schema, not (yet) by the module
+        r.providers[1].kind = "claude";  // not a kind the module knows
         expect_failure(r, &f->box, "providers[1] (id 2)", "unknown kind");
     }
     {
