@@ -1109,12 +1109,7 @@ ApiError openai_error_for(int status, ErrorClass cls, const ErrorInfo& e, std::s
 }
 
 // `data: {"error":{...}}` for an error inside a stream.
-std::string error_event(const ApiError& a) {
-    std::string out = "data: ";
-    out += openai_error_body(a);
-    out += "\n\n";
-    return out;
-}
+std::string error_event(const ApiError& a) { return openai_error_event(a); }
 
 std::string stream_error_event(std::string_view message, std::string_view code) {
     ApiError a;

@@ -794,12 +794,7 @@ ErrorVerdict classify(std::string_view type, int status, std::string_view raw_me
 }
 
 // `data: {"error":{...}}`
-std::string error_event(const ApiError& a) {
-    std::string out = "data: ";
-    out += openai_error_body(a);
-    out += "\n\n";
-    return out;
-}
+std::string error_event(const ApiError& a) { return openai_error_event(a); }
 
 std::string stream_error_event(std::string_view message, std::string_view code) {
     ApiError a;

@@ -258,4 +258,11 @@ std::string normalize_upstream_error(int status, std::string_view body,
     return envelope(sanitize_utf8(text), default_type, nullptr, nullptr);
 }
 
+std::string openai_error_event(const ApiError& e) {
+    std::string out = "data: ";
+    out += openai_error_body(e);
+    out += "\n\n";
+    return out;
+}
+
 }  // namespace routeshift

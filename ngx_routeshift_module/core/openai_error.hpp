@@ -18,6 +18,10 @@ struct ApiError {
 // Serialises an ApiError into the OpenAI envelope.
 std::string openai_error_body(const ApiError& e);
 
+// The error as an SSE event (`data: {"error":{...}}` + blank line): how a stream that already
+// started reports a failure.
+std::string openai_error_event(const ApiError& e);
+
 // Default OpenAI `type` for an HTTP status (400 invalid_request_error, 401 authentication_error,
 // 403 permission_error, 404 not_found_error, 408/504 timeout_error, 409 conflict_error,
 // 413 invalid_request_error, 422 invalid_request_error, 429 rate_limit_error, 5xx server_error).
