@@ -164,6 +164,11 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
 
     if (conf->pass) {
         if (upstream_init_conf(cf, conf) != NGX_OK) return static_cast<char*>(NGX_CONF_ERROR);
+        if (conf->clcf && (conf->clcf->resolver == nullptr || conf->clcf->resolver->connections.nelts == 0)) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "routeshift_pass without a \"resolver\": providers named by host name "
+                               "(every public provider) cannot be reached; add e.g. \"resolver 127.0.0.53;\"");
+        }
         // Keep the whole body in one memory buffer: we parse it and rebuild it per attempt, and
         // reading a spilled temp file back would be blocking file I/O in the worker.
         if (conf->clcf) {
