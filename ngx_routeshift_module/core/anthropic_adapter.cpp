@@ -1112,12 +1112,7 @@ ApiError openai_error_for(int status, ErrorClass cls, const ErrorInfo& e, std::s
 std::string error_event(const ApiError& a) { return openai_error_event(a); }
 
 std::string stream_error_event(std::string_view message, std::string_view code) {
-    ApiError a;
-    a.status = 502;
-    a.type = "server_error";
-    a.message = message;
-    a.code = code;
-    return error_event(a);
+    return OpenAIStreamRelay::error_event(message, code);
 }
 
 // ------------------------------------------------------------------------------------------------

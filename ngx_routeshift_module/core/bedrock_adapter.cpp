@@ -797,12 +797,7 @@ ErrorVerdict classify(std::string_view type, int status, std::string_view raw_me
 std::string error_event(const ApiError& a) { return openai_error_event(a); }
 
 std::string stream_error_event(std::string_view message, std::string_view code) {
-    ApiError a;
-    a.status = 502;
-    a.type = "server_error";
-    a.message = message;
-    a.code = code;
-    return error_event(a);
+    return OpenAIStreamRelay::error_event(message, code);
 }
 
 // ------------------------------------------------------------------------------------------------
