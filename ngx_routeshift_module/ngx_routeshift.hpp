@@ -18,7 +18,9 @@ extern "C" {
 #include "upstream_request.hpp"
 
 #include <memory>
+#include <deque>
 #include <new>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,25 +53,40 @@ struct LocConf {
 
 // ---- per-request state ------------------------------------------------------------------------
 
+// Where one key sends one model: computed once per config version and worker, then shared by
+// every request (no URL parsing or string building per request).
+struct EndpointEntry {
+    bool ok = false;
+    std::string error;
+    UpstreamEndpoint ep;
+    std::string conn_key;                 // keepalive pool key: TLS name + "|" + host
+    std::string peer_name_text;           // "host:port" for logs
+    ngx_str_t peer_name{};                // points at peer_name_text
+    std::vector<unsigned char> ip_sockaddr;  // IP-literal hosts: the address, port set
+    socklen_t ip_socklen = 0;
+};
+using EndpointCache = std::unordered_map<std::string, EndpointEntry>;
+
 // One provider key that may serve this request.
 struct Candidate {
     size_t key;                 // index into Config::keys
     size_t target;              // index into RequestCtx::targets
     int slot = -1;              // shared-zone slot of the key
     size_t body = SIZE_MAX;     // index into RequestCtx::bodies
-    UpstreamEndpoint ep;
+    const EndpointEntry* ent = nullptr;
+    const UpstreamEndpoint* ep = nullptr;  // &ent->ep
     bool tried = false;
     bool unusable = false;      // DNS failed or endpoint invalid
     std::string unusable_reason;
-    ngx_addr_t addr{};          // resolved address (sockaddr in pool memory)
-    ngx_str_t peer_name{};      // "host:port" for logs
-    std::string conn_key;       // keepalive pool key: TLS name + "|" + host
+    ngx_addr_t addr{};          // resolved address (pool memory, or the entry's IP address)
 };
 
 struct RequestCtx {
     ngx_http_request_t* r = nullptr;
     std::shared_ptr<const Config> cfg;
     std::shared_ptr<const std::vector<int>> slots;  // taken with cfg: a push may come mid-request
+    std::shared_ptr<EndpointCache> endpoints;       // same version as cfg
+    std::deque<EndpointEntry> own_endpoints;        // when the shared cache is full
     ChatRequest req;
     const VirtualKey* vk = nullptr;
     std::string requested_model;
@@ -169,6 +186,7 @@ ngx_int_t zone_init(ngx_shm_zone_t* shm_zone, void* data) noexcept;
 std::shared_ptr<const Config> zone_config(ngx_shm_zone_t* shm_zone);          // worker copy
 // The shared-zone slot of each key of the config zone_config() returned last (same version).
 std::shared_ptr<const std::vector<int>> zone_slots(ngx_shm_zone_t* shm_zone);
+std::shared_ptr<EndpointCache> zone_endpoints(ngx_shm_zone_t* shm_zone);
 bool zone_apply_snapshot(ngx_shm_zone_t* shm_zone, std::string_view json, ngx_log_t* log,
                          std::string* error, int64_t* generation, size_t* nkeys);
 void zone_invalidate(ngx_shm_zone_t* shm_zone);

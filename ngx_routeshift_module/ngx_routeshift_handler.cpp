@@ -41,6 +41,47 @@ bool body_text(ngx_http_request_t* r, std::string* storage, std::string_view* ou
     return true;
 }
 
+// The endpoint of key `ki` for `model`, from the per-config cache.
+const EndpointEntry& endpoint_for(RequestCtx& ctx, size_t ki, const std::string& model) {
+    std::string ck = std::to_string(ki);
+    ck += ctx.req.stream ? "|s|" : "|n|";
+    ck += model;
+    auto it = ctx.endpoints->find(ck);
+    if (it != ctx.endpoints->end()) return it->second;
+    EndpointEntry e;
+    e.ok = provider_endpoint(*ctx.cfg, ctx.cfg->keys[ki], model, ctx.req.stream, &e.ep, &e.error);
+    if (e.ok) {
+        e.conn_key = e.ep.sni + "|" + e.ep.host;
+        e.peer_name_text = e.ep.host + ":" + std::to_string(e.ep.port);
+        if (e.ep.host_is_ip) {
+            ngx_addr_t addr;
+            std::string h = e.ep.host;
+            if (ngx_parse_addr(ctx.r->pool, &addr, (u_char*)h.data(), h.size()) == NGX_OK) {
+                ngx_inet_set_port(addr.sockaddr, (in_port_t)e.ep.port);
+                auto* p = reinterpret_cast<unsigned char*>(addr.sockaddr);
+                e.ip_sockaddr.assign(p, p + addr.socklen);
+                e.ip_socklen = addr.socklen;
+            } else {
+                e.ok = false;
+                e.error = "bad address " + h;
+            }
+        }
+    }
+    // Clients choose model names (a "*" provider takes any): past this size the cache stops
+    // growing and the entry lives only as long as the request.
+    constexpr size_t kMaxCachedEndpoints = 4096;
+    EndpointEntry* slot;
+    if (ctx.endpoints->size() < kMaxCachedEndpoints) {
+        slot = &ctx.endpoints->emplace(std::move(ck), std::move(e)).first->second;
+    } else {
+        slot = &ctx.own_endpoints.emplace_back(std::move(e));
+    }
+    EndpointEntry& stored = *slot;
+    stored.peer_name.data = reinterpret_cast<u_char*>(stored.peer_name_text.data());
+    stored.peer_name.len = stored.peer_name_text.size();
+    return stored;
+}
+
 void after_resolve(RequestCtx& ctx) {
     bool any = false;
     std::string reason;
@@ -100,10 +141,12 @@ void body_handler(ngx_http_request_t* r) noexcept {
                 c.key = ki;
                 c.target = t;
                 c.slot = ki < slots.size() ? slots[ki] : -1;
-                std::string e;
-                if (!provider_endpoint(cfg, key, ctx.targets[t].upstream_model, ctx.req.stream, &c.ep, &e)) {
+                const EndpointEntry& ent = endpoint_for(ctx, ki, ctx.targets[t].upstream_model);
+                c.ent = &ent;
+                c.ep = &ent.ep;
+                if (!ent.ok) {
                     c.unusable = true;
-                    c.unusable_reason = e;
+                    c.unusable_reason = ent.error;
                 }
                 // the provider's body, built once and shared by its keys (Azure: per key)
                 int64_t kid = body_depends_on_key(cfg, key) ? key.id : -1;
@@ -192,6 +235,7 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
         }
         ctx.cfg = zone_config(mc->shm_zone);
         ctx.slots = zone_slots(mc->shm_zone);
+        ctx.endpoints = zone_endpoints(mc->shm_zone);
         if (!ctx.cfg) {
             return fail(ctx, 503, "The gateway has not received its configuration yet.", "server_error",
                         "", "not_configured");

@@ -57,10 +57,10 @@ void close_handler(ngx_event_t* ev) noexcept {
 }
 
 bool matches(const CacheItem* it, const Candidate& cand) {
-    return it->tls == cand.ep.tls && it->name_len == cand.conn_key.size() &&
+    return it->tls == cand.ep->tls && it->name_len == cand.ent->conn_key.size() &&
            ngx_memn2cmp((u_char*)&it->sockaddr, (u_char*)cand.addr.sockaddr, it->socklen,
                         cand.addr.socklen) == 0 &&
-           ngx_memcmp(it->name, cand.conn_key.data(), it->name_len) == 0;
+           ngx_memcmp(it->name, cand.ent->conn_key.data(), it->name_len) == 0;
 }
 
 }  // namespace
@@ -110,7 +110,7 @@ void keepalive_save(ngx_peer_connection_t* pc, ngx_http_upstream_t* u, const Can
         c->write->error || c->write->timedout) {
         return;
     }
-    size_t name_len = cand.conn_key.size();
+    size_t name_len = cand.ent->conn_key.size();
     if (!u->keepalive || !u->request_body_sent || ngx_terminate || ngx_exiting ||
         c->requests >= g_requests_max || name_len > sizeof(CacheItem::name) ||
         (size_t)cand.addr.socklen > sizeof(ngx_sockaddr_t)) {
@@ -132,8 +132,8 @@ void keepalive_save(ngx_peer_connection_t* pc, ngx_http_upstream_t* u, const Can
     }
     ngx_queue_insert_head(&g_cache, q);
     item->connection = c;
-    item->tls = cand.ep.tls;
-    ngx_memcpy(item->name, cand.conn_key.data(), name_len);
+    item->tls = cand.ep->tls;
+    ngx_memcpy(item->name, cand.ent->conn_key.data(), name_len);
     item->name_len = name_len;
     item->socklen = cand.addr.socklen;
     ngx_memcpy(&item->sockaddr, cand.addr.sockaddr, cand.addr.socklen);

@@ -22,16 +22,9 @@ void set_addr(ngx_pool_t* pool, Candidate& c, const struct sockaddr* sa, socklen
         return;
     }
     ngx_memcpy(copy, sa, len);
-    ngx_inet_set_port(copy, (in_port_t)c.ep.port);
+    ngx_inet_set_port(copy, (in_port_t)c.ep->port);
     c.addr.sockaddr = copy;
     c.addr.socklen = len;
-    c.conn_key = c.ep.sni + "|" + c.ep.host;
-    std::string name = c.ep.host + ":" + std::to_string(c.ep.port);
-    c.peer_name.data = static_cast<u_char*>(ngx_pnalloc(pool, name.size()));
-    if (c.peer_name.data) {
-        ngx_memcpy(c.peer_name.data, name.data(), name.size());
-        c.peer_name.len = name.size();
-    }
 }
 
 void finish_if_done(RequestCtx& ctx, void (*done)(RequestCtx&), bool from_event) {
@@ -46,7 +39,7 @@ void on_resolved(ngx_resolver_ctx_t* rctx) noexcept {
     RequestCtx& ctx = *job->ctx;
     try {
         for (Candidate& c : ctx.cands) {
-            if (c.unusable || c.ep.host != job->host || c.addr.sockaddr) continue;
+            if (c.unusable || c.ep->host != job->host || c.addr.sockaddr) continue;
             if (rctx->state != 0 || rctx->naddrs == 0) {
                 c.unusable = true;
                 c.unusable_reason = "DNS lookup of " + job->host + " failed (" +
@@ -82,20 +75,14 @@ void resolve_candidates(RequestCtx& ctx, void (*done)(RequestCtx&)) {
 
     for (Candidate& c : ctx.cands) {
         if (c.unusable) continue;
-        if (c.ep.host_is_ip) {
-            ngx_addr_t addr;
-            std::string h = c.ep.host;
-            if (ngx_parse_addr(r->pool, &addr, (u_char*)h.data(), h.size()) != NGX_OK) {
-                c.unusable = true;
-                c.unusable_reason = "bad address " + h;
-                continue;
-            }
-            set_addr(r->pool, c, addr.sockaddr, addr.socklen);
+        if (c.ep->host_is_ip) {  // parsed once per config version (EndpointEntry)
+            c.addr.sockaddr = reinterpret_cast<struct sockaddr*>(const_cast<unsigned char*>(c.ent->ip_sockaddr.data()));
+            c.addr.socklen = c.ent->ip_socklen;
             continue;
         }
         bool seen = false;
-        for (const auto& n : names) seen = seen || n == c.ep.host;
-        if (!seen) names.push_back(c.ep.host);
+        for (const auto& n : names) seen = seen || n == c.ep->host;
+        if (!seen) names.push_back(c.ep->host);
     }
 
     g_launching = true;
@@ -103,7 +90,7 @@ void resolve_candidates(RequestCtx& ctx, void (*done)(RequestCtx&)) {
         ngx_resolver_ctx_t* rctx = ngx_resolve_start(clcf->resolver, nullptr);
         if (rctx == nullptr || rctx == NGX_NO_RESOLVER) {
             for (Candidate& c : ctx.cands) {
-                if (c.ep.host == host && !c.unusable) {
+                if (c.ep->host == host && !c.unusable) {
                     c.unusable = true;
                     c.unusable_reason = rctx ? "no \"resolver\" is configured to look up " + host
                                              : std::string("out of memory");
@@ -133,7 +120,7 @@ void resolve_candidates(RequestCtx& ctx, void (*done)(RequestCtx&)) {
             ctx.dns_ctxs.pop_back();
             ctx.dns_pending--;
             for (Candidate& c : ctx.cands) {
-                if (c.ep.host == host && !c.unusable && !c.addr.sockaddr) {
+                if (c.ep->host == host && !c.unusable && !c.addr.sockaddr) {
                     c.unusable = true;
                     c.unusable_reason = "DNS lookup of " + host + " could not start";
                 }

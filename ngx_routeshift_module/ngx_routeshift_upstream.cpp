@@ -77,7 +77,7 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
             const ProviderKey& key = ctx.cfg->keys[c.key];
             std::string err;
             // rebuilt on every attempt: Bedrock's SigV4 signature carries the time
-            if (provider_http_request(*ctx.cfg, key, c.ep, ctx.req.stream, ctx.bodies[c.body].bytes,
+            if (provider_http_request(*ctx.cfg, key, *c.ep, ctx.req.stream, ctx.bodies[c.body].bytes,
                                       (int64_t)ngx_time(), &ctx.request_bytes, &err)) {
                 break;
             }
@@ -117,10 +117,10 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
 
         pc->sockaddr = c.addr.sockaddr;
         pc->socklen = c.addr.socklen;
-        pc->name = &c.peer_name;
+        pc->name = const_cast<ngx_str_t*>(&c.ent->peer_name);
 #if (NGX_HTTP_SSL)
-        u->ssl = c.ep.tls ? 1 : 0;
-        const std::string& name = c.ep.sni.empty() ? c.ep.host : c.ep.sni;
+        u->ssl = c.ep->tls ? 1 : 0;
+        const std::string& name = c.ep->sni.empty() ? c.ep->host : c.ep->sni;
         u->ssl_name.data = reinterpret_cast<u_char*>(const_cast<char*>(name.data()));
         u->ssl_name.len = name.size();
 #endif

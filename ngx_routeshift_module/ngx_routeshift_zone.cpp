@@ -36,6 +36,7 @@ struct WorkerView {
     uint64_t version = UINT64_MAX;
     std::shared_ptr<const Config> cfg;
     std::shared_ptr<const std::vector<int>> slots;
+    std::shared_ptr<EndpointCache> endpoints;
 };
 WorkerView g_view;  // one zone per http block; workers are single-threaded
 
@@ -239,7 +240,13 @@ std::shared_ptr<const Config> zone_config(ngx_shm_zone_t* z) {
     g_view.version = v;
     g_view.cfg = cfg;
     g_view.slots = std::make_shared<const std::vector<int>>(std::move(slots));
+    g_view.endpoints = std::make_shared<EndpointCache>();
     return g_view.cfg;
+}
+
+std::shared_ptr<EndpointCache> zone_endpoints(ngx_shm_zone_t* z) {
+    if (g_view.zone == z && g_view.endpoints) return g_view.endpoints;
+    return std::make_shared<EndpointCache>();
 }
 
 std::shared_ptr<const std::vector<int>> zone_slots(ngx_shm_zone_t* z) {
