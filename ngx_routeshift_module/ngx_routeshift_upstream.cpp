@@ -441,14 +441,6 @@ ngx_int_t process_header(ngx_http_request_t* r) noexcept {
 constexpr size_t kMaxErrorBody = 64 * 1024;
 constexpr size_t kMaxUsageBody = 1024 * 1024;
 
-std::string redact(std::string text, const std::vector<std::string_view>& secrets) {
-    for (std::string_view sec : secrets) {
-        if (sec.size() < 4) continue;
-        for (size_t pos; (pos = text.find(sec)) != std::string::npos;) text.replace(pos, sec.size(), "[redacted]");
-    }
-    return text;
-}
-
 std::vector<std::string_view> secrets_of(const RequestCtx& ctx) {
     std::vector<std::string_view> s;
     if (ctx.current >= 0) s.push_back(ctx.cfg->keys[ctx.cands[ctx.current].key].secret);
@@ -459,7 +451,8 @@ std::vector<std::string_view> secrets_of(const RequestCtx& ctx) {
 // them to the client. Only output holding an error is searched.
 void scrub(const RequestCtx& ctx, std::string* out) {
     if (out->find("\"error\"") == std::string::npos || ctx.current < 0) return;
-    *out = redact(std::move(*out), secrets_of(ctx));
+    auto secrets = secrets_of(ctx);
+    *out = redact_secrets(*out, std::span<const std::string_view>(secrets));
 }
 
 // The upstream body is complete: produce the tail of the client's answer.
@@ -481,7 +474,8 @@ ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** l
         if (ctx.cfg->keys[ctx.cands[ctx.current].key].wire == WireFormat::openai) {
             body = normalize_upstream_error(ctx.upstream_status, ctx.accum, std::span<const std::string_view>(secrets));
         } else {
-            body = redact(openai_error_body(classify_error(ctx, ctx.upstream_status, ctx.accum).error), secrets);
+            body = redact_secrets(openai_error_body(classify_error(ctx, ctx.upstream_status, ctx.accum).error),
+                                  std::span<const std::string_view>(secrets));
         }
         rc = emit(r, u, ll, body);
     } else if (!ctx.accum.empty()) {

@@ -77,7 +77,9 @@ void replace_all(std::string& s, std::string_view needle, std::string_view with)
     }
 }
 
-std::string redact(std::string_view text, std::span<const std::string_view> secrets) {
+}  // namespace
+
+std::string redact_secrets(std::string_view text, std::span<const std::string_view> secrets) {
     std::string s(text);
     for (auto sec : secrets) {
         if (sec.empty()) continue;
@@ -86,6 +88,8 @@ std::string redact(std::string_view text, std::span<const std::string_view> secr
     }
     return s;
 }
+
+namespace {
 
 bool contains_secret(std::string_view text, std::span<const std::string_view> secrets) {
     for (auto sec : secrets) {
@@ -101,7 +105,7 @@ void redact_tree(json_t* v, std::span<const std::string_view> secrets) {
     if (json_is_string(v)) {
         std::string_view s(json_string_value(v), json_string_length(v));
         if (contains_secret(s, secrets)) {
-            std::string r = sanitize_utf8(redact(s, secrets));
+            std::string r = sanitize_utf8(redact_secrets(s, secrets));
             json_string_setn_nocheck(v, r.data(), r.size());
         }
     } else if (json_is_array(v)) {
@@ -120,7 +124,7 @@ void redact_tree(json_t* v, std::span<const std::string_view> secrets) {
             json_t* val2 = json_object_getn(v, k.data(), k.size());
             json_incref(val2);
             json_object_deln(v, k.data(), k.size());
-            std::string nk = sanitize_utf8(redact(k, secrets));
+            std::string nk = sanitize_utf8(redact_secrets(k, secrets));
             json_object_setn_new_nocheck(v, nk.data(), nk.size(), val2);
         }
     }
@@ -243,7 +247,7 @@ std::string normalize_upstream_error(int status, std::string_view body,
     } else {
         text.assign(body);
     }
-    text = redact(text, secrets);
+    text = redact_secrets(text, secrets);
     size_t b = text.find_first_not_of(" \t\r\n");
     size_t e = text.find_last_not_of(" \t\r\n");
     text = b == std::string::npos ? std::string() : text.substr(b, e - b + 1);

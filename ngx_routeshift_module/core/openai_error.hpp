@@ -32,6 +32,10 @@ std::string_view openai_error_type_for_status(int status);
 // `{"error":"text"}`, `{"message":...}`, `{"object":"error","message":...}` and non-JSON text.
 // Every occurrence of any string in `secrets` (and of its first 12 characters when the secret is
 // longer than 16) is replaced by "[redacted]" so provider keys never reach the client.
+// `text` with every secret (and the first 12 characters of a secret longer than 16) replaced by
+// "[redacted]".
+std::string redact_secrets(std::string_view text, std::span<const std::string_view> secrets);
+
 std::string normalize_upstream_error(int status, std::string_view body,
                                      std::span<const std::string_view> secrets);
 
