@@ -14,8 +14,9 @@ DEB_PKGS := nginx nginx-dev build-essential g++ pkg-config libpcre2-dev zlib1g-d
             libjansson-dev libcmocka-dev libpq-dev postgresql postgresql-client \
             python3-pytest python3-botocore wrk openssl ca-certificates curl
 
-MODULE_SRCS := config config.make $(wildcard ngx_routeshift_module/*.cpp ngx_routeshift_module/*.hpp \
-               ngx_routeshift_module/core/*.cpp ngx_routeshift_module/core/*.hpp) ngx_routeshift_module/module.ld
+CORE_LIB  := $(BUILD)/core/librouteshift_core.a
+MODULE_SRCS := config config.make $(wildcard ngx_routeshift_module/glue/*.cpp ngx_routeshift_module/glue/*.hpp) \
+               $(shell find ngx_routeshift_module/core -name '*.[ch]pp') ngx_routeshift_module/module.ld
 
 .DELETE_ON_ERROR:
 js:
@@ -23,7 +24,7 @@ js:
 	@command -v npm >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
 	@cd t/js && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
-.PHONY: js all help deps module sync unit integration sync-test test bench run stop clean
+.PHONY: js all help deps core module sync unit integration sync-test test bench run stop clean
 
 all: module sync ## build the module and the sync service
 
@@ -38,14 +39,14 @@ deps: ## install every Debian and npm dependency (idempotent)
 	fi
 	@$(MAKE) --no-print-directory js
 
-# nginx's configure must run again when a source file appears or disappears
+# nginx's configure must run again when a glue source or any header appears or disappears
 SRC_LIST := $(BUILD)/module-sources.txt
-$(shell mkdir -p $(BUILD); ls ngx_routeshift_module/*.cpp ngx_routeshift_module/core/*.cpp 2>/dev/null > $(SRC_LIST).new; \
+$(shell mkdir -p $(BUILD); { ls ngx_routeshift_module/glue/*.cpp; find ngx_routeshift_module -name '*.hpp' | sort; } 2>/dev/null > $(SRC_LIST).new; \
         cmp -s $(SRC_LIST).new $(SRC_LIST) || mv $(SRC_LIST).new $(SRC_LIST); rm -f $(SRC_LIST).new)
 
 $(NGX_BUILD)/Makefile: config config.make $(SRC_LIST)
 	mkdir -p $(NGX_BUILD)
-	cd $(NGX_SRC) && . ./conf_flags && ./configure \
+	cd $(NGX_SRC) && . ./conf_flags && RS_CORE_LIB=$(CORE_LIB) ./configure \
 	  --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS)" \
 	  --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
 	  "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(ROOT) --builddir=$(NGX_BUILD) > $(NGX_BUILD)/configure.log
@@ -61,6 +62,9 @@ $(MODULE): $(NGX_BUILD)/Makefile $(MODULE_SRCS)
 	@nginx -q -t -p $(BUILD) -c $(BUILD)/load-check.conf -e /dev/stderr -g 'pid $(BUILD)/load-check.pid;' && echo "module loads: $(MODULE)"
 
 module: $(MODULE) ## build ngx_http_routeshift_module.so against Debian's nginx-dev and check it loads
+
+core: ## build the core library (build/core/librouteshift_core.a)
+	$(MAKE) -C ngx_routeshift_module/core OUT=$(BUILD)/core
 
 sync: ## build routeshift-sync
 	@if [ -f sync-service/Makefile ]; then $(MAKE) -C sync-service; fi

@@ -1,6 +1,6 @@
 #include "snapshot_builder.hpp"
 
-#include "config_snapshot.hpp"  // routeshift::parse_snapshot (module core)
+#include "config/config_snapshot.hpp"  // routeshift::parse_snapshot (module core)
 
 #include <jansson.h>
 #include <openssl/crypto.h>

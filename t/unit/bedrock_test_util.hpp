@@ -1,11 +1,11 @@
 // Helpers shared by the Bedrock unit tests: an event-stream frame encoder (ConverseStream events
 // and exceptions), an OpenAI SSE output parser, and request/key builders.
 #pragma once
-#include "aws_eventstream.hpp"
-#include "chat_request.hpp"
-#include "config_snapshot.hpp"
-#include "json_util.hpp"
-#include "provider_adapter.hpp"
+#include "egress/bedrock/aws_eventstream.hpp"
+#include "ingress/chat_request.hpp"
+#include "config/config_snapshot.hpp"
+#include "util/json_util.hpp"
+#include "egress/provider_adapter.hpp"
 
 #include <string>
 #include <string_view>

@@ -8,10 +8,10 @@
 //
 // Prints ns/op per phase (thread CPU time, so a busy machine inflates it less than wall time) and
 // allocations per op (C++ operator new + jansson's allocator).
-#include "chat_request.hpp"
+#include "ingress/chat_request.hpp"
 #include "snapshot_fixture.hpp"
-#include "stream_relay.hpp"
-#include "upstream_request.hpp"
+#include "egress/openai/stream_relay.hpp"
+#include "egress/openai/upstream_request.hpp"
 
 #include <atomic>
 #include <time.h>

@@ -1,8 +1,8 @@
 // A snapshot covering every provider kind, shared by several tests.
 // Include before test_util.hpp (cmocka.h must come last).
 #pragma once
-#include "config_snapshot.hpp"
-#include "virtual_key_auth.hpp"
+#include "config/config_snapshot.hpp"
+#include "ingress/virtual_key_auth.hpp"
 
 #include <cstdio>
 #include <cstdlib>

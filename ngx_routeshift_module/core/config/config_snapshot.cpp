@@ -1,0 +1,447 @@
+// Parsing and validation of the config snapshot (docs/design.md §2; see config_snapshot.hpp).
+#include "config/config_snapshot.hpp"
+
+#include <climits>
+#include <new>
+#include <optional>
+#include <set>
+#include <unordered_set>
+
+namespace routeshift {
+
+namespace {
+
+constexpr long long kMaxWeight = 1000;
+constexpr long long kMaxCooldownSeconds = 86400;
+constexpr long long kMaxRetryBudget = 100;
+constexpr size_t kMaxEchoedValue = 64;  // bytes of a (non-secret) offending value quoted in errors
+
+// Thrown inside the parser only; parse_snapshot turns it into the `error` string.
+struct SnapshotError {
+    std::string message;
+};
+
+[[noreturn]] void fail(std::string msg) { throw SnapshotError{std::move(msg)}; }
+
+bool has_ctl(std::string_view s) {
+    for (unsigned char c : s)
+        if (c < 0x20 || c == 0x7f) return true;
+    return false;
+}
+
+// Quotes a configuration value (never a secret) for an error message.
+std::string quote(std::string_view s) {
+    std::string out = "'";
+    size_t n = 0;
+    for (unsigned char c : s) {
+        if (++n > kMaxEchoedValue) {
+            out += "...";
+            break;
+        }
+        out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+    }
+    out += "'";
+    return out;
+}
+
+const char* type_name(const json_t* v) {
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "?";
+}
+
+// One row of one table: knows how to name itself in errors.
+class Row {
+public:
+    Row(const char* table, size_t index, const json_t* obj) : obj_(obj) {
+        name_ = std::string(table) + "[" + std::to_string(index) + "]";
+        if (!json_is_object(obj)) fail(name_ + ": expected an object, got " + type_name(obj));
+    }
+
+    const std::string& name() const { return name_; }
+    void set_id(int64_t id) { name_ += " (id " + std::to_string(id) + ")"; }
+    [[noreturn]] void error(const std::string& what) const { fail(name_ + ": " + what); }
+
+    const json_t* get(const char* key) const {
+        const json_t* v = json_object_get(obj_, key);
+        return (v && !json_is_null(v)) ? v : nullptr;
+    }
+
+    int64_t required_int(const char* key) const {
+        const json_t* v = get(key);
+        if (!v) error(std::string(key) + " is required");
+        if (!json_is_integer(v)) error(std::string(key) + " must be an integer, got " + type_name(v));
+        return json_integer_value(v);
+    }
+
+    // nullopt when absent or null
+    std::optional<int64_t> optional_int(const char* key) const {
+        const json_t* v = get(key);
+        if (!v) return std::nullopt;
+        if (!json_is_integer(v)) error(std::string(key) + " must be an integer, got " + type_name(v));
+        return json_integer_value(v);
+    }
+
+    long long int_in_range(const char* key, long long def, long long lo, long long hi) const {
+        auto v = optional_int(key);
+        if (!v) return def;
+        if (*v < lo || *v > hi)
+            error(std::string(key) + " " + std::to_string(*v) + " is out of range " + std::to_string(lo) +
+                  ".." + std::to_string(hi));
+        return *v;
+    }
+
+    bool boolean(const char* key, bool def) const {
+        const json_t* v = get(key);
+        if (!v) return def;
+        if (!json_is_boolean(v)) error(std::string(key) + " must be a boolean, got " + type_name(v));
+        return json_is_true(v);
+    }
+
+    // nullopt when absent or null; rejects control characters (these strings reach headers/logs).
+    std::optional<std::string> optional_string(const char* key) const {
+        const json_t* v = get(key);
+        if (!v) return std::nullopt;
+        if (!json_is_string(v)) error(std::string(key) + " must be a string, got " + type_name(v));
+        std::string s(json_string_value(v), json_string_length(v));
+        if (has_ctl(s)) error(std::string(key) + " contains control characters");
+        return s;
+    }
+
+    std::string required_string(const char* key) const {
+        auto s = optional_string(key);
+        if (!s || s->empty()) error(std::string(key) + " must be a non-empty string");
+        return *s;
+    }
+
+private:
+    const json_t* obj_;
+    std::string name_;
+};
+
+const json_t* table(const json_t* root, const char* key) {
+    const json_t* v = json_object_get(root, key);
+    if (!v || json_is_null(v)) return nullptr;
+    if (!json_is_array(v)) fail(std::string(key) + " must be an array, got " + type_name(v));
+    return v;
+}
+
+bool valid_dns_label(std::string_view s) {
+    if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+    for (char c : s) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+bool valid_api_version(std::string_view s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char c : s) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                  c == '.' || c == '_';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Key metadata: a JSON object of non-secret settings. Returns the auth shape it selects for
+// openai_compat (bearer when unset).
+AuthShape check_key_metadata(const Row& row, const json_t* md, ProviderKind kind) {
+    const char* key;
+    size_t key_len;
+    json_t* val;
+    json_object_keylen_foreach(const_cast<json_t*>(md), key, key_len, val) {
+        std::string k(key, key_len);
+        if (json_is_string(val) && has_ctl(std::string_view(json_string_value(val), json_string_length(val))))
+            row.error("metadata." + quote(k) + " contains control characters");
+    }
+    auto str = [&](const char* name) -> std::optional<std::string_view> {
+        const json_t* v = json_object_get(md, name);
+        if (!v || json_is_null(v)) return std::nullopt;
+        if (!json_is_string(v)) row.error(std::string("metadata.") + name + " must be a string, got " + type_name(v));
+        return std::string_view(json_string_value(v), json_string_length(v));
+    };
+    if (auto rn = str("resource_name"); rn && !valid_dns_label(*rn))
+        row.error("metadata.resource_name must be a DNS label (letters, digits, '-')");
+    if (auto av = str("api_version"); av && !valid_api_version(*av))
+        row.error("metadata.api_version must be \"v1\" or a version such as \"2024-10-21\"");
+    if (auto dep = str("deployment"); dep && dep->empty()) row.error("metadata.deployment must not be empty");
+    str("organization");
+    str("project");
+    if (auto api = str("api"); api && *api != "openai" && *api != "anthropic")
+        row.error("metadata.api must be \"openai\" or \"anthropic\"");
+    if (auto rg = str("region"); rg && !valid_dns_label(*rg))
+        row.error("metadata.region must be a region name such as us-east-1 or cn");
+    str("access_key_id");
+    str("session_token");
+    AuthShape shape = AuthShape::bearer;
+    if (auto ah = str("auth_header")) {
+        if (*ah == "authorization") shape = AuthShape::bearer;
+        else if (*ah == "api-key") shape = AuthShape::api_key;
+        else if (*ah == "x-api-key") shape = AuthShape::x_api_key;
+        else if (*ah == "none") shape = AuthShape::none;
+        else row.error("metadata.auth_header must be one of authorization, api-key, x-api-key, none");
+    }
+    if (kind != ProviderKind::openai_compat) shape = provider_info(kind).auth;
+    return shape;
+}
+
+std::string alias_key(int64_t team_id, std::string_view alias) {
+    std::string k = std::to_string(team_id);
+    k += '\0';
+    k += alias;
+    return k;
+}
+
+std::shared_ptr<Config> build(const json_t* root) {
+    if (!json_is_object(root)) fail(std::string("snapshot must be a JSON object, got ") + type_name(root));
+    auto cfg = std::make_shared<Config>();
+
+    if (const json_t* v = json_object_get(root, "version"); v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) != 1) fail("version: only version 1 is supported");
+    }
+    const json_t* gen = json_object_get(root, "generation");
+    if (!gen || !json_is_integer(gen)) fail("generation is required and must be an integer");
+    if (json_integer_value(gen) < 1) fail("generation must be >= 1");
+    cfg->generation = json_integer_value(gen);
+
+    if (const json_t* s = json_object_get(root, "settings"); s && !json_is_null(s)) {
+        if (!json_is_object(s)) fail(std::string("settings must be an object, got ") + type_name(s));
+        auto req = [&](const char* key, long long def, long long lo, long long hi) -> long long {
+            const json_t* v = json_object_get(s, key);
+            if (!v || json_is_null(v)) return def;
+            if (!json_is_integer(v)) fail(std::string("settings.") + key + " must be an integer");
+            long long x = json_integer_value(v);
+            if (x < lo || x > hi)
+                fail(std::string("settings.") + key + " " + std::to_string(x) + " is out of range " +
+                     std::to_string(lo) + ".." + std::to_string(hi));
+            return x;
+        };
+        cfg->settings.retry_budget = static_cast<int>(req("retry_budget", 0, 0, kMaxRetryBudget));
+        cfg->settings.default_cooldown_seconds =
+            static_cast<int>(req("default_cooldown_seconds", 30, 0, kMaxCooldownSeconds));
+    }
+
+    // providers
+    std::unordered_map<int64_t, size_t> provider_by_id;
+    if (const json_t* t = table(root, "providers")) {
+        for (size_t i = 0; i < json_array_size(t); ++i) {
+            Row row("providers", i, json_array_get(t, i));
+            Provider p;
+            p.id = row.required_int("id");
+            row.set_id(p.id);
+            if (!provider_by_id.emplace(p.id, cfg->providers.size()).second) row.error("duplicate id");
+            p.name = row.required_string("name");
+            if (p.name.find('/') != std::string::npos) row.error("name " + quote(p.name) + " must not contain '/'");
+            if (p.name.find_first_of(" \t") != std::string::npos) row.error("name " + quote(p.name) + " must not contain spaces");
+            if (cfg->provider_by_name.count(p.name)) row.error("duplicate name " + quote(p.name));
+            std::string kind = row.required_string("kind");
+            const ProviderInfo* info = provider_info(kind);
+            if (!info) row.error("unknown kind " + quote(kind));
+            p.kind = info->kind;
+            auto base = row.optional_string("base_url");
+            if (base) {
+                std::string uerr;
+                if (!parse_url(*base, &uerr)) row.error("base_url " + quote(*base) + ": " + uerr);
+                while (!base->empty() && base->back() == '/') base->pop_back();
+                p.base_url = *base;
+                p.base_url_set = true;
+            } else if (p.kind == ProviderKind::openai_compat) {
+                row.error("kind openai_compat requires a base_url");
+            } else {
+                p.base_url = std::string(info->default_base_url);  // "" for azure: built per key
+            }
+            p.enabled = row.boolean("enabled", true);
+            cfg->provider_by_name.emplace(p.name, cfg->providers.size());
+            cfg->providers.push_back(std::move(p));
+        }
+    }
+
+    // provider_keys
+    std::unordered_set<int64_t> key_ids;
+    if (const json_t* t = table(root, "provider_keys")) {
+        for (size_t i = 0; i < json_array_size(t); ++i) {
+            Row row("provider_keys", i, json_array_get(t, i));
+            ProviderKey k;
+            k.id = row.required_int("id");
+            row.set_id(k.id);
+            if (!key_ids.insert(k.id).second) row.error("duplicate id");
+            int64_t pid = row.required_int("provider_id");
+            auto pit = provider_by_id.find(pid);
+            if (pit == provider_by_id.end()) row.error("provider_id " + std::to_string(pid) + " does not exist");
+            k.provider = pit->second;
+            const Provider& prov = cfg->providers[k.provider];
+            k.label = row.optional_string("label").value_or("");
+
+            const json_t* md = row.get("metadata");
+            if (md && !json_is_object(md)) row.error(std::string("metadata must be an object, got ") + type_name(md));
+            k.metadata = JsonPtr(md ? json_deep_copy(md) : json_object());
+            if (!k.metadata) row.error("out of memory");
+            AuthShape auth = check_key_metadata(row, k.metadata.get(), prov.kind);
+
+            // The secret never appears in a message, only what is wrong with it.
+            const json_t* sec = row.get("secret");
+            if (sec && !json_is_string(sec)) row.error(std::string("secret must be a string, got ") + type_name(sec));
+            if (sec) k.secret.assign(json_string_value(sec), json_string_length(sec));
+            if (has_ctl(k.secret)) row.error("secret contains control characters");
+            if (k.secret.empty() && !(prov.kind == ProviderKind::openai_compat && auth == AuthShape::none))
+                row.error("secret is required (empty is only allowed with metadata.auth_header \"none\")");
+            k.wire = wire_format(prov.kind, json_string_view(k.metadata.get(), "api"));
+            if (prov.kind == ProviderKind::bedrock) {
+                if (json_string_view(k.metadata.get(), "region").empty())
+                    row.error("bedrock key needs metadata.region");
+                if (json_string_view(k.metadata.get(), "auth") != "api_key" &&
+                    json_string_view(k.metadata.get(), "access_key_id").empty())
+                    row.error("bedrock key needs metadata.access_key_id (or metadata.auth \"api_key\")");
+            }
+
+            if (prov.kind == ProviderKind::azure && prov.base_url.empty() &&
+                json_string_view(k.metadata.get(), "resource_name").empty())
+                row.error("azure key needs metadata.resource_name (provider " + quote(prov.name) +
+                          " has no base_url)");
+
+            k.weight = static_cast<int>(row.int_in_range("weight", 1, 0, kMaxWeight));
+            k.rpm = row.int_in_range("rpm", 0, 0, INT64_MAX);
+            k.tpm = row.int_in_range("tpm", 0, 0, INT64_MAX);
+            k.cooldown_seconds = static_cast<int>(
+                row.int_in_range("cooldown_seconds", cfg->settings.default_cooldown_seconds, 0, kMaxCooldownSeconds));
+            k.enabled = row.boolean("enabled", true);
+            cfg->providers[k.provider].keys.push_back(cfg->keys.size());
+            cfg->keys.push_back(std::move(k));
+        }
+    }
+
+    // models
+    std::set<std::pair<size_t, std::string>> model_rows;
+    if (const json_t* t = table(root, "models")) {
+        for (size_t i = 0; i < json_array_size(t); ++i) {
+            Row row("models", i, json_array_get(t, i));
+            int64_t pid = row.required_int("provider_id");
+            auto pit = provider_by_id.find(pid);
+            if (pit == provider_by_id.end()) row.error("provider_id " + std::to_string(pid) + " does not exist");
+            ModelEntry m;
+            m.provider = pit->second;
+            m.model = row.required_string("model");
+            if (!model_rows.emplace(m.provider, m.model).second)
+                row.error("duplicate model " + quote(m.model) + " for provider_id " + std::to_string(pid));
+            if (m.model == "*") {
+                cfg->providers[m.provider].any_model = true;
+                continue;  // not a public name; served as "<provider>/<any model>"
+            }
+            auto up = row.optional_string("upstream_model");
+            if (up && up->empty()) row.error("upstream_model must not be empty");
+            m.upstream_model = up ? *up : m.model;
+            cfg->models_by_name[m.model].push_back(cfg->models.size());
+            cfg->models.push_back(std::move(m));
+        }
+    }
+
+    // teams
+    std::unordered_set<int64_t> team_ids;
+    if (const json_t* t = table(root, "teams")) {
+        for (size_t i = 0; i < json_array_size(t); ++i) {
+            Row row("teams", i, json_array_get(t, i));
+            int64_t id = row.required_int("id");
+            row.set_id(id);
+            if (id < 1) row.error("id must be >= 1");
+            if (!team_ids.insert(id).second) row.error("duplicate id");
+            row.optional_string("name");
+        }
+    }
+
+    // virtual_keys
+    std::unordered_set<int64_t> vk_ids;
+    if (const json_t* t = table(root, "virtual_keys")) {
+        for (size_t i = 0; i < json_array_size(t); ++i) {
+            Row row("virtual_keys", i, json_array_get(t, i));
+            VirtualKey vk;
+            vk.id = row.required_int("id");
+            row.set_id(vk.id);
+            if (!vk_ids.insert(vk.id).second) row.error("duplicate id");
+            vk.team_id = row.required_int("team_id");
+            if (!team_ids.count(vk.team_id)) row.error("team_id " + std::to_string(vk.team_id) + " does not exist");
+            vk.name = row.optional_string("name").value_or("");
+            const json_t* h = row.get("key_hash");
+            if (!h || !json_is_string(h) || json_string_length(h) != 64)
+                row.error("key_hash must be 64 hex characters (SHA-256)");
+            const char* hs = json_string_value(h);
+            for (size_t b = 0; b < 32; ++b) {
+                int hi = hex_value(hs[2 * b]), lo = hex_value(hs[2 * b + 1]);
+                if (hi < 0 || lo < 0) row.error("key_hash must be 64 hex characters (SHA-256)");
+                vk.hash[b] = static_cast<unsigned char>(hi << 4 | lo);
+            }
+            vk.enabled = row.boolean("enabled", true);
+            vk.expires_at = row.int_in_range("expires_at", 0, 0, INT64_MAX);
+            std::string hkey(reinterpret_cast<const char*>(vk.hash), 32);
+            if (!cfg->virtual_key_by_hash.emplace(hkey, cfg->virtual_keys.size()).second)
+                row.error("duplicate key_hash");
+            cfg->virtual_keys.push_back(vk);
+        }
+    }
+
+    // model_aliases
+    if (const json_t* t = table(root, "model_aliases")) {
+        for (size_t i = 0; i < json_array_size(t); ++i) {
+            Row row("model_aliases", i, json_array_get(t, i));
+            int64_t team = row.optional_int("team_id").value_or(0);
+            if (team != 0 && !team_ids.count(team)) row.error("team_id " + std::to_string(team) + " does not exist");
+            if (team == 0 && row.get("team_id")) row.error("team_id 0 does not exist (use null for a global alias)");
+            std::string alias = row.required_string("alias");
+            std::string target = row.required_string("target");
+            if (!cfg->aliases.emplace(alias_key(team, alias), std::move(target)).second)
+                row.error("duplicate alias " + quote(alias) +
+                          (team ? " for team_id " + std::to_string(team) : std::string(" (global)")));
+        }
+    }
+
+    // carried, not used yet
+    table(root, "routing_rules");
+    table(root, "model_prices");
+    return cfg;
+}
+
+}  // namespace
+
+const std::string* Config::alias_target(int64_t team_id, std::string_view alias) const {
+    auto it = aliases.find(alias_key(team_id, alias));
+    return it == aliases.end() ? nullptr : &it->second;
+}
+
+std::shared_ptr<const Config> parse_snapshot(std::string_view json, std::string* error) {
+    std::string perr;
+    JsonPtr root = json_parse(json, &perr);
+    if (!root) {
+        // jansson quotes the token near the error, which could be part of a secret: drop it.
+        size_t near = perr.find(" near ");
+        if (near != std::string::npos) perr.resize(near);
+        if (error) *error = "snapshot is not valid JSON: " + perr;
+        return nullptr;
+    }
+    try {
+        return build(root.get());
+    } catch (const SnapshotError& e) {
+        if (error) *error = e.message;
+        return nullptr;
+    } catch (const std::bad_alloc&) {
+        if (error) *error = "out of memory while parsing the snapshot";
+        return nullptr;
+    }
+}
+
+}  // namespace routeshift

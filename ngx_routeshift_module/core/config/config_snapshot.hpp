@@ -1,0 +1,82 @@
+// The whole gateway configuration as pushed by routeshift-sync (docs/design.md §2), parsed and
+// indexed for the request path. Immutable once built; workers share it through shared_ptr.
+#pragma once
+#include "util/json_util.hpp"
+#include "config/provider_catalog.hpp"
+#include "util/url.hpp"
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace routeshift {
+
+struct Provider {
+    int64_t id = 0;
+    std::string name;
+    ProviderKind kind = ProviderKind::openai;
+    std::string base_url;     // effective base (default filled in), no trailing slash
+    bool base_url_set = false;  // the snapshot named a base_url (else the kind's default)
+    bool enabled = true;
+    std::vector<size_t> keys; // indexes into Config::keys (enabled or not), snapshot order
+    bool any_model = false;   // a "*" row exists
+};
+
+struct ProviderKey {
+    int64_t id = 0;
+    size_t provider;          // index into Config::providers
+    std::string label;
+    std::string secret;       // never log / print
+    JsonPtr metadata;         // object (never null after parsing)
+    WireFormat wire = WireFormat::openai;  // how this key is spoken to
+    int weight = 1;           // 0 = receives no traffic
+    long long rpm = 0, tpm = 0;  // 0 = unlimited (enforced by a later issue)
+    int cooldown_seconds = 30;
+    bool enabled = true;
+};
+
+struct ModelEntry {
+    size_t provider;          // index into Config::providers
+    std::string model;        // public name
+    std::string upstream_model;
+};
+
+struct VirtualKey {
+    int64_t id = 0;
+    int64_t team_id = 0;
+    std::string name;
+    unsigned char hash[32];   // SHA-256 of the full key string
+    bool enabled = true;
+    int64_t expires_at = 0;   // unix seconds, 0 = never
+};
+
+struct Settings {
+    int retry_budget = 0;             // 0 = use the nginx directive's value
+    int default_cooldown_seconds = 30;
+};
+
+struct Config {
+    int64_t generation = 0;
+    Settings settings;
+    std::vector<Provider> providers;
+    std::vector<ProviderKey> keys;
+    std::vector<ModelEntry> models;
+    std::vector<VirtualKey> virtual_keys;
+
+    std::unordered_map<std::string, size_t> provider_by_name;        // enabled and disabled
+    std::unordered_map<std::string, std::vector<size_t>> models_by_name; // public name -> ModelEntry idx
+    // alias lookup: key is team_id (0 = global) + '\0' + alias
+    std::unordered_map<std::string, std::string> aliases;
+    std::unordered_map<std::string, size_t> virtual_key_by_hash;     // 32 raw bytes -> idx
+
+    const std::string* alias_target(int64_t team_id, std::string_view alias) const;
+};
+
+// Parses and validates a whole snapshot. On any problem returns null and sets `error` to a
+// message naming the offending row (e.g. "provider_keys[3] (id 12): provider_id 9 does not exist").
+// Never puts a secret into `error`.
+std::shared_ptr<const Config> parse_snapshot(std::string_view json, std::string* error);
+
+}  // namespace routeshift

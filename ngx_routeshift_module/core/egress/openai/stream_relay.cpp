@@ -1,0 +1,135 @@
+// Pass-through relay of an OpenAI-compatible SSE answer (see stream_relay.hpp).
+#include "egress/openai/stream_relay.hpp"
+
+#include "util/json_scan.hpp"
+#include "util/json_util.hpp"
+
+namespace routeshift {
+
+namespace {
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+// True when the text has `"usage"` used as a key whose value is an object (`"usage": {`).
+// Every OpenAI chunk carries `"usage":null` once include_usage is on, so a plain substring test
+// would parse every chunk. A quote inside a JSON string is always escaped, so `"usage"` with both
+// quotes unescaped can only be a key or the exact string value "usage".
+bool has_usage_object(std::string_view d) {
+    constexpr std::string_view needle = "\"usage\"";
+    size_t pos = 0;
+    while ((pos = d.find(needle, pos)) != std::string_view::npos) {
+        size_t i = pos + needle.size();
+        while (i < d.size() && is_ws(d[i])) ++i;
+        if (i < d.size() && d[i] == ':') {
+            ++i;
+            while (i < d.size() && is_ws(d[i])) ++i;
+            if (i < d.size() && d[i] == '{') return true;
+        }
+        pos += needle.size();
+    }
+    return false;
+}
+
+// Usage counters from a `usage` object (scanned text). Last duplicate wins, as in jansson.
+void read_usage(JsonValue u, Usage* out) {
+    JsonValue prompt, completion, total, details;
+    JsonObjectReader r(u);
+    for (JsonMember m; r.next(&m);) {
+        if (json_key_equals(m, "prompt_tokens")) prompt = m.value;
+        else if (json_key_equals(m, "completion_tokens")) completion = m.value;
+        else if (json_key_equals(m, "total_tokens")) total = m.value;
+        else if (json_key_equals(m, "prompt_tokens_details")) details = m.value;
+    }
+    Usage x;
+    int64_t v;
+    if (json_read_int(prompt, &v)) x.prompt_tokens = v;
+    if (json_read_int(completion, &v)) x.completion_tokens = v;
+    if (json_read_int(total, &v)) x.total_tokens = v;
+    else if (x.prompt_tokens >= 0 && x.completion_tokens >= 0) x.total_tokens = x.prompt_tokens + x.completion_tokens;
+    if (json_read_int(json_object_find(details, "cached_tokens"), &v)) x.cached_tokens = v;
+    *out = x;
+}
+
+}  // namespace
+
+void OpenAIStreamRelay::on_event(const SseEvent& ev, std::string* out) {
+    ++events_;
+    std::string_view data = trim(ev.data);
+    if (data == "[DONE]") {
+        done_ = true;
+    } else if (!data.empty() && data.front() == '{' &&
+               (has_usage_object(data) || data.find("\"error\"") != std::string_view::npos)) {
+        // Scanned, not parsed: same acceptance as jansson (json_parse), no DOM, no allocation.
+        JsonValue root;
+        JsonMembers top;
+        if (json_scan(data, &root, &top, nullptr) && root.is(JsonType::object)) {
+            const JsonValue err = json_find(top, "error");
+            const bool is_error = !err.absent_or_null() || json_string_equals(json_find(top, "object"), "error");
+            if (is_error) error_ = true;
+
+            JsonValue usage = json_find(top, "usage");
+            const bool top_usage = usage.is(JsonType::object);
+            if (!top_usage) usage = json_object_find(json_find(top, "x_groq"), "usage");  // Groq legacy
+            if (usage.is(JsonType::object)) read_usage(usage, &usage_);
+
+            if (!want_usage_ && top_usage && !is_error) {
+                // the usage-only chunk the gateway forced via include_usage: accounted, not relayed
+                if (json_array_empty(json_find(top, "choices"))) return;
+            }
+        }
+    }
+    out->append(ev.raw.data(), ev.raw.size());
+}
+
+bool OpenAIStreamRelay::feed(std::string_view bytes, std::string* out) {
+    if (broken_) return false;
+    if (parser_.feed(bytes, [this, out](const SseEvent& ev) { on_event(ev, out); })) return true;
+    broken_ = true;
+    if (!error_ && !done_) {
+        error_ = true;
+        out->append(error_event("upstream sent an event larger than the gateway accepts", "stream_event_too_large"));
+    }
+    return false;
+}
+
+bool OpenAIStreamRelay::finish(std::string* out) {
+    if (broken_) return false;
+    parser_.flush([this, out](const SseEvent& ev) { on_event(ev, out); });
+    if (done_) return true;
+    if (!error_) out->append(error_event("upstream stream ended before completion", "stream_truncated"));
+    return false;
+}
+
+std::string OpenAIStreamRelay::error_event(std::string_view message, std::string_view code) {
+    std::string out = "data: {\"error\":{\"message\":\"";
+    json_escape_append(out, message);
+    out += "\",\"type\":\"server_error\",\"param\":null,\"code\":";
+    if (code.empty()) {
+        out += "null";
+    } else {
+        out += '"';
+        json_escape_append(out, code);
+        out += '"';
+    }
+    out += "}}\n\n";
+    return out;
+}
+
+Usage usage_from_completion(std::string_view body) {
+    Usage u;
+    JsonValue root;
+    JsonMembers top;
+    if (json_scan(body, &root, &top, nullptr) && root.is(JsonType::object)) {
+        JsonValue usage = json_find(top, "usage");
+        if (usage.is(JsonType::object)) read_usage(usage, &u);
+    }
+    return u;
+}
+
+}  // namespace routeshift

@@ -1,0 +1,438 @@
+// Per-attempt upstream request construction (see upstream_request.hpp).
+#include "egress/openai/upstream_request.hpp"
+
+namespace routeshift {
+
+namespace {
+
+bool header_safe(std::string_view s) {
+    for (unsigned char c : s)
+        if (c < 0x20 || c == 0x7f) return false;  // CR, LF, NUL and other controls
+    return true;
+}
+
+// One DNS label: letters, digits, '-' (not first/last), at most 63 characters.
+bool dns_label(std::string_view s) {
+    if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    return true;
+}
+
+bool fail(std::string* error, std::string msg) {
+    if (error) *error = std::move(msg);
+    return false;
+}
+
+// RFC 3986 unreserved characters stay, everything else becomes %XX.
+void pct_encode_append(std::string& out, std::string_view s) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (unsigned char c : s) {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+}
+
+std::string key_name(const Config& cfg, const ProviderKey& key) {
+    return "provider key " + std::to_string(key.id) + " of provider '" + cfg.providers[key.provider].name + "'";
+}
+
+bool azure_v1(const ProviderKey& key) {
+    std::string_view v = json_string_view(key.metadata.get(), "api_version");
+    return v.empty() || v == "v1";
+}
+
+std::string_view azure_deployment(const ProviderKey& key, std::string_view upstream_model) {
+    std::string_view d = json_string_view(key.metadata.get(), "deployment");
+    return d.empty() ? upstream_model : d;
+}
+
+AuthShape auth_shape(const Config& cfg, const ProviderKey& key) {
+    ProviderKind kind = cfg.providers[key.provider].kind;
+    if (kind != ProviderKind::openai_compat) return provider_info(kind).auth;
+    std::string_view h = json_string_view(key.metadata.get(), "auth_header");
+    if (h == "api-key") return AuthShape::api_key;
+    if (h == "x-api-key") return AuthShape::x_api_key;
+    if (h == "none") return AuthShape::none;
+    return AuthShape::bearer;
+}
+
+void dump_string(std::string& out, std::string_view s) {
+    out += '"';
+    json_escape_append(out, s);
+    out += '"';
+}
+
+// Azure v1 names the deployment in the body's model.
+std::string_view body_model(const Config& cfg, const ProviderKey& key, std::string_view upstream_model) {
+    if (cfg.providers[key.provider].kind == ProviderKind::azure && azure_v1(key))
+        return azure_deployment(key, upstream_model);
+    return upstream_model;
+}
+
+// The top-level members build_chat_body rewrites.
+enum class TopKey { other, model, metadata, stream_options, messages };
+
+TopKey top_key(const JsonMember& m) {
+    if (m.key_escaped) {
+        if (json_key_equals(m, "model")) return TopKey::model;
+        if (json_key_equals(m, "metadata")) return TopKey::metadata;
+        if (json_key_equals(m, "stream_options")) return TopKey::stream_options;
+        if (json_key_equals(m, "messages")) return TopKey::messages;
+        return TopKey::other;
+    }
+    std::string_view k = m.key;
+    switch (k.size()) {
+    case 5: return k == "model" ? TopKey::model : TopKey::other;
+    case 8: return k == "metadata" ? TopKey::metadata : k == "messages" ? TopKey::messages : TopKey::other;
+    case 14: return k == "stream_options" ? TopKey::stream_options : TopKey::other;
+    default: return TopKey::other;
+    }
+}
+
+// stream_options (an object, or null) with include_usage forced to true, other members copied.
+void splice_stream_options(std::string& out, JsonValue so) {
+    if (!so.is(JsonType::object)) {
+        out += "{\"include_usage\":true}";
+        return;
+    }
+    out += '{';
+    bool first = true, had_usage = false;
+    JsonObjectReader r(so);
+    for (JsonMember m; r.next(&m);) {
+        if (!first) out += ',';
+        first = false;
+        out += '"';
+        out += m.key;
+        out += "\":";
+        if (json_key_equals(m, "include_usage")) {
+            out += "true";
+            had_usage = true;
+        } else {
+            out += m.value.text;
+        }
+    }
+    if (!had_usage) {
+        if (!first) out += ',';
+        out += "\"include_usage\":true";
+    }
+    out += '}';
+}
+
+// The messages array copied with the role of "developer" messages replaced by "system" (Z.ai has
+// no developer role). A message's role is its last "role" member, as in jansson; all its "role"
+// members are rewritten.
+void splice_developer_as_system(std::string& out, JsonValue messages) {
+    if (!messages.is(JsonType::array)) {
+        out += messages.text;
+        return;
+    }
+    const char* copied = messages.text.data();
+    JsonArrayReader ar(messages);
+    for (JsonValue msg, role; ar.next(&msg, "role", &role);) {
+        if (!json_string_equals(role, "developer")) continue;
+        JsonObjectReader r(msg);
+        for (JsonMember m; r.next(&m);) {
+            if (!json_key_equals(m, "role")) continue;
+            out.append(copied, static_cast<size_t>(m.value.text.data() - copied));
+            out += "\"system\"";
+            copied = m.value.text.data() + m.value.text.size();
+        }
+    }
+    out.append(copied, static_cast<size_t>(messages.text.data() + messages.text.size() - copied));
+}
+
+// messages with role "developer" rewritten to "system" (Z.ai has no developer role).
+void dump_messages_developer_as_system(std::string& out, const json_t* messages) {
+    if (!json_is_array(messages)) {
+        json_dump_append(out, messages);
+        return;
+    }
+    out += '[';
+    size_t n = json_array_size(messages);
+    for (size_t i = 0; i < n; ++i) {
+        if (i) out += ',';
+        const json_t* m = json_array_get(messages, i);
+        if (json_string_view(m, "role") != "developer") {
+            json_dump_append(out, m);
+            continue;
+        }
+        out += '{';
+        bool first = true;
+        const char* k;
+        size_t klen;
+        json_t* v;
+        json_object_keylen_foreach(const_cast<json_t*>(m), k, klen, v) {
+            if (!first) out += ',';
+            first = false;
+            std::string_view key(k, klen);
+            dump_string(out, key);
+            out += ':';
+            if (key == "role") out += "\"system\"";
+            else json_dump_append(out, v);
+        }
+        out += '}';
+    }
+    out += ']';
+}
+
+// stream_options with include_usage forced to true, other keys kept in place.
+void dump_stream_options(std::string& out, const json_t* so) {
+    out += '{';
+    bool first = true, had_usage = false;
+    if (json_is_object(so)) {
+        const char* k;
+        size_t klen;
+        json_t* v;
+        json_object_keylen_foreach(const_cast<json_t*>(so), k, klen, v) {
+            if (!first) out += ',';
+            first = false;
+            std::string_view key(k, klen);
+            dump_string(out, key);
+            out += ':';
+            if (key == "include_usage") {
+                out += "true";
+                had_usage = true;
+            } else {
+                json_dump_append(out, v);
+            }
+        }
+    }
+    if (!had_usage) {
+        if (!first) out += ',';
+        out += "\"include_usage\":true";
+    }
+    out += '}';
+}
+
+}  // namespace
+
+bool chat_endpoint(const Config& cfg, const ProviderKey& key, std::string_view upstream_model, UpstreamEndpoint* out,
+                   std::string* error) {
+    if (key.provider >= cfg.providers.size()) return fail(error, "provider key " + std::to_string(key.id) + ": bad provider index");
+    const Provider& prov = cfg.providers[key.provider];
+
+    // Defence in depth (parse_snapshot already refuses these): nothing that could split a header.
+    if (!header_safe(key.secret)) return fail(error, key_name(cfg, key) + ": secret contains control characters");
+    if (key.metadata && json_is_object(key.metadata.get())) {
+        const char* k;
+        json_t* v;
+        json_object_foreach(key.metadata.get(), k, v) {
+            if (json_is_string(v) && !header_safe(std::string_view(json_string_value(v), json_string_length(v))))
+                return fail(error, key_name(cfg, key) + ": metadata." + k + " contains control characters");
+        }
+    }
+
+    UpstreamEndpoint ep;
+    std::string base_path;
+    if (prov.kind == ProviderKind::azure && prov.base_url.empty()) {
+        std::string_view resource = json_string_view(key.metadata.get(), "resource_name");
+        if (resource.empty()) return fail(error, key_name(cfg, key) + ": azure key has no metadata.resource_name");
+        if (!dns_label(resource))
+            return fail(error, key_name(cfg, key) + ": metadata.resource_name is not a valid host label");
+        std::string url = "https://" + std::string(resource) + ".openai.azure.com";
+        std::string uerr;
+        auto u = parse_url(url, &uerr);
+        if (!u) return fail(error, key_name(cfg, key) + ": metadata.resource_name is not a valid host label");
+        ep.tls = u->tls;
+        ep.host = u->host;
+        ep.port = u->port;
+        ep.host_is_ip = u->host_is_ip;
+        ep.host_header = u->host_header;
+    } else {
+        if (prov.base_url.empty()) return fail(error, "provider '" + prov.name + "' has no base_url");
+        std::string uerr;
+        auto u = parse_url(prov.base_url, &uerr);
+        if (!u) return fail(error, "provider '" + prov.name + "': base_url: " + uerr);
+        ep.tls = u->tls;
+        ep.host = u->host;
+        ep.port = u->port;
+        ep.host_is_ip = u->host_is_ip;
+        ep.host_header = u->host_header;
+        base_path = u->path;
+    }
+    ep.sni = ep.host_is_ip ? std::string() : ep.host;
+
+    ep.path = base_path;
+    if (prov.kind == ProviderKind::azure) {
+        if (azure_v1(key)) {
+            ep.path += "/openai/v1/chat/completions";
+        } else {
+            std::string_view dep = azure_deployment(key, upstream_model);
+            if (dep.empty()) return fail(error, key_name(cfg, key) + ": no azure deployment name");
+            ep.path += "/openai/deployments/";
+            pct_encode_append(ep.path, dep);
+            ep.path += "/chat/completions?api-version=";
+            pct_encode_append(ep.path, json_string_view(key.metadata.get(), "api_version"));
+        }
+    } else {
+        ep.path += "/chat/completions";
+    }
+    *out = std::move(ep);
+    return true;
+}
+
+std::string build_chat_body(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
+                            std::string_view upstream_model) {
+    if (req.duplicate_keys) return build_chat_body_dom(cfg, key, req, upstream_model);
+    const ProviderKind kind = cfg.providers[key.provider].kind;
+    const std::string_view model = body_model(cfg, key, upstream_model);
+
+    std::string out;
+    out.reserve(req.body.size() + model.size() + 48);
+    out += '{';
+    bool first = true, had_model = false, had_stream_options = false;
+    auto sep = [&] {
+        if (!first) out += ',';
+        first = false;
+    };
+    for (size_t i = 0; i < req.members.size(); ++i) {
+        const JsonMember& m = req.members[i];
+        const TopKey k = top_key(m);
+        if (k == TopKey::metadata) continue;  // ours: route_hint, session_id
+        if (k == TopKey::stream_options && !req.stream) continue;
+        sep();
+        out += '"';
+        out += m.key;  // raw key bytes: valid JSON string content
+        out += "\":";
+        switch (k) {
+        case TopKey::model:
+            dump_string(out, model);
+            had_model = true;
+            break;
+        case TopKey::stream_options:
+            splice_stream_options(out, m.value);
+            had_stream_options = true;
+            break;
+        case TopKey::messages:
+            if (kind == ProviderKind::zai) splice_developer_as_system(out, m.value);
+            else out += m.value.text;
+            break;
+        default: out += m.value.text; break;
+        }
+    }
+    if (!had_model) {
+        sep();
+        out += "\"model\":";
+        dump_string(out, model);
+    }
+    if (req.stream && !had_stream_options) {
+        sep();
+        out += "\"stream_options\":{\"include_usage\":true}";
+    }
+    out += '}';
+    return out;
+}
+
+std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
+                                std::string_view upstream_model) {
+    const ProviderKind kind = cfg.providers[key.provider].kind;
+    const std::string_view model = body_model(cfg, key, upstream_model);
+
+    std::string out;
+    out.reserve(256);
+    out += '{';
+    bool first = true, had_model = false, had_stream_options = false;
+    auto sep = [&] {
+        if (!first) out += ',';
+        first = false;
+    };
+    const json_t* root = req.dom();
+    if (root && json_is_object(root)) {
+        const char* k;
+        size_t klen;
+        json_t* v;
+        json_object_keylen_foreach(const_cast<json_t*>(root), k, klen, v) {
+            std::string_view key_sv(k, klen);
+            if (key_sv == "metadata") continue;  // ours: route_hint, session_id
+            if (key_sv == "stream_options" && !req.stream) continue;
+            sep();
+            dump_string(out, key_sv);
+            out += ':';
+            if (key_sv == "model") {
+                dump_string(out, model);
+                had_model = true;
+            } else if (key_sv == "stream_options") {
+                dump_stream_options(out, v);
+                had_stream_options = true;
+            } else if (key_sv == "messages" && kind == ProviderKind::zai) {
+                dump_messages_developer_as_system(out, v);
+            } else {
+                json_dump_append(out, v);
+            }
+        }
+    }
+    if (!had_model) {
+        sep();
+        out += "\"model\":";
+        dump_string(out, model);
+    }
+    if (req.stream && !had_stream_options) {
+        sep();
+        out += "\"stream_options\":{\"include_usage\":true}";
+    }
+    out += '}';
+    return out;
+}
+
+std::string build_http_request(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
+                               std::string_view body) {
+    const Provider& prov = cfg.providers[key.provider];
+    std::string out;
+    out.reserve(body.size() + 512);
+    out += "POST ";
+    out += ep.path;
+    out += " HTTP/1.1\r\nHost: ";
+    out += ep.host_header;
+    out += "\r\nContent-Type: application/json\r\nContent-Length: ";
+    out += std::to_string(body.size());
+    out += stream ? "\r\nAccept: text/event-stream" : "\r\nAccept: application/json";
+    out += "\r\nUser-Agent: RouteShift/0.1\r\n";
+
+    // chat_endpoint refuses unsafe values; never emit one here either.
+    if (header_safe(key.secret)) {
+        switch (auth_shape(cfg, key)) {
+        case AuthShape::bearer:
+            out += "Authorization: Bearer ";
+            out += key.secret;
+            out += "\r\n";
+            break;
+        case AuthShape::api_key:
+            out += "api-key: ";
+            out += key.secret;
+            out += "\r\n";
+            break;
+        case AuthShape::x_api_key:
+            out += "x-api-key: ";
+            out += key.secret;
+            out += "\r\n";
+            break;
+        case AuthShape::none: break;
+        }
+    }
+    if (prov.kind == ProviderKind::openai) {
+        std::string_view org = json_string_view(key.metadata.get(), "organization");
+        if (!org.empty() && header_safe(org)) {
+            out += "OpenAI-Organization: ";
+            out += org;
+            out += "\r\n";
+        }
+        std::string_view proj = json_string_view(key.metadata.get(), "project");
+        if (!proj.empty() && header_safe(proj)) {
+            out += "OpenAI-Project: ";
+            out += proj;
+            out += "\r\n";
+        }
+    }
+    out += "\r\n";
+    out += body;
+    return out;
+}
+
+}  // namespace routeshift

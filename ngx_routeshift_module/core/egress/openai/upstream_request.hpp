@@ -1,0 +1,47 @@
+// Builds the HTTP/1.1 request sent to a provider for one attempt: endpoint (URL, Host, SNI),
+// auth headers in the provider's shape, and the rewritten body.
+#pragma once
+#include "ingress/chat_request.hpp"
+#include "config/config_snapshot.hpp"
+#include <string>
+#include <string_view>
+
+namespace routeshift {
+
+struct UpstreamEndpoint {
+    bool tls = false;
+    std::string host;        // DNS name or IP literal (connect target)
+    unsigned port = 0;
+    bool host_is_ip = false;
+    std::string host_header; // value of Host:
+    std::string sni;         // TLS server name and verify name ("" for IP literals)
+    std::string path;        // path + query, e.g. /v1/chat/completions
+};
+
+// Endpoint for chat completions on `key` of `provider` (Azure builds its URL from metadata).
+bool chat_endpoint(const Config& cfg, const ProviderKey& key, std::string_view upstream_model,
+                   UpstreamEndpoint* out, std::string* error);
+
+// Upstream JSON body: the client's body with `model` replaced (Azure v1: the deployment name),
+// `metadata` removed (it is ours), provider quirks applied (zai: developer->system role), and,
+// when `req.stream`, `stream_options.include_usage` forced to true so usage can be accounted.
+// Built by splicing `req.body` (no DOM): the members are copied byte for byte except the ones
+// rewritten, so the output is semantically equal to build_chat_body_dom (not byte-equal: spacing
+// between top-level members goes, spacing and escapes inside values stay as the client sent them).
+// Bodies with duplicate top-level keys go through build_chat_body_dom.
+std::string build_chat_body(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
+                            std::string_view upstream_model);
+
+// The same body re-serialised from the request's jansson DOM (req.dom()): the fallback of
+// build_chat_body and the reference it is tested against.
+std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
+                                std::string_view upstream_model);
+
+// The full request bytes: request line, Host, Content-Type, Content-Length, Accept
+// (text/event-stream when streaming), User-Agent, the auth header(s), provider extras
+// (OpenAI-Organization/OpenAI-Project from metadata), blank line, body.
+// Nothing from the client's own headers is copied.
+std::string build_http_request(const Config& cfg, const ProviderKey& key,
+                               const UpstreamEndpoint& ep, bool stream, std::string_view body);
+
+}  // namespace routeshift

@@ -1,0 +1,24 @@
+// The wire-format registry and the adapters' shared defaults.
+#include "egress/wire_adapter.hpp"
+#include "egress/wire_adapters.hpp"
+#include "util/redaction.hpp"
+
+namespace routeshift {
+
+bool WireAdapter::body_depends_on_key(const Config&, const ProviderKey&) const { return false; }
+
+std::string WireAdapter::client_error_body(int status, std::string_view body, const ErrorContext& ctx) const {
+    return redact_secrets(openai_error_body(classify_error(status, body, ctx).error), ctx.secrets);
+}
+
+const WireAdapter& wire_adapter(WireFormat wire) {
+    switch (wire) {
+    case WireFormat::anthropic: return anthropic_wire();
+    case WireFormat::gemini: return gemini_wire();
+    case WireFormat::bedrock: return bedrock_wire();
+    case WireFormat::openai: break;
+    }
+    return openai_wire();
+}
+
+}  // namespace routeshift

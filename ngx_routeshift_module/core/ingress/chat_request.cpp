@@ -1,0 +1,238 @@
+// Parsing and validation of an OpenAI chat-completions request body (see chat_request.hpp).
+// The body is validated and read with json_scan (no DOM); every check, message and `param` is the
+// one the former jansson-based implementation produced, including jansson's semantics for
+// duplicate keys (the last one wins).
+#include "ingress/chat_request.hpp"
+
+namespace routeshift {
+
+namespace {
+
+bool bad(ApiError* err, std::string message, std::string param) {
+    if (err) {
+        err->status = 400;
+        err->type = "invalid_request_error";
+        err->message = std::move(message);
+        err->param = std::move(param);
+        err->code.clear();
+    }
+    return false;
+}
+
+bool valid_role(std::string_view r) {
+    return r == "system" || r == "developer" || r == "user" || r == "assistant" || r == "tool" ||
+           r == "function";
+}
+
+bool valid_role(JsonValue role) {
+    std::string_view plain;
+    if (json_string_plain(role, &plain)) return valid_role(plain);
+    std::string decoded;  // escaped role text: rare
+    json_string_decode(role, &decoded);
+    return valid_role(decoded);
+}
+
+std::string message_where(size_t i) { return "messages[" + std::to_string(i) + "]"; }
+
+// Up to this many top-level members, duplicates are looked for pairwise; past it the request is
+// assumed to have some (only costs the DOM fallback when the body is rebuilt).
+constexpr size_t kMaxDuplicateCheck = 64;
+
+bool same_key(const JsonMember& a, const JsonMember& b) {
+    if (!a.key_escaped && !b.key_escaped) return a.key == b.key;
+    if (!a.key_escaped) return json_key_equals(b, a.key);
+    if (!b.key_escaped) return json_key_equals(a, b.key);
+    return json_key_decode(a) == json_key_decode(b);
+}
+
+bool has_duplicate_keys(const JsonMembers& m) {
+    if (m.size() > kMaxDuplicateCheck) return true;
+    for (size_t i = 0; i < m.size(); ++i)
+        for (size_t j = i + 1; j < m.size(); ++j)
+            if (same_key(m[i], m[j])) return true;
+    return false;
+}
+
+}  // namespace
+
+const json_t* ChatRequest::dom() const {
+    if (!dom_ && !body.empty()) dom_ = json_parse(body, nullptr);
+    return dom_.get();
+}
+
+ChatRequest& ChatRequest::operator=(ChatRequest&& o) noexcept {
+    if (this == &o) return *this;
+    model = std::move(o.model);
+    route_hint = std::move(o.route_hint);
+    session_id = std::move(o.session_id);
+    stream = o.stream;
+    include_usage = o.include_usage;
+    message_count = o.message_count;
+    const char* old_base = o.body.data();
+    body = std::move(o.body);
+    members = std::move(o.members);
+    members.rebase(old_base, body.data());  // a short body may live in the string object itself
+    o.members.clear();
+    duplicate_keys = o.duplicate_keys;
+    dom_ = std::move(o.dom_);
+    return *this;
+}
+
+std::optional<ChatRequest> parse_chat_request(std::string_view body, ApiError* err) {
+    std::optional<ChatRequest> out(std::in_place);  // every path returns `out`: no extra move
+    ChatRequest& req = *out;
+    auto reject = [&](std::string message, std::string param) {
+        bad(err, std::move(message), std::move(param));
+        out.reset();
+    };
+
+    req.body.assign(body.data(), body.size());
+    JsonValue root;
+    JsonScanError serr;
+    if (!json_scan(req.body, &root, &req.members, &serr)) {
+        // Error path only: jansson's own wording (line, column, text) as before.
+        std::string perr;
+        if (json_parse(body, &perr)) perr = serr.to_string();  // jansson accepts what we refuse
+        reject("We could not parse the JSON body of your request (" + perr + ").", "");
+        return out;
+    }
+    if (!root.is(JsonType::object)) {
+        reject("The request body must be a JSON object.", "");
+        return out;
+    }
+
+    // One pass over the top-level members; a later duplicate replaces an earlier one (jansson).
+    JsonValue model, messages, stream, stream_options, metadata;
+    for (size_t i = 0; i < req.members.size(); ++i) {
+        const JsonMember& m = req.members[i];
+        if (!m.key_escaped) {
+            std::string_view k = m.key;
+            switch (k.size()) {
+            case 5:
+                if (k == "model") model = m.value;
+                break;
+            case 6:
+                if (k == "stream") stream = m.value;
+                break;
+            case 8:
+                if (k == "messages") messages = m.value;
+                else if (k == "metadata") metadata = m.value;
+                break;
+            case 14:
+                if (k == "stream_options") stream_options = m.value;
+                break;
+            default: break;
+            }
+        } else if (json_key_equals(m, "model")) {
+            model = m.value;
+        } else if (json_key_equals(m, "stream")) {
+            stream = m.value;
+        } else if (json_key_equals(m, "messages")) {
+            messages = m.value;
+        } else if (json_key_equals(m, "metadata")) {
+            metadata = m.value;
+        } else if (json_key_equals(m, "stream_options")) {
+            stream_options = m.value;
+        }
+    }
+
+    if (model.absent_or_null()) {
+        reject("You must provide a model parameter.", "model");
+        return out;
+    }
+    if (!model.is(JsonType::string) || model.text.size() == 2) {  // "" is the only empty string
+        reject("The 'model' parameter must be a non-empty string.", "model");
+        return out;
+    }
+    json_string_decode(model, &req.model);
+
+    if (messages.absent_or_null()) {
+        reject("Missing required parameter: 'messages'.", "messages");
+        return out;
+    }
+    if (!messages.is(JsonType::array)) {
+        reject("The 'messages' parameter must be an array.", "messages");
+        return out;
+    }
+    size_t n = 0;
+    JsonArrayReader msgs(messages);
+    for (JsonValue m, role; msgs.next(&m, "role", &role); ++n) {
+        if (!m.is(JsonType::object)) {
+            std::string where = message_where(n);
+            reject("Invalid type for '" + where + "': expected an object.", where);
+            return out;
+        }
+        if (!role.is(JsonType::string)) {
+            std::string where = message_where(n);
+            reject("Missing or invalid '" + where + ".role': expected a string.", where + ".role");
+            return out;
+        }
+        if (!valid_role(role)) {
+            std::string where = message_where(n);
+            reject("Invalid value for '" + where +
+                       ".role': supported values are 'system', 'developer', 'user', 'assistant', "
+                       "'tool' and 'function'.",
+                   where + ".role");
+            return out;
+        }
+    }
+    if (n == 0) {
+        reject("The 'messages' array must contain at least one message.", "messages");
+        return out;
+    }
+    req.message_count = n;
+
+    if (!stream.absent_or_null() && !json_read_bool(stream, &req.stream)) {
+        reject("Invalid type for 'stream': expected a boolean.", "stream");
+        return out;
+    }
+
+    if (!stream_options.absent_or_null()) {
+        if (!stream_options.is(JsonType::object)) {
+            reject("Invalid type for 'stream_options': expected an object.", "stream_options");
+            return out;
+        }
+        if (!req.stream) {
+            reject("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options");
+            return out;
+        }
+        JsonValue iu = json_object_find(stream_options, "include_usage");
+        if (!iu.absent_or_null() && !json_read_bool(iu, &req.include_usage)) {
+            reject("Invalid type for 'stream_options.include_usage': expected a boolean.",
+                   "stream_options.include_usage");
+            return out;
+        }
+    }
+
+    if (!metadata.absent_or_null()) {
+        if (!metadata.is(JsonType::object)) {
+            reject("Invalid type for 'metadata': expected an object.", "metadata");
+            return out;
+        }
+        JsonValue rh, sid;
+        JsonObjectReader mr(metadata);
+        for (JsonMember m; mr.next(&m);) {
+            if (json_key_equals(m, "route_hint")) rh = m.value;
+            else if (json_key_equals(m, "session_id")) sid = m.value;
+        }
+        if (!rh.absent_or_null()) {
+            if (!rh.is(JsonType::string)) {
+                reject("Invalid type for 'metadata.route_hint': expected a string.", "metadata.route_hint");
+                return out;
+            }
+            json_string_decode(rh, &req.route_hint);
+        }
+        if (!sid.absent_or_null()) {
+            if (!sid.is(JsonType::string)) {
+                reject("Invalid type for 'metadata.session_id': expected a string.", "metadata.session_id");
+                return out;
+            }
+            json_string_decode(sid, &req.session_id);
+        }
+    }
+
+    req.duplicate_keys = has_duplicate_keys(req.members);
+    return out;
+}
+
+}  // namespace routeshift

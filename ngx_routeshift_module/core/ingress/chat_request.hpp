@@ -1,0 +1,53 @@
+// Parsing and validation of an OpenAI chat-completions request body.
+#pragma once
+#include "util/json_scan.hpp"
+#include "util/json_util.hpp"
+#include "dialect/openai_error.hpp"
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace routeshift {
+
+struct ChatRequest {
+    std::string model;          // body.model as sent
+    std::string route_hint;     // metadata.route_hint ("" if absent)
+    std::string session_id;     // metadata.session_id ("" if absent)
+    bool stream = false;
+    bool include_usage = false; // stream_options.include_usage
+    size_t message_count = 0;
+
+    // The body exactly as received (owned copy) and its top-level members (views into `body`,
+    // document order, duplicates kept). Validated by json_scan: every helper of json_scan.hpp
+    // may be used on them.
+    std::string body;
+    JsonMembers members;
+    // A top-level key occurs more than once (or there are too many keys to check cheaply): code
+    // that splices `body` falls back to the DOM, which keeps one member per key like jansson.
+    bool duplicate_keys = false;
+
+    // The jansson DOM of `body`, parsed on first use and cached (null when `body` is not JSON,
+    // e.g. a default-constructed request). For code paths that need a tree; the OpenAI-compatible
+    // passthrough path never does.
+    const json_t* dom() const;
+
+    ChatRequest() = default;
+    ChatRequest(ChatRequest&& o) noexcept { *this = std::move(o); }
+    ChatRequest& operator=(ChatRequest&& o) noexcept;
+    ChatRequest(const ChatRequest&) = delete;
+    ChatRequest& operator=(const ChatRequest&) = delete;
+
+private:
+    mutable JsonPtr dom_;
+};
+
+// Returns the request, or fills `err` (status 400, type invalid_request_error, param set to the
+// offending field, e.g. "model", "messages", "messages[2].role", "stream") and returns nullopt.
+// Checks: body is a JSON object; model is a non-empty string; messages is a non-empty array of
+// objects each with a string role in {system, developer, user, assistant, tool, function};
+// stream (if present) is a boolean; stream_options (if present) is an object and only allowed with
+// stream=true; metadata (if present) is an object whose route_hint/session_id are strings.
+// JSON acceptance is jansson's (json_parse): see json_scan.hpp. No DOM is built.
+std::optional<ChatRequest> parse_chat_request(std::string_view body, ApiError* err);
+
+}  // namespace routeshift

@@ -1,0 +1,26 @@
+// Virtual-key (sk-proxy-...) authentication: keys are stored only as SHA-256 hashes.
+#pragma once
+#include "config/config_snapshot.hpp"
+#include "dialect/openai_error.hpp"
+#include <string>
+#include <string_view>
+
+namespace routeshift {
+
+inline constexpr std::string_view kVirtualKeyPrefix = "sk-proxy-";
+
+// Lower-case hex SHA-256 of the key string (what the virtual_keys table stores).
+std::string hash_virtual_key_hex(std::string_view key);
+void hash_virtual_key(std::string_view key, unsigned char out[32]);
+
+// Extracts the presented key from `Authorization: Bearer <k>` (scheme case-insensitive) or, if
+// that header is absent, from `x-api-key`. Returns "" when neither carries a key.
+std::string_view presented_key(std::string_view authorization, std::string_view x_api_key);
+
+// Looks the key up (constant-time comparison of the digest). Returns the VirtualKey or null and
+// fills `err` with a 401 authentication_error (code invalid_api_key / key_disabled / key_expired).
+// The error message never echoes the presented key.
+const VirtualKey* authenticate(const Config& cfg, std::string_view key, int64_t now_unix,
+                               ApiError* err);
+
+}  // namespace routeshift

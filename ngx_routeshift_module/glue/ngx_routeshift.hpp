@@ -1,0 +1,236 @@
+// Shared declarations of the nginx glue: configuration structs, the per-request context and the
+// entry points each glue file provides. Logic lives in core/ (no nginx headers there).
+#pragma once
+
+extern "C" {
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+}
+
+#include "ingress/chat_request.hpp"
+#include "config/config_snapshot.hpp"
+#include "routing/model_resolver.hpp"
+#include "dialect/openai_error.hpp"
+#include "egress/provider_adapter.hpp"
+#include "egress/openai/stream_relay.hpp"
+#include "egress/wire_adapter.hpp"
+#include "egress/openai/upstream_request.hpp"
+
+#include <memory>
+#include <deque>
+#include <new>
+#include <unordered_map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+extern "C" ngx_module_t ngx_http_routeshift_module;
+
+namespace routeshift {
+
+// ---- configuration --------------------------------------------------------------------------
+
+struct Zone;  // ngx_routeshift_zone.cpp
+
+struct MainConf {
+    ngx_shm_zone_t* shm_zone = nullptr;
+    ngx_str_t snapshot_file = ngx_null_string;
+    ngx_uint_t keepalive_max = NGX_CONF_UNSET_UINT;  // idle upstream connections per worker
+    ngx_msec_t keepalive_timeout = NGX_CONF_UNSET_MSEC;
+};
+
+struct LocConf {
+    ngx_http_upstream_conf_t upstream;  // timeouts, tls context, hide headers
+    ngx_flag_t pass = 0;                // routeshift_pass
+    ngx_flag_t admin = 0;               // routeshift_admin
+    size_t max_body_size = NGX_CONF_UNSET_SIZE;
+    ngx_uint_t retry_budget = NGX_CONF_UNSET_UINT;
+    ngx_str_t ssl_trusted_certificate = ngx_null_string;
+    ngx_flag_t ssl_verify = NGX_CONF_UNSET;
+    ngx_http_core_loc_conf_t* clcf = nullptr;  // this location's core conf (body buffering)
+};
+
+// ---- per-request state ------------------------------------------------------------------------
+
+// Where one key sends one model: computed once per config version and worker, then shared by
+// every request (no URL parsing or string building per request).
+struct EndpointEntry {
+    bool ok = false;
+    std::string error;
+    UpstreamEndpoint ep;
+    std::string conn_key;                 // keepalive pool key: TLS name + "|" + host
+    std::string peer_name_text;           // "host:port" for logs
+    ngx_str_t peer_name{};                // points at peer_name_text
+    std::vector<unsigned char> ip_sockaddr;  // IP-literal hosts: the address, port set
+    socklen_t ip_socklen = 0;
+};
+using EndpointCache = std::unordered_map<std::string, EndpointEntry>;
+
+// One provider key that may serve this request.
+struct Candidate {
+    size_t key;                 // index into Config::keys
+    size_t target;              // index into RequestCtx::targets
+    int slot = -1;              // shared-zone slot of the key
+    size_t body = SIZE_MAX;     // index into RequestCtx::bodies
+    const EndpointEntry* ent = nullptr;
+    const UpstreamEndpoint* ep = nullptr;  // &ent->ep
+    bool tried = false;
+    bool unusable = false;      // DNS failed or endpoint invalid
+    std::string unusable_reason;
+    ngx_addr_t addr{};          // resolved address (pool memory, or the entry's IP address)
+};
+
+struct RequestCtx {
+    ngx_http_request_t* r = nullptr;
+    std::shared_ptr<const Config> cfg;
+    std::shared_ptr<const std::vector<int>> slots;  // taken with cfg: a push may come mid-request
+    std::shared_ptr<EndpointCache> endpoints;       // same version as cfg
+    std::deque<EndpointEntry> own_endpoints;        // when the shared cache is full
+    ChatRequest req;
+    const VirtualKey* vk = nullptr;
+    std::string requested_model;
+    std::vector<Target> targets;
+    std::vector<Candidate> cands;
+    struct Body {               // one upstream body per (target, provider[, key])
+        size_t target;
+        size_t provider;
+        int64_t key_id;         // -1 when the provider's keys share it
+        bool ok;
+        std::string bytes;
+        ApiError error;
+    };
+    std::vector<Body> bodies;
+    ngx_uint_t budget = 3;
+
+    // DNS
+    ngx_uint_t dns_pending = 0;
+    std::vector<ngx_resolver_ctx_t*> dns_ctxs;
+
+    // current attempt
+    int current = -1;            // index into cands
+    ngx_uint_t attempts = 0;
+    std::string attempt_statuses;  // "429,200"
+    bool status_recorded = false;  // the current attempt's outcome is already accounted
+    std::string request_bytes;   // owns the bytes u->request_bufs points at
+
+    // response parsing
+    ngx_http_status_t status{};
+    ngx_http_chunked_t chunked{};
+    int upstream_status = 0;
+    bool headers_parsed = false;  // waiting for an error body to decide about a retry
+    int client_status = 0;        // status the client gets for a translated error (0 = upstream's)
+    std::string peek;             // de-chunked copy of that error body
+    bool relaying = false;       // upstream headers are being relayed to the client
+    bool streaming = false;      // the body goes through `translator` (re-framed: no Content-Length)
+    bool converted = false;      // the translator turns another wire format into OpenAI's
+    bool error_body = false;     // buffering an upstream error body to normalise it
+    bool body_done = false;      // the upstream body is complete and flushed to out_bufs
+    bool midstream_failure = false;  // the relayed answer broke before its end
+    bool client_aborted = false;     // the client closed its connection first
+    std::unique_ptr<ResponseTranslator> translator;
+    std::string accum;           // error body or tail of a JSON body (for usage)
+    Usage usage;
+    ngx_msec_t start_msec = 0;
+    ngx_msec_t first_byte_msec = 0;
+
+    // errors produced by the gateway itself (rendered by the error filter)
+    ApiError error;
+    bool has_error = false;
+    ngx_uint_t retry_after = 0;  // seconds, for Retry-After on our own 503/429
+    bool replace_body = false;   // error filter: body replaced by error_json
+    std::string error_json;
+    std::string last_failure;    // message of the last failed attempt
+    int64_t pending_cooldown_ms = 0;  // cooldown earned by the current attempt's status
+    std::string scratch;         // reusable output buffer for the stream relay
+
+    RequestCtx() = default;
+    RequestCtx(const RequestCtx&) = delete;
+    RequestCtx& operator=(const RequestCtx&) = delete;
+    ~RequestCtx() {
+        for (ngx_resolver_ctx_t* c : dns_ctxs) ngx_resolve_name_done(c);  // request ended mid-lookup
+    }
+
+    void fail(int status, std::string message, std::string_view type, std::string param,
+              std::string code) {
+        error.status = status;
+        error.message = std::move(message);
+        error.type = std::string(type);
+        error.param = std::move(param);
+        error.code = std::move(code);
+        has_error = true;
+    }
+};
+
+// Placement-new into pool-cleanup storage: the destructor runs when the pool goes away.
+template <typename T, typename... Args>
+T* pool_new(ngx_pool_t* pool, Args&&... args) {
+    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(pool, sizeof(T));
+    if (cln == nullptr) return nullptr;
+    T* obj = new (cln->data) T(std::forward<Args>(args)...);
+    cln->handler = [](void* p) noexcept { static_cast<T*>(p)->~T(); };
+    return obj;
+}
+
+inline std::string_view sv(const ngx_str_t& s) {
+    return {reinterpret_cast<const char*>(s.data), s.len};
+}
+
+// Finds a request header by lower-case name (linear scan; used for a couple of headers).
+std::string_view find_header(const ngx_list_t& headers, std::string_view lowcase_name);
+
+// ---- entry points between glue files ------------------------------------------------------
+
+// ngx_routeshift_zone.cpp
+ngx_int_t zone_init(ngx_shm_zone_t* shm_zone, void* data) noexcept;
+std::shared_ptr<const Config> zone_config(ngx_shm_zone_t* shm_zone);          // worker copy
+// The shared-zone slot of each key of the config zone_config() returned last (same version).
+std::shared_ptr<const std::vector<int>> zone_slots(ngx_shm_zone_t* shm_zone);
+std::shared_ptr<EndpointCache> zone_endpoints(ngx_shm_zone_t* shm_zone);
+bool zone_apply_snapshot(ngx_shm_zone_t* shm_zone, std::string_view json, ngx_log_t* log,
+                         std::string* error, int64_t* generation, size_t* nkeys);
+void zone_invalidate(ngx_shm_zone_t* shm_zone);
+int64_t zone_generation(ngx_shm_zone_t* shm_zone, uint64_t* epoch);
+std::string zone_status_json(ngx_shm_zone_t* shm_zone);
+// Picks the next key among `cands` (smooth WRR), marks it in-flight. -1 when none is eligible.
+// `ignore_cooldown` allows keys that are cooling down (used when only those remain).
+int zone_pick(ngx_shm_zone_t* shm_zone, RequestCtx& ctx, bool ignore_cooldown);
+// Number of candidates that are healthy now; `min_wait_ms` gets the shortest remaining cooldown.
+size_t zone_count_healthy(ngx_shm_zone_t* shm_zone, const RequestCtx& ctx, int64_t* min_wait_ms);
+// How an attempt ended, for the per-key counters.
+enum class Outcome { success, failure, client_gone };
+// The attempt on candidate `c` ended: in-flight--, counters, optional cooldown.
+void zone_attempt_done(ngx_shm_zone_t* shm_zone, const RequestCtx& ctx, const Candidate& c,
+                       int status, Outcome outcome, int64_t cooldown_ms);
+void zone_add_usage(ngx_shm_zone_t* shm_zone, const RequestCtx& ctx, const Candidate& c,
+                    const Usage& u);
+
+// ngx_routeshift_handler.cpp
+ngx_int_t chat_handler(ngx_http_request_t* r) noexcept;
+RequestCtx* get_ctx(ngx_http_request_t* r);
+
+// ngx_routeshift_resolve.cpp: resolves every candidate host, then calls `done(ctx)`.
+void resolve_candidates(RequestCtx& ctx, void (*done)(RequestCtx&));
+
+// ngx_routeshift_upstream.cpp
+void start_upstream(RequestCtx& ctx);
+ngx_int_t upstream_init_conf(ngx_conf_t* cf, LocConf* conf);
+
+// ngx_routeshift_keepalive.cpp
+ngx_int_t keepalive_get(ngx_peer_connection_t* pc, const Candidate& c);
+void keepalive_save(ngx_peer_connection_t* pc, ngx_http_upstream_t* u, const Candidate& c);
+void keepalive_configure(ngx_uint_t max, ngx_msec_t timeout);
+
+// ngx_routeshift_error_filter.cpp
+ngx_int_t error_filter_init(ngx_conf_t* cf);
+// Sends the gateway's own error for ctx.error (status + OpenAI JSON) — returns the status so
+// callers can `return finalize_error(ctx)` from a handler.
+ngx_int_t finalize_error(RequestCtx& ctx);
+
+// ngx_routeshift_admin.cpp
+ngx_int_t admin_handler(ngx_http_request_t* r) noexcept;
+
+// ngx_routeshift_variables.cpp
+ngx_int_t variables_add(ngx_conf_t* cf);
+
+}  // namespace routeshift

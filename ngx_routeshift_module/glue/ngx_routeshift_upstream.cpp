@@ -1,0 +1,692 @@
+// The provider transport: an nginx upstream whose balancer (peer.get) picks a provider key for
+// every attempt and rebuilds the whole request for it (URL, Host, TLS name, auth, body). Retries
+// come from ngx_http_upstream_next; the answer is relayed unbuffered, SSE event by event.
+#include "ngx_routeshift.hpp"
+#include "util/redaction.hpp"
+#include "routing/cooldown.hpp"
+
+namespace routeshift {
+namespace {
+
+ngx_shm_zone_t* shm_zone_of(ngx_http_request_t* r) {
+    auto* mc = static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_routeshift_module));
+    return mc->shm_zone;
+}
+
+
+// ---- output ---------------------------------------------------------------------------------
+
+// Appends a copy of `data` to `*ll`'s chain, reusing sent buffers of our own where they fit.
+ngx_int_t emit(ngx_http_request_t* r, ngx_http_upstream_t* u, ngx_chain_t*** ll, std::string_view data) {
+    if (data.empty()) return NGX_OK;
+    ngx_chain_t* cl = nullptr;
+    for (ngx_chain_t** pp = &u->free_bufs; *pp; pp = &(*pp)->next) {
+        ngx_buf_t* b = (*pp)->buf;
+        if (b->start && (size_t)(b->end - b->start) >= data.size()) {
+            cl = *pp;
+            *pp = cl->next;
+            break;
+        }
+    }
+    if (cl == nullptr) {
+        cl = ngx_alloc_chain_link(r->pool);
+        if (cl == nullptr) return NGX_ERROR;
+        ngx_buf_t* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
+        if (b == nullptr) return NGX_ERROR;
+        size_t size = std::max<size_t>(data.size(), 4096);
+        b->start = static_cast<u_char*>(ngx_palloc(r->pool, size));
+        if (b->start == nullptr) return NGX_ERROR;
+        b->end = b->start + size;
+        cl->buf = b;
+    }
+    ngx_buf_t* b = cl->buf;
+    b->pos = b->start;
+    b->last = ngx_cpymem(b->pos, data.data(), data.size());
+    b->temporary = 1;
+    b->flush = 1;
+    b->tag = u->output.tag;
+    cl->next = nullptr;
+    **ll = cl;
+    *ll = &cl->next;
+    return NGX_OK;
+}
+
+ngx_chain_t** out_tail(ngx_http_upstream_t* u) {
+    ngx_chain_t** ll = &u->out_bufs;
+    while (*ll) ll = &(*ll)->next;
+    return ll;
+}
+
+// ---- balancer ---------------------------------------------------------------------------------
+
+ngx_int_t process_status_line(ngx_http_request_t* r) noexcept;
+
+ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
+    auto& ctx = *static_cast<RequestCtx*>(data);
+    ngx_http_request_t* r = ctx.r;
+    ngx_http_upstream_t* u = r->upstream;
+    try {
+        ngx_shm_zone_t* zone = shm_zone_of(r);
+        int idx;
+        for (;;) {
+            idx = zone_pick(zone, ctx, false);
+            if (idx < 0) idx = zone_pick(zone, ctx, true);  // only cooling keys left: still try one
+            if (idx < 0) return NGX_BUSY;
+            Candidate& c = ctx.cands[idx];
+            const ProviderKey& key = ctx.cfg->keys[c.key];
+            std::string err;
+            // rebuilt on every attempt: Bedrock's SigV4 signature carries the time
+            if (wire_adapter(key).http_request(*ctx.cfg, key, *c.ep, ctx.req.stream, ctx.bodies[c.body].bytes,
+                                               (int64_t)ngx_time(), &ctx.request_bytes, &err)) {
+                break;
+            }
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider key %L unusable: %s",
+                          (int64_t)key.id, err.c_str());
+            c.unusable = true;
+            c.unusable_reason = err;
+            zone_attempt_done(zone, ctx, c, 0, Outcome::client_gone, 0);  // undo the pick
+        }
+        Candidate& c = ctx.cands[idx];
+        ctx.current = idx;
+        ctx.attempts++;
+        ctx.status_recorded = false;
+        ctx.upstream_status = 0;
+        ctx.headers_parsed = false;
+        ctx.client_status = 0;
+        ctx.peek.clear();
+        ctx.pending_cooldown_ms = 0;
+        ctx.relaying = ctx.streaming = ctx.converted = ctx.error_body = ctx.body_done = false;
+        ctx.translator.reset();
+        ctx.accum.clear();
+        ctx.status = ngx_http_status_t{};
+        ctx.chunked = ngx_http_chunked_t{};
+        r->state = 0;
+        u->process_header = process_status_line;  // reinit_request is skipped after connect errors
+
+        ngx_chain_t* cl = ngx_alloc_chain_link(r->pool);
+        ngx_buf_t* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
+        if (cl == nullptr || b == nullptr) return NGX_ERROR;
+        b->start = b->pos = reinterpret_cast<u_char*>(ctx.request_bytes.data());
+        b->end = b->last = b->pos + ctx.request_bytes.size();
+        b->memory = 1;
+        b->flush = 1;
+        cl->buf = b;
+        cl->next = nullptr;
+        u->request_bufs = cl;
+
+        pc->sockaddr = c.addr.sockaddr;
+        pc->socklen = c.addr.socklen;
+        pc->name = const_cast<ngx_str_t*>(&c.ent->peer_name);
+#if (NGX_HTTP_SSL)
+        u->ssl = c.ep->tls ? 1 : 0;
+        const std::string& name = c.ep->sni.empty() ? c.ep->host : c.ep->sni;
+        u->ssl_name.data = reinterpret_cast<u_char*>(const_cast<char*>(name.data()));
+        u->ssl_name.len = name.size();
+#endif
+        return keepalive_get(pc, c);
+    } catch (...) {
+        return NGX_ERROR;
+    }
+}
+
+// Accounts the current attempt once: counters, in-flight, cooldown, usage. Called when the
+// answer's body is complete (before its last bytes reach the client, so anyone who saw the
+// answer also sees the accounting) or, at the latest, when nginx frees the peer.
+void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_t* pc, ngx_uint_t state) {
+    if (ctx.current < 0 || ctx.status_recorded) return;
+    Candidate& c = ctx.cands[ctx.current];
+    const ProviderKey& key = ctx.cfg->keys[c.key];
+    const Provider& prov = ctx.cfg->providers[key.provider];
+    int status = ctx.upstream_status;
+    if (status == 0 && pc->cached && (state & NGX_PEER_FAILED) && !ctx.client_aborted) {
+        // a pooled connection the provider had already closed: nginx grants an extra try
+        // (tries++), and the key is not to blame, so it may be picked again
+        ctx.status_recorded = true;
+        c.tried = false;
+        ctx.attempts--;
+        zone_attempt_done(shm_zone_of(r), ctx, c, 0, Outcome::client_gone, 0);
+        return;
+    }
+    ctx.status_recorded = true;
+    int64_t cooldown = ctx.pending_cooldown_ms;
+    Outcome outcome;
+    if (status == 0 && ctx.client_aborted) {
+        // the client left before the provider answered: not the provider's fault
+        status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
+        outcome = Outcome::client_gone;
+        cooldown = 0;
+    } else if (status == 0) {
+        // no response: connection refused/reset, TLS failure, or timeout
+        bool timed_out = pc->connection && (pc->connection->read->timedout || pc->connection->write->timedout);
+        status = timed_out ? 504 : 502;
+        outcome = Outcome::failure;
+        cooldown = (int64_t)key.cooldown_seconds * 1000;
+        ctx.last_failure = std::string(timed_out ? "Timed out talking to provider '" : "Could not reach provider '") +
+                           prov.name + "' (key '" + key.label + "').";
+    } else if (ctx.midstream_failure) {
+        outcome = Outcome::failure;  // the answer broke after it started: park the key like a 5xx
+        cooldown = (int64_t)key.cooldown_seconds * 1000;
+        ctx.last_failure = "Provider '" + prov.name + "' (key '" + key.label + "') broke off its answer.";
+    } else if (status < 400) {
+        outcome = Outcome::success;
+    } else {
+        outcome = Outcome::failure;
+        ctx.last_failure = "Provider '" + prov.name + "' (key '" + key.label + "') answered HTTP " +
+                           std::to_string(status) + ".";
+    }
+    if (!ctx.attempt_statuses.empty()) ctx.attempt_statuses += ',';
+    ctx.attempt_statuses += std::to_string(status);
+    zone_attempt_done(shm_zone_of(r), ctx, c, status, outcome, cooldown);
+    if (ctx.usage.prompt_tokens > 0 || ctx.usage.completion_tokens > 0) {
+        zone_add_usage(shm_zone_of(r), ctx, c, ctx.usage);
+    }
+    if (cooldown > 0) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "routeshift: provider key %L (%s/%s) cooling down for %L ms after status %d",
+                      (int64_t)key.id, prov.name.c_str(), key.label.c_str(), (int64_t)cooldown, status);
+    }
+}
+
+void peer_free(ngx_peer_connection_t* pc, void* data, ngx_uint_t state) noexcept {
+    auto& ctx = *static_cast<RequestCtx*>(data);
+    ngx_http_request_t* r = ctx.r;
+    if (pc->tries) pc->tries--;
+    if (ctx.current < 0) return;
+    try {
+        record_attempt(r, ctx, pc, state);
+        if (state == 0 && ctx.upstream_status >= 200 && ctx.upstream_status < 400 && !ctx.midstream_failure &&
+            !ctx.client_aborted) {
+            keepalive_save(pc, r->upstream, ctx.cands[ctx.current]);
+        }
+    } catch (...) {
+    }
+}
+
+ngx_int_t peer_init(ngx_http_request_t* r, ngx_http_upstream_srv_conf_t*) noexcept {
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return NGX_ERROR;
+    ngx_http_upstream_t* u = r->upstream;
+    u->peer.get = peer_get;
+    u->peer.free = peer_free;
+    u->peer.data = ctx;
+    u->peer.tries = ctx->budget;
+    return NGX_OK;
+}
+
+// ---- request / response callbacks ----------------------------------------------------------------
+
+ngx_int_t create_request(ngx_http_request_t* r) noexcept {
+    // The real request is built per attempt in peer_get; nothing is sent before that.
+    return NGX_OK;
+}
+
+ngx_int_t process_header(ngx_http_request_t* r) noexcept;
+
+ngx_int_t reinit_request(ngx_http_request_t* r) noexcept {
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return NGX_OK;
+    ctx->status = ngx_http_status_t{};
+    ctx->chunked = ngx_http_chunked_t{};
+    r->state = 0;
+    r->upstream->process_header = process_status_line;
+    return NGX_OK;
+}
+
+ngx_int_t process_status_line(ngx_http_request_t* r) noexcept {
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return NGX_ERROR;
+    ngx_http_upstream_t* u = r->upstream;
+    ngx_int_t rc = ngx_http_parse_status_line(r, &u->buffer, &ctx->status);
+    if (rc == NGX_AGAIN) return rc;
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider sent no valid HTTP/1.x status line");
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+    if (u->state && u->state->status == 0) u->state->status = ctx->status.code;
+    u->headers_in.status_n = ctx->status.code;
+    size_t len = (size_t)(ctx->status.end - ctx->status.start);
+    u->headers_in.status_line.len = len;
+    u->headers_in.status_line.data = static_cast<u_char*>(ngx_pnalloc(r->pool, len));
+    if (u->headers_in.status_line.data == nullptr) return NGX_ERROR;
+    ngx_memcpy(u->headers_in.status_line.data, ctx->status.start, len);
+    if (ctx->status.http_version < NGX_HTTP_VERSION_11) u->headers_in.connection_close = 1;
+    u->process_header = process_header;
+    return process_header(r);
+}
+
+// For an error status that another key might fix, the body tells whether it will (a 429 for an
+// empty balance won't). Error bodies are small: wait until the whole body is in the header
+// buffer, unless it cannot fit (then decide on the status alone). NGX_AGAIN = wait.
+ngx_int_t peek_error_body(ngx_http_request_t* r, RequestCtx& ctx, std::string_view* body) {
+    ngx_http_upstream_t* u = r->upstream;
+    ngx_buf_t* b = &u->buffer;
+    size_t avail = (size_t)(b->last - b->pos);
+    bool full = b->last == b->end;
+    if (!u->headers_in.chunked && u->headers_in.content_length_n >= 0) {
+        size_t len = (size_t)u->headers_in.content_length_n;
+        if (avail >= len) {
+            *body = std::string_view(reinterpret_cast<const char*>(b->pos), len);
+            return NGX_OK;
+        }
+        if (full || (size_t)(b->end - b->pos) < len) {
+            *body = std::string_view(reinterpret_cast<const char*>(b->pos), avail);
+            return NGX_OK;
+        }
+        return NGX_AGAIN;
+    }
+    if (u->headers_in.chunked) {
+        ngx_buf_t tmp = *b;
+        ngx_http_chunked_t st{};
+        ctx.peek.clear();
+        for (;;) {
+            ngx_int_t rc = ngx_http_parse_chunked(r, &tmp, &st);
+            if (rc == NGX_OK) {
+                size_t n = std::min<size_t>((size_t)(tmp.last - tmp.pos), (size_t)st.size);
+                ctx.peek.append(reinterpret_cast<const char*>(tmp.pos), n);
+                tmp.pos += n;
+                st.size -= (off_t)n;
+                continue;
+            }
+            if (rc == NGX_DONE || rc == NGX_ERROR || full) break;
+            return NGX_AGAIN;  // NGX_AGAIN: more chunks to come
+        }
+        *body = ctx.peek;
+        return NGX_OK;
+    }
+    *body = std::string_view(reinterpret_cast<const char*>(b->pos), avail);  // close-delimited
+    return NGX_OK;
+}
+
+// The key's secret and Bedrock's error-type header, for the wire adapter's error verdicts.
+ErrorContext error_context(const RequestCtx& ctx, const std::string_view* secret) {
+    ErrorContext ec;
+    ec.secrets = std::span<const std::string_view>(secret, 1);
+    ec.amzn_error_type = find_header(ctx.r->upstream->headers_in.headers, "x-amzn-errortype");
+    return ec;
+}
+
+ErrorVerdict classify_error(const RequestCtx& ctx, int status, std::string_view body) {
+    const ProviderKey& key = ctx.cfg->keys[ctx.cands[ctx.current].key];
+    std::string_view secret = key.secret;
+    return wire_adapter(key).classify_error(status, body, error_context(ctx, &secret));
+}
+
+std::unique_ptr<ResponseTranslator> make_translator(RequestCtx& ctx, std::string_view ctype) {
+    const Candidate& c = ctx.cands[ctx.current];
+    const WireAdapter& wire = wire_adapter(ctx.cfg->keys[c.key]);
+    TranslatorOptions opt;
+    opt.stream = ctx.req.stream;
+    opt.include_usage = ctx.req.include_usage;
+    ctx.converted = wire.converts();
+    if (ctx.converted) {
+        opt.model = ctx.targets[c.target].upstream_model;
+        char id[40];
+        snprintf(id, sizeof id, "chatcmpl-rs%08lx%08lx", (unsigned long)ngx_random(), (unsigned long)ngx_random());
+        opt.id = id;
+        opt.created = (int64_t)ngx_time();
+    }
+    return wire.translator(opt, ctype);
+}
+
+// All upstream headers are parsed: decide retry vs relay, and how the body will be handled.
+ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
+    ngx_http_upstream_t* u = r->upstream;
+    int status = ctx.upstream_status;
+    const Candidate& c = ctx.cands[ctx.current];
+    const ProviderKey& key = ctx.cfg->keys[c.key];
+    if (status >= 400) {
+        bool may_retry = u->peer.tries > 1;
+        std::string_view body;
+        // error bodies are small and decide both the retry and the key's fate (Gemini reports a
+        // revoked key as a 400 API_KEY_INVALID), so read them whenever they fit the buffer
+        if (peek_error_body(r, ctx, &body) == NGX_AGAIN) return NGX_AGAIN;
+        ErrorVerdict v = classify_error(ctx, status, body);
+        if (v.park_key) {
+            ctx.pending_cooldown_ms =
+                v.park_ms >= 0 ? v.park_ms
+                               : cooldown_ms(find_header(u->headers_in.headers, "retry-after"),
+                                             find_header(u->headers_in.headers, "retry-after-ms"),
+                                             key.cooldown_seconds, (int64_t)ngx_time());
+        }
+        if (v.retry && may_retry) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+        ctx.relaying = true;
+        ctx.error_body = true;
+        // another wire format's error becomes an OpenAI error with the status OpenAI would use
+        // (Anthropic 529 -> 503); OpenAI-compatible statuses are already right
+        if (wire_adapter(key).converts() && v.error.status >= 400) ctx.client_status = v.error.status;
+        return NGX_OK;
+    }
+    ctx.relaying = true;
+    std::string_view ctype = u->headers_in.content_type ? sv(u->headers_in.content_type->value) : std::string_view{};
+    ctx.translator = make_translator(ctx, ctype);
+    ctx.streaming = ctx.translator != nullptr;
+    return NGX_OK;
+}
+
+ngx_int_t headers_done(ngx_http_request_t* r, RequestCtx& ctx) {
+    ngx_http_upstream_t* u = r->upstream;
+    int status = (int)u->headers_in.status_n;
+    ctx.upstream_status = status;
+    ctx.headers_parsed = true;
+    if (u->headers_in.chunked) u->headers_in.content_length_n = -1;
+    if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED ||
+        (!u->headers_in.chunked && u->headers_in.content_length_n == 0)) {
+        u->keepalive = !u->headers_in.connection_close;
+    }
+    if (status == NGX_HTTP_SWITCHING_PROTOCOLS || status < 200) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    return decide(r, ctx);
+}
+
+ngx_int_t process_header(ngx_http_request_t* r) noexcept {
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return NGX_ERROR;
+    try {
+        if (ctx->headers_parsed) return decide(r, *ctx);  // more of an error body arrived
+        ngx_http_upstream_t* u = r->upstream;
+        auto* umcf = static_cast<ngx_http_upstream_main_conf_t*>(
+            ngx_http_get_module_main_conf(r, ngx_http_upstream_module));
+        for (;;) {
+            ngx_int_t rc = ngx_http_parse_header_line(r, &u->buffer, 1);
+            if (rc == NGX_OK) {
+                ngx_table_elt_t* h = static_cast<ngx_table_elt_t*>(ngx_list_push(&u->headers_in.headers));
+                if (h == nullptr) return NGX_ERROR;
+                h->hash = r->header_hash;
+                h->key.len = (size_t)(r->header_name_end - r->header_name_start);
+                h->value.len = (size_t)(r->header_end - r->header_start);
+                h->key.data = static_cast<u_char*>(ngx_pnalloc(r->pool, h->key.len + 1 + h->value.len + 1 + h->key.len));
+                if (h->key.data == nullptr) {
+                    h->hash = 0;
+                    return NGX_ERROR;
+                }
+                h->value.data = h->key.data + h->key.len + 1;
+                h->lowcase_key = h->key.data + h->key.len + 1 + h->value.len + 1;
+                ngx_memcpy(h->key.data, r->header_name_start, h->key.len);
+                h->key.data[h->key.len] = '\0';
+                ngx_memcpy(h->value.data, r->header_start, h->value.len);
+                h->value.data[h->value.len] = '\0';
+                if (h->key.len == r->lowcase_index) {
+                    ngx_memcpy(h->lowcase_key, r->lowcase_header, h->key.len);
+                } else {
+                    ngx_strlow(h->lowcase_key, h->key.data, h->key.len);
+                }
+                auto* hh = static_cast<ngx_http_upstream_header_t*>(
+                    ngx_hash_find(&umcf->headers_in_hash, h->hash, h->lowcase_key, h->key.len));
+                if (hh && hh->handler(r, h, hh->offset) != NGX_OK) return NGX_ERROR;
+                continue;
+            }
+            if (rc == NGX_HTTP_PARSE_HEADER_DONE) return headers_done(r, *ctx);
+            if (rc == NGX_AGAIN) return NGX_AGAIN;
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider sent an invalid header");
+            return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+        }
+    } catch (...) {
+        return NGX_ERROR;
+    }
+}
+
+// ---- body ---------------------------------------------------------------------------------------
+
+constexpr size_t kMaxErrorBody = 64 * 1024;
+constexpr size_t kMaxUsageBody = 1024 * 1024;
+
+std::vector<std::string_view> secrets_of(const RequestCtx& ctx) {
+    std::vector<std::string_view> s;
+    if (ctx.current >= 0) s.push_back(ctx.cfg->keys[ctx.cands[ctx.current].key].secret);
+    return s;
+}
+
+// Providers quote credentials in error messages; an error event inside a stream must not carry
+// them to the client. Only output holding an error is searched.
+void scrub(const RequestCtx& ctx, std::string* out) {
+    if (out->find("\"error\"") == std::string::npos || ctx.current < 0) return;
+    auto secrets = secrets_of(ctx);
+    *out = redact_secrets(*out, std::span<const std::string_view>(secrets));
+}
+
+// The upstream body is complete: produce the tail of the client's answer.
+ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll) {
+    ngx_http_upstream_t* u = r->upstream;
+    if (ctx.body_done) return NGX_OK;
+    ctx.body_done = true;
+    ngx_int_t rc = NGX_OK;
+    if (ctx.streaming) {
+        ctx.scratch.clear();
+        // an answer the provider did not complete ends in an error, never in a clean [DONE]
+        if (!ctx.translator->finish(&ctx.scratch)) ctx.midstream_failure = true;
+        ctx.usage = ctx.translator->usage();
+        scrub(ctx, &ctx.scratch);
+        rc = emit(r, u, ll, ctx.scratch);
+    } else if (ctx.error_body) {
+        const ProviderKey& key = ctx.cfg->keys[ctx.cands[ctx.current].key];
+        std::string_view secret = key.secret;
+        std::string body = wire_adapter(key).client_error_body(ctx.upstream_status, ctx.accum,
+                                                               error_context(ctx, &secret));
+        rc = emit(r, u, ll, body);
+    } else if (!ctx.accum.empty()) {
+        ctx.usage = usage_from_completion(ctx.accum);
+    }
+    record_attempt(r, ctx, &u->peer, 0);
+    return rc;
+}
+
+// Consumes one piece of de-framed upstream body.
+ngx_int_t consume(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll, u_char* pos, size_t n) {
+    ngx_http_upstream_t* u = r->upstream;
+    std::string_view piece(reinterpret_cast<const char*>(pos), n);
+    if (ctx.streaming) {
+        ctx.scratch.clear();
+        if (!ctx.translator->feed(piece, &ctx.scratch)) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "routeshift: the provider's answer ended with an error or could not be read");
+        }
+        scrub(ctx, &ctx.scratch);
+        return emit(r, u, ll, ctx.scratch);
+    }
+    if (ctx.error_body) {
+        if (ctx.accum.size() < kMaxErrorBody) ctx.accum.append(piece.substr(0, kMaxErrorBody - ctx.accum.size()));
+        return NGX_OK;
+    }
+    if (ctx.accum.size() + n <= kMaxUsageBody) ctx.accum.append(piece);
+    // pass through without copying
+    ngx_chain_t* cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
+    if (cl == nullptr) return NGX_ERROR;
+    ngx_buf_t* b = cl->buf;
+    b->start = nullptr;  // not ours to reuse for copies
+    b->end = nullptr;
+    b->pos = pos;
+    b->last = pos + n;
+    b->memory = 1;
+    b->temporary = 0;
+    b->flush = 1;
+    b->tag = u->output.tag;
+    cl->next = nullptr;
+    **ll = cl;
+    *ll = &cl->next;
+    return NGX_OK;
+}
+
+ngx_int_t input_filter_init(void* data) noexcept {
+    auto* r = static_cast<ngx_http_request_t*>(data);
+    ngx_http_upstream_t* u = r->upstream;
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return NGX_ERROR;
+    try {
+        int status = (int)u->headers_in.status_n;
+        if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED ||
+            (!u->headers_in.chunked && u->headers_in.content_length_n == 0)) {
+            u->length = 0;
+            u->keepalive = !u->headers_in.connection_close;
+            ngx_chain_t** ll = out_tail(u);
+            return body_complete(r, *ctx, &ll);
+        }
+        u->length = u->headers_in.chunked ? 1 : u->headers_in.content_length_n;
+        return NGX_OK;
+    } catch (...) {
+        return NGX_ERROR;
+    }
+}
+
+ngx_int_t input_filter(void* data, ssize_t bytes) noexcept {
+    auto* r = static_cast<ngx_http_request_t*>(data);
+    ngx_http_upstream_t* u = r->upstream;
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return NGX_ERROR;
+    try {
+        if (ctx->first_byte_msec == 0) ctx->first_byte_msec = ngx_current_msec;
+        ngx_buf_t* buf = &u->buffer;
+        ngx_chain_t** ll = out_tail(u);
+
+        if (!u->headers_in.chunked) {
+            u_char* pos = buf->last;
+            buf->last += bytes;
+            if (u->length == 0) {
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "routeshift: provider sent more data than its Content-Length");
+                u->keepalive = 0;
+                return NGX_OK;
+            }
+            size_t n = (size_t)bytes;
+            if (u->length != -1) {
+                if ((off_t)n > u->length) {
+                    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                                  "routeshift: provider sent more data than its Content-Length");
+                    n = (size_t)u->length;
+                }
+                u->length -= (off_t)n;
+            }
+            if (consume(r, *ctx, &ll, pos, n) != NGX_OK) return NGX_ERROR;
+            if (u->length == 0) {
+                u->keepalive = !u->headers_in.connection_close;
+                return body_complete(r, *ctx, &ll);
+            }
+            return NGX_OK;
+        }
+
+        buf->pos = buf->last;
+        buf->last += bytes;
+        for (;;) {
+            ngx_int_t rc = ngx_http_parse_chunked(r, buf, &ctx->chunked);
+            if (rc == NGX_OK) {
+                size_t n;
+                u_char* pos = buf->pos;
+                if (buf->last - buf->pos >= ctx->chunked.size) {
+                    n = (size_t)ctx->chunked.size;
+                    buf->pos += n;
+                    ctx->chunked.size = 0;
+                } else {
+                    n = (size_t)(buf->last - buf->pos);
+                    ctx->chunked.size -= (off_t)n;
+                    buf->pos = buf->last;
+                }
+                if (consume(r, *ctx, &ll, pos, n) != NGX_OK) return NGX_ERROR;
+                continue;
+            }
+            if (rc == NGX_DONE) {
+                u->keepalive = !u->headers_in.connection_close;
+                u->length = 0;
+                if (buf->pos != buf->last) {
+                    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0, "routeshift: provider sent data after the final chunk");
+                    u->keepalive = 0;
+                }
+                return body_complete(r, *ctx, &ll);
+            }
+            if (rc == NGX_AGAIN) return NGX_OK;
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider sent an invalid chunked body");
+            return NGX_ERROR;
+        }
+    } catch (...) {
+        return NGX_ERROR;
+    }
+}
+
+void abort_request(ngx_http_request_t*) noexcept {}
+
+void finalize_request(ngx_http_request_t* r, ngx_int_t rc) noexcept {
+    RequestCtx* ctx = get_ctx(r);
+    if (ctx == nullptr) return;
+    try {
+        ngx_http_upstream_t* u = r->upstream;
+        if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST) ctx->client_aborted = true;
+        if (rc != 0 && rc != NGX_HTTP_CLIENT_CLOSED_REQUEST && ctx->relaying && !ctx->body_done &&
+            !r->connection->error) {
+            ctx->midstream_failure = true;
+        }
+        if (u->header_sent && ctx->relaying && !ctx->body_done && !r->connection->error) {
+            ngx_chain_t* out = nullptr;
+            ngx_chain_t** ll = &out;
+            if (rc == 0) {
+                body_complete(r, *ctx, &ll);  // a body delimited by connection close
+            } else if (ctx->streaming && ctx->req.stream && !ctx->translator->complete() &&
+                       !ctx->translator->saw_error()) {
+                ctx->body_done = true;
+                ctx->usage = ctx->translator->usage();
+                std::string ev = OpenAIStreamRelay::error_event(
+                    "The provider's stream was interrupted before completion.", "stream_interrupted");
+                emit(r, u, &ll, ev);
+            }
+            if (out) ngx_http_output_filter(r, out);
+        }
+    } catch (...) {
+    }
+}
+
+}  // namespace
+
+void start_upstream(RequestCtx& ctx) {
+    ngx_http_request_t* r = ctx.r;
+    auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
+    if (ngx_http_upstream_create(r) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    ngx_http_upstream_t* u = r->upstream;
+    u->conf = &lc->upstream;
+    u->output.tag = (ngx_buf_tag_t)&ngx_http_routeshift_module;
+    u->create_request = create_request;
+    u->reinit_request = reinit_request;
+    u->process_header = process_status_line;
+    u->abort_request = abort_request;
+    u->finalize_request = finalize_request;
+    u->input_filter_init = input_filter_init;
+    u->input_filter = input_filter;
+    u->input_filter_ctx = r;
+    u->buffering = 0;
+    ngx_http_upstream_init(r);
+}
+
+ngx_int_t upstream_init_conf(ngx_conf_t* cf, LocConf* conf) {
+    // A private upstream{} whose peer.init installs our balancer.
+    auto* uscf = static_cast<ngx_http_upstream_srv_conf_t*>(ngx_pcalloc(cf->pool, sizeof(ngx_http_upstream_srv_conf_t)));
+    if (uscf == nullptr) return NGX_ERROR;
+    uscf->peer.init = peer_init;
+    ngx_str_set(&uscf->host, "routeshift");
+    uscf->file_name = cf->conf_file->file.name.data;
+    uscf->line = cf->conf_file->line;
+    conf->upstream.upstream = uscf;
+
+#if (NGX_HTTP_SSL)
+    auto* ssl = static_cast<ngx_ssl_t*>(ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t)));
+    if (ssl == nullptr) return NGX_ERROR;
+    ssl->log = cf->log;
+    if (ngx_ssl_create(ssl, NGX_SSL_TLSv1_2 | NGX_SSL_TLSv1_3, nullptr) != NGX_OK) return NGX_ERROR;
+    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == nullptr) {
+        ngx_ssl_cleanup_ctx(ssl);
+        return NGX_ERROR;
+    }
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = ssl;
+    ngx_str_t ciphers = ngx_string("DEFAULT");
+    if (ngx_ssl_ciphers(cf, ssl, &ciphers, 0) != NGX_OK) return NGX_ERROR;
+    if (conf->ssl_verify) {
+        // depth 10: real provider chains (leaf, intermediates, root) need more than nginx's 1
+        if (ngx_ssl_trusted_certificate(cf, ssl, &conf->ssl_trusted_certificate, 10) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+    conf->upstream.ssl = ssl;
+#endif
+    return NGX_OK;
+}
+
+}  // namespace routeshift

@@ -1,0 +1,393 @@
+// The shared-memory zone: the active config snapshot (as JSON text, re-parsed once per worker per
+// change) and per-provider-key runtime state (balancer weight, in-flight count, cooldown,
+// counters). All workers see the same state; it survives `nginx -s reload`.
+#include "ngx_routeshift.hpp"
+#include "routing/balancer_wrr.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace routeshift {
+namespace {
+
+struct KeySlot {
+    int64_t key_id;            // 0 = free
+    int64_t current_weight;    // smooth WRR state
+    uint32_t inflight;
+    uint32_t last_status;
+    uint64_t cooldown_until;   // ngx_current_msec clock
+    uint64_t requests, successes, failures;
+    uint64_t prompt_tokens, completion_tokens;
+};
+
+struct ShmHeader {
+    uint64_t version;          // bumped on every apply / invalidate: workers re-read
+    int64_t generation;        // the snapshot's own number; 0 = none loaded
+    uint64_t epoch;            // alias invalidations
+    uint64_t applied_at;       // unix seconds
+    u_char* snapshot;
+    size_t snapshot_len;
+    uint32_t nslots;
+    KeySlot slots[1];
+};
+
+struct WorkerView {
+    ngx_shm_zone_t* zone = nullptr;
+    uint64_t version = UINT64_MAX;
+    std::shared_ptr<const Config> cfg;
+    std::shared_ptr<const std::vector<int>> slots;
+    std::shared_ptr<EndpointCache> endpoints;
+};
+WorkerView g_view;  // one zone per http block; workers are single-threaded
+
+ShmHeader* header(ngx_shm_zone_t* z) { return static_cast<ShmHeader*>(z->data); }
+ngx_slab_pool_t* pool(ngx_shm_zone_t* z) { return reinterpret_cast<ngx_slab_pool_t*>(z->shm.addr); }
+
+struct Lock {
+    ngx_slab_pool_t* p;
+    explicit Lock(ngx_shm_zone_t* z) : p(pool(z)) { ngx_shmtx_lock(&p->mutex); }
+    ~Lock() { ngx_shmtx_unlock(&p->mutex); }
+};
+
+// Maps the config's keys to slots; called with the lock held. Frees slots of vanished keys.
+bool assign_slots(ShmHeader* sh, const Config& cfg, std::string* error) {
+    std::unordered_map<int64_t, int> existing;
+    for (uint32_t i = 0; i < sh->nslots; i++) {
+        if (sh->slots[i].key_id) existing.emplace(sh->slots[i].key_id, (int)i);
+    }
+    std::unordered_map<int64_t, bool> wanted;
+    for (const auto& k : cfg.keys) wanted[k.id] = true;
+    size_t free_slots = 0;
+    for (uint32_t i = 0; i < sh->nslots; i++) {
+        if (sh->slots[i].key_id == 0 || !wanted.count(sh->slots[i].key_id)) free_slots++;
+    }
+    size_t needed = 0;
+    for (const auto& k : cfg.keys) needed += existing.count(k.id) ? 0 : 1;
+    if (needed > free_slots) {
+        *error = "routeshift_zone is too small for " + std::to_string(cfg.keys.size()) +
+                 " provider keys (" + std::to_string(sh->nslots) + " slots)";
+        return false;
+    }
+    for (uint32_t i = 0; i < sh->nslots; i++) {
+        if (sh->slots[i].key_id && !wanted.count(sh->slots[i].key_id)) {
+            ngx_memzero(&sh->slots[i], sizeof(KeySlot));
+        }
+    }
+    uint32_t next_free = 0;
+    for (const auto& k : cfg.keys) {
+        if (existing.count(k.id)) continue;
+        while (sh->slots[next_free].key_id != 0) next_free++;
+        ngx_memzero(&sh->slots[next_free], sizeof(KeySlot));
+        sh->slots[next_free].key_id = k.id;
+    }
+    return true;
+}
+
+KeySlot* slot_for(ShmHeader* sh, int slot, int64_t key_id) {
+    if (slot < 0 || (uint32_t)slot >= sh->nslots) return nullptr;
+    KeySlot* s = &sh->slots[slot];
+    return s->key_id == key_id ? s : nullptr;  // the slot may belong to a newer config's key
+}
+
+bool store_snapshot(ngx_shm_zone_t* z, std::string_view json, const Config& cfg, ngx_log_t* log,
+                    std::string* error) {
+    ShmHeader* sh = header(z);
+    ngx_slab_pool_t* p = pool(z);
+    Lock lock(z);
+    auto* blob = static_cast<u_char*>(ngx_slab_alloc_locked(p, json.size() ? json.size() : 1));
+    if (blob == nullptr) {
+        *error = "routeshift_zone has no room for a snapshot of " + std::to_string(json.size()) +
+                 " bytes; make the zone larger";
+        return false;
+    }
+    if (!assign_slots(sh, cfg, error)) {
+        ngx_slab_free_locked(p, blob);
+        return false;
+    }
+    ngx_memcpy(blob, json.data(), json.size());
+    if (sh->snapshot) ngx_slab_free_locked(p, sh->snapshot);
+    sh->snapshot = blob;
+    sh->snapshot_len = json.size();
+    sh->generation = cfg.generation;
+    sh->applied_at = (uint64_t)ngx_time();
+    __atomic_add_fetch(&sh->version, 1, __ATOMIC_RELEASE);
+    return true;
+}
+
+bool load_snapshot_file(ngx_shm_zone_t* z, const ngx_str_t& path, ngx_log_t* log) {
+    std::string name(sv(path));
+    FILE* f = fopen(name.c_str(), "rb");  // start-up only (master), never on the request path
+    if (f == nullptr) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno, "routeshift_snapshot_file \"%V\" cannot be opened",
+                      &path);
+        return false;
+    }
+    std::string text;
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    fclose(f);
+    std::string error;
+    int64_t gen;
+    size_t nkeys;
+    if (!zone_apply_snapshot(z, text, log, &error, &gen, &nkeys)) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "routeshift_snapshot_file \"%V\": %s", &path,
+                      error.c_str());
+        return false;
+    }
+    ngx_log_error(NGX_LOG_NOTICE, log, 0, "routeshift: loaded snapshot generation %L (%uz keys) from \"%V\"",
+                  (int64_t)gen, nkeys, &path);
+    return true;
+}
+
+}  // namespace
+
+ngx_int_t zone_init(ngx_shm_zone_t* shm_zone, void* data) noexcept {
+    try {
+        auto* mc = static_cast<MainConf*>(shm_zone->data);
+        if (data) {  // reload: keep the old zone's snapshot and key state
+            shm_zone->data = data;
+            ShmHeader* sh = header(shm_zone);
+            if (sh->generation == 0 && mc->snapshot_file.len) {
+                load_snapshot_file(shm_zone, mc->snapshot_file, shm_zone->shm.log);
+            }
+            return NGX_OK;
+        }
+        ngx_slab_pool_t* p = pool(shm_zone);
+        size_t nslots = std::min<size_t>(4096, (shm_zone->shm.size / 4) / sizeof(KeySlot));
+        size_t bytes = sizeof(ShmHeader) + (nslots - 1) * sizeof(KeySlot);
+        auto* sh = static_cast<ShmHeader*>(ngx_slab_alloc(p, bytes));
+        if (sh == nullptr) return NGX_ERROR;
+        ngx_memzero(sh, bytes);
+        sh->nslots = (uint32_t)nslots;
+        p->data = sh;
+        shm_zone->data = sh;
+
+        static const char ctx_prefix[] = " in routeshift_zone \"";
+        size_t len = sizeof(ctx_prefix) + shm_zone->shm.name.len;
+        p->log_ctx = static_cast<u_char*>(ngx_slab_alloc(p, len));
+        if (p->log_ctx) {
+            ngx_sprintf(p->log_ctx, " in routeshift_zone \"%V\"%Z", &shm_zone->shm.name);
+        }
+        p->log_nomem = 0;
+
+        if (mc->snapshot_file.len && !load_snapshot_file(shm_zone, mc->snapshot_file, shm_zone->shm.log)) {
+            return NGX_ERROR;
+        }
+        return NGX_OK;
+    } catch (...) {
+        return NGX_ERROR;
+    }
+}
+
+bool zone_apply_snapshot(ngx_shm_zone_t* z, std::string_view json, ngx_log_t* log,
+                         std::string* error, int64_t* generation, size_t* nkeys) {
+    auto cfg = parse_snapshot(json, error);  // validated whole before anything changes
+    if (!cfg) return false;
+    if (!store_snapshot(z, json, *cfg, log, error)) return false;
+    *generation = cfg->generation;
+    *nkeys = cfg->keys.size();
+    return true;
+}
+
+void zone_invalidate(ngx_shm_zone_t* z) {
+    ShmHeader* sh = header(z);
+    Lock lock(z);
+    sh->epoch++;
+    __atomic_add_fetch(&sh->version, 1, __ATOMIC_RELEASE);
+}
+
+int64_t zone_generation(ngx_shm_zone_t* z, uint64_t* epoch) {
+    ShmHeader* sh = header(z);
+    Lock lock(z);
+    if (epoch) *epoch = sh->epoch;
+    return sh->generation;
+}
+
+std::shared_ptr<const Config> zone_config(ngx_shm_zone_t* z) {
+    ShmHeader* sh = header(z);
+    uint64_t v = __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE);
+    if (g_view.zone == z && g_view.version == v) return g_view.cfg;
+
+    std::string text;
+    {
+        Lock lock(z);
+        v = sh->version;
+        if (sh->snapshot) text.assign(reinterpret_cast<const char*>(sh->snapshot), sh->snapshot_len);
+    }
+    std::shared_ptr<const Config> cfg;
+    if (!text.empty()) {
+        std::string error;
+        cfg = parse_snapshot(text, &error);
+        if (!cfg) {  // cannot happen: validated before it was stored
+            ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0, "routeshift: stored snapshot invalid: %s",
+                          error.c_str());
+            return g_view.cfg;
+        }
+    }
+    std::vector<int> slots;
+    if (cfg) {
+        slots.assign(cfg->keys.size(), -1);
+        std::unordered_map<int64_t, size_t> idx;
+        for (size_t i = 0; i < cfg->keys.size(); i++) idx[cfg->keys[i].id] = i;
+        Lock lock(z);
+        for (uint32_t s = 0; s < sh->nslots; s++) {
+            auto it = sh->slots[s].key_id ? idx.find(sh->slots[s].key_id) : idx.end();
+            if (it != idx.end()) slots[it->second] = (int)s;
+        }
+    }
+    g_view.zone = z;
+    g_view.version = v;
+    g_view.cfg = cfg;
+    g_view.slots = std::make_shared<const std::vector<int>>(std::move(slots));
+    g_view.endpoints = std::make_shared<EndpointCache>();
+    return g_view.cfg;
+}
+
+std::shared_ptr<EndpointCache> zone_endpoints(ngx_shm_zone_t* z) {
+    if (g_view.zone == z && g_view.endpoints) return g_view.endpoints;
+    return std::make_shared<EndpointCache>();
+}
+
+std::shared_ptr<const std::vector<int>> zone_slots(ngx_shm_zone_t* z) {
+    if (g_view.zone == z && g_view.slots) return g_view.slots;
+    return std::make_shared<const std::vector<int>>();
+}
+
+namespace {
+bool key_usable(const RequestCtx& ctx, const Candidate& c) {
+    const ProviderKey& k = ctx.cfg->keys[c.key];
+    const Provider& p = ctx.cfg->providers[k.provider];
+    return !c.tried && !c.unusable && k.enabled && p.enabled && k.weight > 0;
+}
+}  // namespace
+
+int zone_pick(ngx_shm_zone_t* z, RequestCtx& ctx, bool ignore_cooldown) {
+    ShmHeader* sh = header(z);
+    uint64_t now = ngx_current_msec;
+    // no heap allocation for the usual handful of candidates
+    constexpr size_t kInline = 16;
+    WrrEntry inline_entries[kInline];
+    int inline_map[kInline];
+    std::vector<WrrEntry> heap_entries;
+    std::vector<int> heap_map;
+    WrrEntry* entries = inline_entries;
+    int* map = inline_map;
+    if (ctx.cands.size() > kInline) {
+        heap_entries.resize(ctx.cands.size());
+        heap_map.resize(ctx.cands.size());
+        entries = heap_entries.data();
+        map = heap_map.data();
+    }
+    size_t n = 0;
+    Lock lock(z);
+    for (size_t i = 0; i < ctx.cands.size(); i++) {
+        Candidate& c = ctx.cands[i];
+        if (!key_usable(ctx, c)) continue;
+        KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
+        if (s == nullptr) continue;
+        bool healthy = ignore_cooldown || s->cooldown_until <= now;
+        entries[n] = WrrEntry{ctx.cfg->keys[c.key].weight, &s->current_weight, healthy};
+        map[n++] = (int)i;
+    }
+    int pick = wrr_pick(std::span<WrrEntry>(entries, n));
+    if (pick < 0) return -1;
+    int idx = map[pick];
+    Candidate& c = ctx.cands[idx];
+    c.tried = true;
+    KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
+    s->inflight++;
+    s->requests++;
+    return idx;
+}
+
+size_t zone_count_healthy(ngx_shm_zone_t* z, const RequestCtx& ctx, int64_t* min_wait_ms) {
+    ShmHeader* sh = header(z);
+    uint64_t now = ngx_current_msec;
+    size_t n = 0;
+    int64_t wait = -1;
+    Lock lock(z);
+    for (const Candidate& c : ctx.cands) {
+        if (!key_usable(ctx, c)) continue;
+        KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
+        if (s == nullptr) continue;
+        if (s->cooldown_until <= now) {
+            n++;
+        } else {
+            int64_t w = (int64_t)(s->cooldown_until - now);
+            if (wait < 0 || w < wait) wait = w;
+        }
+    }
+    if (min_wait_ms) *min_wait_ms = wait;
+    return n;
+}
+
+void zone_attempt_done(ngx_shm_zone_t* z, const RequestCtx& ctx, const Candidate& c, int status,
+                       Outcome outcome, int64_t cooldown_ms) {
+    ShmHeader* sh = header(z);
+    Lock lock(z);
+    KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
+    if (s == nullptr) return;
+    if (s->inflight) s->inflight--;
+    if (outcome == Outcome::success) s->successes++;
+    if (outcome == Outcome::failure) s->failures++;
+    s->last_status = (uint32_t)status;
+    if (cooldown_ms > 0) {
+        uint64_t until = ngx_current_msec + (uint64_t)cooldown_ms;
+        if (until > s->cooldown_until) s->cooldown_until = until;
+    }
+}
+
+void zone_add_usage(ngx_shm_zone_t* z, const RequestCtx& ctx, const Candidate& c, const Usage& u) {
+    ShmHeader* sh = header(z);
+    Lock lock(z);
+    KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
+    if (s == nullptr) return;
+    if (u.prompt_tokens > 0) s->prompt_tokens += (uint64_t)u.prompt_tokens;
+    if (u.completion_tokens > 0) s->completion_tokens += (uint64_t)u.completion_tokens;
+}
+
+std::string zone_status_json(ngx_shm_zone_t* z) {
+    auto cfg = zone_config(z);
+    ShmHeader* sh = header(z);
+    JsonPtr root(json_object());
+    JsonPtr keys(json_array());
+    uint64_t now = ngx_current_msec;
+    {
+        Lock lock(z);
+        json_object_set_new(root.get(), "generation", json_integer(sh->generation));
+        json_object_set_new(root.get(), "epoch", json_integer((json_int_t)sh->epoch));
+        json_object_set_new(root.get(), "applied_at", json_integer((json_int_t)sh->applied_at));
+        json_object_set_new(root.get(), "slots", json_integer(sh->nslots));
+        if (cfg) {
+            static const std::vector<int> none;
+            const auto& slots = g_view.slots ? *g_view.slots : none;
+            for (size_t i = 0; i < cfg->keys.size(); i++) {
+                const ProviderKey& k = cfg->keys[i];
+                json_t* o = json_object();
+                json_object_set_new(o, "id", json_integer(k.id));
+                json_object_set_new(o, "provider", json_string(cfg->providers[k.provider].name.c_str()));
+                json_object_set_new(o, "label", json_string(k.label.c_str()));
+                json_object_set_new(o, "weight", json_integer(k.weight));
+                json_object_set_new(o, "enabled", json_boolean(k.enabled && cfg->providers[k.provider].enabled));
+                KeySlot* s = i < slots.size() ? slot_for(sh, slots[i], k.id) : nullptr;
+                if (s) {
+                    json_object_set_new(o, "inflight", json_integer(s->inflight));
+                    json_object_set_new(o, "cooldown_remaining_ms",
+                                        json_integer(s->cooldown_until > now ? (json_int_t)(s->cooldown_until - now) : 0));
+                    json_object_set_new(o, "requests", json_integer((json_int_t)s->requests));
+                    json_object_set_new(o, "successes", json_integer((json_int_t)s->successes));
+                    json_object_set_new(o, "failures", json_integer((json_int_t)s->failures));
+                    json_object_set_new(o, "last_status", json_integer(s->last_status));
+                    json_object_set_new(o, "prompt_tokens", json_integer((json_int_t)s->prompt_tokens));
+                    json_object_set_new(o, "completion_tokens", json_integer((json_int_t)s->completion_tokens));
+                }
+                json_array_append_new(keys.get(), o);
+            }
+        }
+    }
+    json_object_set_new(root.get(), "keys", keys.release());
+    return json_dump_compact(root.get());
+}
+
+}  // namespace routeshift

@@ -1,0 +1,249 @@
+// stream_relay: pass-through relay, usage capture, usage-chunk drop, errors and truncation.
+#include "egress/openai/stream_relay.hpp"
+
+#include "test_util.hpp"
+
+using namespace routeshift;
+
+static const char* kUsageChunk =
+    "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":50,"
+    "\"completion_tokens\":20,\"total_tokens\":70,\"prompt_tokens_details\":{\"cached_tokens\":32}}}\n\n";
+
+static std::string chunk(const char* content) {
+    return std::string("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"") +
+           content + "\"},\"finish_reason\":null}],\"usage\":null}\n\n";
+}
+
+static std::string stream_with_usage() {
+    return chunk("Hel") + chunk("lo") +
+           "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":null}\n\n" +
+           kUsageChunk + "data: [DONE]\n\n";
+}
+
+static void test_passthrough_identity(void**) {
+    std::string in = stream_with_usage();
+    OpenAIStreamRelay r(true);
+    std::string out;
+    assert_true(r.feed(in, &out));
+    assert_str_eq(out, in);
+    assert_true(r.saw_done());
+    assert_false(r.saw_error());
+    assert_true(r.saw_first_event());
+    assert_int_equal(r.usage().prompt_tokens, 50);
+    assert_int_equal(r.usage().completion_tokens, 20);
+    assert_int_equal(r.usage().total_tokens, 70);
+    assert_int_equal(r.usage().cached_tokens, 32);
+    std::string tail;
+    assert_true(r.finish(&tail));
+    assert_str_eq(tail, "");
+}
+
+static void test_drops_forced_usage_chunk(void**) {
+    std::string in = stream_with_usage();
+    std::string expect = in;
+    expect.erase(expect.find(kUsageChunk), std::string(kUsageChunk).size());
+    // every two-way split gives the same output
+    for (size_t i = 0; i <= in.size(); ++i) {
+        OpenAIStreamRelay r(false);
+        std::string out;
+        assert_true(r.feed(std::string_view(in).substr(0, i), &out));
+        assert_true(r.feed(std::string_view(in).substr(i), &out));
+        assert_true(r.finish(&out));
+        if (out != expect) fail_msg("split at %zu: output differs", i);
+        assert_int_equal(r.usage().prompt_tokens, 50);  // still accounted
+        assert_int_equal(r.usage().completion_tokens, 20);
+    }
+}
+
+static void test_usage_null_chunks_ignored(void**) {
+    OpenAIStreamRelay r(false);
+    std::string out;
+    std::string in = chunk("the \\\"usage\\\" word") + chunk("usage") + chunk("error");
+    assert_true(r.feed(in, &out));
+    assert_str_eq(out, in);
+    assert_int_equal(r.usage().prompt_tokens, -1);
+    assert_int_equal(r.usage().total_tokens, -1);
+    assert_false(r.saw_error());
+}
+
+static void test_groq_x_groq_usage(void**) {
+    std::string last =
+        "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],"
+        "\"x_groq\":{\"id\":\"req_1\",\"usage\":{\"queue_time\":0.01,\"prompt_tokens\":11,\"completion_tokens\":7,"
+        "\"total_tokens\":18}}}\n\n";
+    OpenAIStreamRelay r(false);
+    std::string out;
+    assert_true(r.feed(chunk("hi") + last + "data: [DONE]\n\n", &out));
+    assert_contains(out, "x_groq");  // not dropped: it carries the finish chunk
+    assert_int_equal(r.usage().prompt_tokens, 11);
+    assert_int_equal(r.usage().completion_tokens, 7);
+    assert_int_equal(r.usage().total_tokens, 18);
+    assert_int_equal(r.usage().cached_tokens, -1);
+}
+
+static void test_usage_with_choices_not_dropped(void**) {
+    // Together-style: usage on the last content chunk
+    std::string ev =
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"!\"},\"finish_reason\":\"eos\"}],"
+        "\"usage\" : {\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n";
+    OpenAIStreamRelay r(false);
+    std::string out;
+    assert_true(r.feed(ev, &out));
+    assert_str_eq(out, ev);
+    assert_int_equal(r.usage().prompt_tokens, 3);
+    assert_int_equal(r.usage().total_tokens, 7);  // computed when absent
+}
+
+static void test_error_event(void**) {
+    std::string err = "data: {\"error\":{\"message\":\"Internal error\",\"type\":\"server_error\"}}\n\n";
+    OpenAIStreamRelay r(true);
+    std::string out;
+    assert_true(r.feed(chunk("a") + err, &out));
+    assert_true(r.saw_error());
+    assert_contains(out, err);
+    std::string tail;
+    assert_false(r.finish(&tail));  // not complete, but the error already reached the client
+    assert_str_eq(tail, "");
+
+    OpenAIStreamRelay v(false);
+    out.clear();
+    assert_true(v.feed("data: {\"object\":\"error\",\"message\":\"bad\",\"type\":\"BadRequestError\",\"code\":400}\n\n", &out));
+    assert_true(v.saw_error());
+}
+
+static void test_truncated_stream(void**) {
+    OpenAIStreamRelay r(true);
+    std::string out;
+    assert_true(r.feed(chunk("a") + chunk("b") + "data: {\"partial", &out));
+    assert_false(r.saw_done());
+    std::string before = out;
+    assert_false(r.finish(&out));
+    assert_str_eq(out.substr(0, before.size()), before);
+    assert_str_eq(out.substr(before.size()),
+                  "data: {\"error\":{\"message\":\"upstream stream ended before completion\",\"type\":\"server_error\","
+                  "\"param\":null,\"code\":\"stream_truncated\"}}\n\n");
+
+    OpenAIStreamRelay empty(true);
+    out.clear();
+    assert_false(empty.saw_first_event());
+    assert_false(empty.finish(&out));
+    assert_contains(out, "stream_truncated");
+}
+
+static void test_done_without_blank_line(void**) {
+    OpenAIStreamRelay r(true);
+    std::string out;
+    assert_true(r.feed(chunk("a") + "data: [DONE]\n", &out));
+    assert_false(r.saw_done());
+    assert_true(r.finish(&out));
+    assert_true(r.saw_done());
+    assert_str_eq(out, chunk("a") + "data: [DONE]\n");
+}
+
+static void test_comments_forwarded(void**) {
+    OpenAIStreamRelay r(false);
+    std::string out;
+    assert_true(r.feed(": OPENROUTER PROCESSING\n\n", &out));
+    assert_str_eq(out, ": OPENROUTER PROCESSING\n\n");
+    assert_true(r.saw_first_event());
+}
+
+static void test_error_event_format(void**) {
+    assert_str_eq(OpenAIStreamRelay::error_event("upstream timed out", "upstream_timeout"),
+                  "data: {\"error\":{\"message\":\"upstream timed out\",\"type\":\"server_error\",\"param\":null,"
+                  "\"code\":\"upstream_timeout\"}}\n\n");
+    assert_str_eq(OpenAIStreamRelay::error_event("a \"q\"\n", ""),
+                  "data: {\"error\":{\"message\":\"a \\\"q\\\"\\n\",\"type\":\"server_error\",\"param\":null,"
+                  "\"code\":null}}\n\n");
+}
+
+static void test_oversized_event(void**) {
+    OpenAIStreamRelay r(true);
+    std::string out;
+    assert_true(r.feed(chunk("a"), &out));
+    std::string huge = "data: \"" + std::string(5u << 20, 'x');
+    out.clear();
+    assert_false(r.feed(huge, &out));
+    assert_true(r.saw_error());
+    assert_str_eq(out, OpenAIStreamRelay::error_event("upstream sent an event larger than the gateway accepts",
+                                                      "stream_event_too_large"));
+    // the rest of the broken stream is not relayed, and finish adds nothing
+    out.clear();
+    assert_false(r.feed("\"}\n\ndata: [DONE]\n\n", &out));
+    assert_str_eq(out, "");
+    assert_false(r.finish(&out));
+    assert_str_eq(out, "");
+    assert_false(r.saw_done());
+}
+
+static void test_recorded_streams(void**) {
+    for (const char* name : {"openai-node_stream-works-1.sse", "vercel-ai_openai-text.sse"}) {
+        std::string in = test::read_data_file(name);
+        OpenAIStreamRelay keep(true);
+        std::string out;
+        for (size_t p = 0; p < in.size(); p += 97) assert_true(keep.feed(std::string_view(in).substr(p, 97), &out));
+        assert_true(keep.finish(&out));
+        assert_str_eq(out, in);
+
+        OpenAIStreamRelay drop(false);
+        std::string out2;
+        assert_true(drop.feed(in, &out2));
+        assert_true(drop.finish(&out2));
+        assert_int_equal(test::count(out2, "data: "), test::count(in, "data: ") - 1);
+        assert_not_contains(out2, "\"choices\":[],\"usage\":{");
+        assert_contains(out2, "data: [DONE]\n\n");
+        assert_int_equal(drop.usage().prompt_tokens, keep.usage().prompt_tokens);
+    }
+    // numbers from /work/shared/conformance/recorded/expected.json
+    std::string a = test::read_data_file("openai-node_stream-works-1.sse");
+    OpenAIStreamRelay r(false);
+    std::string out;
+    r.feed(a, &out);
+    assert_int_equal(r.usage().prompt_tokens, 17);
+    assert_int_equal(r.usage().completion_tokens, 10);
+    assert_int_equal(r.usage().total_tokens, 27);
+    std::string b = test::read_data_file("vercel-ai_openai-text.sse");
+    OpenAIStreamRelay r2(true);
+    r2.feed(b, &out);
+    assert_int_equal(r2.usage().prompt_tokens, 16);
+    assert_int_equal(r2.usage().completion_tokens, 300);
+    assert_int_equal(r2.usage().cached_tokens, 0);
+}
+
+static void test_usage_from_completion(void**) {
+    Usage u = usage_from_completion(test::read_data_file("vercel-ai_openai-text.json"));
+    assert_int_equal(u.prompt_tokens, 16);
+    assert_int_equal(u.completion_tokens, 363);
+    assert_int_equal(u.total_tokens, 379);
+    assert_int_equal(u.cached_tokens, 0);
+    Usage none = usage_from_completion(R"({"choices":[]})");
+    assert_int_equal(none.prompt_tokens, -1);
+    assert_int_equal(none.completion_tokens, -1);
+    assert_int_equal(none.total_tokens, -1);
+    assert_int_equal(none.cached_tokens, -1);
+    Usage junk = usage_from_completion("not json");
+    assert_int_equal(junk.total_tokens, -1);
+    Usage partial = usage_from_completion(R"({"usage":{"prompt_tokens":5}})");
+    assert_int_equal(partial.prompt_tokens, 5);
+    assert_int_equal(partial.completion_tokens, -1);
+    assert_int_equal(partial.total_tokens, -1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_passthrough_identity),
+        cmocka_unit_test(test_drops_forced_usage_chunk),
+        cmocka_unit_test(test_usage_null_chunks_ignored),
+        cmocka_unit_test(test_groq_x_groq_usage),
+        cmocka_unit_test(test_usage_with_choices_not_dropped),
+        cmocka_unit_test(test_error_event),
+        cmocka_unit_test(test_truncated_stream),
+        cmocka_unit_test(test_done_without_blank_line),
+        cmocka_unit_test(test_comments_forwarded),
+        cmocka_unit_test(test_error_event_format),
+        cmocka_unit_test(test_oversized_event),
+        cmocka_unit_test(test_recorded_streams),
+        cmocka_unit_test(test_usage_from_completion),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

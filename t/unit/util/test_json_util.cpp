@@ -1,0 +1,76 @@
+// json_util: parsing, compact dump (order, reals, escapes), lookups.
+#include "util/json_util.hpp"
+
+#include "test_util.hpp"
+
+using namespace routeshift;
+
+static void test_parse_ok_and_error(void**) {
+    std::string err;
+    JsonPtr j = json_parse(R"({"a":1})", &err);
+    assert_non_null(j.get());
+    assert_true(err.empty());
+
+    JsonPtr bad = json_parse("{\"a\":", &err);
+    assert_null(bad.get());
+    assert_contains(err, "line 1 column");
+
+    // any top-level value is accepted; callers check the type
+    JsonPtr s = json_parse("\"x\"", &err);
+    assert_non_null(s.get());
+    assert_true(json_is_string(s.get()));
+}
+
+static void test_dump_keeps_order_and_reals(void**) {
+    JsonPtr j = json_parse(R"({"z":1,"a":[true,false,null],"m":0.7,"n":100.0,"e":1e-7,"s":"x\"y\\z\n\u0001é"})",
+                           nullptr);
+    assert_non_null(j.get());
+    assert_str_eq(json_dump_compact(j.get()),
+                  R"({"z":1,"a":[true,false,null],"m":0.7,"n":100.0,"e":1e-07,"s":"x\"y\\z\n\u0001é"})");
+}
+
+static void test_dump_roundtrip_integers(void**) {
+    JsonPtr j = json_parse(R"([-9223372036854775808,9223372036854775807,0,-1])", nullptr);
+    assert_non_null(j.get());
+    assert_str_eq(json_dump_compact(j.get()), "[-9223372036854775808,9223372036854775807,0,-1]");
+}
+
+static void test_dump_embedded_nul(void**) {
+    JsonPtr j = json_parse(R"({"k":"a\u0000b"})", nullptr);
+    assert_non_null(j.get());
+    assert_int_equal(json_string_view(j.get(), "k").size(), 3);
+    assert_str_eq(json_dump_compact(j.get()), R"({"k":"a\u0000b"})");
+}
+
+static void test_escape_append(void**) {
+    std::string out = "<";
+    json_escape_append(out, "tab\there \"q\" \\ \x1f\b\f\r");
+    out += ">";
+    assert_str_eq(out, "<tab\\there \\\"q\\\" \\\\ \\u001f\\b\\f\\r>");
+}
+
+static void test_lookups(void**) {
+    JsonPtr j = json_parse(R"({"s":"str","i":42,"r":1.5,"n":null})", nullptr);
+    long long v = 0;
+    assert_str_eq(json_string_view(j.get(), "s"), "str");
+    assert_true(json_string_view(j.get(), "i").empty());
+    assert_true(json_string_view(j.get(), "missing").empty());
+    assert_true(json_string_view(nullptr, "s").empty());
+    assert_true(json_get_int(j.get(), "i", &v));
+    assert_int_equal(v, 42);
+    assert_false(json_get_int(j.get(), "r", &v));
+    assert_false(json_get_int(j.get(), "n", &v));
+    assert_false(json_get_int(nullptr, "i", &v));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_ok_and_error),
+        cmocka_unit_test(test_dump_keeps_order_and_reals),
+        cmocka_unit_test(test_dump_roundtrip_integers),
+        cmocka_unit_test(test_dump_embedded_nul),
+        cmocka_unit_test(test_escape_append),
+        cmocka_unit_test(test_lookups),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
