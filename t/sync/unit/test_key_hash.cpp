@@ -1,7 +1,7 @@
 // Virtual keys: format of generated keys and the stored hash (must equal the module's).
 #include "cmocka_cpp.hpp"
 #include "key_hash.hpp"
-#include "virtual_key_auth.hpp"  // module core: routeshift::hash_virtual_key_hex
+#include "ingress/virtual_key_auth.hpp"  // module core: routeshift::hash_virtual_key_hex
 
 #include <set>
 

@@ -1,7 +1,7 @@
 // Snapshot building: SQL rows -> design.md §2 JSON, validated by the module's parser; bad rows are
 // reported by table and id; secrets are decrypted only for usable keys and never leak into errors.
 #include "cmocka_cpp.hpp"
-#include "config_snapshot.hpp"  // module core
+#include "config/config_snapshot.hpp"  // module core
 #include "snapshot_builder.hpp"
 
 #include <jansson.h>
