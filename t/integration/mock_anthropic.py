@@ -1,5 +1,6 @@
-"""A scriptable mock of the Anthropic Messages API (providers.md §3), also standing in for the
-Anthropic-compatible endpoints of MiniMax, Moonshot/Kimi, Z.ai and Xiaomi MiMo.
+"""A scriptable mock of the Anthropic Messages API (docs/wire-formats.md, "Anthropic Messages"),
+also standing in for the Anthropic-compatible endpoints of MiniMax, Moonshot/Kimi, Z.ai and
+Xiaomi MiMo.
 
 Same server as mock_provider.MockProvider (threaded HTTP/1.1, keep-alive, chunked streams, optional
 TLS, every request recorded, per-key queues and defaults); only the wire format differs:
@@ -41,7 +42,7 @@ __all__ = ["MockAnthropic", "AReply", "anthropic_error_body", "message_body", "s
 _msg_ids = itertools.count(1)
 _req_ids = itertools.count(1)
 
-# HTTP status -> Anthropic error.type (providers.md §3.5)
+# HTTP status -> Anthropic error.type (docs/wire-formats.md, Anthropic Messages → Errors)
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
                403: "permission_error", 404: "not_found_error", 413: "request_too_large",
                429: "rate_limit_error", 500: "api_error", 504: "timeout_error",
@@ -83,7 +84,8 @@ def message_body(text: Any = "Hello from mock", model: str = "claude-mock", *,
                  tool_calls: Optional[list] = None, thinking: Optional[str] = None,
                  stop_reason: Optional[str] = None, usage: Optional[dict] = None,
                  msg_id: Optional[str] = None) -> dict:
-    """A non-streaming Messages API answer (§3.3). text: str or list of str (one block each)."""
+    """A non-streaming Messages API answer (docs/wire-formats.md, Anthropic Messages → Response
+    mapping). text: str or list of str (one block each)."""
     content: list = []
     if thinking is not None:
         content.append({"type": "thinking", "thinking": thinking, "signature": "EqMockSignature=="})
@@ -165,7 +167,7 @@ class AReply:
                ping_every: int = 0, fragment: int = 7, split: int = 0, crlf: bool = False,
                rst: bool = False, chunked: bool = True, status: int = 200,
                headers: Optional[dict] = None, events: Optional[list] = None) -> Reply:
-        """A Messages SSE stream (§3.4).
+        """A Messages SSE stream (docs/wire-formats.md, Anthropic Messages → Streaming events).
 
         chunks: text deltas (one text block). thinking: thinking deltas (a thinking block first,
         with a signature_delta). tool_calls: [{"name", "input", "id"?}] streamed as tool_use blocks

@@ -1,4 +1,5 @@
-"""A scriptable mock of AWS Bedrock Runtime Converse / ConverseStream (providers.md §5).
+"""A scriptable mock of AWS Bedrock Runtime Converse / ConverseStream (docs/wire-formats.md,
+"Bedrock Converse").
 
 Same engine as mock_provider.MockProvider (threaded HTTP/1.1, keep-alive, optional TLS, every
 request recorded, per-key queues and defaults), speaking Bedrock's wire format:
@@ -55,7 +56,7 @@ __all__ = ["MockBedrock", "bedrock_answer", "bedrock_error", "bedrock_throttling
 AWS_NS = "http://internal.amazon.com/coral/com.amazon.bedrock/"
 
 # ----------------------------------------------------------------------------------------------
-# Event-stream framing (providers.md §5.4)
+# Event-stream framing (docs/wire-formats.md, Bedrock Converse → Event-stream framing)
 # ----------------------------------------------------------------------------------------------
 
 

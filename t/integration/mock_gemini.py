@@ -1,4 +1,5 @@
-"""A scriptable mock of the Google Gemini API (generativelanguage v1beta), providers.md §4.
+"""A scriptable mock of the Google Gemini API (generativelanguage v1beta); wire format in
+docs/wire-formats.md, "Gemini generateContent".
 
 Same server as mock_provider.MockProvider (threaded HTTP/1.1, keep-alive, chunked streams, optional
 TLS, every request recorded), speaking Gemini's wire format:
@@ -107,7 +108,8 @@ class GeminiRequest(RecordedRequest):
 
 
 # ----------------------------------------------------------------------------------------------
-# Wire-format builders (providers.md §4.3, §4.6)
+# Wire-format builders (docs/wire-formats.md, Gemini generateContent → Response mapping and
+# → Errors and RetryInfo)
 # ----------------------------------------------------------------------------------------------
 
 def google_error_body(code: int, message: str, status: str, details: Optional[list] = None) -> dict:
@@ -265,7 +267,7 @@ class GeminiReply:
             return r
         return Reply.raw(status, data, headers={"Content-Type": "application/json; charset=UTF-8"}, **kw)
 
-    # -- errors (providers.md §4.6) -------------------------------------------------------------
+    # -- errors (docs/wire-formats.md, Gemini generateContent → Errors and RetryInfo) ---------
     @staticmethod
     def error(http: int, message: str = "mock upstream error", status: Optional[str] = None, *,
               details: Optional[list] = None, list_wrapped: bool = False, headers: Optional[dict] = None,

@@ -39,7 +39,8 @@ _resp_ids = itertools.count(1)
 
 
 # ----------------------------------------------------------------------------------------------
-# Wire-format builders (OpenAI chat completions, providers.md §1.3 / §1.4)
+# Wire-format builders (docs/wire-formats.md, OpenAI Chat Completions → Non-streaming response,
+# → Streaming chunks)
 # ----------------------------------------------------------------------------------------------
 
 def completion_body(content: str, model: str, usage: Optional[dict] = None,

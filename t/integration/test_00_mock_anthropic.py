@@ -1,6 +1,6 @@
 """Self-test of mock_anthropic (no nginx, no module): it really speaks the Messages API wire format
-(providers.md §3), so a gateway test that fails against it can be trusted to be the gateway's
-fault."""
+(docs/wire-formats.md, "Anthropic Messages"), so a gateway test that fails against it can be
+trusted to be the gateway's fault."""
 
 from __future__ import annotations
 

@@ -58,7 +58,8 @@ def post(port: int, path: str, body: bytes, headers: dict):
 
 
 def test_encoder_reproduces_the_reference_vector():
-    # providers.md §5.4: headers :event-type/:content-type/:message-type, CRCs c37babff / f2ace5ff
+    # docs/wire-formats.md, Bedrock Converse → Event-stream framing: headers :event-type,
+    # :content-type, :message-type; CRCs c37babff / f2ace5ff
     f = encode_frame([(":event-type", "contentBlockDelta"), (":content-type", "application/json"),
                       (":message-type", "event")], b'{"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"abcd"}')
     assert len(f) == 159 and f[8:12].hex() == "c37babff" and f[-4:].hex() == "f2ace5ff"

@@ -92,8 +92,9 @@ def test_provider_credential_rejected_retries_and_parks_key(pair, status):
 
 
 def test_insufficient_quota_429_not_retried(pair):
-    # "a 429 that means an empty balance" is not worth another attempt (issue 4 / providers.md
-    # §1.5); the key is parked for a long time
+    # "a 429 that means an empty balance" is not worth another attempt (issue 4 /
+    # docs/wire-formats.md, OpenAI Chat Completions → Errors and statuses); the key is parked for a
+    # long time
     gw, m, ka, kb, vk = (pair[k] for k in ("gw", "m", "ka", "kb", "vk"))
     m.enqueue(Reply.error(429, "You exceeded your current quota", code="insufficient_quota",
                           type_="insufficient_quota"), key=ka)

@@ -287,7 +287,8 @@ def test_dont_retry_signal_relayed(gw, wire_mocks, case, spec_id, reply, up_stat
 # error mapping with one key: the OpenAI error the client gets, without the secret
 # =============================================================================================
 
-# spec, reply(secret), upstream status, client status, error.type (providers.md §2.6)
+# spec, reply(secret), upstream status, client status, error.type
+# (docs/wire-formats.md, Cross-provider rules → Error normalisation)
 MAPPING = [
     ("anthropic", lambda s: AReply.overloaded(), 529, 503, "server_error"),
     ("anthropic", lambda s: AReply.rate_limited(retry_after=1, message=f"rate limited on {s}"),

@@ -1,6 +1,6 @@
-// Incremental Server-Sent-Events framing (providers.md §2.3): feed bytes as they arrive, get
-// whole events. Accepts \n, \r\n and \r line ends, joins multi-line data with \n, ignores
-// comments. Memory is bounded by the largest single event.
+// Incremental Server-Sent-Events framing (docs/wire-formats.md, Cross-provider rules → SSE
+// parsing): feed bytes as they arrive, get whole events. Accepts \n, \r\n and \r line ends, joins
+// multi-line data with \n, ignores comments. Memory is bounded by the largest single event.
 #pragma once
 #include <cstddef>
 #include <functional>

@@ -1,5 +1,6 @@
-// Incremental decoder of the AWS event-stream binary framing (application/vnd.amazon.eventstream,
-// providers.md §5.4): feed bytes in any split, get whole messages with both CRCs verified.
+// Incremental decoder of the AWS event-stream binary framing (application/vnd.amazon.eventstream;
+// docs/wire-formats.md, Bedrock Converse → Event-stream framing): feed bytes in any split, get
+// whole messages with both CRCs verified.
 // Memory is bounded by the largest single message (and by `max_message_bytes`).
 #pragma once
 #include <cstddef>

@@ -1,4 +1,5 @@
-// AWS Signature Version 4 (header signing) for non-S3 services such as Bedrock (providers.md §5.6).
+// AWS Signature Version 4 (header signing) for non-S3 services such as Bedrock
+// (docs/wire-formats.md, Bedrock Converse → SigV4 signing).
 // Pure computation on OpenSSL libcrypto: canonical request, string to sign, derived signing key,
 // signature, Authorization header. No nginx headers, no I/O, no clock (the caller passes the time).
 #pragma once
