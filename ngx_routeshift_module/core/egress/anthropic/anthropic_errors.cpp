@@ -2,6 +2,7 @@
 // retry/park verdict and the OpenAI-shaped error the client gets.
 #include "egress/anthropic/anthropic_internal.hpp"
 
+#include "util/redaction.hpp"
 #include "util/sse_parser.hpp"
 
 namespace routeshift {
@@ -10,29 +11,21 @@ using namespace anthropic_internal;
 
 namespace {
 
-// Masks anything that looks like a provider credential ("sk-...", "sk-ant-...", "tp-..." with a
-// long tail) in a message taken from an upstream body, plus the given secrets verbatim.
-std::string scrub(std::string_view text, std::span<const std::string_view> secrets = {}) {
-    std::string s(text);
-    for (auto sec : secrets) {
-        if (sec.size() < 4) continue;
-        for (size_t p; (p = s.find(sec)) != std::string::npos;) s.replace(p, sec.size(), "[redacted]");
-        if (sec.size() > 16) {
-            std::string_view head = sec.substr(0, 12);
-            for (size_t p; (p = s.find(head)) != std::string::npos;) s.replace(p, head.size(), "[redacted]");
-        }
-    }
-    auto keych = [](char c) {
+// Masks what looks like a provider credential ("sk-...", "sk-ant-...", "tp-..." with a long tail)
+// in a message taken from an upstream body: providers echo keys the gateway does not know (another
+// tenant's, a key pasted into a prompt), which redact_secrets cannot match.
+std::string mask_credential_tokens(std::string_view s) {
+    auto is_key_char = [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
     };
     std::string out;
     out.reserve(s.size());
     for (size_t i = 0; i < s.size();) {
-        bool boundary = i == 0 || !keych(s[i - 1]);
+        bool boundary = i == 0 || !is_key_char(s[i - 1]);
         std::string_view rest(s.data() + i, s.size() - i);
         if (boundary && (starts_with(rest, "sk-") || starts_with(rest, "tp-"))) {
             size_t j = i + 3;
-            while (j < s.size() && keych(s[j])) ++j;
+            while (j < s.size() && is_key_char(s[j])) ++j;
             if (j - i >= 20) {
                 out.append(s, i, 3);
                 out += "[redacted]";
@@ -134,7 +127,7 @@ ErrorClass classify_info(int status, const ErrorInfo& e) {
 // The OpenAI-shaped error for a classified upstream error.
 ApiError openai_error_for(int status, ErrorClass cls, const ErrorInfo& e, std::span<const std::string_view> secrets) {
     ApiError a;
-    a.message = scrub(e.message, secrets);
+    a.message = mask_credential_tokens(redact_secrets(e.message, secrets));
     switch (cls) {
     case ErrorClass::billing:
         a.status = 429;

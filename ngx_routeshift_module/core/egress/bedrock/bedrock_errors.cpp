@@ -10,7 +10,7 @@ namespace {
 
 // Provider text made safe for an error message: valid UTF-8 kept, control bytes and invalid
 // sequences become spaces, at most kMaxErrorMessage bytes (never cutting a character).
-std::string clean_message(std::string_view s) {
+std::string printable_message(std::string_view s) {
     std::string out;
     out.reserve(std::min(s.size(), kMaxErrorMessage));
     size_t i = 0;
@@ -73,7 +73,7 @@ std::string normalize_error_type(std::string_view t) {
 ErrorVerdict classify(std::string_view type, int status, std::string_view raw_message) {
     ErrorVerdict v;
     ApiError& a = v.error;
-    std::string msg = clean_message(raw_message);
+    std::string msg = printable_message(raw_message);
     // AWS signature errors echo the canonical request, which holds the session token: never relay.
     if (type == "InvalidSignatureException" || type == "SignatureDoesNotMatch" || icontains(msg, "canonical string") ||
         icontains(msg, "string-to-sign"))

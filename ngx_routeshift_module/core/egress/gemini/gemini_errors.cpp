@@ -12,7 +12,7 @@ using namespace gemini_internal;
 namespace {
 
 // Google API keys ("AIza" + 35 characters): never let one through in a message.
-string scrub_keys(string_view msg) {
+string mask_google_api_keys(string_view msg) {
     string out(msg);
     size_t p = 0;
     while ((p = out.find("AIza", p)) != string::npos) {
@@ -142,7 +142,7 @@ ErrorVerdict verdict(int http, const GoogleError& g) {
         default: st = code >= 500 ? "INTERNAL" : "";
         }
     }
-    string msg = scrub_keys(g.message);
+    string msg = mask_google_api_keys(g.message);
     if (msg.empty()) msg = "Gemini request failed with HTTP status " + std::to_string(code) + (st.empty() ? "" : " (" + st + ")");
     v.error.message = msg;
     v.error.status = code;
