@@ -1,0 +1,373 @@
+// Anthropic Messages response decoder: Messages JSON or SSE -> canonical events, one upstream event
+// at a time. Stop reasons are mapped here; the OpenAI chat writer does usage and chunk writing.
+#include "egress/anthropic/anthropic_internal.hpp"
+
+#include "egress/response_decoder.hpp"
+#include "util/sse_parser.hpp"
+
+#include <unordered_map>
+
+namespace routeshift {
+
+using namespace anthropic_internal;
+
+namespace {
+
+// Whitespace kept before the first byte decides between JSON and SSE: only the current line's
+// (earlier blank lines mean nothing in either format), and at most this much of it.
+constexpr size_t kMaxLeadingWhitespace = 1024;
+
+canonical::FinishReason map_stop_reason(std::string_view r) {
+    if (r == "tool_use") return canonical::FinishReason::tool_calls;
+    if (r == "max_tokens" || r == "model_context_window_exceeded") return canonical::FinishReason::length;
+    if (r == "refusal") return canonical::FinishReason::content_filter;
+    return canonical::FinishReason::stop;  // end_turn, stop_sequence, pause_turn, null, unknown
+}
+
+canonical::UsageReport usage_report(const json_t* u) {
+    canonical::UsageReport r;
+    if (!json_is_object(u)) return r;
+    auto take = [&](const char* k, int64_t* dst) {
+        const json_t* v = json_object_get(u, k);
+        if (json_is_integer(v)) *dst = json_integer_value(v);
+    };
+    take("input_tokens", &r.input_tokens);
+    take("cache_read_input_tokens", &r.cache_read_tokens);
+    take("cache_creation_input_tokens", &r.cache_write_tokens);
+    take("output_tokens", &r.output_tokens);
+    const json_t* d = json_object_get(u, "output_tokens_details");
+    if (json_is_integer(jget(d, "thinking_tokens"))) r.reasoning_tokens = json_integer_value(jget(d, "thinking_tokens"));
+    return r;
+}
+
+canonical::ErrorReport error_report(const ApiError& a) {
+    canonical::ErrorReport r;
+    r.status = a.status;
+    r.type = a.type;
+    r.message = a.message;
+    r.param = a.param;
+    r.code = a.code;
+    return r;
+}
+
+canonical::ErrorReport stream_error(std::string_view message, std::string_view code) {
+    canonical::ErrorReport r;
+    r.message = message;
+    r.code = code;
+    return r;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+class AnthropicDecoder final : public ResponseDecoder {
+public:
+    explicit AnthropicDecoder(bool stream) : stream_(stream) {}
+
+    bool feed(std::string_view bytes, canonical::EventSink& sink) override;
+    void finish(canonical::EventSink& sink) override;
+
+private:
+    enum class Mode { undecided, sse, json };
+
+    struct Block {
+        std::string type;    // tool_use, text, thinking, ...
+        size_t ordinal = 0;  // tool-call ordinal
+        bool args_sent = false;
+        std::string start_input;  // compact JSON of content_block_start.input
+    };
+
+    void on_event(const SseEvent& ev, canonical::EventSink& sink);
+    void handle(std::string_view type, const json_t* data, canonical::EventSink& sink);
+    void fail(canonical::EventSink& sink, const canonical::ErrorReport& report);
+    void ensure_started(canonical::EventSink& sink);
+    bool feed_sse(std::string_view bytes, canonical::EventSink& sink);
+    void decode_json(canonical::EventSink& sink);
+    void decode_message(const json_t* msg, canonical::EventSink& sink);
+
+    bool stream_;
+    Mode mode_ = Mode::undecided;
+    SseParser parser_;
+    std::string buf_;     // JSON answers; before the mode is known, the current line's whitespace
+    bool started_ = false; // message_start was sent to the sink
+    bool done_ = false;   // message_stop seen
+    bool broken_ = false; // terminal: ignore further input
+    size_t tool_calls_ = 0;
+    std::unordered_map<int64_t, Block> blocks_;  // open content blocks by index
+    std::string stop_reason_;
+    std::string scratch_;
+};
+
+void AnthropicDecoder::fail(canonical::EventSink& sink, const canonical::ErrorReport& report) {
+    sink.error(report);
+    broken_ = true;
+}
+
+// Content without a message_start before it still starts the answer (with no provider id/model).
+void AnthropicDecoder::ensure_started(canonical::EventSink& sink) {
+    if (started_) return;
+    started_ = true;
+    sink.message_start({});
+}
+
+void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical::EventSink& sink) {
+    if (type == "ping") {
+        sink.keep_alive();
+        return;
+    }
+    if (type == "error") {
+        ErrorInfo e = error_info(d);
+        int status = status_for_error_type(e.type);
+        ApiError a = openai_error_for(status, classify_info(status, e), e, {});
+        fail(sink, error_report(a));
+        return;
+    }
+    if (type == "message_start") {
+        const json_t* msg = jget(d, "message");
+        started_ = true;
+        sink.message_start({sv(jget(msg, "id")), sv(jget(msg, "model"))});
+        sink.usage(usage_report(jget(msg, "usage")));
+        return;
+    }
+    if (type == "content_block_start") {
+        ensure_started(sink);
+        const json_t* cb = jget(d, "content_block");
+        const json_t* idx = jget(d, "index");
+        int64_t index = json_is_integer(idx) ? json_integer_value(idx) : -1;
+        Block b;
+        b.type = sv(jget(cb, "type"));
+        if (b.type == "tool_use") {
+            b.ordinal = tool_calls_++;
+            const json_t* in = jget(cb, "input");
+            if (json_is_object(in) && json_object_size(in) > 0) json_dump_append(b.start_input, in);
+            sink.tool_call_start(b.ordinal, sv(jget(cb, "id")), sv(jget(cb, "name")), {});
+        } else if (b.type == "text") {
+            std::string_view text = sv(jget(cb, "text"));
+            if (!text.empty()) sink.text_delta(text);
+        } else if (b.type == "thinking") {
+            std::string_view text = sv(jget(cb, "thinking"));
+            if (!text.empty()) sink.reasoning_delta(text);
+        } else if (b.type == "redacted_thinking") {
+            scratch_ = "[{\"type\":\"redacted_thinking\",\"data\":";
+            append_quoted(scratch_, sv(jget(cb, "data")));
+            scratch_ += "}]";
+            sink.reasoning_state(scratch_);
+        }
+        blocks_[index] = std::move(b);
+        return;
+    }
+    if (type == "content_block_delta") {
+        ensure_started(sink);
+        const json_t* delta = jget(d, "delta");
+        std::string_view dt = sv(jget(delta, "type"));
+        const json_t* idx = jget(d, "index");
+        auto it = blocks_.find(json_is_integer(idx) ? json_integer_value(idx) : -1);
+        Block* b = it == blocks_.end() ? nullptr : &it->second;
+        if (dt == "text_delta") {
+            std::string_view text = sv(jget(delta, "text"));
+            if (!text.empty()) sink.text_delta(text);
+        } else if (dt == "input_json_delta") {
+            std::string_view part = sv(jget(delta, "partial_json"));
+            if (part.empty() || !b || b->type != "tool_use") return;
+            b->args_sent = true;
+            sink.tool_call_arguments_delta(b->ordinal, part);
+        } else if (dt == "thinking_delta") {
+            std::string_view text = sv(jget(delta, "thinking"));
+            if (!text.empty()) sink.reasoning_delta(text);
+        } else if (dt == "signature_delta") {
+            std::string_view sig = sv(jget(delta, "signature"));
+            if (sig.empty()) return;
+            scratch_ = "[{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":";
+            append_quoted(scratch_, sig);
+            scratch_ += "}]";
+            sink.reasoning_state(scratch_);
+        }
+        // citations_delta and future delta types: ignored
+        return;
+    }
+    if (type == "content_block_stop") {
+        const json_t* idx = jget(d, "index");
+        auto it = blocks_.find(json_is_integer(idx) ? json_integer_value(idx) : -1);
+        if (it == blocks_.end()) return;
+        const Block& b = it->second;
+        if (b.type == "tool_use" && !b.args_sent) {
+            // No input_json_delta carried anything: the arguments are the start input ("{}").
+            sink.tool_call_arguments_delta(b.ordinal, b.start_input.empty() ? std::string_view("{}")
+                                                                            : std::string_view(b.start_input));
+        }
+        blocks_.erase(it);
+        return;
+    }
+    if (type == "message_delta") {
+        ensure_started(sink);
+        const json_t* delta = jget(d, "delta");
+        if (json_is_string(jget(delta, "stop_reason"))) stop_reason_ = sv(jget(delta, "stop_reason"));
+        sink.usage(usage_report(jget(d, "usage")));
+        if (stop_reason_ == "refusal") {
+            std::string_view explanation = sv(jget(jget(delta, "stop_details"), "explanation"));
+            if (!explanation.empty()) sink.refusal_delta(explanation);
+        }
+        return;
+    }
+    if (type == "message_stop") {
+        done_ = true;
+        sink.finish(map_stop_reason(stop_reason_));
+        return;
+    }
+    // unknown event types: ignored (forward compatibility)
+}
+
+void AnthropicDecoder::on_event(const SseEvent& ev, canonical::EventSink& sink) {
+    if (broken_ || done_) return;
+    std::string_view data = ev.data;
+    while (!data.empty() && is_space(data.front())) data.remove_prefix(1);
+    if (data.empty()) {
+        if (ev.event == "ping") handle("ping", nullptr, sink);
+        return;  // comments, keep-alives
+    }
+    JsonPtr d = json_parse(data, nullptr);
+    if (!d || !json_is_object(d.get())) {
+        fail(sink, stream_error("upstream sent an invalid stream event", "upstream_protocol_error"));
+        return;
+    }
+    std::string_view type = sv(jget(d.get(), "type"));
+    if (type.empty()) type = ev.event;
+    if (ev.event == "error") type = "error";
+    handle(type, d.get(), sink);
+}
+
+bool AnthropicDecoder::feed_sse(std::string_view bytes, canonical::EventSink& sink) {
+    if (!parser_.feed(bytes, [this, &sink](const SseEvent& ev) { on_event(ev, sink); })) {
+        fail(sink, stream_error("upstream sent an event larger than the gateway accepts", "stream_event_too_large"));
+        return false;
+    }
+    return !broken_;
+}
+
+bool AnthropicDecoder::feed(std::string_view bytes, canonical::EventSink& sink) {
+    if (broken_) return false;
+    if (done_) return true;  // trailing bytes after message_stop
+    if (mode_ == Mode::undecided) {
+        size_t i = 0;
+        while (i < bytes.size() && is_space(bytes[i])) ++i;
+        std::string_view space = bytes.substr(0, i);
+        size_t newline = space.rfind('\n');
+        if (newline != std::string_view::npos) {
+            buf_.clear();
+            space.remove_prefix(newline + 1);
+        }
+        buf_.append(space.substr(0, kMaxLeadingWhitespace - std::min(buf_.size(), kMaxLeadingWhitespace)));
+        if (i == bytes.size()) return true;  // whitespace only so far
+        bytes.remove_prefix(i);
+        mode_ = (!stream_ || bytes[0] == '{' || bytes[0] == '[') ? Mode::json : Mode::sse;
+        std::string lead;
+        lead.swap(buf_);
+        if (mode_ == Mode::sse && !lead.empty() && !feed_sse(lead, sink)) return false;
+    }
+    if (mode_ == Mode::json) {
+        if (buf_.size() + bytes.size() > kMaxJsonAnswer) {
+            canonical::ErrorReport r = stream_error("upstream answer too large", "upstream_response_too_large");
+            fail(sink, r);
+            return false;
+        }
+        buf_.append(bytes);
+        return true;
+    }
+    return feed_sse(bytes, sink);
+}
+
+// A whole Messages object (the non-streaming answer, or a JSON answer to a streaming request), in
+// the order a stream would have carried it: reasoning, reasoning state, text, tool calls, refusal.
+void AnthropicDecoder::decode_message(const json_t* msg, canonical::EventSink& sink) {
+    sink.message_start({sv(jget(msg, "id")), sv(jget(msg, "model"))});
+    std::string reasoning, text, blocks;
+    const json_t* content = jget(msg, "content");
+    size_t n = json_is_array(content) ? json_array_size(content) : 0;
+    for (size_t i = 0; i < n; ++i) {
+        const json_t* b = json_array_get(content, i);
+        std::string_view type = sv(jget(b, "type"));
+        if (type == "text") {
+            text += sv(jget(b, "text"));
+        } else if (type == "thinking") {
+            reasoning += sv(jget(b, "thinking"));
+            blocks += blocks.empty() ? "[" : ",";
+            blocks += "{\"type\":\"thinking\",\"thinking\":";
+            append_quoted(blocks, sv(jget(b, "thinking")));
+            blocks += ",\"signature\":";
+            append_quoted(blocks, sv(jget(b, "signature")));
+            blocks += "}";
+        } else if (type == "redacted_thinking") {
+            blocks += blocks.empty() ? "[" : ",";
+            blocks += "{\"type\":\"redacted_thinking\",\"data\":";
+            append_quoted(blocks, sv(jget(b, "data")));
+            blocks += "}";
+        }
+    }
+    if (!reasoning.empty()) sink.reasoning_delta(reasoning);
+    if (!blocks.empty()) sink.reasoning_state(blocks + "]");
+    if (!text.empty()) sink.text_delta(text);
+    size_t ordinal = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const json_t* b = json_array_get(content, i);
+        if (sv(jget(b, "type")) != "tool_use") continue;
+        // server_tool_use, web_search_tool_result, ...: executed by the provider, not client tools
+        std::string arguments;
+        const json_t* in = jget(b, "input");
+        if (present(in)) json_dump_append(arguments, in);
+        else arguments = "{}";
+        sink.tool_call_start(ordinal++, sv(jget(b, "id")), sv(jget(b, "name")), arguments);
+    }
+    std::string_view stop_reason = sv(jget(msg, "stop_reason"));
+    if (stop_reason == "refusal") {
+        std::string_view explanation = sv(jget(jget(msg, "stop_details"), "explanation"));
+        if (!explanation.empty()) sink.refusal_delta(explanation);
+    }
+    sink.usage(usage_report(jget(msg, "usage")));
+    sink.finish(map_stop_reason(stop_reason));
+}
+
+void AnthropicDecoder::decode_json(canonical::EventSink& sink) {
+    JsonPtr root = json_parse(buf_, nullptr);
+    std::string().swap(buf_);
+    const json_t* r = root.get();
+    if (json_is_object(r) && (sv(jget(r, "type")) == "error" || present(jget(r, "error")) ||
+                              (json_is_object(jget(r, "base_resp")) && json_integer_value(jget(jget(r, "base_resp"), "status_code")) != 0))) {
+        ErrorInfo e = error_info(r);
+        int status = status_for_error_type(e.type);
+        ApiError a = openai_error_for(status, classify_info(status, e), e, {});
+        fail(sink, error_report(a));
+        return;
+    }
+    if (!json_is_object(r) || !json_is_array(jget(r, "content"))) {
+        canonical::ErrorReport report;
+        report.code = "upstream_protocol_error";
+        report.message = r ? "upstream answer is not a Messages API message" : "upstream answer is incomplete or not valid JSON";
+        fail(sink, report);
+        return;
+    }
+    done_ = true;
+    decode_message(r, sink);
+}
+
+void AnthropicDecoder::finish(canonical::EventSink& sink) {
+    if (broken_) return;
+    if (mode_ == Mode::undecided) mode_ = stream_ ? Mode::sse : Mode::json;
+    if (mode_ == Mode::json) {
+        if (!done_) decode_json(sink);
+        return;
+    }
+    parser_.flush([this, &sink](const SseEvent& ev) { on_event(ev, sink); });
+    if (done_ || broken_) return;
+    fail(sink, stream_error("upstream stream ended before message_stop", "stream_truncated"));
+}
+
+}  // namespace
+
+std::unique_ptr<ResponseDecoder> anthropic_response_decoder(bool stream) {
+    return std::make_unique<AnthropicDecoder>(stream);
+}
+
+std::unique_ptr<ResponseTranslator> anthropic_translator(const TranslatorOptions& opt) {
+    return std::make_unique<DecodedResponseTranslator>(anthropic_response_decoder(opt.stream), writer_options(opt, "chatcmpl-anthropic"));
+}
+
+}  // namespace routeshift

@@ -1,0 +1,118 @@
+// anthropic_response_decoder: recorded Messages API answers (t/unit/data/anthropic) -> canonical
+// events. The bytes the client gets are test_anthropic_response's job; this checks what the
+// decoder says: stop-reason mapping, tool-call indexing, usage, truncation and bounds.
+#include "egress/response_decoder.hpp"
+
+#include <chrono>
+
+#include "event_recorder.hpp"
+#include "test_util.hpp"
+
+using namespace routeshift;
+
+namespace {
+
+test::EventRecorder decode(bool stream, std::string_view body, size_t step = 0) {
+    auto decoder = anthropic_response_decoder(stream);
+    test::EventRecorder rec;
+    if (step == 0) step = body.size() + 1;
+    for (size_t p = 0; p < body.size(); p += step) decoder->feed(body.substr(p, step), rec);
+    decoder->finish(rec);
+    return rec;
+}
+
+void stream_tool_use_events(void**) {
+    std::string body = test::read_data_file("anthropic/anthropic-sdk-typescript_tool_use_response.sse");
+    test::EventRecorder rec = decode(true, body);
+    std::string all = rec.joined();
+    assert_str_eq(rec.events.front(), "start msg_019Q1hrJbZG26Fb9BQhrkHEr claude-opus-4-8");
+    assert_contains(all, "usage 377 0 0 1 -1\n");
+    assert_contains(all, "text I\ntext 'll check the current weather in Paris for you.\n");
+    assert_contains(all, "keep_alive\n");
+    assert_contains(all, "tool 0 toolu_01NRLabsLyVHZPKxbKvkfSMn get_weather \n");
+    assert_contains(all, "args 0 {\"locati\n");
+    assert_str_eq(rec.events.back(), "finish tool_calls");
+    // The same events whatever the byte split.
+    assert_str_eq(decode(true, body, 1).joined(), all);
+    assert_str_eq(decode(true, body, 13).joined(), all);
+}
+
+void stream_cut_short_is_an_error(void**) {
+    std::string body = test::read_data_file("anthropic/anthropic-sdk-typescript_basic_response.sse");
+    size_t stop = body.find("event: message_stop");
+    assert_true(stop != std::string::npos);
+    test::EventRecorder rec = decode(true, body.substr(0, stop));
+    assert_str_eq(rec.events.back(), "error 502 stream_truncated upstream stream ended before message_stop");
+    assert_int_equal(test::count(rec.joined(), "finish"), 0);
+}
+
+void json_refusal(void**) {
+    std::string body = test::read_data_file("anthropic/vercel-ai_anthropic-refusal.json");
+    test::EventRecorder rec = decode(false, body);
+    std::string all = rec.joined();
+    assert_contains(all, "start msg_01RefusalExampleAbcdefghijk claude-fable-5\n");
+    assert_contains(all, "refusal This request triggered restrictions");
+    assert_str_eq(rec.events.back(), "finish content_filter");
+}
+
+void json_tool_call_comes_whole(void**) {
+    std::string body = test::read_data_file("anthropic/vercel-ai_anthropic-tool-no-args.json");
+    test::EventRecorder rec = decode(false, body);
+    std::string all = rec.joined();
+    assert_contains(all, "tool 0 ");
+    assert_int_equal(test::count(all, "args "), 0);  // the arguments ride on the start event
+    assert_str_eq(rec.events.back(), "finish tool_calls");
+}
+
+void max_tokens_maps_to_length(void**) {
+    std::string body =
+        R"({"id":"m1","model":"c","type":"message","content":[{"type":"text","text":"cut"}],"stop_reason":"max_tokens",)"
+        R"("usage":{"input_tokens":1,"output_tokens":2}})";
+    assert_str_eq(decode(false, body).events.back(), "finish length");
+}
+
+// 150k content blocks: the open-block lookup must not be linear (this would take minutes if it were).
+void many_content_blocks(void**) {
+    std::string body = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\"}}\n\n";
+    const int n = 150000;
+    for (int i = 0; i < n; ++i) {
+        std::string idx = std::to_string(i);
+        body += "data: {\"type\":\"content_block_start\",\"index\":" + idx + ",\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
+    }
+    for (int i = 0; i < n; ++i)
+        body += "data: {\"type\":\"content_block_stop\",\"index\":" + std::to_string(i) + "}\n\n";
+    body += "data: {\"type\":\"message_stop\"}\n\n";
+    auto begin = std::chrono::steady_clock::now();
+    test::EventRecorder rec = decode(true, body);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    assert_str_eq(rec.events.back(), "finish stop");
+    assert_true(seconds < 20.0);  // linear: well under a second without sanitizers
+}
+
+// Leading whitespace before the first event is not kept beyond the current line.
+void leading_whitespace_is_bounded(void**) {
+    auto decoder = anthropic_response_decoder(true);
+    test::EventRecorder rec;
+    std::string blank_lines(1 << 20, '\n');
+    for (int i = 0; i < 16; ++i) assert_true(decoder->feed(blank_lines, rec));
+    assert_true(decoder->feed("data: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\"}}\n\n"
+                              "data: {\"type\":\"message_stop\"}\n\n",
+                              rec));
+    decoder->finish(rec);
+    assert_str_eq(rec.joined(), "start m c\nusage -1 -1 -1 -1 -1\nfinish stop\n");
+}
+
+}  // namespace
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(stream_tool_use_events),
+        cmocka_unit_test(stream_cut_short_is_an_error),
+        cmocka_unit_test(json_refusal),
+        cmocka_unit_test(json_tool_call_comes_whole),
+        cmocka_unit_test(max_tokens_maps_to_length),
+        cmocka_unit_test(many_content_blocks),
+        cmocka_unit_test(leading_whitespace_is_bounded),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
