@@ -8,13 +8,27 @@
 //
 // Prints ns/op per phase (thread CPU time, so a busy machine inflates it less than wall time) and
 // allocations per op (C++ operator new + jansson's allocator).
+//
+// Then the cost per prompt byte of building the Anthropic Messages body (anthropic_build_body) for
+// conversations of 1 KB, 10 KB, 100 KB and 1 MB: ns/byte and, where the kernel lets a process count
+// its own instructions (perf_event_paranoid <= 2), instructions/byte.
+//   make -C t/unit bench BENCH_ARGS="200000 anthropic"      # only the Anthropic part
+//   bench_hot_path 3 anthropic 100                          # one size (KB), 1 + 3 calls: for
+//   valgrind --tool=callgrind --toggle-collect='routeshift::anthropic_build_body*' (instructions)
+// The Anthropic part runs max(3, iterations / size in KB) calls per size.
 #include "ingress/chat_request.hpp"
 #include "snapshot_fixture.hpp"
 #include "egress/openai/stream_relay.hpp"
 #include "egress/openai/upstream_request.hpp"
+#include "egress/provider_adapter.hpp"
 
 #include <atomic>
+#include <cstring>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -110,14 +124,120 @@ static void run(const char* name, size_t iters, F&& f) {
     std::printf("%-52s %9.0f ns/op   %6.1f new/op   %6.1f jansson allocs/op\n", name, ns, news, jans);
 }
 
+// ---- Anthropic body building per prompt byte ---------------------------------------------------
+
+// A conversation of about `target` bytes: system prompt, alternating user/assistant turns of prose
+// with the escapes and non-ASCII real prompts carry, one tool and its call in the history.
+static std::string conversation(size_t target) {
+    static const char* kProse =
+        "Please review the following paragraph and suggest improvements.\\n\\nThe quarterly report shows "
+        "a 12% increase in revenue (\\\"year over year\\\") driven by the caf\\u00e9 segment \xe2\x80\x94 "
+        "especially in M\xc3\xbcnchen and S\xc3\xa3o Paulo \xf0\x9f\x98\x80. Costs rose\\tslightly; margins held. ";
+    std::string body = R"({"model":"claude","max_tokens":1024,"stream":true,"temperature":0.7,)"
+                       R"("tools":[{"type":"function","function":{"name":"search","description":"Search the docs",)"
+                       R"("parameters":{"type":"object","properties":{"q":{"type":"string"}},"required":["q"]}}}],)"
+                       R"("messages":[{"role":"system","content":"You are a careful editor."},)"
+                       R"({"role":"user","content":"Find the style guide."},)"
+                       R"({"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",)"
+                       R"("function":{"name":"search","arguments":"{\"q\":\"style guide\"}"}}]},)"
+                       R"({"role":"tool","tool_call_id":"call_1","content":"Use active voice. Avoid jargon."})";
+    bool user = true;
+    while (body.size() + 4 < target) {
+        body += user ? R"(,{"role":"user","content":")" : R"(,{"role":"assistant","content":")";
+        size_t n = 0;
+        do body += kProse; while (++n < 4 && body.size() + 4 < target);
+        body += "\"}";
+        user = !user;
+    }
+    if (!user) body += R"(,{"role":"user","content":"Go on."})";
+    return body + "]}";
+}
+
+// Counts this thread's user-space instructions; unavailable (-1) where the kernel refuses.
+class InstructionCounter {
+public:
+    InstructionCounter() {
+        perf_event_attr a;
+        std::memset(&a, 0, sizeof a);
+        a.type = PERF_TYPE_HARDWARE;
+        a.size = sizeof a;
+        a.config = PERF_COUNT_HW_INSTRUCTIONS;
+        a.disabled = 1;
+        a.exclude_kernel = 1;
+        a.exclude_hv = 1;
+        fd_ = static_cast<int>(syscall(SYS_perf_event_open, &a, 0, -1, -1, 0));
+        if (fd_ >= 0) ioctl(fd_, PERF_EVENT_IOC_ENABLE, 0);
+    }
+    ~InstructionCounter() {
+        if (fd_ >= 0) close(fd_);
+    }
+    long long read() const {
+        long long v = -1;
+        if (fd_ < 0 || ::read(fd_, &v, sizeof v) != sizeof v) return -1;
+        return v;
+    }
+
+private:
+    int fd_ = -1;
+};
+
+static void bench_anthropic(const ProviderKey& key, size_t iters, size_t only_kb) {
+    InstructionCounter counter;
+    std::printf("\nanthropic_build_body per prompt byte%s\n",
+                counter.read() < 0 ? " (instruction counting unavailable here)" : "");
+    for (size_t kb : {size_t(1), size_t(10), size_t(100), size_t(1024)}) {
+        if (only_kb && kb != only_kb) continue;
+        std::string body = conversation(kb << 10);
+        ApiError err;
+        auto req = parse_chat_request(body, &err);
+        if (!req) {
+            std::fprintf(stderr, "anthropic bench body refused: %s\n", err.message.c_str());
+            std::exit(1);
+        }
+        std::string out;
+        if (!anthropic_build_body(*req, "claude-sonnet-4-5", "anthropic", key, &out, &err)) {
+            std::fprintf(stderr, "anthropic bench body not built: %s\n", err.message.c_str());
+            std::exit(1);
+        }
+        size_t calls = std::max<size_t>(3, iters / kb);
+        uint64_t n0 = g_new.load(), j0 = g_jansson.load();
+        long long i0 = counter.read();
+        double t0 = cpu_ns();
+        for (size_t i = 0; i < calls; ++i) {
+            anthropic_build_body(*req, "claude-sonnet-4-5", "anthropic", key, &out, &err);
+            g_sink = g_sink + out.size();
+        }
+        double t1 = cpu_ns();
+        long long i1 = counter.read();
+        double bytes = static_cast<double>(body.size()) * static_cast<double>(calls);
+        std::printf("  %8zu bytes -> %8zu: %9.0f ns/op %6.2f ns/byte", body.size(), out.size(),
+                    (t1 - t0) / static_cast<double>(calls), (t1 - t0) / bytes);
+        if (i0 >= 0 && i1 >= 0)
+            std::printf(" %10.0f instr/op %6.2f instr/byte", static_cast<double>(i1 - i0) / static_cast<double>(calls),
+                        static_cast<double>(i1 - i0) / bytes);
+        std::printf("   %7.1f new/op %7.1f jansson allocs/op\n",
+                    static_cast<double>(g_new.load() - n0) / static_cast<double>(calls),
+                    static_cast<double>(g_jansson.load() - j0) / static_cast<double>(calls));
+    }
+}
+
 int main(int argc, char** argv) {
     size_t iters = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200000;
+    bool only_anthropic = argc > 2 && std::strcmp(argv[2], "anthropic") == 0;
     json_set_alloc_funcs(jansson_malloc, std::free);
     auto cfg = test::fixture_config();
     const ProviderKey& openai = test::key_by_id(*cfg, 10);
     const ProviderKey& azure = test::key_by_id(*cfg, 20);
     const ProviderKey& zai = test::key_by_id(*cfg, 60);
     const std::string stream = make_stream();
+
+    ProviderKey anthropic_key;
+    anthropic_key.secret = "sk-ant-bench";
+    anthropic_key.metadata = json_parse("{}", nullptr);
+    if (only_anthropic) {
+        bench_anthropic(anthropic_key, iters, argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0);
+        return 0;
+    }
 
     ApiError err;
     auto probe = parse_chat_request(kBody, &err);
@@ -148,5 +268,6 @@ int main(int argc, char** argv) {
         relay.finish(&out);
         return out.size() + static_cast<size_t>(relay.usage().total_tokens);
     });
+    bench_anthropic(anthropic_key, iters, 0);
     return 0;
 }

@@ -1,13 +1,23 @@
-// Anthropic Messages request builder: OpenAI chat request DOM -> /v1/messages body, for the kinds
-// that speak the Messages API (anthropic, minimax, moonshot, and zai / mimo on their
+// Anthropic Messages request builder: canonical request -> /v1/messages body, for the kinds that
+// speak the Messages API (anthropic, minimax, moonshot, and zai / mimo on their
 // Anthropic-compatible endpoints). The per-provider code is only what the providers document
 // differently.
+//
+// The body is written as text: "model" and "max_tokens", then "system" and "messages" from the
+// MessagesWriter (message text copied as escaped tokens, linear in the prompt size), then the
+// small members (tools, tool_choice, sampling, thinking, output_config, metadata, service_tier,
+// stream) built with jansson from the request's small top-level values, which do not grow with
+// the prompt.
 #include "egress/anthropic/anthropic_internal.hpp"
 
 #include "config/provider_catalog.hpp"
+#include "egress/anthropic/anthropic_messages_writer.hpp"
+#include "egress/cannot_express.hpp"
+#include "ingress/openai_chat_ingress.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 namespace routeshift {
@@ -16,407 +26,71 @@ using namespace anthropic_internal;
 
 namespace {
 
-struct BadRequest {
-    std::string param;
-    std::string message;
-};
+[[noreturn]] void bad(std::string param, std::string message) { cannot_express(std::move(param), std::move(message)); }
 
-[[noreturn]] void bad(std::string param, std::string message) { throw BadRequest{std::move(param), std::move(message)}; }
-
-// One conversation turn being assembled. `lead` holds blocks that must come first in the turn:
-// tool_result blocks in a user turn (they must lead it), thinking blocks in an assistant turn.
-struct Turn {
-    std::string role;
-    JsonPtr lead{need(json_array())};
-    JsonPtr blocks{need(json_array())};
-};
+// The request's top-level values other than the messages, as a jansson object (the rules below
+// read them there; their size does not grow with the prompt).
+JsonPtr small_members(const CanonicalRequest& c) {
+    static constexpr std::pair<const char*, JsonValue CanonicalRequest::*> kFields[] = {
+        {"tools", &CanonicalRequest::tools},
+        {"functions", &CanonicalRequest::functions},
+        {"tool_choice", &CanonicalRequest::tool_choice},
+        {"function_call", &CanonicalRequest::function_call},
+        {"parallel_tool_calls", &CanonicalRequest::parallel_tool_calls},
+        {"temperature", &CanonicalRequest::temperature},
+        {"top_p", &CanonicalRequest::top_p},
+        {"top_k", &CanonicalRequest::top_k},
+        {"stop", &CanonicalRequest::stop},
+        {"n", &CanonicalRequest::n},
+        {"max_tokens", &CanonicalRequest::max_tokens},
+        {"max_completion_tokens", &CanonicalRequest::max_completion_tokens},
+        {"logprobs", &CanonicalRequest::logprobs},
+        {"reasoning_effort", &CanonicalRequest::reasoning_effort},
+        {"thinking", &CanonicalRequest::thinking},
+        {"response_format", &CanonicalRequest::response_format},
+        {"modalities", &CanonicalRequest::modalities},
+        {"audio", &CanonicalRequest::audio},
+        {"user", &CanonicalRequest::user},
+        {"safety_identifier", &CanonicalRequest::safety_identifier},
+        {"service_tier", &CanonicalRequest::service_tier},
+    };
+    JsonPtr obj(need(json_object()));
+    for (const auto& [name, field] : kFields) {
+        JsonValue v = c.*field;
+        if (v.text.empty()) continue;
+        JsonPtr dom = json_parse(v.text, nullptr);
+        if (!dom) throw std::runtime_error("validated request value did not parse");
+        put(obj.get(), name, dom.release());
+    }
+    if (c.stream) put(obj.get(), "stream", json_true());
+    return obj;
+}
 
 class BodyBuilder {
 public:
-    BodyBuilder(const json_t* req, std::string_view model, Flavor fl, const ProviderKey& key)
-        : req_(req), model_(model), fl_(fl), key_(key), claude_(parse_claude(model)) {}
+    BodyBuilder(const CanonicalRequest& req, std::string_view model, Flavor fl, const ProviderKey& key)
+        : canonical_(req), small_(small_members(req)), req_(small_.get()), model_(model), fl_(fl), key_(key),
+          claude_(parse_claude(model)), messages_(req) {}
 
     std::string build();
 
 private:
-    void convert_messages();
-    void system_content(const json_t* content, const std::string& path);
-    void user_content(const json_t* content, Turn& t, const std::string& path);
-    void assistant_message(const json_t* msg, Turn& t, const std::string& path);
-    void tool_message(const json_t* msg, Turn& t, const std::string& path);
-    void function_message(const json_t* msg, Turn& t, const std::string& path);
-    json_t* media_block(std::string_view url, const std::string& path, bool image_only);
-    json_t* text_block(std::string_view text, const json_t* part);
-    json_t* tool_result_content(const json_t* content, const std::string& path);
-    Turn& turn(const char* role);
-    JsonPtr assemble_messages();
-
     void convert_tools(json_t* body);
     JsonPtr convert_tool_choice(const json_t* tc, bool has_tools);
     int64_t output_cap();
     void sampling(json_t* body, bool thinking_on);
     JsonPtr thinking(int64_t* max_tokens, bool max_from_client, bool* thinking_on, JsonPtr* effort);
     void response_format(json_t* output_config);
-    void add_system_text(std::string_view text);
 
-    const json_t* req_;
+    const CanonicalRequest& canonical_;
+    JsonPtr small_;
+    const json_t* req_;  // small_: every top-level value but the messages
     std::string_view model_;
     Flavor fl_;
-    const ProviderKey& key_;
+    const ProviderKey& key_;  // the body never depends on the key today; kept for per-key rules
     ClaudeModel claude_;
-
-    JsonPtr system_{need(json_array())};
-    std::vector<Turn> turns_;
-    std::vector<std::string> history_tool_names_;   // tool_use names seen in the history
-    bool history_has_tools_ = false;                 // tool_use / tool_result blocks in history
-    std::vector<std::pair<std::string, std::string>> legacy_calls_;  // function_call name -> id
-    size_t legacy_seq_ = 0;
+    MessagesWriter messages_;
 };
-
-Turn& BodyBuilder::turn(const char* role) {
-    if (turns_.empty() || turns_.back().role != role) {
-        turns_.emplace_back();
-        turns_.back().role = role;
-    }
-    return turns_.back();
-}
-
-json_t* BodyBuilder::text_block(std::string_view text, const json_t* part) {
-    json_t* b = need(json_object());
-    put(b, "type", jstr("text"));
-    put(b, "text", jstr(text));
-    const json_t* cc = jget(part, "cache_control");
-    if (json_is_object(cc)) put(b, "cache_control", share(cc));
-    return b;
-}
-
-void BodyBuilder::add_system_text(std::string_view text) {
-    if (is_blank(text)) return;
-    push(system_.get(), text_block(text, nullptr));
-}
-
-void BodyBuilder::system_content(const json_t* content, const std::string& path) {
-    if (json_is_string(content)) {
-        add_system_text(sv(content));
-        return;
-    }
-    if (!json_is_array(content)) {
-        if (!present(content)) return;
-        bad(path, "'" + path + "' must be a string or an array of text parts.");
-    }
-    for (size_t i = 0; i < json_array_size(content); ++i) {
-        const json_t* part = json_array_get(content, i);
-        std::string pp = path + "[" + std::to_string(i) + "]";
-        if (sv(jget(part, "type")) != "text" || !json_is_string(jget(part, "text")))
-            bad(pp, "System and developer messages may only contain text parts ('" + pp + "').");
-        std::string_view text = sv(jget(part, "text"));
-        if (!is_blank(text)) push(system_.get(), text_block(text, part));
-    }
-}
-
-// data: URL or http(s) URL -> image or document block.
-json_t* BodyBuilder::media_block(std::string_view url, const std::string& path, bool image_only) {
-    JsonPtr block(need(json_object()));
-    JsonPtr source(need(json_object()));
-    if (starts_with(url, "data:")) {
-        size_t comma = url.find(',');
-        if (comma == std::string_view::npos) bad(path, "'" + path + "' is not a valid data: URL.");
-        std::string_view meta = url.substr(5, comma - 5);
-        std::string_view data = url.substr(comma + 1);
-        size_t semi = meta.find(';');
-        std::string media = lower(meta.substr(0, semi));
-        bool base64 = false;
-        while (semi != std::string_view::npos) {
-            meta = meta.substr(semi + 1);
-            semi = meta.find(';');
-            if (lower(meta.substr(0, semi)) == "base64") base64 = true;
-        }
-        if (!base64) bad(path, "'" + path + "': only base64-encoded data: URLs are supported.");
-        if (media == "image/jpg") media = "image/jpeg";
-        bool image = media == "image/jpeg" || media == "image/png" || media == "image/gif" || media == "image/webp";
-        bool pdf = media == "application/pdf";
-        if (!image && !(pdf && !image_only)) {
-            bad(path, "'" + path + "': unsupported media type '" + media +
-                          "' (supported: image/jpeg, image/png, image/gif, image/webp" +
-                          (image_only ? "" : ", application/pdf") + ").");
-        }
-        if (data.empty()) bad(path, "'" + path + "': the data: URL carries no data.");
-        put(block.get(), "type", jstr(image ? "image" : "document"));
-        put(source.get(), "type", jstr("base64"));
-        put(source.get(), "media_type", jstr(media));
-        put(source.get(), "data", jstr(data));
-    } else if (starts_with(lower(url.substr(0, 8)), "https://") || starts_with(lower(url.substr(0, 7)), "http://")) {
-        put(block.get(), "type", jstr("image"));
-        put(source.get(), "type", jstr("url"));
-        put(source.get(), "url", jstr(url));
-    } else {
-        bad(path, "'" + path + "' must be an http(s) URL or a base64 data: URL.");
-    }
-    put(block.get(), "source", source.release());
-    return block.release();
-}
-
-void BodyBuilder::user_content(const json_t* content, Turn& t, const std::string& path) {
-    if (json_is_string(content)) {
-        if (!is_blank(sv(content))) push(t.blocks.get(), text_block(sv(content), nullptr));
-        return;
-    }
-    if (!json_is_array(content)) {
-        if (!present(content)) return;
-        bad(path, "'" + path + "' must be a string or an array of content parts.");
-    }
-    for (size_t i = 0; i < json_array_size(content); ++i) {
-        const json_t* part = json_array_get(content, i);
-        std::string pp = path + "[" + std::to_string(i) + "]";
-        std::string_view type = sv(jget(part, "type"));
-        if (type == "text") {
-            if (!json_is_string(jget(part, "text"))) bad(pp + ".text", "'" + pp + ".text' must be a string.");
-            std::string_view text = sv(jget(part, "text"));
-            if (!is_blank(text)) push(t.blocks.get(), text_block(text, part));
-        } else if (type == "image_url") {
-            const json_t* iu = jget(part, "image_url");
-            const json_t* url = json_is_string(iu) ? iu : jget(iu, "url");
-            if (!json_is_string(url)) bad(pp + ".image_url.url", "'" + pp + ".image_url.url' must be a string.");
-            json_t* b = media_block(sv(url), pp + ".image_url.url", true);
-            JsonPtr g(b);
-            const json_t* cc = jget(part, "cache_control");
-            if (json_is_object(cc)) put(b, "cache_control", share(cc));
-            push(t.blocks.get(), g.release());
-        } else if (type == "file") {
-            const json_t* file = jget(part, "file");
-            const json_t* data = jget(file, "file_data");
-            if (!json_is_string(data)) {
-                bad(pp + ".file", "'" + pp + ".file': only inline file_data (a base64 data: URL of a PDF) is "
-                                  "supported by this provider; file_id is not.");
-            }
-            std::string_view d = sv(data);
-            std::string url;
-            if (!starts_with(d, "data:")) url = "data:application/pdf;base64," + std::string(d);
-            else url.assign(d);
-            json_t* b = media_block(url, pp + ".file.file_data", false);
-            JsonPtr g(b);
-            std::string_view fname = sv(jget(file, "filename"));
-            if (!fname.empty() && sv(jget(b, "type")) == "document") put(b, "title", jstr(fname));
-            push(t.blocks.get(), g.release());
-        } else if (type == "input_audio") {
-            bad(pp, "Audio input ('" + pp + "') is not supported by this provider.");
-        } else {
-            bad(pp + ".type", "Unsupported content part type '" + std::string(type) + "' at '" + pp + "'.");
-        }
-    }
-}
-
-void BodyBuilder::assistant_message(const json_t* msg, Turn& t, const std::string& path) {
-    // LiteLLM-style `thinking_blocks` (what this adapter returns) replayed for multi-turn thinking.
-    const json_t* tb = jget(msg, "thinking_blocks");
-    if (json_is_array(tb)) {
-        for (size_t i = 0; i < json_array_size(tb); ++i) {
-            const json_t* b = json_array_get(tb, i);
-            std::string_view type = sv(jget(b, "type"));
-            json_t* o = need(json_object());
-            JsonPtr g(o);
-            if (type == "thinking" && json_is_string(jget(b, "signature"))) {
-                put(o, "type", jstr("thinking"));
-                put(o, "thinking", jstr(sv(jget(b, "thinking"))));
-                put(o, "signature", share(jget(b, "signature")));
-            } else if (type == "redacted_thinking" && json_is_string(jget(b, "data"))) {
-                put(o, "type", jstr("redacted_thinking"));
-                put(o, "data", share(jget(b, "data")));
-            } else {
-                continue;  // unsigned thinking cannot be replayed
-            }
-            push(t.lead.get(), g.release());
-        }
-    }
-
-    const json_t* content = jget(msg, "content");
-    if (json_is_string(content)) {
-        if (!is_blank(sv(content))) push(t.blocks.get(), text_block(sv(content), nullptr));
-    } else if (json_is_array(content)) {
-        for (size_t i = 0; i < json_array_size(content); ++i) {
-            const json_t* part = json_array_get(content, i);
-            std::string pp = path + ".content[" + std::to_string(i) + "]";
-            std::string_view type = sv(jget(part, "type"));
-            const char* field = type == "text" ? "text" : type == "refusal" ? "refusal" : nullptr;
-            if (!field || !json_is_string(jget(part, field)))
-                bad(pp, "Assistant content parts must be text or refusal parts ('" + pp + "').");
-            std::string_view text = sv(jget(part, field));
-            if (!is_blank(text)) push(t.blocks.get(), text_block(text, part));
-        }
-    } else if (present(content)) {
-        bad(path + ".content", "'" + path + ".content' must be a string, an array of parts or null.");
-    }
-
-    auto tool_use = [&](std::string_view id, std::string_view name, const json_t* args, const std::string& ap) {
-        JsonPtr input;
-        if (!present(args) || (json_is_string(args) && is_blank(sv(args)))) {
-            input.reset(need(json_object()));
-        } else if (json_is_string(args)) {
-            std::string e;
-            input = json_parse(sv(args), &e);
-            if (!input) bad(ap, "'" + ap + "' is not valid JSON: " + e);
-        } else if (json_is_object(args)) {
-            input.reset(share(args));  // some clients send the object itself
-        } else {
-            bad(ap, "'" + ap + "' must be a JSON string.");
-        }
-        if (!json_is_object(input.get())) bad(ap, "'" + ap + "' must encode a JSON object.");
-        json_t* b = need(json_object());
-        JsonPtr g(b);
-        put(b, "type", jstr("tool_use"));
-        put(b, "id", jstr(id));
-        put(b, "name", jstr(name));
-        put(b, "input", input.release());
-        push(t.blocks.get(), g.release());
-        history_has_tools_ = true;
-        if (std::find(history_tool_names_.begin(), history_tool_names_.end(), name) == history_tool_names_.end())
-            history_tool_names_.emplace_back(name);
-    };
-
-    const json_t* calls = jget(msg, "tool_calls");
-    if (json_is_array(calls)) {
-        for (size_t i = 0; i < json_array_size(calls); ++i) {
-            const json_t* c = json_array_get(calls, i);
-            std::string cp = path + ".tool_calls[" + std::to_string(i) + "]";
-            const json_t* fn = jget(c, "function");
-            if (!json_is_string(jget(c, "id")) || sv(jget(c, "id")).empty())
-                bad(cp + ".id", "'" + cp + ".id' must be a non-empty string.");
-            if (!json_is_string(jget(fn, "name")) || sv(jget(fn, "name")).empty())
-                bad(cp + ".function.name", "'" + cp + ".function.name' must be a non-empty string.");
-            tool_use(sv(jget(c, "id")), sv(jget(fn, "name")), jget(fn, "arguments"), cp + ".function.arguments");
-        }
-    } else if (present(calls)) {
-        bad(path + ".tool_calls", "'" + path + ".tool_calls' must be an array.");
-    }
-
-    const json_t* fc = jget(msg, "function_call");  // legacy single function call
-    if (json_is_object(fc) && json_is_string(jget(fc, "name"))) {
-        std::string id = "toolu_legacy_" + std::to_string(++legacy_seq_);
-        legacy_calls_.emplace_back(std::string(sv(jget(fc, "name"))), id);
-        tool_use(id, sv(jget(fc, "name")), jget(fc, "arguments"), path + ".function_call.arguments");
-    }
-}
-
-json_t* BodyBuilder::tool_result_content(const json_t* content, const std::string& path) {
-    if (json_is_string(content)) return is_blank(sv(content)) ? nullptr : share(content);
-    if (!json_is_array(content)) {
-        if (!present(content)) return nullptr;
-        bad(path, "'" + path + "' must be a string or an array of content parts.");
-    }
-    JsonPtr arr(need(json_array()));
-    for (size_t i = 0; i < json_array_size(content); ++i) {
-        const json_t* part = json_array_get(content, i);
-        std::string pp = path + "[" + std::to_string(i) + "]";
-        std::string_view type = sv(jget(part, "type"));
-        if (type == "text" && json_is_string(jget(part, "text"))) {
-            if (!is_blank(sv(jget(part, "text")))) push(arr.get(), text_block(sv(jget(part, "text")), part));
-        } else if (type == "image_url") {
-            const json_t* iu = jget(part, "image_url");
-            const json_t* url = json_is_string(iu) ? iu : jget(iu, "url");
-            if (!json_is_string(url)) bad(pp + ".image_url.url", "'" + pp + ".image_url.url' must be a string.");
-            push(arr.get(), media_block(sv(url), pp + ".image_url.url", true));
-        } else {
-            bad(pp, "Tool message content parts must be text or image_url parts ('" + pp + "').");
-        }
-    }
-    if (json_array_size(arr.get()) == 0) return nullptr;
-    return arr.release();
-}
-
-void BodyBuilder::tool_message(const json_t* msg, Turn& t, const std::string& path) {
-    const json_t* id = jget(msg, "tool_call_id");
-    if (!json_is_string(id) || sv(id).empty())
-        bad(path + ".tool_call_id", "'" + path + ".tool_call_id' must be a non-empty string.");
-    json_t* b = need(json_object());
-    JsonPtr g(b);
-    put(b, "type", jstr("tool_result"));
-    put(b, "tool_use_id", share(id));
-    if (json_t* c = tool_result_content(jget(msg, "content"), path + ".content")) put(b, "content", c);
-    const json_t* cc = jget(msg, "cache_control");
-    if (json_is_object(cc)) put(b, "cache_control", share(cc));
-    push(t.lead.get(), g.release());
-    history_has_tools_ = true;
-}
-
-void BodyBuilder::function_message(const json_t* msg, Turn& t, const std::string& path) {
-    std::string_view name = sv(jget(msg, "name"));
-    std::string id;
-    for (auto it = legacy_calls_.rbegin(); it != legacy_calls_.rend(); ++it)
-        if (it->first == name) {
-            id = it->second;
-            break;
-        }
-    if (id.empty())
-        bad(path, "'" + path + "' (role function) does not answer a preceding assistant function_call.");
-    json_t* b = need(json_object());
-    JsonPtr g(b);
-    put(b, "type", jstr("tool_result"));
-    put(b, "tool_use_id", jstr(id));
-    if (json_t* c = tool_result_content(jget(msg, "content"), path + ".content")) put(b, "content", c);
-    push(t.lead.get(), g.release());
-    history_has_tools_ = true;
-}
-
-void BodyBuilder::convert_messages() {
-    const json_t* msgs = jget(req_, "messages");
-    if (!json_is_array(msgs)) bad("messages", "'messages' must be an array.");
-    for (size_t i = 0; i < json_array_size(msgs); ++i) {
-        const json_t* m = json_array_get(msgs, i);
-        std::string path = "messages[" + std::to_string(i) + "]";
-        std::string_view role = sv(jget(m, "role"));
-        if (role == "system" || role == "developer") {
-            system_content(jget(m, "content"), path + ".content");
-        } else if (role == "user") {
-            user_content(jget(m, "content"), turn("user"), path + ".content");
-        } else if (role == "assistant") {
-            assistant_message(m, turn("assistant"), path);
-        } else if (role == "tool") {
-            tool_message(m, turn("user"), path);
-        } else if (role == "function") {
-            function_message(m, turn("user"), path);
-        } else {
-            bad(path + ".role", "Unsupported role at '" + path + ".role'.");
-        }
-    }
-}
-
-// Turns -> messages: empty turns dropped, same-role neighbours merged (Anthropic alternation),
-// lead blocks (tool_result / thinking) before the others within each merged turn.
-JsonPtr BodyBuilder::assemble_messages() {
-    std::vector<Turn*> merged;
-    for (Turn& t : turns_) {
-        if (json_array_size(t.lead.get()) == 0 && json_array_size(t.blocks.get()) == 0) continue;
-        if (!merged.empty() && merged.back()->role == t.role) {
-            Turn* into = merged.back();
-            if (json_array_extend(into->lead.get(), t.lead.get()) || json_array_extend(into->blocks.get(), t.blocks.get()))
-                throw std::bad_alloc();
-            continue;
-        }
-        merged.push_back(&t);
-    }
-    // A final assistant turn is a prefill: it must not end with whitespace.
-    if (!merged.empty() && merged.back()->role == "assistant") {
-        json_t* blocks = merged.back()->blocks.get();
-        size_t n = json_array_size(blocks);
-        json_t* last = n ? json_array_get(blocks, n - 1) : nullptr;
-        if (last && sv(jget(last, "type")) == "text") {
-            std::string_view text = sv(jget(last, "text"));
-            size_t e = text.find_last_not_of(" \t\r\n");
-            if (e != std::string_view::npos && e + 1 < text.size()) put(last, "text", jstr(text.substr(0, e + 1)));
-        }
-    }
-    JsonPtr out(need(json_array()));
-    for (Turn* t : merged) {
-        json_t* content = t->lead.get();
-        if (json_array_extend(content, t->blocks.get())) throw std::bad_alloc();
-        json_t* m = need(json_object());
-        JsonPtr g(m);
-        put(m, "role", jstr(t->role));
-        put(m, "content", share(content));
-        push(out.get(), g.release());
-    }
-    return out;
-}
 
 void BodyBuilder::convert_tools(json_t* body) {
     const json_t* tools = jget(req_, "tools");
@@ -471,10 +145,10 @@ void BodyBuilder::convert_tools(json_t* body) {
     if (!present(tc) && !present(tools)) tc = jget(req_, "function_call");  // legacy
     JsonPtr choice = convert_tool_choice(tc, has_tools);
 
-    if (!has_tools && history_has_tools_) {
+    if (!has_tools && messages_.history_has_tools()) {
         // The Messages API refuses tool_use/tool_result blocks in a request without tool
         // definitions: declare the tools the history used, and forbid calling them.
-        for (const auto& n : history_tool_names_) {
+        for (const auto& n : messages_.history_tool_names()) {
             json_t* t = need(json_object());
             JsonPtr g(t);
             put(t, "name", jstr(n));
@@ -680,7 +354,7 @@ void BodyBuilder::response_format(json_t* output_config) {
     std::string_view type = sv(jget(rf, "type"));
     if (type == "text") return;
     if (type == "json_object") {
-        add_system_text("Respond with a single valid JSON object only: no prose, no Markdown code fences.");
+        messages_.add_system_text("Respond with a single valid JSON object only: no prose, no Markdown code fences.");
         return;
     }
     if (type != "json_schema") bad("response_format.type", "Unsupported 'response_format' type.");
@@ -699,11 +373,11 @@ void BodyBuilder::response_format(json_t* output_config) {
     std::string text = "Respond with a single valid JSON object only (no prose, no Markdown code fences) that "
                        "conforms to this JSON Schema:\n";
     json_dump_append(text, schema);
-    add_system_text(text);
+    messages_.add_system_text(text);
 }
 
 std::string BodyBuilder::build() {
-    if (!json_is_object(req_)) bad("", "The request body is not available.");
+    if (canonical_.messages.empty()) bad("", "The request body is not available.");
     // Fields the Messages API cannot express.
     const json_t* n = jget(req_, "n");
     if (present(n) && !(json_is_integer(n) && json_integer_value(n) == 1))
@@ -715,11 +389,7 @@ std::string BodyBuilder::build() {
         if (sv(json_array_get(modalities, i)) == "audio") bad("modalities", "Audio output is not supported by this provider.");
     if (present(jget(req_, "audio"))) bad("audio", "Audio output is not supported by this provider.");
 
-    convert_messages();
-
-    JsonPtr body(need(json_object()));
-    json_t* b = body.get();
-    put(b, "model", jstr(model_));
+    messages_.convert();
 
     int64_t cap = output_cap();
     bool cap_from_client = cap > 0;
@@ -727,14 +397,13 @@ std::string BodyBuilder::build() {
     bool thinking_on = false;
     JsonPtr effort;
     JsonPtr think = thinking(&cap, cap_from_client, &thinking_on, &effort);
-    put(b, "max_tokens", need(json_integer(cap)));
 
     JsonPtr output_config(need(json_object()));
-    response_format(output_config.get());  // may add a system instruction: before `system` is placed
-    if (json_array_size(system_.get()) > 0) put(b, "system", system_.release());
+    response_format(output_config.get());  // may add a system instruction: before `system` is written
 
-    JsonPtr messages = assemble_messages();
-    put(b, "messages", messages.release());
+    // Everything after "messages", in the order the Messages body has always had.
+    JsonPtr tail(need(json_object()));
+    json_t* b = tail.get();
     convert_tools(b);
     sampling(b, thinking_on);
     if (think) put(b, "thinking", think.release());
@@ -753,10 +422,29 @@ std::string BodyBuilder::build() {
         if (tier == "auto") put(b, "service_tier", jstr("auto"));
         else if (tier == "default") put(b, "service_tier", jstr("standard_only"));
     }
-    if (json_is_true(jget(req_, "stream"))) put(b, "stream", json_true());
+    if (canonical_.stream) put(b, "stream", json_true());
 
+    std::string tail_json;
+    json_dump_append(tail_json, b);
     std::string out;
-    json_dump_append(out, b);
+    out.reserve(canonical_.model.text.size() + 2 * 1024 + tail_json.size() +
+                static_cast<size_t>(canonical_.messages.back().raw.text.data() + canonical_.messages.back().raw.text.size() -
+                                    canonical_.messages.front().raw.text.data()));
+    out += R"({"model":)";
+    append_quoted(out, model_);
+    out += R"(,"max_tokens":)";
+    out += std::to_string(cap);
+    if (messages_.has_system()) {
+        out += R"(,"system":)";
+        messages_.append_system(out);
+    }
+    out += R"(,"messages":)";
+    messages_.append_messages(out);
+    if (tail_json.size() > 2) {  // the members of {...}
+        out += ',';
+        out.append(tail_json, 1, tail_json.size() - 2);
+    }
+    out += '}';
     return out;
 }
 
@@ -764,31 +452,11 @@ std::string BodyBuilder::build() {
 
 bool anthropic_build_body(const ChatRequest& req, std::string_view upstream_model, std::string_view kind_name,
                           const ProviderKey& key, std::string* out, ApiError* err) {
-    try {
-        BodyBuilder b(req.dom(), upstream_model, flavor_of(kind_name), key);
+    return run_request_builder("Anthropic", [&] {
+        CanonicalRequest canonical = canonical_from_openai_chat(req);
+        BodyBuilder b(canonical, upstream_model, flavor_of(kind_name), key);
         *out = b.build();
-        return true;
-    } catch (const BadRequest& e) {
-        if (err) {
-            err->status = 400;
-            err->type = "invalid_request_error";
-            err->message = e.message;
-            err->param = e.param;
-            err->code.clear();
-        }
-        return false;
-    } catch (const std::bad_alloc&) {
-        throw;
-    } catch (...) {
-        if (err) {
-            err->status = 400;
-            err->type = "invalid_request_error";
-            err->message = "The request could not be translated for this provider.";
-            err->param.clear();
-            err->code.clear();
-        }
-        return false;
-    }
+    }, err);
 }
 
 bool anthropic_build_body(const ChatRequest& req, std::string_view upstream_model, ProviderKind kind,

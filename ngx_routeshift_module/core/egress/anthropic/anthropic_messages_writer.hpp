@@ -1,0 +1,64 @@
+// The conversation part of an Anthropic Messages body ("system" and "messages"), written straight
+// from the canonical request: message text is copied as the still-escaped JSON string token the
+// client sent (JSON string escapes mean the same in both bodies), so the cost is linear in the
+// prompt size and no DOM of the messages is built. Small sub-objects (cache_control markers, tool
+// call arguments) go through jansson, as before.
+#pragma once
+#include "canonical/canonical_request.hpp"
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace routeshift::anthropic_internal {
+
+class MessagesWriter {
+public:
+    explicit MessagesWriter(const CanonicalRequest& req) : req_(req) {}
+
+    // Converts every message (system/developer -> system blocks, tool/function results -> user
+    // turns). Throws CannotExpress for content the Messages API cannot carry.
+    void convert();
+    // A system instruction made by the builder (plain text, escaped here); blank text is dropped.
+    void add_system_text(std::string_view text);
+
+    bool has_system() const { return !system_.empty(); }
+    void append_system(std::string& out) const;  // the "system" array: [...]
+    // The "messages" array: same-role neighbours merged, tool_result / thinking blocks first in
+    // their turn, a final assistant prefill without trailing whitespace.
+    void append_messages(std::string& out);
+
+    bool history_has_tools() const { return history_has_tools_; }
+    const std::vector<std::string>& history_tool_names() const { return history_tool_names_; }
+
+private:
+    // One conversation turn: blocks as comma-separated JSON objects. `lead` holds the blocks that
+    // must come first in the turn (tool_result in a user turn, thinking in an assistant turn).
+    struct Turn {
+        const char* role = "";
+        std::string lead, blocks;
+        // The text token of the last block of `blocks`, when that block is a text block.
+        size_t last_text_begin = std::string::npos, last_text_end = 0;
+    };
+
+    Turn& turn(const char* role);
+    void system_content(const CanonicalMessage& m, const std::string& path);
+    void user_content(const CanonicalMessage& m, Turn& t, const std::string& path);
+    void assistant_message(const CanonicalMessage& m, Turn& t, const std::string& path);
+    void tool_message(const CanonicalMessage& m, Turn& t, const std::string& path);
+    void function_message(const CanonicalMessage& m, Turn& t, const std::string& path);
+    void tool_use(Turn& t, std::string_view id_json, JsonValue name, JsonValue args, const std::string& path);
+    // The "content" of a tool_result block (",\"content\":..." or nothing).
+    void tool_result_content(std::string& out, const CanonicalMessage& m, const std::string& path);
+
+    const CanonicalRequest& req_;
+    std::string system_;
+    std::vector<Turn> turns_;
+    std::vector<std::string> history_tool_names_;  // tool_use names seen in the history (decoded)
+    bool history_has_tools_ = false;               // tool_use / tool_result blocks in the history
+    std::vector<std::pair<std::string, std::string>> legacy_calls_;  // function_call name -> id
+    size_t legacy_seq_ = 0;
+};
+
+}  // namespace routeshift::anthropic_internal
