@@ -247,3 +247,37 @@ def test_admin_over_unix_socket(gw_factory, tmp_path):
     assert head.startswith(b"HTTP/1.1 200"), data[:300]
     assert json.loads(body)["generation"] == 0
     assert gw.generation() == 0
+
+
+def _worker_records(gw) -> list[dict]:
+    st = gw.status()
+    workers = st["workers"]
+    assert len(workers) == gw.workers, st
+    return workers
+
+
+def test_push_is_parsed_by_every_worker_off_the_request_path(basic):
+    """Each worker parses a pushed snapshot once, in its poll timer (or the admin handler), before
+    the push is answered; requests never parse it (2 workers)."""
+    gw = basic.gw
+    assert gw.workers == 2
+    before = _worker_records(gw)
+    assert all(w["parses"] == 1 and w["request_parses"] == 0 for w in before), before
+    version = gw.status()["config_version"]
+    assert all(w["config_version"] == version for w in before), before
+    for _ in range(20):
+        assert basic.chat(chat_body("gpt-4o")).status == 200
+    r = gw.push(basic.snap.bump())
+    assert r.header("X-RouteShift-Workers-Acknowledged") == "2/2", r.describe()
+    assert "workers_acknowledged" not in r.json, r.describe()
+    after = _worker_records(gw)
+    assert all(w["parses"] == 2 and w["request_parses"] == 0 for w in after), after
+    assert all(w["config_version"] == version + 1 for w in after), after
+    for _ in range(20):
+        assert basic.chat(chat_body("gpt-4o")).status == 200
+    r = gw.admin("POST", "/admin/model-aliases/invalidate")
+    assert r.status == 200 and r.header("X-RouteShift-Workers-Acknowledged") == "2/2", r.describe()
+    final = _worker_records(gw)
+    assert all(w["parses"] == 3 and w["request_parses"] == 0 for w in final), final
+    assert {w["pid"] for w in final} == set(gw.worker_pids()), final
+
