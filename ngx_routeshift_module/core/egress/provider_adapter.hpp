@@ -59,7 +59,7 @@ struct ErrorVerdict {
 };
 
 // ---- Anthropic Messages API (kinds anthropic, minimax, moonshot; zai/mimo with metadata
-// "api":"anthropic"). anthropic_adapter.cpp
+// "api":"anthropic"). egress/anthropic/ (request builder, response translator, errors, endpoint)
 
 // Builds the /v1/messages body. Returns false and fills `err` (400 invalid_request_error) for a
 // request the Messages API cannot express.
@@ -80,7 +80,7 @@ ErrorVerdict anthropic_classify_error(int status, std::string_view body,
                                       std::span<const std::string_view> secrets);
 
 // Per-attempt header lines, each ending "\r\n" (no Host/Content-Type/Content-Length/Accept):
-// the credential -- `x-api-key` by default, `api-key` for mimo (§10.2); key metadata
+// the credential -- `x-api-key` by default, `api-key` for mimo; key metadata
 // "auth_header": "authorization" (Bearer) | "x-api-key" | "api-key" | "none" overrides -- then
 // `anthropic-version: 2023-06-01` (metadata "anthropic_version" overrides) and `anthropic-beta`
 // only when key metadata "anthropic_beta" (string or array of strings) asks for it.
@@ -96,7 +96,7 @@ std::string anthropic_default_base_url(ProviderKind kind, const ProviderKey& key
 std::string anthropic_default_base_url(std::string_view kind_name, const ProviderKey& key);
 inline constexpr std::string_view kAnthropicMessagesPath = "/v1/messages";
 
-// ---- Google Gemini generateContent / streamGenerateContent?alt=sse. gemini_adapter.cpp
+// ---- Google Gemini generateContent / streamGenerateContent?alt=sse. egress/gemini/
 //
 // Per attempt: POST {base_url path}{gemini_request_path(...)} with gemini_request_headers(key) and
 // Content-Type: application/json (Accept: text/event-stream when streaming). Default base URL:
@@ -136,7 +136,7 @@ std::string gemini_request_path(std::string_view base_path, std::string_view ups
 // "x-goog-api-key: <secret>\r\n" (CR/LF/NUL removed from the secret).
 std::string gemini_request_headers(const ProviderKey& key);
 
-// ---- AWS Bedrock Converse / ConverseStream. bedrock_adapter.cpp (+ sigv4.*, aws_eventstream.*)
+// ---- AWS Bedrock Converse / ConverseStream. egress/bedrock/ (+ sigv4.*, aws_eventstream.*)
 bool bedrock_build_body(const ChatRequest& req, std::string_view upstream_model,
                         const ProviderKey& key, std::string* out, ApiError* err);
 std::unique_ptr<ResponseTranslator> bedrock_translator(const TranslatorOptions& opt);

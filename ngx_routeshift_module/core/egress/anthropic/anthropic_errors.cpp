@@ -1,0 +1,270 @@
+// Anthropic error classification: status + Anthropic (or compatible provider's) error body ->
+// retry/park verdict and the OpenAI-shaped error the client gets.
+#include "egress/anthropic/anthropic_internal.hpp"
+
+#include "util/sse_parser.hpp"
+
+namespace routeshift {
+
+using namespace anthropic_internal;
+
+namespace {
+
+// Masks anything that looks like a provider credential ("sk-...", "sk-ant-...", "tp-..." with a
+// long tail) in a message taken from an upstream body, plus the given secrets verbatim.
+std::string scrub(std::string_view text, std::span<const std::string_view> secrets = {}) {
+    std::string s(text);
+    for (auto sec : secrets) {
+        if (sec.size() < 4) continue;
+        for (size_t p; (p = s.find(sec)) != std::string::npos;) s.replace(p, sec.size(), "[redacted]");
+        if (sec.size() > 16) {
+            std::string_view head = sec.substr(0, 12);
+            for (size_t p; (p = s.find(head)) != std::string::npos;) s.replace(p, head.size(), "[redacted]");
+        }
+    }
+    auto keych = [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    };
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+        bool boundary = i == 0 || !keych(s[i - 1]);
+        std::string_view rest(s.data() + i, s.size() - i);
+        if (boundary && (starts_with(rest, "sk-") || starts_with(rest, "tp-"))) {
+            size_t j = i + 3;
+            while (j < s.size() && keych(s[j])) ++j;
+            if (j - i >= 20) {
+                out.append(s, i, 3);
+                out += "[redacted]";
+                i = j;
+                continue;
+            }
+        }
+        out += s[i++];
+    }
+    return out;
+}
+
+std::string scalar_text(const json_t* v) {
+    if (json_is_string(v)) return std::string(sv(v));
+    if (json_is_integer(v)) return std::to_string(json_integer_value(v));
+    return {};
+}
+
+bool context_too_long(std::string_view msg) {
+    return icontains(msg, "prompt is too long") || icontains(msg, "context length") ||
+           icontains(msg, "context window") || icontains(msg, "too many tokens") ||
+           icontains(msg, "maximum context");
+}
+
+// The first error object of an SSE body (a 2xx stream that failed before anything was relayed).
+JsonPtr first_sse_error(std::string_view body) {
+    SseParser p;
+    JsonPtr found;
+    auto cb = [&](const SseEvent& ev) {
+        if (found) return;
+        JsonPtr d = json_parse(ev.data, nullptr);
+        if (json_is_object(d.get()) && (ev.event == "error" || sv(jget(d.get(), "type")) == "error" || present(jget(d.get(), "error"))))
+            found = std::move(d);
+    };
+    p.feed(body, cb);
+    p.flush(cb);
+    return found;
+}
+
+}  // namespace
+
+namespace anthropic_internal {
+
+int status_for_error_type(std::string_view t) {
+    if (t == "invalid_request_error") return 400;
+    if (t == "authentication_error") return 401;
+    if (t == "billing_error") return 402;
+    if (t == "permission_error") return 403;
+    if (t == "not_found_error") return 404;
+    if (t == "request_too_large") return 413;
+    if (t == "rate_limit_error") return 429;
+    if (t == "timeout_error") return 504;
+    if (t == "overloaded_error") return 529;
+    return 500;  // api_error and anything unknown
+}
+
+ErrorInfo error_info(const json_t* root) {
+    ErrorInfo e;
+    const json_t* err = jget(root, "error");
+    if (json_is_object(err)) {
+        e.type = sv(jget(err, "type"));
+        e.message = sv(jget(err, "message"));
+        e.detail_code = scalar_text(jget(jget(err, "details"), "error_code"));
+        e.code = scalar_text(jget(err, "code"));
+    } else if (json_is_string(err)) {
+        e.message = sv(err);
+    }
+    if (e.message.empty()) e.message = sv(jget(root, "message"));
+    if (e.type.empty() && sv(jget(root, "type")) != "error") e.type = sv(jget(root, "type"));
+    const json_t* br = jget(root, "base_resp");  // MiniMax native shape
+    if (json_is_object(br) && json_is_integer(jget(br, "status_code")) && json_integer_value(jget(br, "status_code")) != 0) {
+        if (e.code.empty()) e.code = scalar_text(jget(br, "status_code"));
+        if (e.message.empty()) e.message = sv(jget(br, "status_msg"));
+    }
+    return e;
+}
+
+ErrorClass classify_info(int status, const ErrorInfo& e) {
+    const std::string& t = e.type;
+    const std::string& c = e.code;
+    bool billing = status == 402 || t == "billing_error" || e.detail_code == "enforced_spend_limit_reached" ||
+                   t == "insufficient_quota" || c == "insufficient_quota" || t == "exceeded_current_quota_error" ||
+                   c == "1113" || c == "1008" || icontains(e.message, "credit balance") ||
+                   icontains(e.message, "spend limit") || icontains(e.message, "insufficient balance") ||
+                   icontains(e.message, "insufficient_quota");
+    if (billing) return ErrorClass::billing;
+    if (status == 529 || t == "overloaded_error" || t == "engine_overloaded_error") return ErrorClass::overloaded;
+    if (c == "1301" || c == "1026" || c == "1027") return ErrorClass::content_filter;
+    if (status == 429 || t == "rate_limit_error" || t == "rate_limit_reached_error" || c == "1302" || c == "1303" ||
+        c == "1002" || c == "1039")
+        return ErrorClass::rate_limit;
+    if (status == 401 || t == "authentication_error" || c == "1004") return ErrorClass::auth;
+    if (status == 403 || t == "permission_error") return ErrorClass::permission;
+    if (status >= 500 || t == "api_error" || t == "timeout_error") return ErrorClass::server;
+    if (status == 408 || status == 409) return ErrorClass::timeout_retry;
+    return ErrorClass::invalid;
+}
+
+// The OpenAI-shaped error for a classified upstream error.
+ApiError openai_error_for(int status, ErrorClass cls, const ErrorInfo& e, std::span<const std::string_view> secrets) {
+    ApiError a;
+    a.message = scrub(e.message, secrets);
+    switch (cls) {
+    case ErrorClass::billing:
+        a.status = 429;
+        a.type = "insufficient_quota";
+        a.code = "insufficient_quota";
+        if (a.message.empty()) a.message = "The provider account's credit or spend limit is exhausted.";
+        break;
+    case ErrorClass::overloaded:
+        a.status = 503;
+        a.type = "server_error";
+        a.code = "overloaded";
+        if (a.message.empty()) a.message = "The provider is overloaded.";
+        break;
+    case ErrorClass::rate_limit:
+        a.status = 429;
+        a.type = "rate_limit_error";
+        a.code = "rate_limit_exceeded";
+        break;
+    case ErrorClass::auth:
+        a.status = 401;
+        a.type = "authentication_error";
+        break;
+    case ErrorClass::permission:
+        a.status = 403;
+        a.type = "permission_error";
+        break;
+    case ErrorClass::server:
+        a.status = status >= 500 && status <= 599 && status != 529 ? status : 500;
+        if (e.type == "timeout_error" && status < 500) a.status = 504;
+        a.type = std::string(openai_error_type_for_status(a.status));
+        break;
+    case ErrorClass::timeout_retry:
+        a.status = status;
+        a.type = std::string(openai_error_type_for_status(status));
+        break;
+    case ErrorClass::content_filter:
+        a.status = 400;
+        a.type = "invalid_request_error";
+        a.code = "content_filter";
+        break;
+    case ErrorClass::invalid:
+        a.status = status >= 400 && status <= 499 ? status : 400;
+        a.type = std::string(openai_error_type_for_status(a.status));
+        if (a.status == 400 && context_too_long(e.message)) a.code = "context_length_exceeded";
+        else if (a.status == 413 || e.type == "request_too_large") a.code = "request_too_large";
+        else if (a.status == 404 && icontains(e.message, "model")) a.code = "model_not_found";
+        break;
+    }
+    if (a.message.empty()) a.message = "upstream request failed with HTTP status " + std::to_string(status);
+    return a;
+}
+
+// `data: {"error":{...}}` for an error inside a stream.
+std::string error_event(const ApiError& a) { return openai_error_event(a); }
+
+std::string stream_error_event(std::string_view message, std::string_view code) {
+    return OpenAIStreamRelay::error_event(message, code);
+}
+
+}  // namespace anthropic_internal
+
+ErrorVerdict anthropic_classify_error(int status, std::string_view body, std::span<const std::string_view> secrets) {
+    ErrorVerdict v;
+    try {
+        std::string_view trimmed = body;
+        while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\r' || trimmed.front() == '\n' ||
+                                    trimmed.front() == '\t'))
+            trimmed.remove_prefix(1);
+        JsonPtr root;
+        if (starts_with(trimmed, "event:") || starts_with(trimmed, "data:")) root = first_sse_error(trimmed);
+        else root = json_parse(trimmed, nullptr);
+        ErrorInfo e = error_info(root.get());
+        if (!root && !trimmed.empty()) {
+            std::string text(trimmed.substr(0, 512));
+            e.message = text;
+        }
+        int eff = status;
+        if (eff < 400) eff = status_for_error_type(e.type);  // an error signalled inside a 2xx body
+        ErrorClass cls = classify_info(eff, e);
+        switch (cls) {
+        case ErrorClass::billing:
+            v.retry = false;
+            v.park_key = true;
+            v.park_ms = kLongParkMs;
+            break;
+        case ErrorClass::auth:
+        case ErrorClass::permission:
+            // The credential is broken or lacks access: another key can serve this request (the
+            // gateway-wide policy for provider 401/403), and this one is parked for long.
+            v.retry = true;
+            v.park_key = true;
+            v.park_ms = kLongParkMs;
+            break;
+        case ErrorClass::overloaded:
+        case ErrorClass::rate_limit:
+        case ErrorClass::server:
+        case ErrorClass::timeout_retry:
+            v.retry = true;
+            v.park_key = true;
+            v.park_ms = -1;
+            break;
+        case ErrorClass::content_filter:
+        case ErrorClass::invalid:
+            v.retry = false;
+            v.park_key = false;
+            break;
+        }
+        v.error = openai_error_for(eff, cls, e, secrets);
+        // Make sure no invalid UTF-8 from a non-JSON body breaks the envelope: json_escape_append
+        // copies bytes; keep only printable ASCII and valid JSON-parsed text.
+        if (!root) {
+            std::string clean;
+            for (unsigned char c : v.error.message) clean += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : ' ';
+            v.error.message = clean;
+        }
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (...) {
+        v = ErrorVerdict{};
+        v.retry = status >= 500 || status == 429;
+        v.park_key = v.retry;
+        v.error.status = status >= 400 ? status : 502;
+        v.error.type = std::string(openai_error_type_for_status(v.error.status));
+        v.error.message = "upstream request failed with HTTP status " + std::to_string(status);
+    }
+    return v;
+}
+
+ErrorVerdict anthropic_classify_error(int status, std::string_view body) {
+    return anthropic_classify_error(status, body, std::span<const std::string_view>{});
+}
+
+}  // namespace routeshift

@@ -1,0 +1,158 @@
+// Bedrock endpoint: the Converse path, the default regional host, key metadata validation and the
+// complete HTTP/1.1 request, SigV4-signed (service "bedrock", sigv4.*) for the time of the attempt,
+// or sent with a Bedrock API key (Bearer).
+#include "egress/bedrock/bedrock_internal.hpp"
+
+#include "egress/bedrock/sigv4.hpp"
+
+namespace routeshift {
+
+using namespace bedrock_internal;
+
+namespace {
+
+bool region_ok(std::string_view r) {
+    if (r.empty() || r.size() > 32) return false;
+    for (char c : r)
+        if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-'))
+            return false;
+    return true;
+}
+
+bool uses_api_key(const ProviderKey& key) {
+    std::string_view auth = json_string_view(key.metadata.get(), "auth");
+    return auth == "api_key" || auth == "bearer";
+}
+
+}  // namespace
+
+std::string bedrock_path(std::string_view upstream_model, bool stream) {
+    std::string p = "/model/";
+    sigv4_uri_encode_append(p, upstream_model, false);  // the whole id is one segment (':' '/' encoded)
+    p += stream ? "/converse-stream" : "/converse";
+    return p;
+}
+
+std::string bedrock_default_host(const ProviderKey& key) {
+    std::string_view region = json_string_view(key.metadata.get(), "region");
+    if (!region_ok(region)) return {};
+    return "bedrock-runtime." + std::string(region) + ".amazonaws.com";
+}
+
+bool bedrock_validate_key(const ProviderKey& key, std::string* error) {
+    auto fail = [error](std::string m) {
+        if (error) *error = std::move(m);
+        return false;
+    };
+    const json_t* md = key.metadata.get();
+    const json_t* region = json_object_get(md, "region");
+    if (!json_is_string(region) || json_string_length(region) == 0)
+        return fail("bedrock key metadata needs \"region\" (e.g. \"us-east-1\")");
+    if (!region_ok(sv(region))) return fail("bedrock key metadata \"region\" is not a valid AWS region name");
+    const json_t* auth = json_object_get(md, "auth");
+    if (present(auth) && !uses_api_key(key) && sv(auth) != "sigv4")
+        return fail("bedrock key metadata \"auth\" must be \"sigv4\" (default) or \"api_key\"");
+    if (key.secret.empty()) return fail("bedrock key has an empty secret");
+    if (!header_safe(key.secret)) return fail("bedrock key secret contains control characters");
+    if (uses_api_key(key)) return true;
+    const json_t* akid = json_object_get(md, "access_key_id");
+    if (!json_is_string(akid) || json_string_length(akid) == 0)
+        return fail("bedrock key metadata needs \"access_key_id\" (the secret is the secret access key), "
+                    "or \"auth\":\"api_key\" for a Bedrock API key");
+    std::string_view a = sv(akid);
+    for (char c : a)
+        if (!std::isalnum(static_cast<unsigned char>(c))) return fail("bedrock key metadata \"access_key_id\" is malformed");
+    const json_t* tok = json_object_get(md, "session_token");
+    if (present(tok)) {
+        if (!json_is_string(tok)) return fail("bedrock key metadata \"session_token\" must be a string");
+        if (!header_safe(sv(tok))) return fail("bedrock key metadata \"session_token\" contains control characters");
+    }
+    return true;
+}
+
+bool bedrock_http_request(const std::string& host, const std::string& host_header, const std::string& path,
+                          const ProviderKey& key, bool stream, std::string_view body, int64_t now_unix,
+                          std::string* out, std::string* error) {
+    try {
+        if (!bedrock_validate_key(key, error)) return false;
+        std::string hh = !host_header.empty() ? host_header : !host.empty() ? host : bedrock_default_host(key);
+        if (hh.empty() || !header_safe(hh) || hh.find(' ') != std::string::npos) {
+            if (error) *error = "bedrock: invalid Host";
+            return false;
+        }
+        if (path.empty() || path[0] != '/' || !header_safe(path) || path.find(' ') != std::string::npos) {
+            if (error) *error = "bedrock: invalid request path";
+            return false;
+        }
+        const std::string_view accept = stream ? "application/vnd.amazon.eventstream" : "application/json";
+        std::string& o = *out;
+        o.clear();
+        o.reserve(body.size() + 1024);
+        o += "POST ";
+        o += path;
+        o += " HTTP/1.1\r\nHost: ";
+        o += hh;
+        o += "\r\nContent-Type: application/json\r\nContent-Length: ";
+        o += std::to_string(body.size());
+        o += "\r\nAccept: ";
+        o += accept;
+        o += "\r\nUser-Agent: RouteShift/0.1\r\n";
+        if (uses_api_key(key)) {
+            o += "Authorization: Bearer ";
+            o += key.secret;
+            o += "\r\n\r\n";
+            o += body;
+            return true;
+        }
+        const std::string amz_date = sigv4_amz_date(now_unix);
+        SigV4Request r;
+        r.method = "POST";
+        r.host = hh;
+        std::string_view p = path;
+        size_t q = p.find('?');
+        r.path = p.substr(0, q);
+        if (q != std::string_view::npos) r.query = p.substr(q + 1);
+        r.headers = {{"Content-Type", "application/json"}, {"Accept", std::string(accept)}};
+        r.payload = body;
+        r.region = json_string_view(key.metadata.get(), "region");
+        r.service = "bedrock";
+        r.access_key_id = json_string_view(key.metadata.get(), "access_key_id");
+        r.secret_key = key.secret;
+        r.session_token = json_string_view(key.metadata.get(), "session_token");
+        r.amz_date = amz_date;
+        SigV4Result res;
+        std::string serr;
+        if (!sigv4_sign(r, &res, &serr)) {
+            if (error) *error = "bedrock: " + serr;
+            o.clear();
+            return false;
+        }
+        o += "X-Amz-Date: ";
+        o += amz_date;
+        o += "\r\n";
+        if (!r.session_token.empty()) {
+            o += "X-Amz-Security-Token: ";
+            o += r.session_token;
+            o += "\r\n";
+        }
+        o += "Authorization: ";
+        o += res.authorization;
+        o += "\r\n\r\n";
+        o += body;
+        return true;
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (...) {
+        if (error) *error = "bedrock: internal error while building the request";
+        return false;
+    }
+}
+
+std::string bedrock_http_request(const std::string& host, const std::string& host_header, const std::string& path,
+                                 const ProviderKey& key, bool stream, std::string_view body, int64_t now_unix) {
+    std::string out, err;
+    if (!bedrock_http_request(host, host_header, path, key, stream, body, now_unix, &out, &err)) return {};
+    return out;
+}
+
+}  // namespace routeshift

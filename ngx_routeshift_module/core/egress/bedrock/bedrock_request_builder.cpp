@@ -1,0 +1,603 @@
+// Bedrock Converse request builder: OpenAI chat request DOM -> Converse body. The model id goes in
+// the URL (bedrock_path), never in the body.
+#include "egress/bedrock/bedrock_internal.hpp"
+
+#include "egress/bedrock/sigv4.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace routeshift {
+
+using namespace bedrock_internal;
+
+namespace {
+
+// Bedrock toolUseId must match [a-zA-Z0-9_-]{1,64}. Valid ids pass unchanged; any other id is
+// rewritten deterministically (same input -> same output), so an assistant tool call and the tool
+// message answering it still match without any state.
+std::string tool_use_id(std::string_view id) {
+    bool ok = !id.empty() && id.size() <= 64;
+    for (char c : id)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) ok = false;
+    if (ok) return std::string(id);
+    return "rs_" + sha256_hex(id).substr(0, 40);
+}
+
+struct BuildError {
+    std::string param, message;
+};
+
+[[noreturn]] void reject(std::string param, std::string message) { throw BuildError{std::move(param), std::move(message)}; }
+
+bool base64_ok(std::string_view s) {
+    if (s.empty() || s.size() % 4 != 0) return false;
+    size_t pad = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '=') {
+            if (i < s.size() - 2) return false;
+            ++pad;
+            continue;
+        }
+        if (pad) return false;
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/')) return false;
+    }
+    return true;
+}
+
+struct DataUrl {
+    std::string mime;  // lower-case
+    std::string_view data;
+};
+
+// "data:<mime>[;param...];base64,<data>"
+bool parse_data_url(std::string_view url, DataUrl* out) {
+    if (url.size() < 5 || lower(url.substr(0, 5)) != "data:") return false;
+    size_t comma = url.find(',');
+    if (comma == std::string_view::npos) return false;
+    std::string meta = lower(url.substr(5, comma - 5));
+    if (meta.size() < 7 || meta.substr(meta.size() - 7) != ";base64") return false;
+    out->mime = meta.substr(0, meta.find(';'));
+    out->data = url.substr(comma + 1);
+    return true;
+}
+
+std::string_view image_format(std::string_view mime) {
+    if (mime == "image/png") return "png";
+    if (mime == "image/jpeg" || mime == "image/jpg") return "jpeg";
+    if (mime == "image/gif") return "gif";
+    if (mime == "image/webp") return "webp";
+    return {};
+}
+
+std::string_view document_format(std::string_view mime, std::string_view filename) {
+    if (mime == "application/pdf") return "pdf";
+    if (mime == "text/csv") return "csv";
+    if (mime == "application/msword") return "doc";
+    if (mime == "application/vnd.openxmlformats-officedocument.wordprocessingml.document") return "docx";
+    if (mime == "application/vnd.ms-excel") return "xls";
+    if (mime == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") return "xlsx";
+    if (mime == "text/html") return "html";
+    if (mime == "text/plain") return "txt";
+    if (mime == "text/markdown") return "md";
+    size_t dot = filename.rfind('.');
+    if (dot != std::string_view::npos) {
+        std::string ext = lower(filename.substr(dot + 1));
+        for (std::string_view f : {"pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"})
+            if (ext == f) return f;
+    }
+    return {};
+}
+
+// Bedrock document names: alphanumerics, single spaces, hyphens, parentheses, square brackets.
+std::string document_name(std::string_view filename, size_t n) {
+    size_t dot = filename.rfind('.');
+    if (dot != std::string_view::npos && dot > 0) filename = filename.substr(0, dot);
+    std::string out;
+    for (char c : filename) {
+        if (out.size() >= 100) break;
+        bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '(' || c == ')' || c == '[' || c == ']';
+        if (ok) out += c;
+        else if (!out.empty() && out.back() != ' ') out += ' ';
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    if (out.empty()) out = "document";
+    if (n > 0) out += "-" + std::to_string(n + 1);
+    return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Request body
+// ------------------------------------------------------------------------------------------------
+
+class BodyBuilder {
+public:
+    explicit BodyBuilder(const json_t* root) : root_(root) {}
+    std::string build();
+
+private:
+    json_t* text_block(std::string_view text) { return wrap("text", jstr(text)); }
+    json_t* media_block(const json_t* part, std::string_view type, const std::string& path, bool allow_documents);
+    void system_content(const json_t* content, const std::string& path);
+    json_t* user_blocks(const json_t* content, const std::string& path);
+    json_t* assistant_blocks(const json_t* msg, const std::string& path);
+    json_t* tool_result_content(const json_t* content, const std::string& path);
+    void append_turn(const char* role, json_t* blocks);  // takes ownership of `blocks`
+    void convert_messages();
+    void convert_tools(json_t* body);
+    void finish_tool_config(json_t* body, JsonPtr& specs, JsonPtr& tc, bool choice_none);
+    void inference_config(json_t* body);
+    void check_unsupported();
+
+    const json_t* root_;
+    JsonPtr system_{jarr()};
+    JsonPtr messages_{jarr()};
+    bool history_tools_ = false;  // toolUse/toolResult blocks in the conversation
+    std::vector<std::string> history_tool_names_;
+    size_t documents_ = 0;
+    std::string last_function_call_id_;  // legacy function_call / role "function" pairing
+};
+
+json_t* BodyBuilder::media_block(const json_t* part, std::string_view type, const std::string& path,
+                                 bool allow_documents) {
+    if (type == "image_url") {
+        const json_t* iu = jget(part, "image_url");
+        std::string_view url = json_is_string(iu) ? sv(iu) : sv(jget(iu, "url"));
+        const std::string p = path + ".image_url.url";
+        if (url.empty()) reject(p, "image_url.url is required");
+        DataUrl d;
+        if (!parse_data_url(url, &d)) {
+            if (lower(url.substr(0, 8)) == "https://" || lower(url.substr(0, 7)) == "http://")
+                reject(p, "Bedrock Converse does not fetch image URLs; send the image inline as a data: URL "
+                          "(data:image/png;base64,...)");
+            reject(p, "image_url.url must be a base64 data: URL (data:image/<png|jpeg|gif|webp>;base64,...)");
+        }
+        std::string_view fmt = image_format(d.mime);
+        if (fmt.empty())
+            reject(p, "unsupported image type '" + d.mime + "': Bedrock Converse accepts png, jpeg, gif and webp");
+        if (!base64_ok(d.data)) reject(p, "the image data is not valid base64");
+        json_t* img = jobj();
+        put(img, "format", jstr(fmt));
+        put(img, "source", wrap("bytes", jstr(d.data)));
+        return wrap("image", img);
+    }
+    if (type == "file" && allow_documents) {
+        const json_t* f = jget(part, "file");
+        const std::string p = path + ".file";
+        if (present(jget(f, "file_id")) && !present(jget(f, "file_data")))
+            reject(p + ".file_id", "file_id references are not supported by Bedrock Converse; send file_data");
+        std::string_view data = sv(jget(f, "file_data"));
+        std::string_view filename = sv(jget(f, "filename"));
+        DataUrl d;
+        if (!parse_data_url(data, &d)) reject(p + ".file_data", "file_data must be a base64 data: URL");
+        if (!image_format(d.mime).empty()) {
+            if (!base64_ok(d.data)) reject(p + ".file_data", "the file data is not valid base64");
+            json_t* img = jobj();
+            put(img, "format", jstr(image_format(d.mime)));
+            put(img, "source", wrap("bytes", jstr(d.data)));
+            return wrap("image", img);
+        }
+        std::string_view fmt = document_format(d.mime, filename);
+        if (fmt.empty())
+            reject(p + ".file_data", "unsupported document type '" + d.mime +
+                                         "': Bedrock Converse accepts pdf, csv, doc, docx, xls, xlsx, html, txt, md");
+        if (!base64_ok(d.data)) reject(p + ".file_data", "the file data is not valid base64");
+        json_t* doc = jobj();
+        put(doc, "format", jstr(fmt));
+        put(doc, "name", jstr(document_name(filename, documents_++)));
+        put(doc, "source", wrap("bytes", jstr(d.data)));
+        return wrap("document", doc);
+    }
+    if (type == "input_audio") reject(path, "audio input is not supported by Bedrock Converse");
+    reject(path + ".type", "unsupported content part type '" + std::string(type) + "' for Bedrock Converse");
+}
+
+void BodyBuilder::system_content(const json_t* content, const std::string& path) {
+    if (json_is_string(content)) {
+        if (!is_blank(sv(content))) push(system_.get(), text_block(sv(content)));
+        return;
+    }
+    if (!json_is_array(content)) {
+        if (!present(content)) return;
+        reject(path, "content must be a string or an array of text parts");
+    }
+    size_t i;
+    const json_t* part;
+    json_array_foreach(content, i, part) {
+        const std::string p = path + "[" + std::to_string(i) + "]";
+        std::string_view type = sv(jget(part, "type"));
+        if (type != "text") reject(p + ".type", "system and developer messages may only contain text parts");
+        std::string_view t = sv(jget(part, "text"));
+        if (!is_blank(t)) push(system_.get(), text_block(t));
+    }
+}
+
+json_t* BodyBuilder::user_blocks(const json_t* content, const std::string& path) {
+    JsonPtr blocks(jarr());
+    if (json_is_string(content)) {
+        if (!is_blank(sv(content))) push(blocks.get(), text_block(sv(content)));
+    } else if (json_is_array(content)) {
+        size_t i;
+        const json_t* part;
+        json_array_foreach(content, i, part) {
+            const std::string p = path + "[" + std::to_string(i) + "]";
+            if (json_is_string(part)) {
+                if (!is_blank(sv(part))) push(blocks.get(), text_block(sv(part)));
+                continue;
+            }
+            std::string_view type = sv(jget(part, "type"));
+            if (type == "text") {
+                std::string_view t = sv(jget(part, "text"));
+                if (!is_blank(t)) push(blocks.get(), text_block(t));
+            } else {
+                push(blocks.get(), media_block(part, type, p, true));
+            }
+        }
+    } else if (present(content)) {
+        reject(path, "content must be a string or an array of content parts");
+    }
+    return blocks.release();
+}
+
+json_t* BodyBuilder::assistant_blocks(const json_t* msg, const std::string& path) {
+    JsonPtr blocks(jarr());
+    const json_t* content = jget(msg, "content");
+    if (json_is_string(content)) {
+        if (!is_blank(sv(content))) push(blocks.get(), text_block(sv(content)));
+    } else if (json_is_array(content)) {
+        size_t i;
+        const json_t* part;
+        json_array_foreach(content, i, part) {
+            const std::string p = path + ".content[" + std::to_string(i) + "]";
+            std::string_view type = sv(jget(part, "type"));
+            std::string_view t;
+            if (type == "text") t = sv(jget(part, "text"));
+            else if (type == "refusal") t = sv(jget(part, "refusal"));
+            else reject(p + ".type", "assistant messages may only contain text and refusal parts");
+            if (!is_blank(t)) push(blocks.get(), text_block(t));
+        }
+    } else if (present(content)) {
+        reject(path + ".content", "content must be a string, an array of parts or null");
+    }
+    auto tool_use = [&](std::string_view id, const json_t* fn, const std::string& p) {
+        std::string_view name = sv(jget(fn, "name"));
+        if (name.empty()) reject(p + ".function.name", "tool call function name is required");
+        const json_t* args = jget(fn, "arguments");
+        JsonPtr input;
+        if (json_is_string(args) && !is_blank(sv(args))) {
+            input = json_parse(sv(args), nullptr);
+            if (!input) reject(p + ".function.arguments", "tool call arguments are not valid JSON");
+        } else if (json_is_object(args)) {
+            input.reset(share(args));
+        } else {
+            input.reset(jobj());
+        }
+        json_t* tu = jobj();
+        put(tu, "toolUseId", jstr(tool_use_id(id)));
+        put(tu, "name", jstr(name));
+        put(tu, "input", input.release());
+        push(blocks.get(), wrap("toolUse", tu));
+        history_tools_ = true;
+        if (std::find(history_tool_names_.begin(), history_tool_names_.end(), name) == history_tool_names_.end())
+            history_tool_names_.emplace_back(name);
+    };
+    const json_t* calls = jget(msg, "tool_calls");
+    if (json_is_array(calls)) {
+        size_t i;
+        const json_t* c;
+        json_array_foreach(calls, i, c) {
+            const std::string p = path + ".tool_calls[" + std::to_string(i) + "]";
+            std::string_view type = sv(jget(c, "type"));
+            if (!type.empty() && type != "function") reject(p + ".type", "only function tool calls are supported");
+            std::string_view id = sv(jget(c, "id"));
+            if (id.empty()) reject(p + ".id", "tool call id is required");
+            tool_use(id, jget(c, "function"), p);
+        }
+    } else if (present(calls)) {
+        reject(path + ".tool_calls", "tool_calls must be an array");
+    }
+    const json_t* fc = jget(msg, "function_call");  // legacy
+    if (json_is_object(fc)) {
+        last_function_call_id_ = "function_call_" + std::string(sv(jget(fc, "name")));
+        tool_use(last_function_call_id_, fc, path + ".function_call");
+    }
+    return blocks.release();
+}
+
+json_t* BodyBuilder::tool_result_content(const json_t* content, const std::string& path) {
+    JsonPtr out(jarr());
+    if (json_is_string(content)) {
+        if (!is_blank(sv(content))) push(out.get(), text_block(sv(content)));
+    } else if (json_is_array(content)) {
+        size_t i;
+        const json_t* part;
+        json_array_foreach(content, i, part) {
+            const std::string p = path + "[" + std::to_string(i) + "]";
+            std::string_view type = sv(jget(part, "type"));
+            if (type == "text") {
+                if (!is_blank(sv(jget(part, "text")))) push(out.get(), text_block(sv(jget(part, "text"))));
+            } else if (type == "image_url") {
+                push(out.get(), media_block(part, type, p, false));
+            } else {
+                reject(p + ".type", "tool results may only contain text and image parts");
+            }
+        }
+    } else if (present(content)) {
+        reject(path, "content must be a string or an array of parts");
+    }
+    // Bedrock rejects blank text; an empty tool output still has to be answered.
+    if (json_array_size(out.get()) == 0) push(out.get(), text_block("(empty)"));
+    return out.release();
+}
+
+void BodyBuilder::append_turn(const char* role, json_t* blocks) {
+    JsonPtr owned(blocks);
+    if (json_array_size(blocks) == 0) return;
+    size_t n = json_array_size(messages_.get());
+    json_t* last = n ? json_array_get(messages_.get(), n - 1) : nullptr;
+    if (last && sv(json_object_get(last, "role")) == role) {  // consecutive same role: merge
+        if (json_array_extend(json_object_get(last, "content"), blocks) != 0) throw std::bad_alloc();
+        return;
+    }
+    json_t* m = jobj();
+    put(m, "role", jstr(role));
+    put(m, "content", owned.release());
+    push(messages_.get(), m);
+}
+
+void BodyBuilder::convert_messages() {
+    const json_t* msgs = jget(root_, "messages");
+    if (!json_is_array(msgs) || json_array_size(msgs) == 0) reject("messages", "messages must be a non-empty array");
+    size_t i;
+    const json_t* msg;
+    json_array_foreach(msgs, i, msg) {
+        const std::string path = "messages[" + std::to_string(i) + "]";
+        std::string_view role = sv(jget(msg, "role"));
+        const json_t* content = jget(msg, "content");
+        if (role == "system" || role == "developer") {
+            system_content(content, path + ".content");
+        } else if (role == "user") {
+            json_t* b = user_blocks(content, path + ".content");
+            if (json_array_size(b) == 0) {
+                json_decref(b);
+                reject(path + ".content", "user message content must not be empty (Bedrock rejects blank text)");
+            }
+            append_turn("user", b);
+        } else if (role == "assistant") {
+            append_turn("assistant", assistant_blocks(msg, path));  // an empty assistant turn is dropped
+        } else if (role == "tool" || role == "function") {
+            std::string id;
+            if (role == "tool") {
+                id = sv(jget(msg, "tool_call_id"));
+                if (id.empty()) reject(path + ".tool_call_id", "tool messages need a tool_call_id");
+            } else {
+                if (last_function_call_id_.empty())
+                    reject(path, "function message without a preceding assistant function_call");
+                id = last_function_call_id_;
+            }
+            JsonPtr result(tool_result_content(content, path + ".content"));  // may reject: first
+            json_t* tr = jobj();
+            put(tr, "toolUseId", jstr(tool_use_id(id)));
+            put(tr, "content", result.release());
+            put(tr, "status", jstr("success"));
+            json_t* blocks = jarr();
+            push(blocks, wrap("toolResult", tr));
+            history_tools_ = true;
+            append_turn("user", blocks);
+        } else {
+            reject(path + ".role", "unsupported role '" + std::string(role) + "'");
+        }
+    }
+    if (json_array_size(messages_.get()) == 0)
+        reject("messages", "Bedrock Converse needs at least one user message besides system prompts");
+    if (sv(json_object_get(json_array_get(messages_.get(), 0), "role")) != "user")
+        reject("messages", "Bedrock Converse requires the first non-system message to come from the user");
+}
+
+void BodyBuilder::convert_tools(json_t* body) {
+    const json_t* tools = jget(root_, "tools");
+    const json_t* choice = jget(root_, "tool_choice");
+    const char* tools_name = "tools";
+    bool legacy = false;
+    if (!present(tools) && present(jget(root_, "functions"))) {  // legacy functions / function_call
+        tools = jget(root_, "functions");
+        tools_name = "functions";
+        legacy = true;
+        choice = jget(root_, "function_call");
+        if (json_is_object(choice)) choice = nullptr;  // handled below
+    }
+    JsonPtr specs(jarr());
+    if (json_is_array(tools)) {
+        size_t i;
+        const json_t* t;
+        json_array_foreach(tools, i, t) {
+            const std::string p = std::string(tools_name) + "[" + std::to_string(i) + "]";
+            std::string_view type = sv(jget(t, "type"));
+            if (!legacy && !type.empty() && type != "function")
+                reject(p + ".type", "only function tools are supported by Bedrock");
+            const json_t* fn = legacy ? t : jget(t, "function");
+            std::string_view name = sv(jget(fn, "name"));
+            if (name.empty()) reject(p + (legacy ? ".name" : ".function.name"), "tool name is required");
+            json_t* spec = jobj();
+            put(spec, "name", jstr(name));
+            std::string_view desc = sv(jget(fn, "description"));
+            if (!desc.empty()) put(spec, "description", jstr(desc));
+            const json_t* params = jget(fn, "parameters");
+            json_t* schema;
+            if (json_is_object(params)) {
+                schema = share(params);
+            } else {
+                schema = jobj();
+                put(schema, "type", jstr("object"));
+                put(schema, "properties", jobj());
+            }
+            put(spec, "inputSchema", wrap("json", schema));
+            push(specs.get(), wrap("toolSpec", spec));
+        }
+    } else if (present(tools)) {
+        reject(tools_name, std::string(tools_name) + " must be an array");
+    }
+    if (legacy && json_is_object(jget(root_, "function_call"))) {
+        std::string_view name = sv(jget(jget(root_, "function_call"), "name"));
+        if (name.empty()) reject("function_call.name", "function_call name is required");
+        choice = nullptr;
+        JsonPtr forced(wrap("tool", wrap("name", jstr(name))));
+        return finish_tool_config(body, specs, forced, false);
+    }
+
+    JsonPtr tc;  // toolChoice
+    bool choice_none = false;
+    const char* cname = legacy ? "function_call" : "tool_choice";
+    if (json_is_string(choice)) {
+        std::string_view c = sv(choice);
+        if (c == "auto") tc.reset(wrap("auto", jobj()));
+        else if (c == "required" && !legacy) tc.reset(wrap("any", jobj()));
+        else if (c == "none") choice_none = true;
+        else reject(cname, std::string(cname) + " must be none, auto, required or a function");
+    } else if (json_is_object(choice)) {
+        std::string_view name = sv(jget(jget(choice, "function"), "name"));
+        if (name.empty()) reject("tool_choice.function.name", "tool_choice function name is required");
+        tc.reset(wrap("tool", wrap("name", jstr(name))));
+    } else if (present(choice)) {
+        reject(cname, std::string(cname) + " must be a string or an object");
+    }
+    finish_tool_config(body, specs, tc, choice_none);
+}
+
+void BodyBuilder::finish_tool_config(json_t* body, JsonPtr& specs, JsonPtr& tc, bool choice_none) {
+    if (json_array_size(specs.get()) == 0) {
+        // Bedrock rejects a conversation holding toolUse/toolResult blocks unless
+        // toolConfig is present. With no tools in the request, declare a placeholder tool (the
+        // LiteLLM approach) so the history stays valid; the model is told not to call it.
+        if (!history_tools_) return;
+        json_t* schema = jobj();
+        put(schema, "type", jstr("object"));
+        put(schema, "properties", jobj());
+        json_t* spec = jobj();
+        put(spec, "name", jstr(kDummyToolName));
+        put(spec, "description", jstr("Placeholder required for conversations with earlier tool calls. Never call it."));
+        put(spec, "inputSchema", wrap("json", schema));
+        push(specs.get(), wrap("toolSpec", spec));
+        tc.reset();
+    } else if (choice_none && !history_tools_) {
+        return;  // tool_choice none: no Converse equivalent; without tool history omit toolConfig
+    }
+    json_t* cfg = jobj();
+    put(cfg, "tools", specs.release());
+    if (tc) put(cfg, "toolChoice", tc.release());
+    put(body, "toolConfig", cfg);
+}
+
+double clamp01(double v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
+
+void BodyBuilder::inference_config(json_t* body) {
+    JsonPtr ic(jobj());
+    const json_t* cap = jget(root_, "max_completion_tokens");
+    const char* cap_name = "max_completion_tokens";
+    if (!present(cap)) {
+        cap = jget(root_, "max_tokens");
+        cap_name = "max_tokens";
+    }
+    if (present(cap)) {
+        if (!json_is_integer(cap) || json_integer_value(cap) < 1)
+            reject(cap_name, std::string(cap_name) + " must be a positive integer");
+        put(ic.get(), "maxTokens", need(json_integer(json_integer_value(cap))));
+    }
+    const json_t* t = jget(root_, "temperature");
+    if (present(t)) {
+        if (!json_is_number(t)) reject("temperature", "temperature must be a number");
+        put(ic.get(), "temperature", need(json_real(clamp01(json_number_value(t)))));  // Converse range 0..1
+    }
+    const json_t* tp = jget(root_, "top_p");
+    if (present(tp)) {
+        if (!json_is_number(tp)) reject("top_p", "top_p must be a number");
+        put(ic.get(), "topP", need(json_real(clamp01(json_number_value(tp)))));
+    }
+    const json_t* stop = jget(root_, "stop");
+    if (present(stop)) {
+        JsonPtr seqs(jarr());
+        if (json_is_string(stop)) {
+            if (json_string_length(stop)) push(seqs.get(), share(stop));
+        } else if (json_is_array(stop)) {
+            size_t i;
+            const json_t* s;
+            json_array_foreach(stop, i, s) {
+                if (!json_is_string(s)) reject("stop", "stop must be a string or an array of strings");
+                if (json_string_length(s)) push(seqs.get(), share(s));
+            }
+        } else {
+            reject("stop", "stop must be a string or an array of strings");
+        }
+        if (json_array_size(seqs.get())) put(ic.get(), "stopSequences", seqs.release());
+    }
+    if (json_object_size(ic.get())) put(body, "inferenceConfig", ic.release());
+
+    // model-native parameters (Claude, Mistral, Llama... accept top_k under this name)
+    const json_t* tk = jget(root_, "top_k");
+    if (present(tk)) {
+        if (!json_is_integer(tk) || json_integer_value(tk) < 0) reject("top_k", "top_k must be a non-negative integer");
+        put(body, "additionalModelRequestFields", wrap("top_k", need(json_integer(json_integer_value(tk)))));
+    }
+}
+
+void BodyBuilder::check_unsupported() {
+    const json_t* n = jget(root_, "n");
+    if (present(n) && (!json_is_integer(n) || json_integer_value(n) != 1))
+        reject("n", "Bedrock Converse returns one choice; n must be 1");
+    const json_t* rf = jget(root_, "response_format");
+    if (present(rf)) {
+        std::string_view type = sv(jget(rf, "type"));
+        if (type != "text")
+            reject("response_format", "response_format '" + std::string(type) +
+                                          "' is not supported by the Bedrock Converse adapter");
+    }
+}
+
+std::string BodyBuilder::build() {
+    if (!json_is_object(root_)) reject("", "the request body is not a JSON object");
+    check_unsupported();
+    convert_messages();
+    JsonPtr body(jobj());
+    put(body.get(), "messages", messages_.release());
+    if (json_array_size(system_.get())) put(body.get(), "system", system_.release());
+    inference_config(body.get());
+    convert_tools(body.get());
+    std::string out;
+    json_dump_append(out, body.get());
+    return out;
+}
+
+}  // namespace
+
+// The model id travels in the URL (bedrock_path) and the key only signs; neither shapes the body.
+bool bedrock_build_body(const ChatRequest& req, std::string_view /*upstream_model*/, const ProviderKey& /*key*/,
+                        std::string* out, ApiError* err) {
+    try {
+        BodyBuilder b(req.dom());
+        *out = b.build();
+        return true;
+    } catch (const BuildError& e) {
+        if (err) {
+            err->status = 400;
+            err->type = "invalid_request_error";
+            err->param = e.param;
+            err->code = "";
+            err->message = e.message;
+        }
+        return false;
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (...) {
+        if (err) {
+            err->status = 500;
+            err->type = "server_error";
+            err->param = "";
+            err->code = "";
+            err->message = "internal error while building the Bedrock request";
+        }
+        return false;
+    }
+}
+
+}  // namespace routeshift

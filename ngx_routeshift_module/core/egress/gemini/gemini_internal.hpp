@@ -1,0 +1,136 @@
+// Internal to the Gemini adapter: JSON helpers, the "cannot express this request" exception, the
+// tool-call id / thoughtSignature convention and the error reading that more than one of its files
+// (request builder, schema conversion, response translator, errors) needs.
+#pragma once
+#include "egress/provider_adapter.hpp"
+
+#include "util/json_util.hpp"
+
+#include <jansson.h>
+
+#include <cstdint>
+#include <new>
+#include <string>
+#include <string_view>
+
+namespace routeshift::gemini_internal {
+
+using std::string;
+using std::string_view;
+
+// ---- small helpers -----------------------------------------------------------------------------
+
+// A request the Gemini API cannot express (or a malformed field): 400 invalid_request_error.
+struct Invalid {
+    string message;
+    string param;
+};
+
+[[noreturn]] inline void invalid(string message, string param) { throw Invalid{std::move(message), std::move(param)}; }
+
+inline json_t* must(json_t* v) {
+    if (!v) throw std::bad_alloc();
+    return v;
+}
+inline void set(json_t* obj, const char* key, json_t* v) {
+    if (!v || json_object_set_new(obj, key, v) != 0) throw std::bad_alloc();
+}
+inline void push(json_t* arr, json_t* v) {
+    if (!v || json_array_append_new(arr, v) != 0) throw std::bad_alloc();
+}
+inline json_t* jstr(string_view s) {
+    json_t* v = json_stringn(s.data(), s.size());
+    if (!v) invalid("a string is not valid UTF-8", "");
+    return v;
+}
+inline json_t* copy(const json_t* v) { return must(json_deep_copy(v)); }
+
+inline string_view sv(const json_t* s) {
+    if (!json_is_string(s)) return {};
+    return string_view(json_string_value(s), json_string_length(s));
+}
+inline bool is_absent(const json_t* v) { return !v || json_is_null(v); }
+
+inline bool starts_with(string_view s, string_view p) { return s.size() >= p.size() && s.compare(0, p.size(), p) == 0; }
+inline bool ends_with(string_view s, string_view p) {
+    return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+}
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+inline string to_lower(string_view s) {
+    string o(s);
+    for (char& c : o) c = lower(c);
+    return o;
+}
+inline bool icontains(string_view hay, string_view needle) {
+    if (needle.empty()) return true;
+    if (hay.size() < needle.size()) return false;
+    for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+        size_t k = 0;
+        while (k < needle.size() && lower(hay[i + k]) == lower(needle[k])) ++k;
+        if (k == needle.size()) return true;
+    }
+    return false;
+}
+
+inline string idx_param(string_view base, size_t i) { return string(base) + "[" + std::to_string(i) + "]"; }
+
+// Separator between a tool-call id and the Gemini thoughtSignature carried inside it:
+// `<base>__thought__<signature>`. The signature is base64 (no "_"), so splitting at the first
+// occurrence is unambiguous as long as the base has none, which holds for ids we emit.
+inline constexpr string_view kThoughtSep = "__thought__";
+// Documented placeholder signature for function calls the model did not produce itself (history
+// from another provider, hand-built transcripts); Gemini 3 answers 400 when the first functionCall
+// of a step has no signature at all.
+inline constexpr string_view kSkipSignature = "skip_thought_signature_validator";
+
+// Major version of a model id such as "gemini-3-pro-preview", "models/gemini-2.5-flash"; 0 when the
+// id names no version ("gemini-flash-latest", tuned models, gemma).
+inline int gemini_generation(string_view model) {
+    size_t p = model.find("gemini-");
+    if (p == string_view::npos) return 0;
+    p += 7;
+    int n = 0;
+    bool any = false;
+    while (p < model.size() && model[p] >= '0' && model[p] <= '9' && n < 1000) {
+        n = n * 10 + (model[p] - '0');
+        any = true;
+        ++p;
+    }
+    return any ? n : 0;
+}
+
+// ---- JSON Schema -> Gemini Schema (gemini_schema.cpp) ------------------------------------------
+
+json_t* convert_schema(const json_t* s, const json_t* root, int depth, const string& param);
+// True for {"type":"object"} with no (or empty) properties: Gemini rejects an OBJECT parameter
+// schema without properties, and a function without parameters is what it means.
+bool is_empty_object_schema(const json_t* s);
+
+// ---- errors (gemini_errors.cpp) ----------------------------------------------------------------
+
+struct GoogleError {
+    int code = 0;
+    string message;
+    string status;  // RESOURCE_EXHAUSTED, ...
+    int64_t retry_ms = -1;
+    string reason;  // ErrorInfo.reason (API_KEY_INVALID, ...)
+    bool per_day = false;   // a QuotaFailure violation on a per-day quota
+    bool zero_limit = false;  // a quota whose limit is 0 (tier without access)
+};
+
+// Reads a google.rpc.Status (`{"code","message","status","details"}`).
+GoogleError read_google_error(const json_t* e);
+
+// The error object of a Gemini error body: {"error":{...}}, [{"error":{...}}], or an SSE event
+// carrying one. Returns null when the body holds none.
+const json_t* find_error(const json_t* root);
+ErrorVerdict verdict(int http, const GoogleError& g);
+
+inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+inline string_view trim(string_view s) {
+    while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+}  // namespace routeshift::gemini_internal
