@@ -38,6 +38,7 @@ struct MainConf {
     ngx_str_t snapshot_file = ngx_null_string;
     ngx_uint_t keepalive_max = NGX_CONF_UNSET_UINT;  // idle upstream connections per worker
     ngx_msec_t keepalive_timeout = NGX_CONF_UNSET_MSEC;
+    ngx_msec_t config_poll = NGX_CONF_UNSET_MSEC;    // how often a worker looks for a new snapshot
 };
 
 struct LocConf {
@@ -183,13 +184,24 @@ std::string_view find_header(const ngx_list_t& headers, std::string_view lowcase
 
 // ngx_routeshift_zone.cpp
 ngx_int_t zone_init(ngx_shm_zone_t* shm_zone, void* data) noexcept;
-std::shared_ptr<const Config> zone_config(ngx_shm_zone_t* shm_zone);          // worker copy
+// The worker's parsed config (parsed by zone_refresh; inline only when the worker has none yet).
+std::shared_ptr<const Config> zone_config(ngx_shm_zone_t* shm_zone);
+// Parses the zone's snapshot if its version changed since this worker last did, and records the
+// version this worker holds in the zone. Called by the poll timer and the admin handler.
+void zone_refresh(ngx_shm_zone_t* shm_zone, bool in_request);
+// Worker start-up: resets this worker's acknowledgement and parses the current snapshot.
+void zone_worker_start(ngx_shm_zone_t* shm_zone);
+// Worker processes of this cycle, and how many of them hold zone version >= `version`.
+size_t zone_worker_count();
+size_t zone_workers_holding(ngx_shm_zone_t* shm_zone, uint64_t version, size_t workers);
 // The shared-zone slot of each key of the config zone_config() returned last (same version).
 std::shared_ptr<const std::vector<int>> zone_slots(ngx_shm_zone_t* shm_zone);
 std::shared_ptr<EndpointCache> zone_endpoints(ngx_shm_zone_t* shm_zone);
-bool zone_apply_snapshot(ngx_shm_zone_t* shm_zone, std::string_view json, ngx_log_t* log,
-                         std::string* error, int64_t* generation, size_t* nkeys);
-void zone_invalidate(ngx_shm_zone_t* shm_zone);
+// Validates and stores a snapshot; `version` gets the zone version workers must reach.
+bool zone_apply_snapshot(ngx_shm_zone_t* shm_zone, std::string_view json, std::string* error,
+                         int64_t* generation, size_t* nkeys, uint64_t* version);
+// Alias invalidation: returns the zone version workers must reach.
+uint64_t zone_invalidate(ngx_shm_zone_t* shm_zone);
 int64_t zone_generation(ngx_shm_zone_t* shm_zone, uint64_t* epoch);
 std::string zone_status_json(ngx_shm_zone_t* shm_zone);
 // Picks the next key among `cands` (smooth WRR), marks it in-flight. -1 when none is eligible.

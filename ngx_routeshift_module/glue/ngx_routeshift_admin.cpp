@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 namespace routeshift {
 namespace {
 
@@ -57,9 +59,101 @@ bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-ngx_shm_zone_t* zone_of(ngx_http_request_t* r) {
-    auto* mc = static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_routeshift_module));
-    return mc->shm_zone;
+MainConf* main_conf(ngx_http_request_t* r) {
+    return static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_routeshift_module));
+}
+
+ngx_shm_zone_t* zone_of(ngx_http_request_t* r) { return main_conf(r)->shm_zone; }
+
+// A push or an invalidation is answered once every worker holds the new version (each parses it
+// in its poll timer), so the client's next request sees it on whichever worker it lands. The wait
+// is an nginx timer, never a blocking loop, and is bounded: after kAckWait the answer goes out
+// anyway and says how many workers have the version.
+constexpr ngx_msec_t kAckWait = 1000;
+constexpr ngx_msec_t kAckCheckMax = 50;
+
+struct AckWait {
+    ngx_http_request_t* r = nullptr;
+    ngx_shm_zone_t* zone = nullptr;
+    uint64_t version = 0;
+    size_t workers = 0;
+    ngx_msec_t deadline = 0;
+    ngx_msec_t check_every = 10;
+    std::string body;  // the JSON answer without its closing brace
+    ngx_event_t timer{};
+
+    ~AckWait() {
+        if (timer.timer_set) ngx_del_timer(&timer);
+    }
+};
+
+void ack_answer(AckWait& w, size_t holding) {
+    ngx_http_request_t* r = w.r;
+    std::string body = std::move(w.body);
+    if (holding < w.workers) {
+        body += ",\"workers\":" + std::to_string(w.workers) + ",\"workers_acknowledged\":" + std::to_string(holding);
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "routeshift: only %uz of %uz workers picked up config version %uL within %M ms",
+                      holding, w.workers, w.version, kAckWait);
+    }
+    body += "}";
+    ngx_table_elt_t* h = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_out.headers));
+    std::string value = std::to_string(holding) + "/" + std::to_string(w.workers);
+    u_char* data = h ? static_cast<u_char*>(ngx_pnalloc(r->pool, value.size())) : nullptr;
+    if (data) {
+        h->hash = 1;
+        ngx_str_set(&h->key, "X-RouteShift-Workers-Acknowledged");
+        h->value.data = ngx_cpymem(data, value.data(), value.size()) - value.size();
+        h->value.len = value.size();
+    }
+    ngx_http_finalize_request(r, send_json(r, 200, body));
+}
+
+void ack_check(ngx_event_t* ev) noexcept {
+    auto* w = static_cast<AckWait*>(ev->data);
+    ngx_connection_t* c = w->r->connection;
+    try {
+        size_t holding = zone_workers_holding(w->zone, w->version, w->workers);
+        if (holding >= w->workers || (ngx_msec_int_t)(ngx_current_msec - w->deadline) >= 0) {
+            ack_answer(*w, holding);
+        } else {
+            ngx_add_timer(ev, w->check_every);
+            return;
+        }
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, c->log, 0, "routeshift: admin answer failed");
+        ngx_http_finalize_request(w->r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+    ngx_http_run_posted_requests(c);
+}
+
+// Answers `body` (a JSON object) once every worker holds `version`. The request must hold a
+// reference (r->main->count) that the final ngx_http_finalize_request releases.
+void answer_when_acknowledged(ngx_http_request_t* r, uint64_t version, std::string body) {
+    ngx_shm_zone_t* zone = zone_of(r);
+    zone_refresh(zone, false);  // this worker: now, without waiting for its own timer
+    auto* w = pool_new<AckWait>(r->pool);
+    if (w == nullptr) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    w->r = r;
+    w->zone = zone;
+    w->version = version;
+    w->workers = zone_worker_count();
+    w->deadline = ngx_current_msec + kAckWait;
+    w->check_every = std::min(std::max<ngx_msec_t>(main_conf(r)->config_poll / 2, 1), kAckCheckMax);
+    body.pop_back();  // '}': ack_answer may add fields
+    w->body = std::move(body);
+    w->timer.handler = ack_check;
+    w->timer.data = w;
+    w->timer.log = r->connection->log;
+    size_t holding = zone_workers_holding(zone, version, w->workers);
+    if (holding >= w->workers) {
+        ack_answer(*w, holding);
+        return;
+    }
+    ngx_add_timer(&w->timer, w->check_every);
 }
 
 void snapshot_body_handler(ngx_http_request_t* r) noexcept {
@@ -78,15 +172,16 @@ void snapshot_body_handler(ngx_http_request_t* r) noexcept {
         std::string error;
         int64_t generation = 0;
         size_t nkeys = 0;
-        if (!zone_apply_snapshot(zone_of(r), text, r->connection->log, &error, &generation, &nkeys)) {
+        uint64_t version = 0;
+        if (!zone_apply_snapshot(zone_of(r), text, &error, &generation, &nkeys, &version)) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: snapshot rejected: %s", error.c_str());
             ngx_http_finalize_request(r, send_error(r, 400, "snapshot rejected: " + error));
             return;
         }
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "routeshift: snapshot generation %L applied (%uz provider keys)", generation, nkeys);
-        ngx_http_finalize_request(r, send_json(r, 200, "{\"generation\":" + std::to_string(generation) +
-                                                           ",\"keys\":" + std::to_string(nkeys) + "}"));
+        answer_when_acknowledged(r, version, "{\"generation\":" + std::to_string(generation) +
+                                                 ",\"keys\":" + std::to_string(nkeys) + "}");
     } catch (...) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
@@ -118,9 +213,13 @@ ngx_int_t admin_handler(ngx_http_request_t* r) noexcept {
         }
         if (ends_with(uri, "/model-aliases/invalidate")) {
             if (r->method != NGX_HTTP_POST) return send_error(r, 405, "use POST");
-            zone_invalidate(zone);
+            ngx_int_t rc = ngx_http_discard_request_body(r);
+            if (rc != NGX_OK) return rc;
+            uint64_t version = zone_invalidate(zone);
             int64_t gen = zone_generation(zone, nullptr);
-            return send_json(r, 200, "{\"invalidated\":true,\"generation\":" + std::to_string(gen) + "}");
+            r->main->count++;  // released by the finalize in answer_when_acknowledged
+            answer_when_acknowledged(r, version, "{\"invalidated\":true,\"generation\":" + std::to_string(gen) + "}");
+            return NGX_DONE;
         }
         if (ends_with(uri, "/status")) {
             if (r->method != NGX_HTTP_GET) return send_error(r, 405, "use GET");

@@ -19,6 +19,8 @@ ngx_command_t commands[] = {
     {ngx_string("routeshift_keepalive_timeout"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_msec_slot, NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, keepalive_timeout),
      nullptr},
+    {ngx_string("routeshift_config_poll"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     ngx_conf_set_msec_slot, NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, config_poll), nullptr},
     {ngx_string("routeshift_pass"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_pass,
      NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
     {ngx_string("routeshift_admin"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_admin,
@@ -74,6 +76,11 @@ char* init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
     auto* mc = static_cast<MainConf*>(conf);
     ngx_conf_init_uint_value(mc->keepalive_max, 256);
     ngx_conf_init_msec_value(mc->keepalive_timeout, 60000);
+    ngx_conf_init_msec_value(mc->config_poll, 10);
+    if (mc->config_poll == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "routeshift_config_poll must be greater than 0");
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
     return NGX_CONF_OK;
 }
 
@@ -186,10 +193,40 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     return NGX_CONF_OK;
 }
 
+// Each worker looks for a new snapshot every routeshift_config_poll and parses it here, so no
+// request pays the parse. Cancelable: it never holds up a graceful shutdown.
+ngx_event_t config_poll_event;
+
+void config_poll(ngx_event_t* ev) noexcept {
+    auto* mc = static_cast<MainConf*>(ev->data);
+    if (ngx_exiting || ngx_quit || ngx_terminate) return;  // no more requests: nothing to refresh
+    try {
+        zone_refresh(mc->shm_zone, false);
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ALERT, ev->log, 0, "routeshift: config poll failed: %s", e.what());
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, ev->log, 0, "routeshift: config poll failed");
+    }
+    ngx_add_timer(ev, mc->config_poll);
+}
+
 ngx_int_t init_process(ngx_cycle_t* cycle) noexcept {
     auto* mc = static_cast<MainConf*>(
         ngx_http_cycle_get_module_main_conf(cycle, ngx_http_routeshift_module));
-    if (mc) keepalive_configure(mc->keepalive_max, mc->keepalive_timeout);
+    if (mc == nullptr) return NGX_OK;
+    keepalive_configure(mc->keepalive_max, mc->keepalive_timeout);
+    if (mc->shm_zone == nullptr) return NGX_OK;
+    try {
+        zone_worker_start(mc->shm_zone);  // parse the current snapshot before the first request
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "routeshift: parsing the snapshot at worker start failed");
+    }
+    ngx_memzero(&config_poll_event, sizeof(config_poll_event));
+    config_poll_event.handler = config_poll;
+    config_poll_event.data = mc;
+    config_poll_event.log = cycle->log;
+    config_poll_event.cancelable = 1;
+    ngx_add_timer(&config_poll_event, mc->config_poll);
     return NGX_OK;
 }
 

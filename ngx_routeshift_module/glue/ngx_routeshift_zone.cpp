@@ -1,6 +1,8 @@
-// The shared-memory zone: the active config snapshot (as JSON text, re-parsed once per worker per
-// change) and per-provider-key runtime state (balancer weight, in-flight count, cooldown,
-// counters). All workers see the same state; it survives `nginx -s reload`.
+// The shared-memory zone: the active config snapshot (as JSON text) and per-provider-key runtime
+// state (balancer weight, in-flight count, cooldown, counters). All workers see the same state; it
+// survives `nginx -s reload`. Each worker parses a new snapshot in its poll timer
+// (zone_refresh), never in a request, and records the version it holds so the admin API can
+// answer a push once every worker has it.
 #include "ngx_routeshift.hpp"
 #include "routing/balancer_wrr.hpp"
 
@@ -20,6 +22,14 @@ struct KeySlot {
     uint64_t prompt_tokens, completion_tokens;
 };
 
+// What one worker (by ngx_worker) holds; written only by that worker.
+struct WorkerRecord {
+    uint64_t version;          // the zone version this worker's parsed config belongs to
+    uint64_t parses;           // snapshots parsed (poll timer, admin handler, start-up)
+    uint64_t request_parses;   // of those, parsed inside a request (no config yet: first start)
+    ngx_pid_t pid;
+};
+
 struct ShmHeader {
     uint64_t version;          // bumped on every apply / invalidate: workers re-read
     int64_t generation;        // the snapshot's own number; 0 = none loaded
@@ -27,6 +37,7 @@ struct ShmHeader {
     uint64_t applied_at;       // unix seconds
     u_char* snapshot;
     size_t snapshot_len;
+    WorkerRecord workers[NGX_MAX_PROCESSES];
     uint32_t nslots;
     KeySlot slots[1];
 };
@@ -89,8 +100,8 @@ KeySlot* slot_for(ShmHeader* sh, int slot, int64_t key_id) {
     return s->key_id == key_id ? s : nullptr;  // the slot may belong to a newer config's key
 }
 
-bool store_snapshot(ngx_shm_zone_t* z, std::string_view json, const Config& cfg, ngx_log_t* log,
-                    std::string* error) {
+bool store_snapshot(ngx_shm_zone_t* z, std::string_view json, const Config& cfg, std::string* error,
+                    uint64_t* version) {
     ShmHeader* sh = header(z);
     ngx_slab_pool_t* p = pool(z);
     Lock lock(z);
@@ -110,7 +121,7 @@ bool store_snapshot(ngx_shm_zone_t* z, std::string_view json, const Config& cfg,
     sh->snapshot_len = json.size();
     sh->generation = cfg.generation;
     sh->applied_at = (uint64_t)ngx_time();
-    __atomic_add_fetch(&sh->version, 1, __ATOMIC_RELEASE);
+    *version = __atomic_add_fetch(&sh->version, 1, __ATOMIC_RELEASE);
     return true;
 }
 
@@ -130,7 +141,8 @@ bool load_snapshot_file(ngx_shm_zone_t* z, const ngx_str_t& path, ngx_log_t* log
     std::string error;
     int64_t gen;
     size_t nkeys;
-    if (!zone_apply_snapshot(z, text, log, &error, &gen, &nkeys)) {
+    uint64_t version;
+    if (!zone_apply_snapshot(z, text, &error, &gen, &nkeys, &version)) {
         ngx_log_error(NGX_LOG_EMERG, log, 0, "routeshift_snapshot_file \"%V\": %s", &path,
                       error.c_str());
         return false;
@@ -180,21 +192,21 @@ ngx_int_t zone_init(ngx_shm_zone_t* shm_zone, void* data) noexcept {
     }
 }
 
-bool zone_apply_snapshot(ngx_shm_zone_t* z, std::string_view json, ngx_log_t* log,
-                         std::string* error, int64_t* generation, size_t* nkeys) {
+bool zone_apply_snapshot(ngx_shm_zone_t* z, std::string_view json, std::string* error, int64_t* generation,
+                         size_t* nkeys, uint64_t* version) {
     auto cfg = parse_snapshot(json, error);  // validated whole before anything changes
     if (!cfg) return false;
-    if (!store_snapshot(z, json, *cfg, log, error)) return false;
+    if (!store_snapshot(z, json, *cfg, error, version)) return false;
     *generation = cfg->generation;
     *nkeys = cfg->keys.size();
     return true;
 }
 
-void zone_invalidate(ngx_shm_zone_t* z) {
+uint64_t zone_invalidate(ngx_shm_zone_t* z) {
     ShmHeader* sh = header(z);
     Lock lock(z);
     sh->epoch++;
-    __atomic_add_fetch(&sh->version, 1, __ATOMIC_RELEASE);
+    return __atomic_add_fetch(&sh->version, 1, __ATOMIC_RELEASE);
 }
 
 int64_t zone_generation(ngx_shm_zone_t* z, uint64_t* epoch) {
@@ -204,10 +216,10 @@ int64_t zone_generation(ngx_shm_zone_t* z, uint64_t* epoch) {
     return sh->generation;
 }
 
-std::shared_ptr<const Config> zone_config(ngx_shm_zone_t* z) {
+void zone_refresh(ngx_shm_zone_t* z, bool in_request) {
     ShmHeader* sh = header(z);
     uint64_t v = __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE);
-    if (g_view.zone == z && g_view.version == v) return g_view.cfg;
+    if (g_view.zone == z && g_view.version == v) return;
 
     std::string text;
     {
@@ -222,7 +234,7 @@ std::shared_ptr<const Config> zone_config(ngx_shm_zone_t* z) {
         if (!cfg) {  // cannot happen: validated before it was stored
             ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0, "routeshift: stored snapshot invalid: %s",
                           error.c_str());
-            return g_view.cfg;
+            return;
         }
     }
     std::vector<int> slots;
@@ -241,6 +253,50 @@ std::shared_ptr<const Config> zone_config(ngx_shm_zone_t* z) {
     g_view.cfg = cfg;
     g_view.slots = std::make_shared<const std::vector<int>>(std::move(slots));
     g_view.endpoints = std::make_shared<EndpointCache>();
+
+    if (ngx_worker < NGX_MAX_PROCESSES) {
+        WorkerRecord& w = sh->workers[ngx_worker];
+        w.pid = ngx_pid;
+        if (!text.empty()) {
+            __atomic_add_fetch(&w.parses, 1, __ATOMIC_RELAXED);
+            if (in_request) __atomic_add_fetch(&w.request_parses, 1, __ATOMIC_RELAXED);
+        }
+        __atomic_store_n(&w.version, v, __ATOMIC_RELEASE);
+    }
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0, "routeshift: worker now holds zone version %uL%s",
+                   v, in_request ? " (parsed in a request)" : "");
+}
+
+void zone_worker_start(ngx_shm_zone_t* z) {
+    if (ngx_worker >= NGX_MAX_PROCESSES) return;
+    // A respawned worker (or a new one after a reload) reuses an index: forget what the previous
+    // holder acknowledged before this one has parsed anything.
+    WorkerRecord& w = header(z)->workers[ngx_worker];
+    __atomic_store_n(&w.version, 0, __ATOMIC_RELEASE);
+    w.pid = ngx_pid;
+    zone_refresh(z, false);
+}
+
+size_t zone_worker_count() {
+    if (ngx_process == NGX_PROCESS_SINGLE) return 1;
+    auto* ccf = reinterpret_cast<ngx_core_conf_t*>(ngx_get_conf(ngx_cycle->conf_ctx, ngx_core_module));
+    size_t n = ccf && ccf->worker_processes > 0 ? (size_t)ccf->worker_processes : 1;
+    return std::min<size_t>(n, NGX_MAX_PROCESSES);
+}
+
+size_t zone_workers_holding(ngx_shm_zone_t* z, uint64_t version, size_t workers) {
+    ShmHeader* sh = header(z);
+    size_t n = 0;
+    for (size_t i = 0; i < workers && i < NGX_MAX_PROCESSES; i++) {
+        if (__atomic_load_n(&sh->workers[i].version, __ATOMIC_ACQUIRE) >= version) n++;
+    }
+    return n;
+}
+
+std::shared_ptr<const Config> zone_config(ngx_shm_zone_t* z) {
+    // The poll timer keeps the config current. Only a worker that has no config at all (started
+    // before the first push, and a request arrived before its timer ran) parses here, once.
+    if (g_view.zone != z || !g_view.cfg) zone_refresh(z, true);
     return g_view.cfg;
 }
 
@@ -359,6 +415,21 @@ std::string zone_status_json(ngx_shm_zone_t* z) {
         json_object_set_new(root.get(), "epoch", json_integer((json_int_t)sh->epoch));
         json_object_set_new(root.get(), "applied_at", json_integer((json_int_t)sh->applied_at));
         json_object_set_new(root.get(), "slots", json_integer(sh->nslots));
+        json_object_set_new(root.get(), "config_version", json_integer((json_int_t)sh->version));
+        JsonPtr workers(json_array());
+        for (size_t i = 0, n = zone_worker_count(); i < n; i++) {
+            const WorkerRecord& w = sh->workers[i];
+            json_t* o = json_object();
+            json_object_set_new(o, "worker", json_integer((json_int_t)i));
+            json_object_set_new(o, "pid", json_integer(__atomic_load_n(&w.pid, __ATOMIC_RELAXED)));
+            json_object_set_new(o, "config_version",
+                                json_integer((json_int_t)__atomic_load_n(&w.version, __ATOMIC_ACQUIRE)));
+            json_object_set_new(o, "parses", json_integer((json_int_t)__atomic_load_n(&w.parses, __ATOMIC_RELAXED)));
+            json_object_set_new(o, "request_parses",
+                                json_integer((json_int_t)__atomic_load_n(&w.request_parses, __ATOMIC_RELAXED)));
+            json_array_append_new(workers.get(), o);
+        }
+        json_object_set_new(root.get(), "workers", workers.release());
         if (cfg) {
             static const std::vector<int> none;
             const auto& slots = g_view.slots ? *g_view.slots : none;

@@ -247,3 +247,62 @@ def test_admin_over_unix_socket(gw_factory, tmp_path):
     assert head.startswith(b"HTTP/1.1 200"), data[:300]
     assert json.loads(body)["generation"] == 0
     assert gw.generation() == 0
+
+
+def _worker_records(gw) -> list[dict]:
+    st = gw.status()
+    workers = st["workers"]
+    assert len(workers) == gw.workers, st
+    return workers
+
+
+def test_push_is_parsed_by_every_worker_off_the_request_path(basic):
+    """Each worker parses a pushed snapshot once, in its poll timer (or the admin handler), before
+    the push is answered; requests never parse it (2 workers)."""
+    gw = basic.gw
+    assert gw.workers == 2
+    before = _worker_records(gw)
+    assert all(w["parses"] == 1 and w["request_parses"] == 0 for w in before), before
+    version = gw.status()["config_version"]
+    assert all(w["config_version"] == version for w in before), before
+    for _ in range(20):
+        assert basic.chat(chat_body("gpt-4o")).status == 200
+    r = gw.push(basic.snap.bump())
+    assert r.header("X-RouteShift-Workers-Acknowledged") == "2/2", r.describe()
+    assert "workers_acknowledged" not in r.json, r.describe()
+    after = _worker_records(gw)
+    assert all(w["parses"] == 2 and w["request_parses"] == 0 for w in after), after
+    assert all(w["config_version"] == version + 1 for w in after), after
+    for _ in range(20):
+        assert basic.chat(chat_body("gpt-4o")).status == 200
+    r = gw.admin("POST", "/admin/model-aliases/invalidate")
+    assert r.status == 200 and r.header("X-RouteShift-Workers-Acknowledged") == "2/2", r.describe()
+    final = _worker_records(gw)
+    assert all(w["parses"] == 3 and w["request_parses"] == 0 for w in final), final
+    assert {w["pid"] for w in final} == set(gw.worker_pids()), final
+
+
+
+def test_push_answer_waits_at_most_one_second(gw_factory, mocks):
+    """A worker that has not picked the push up (here: its poll interval is 5s) delays the answer
+    by at most 1 s; the answer then says how many workers hold the new config. A worker without
+    any config parses inline once rather than failing the request."""
+    import time
+    gw = gw_factory(http_extra="routeshift_config_poll 5s;")
+    a = mocks.new("a")
+    s = Snapshot()
+    p = s.provider("openai", "openai", a.base_url())
+    s.key(p)
+    s.model(p, "gpt-4o")
+    vk = s.vkey()
+    t0 = time.monotonic()
+    r = gw.push(s)
+    elapsed = time.monotonic() - t0
+    assert r.header("X-RouteShift-Workers-Acknowledged") == "1/2", r.describe()
+    assert r.json["workers"] == 2 and r.json["workers_acknowledged"] == 1, r.describe()
+    assert r.json["generation"] == s.generation and r.json["keys"] == 1, r.describe()
+    assert 0.9 <= elapsed < 4, elapsed
+    for _ in range(8):
+        assert gw.chat(chat_body("gpt-4o"), key=vk).status == 200
+    workers = gw.status()["workers"]
+    assert sum(w["request_parses"] for w in workers) <= 1, workers

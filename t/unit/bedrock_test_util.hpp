@@ -197,6 +197,15 @@ inline ProviderKey key(const std::string& metadata_json, const std::string& secr
     std::string err;
     k.metadata = json_parse(metadata_json, &err);
     assert_non_null(k.metadata.get());
+    // The typed fields parse_snapshot fills, copied unvalidated: the per-attempt defences are
+    // what these tests exercise (push-time validation: t/unit/config).
+    const json_t* md = k.metadata.get();
+    k.meta.region = json_string_view(md, "region");
+    k.meta.access_key_id = json_string_view(md, "access_key_id");
+    k.meta.session_token = json_string_view(md, "session_token");
+    std::string_view auth = json_string_view(md, "auth");
+    k.meta.bedrock_api_key = auth == "api_key" || auth == "bearer";
+    k.wire = WireFormat::bedrock;
     return k;
 }
 

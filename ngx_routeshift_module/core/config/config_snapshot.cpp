@@ -1,6 +1,8 @@
 // Parsing and validation of the config snapshot (docs/design.md §2; see config_snapshot.hpp).
 #include "config/config_snapshot.hpp"
 
+#include "config/snapshot_text.hpp"
+
 #include <climits>
 #include <new>
 #include <optional>
@@ -14,7 +16,6 @@ namespace {
 constexpr long long kMaxWeight = 1000;
 constexpr long long kMaxCooldownSeconds = 86400;
 constexpr long long kMaxRetryBudget = 100;
-constexpr size_t kMaxEchoedValue = 64;  // bytes of a (non-secret) offending value quoted in errors
 
 // Thrown inside the parser only; parse_snapshot turns it into the `error` string.
 struct SnapshotError {
@@ -23,39 +24,11 @@ struct SnapshotError {
 
 [[noreturn]] void fail(std::string msg) { throw SnapshotError{std::move(msg)}; }
 
-bool has_ctl(std::string_view s) {
-    for (unsigned char c : s)
-        if (c < 0x20 || c == 0x7f) return true;
-    return false;
-}
-
-// Quotes a configuration value (never a secret) for an error message.
-std::string quote(std::string_view s) {
-    std::string out = "'";
-    size_t n = 0;
-    for (unsigned char c : s) {
-        if (++n > kMaxEchoedValue) {
-            out += "...";
-            break;
-        }
-        out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-    }
-    out += "'";
-    return out;
-}
-
-const char* type_name(const json_t* v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "?";
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
 }
 
 // One row of one table: knows how to name itself in errors.
@@ -63,7 +36,7 @@ class Row {
 public:
     Row(const char* table, size_t index, const json_t* obj) : obj_(obj) {
         name_ = std::string(table) + "[" + std::to_string(index) + "]";
-        if (!json_is_object(obj)) fail(name_ + ": expected an object, got " + type_name(obj));
+        if (!json_is_object(obj)) fail(name_ + ": expected an object, got " + json_type_name(obj));
     }
 
     const std::string& name() const { return name_; }
@@ -78,7 +51,7 @@ public:
     int64_t required_int(const char* key) const {
         const json_t* v = get(key);
         if (!v) error(std::string(key) + " is required");
-        if (!json_is_integer(v)) error(std::string(key) + " must be an integer, got " + type_name(v));
+        if (!json_is_integer(v)) error(std::string(key) + " must be an integer, got " + json_type_name(v));
         return json_integer_value(v);
     }
 
@@ -86,7 +59,7 @@ public:
     std::optional<int64_t> optional_int(const char* key) const {
         const json_t* v = get(key);
         if (!v) return std::nullopt;
-        if (!json_is_integer(v)) error(std::string(key) + " must be an integer, got " + type_name(v));
+        if (!json_is_integer(v)) error(std::string(key) + " must be an integer, got " + json_type_name(v));
         return json_integer_value(v);
     }
 
@@ -102,7 +75,7 @@ public:
     bool boolean(const char* key, bool def) const {
         const json_t* v = get(key);
         if (!v) return def;
-        if (!json_is_boolean(v)) error(std::string(key) + " must be a boolean, got " + type_name(v));
+        if (!json_is_boolean(v)) error(std::string(key) + " must be a boolean, got " + json_type_name(v));
         return json_is_true(v);
     }
 
@@ -110,9 +83,9 @@ public:
     std::optional<std::string> optional_string(const char* key) const {
         const json_t* v = get(key);
         if (!v) return std::nullopt;
-        if (!json_is_string(v)) error(std::string(key) + " must be a string, got " + type_name(v));
+        if (!json_is_string(v)) error(std::string(key) + " must be a string, got " + json_type_name(v));
         std::string s(json_string_value(v), json_string_length(v));
-        if (has_ctl(s)) error(std::string(key) + " contains control characters");
+        if (has_control_characters(s)) error(std::string(key) + " contains control characters");
         return s;
     }
 
@@ -130,76 +103,8 @@ private:
 const json_t* table(const json_t* root, const char* key) {
     const json_t* v = json_object_get(root, key);
     if (!v || json_is_null(v)) return nullptr;
-    if (!json_is_array(v)) fail(std::string(key) + " must be an array, got " + type_name(v));
+    if (!json_is_array(v)) fail(std::string(key) + " must be an array, got " + json_type_name(v));
     return v;
-}
-
-bool valid_dns_label(std::string_view s) {
-    if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
-    for (char c : s) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-        if (!ok) return false;
-    }
-    return true;
-}
-
-bool valid_api_version(std::string_view s) {
-    if (s.empty() || s.size() > 64) return false;
-    for (char c : s) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                  c == '.' || c == '_';
-        if (!ok) return false;
-    }
-    return true;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// Key metadata: a JSON object of non-secret settings. Returns the auth shape it selects for
-// openai_compat (bearer when unset).
-AuthShape check_key_metadata(const Row& row, const json_t* md, ProviderKind kind) {
-    const char* key;
-    size_t key_len;
-    json_t* val;
-    json_object_keylen_foreach(const_cast<json_t*>(md), key, key_len, val) {
-        std::string k(key, key_len);
-        if (json_is_string(val) && has_ctl(std::string_view(json_string_value(val), json_string_length(val))))
-            row.error("metadata." + quote(k) + " contains control characters");
-    }
-    auto str = [&](const char* name) -> std::optional<std::string_view> {
-        const json_t* v = json_object_get(md, name);
-        if (!v || json_is_null(v)) return std::nullopt;
-        if (!json_is_string(v)) row.error(std::string("metadata.") + name + " must be a string, got " + type_name(v));
-        return std::string_view(json_string_value(v), json_string_length(v));
-    };
-    if (auto rn = str("resource_name"); rn && !valid_dns_label(*rn))
-        row.error("metadata.resource_name must be a DNS label (letters, digits, '-')");
-    if (auto av = str("api_version"); av && !valid_api_version(*av))
-        row.error("metadata.api_version must be \"v1\" or a version such as \"2024-10-21\"");
-    if (auto dep = str("deployment"); dep && dep->empty()) row.error("metadata.deployment must not be empty");
-    str("organization");
-    str("project");
-    if (auto api = str("api"); api && *api != "openai" && *api != "anthropic")
-        row.error("metadata.api must be \"openai\" or \"anthropic\"");
-    if (auto rg = str("region"); rg && !valid_dns_label(*rg))
-        row.error("metadata.region must be a region name such as us-east-1 or cn");
-    str("access_key_id");
-    str("session_token");
-    AuthShape shape = AuthShape::bearer;
-    if (auto ah = str("auth_header")) {
-        if (*ah == "authorization") shape = AuthShape::bearer;
-        else if (*ah == "api-key") shape = AuthShape::api_key;
-        else if (*ah == "x-api-key") shape = AuthShape::x_api_key;
-        else if (*ah == "none") shape = AuthShape::none;
-        else row.error("metadata.auth_header must be one of authorization, api-key, x-api-key, none");
-    }
-    if (kind != ProviderKind::openai_compat) shape = provider_info(kind).auth;
-    return shape;
 }
 
 std::string alias_key(int64_t team_id, std::string_view alias) {
@@ -210,7 +115,7 @@ std::string alias_key(int64_t team_id, std::string_view alias) {
 }
 
 std::shared_ptr<Config> build(const json_t* root) {
-    if (!json_is_object(root)) fail(std::string("snapshot must be a JSON object, got ") + type_name(root));
+    if (!json_is_object(root)) fail(std::string("snapshot must be a JSON object, got ") + json_type_name(root));
     auto cfg = std::make_shared<Config>();
 
     if (const json_t* v = json_object_get(root, "version"); v && !json_is_null(v)) {
@@ -222,7 +127,7 @@ std::shared_ptr<Config> build(const json_t* root) {
     cfg->generation = json_integer_value(gen);
 
     if (const json_t* s = json_object_get(root, "settings"); s && !json_is_null(s)) {
-        if (!json_is_object(s)) fail(std::string("settings must be an object, got ") + type_name(s));
+        if (!json_is_object(s)) fail(std::string("settings must be an object, got ") + json_type_name(s));
         auto req = [&](const char* key, long long def, long long lo, long long hi) -> long long {
             const json_t* v = json_object_get(s, key);
             if (!v || json_is_null(v)) return def;
@@ -248,17 +153,17 @@ std::shared_ptr<Config> build(const json_t* root) {
             row.set_id(p.id);
             if (!provider_by_id.emplace(p.id, cfg->providers.size()).second) row.error("duplicate id");
             p.name = row.required_string("name");
-            if (p.name.find('/') != std::string::npos) row.error("name " + quote(p.name) + " must not contain '/'");
-            if (p.name.find_first_of(" \t") != std::string::npos) row.error("name " + quote(p.name) + " must not contain spaces");
-            if (cfg->provider_by_name.count(p.name)) row.error("duplicate name " + quote(p.name));
+            if (p.name.find('/') != std::string::npos) row.error("name " + quote_value(p.name) + " must not contain '/'");
+            if (p.name.find_first_of(" \t") != std::string::npos) row.error("name " + quote_value(p.name) + " must not contain spaces");
+            if (cfg->provider_by_name.count(p.name)) row.error("duplicate name " + quote_value(p.name));
             std::string kind = row.required_string("kind");
             const ProviderInfo* info = provider_info(kind);
-            if (!info) row.error("unknown kind " + quote(kind));
+            if (!info) row.error("unknown kind " + quote_value(kind));
             p.kind = info->kind;
             auto base = row.optional_string("base_url");
             if (base) {
                 std::string uerr;
-                if (!parse_url(*base, &uerr)) row.error("base_url " + quote(*base) + ": " + uerr);
+                if (!parse_url(*base, &uerr)) row.error("base_url " + quote_value(*base) + ": " + uerr);
                 while (!base->empty() && base->back() == '/') base->pop_back();
                 p.base_url = *base;
                 p.base_url_set = true;
@@ -289,31 +194,24 @@ std::shared_ptr<Config> build(const json_t* root) {
             const Provider& prov = cfg->providers[k.provider];
             k.label = row.optional_string("label").value_or("");
 
+            // Parsed once here into typed fields: no attempt reads the JSON (bodies excepted).
             const json_t* md = row.get("metadata");
-            if (md && !json_is_object(md)) row.error(std::string("metadata must be an object, got ") + type_name(md));
+            std::string merr;
+            if (!parse_key_metadata(md, prov.kind, &k.meta, &merr)) row.error(merr);
             k.metadata = JsonPtr(md ? json_deep_copy(md) : json_object());
             if (!k.metadata) row.error("out of memory");
-            AuthShape auth = check_key_metadata(row, k.metadata.get(), prov.kind);
+            k.auth = openai_auth_shape(prov.kind, k.meta);
 
             // The secret never appears in a message, only what is wrong with it.
             const json_t* sec = row.get("secret");
-            if (sec && !json_is_string(sec)) row.error(std::string("secret must be a string, got ") + type_name(sec));
+            if (sec && !json_is_string(sec)) row.error(std::string("secret must be a string, got ") + json_type_name(sec));
             if (sec) k.secret.assign(json_string_value(sec), json_string_length(sec));
-            if (has_ctl(k.secret)) row.error("secret contains control characters");
-            if (k.secret.empty() && !(prov.kind == ProviderKind::openai_compat && auth == AuthShape::none))
+            if (has_control_characters(k.secret)) row.error("secret contains control characters");
+            if (k.secret.empty() && !(prov.kind == ProviderKind::openai_compat && k.auth == AuthShape::none))
                 row.error("secret is required (empty is only allowed with metadata.auth_header \"none\")");
-            k.wire = wire_format(prov.kind, json_string_view(k.metadata.get(), "api"));
-            if (prov.kind == ProviderKind::bedrock) {
-                if (json_string_view(k.metadata.get(), "region").empty())
-                    row.error("bedrock key needs metadata.region");
-                if (json_string_view(k.metadata.get(), "auth") != "api_key" &&
-                    json_string_view(k.metadata.get(), "access_key_id").empty())
-                    row.error("bedrock key needs metadata.access_key_id (or metadata.auth \"api_key\")");
-            }
-
-            if (prov.kind == ProviderKind::azure && prov.base_url.empty() &&
-                json_string_view(k.metadata.get(), "resource_name").empty())
-                row.error("azure key needs metadata.resource_name (provider " + quote(prov.name) +
+            k.wire = wire_format(prov.kind, k.meta.api);
+            if (prov.kind == ProviderKind::azure && prov.base_url.empty() && k.meta.resource_name.empty())
+                row.error("azure key needs metadata.resource_name (provider " + quote_value(prov.name) +
                           " has no base_url)");
 
             k.weight = static_cast<int>(row.int_in_range("weight", 1, 0, kMaxWeight));
@@ -339,7 +237,7 @@ std::shared_ptr<Config> build(const json_t* root) {
             m.provider = pit->second;
             m.model = row.required_string("model");
             if (!model_rows.emplace(m.provider, m.model).second)
-                row.error("duplicate model " + quote(m.model) + " for provider_id " + std::to_string(pid));
+                row.error("duplicate model " + quote_value(m.model) + " for provider_id " + std::to_string(pid));
             if (m.model == "*") {
                 cfg->providers[m.provider].any_model = true;
                 continue;  // not a public name; served as "<provider>/<any model>"
@@ -405,7 +303,7 @@ std::shared_ptr<Config> build(const json_t* root) {
             std::string alias = row.required_string("alias");
             std::string target = row.required_string("target");
             if (!cfg->aliases.emplace(alias_key(team, alias), std::move(target)).second)
-                row.error("duplicate alias " + quote(alias) +
+                row.error("duplicate alias " + quote_value(alias) +
                           (team ? " for team_id " + std::to_string(team) : std::string(" (global)")));
         }
     }

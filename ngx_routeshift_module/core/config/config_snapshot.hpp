@@ -2,7 +2,9 @@
 // indexed for the request path. Immutable once built; workers share it through shared_ptr.
 #pragma once
 #include "util/json_util.hpp"
+#include "config/key_metadata.hpp"
 #include "config/provider_catalog.hpp"
+#include "config/virtual_key_cache.hpp"
 #include "util/url.hpp"
 #include <cstdint>
 #include <memory>
@@ -29,8 +31,10 @@ struct ProviderKey {
     size_t provider;          // index into Config::providers
     std::string label;
     std::string secret;       // never log / print
-    JsonPtr metadata;         // object (never null after parsing)
+    JsonPtr metadata;         // object (never null after parsing); request-body options only
+    KeyMetadata meta;         // the typed settings every attempt reads (parsed from `metadata`)
     WireFormat wire = WireFormat::openai;  // how this key is spoken to
+    AuthShape auth = AuthShape::bearer;    // credential header on the OpenAI wire
     int weight = 1;           // 0 = receives no traffic
     long long rpm = 0, tpm = 0;  // 0 = unlimited (enforced by a later issue)
     int cooldown_seconds = 30;
@@ -70,6 +74,10 @@ struct Config {
     // alias lookup: key is team_id (0 = global) + '\0' + alias
     std::unordered_map<std::string, std::string> aliases;
     std::unordered_map<std::string, size_t> virtual_key_by_hash;     // 32 raw bytes -> idx
+    // Presented key -> index of its virtual key, filled by authenticate() so a known key skips
+    // SHA-256. Mutable in a shared const Config: every worker owns its Config copy and is
+    // single-threaded; the cache goes away with the config it belongs to.
+    mutable VirtualKeyCache virtual_key_cache;
 
     const std::string* alias_target(int64_t team_id, std::string_view alias) const;
 };

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <cstring>
+#include <optional>
 
 namespace routeshift {
 
@@ -77,15 +78,22 @@ const VirtualKey* authenticate(const Config& cfg, std::string_view key, int64_t 
              "invalid_api_key");
         return nullptr;
     }
-    unsigned char digest[32];
-    hash_virtual_key(key, digest);
-    auto it = cfg.virtual_key_by_hash.find(std::string(reinterpret_cast<const char*>(digest), 32));
-    if (it == cfg.virtual_key_by_hash.end() || it->second >= cfg.virtual_keys.size() ||
-        CRYPTO_memcmp(cfg.virtual_keys[it->second].hash, digest, 32) != 0) {
-        deny(err, "Incorrect API key provided.", "invalid_api_key");
-        return nullptr;
+    // A key that matched before skips the SHA-256 (cached per worker and config, successes
+    // only); enabled/expires_at are still checked below on every request.
+    std::optional<size_t> index = cfg.virtual_key_cache.find(key);
+    if (!index || *index >= cfg.virtual_keys.size()) {
+        unsigned char digest[32];
+        hash_virtual_key(key, digest);
+        auto it = cfg.virtual_key_by_hash.find(std::string(reinterpret_cast<const char*>(digest), 32));
+        if (it == cfg.virtual_key_by_hash.end() || it->second >= cfg.virtual_keys.size() ||
+            CRYPTO_memcmp(cfg.virtual_keys[it->second].hash, digest, 32) != 0) {
+            deny(err, "Incorrect API key provided.", "invalid_api_key");
+            return nullptr;
+        }
+        index = it->second;
+        cfg.virtual_key_cache.remember(key, *index);
     }
-    const VirtualKey& vk = cfg.virtual_keys[it->second];
+    const VirtualKey& vk = cfg.virtual_keys[*index];
     if (!vk.enabled) {
         deny(err, "This API key has been disabled.", "key_disabled");
         return nullptr;

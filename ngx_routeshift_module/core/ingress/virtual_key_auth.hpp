@@ -17,7 +17,8 @@ void hash_virtual_key(std::string_view key, unsigned char out[32]);
 // that header is absent, from `x-api-key`. Returns "" when neither carries a key.
 std::string_view presented_key(std::string_view authorization, std::string_view x_api_key);
 
-// Looks the key up (constant-time comparison of the digest). Returns the VirtualKey or null and
+// Looks the key up (constant-time comparison of the digest). A key that matched before is found
+// in cfg.virtual_key_cache without hashing (per worker; `cfg` must not be shared across threads). Returns the VirtualKey or null and
 // fills `err` with a 401 authentication_error (code invalid_api_key / key_disabled / key_expired).
 // The error message never echoes the presented key.
 const VirtualKey* authenticate(const Config& cfg, std::string_view key, int64_t now_unix,

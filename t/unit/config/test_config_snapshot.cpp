@@ -273,6 +273,99 @@ static void test_team_vk_alias_errors(void**) {
     assert_str_eq(*cfg->alias_target(2, "smart"), "groq/llama-3.3-70b");
 }
 
+// Key metadata is parsed once into typed fields (what every attempt reads), validated with
+// row-naming errors.
+static void test_typed_key_metadata(void**) {
+    auto cfg = test::fixture_config();
+    auto key = [&](int64_t id) -> const ProviderKey& {
+        for (const ProviderKey& k : cfg->keys)
+            if (k.id == id) return k;
+        fail_msg("no key %lld", (long long)id);
+        return cfg->keys[0];
+    };
+    assert_str_eq(key(10).meta.organization, "org-123");
+    assert_str_eq(key(10).meta.project, "proj_abc");
+    assert_true(key(10).auth == AuthShape::bearer);
+    assert_str_eq(key(11).meta.organization, "");
+    assert_str_eq(key(20).meta.resource_name, "myres");
+    assert_str_eq(key(20).meta.deployment, "gpt4o-prod");
+    assert_true(key(20).meta.azure_v1());
+    assert_true(key(21).meta.azure_v1());
+    assert_str_eq(key(30).meta.api_version, "2024-10-21");
+    assert_str_eq(key(30).meta.deployment, "my deploy/1");
+    assert_false(key(30).meta.azure_v1());
+    assert_true(key(20).auth == AuthShape::api_key);  // azure's shape
+    assert_true(key(90).auth == AuthShape::none);
+    assert_true(key(91).auth == AuthShape::api_key);
+    assert_true(key(92).auth == AuthShape::bearer);
+    assert_true(key(120).auth == AuthShape::x_api_key);
+    assert_true(key(121).auth == AuthShape::bearer);
+    assert_true(key(121).meta.auth_header == AuthShape::bearer);
+    assert_false(key(92).meta.auth_header.has_value());
+
+    // zai with the Anthropic API, betas joined, region and version kept
+    auto zai = accept([](json_t* r) {
+        set(row(r, "provider_keys", 9), "metadata",
+            json_pack("{s:s, s:s, s:s, s:[s,s,s]}", "api", "anthropic", "region", "cn", "anthropic_version",
+                      "2024-01-01", "anthropic_beta", "a-1", "", "b-2"));
+    });
+    const ProviderKey& z = zai->keys[9];
+    assert_int_equal(z.id, 60);
+    assert_true(z.wire == WireFormat::anthropic);
+    assert_str_eq(z.meta.region, "cn");
+    assert_str_eq(z.meta.anthropic_version, "2024-01-01");
+    assert_str_eq(z.meta.anthropic_beta, "a-1,b-2");
+    auto single = accept([](json_t* r) {
+        set(row(r, "provider_keys", 9), "metadata", json_pack("{s:s}", "anthropic_beta", "only-one"));
+    });
+    assert_str_eq(single->keys[9].meta.anthropic_beta, "only-one");
+
+    expect_reject([](json_t* r) { set(row(r, "provider_keys", 9), "metadata", json_pack("{s:i}", "anthropic_beta", 3)); },
+                  {"provider_keys[9] (id 60)", "metadata.anthropic_beta"});
+    expect_reject([](json_t* r) { set(row(r, "provider_keys", 9), "metadata", json_pack("{s:[s,i]}", "anthropic_beta", "a", 1)); },
+                  {"provider_keys[9] (id 60)", "metadata.anthropic_beta[1]"});
+    expect_reject([](json_t* r) { set(row(r, "provider_keys", 9), "metadata", json_pack("{s:[s]}", "anthropic_beta", "a\r\nX: y")); },
+                  {"provider_keys[9] (id 60)", "control characters"});
+    expect_reject([](json_t* r) { set(row(r, "provider_keys", 9), "metadata", json_pack("{s:i}", "anthropic_version", 1)); },
+                  {"provider_keys[9] (id 60)", "metadata.anthropic_version must be a string"});
+}
+
+// Bedrock keys: region, SigV4 access key id or API-key auth, all checked at push time.
+static void test_bedrock_key_metadata(void**) {
+    auto with_bedrock = [](json_t* md) {
+        return [md](json_t* r) {
+            json_array_append_new(json_object_get(r, "providers"),
+                                  json_pack("{s:i, s:s, s:s}", "id", 99, "name", "br", "kind", "bedrock"));
+            json_array_append_new(json_object_get(r, "provider_keys"),
+                                  json_pack("{s:i, s:i, s:s, s:O}", "id", 990, "provider_id", 99, "secret",
+                                            "wJalrXUtnFEMI", "metadata", md));
+            json_decref(md);
+        };
+    };
+    auto cfg = accept(with_bedrock(json_pack("{s:s, s:s, s:s}", "region", "eu-west-1", "access_key_id", "AKIDEXAMPLE",
+                                             "session_token", "FwoG+/=")));
+    const ProviderKey& k = cfg->keys.back();
+    assert_true(k.wire == WireFormat::bedrock);
+    assert_str_eq(k.meta.region, "eu-west-1");
+    assert_str_eq(k.meta.access_key_id, "AKIDEXAMPLE");
+    assert_str_eq(k.meta.session_token, "FwoG+/=");
+    assert_false(k.meta.bedrock_api_key);
+    auto api = accept(with_bedrock(json_pack("{s:s, s:s}", "region", "us-west-2", "auth", "api_key")));
+    assert_true(api->keys.back().meta.bedrock_api_key);
+    assert_true(accept(with_bedrock(json_pack("{s:s, s:s}", "region", "us-west-2", "auth", "bearer")))->keys.back().meta.bedrock_api_key);
+
+    expect_reject(with_bedrock(json_pack("{}")), {"provider_keys[19] (id 990)", "metadata.region"});
+    expect_reject(with_bedrock(json_pack("{s:s, s:s}", "region", "US-EAST-1", "access_key_id", "AKID")),
+                  {"provider_keys[19] (id 990)", "metadata.region"});
+    expect_reject(with_bedrock(json_pack("{s:s}", "region", "us-east-1")), {"provider_keys[19]", "metadata.access_key_id"});
+    expect_reject(with_bedrock(json_pack("{s:s, s:s}", "region", "us-east-1", "access_key_id", "AKID/x")),
+                  {"provider_keys[19]", "access_key_id is malformed"});
+    expect_reject(with_bedrock(json_pack("{s:s, s:s}", "region", "us-east-1", "auth", "oauth")),
+                  {"provider_keys[19]", "metadata.auth"});
+    expect_reject(with_bedrock(json_pack("{s:s, s:s, s:i}", "region", "us-east-1", "access_key_id", "AKID", "session_token", 5)),
+                  {"provider_keys[19]", "metadata.session_token must be a string"});
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixture_parses_and_indexes),
@@ -282,6 +375,8 @@ int main(void) {
         cmocka_unit_test(test_key_errors),
         cmocka_unit_test(test_model_errors),
         cmocka_unit_test(test_team_vk_alias_errors),
+        cmocka_unit_test(test_typed_key_metadata),
+        cmocka_unit_test(test_bedrock_key_metadata),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -81,11 +81,72 @@ static void test_authenticate(void**) {
     assert_null(authenticate(*cfg, "nope", now, nullptr));
 }
 
+// Repeated lookups are served by the per-config cache, which holds only keys that matched and
+// never skips the enabled / expires_at checks.
+static void test_cache(void**) {
+    auto cfg = test::fixture_config();
+    const int64_t now = 1763700000;
+    ApiError err;
+    assert_int_equal(cfg->virtual_key_cache.size(), 0);
+    for (int i = 0; i < 3; ++i) {
+        const VirtualKey* vk = authenticate(*cfg, "sk-proxy-test-1", now, &err);
+        assert_non_null(vk);
+        assert_int_equal(vk->id, 5);
+    }
+    assert_int_equal(cfg->virtual_key_cache.size(), 1);
+    assert_true(cfg->virtual_key_cache.find("sk-proxy-test-1").has_value());
+
+    // failures are not cached
+    for (int i = 0; i < 3; ++i) assert_null(authenticate(*cfg, "sk-proxy-unknown", now, &err));
+    assert_null(authenticate(*cfg, "sk-proxy-test-1 ", now, &err));
+    assert_null(authenticate(*cfg, "sk-proxy-test-", now, &err));
+    assert_int_equal(cfg->virtual_key_cache.size(), 1);
+    assert_false(cfg->virtual_key_cache.find("sk-proxy-unknown").has_value());
+
+    // a cached key still expires, and a disabled one stays refused
+    assert_non_null(authenticate(*cfg, "sk-proxy-team2", now, &err));
+    assert_true(cfg->virtual_key_cache.find("sk-proxy-team2").has_value());
+    err = ApiError{};
+    assert_null(authenticate(*cfg, "sk-proxy-team2", 4102444800LL, &err));
+    assert_str_eq(err.code, "key_expired");
+    assert_non_null(authenticate(*cfg, "sk-proxy-team2", now, &err));
+    for (int i = 0; i < 2; ++i) {
+        err = ApiError{};
+        assert_null(authenticate(*cfg, "sk-proxy-disabled", now, &err));
+        assert_str_eq(err.code, "key_disabled");
+    }
+
+    // a new config (a push) starts with an empty cache
+    auto fresh = test::fixture_config();
+    assert_int_equal(fresh->virtual_key_cache.size(), 0);
+}
+
+// Bounded in entries and bytes; once full it stops remembering and keeps answering.
+static void test_cache_bounds(void**) {
+    VirtualKeyCache cache;
+    for (size_t i = 0; i < VirtualKeyCache::kMaxEntries + 10; ++i) cache.remember("k" + std::to_string(i), i);
+    assert_int_equal(cache.size(), VirtualKeyCache::kMaxEntries);
+    assert_true(cache.bytes() <= VirtualKeyCache::kMaxBytes);
+    assert_int_equal(*cache.find("k0"), 0);
+    assert_false(cache.find("k" + std::to_string(VirtualKeyCache::kMaxEntries + 5)).has_value());
+
+    VirtualKeyCache big;
+    std::string long_key(64 * 1024, 'x');
+    size_t n = 0;
+    for (; n < 100; ++n) big.remember(long_key + std::to_string(n), n);
+    assert_true(big.bytes() <= VirtualKeyCache::kMaxBytes);
+    assert_true(big.size() < 100 && big.size() > 0);
+    // same length, different content: no match
+    assert_false(big.find(std::string(64 * 1024 + 1, 'y')).has_value());
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_presented_key),
         cmocka_unit_test(test_authenticate),
+        cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_cache_bounds),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -9,7 +9,7 @@ using namespace anthropic_internal;
 namespace {
 
 std::string base_url_for(std::string_view kind_name, const ProviderKey& key) {
-    std::string_view region = json_string_view(key.metadata.get(), "region");
+    std::string_view region = key.meta.region;
     bool cn = region == "cn" || region == "china";
     switch (flavor_of(kind_name)) {
     case Flavor::anthropic: return "https://api.anthropic.com";
@@ -27,37 +27,26 @@ std::string base_url_for(std::string_view kind_name, const ProviderKey& key) {
 
 std::string headers_for(std::string_view kind_name, const ProviderKey& key) {
     Flavor fl = flavor_of(kind_name);
-    std::string_view mode = json_string_view(key.metadata.get(), "auth_header");
-    std::string m = lower(mode);
-    if (m.empty()) m = fl == Flavor::mimo ? "api-key" : "x-api-key";
+    // metadata.auth_header, else the flavour's own header (mimo: api-key, the others x-api-key)
+    AuthShape shape = key.meta.auth_header.value_or(fl == Flavor::mimo ? AuthShape::api_key : AuthShape::x_api_key);
     std::string out;
     if (!header_safe(key.secret)) {
         // A secret with control characters would split the header block: send no credential
         // (the provider answers 401 and the key is parked) rather than inject headers.
-    } else if (m == "authorization" || m == "bearer") {
+    } else if (shape == AuthShape::bearer) {
         out += "Authorization: Bearer " + key.secret + "\r\n";
-    } else if (m == "api-key") {
+    } else if (shape == AuthShape::api_key) {
         out += "api-key: " + key.secret + "\r\n";
-    } else if (m != "none") {
+    } else if (shape == AuthShape::x_api_key) {
         out += "x-api-key: " + key.secret + "\r\n";
     }
-    std::string_view ver = json_string_view(key.metadata.get(), "anthropic_version");
+    // defence in depth: parse_snapshot already refuses control characters in metadata
+    std::string_view ver = key.meta.anthropic_version;
     if (ver.empty() || !header_safe(ver)) ver = kAnthropicVersion;
     out += "anthropic-version: ";
     out += ver;
     out += "\r\n";
-    const json_t* beta = json_object_get(key.metadata.get(), "anthropic_beta");
-    std::string betas;
-    if (json_is_string(beta)) {
-        betas = sv(beta);
-    } else if (json_is_array(beta)) {
-        for (size_t i = 0; i < json_array_size(beta); ++i) {
-            std::string_view b = sv(json_array_get(beta, i));
-            if (b.empty()) continue;
-            if (!betas.empty()) betas += ',';
-            betas += b;
-        }
-    }
+    const std::string& betas = key.meta.anthropic_beta;
     if (!betas.empty() && header_safe(betas)) out += "anthropic-beta: " + betas + "\r\n";
     return out;
 }

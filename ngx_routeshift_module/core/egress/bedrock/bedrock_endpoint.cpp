@@ -4,6 +4,7 @@
 #include "egress/bedrock/bedrock_internal.hpp"
 
 #include "egress/bedrock/sigv4.hpp"
+#include "util/percent_encoding.hpp"
 
 namespace routeshift {
 
@@ -19,22 +20,17 @@ bool region_ok(std::string_view r) {
     return true;
 }
 
-bool uses_api_key(const ProviderKey& key) {
-    std::string_view auth = json_string_view(key.metadata.get(), "auth");
-    return auth == "api_key" || auth == "bearer";
-}
-
 }  // namespace
 
 std::string bedrock_path(std::string_view upstream_model, bool stream) {
     std::string p = "/model/";
-    sigv4_uri_encode_append(p, upstream_model, false);  // the whole id is one segment (':' '/' encoded)
+    percent_encode_append(p, upstream_model, PercentEncode::segment);  // the whole id is one segment (':' '/' encoded)
     p += stream ? "/converse-stream" : "/converse";
     return p;
 }
 
 std::string bedrock_default_host(const ProviderKey& key) {
-    std::string_view region = json_string_view(key.metadata.get(), "region");
+    const std::string& region = key.meta.region;
     if (!region_ok(region)) return {};
     return "bedrock-runtime." + std::string(region) + ".amazonaws.com";
 }
@@ -44,29 +40,20 @@ bool bedrock_validate_key(const ProviderKey& key, std::string* error) {
         if (error) *error = std::move(m);
         return false;
     };
-    const json_t* md = key.metadata.get();
-    const json_t* region = json_object_get(md, "region");
-    if (!json_is_string(region) || json_string_length(region) == 0)
-        return fail("bedrock key metadata needs \"region\" (e.g. \"us-east-1\")");
-    if (!region_ok(sv(region))) return fail("bedrock key metadata \"region\" is not a valid AWS region name");
-    const json_t* auth = json_object_get(md, "auth");
-    if (present(auth) && !uses_api_key(key) && sv(auth) != "sigv4")
-        return fail("bedrock key metadata \"auth\" must be \"sigv4\" (default) or \"api_key\"");
+    // parse_snapshot validated these (types, auth values); checked again as every attempt's
+    // defence against a key built another way
+    const KeyMetadata& md = key.meta;
+    if (md.region.empty()) return fail("bedrock key metadata needs \"region\" (e.g. \"us-east-1\")");
+    if (!region_ok(md.region)) return fail("bedrock key metadata \"region\" is not a valid AWS region name");
     if (key.secret.empty()) return fail("bedrock key has an empty secret");
     if (!header_safe(key.secret)) return fail("bedrock key secret contains control characters");
-    if (uses_api_key(key)) return true;
-    const json_t* akid = json_object_get(md, "access_key_id");
-    if (!json_is_string(akid) || json_string_length(akid) == 0)
+    if (md.bedrock_api_key) return true;
+    if (md.access_key_id.empty())
         return fail("bedrock key metadata needs \"access_key_id\" (the secret is the secret access key), "
                     "or \"auth\":\"api_key\" for a Bedrock API key");
-    std::string_view a = sv(akid);
-    for (char c : a)
+    for (char c : md.access_key_id)
         if (!std::isalnum(static_cast<unsigned char>(c))) return fail("bedrock key metadata \"access_key_id\" is malformed");
-    const json_t* tok = json_object_get(md, "session_token");
-    if (present(tok)) {
-        if (!json_is_string(tok)) return fail("bedrock key metadata \"session_token\" must be a string");
-        if (!header_safe(sv(tok))) return fail("bedrock key metadata \"session_token\" contains control characters");
-    }
+    if (!header_safe(md.session_token)) return fail("bedrock key metadata \"session_token\" contains control characters");
     return true;
 }
 
@@ -97,7 +84,7 @@ bool bedrock_http_request(const std::string& host, const std::string& host_heade
         o += "\r\nAccept: ";
         o += accept;
         o += "\r\nUser-Agent: RouteShift/0.1\r\n";
-        if (uses_api_key(key)) {
+        if (key.meta.bedrock_api_key) {
             o += "Authorization: Bearer ";
             o += key.secret;
             o += "\r\n\r\n";
@@ -114,11 +101,11 @@ bool bedrock_http_request(const std::string& host, const std::string& host_heade
         if (q != std::string_view::npos) r.query = p.substr(q + 1);
         r.headers = {{"Content-Type", "application/json"}, {"Accept", std::string(accept)}};
         r.payload = body;
-        r.region = json_string_view(key.metadata.get(), "region");
+        r.region = key.meta.region;
         r.service = "bedrock";
-        r.access_key_id = json_string_view(key.metadata.get(), "access_key_id");
+        r.access_key_id = key.meta.access_key_id;
         r.secret_key = key.secret;
-        r.session_token = json_string_view(key.metadata.get(), "session_token");
+        r.session_token = key.meta.session_token;
         r.amz_date = amz_date;
         SigV4Result res;
         std::string serr;

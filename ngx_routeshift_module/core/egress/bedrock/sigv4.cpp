@@ -1,6 +1,8 @@
 // AWS Signature Version 4 (see sigv4.hpp).
 #include "egress/bedrock/sigv4.hpp"
 
+#include "util/percent_encoding.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/crypto.h>
@@ -15,7 +17,6 @@ namespace routeshift {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-constexpr char kHexUpper[] = "0123456789ABCDEF";
 
 void hex_append(std::string& out, const unsigned char* p, size_t n) {
     for (size_t i = 0; i < n; ++i) {
@@ -36,35 +37,6 @@ void hmac_sha256(const void* key, size_t key_len, std::string_view data, unsigne
               data.size(), out, &len) ||
         len != 32)
         std::memset(out, 0, 32);
-}
-
-bool is_unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.' || c == '~';
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out += static_cast<char>(hi * 16 + lo);
-                i += 2;
-                continue;
-            }
-        }
-        out += s[i];
-    }
-    return out;
 }
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -148,16 +120,8 @@ bool scope_part_ok(std::string_view s) {
 }  // namespace
 
 void sigv4_uri_encode_append(std::string& out, std::string_view s, bool keep_slash) {
-    for (char ch : s) {
-        unsigned char c = static_cast<unsigned char>(ch);
-        if (is_unreserved(c) || (keep_slash && c == '/')) {
-            out += ch;
-        } else {
-            out += '%';
-            out += kHexUpper[c >> 4];
-            out += kHexUpper[c & 15];
-        }
-    }
+    // SigV4's URI encoding is exactly RFC 3986's: unreserved kept, uppercase %XX for the rest
+    percent_encode_append(out, s, keep_slash ? PercentEncode::path : PercentEncode::segment);
 }
 
 std::string sigv4_canonical_uri(std::string_view path, bool normalize) {

@@ -2,28 +2,11 @@
 // credential header.
 #include "egress/gemini/gemini_internal.hpp"
 
+#include "util/percent_encoding.hpp"
+
 namespace routeshift {
 
 using namespace gemini_internal;
-
-namespace {
-
-// Percent-encodes a path segment (RFC 3986 unreserved characters are kept; ':' and '/' are not).
-void append_segment(string& out, string_view s) {
-    static const char hex[] = "0123456789ABCDEF";
-    for (unsigned char c : s) {
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-            c == '_' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-}
-
-}  // namespace
 
 std::string gemini_request_path(std::string_view base_path, std::string_view upstream_model, bool stream) {
     string out(base_path);
@@ -38,7 +21,7 @@ std::string gemini_request_path(std::string_view base_path, std::string_view ups
     } else {
         out += "/models/";
     }
-    append_segment(out, m);
+    percent_encode_append(out, m, PercentEncode::segment);  // one segment: ':' and '/' escaped
     out += stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
     return out;
 }

@@ -1,6 +1,8 @@
 // Per-attempt upstream request construction (see upstream_request.hpp).
 #include "egress/openai/upstream_request.hpp"
 
+#include "util/percent_encoding.hpp"
+
 namespace routeshift {
 
 namespace {
@@ -24,43 +26,12 @@ bool fail(std::string* error, std::string msg) {
     return false;
 }
 
-// RFC 3986 unreserved characters stay, everything else becomes %XX.
-void pct_encode_append(std::string& out, std::string_view s) {
-    static const char hex[] = "0123456789ABCDEF";
-    for (unsigned char c : s) {
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-            c == '_' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-}
-
 std::string key_name(const Config& cfg, const ProviderKey& key) {
     return "provider key " + std::to_string(key.id) + " of provider '" + cfg.providers[key.provider].name + "'";
 }
 
-bool azure_v1(const ProviderKey& key) {
-    std::string_view v = json_string_view(key.metadata.get(), "api_version");
-    return v.empty() || v == "v1";
-}
-
 std::string_view azure_deployment(const ProviderKey& key, std::string_view upstream_model) {
-    std::string_view d = json_string_view(key.metadata.get(), "deployment");
-    return d.empty() ? upstream_model : d;
-}
-
-AuthShape auth_shape(const Config& cfg, const ProviderKey& key) {
-    ProviderKind kind = cfg.providers[key.provider].kind;
-    if (kind != ProviderKind::openai_compat) return provider_info(kind).auth;
-    std::string_view h = json_string_view(key.metadata.get(), "auth_header");
-    if (h == "api-key") return AuthShape::api_key;
-    if (h == "x-api-key") return AuthShape::x_api_key;
-    if (h == "none") return AuthShape::none;
-    return AuthShape::bearer;
+    return key.meta.deployment.empty() ? upstream_model : std::string_view(key.meta.deployment);
 }
 
 void dump_string(std::string& out, std::string_view s) {
@@ -71,7 +42,7 @@ void dump_string(std::string& out, std::string_view s) {
 
 // Azure v1 names the deployment in the body's model.
 std::string_view body_model(const Config& cfg, const ProviderKey& key, std::string_view upstream_model) {
-    if (cfg.providers[key.provider].kind == ProviderKind::azure && azure_v1(key))
+    if (cfg.providers[key.provider].kind == ProviderKind::azure && key.meta.azure_v1())
         return azure_deployment(key, upstream_model);
     return upstream_model;
 }
@@ -220,19 +191,15 @@ bool chat_endpoint(const Config& cfg, const ProviderKey& key, std::string_view u
 
     // Defence in depth (parse_snapshot already refuses these): nothing that could split a header.
     if (!header_safe(key.secret)) return fail(error, key_name(cfg, key) + ": secret contains control characters");
-    if (key.metadata && json_is_object(key.metadata.get())) {
-        const char* k;
-        json_t* v;
-        json_object_foreach(key.metadata.get(), k, v) {
-            if (json_is_string(v) && !header_safe(std::string_view(json_string_value(v), json_string_length(v))))
-                return fail(error, key_name(cfg, key) + ": metadata." + k + " contains control characters");
-        }
-    }
+    if (!header_safe(key.meta.organization))
+        return fail(error, key_name(cfg, key) + ": metadata.organization contains control characters");
+    if (!header_safe(key.meta.project))
+        return fail(error, key_name(cfg, key) + ": metadata.project contains control characters");
 
     UpstreamEndpoint ep;
     std::string base_path;
     if (prov.kind == ProviderKind::azure && prov.base_url.empty()) {
-        std::string_view resource = json_string_view(key.metadata.get(), "resource_name");
+        std::string_view resource = key.meta.resource_name;
         if (resource.empty()) return fail(error, key_name(cfg, key) + ": azure key has no metadata.resource_name");
         if (!dns_label(resource))
             return fail(error, key_name(cfg, key) + ": metadata.resource_name is not a valid host label");
@@ -261,15 +228,15 @@ bool chat_endpoint(const Config& cfg, const ProviderKey& key, std::string_view u
 
     ep.path = base_path;
     if (prov.kind == ProviderKind::azure) {
-        if (azure_v1(key)) {
+        if (key.meta.azure_v1()) {
             ep.path += "/openai/v1/chat/completions";
         } else {
             std::string_view dep = azure_deployment(key, upstream_model);
             if (dep.empty()) return fail(error, key_name(cfg, key) + ": no azure deployment name");
             ep.path += "/openai/deployments/";
-            pct_encode_append(ep.path, dep);
+            percent_encode_append(ep.path, dep);
             ep.path += "/chat/completions?api-version=";
-            pct_encode_append(ep.path, json_string_view(key.metadata.get(), "api_version"));
+            percent_encode_append(ep.path, key.meta.api_version);
         }
     } else {
         ep.path += "/chat/completions";
@@ -397,7 +364,7 @@ std::string build_http_request(const Config& cfg, const ProviderKey& key, const 
 
     // chat_endpoint refuses unsafe values; never emit one here either.
     if (header_safe(key.secret)) {
-        switch (auth_shape(cfg, key)) {
+        switch (key.auth) {
         case AuthShape::bearer:
             out += "Authorization: Bearer ";
             out += key.secret;
@@ -417,13 +384,13 @@ std::string build_http_request(const Config& cfg, const ProviderKey& key, const 
         }
     }
     if (prov.kind == ProviderKind::openai) {
-        std::string_view org = json_string_view(key.metadata.get(), "organization");
+        std::string_view org = key.meta.organization;
         if (!org.empty() && header_safe(org)) {
             out += "OpenAI-Organization: ";
             out += org;
             out += "\r\n";
         }
-        std::string_view proj = json_string_view(key.metadata.get(), "project");
+        std::string_view proj = key.meta.project;
         if (!proj.empty() && header_safe(proj)) {
             out += "OpenAI-Project: ";
             out += proj;

@@ -21,6 +21,9 @@ ProviderKey make_key(const char* metadata = "{}", const char* secret = "sk-ant-t
     k.secret = secret;
     k.metadata = json_parse(metadata, nullptr);
     if (!k.metadata) fail_msg("bad metadata json %s", metadata);
+    std::string err;  // the typed fields parse_snapshot fills
+    if (!parse_key_metadata(k.metadata.get(), ProviderKind::anthropic, &k.meta, &err))
+        fail_msg("metadata %s rejected: %s", metadata, err.c_str());
     return k;
 }
 
@@ -540,7 +543,11 @@ static void test_request_headers(void**) {
     assert_str_eq(anthropic_request_headers(std::string_view("anthropic"),
                                             make_key(R"({"anthropic_beta":["a-2025","b-2026"]})", "t")),
                   "x-api-key: t\r\nanthropic-version: 2023-06-01\r\nanthropic-beta: a-2025,b-2026\r\n");
-    assert_str_eq(anthropic_request_headers(std::string_view("anthropic"), make_key(R"({"anthropic_beta":"x\r\nEvil: 1"})", "t")),
+    // parse_snapshot refuses such metadata; the header builder still never emits it
+    ProviderKey evil = make_key("{}", "t");
+    evil.meta.anthropic_beta = "x\r\nEvil: 1";
+    evil.meta.anthropic_version = "2024\r\nEvil: 2";
+    assert_str_eq(anthropic_request_headers(std::string_view("anthropic"), evil),
                   "x-api-key: t\r\nanthropic-version: 2023-06-01\r\n");
     // a secret that would split the header block is not sent at all
     assert_str_eq(anthropic_request_headers(std::string_view("anthropic"), make_key("{}", "abc\r\nX-Injected: 1")),

@@ -408,11 +408,18 @@ void test_key_validation(void**) {
         {R"({"region":"us-east-1"})", kSecret, "access_key_id"},
         {R"({"region":"us-east-1","access_key_id":"AKID\r\nX: y"})", kSecret, "access_key_id"},
         {R"({"region":"us-east-1","access_key_id":"AKIDEXAMPLE","session_token":"a\r\nInjected: 1"})", kSecret, "session_token"},
-        {R"({"region":"us-east-1","access_key_id":"AKIDEXAMPLE","session_token":5})", kSecret, "session_token"},
         {R"({"region":"us-east-1","access_key_id":"AKIDEXAMPLE"})", "", "secret"},
         {R"({"region":"us-east-1","access_key_id":"AKIDEXAMPLE"})", "sec\nret", "secret"},
-        {R"({"region":"us-east-1","auth":"oauth"})", kSecret, "auth"},
     };
+    // a non-string session token and an unknown auth mode are refused when the snapshot is pushed
+    for (auto [md, needle] : {std::pair{R"({"region":"us-east-1","access_key_id":"AKIDEXAMPLE","session_token":5})", "session_token"},
+                              std::pair{R"({"region":"us-east-1","auth":"oauth"})", "auth"}}) {
+        JsonPtr j = json_parse(md, nullptr);
+        KeyMetadata typed;
+        std::string perr;
+        assert_false(parse_key_metadata(j.get(), ProviderKind::bedrock, &typed, &perr));
+        assert_contains(perr, needle);
+    }
     for (const Case& c : bad) {
         ProviderKey k = key(c.metadata, c.secret);
         std::string err;

@@ -263,6 +263,9 @@ static std::shared_ptr<Config> raw_config(ProviderKind kind, const char* base_ur
     k.provider = 0;
     k.secret = secret;
     k.metadata = json_parse(metadata, nullptr);
+    // the typed fields parse_snapshot would fill, unvalidated (this config bypasses the parser)
+    k.meta.organization = json_string_view(k.metadata.get(), "organization");
+    k.meta.resource_name = json_string_view(k.metadata.get(), "resource_name");
     cfg->keys.push_back(std::move(k));
     cfg->providers[0].keys.push_back(0);
     return cfg;
