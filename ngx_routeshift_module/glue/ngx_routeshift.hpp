@@ -222,7 +222,7 @@ ZoneAssessment zone_assess_and_pick(ngx_shm_zone_t* shm_zone, const Config& cfg,
 int zone_pick(ngx_shm_zone_t* shm_zone, RequestCtx& ctx, bool ignore_cooldown);
 // A pick that never became an attempt (its host did not resolve, the request ended first):
 // in-flight and request counts go back.
-void zone_release_pick(ngx_shm_zone_t* shm_zone, const Config& cfg, const Candidate& c);
+void zone_release_pick(ngx_shm_zone_t* shm_zone, const Config& cfg, int slot, size_t key);
 // How an attempt ended, for the per-key counters.
 enum class Outcome { success, failure, client_gone };
 // The attempt on candidate `c` ended: in-flight--, counters, optional cooldown, and the tokens

@@ -266,7 +266,12 @@ void RequestCtx::release_reserved_pick() noexcept {
     if (reserved_pick < 0) return;
     size_t pick = (size_t)reserved_pick;
     reserved_pick = -1;
-    if (zone && cfg && pick < cands.size()) zone_release_pick(zone, *cfg, cands[pick]);
+    if (zone == nullptr || cfg == nullptr || slots == nullptr) return;
+    // the pick indexes the plan's candidates, which `cands` takes over one for one
+    const PlannedCandidate* c = pick < cands.size()                ? &cands[pick]
+                                : pick < plan.candidates.size() ? &plan.candidates[pick]
+                                                                : nullptr;
+    if (c && c->key < slots->size()) zone_release_pick(zone, *cfg, (*slots)[c->key], c->key);
 }
 
 }  // namespace routeshift

@@ -351,10 +351,10 @@ int zone_pick(ngx_shm_zone_t* z, RequestCtx& ctx, bool ignore_cooldown) {
     return idx;
 }
 
-void zone_release_pick(ngx_shm_zone_t* z, const Config& cfg, const Candidate& c) {
+void zone_release_pick(ngx_shm_zone_t* z, const Config& cfg, int slot, size_t key) {
     ShmHeader* sh = header(z);
     Lock lock(z);
-    KeySlot* s = slot_for(sh, c.slot, cfg.keys[c.key].id);
+    KeySlot* s = slot_for(sh, slot, cfg.keys[key].id);
     if (s == nullptr) return;
     if (s->inflight) s->inflight--;
     if (s->requests) s->requests--;
