@@ -11,6 +11,8 @@ extern "C" {
 #include "ingress/chat_request.hpp"
 #include "config/config_snapshot.hpp"
 #include "routing/model_resolver.hpp"
+#include "routing/planner.hpp"
+#include "egress/openai/usage_scanner.hpp"
 #include "dialect/openai_error.hpp"
 #include "egress/provider_adapter.hpp"
 #include "egress/openai/stream_relay.hpp"
@@ -19,6 +21,7 @@ extern "C" {
 
 #include <memory>
 #include <deque>
+#include <span>
 #include <new>
 #include <unordered_map>
 #include <string>
@@ -55,11 +58,11 @@ struct LocConf {
 // ---- per-request state ------------------------------------------------------------------------
 
 // Where one key sends one model: computed once per config version and worker, then shared by
-// every request (no URL parsing or string building per request).
-struct EndpointEntry {
+// every request (no URL parsing or string building per request). The planner sees it as the
+// UpstreamEndpoint it is.
+struct EndpointEntry : UpstreamEndpoint {
     bool ok = false;
     std::string error;
-    UpstreamEndpoint ep;
     std::string conn_key;                 // keepalive pool key: TLS name + "|" + host
     std::string peer_name_text;           // "host:port" for logs
     ngx_str_t peer_name{};                // points at peer_name_text
@@ -68,89 +71,102 @@ struct EndpointEntry {
 };
 using EndpointCache = std::unordered_map<std::string, EndpointEntry>;
 
-// One provider key that may serve this request.
-struct Candidate {
-    size_t key;                 // index into Config::keys
-    size_t target;              // index into RequestCtx::targets
+// One provider key that may serve this request: the planner's candidate plus transport state.
+struct Candidate : PlannedCandidate {
     int slot = -1;              // shared-zone slot of the key
-    size_t body = SIZE_MAX;     // index into RequestCtx::bodies
-    const EndpointEntry* ent = nullptr;
-    const UpstreamEndpoint* ep = nullptr;  // &ent->ep
-    bool tried = false;
-    bool unusable = false;      // DNS failed or endpoint invalid
-    std::string unusable_reason;
+    const EndpointEntry* ent = nullptr;  // the planner's endpoint (null when unusable)
+    bool tried = false;         // picked by an attempt (or reserved for the first one)
     ngx_addr_t addr{};          // resolved address (pool memory, or the entry's IP address)
+};
+
+// The request's life (docs/design.md §6). Each nginx callback checks and advances it.
+enum class Phase : uint8_t {
+    reading_body,       // authenticated, the client body is being read
+    resolving,          // planned; DNS lookups of the candidates' hosts in flight
+    awaiting_headers,   // an attempt's request is out; its status and headers are awaited
+    awaiting_error_body,  // an error status: its body decides retry vs relay
+    relaying,           // the answer's headers are decided, its body goes to the client
+    complete,           // the upstream body is complete, accounted, flushed to the client
+    failed,             // the gateway answers with its own error (RequestCtx::error)
+};
+
+// How the current answer's body is handled.
+enum class BodyMode : uint8_t {
+    passthrough,        // bytes relayed untouched (OpenAI JSON); usage scanned on the way
+    translated,         // through `translator` (re-framed: no Content-Length)
+    error,              // an error body, buffered and normalised into the OpenAI error
+};
+
+// One upstream attempt: reset by the balancer (peer_get) for every attempt.
+struct Attempt {
+    ngx_http_status_t status{};
+    ngx_http_chunked_t chunked{};
+    int upstream_status = 0;          // 0 until the status line arrived
+    bool recorded = false;            // the outcome is already accounted in the zone
+    int64_t pending_cooldown_ms = 0;  // cooldown earned by the status
+    std::string head;                 // request line + headers; the body buffer follows it
+};
+
+// The answer being relayed (reset with every attempt).
+struct Response {
+    BodyMode mode = BodyMode::passthrough;
+    bool converted = false;      // another wire format turned into OpenAI's
+    int client_status = 0;       // status the client gets for a translated error (0 = upstream's)
+    std::string peek;            // de-chunked copy of an error body, to decide on a retry
+    std::string error_body;      // error body, up to kMaxErrorBody
+    std::unique_ptr<ResponseTranslator> translator;
+    UsageScanner usage_scanner;  // passthrough JSON: finds "usage" as the bytes pass
 };
 
 struct RequestCtx {
     ngx_http_request_t* r = nullptr;
+    ngx_shm_zone_t* zone = nullptr;
+    Phase phase = Phase::reading_body;
     std::shared_ptr<const Config> cfg;
     std::shared_ptr<const std::vector<int>> slots;  // taken with cfg: a push may come mid-request
     std::shared_ptr<EndpointCache> endpoints;       // same version as cfg
     std::deque<EndpointEntry> own_endpoints;        // when the shared cache is full
-    ChatRequest req;
     const VirtualKey* vk = nullptr;
-    std::string requested_model;
-    std::vector<Target> targets;
+
+    // plan
+    std::string body_storage;    // the client body when nginx held it in several buffers
+    ChatRequest req;             // views the client body (nginx's buffer or body_storage)
+    Plan plan;                   // targets, bodies, budget (its candidates live on in `cands`)
     std::vector<Candidate> cands;
-    struct Body {               // one upstream body per (target, provider[, key])
-        size_t target;
-        size_t provider;
-        int64_t key_id;         // -1 when the provider's keys share it
-        bool ok;
-        std::string bytes;
-        ApiError error;
-    };
-    std::vector<Body> bodies;
-    ngx_uint_t budget = 3;
+    int reserved_pick = -1;      // picked with the health check, used by the first attempt
 
     // DNS
     ngx_uint_t dns_pending = 0;
     std::vector<ngx_resolver_ctx_t*> dns_ctxs;
 
-    // current attempt
-    int current = -1;            // index into cands
+    // attempts
+    int current = -1;            // index into cands of the latest attempt
     ngx_uint_t attempts = 0;
     std::string attempt_statuses;  // "429,200"
-    bool status_recorded = false;  // the current attempt's outcome is already accounted
-    std::string request_bytes;   // owns the bytes u->request_bufs points at
-
-    // response parsing
-    ngx_http_status_t status{};
-    ngx_http_chunked_t chunked{};
-    int upstream_status = 0;
-    bool headers_parsed = false;  // waiting for an error body to decide about a retry
-    int client_status = 0;        // status the client gets for a translated error (0 = upstream's)
-    std::string peek;             // de-chunked copy of that error body
-    bool relaying = false;       // upstream headers are being relayed to the client
-    bool streaming = false;      // the body goes through `translator` (re-framed: no Content-Length)
-    bool converted = false;      // the translator turns another wire format into OpenAI's
-    bool error_body = false;     // buffering an upstream error body to normalise it
-    bool body_done = false;      // the upstream body is complete and flushed to out_bufs
+    Attempt attempt;
+    Response response;
     bool midstream_failure = false;  // the relayed answer broke before its end
     bool client_aborted = false;     // the client closed its connection first
-    std::unique_ptr<ResponseTranslator> translator;
-    std::string accum;           // error body or tail of a JSON body (for usage)
     Usage usage;
     ngx_msec_t start_msec = 0;
     ngx_msec_t first_byte_msec = 0;
+    std::string last_failure;    // message of the last failed attempt
+    std::string scratch;         // reusable output buffer for the stream relay
 
     // errors produced by the gateway itself (rendered by the error filter)
     ApiError error;
-    bool has_error = false;
     ngx_uint_t retry_after = 0;  // seconds, for Retry-After on our own 503/429
     bool replace_body = false;   // error filter: body replaced by error_json
     std::string error_json;
-    std::string last_failure;    // message of the last failed attempt
-    int64_t pending_cooldown_ms = 0;  // cooldown earned by the current attempt's status
-    std::string scratch;         // reusable output buffer for the stream relay
 
     RequestCtx() = default;
     RequestCtx(const RequestCtx&) = delete;
     RequestCtx& operator=(const RequestCtx&) = delete;
-    ~RequestCtx() {
-        for (ngx_resolver_ctx_t* c : dns_ctxs) ngx_resolve_name_done(c);  // request ended mid-lookup
-    }
+    ~RequestCtx();
+
+    bool relaying() const { return phase == Phase::relaying || phase == Phase::complete; }
+    // Gives back the pick reserved with the health check when no attempt will use it.
+    void release_reserved_pick() noexcept;
 
     void fail(int status, std::string message, std::string_view type, std::string param,
               std::string code) {
@@ -159,7 +175,7 @@ struct RequestCtx {
         error.type = std::string(type);
         error.param = std::move(param);
         error.code = std::move(code);
-        has_error = true;
+        phase = Phase::failed;
     }
 };
 
@@ -204,18 +220,27 @@ bool zone_apply_snapshot(ngx_shm_zone_t* shm_zone, std::string_view json, std::s
 uint64_t zone_invalidate(ngx_shm_zone_t* shm_zone);
 int64_t zone_generation(ngx_shm_zone_t* shm_zone, uint64_t* epoch);
 std::string zone_status_json(ngx_shm_zone_t* shm_zone);
+// What the zone says about a plan's candidates, in one lock round-trip: how many are healthy,
+// the shortest remaining cooldown of the others, and the first attempt's key, already picked
+// (smooth WRR) and marked in-flight (-1 when none is healthy).
+struct ZoneAssessment {
+    KeyHealth health;
+    int pick = -1;  // index into the candidates
+};
+ZoneAssessment zone_assess_and_pick(ngx_shm_zone_t* shm_zone, const Config& cfg, const std::vector<int>& slots,
+                                    std::span<const PlannedCandidate> candidates);
 // Picks the next key among `cands` (smooth WRR), marks it in-flight. -1 when none is eligible.
 // `ignore_cooldown` allows keys that are cooling down (used when only those remain).
 int zone_pick(ngx_shm_zone_t* shm_zone, RequestCtx& ctx, bool ignore_cooldown);
-// Number of candidates that are healthy now; `min_wait_ms` gets the shortest remaining cooldown.
-size_t zone_count_healthy(ngx_shm_zone_t* shm_zone, const RequestCtx& ctx, int64_t* min_wait_ms);
+// A pick that never became an attempt (its host did not resolve, the request ended first):
+// in-flight and request counts go back.
+void zone_release_pick(ngx_shm_zone_t* shm_zone, const Config& cfg, int slot, size_t key);
 // How an attempt ended, for the per-key counters.
 enum class Outcome { success, failure, client_gone };
-// The attempt on candidate `c` ended: in-flight--, counters, optional cooldown.
+// The attempt on candidate `c` ended: in-flight--, counters, optional cooldown, and the tokens
+// it used (`usage` may be null), in one lock round-trip.
 void zone_attempt_done(ngx_shm_zone_t* shm_zone, const RequestCtx& ctx, const Candidate& c,
-                       int status, Outcome outcome, int64_t cooldown_ms);
-void zone_add_usage(ngx_shm_zone_t* shm_zone, const RequestCtx& ctx, const Candidate& c,
-                    const Usage& u);
+                       int status, Outcome outcome, int64_t cooldown_ms, const Usage* usage);
 
 // ngx_routeshift_handler.cpp
 ngx_int_t chat_handler(ngx_http_request_t* r) noexcept;

@@ -30,10 +30,10 @@ ngx_int_t add_header(ngx_http_request_t* r, std::string_view name, std::string_v
 
 ngx_int_t add_routing_headers(ngx_http_request_t* r, RequestCtx& ctx) {
     if (ctx.current >= 0) {
-        const Candidate& c = ctx.cands[ctx.current];
+        const Candidate& c = ctx.cands[(size_t)ctx.current];
         const ProviderKey& k = ctx.cfg->keys[c.key];
         if (add_header(r, "X-RouteShift-Provider", ctx.cfg->providers[k.provider].name) != NGX_OK) return NGX_ERROR;
-        if (add_header(r, "X-RouteShift-Resolved-Model", ctx.targets[c.target].upstream_model) != NGX_OK) return NGX_ERROR;
+        if (add_header(r, "X-RouteShift-Resolved-Model", ctx.plan.targets[c.target].upstream_model) != NGX_OK) return NGX_ERROR;
     }
     if (ctx.attempts > 0 && add_header(r, "X-RouteShift-Attempts", std::to_string(ctx.attempts)) != NGX_OK) {
         return NGX_ERROR;
@@ -90,17 +90,18 @@ ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
     try {
         if (ctx == nullptr) ctx = ctx_for_error(r);
         if (ctx == nullptr) return next_header_filter(r);
-        if (ctx->relaying) {
+        if (ctx->relaying()) {
+            const Response& resp = ctx->response;
             if (add_routing_headers(r, *ctx) != NGX_OK) return NGX_ERROR;
-            if (ctx->client_status) {
-                r->headers_out.status = (ngx_uint_t)ctx->client_status;
+            if (resp.client_status) {
+                r->headers_out.status = (ngx_uint_t)resp.client_status;
                 r->headers_out.status_line.len = 0;
             }
-            if (ctx->streaming || ctx->error_body) {
+            if (resp.mode != BodyMode::passthrough) {  // re-framed or replaced
                 ngx_http_clear_content_length(r);
             }
-            if (ctx->error_body || (ctx->converted && !ctx->req.stream)) set_json_type(r);
-            if (ctx->converted && ctx->req.stream) {
+            if (resp.mode == BodyMode::error || (resp.converted && !ctx->req.stream)) set_json_type(r);
+            if (resp.converted && ctx->req.stream) {
                 ngx_str_set(&r->headers_out.content_type, "text/event-stream");
                 r->headers_out.content_type_len = r->headers_out.content_type.len;
                 r->headers_out.content_type_lowcase = nullptr;
@@ -110,7 +111,7 @@ ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
         }
         int status = (int)r->headers_out.status;
         if (status < 400) return next_header_filter(r);
-        ApiError e = ctx->has_error ? ctx->error : default_error(status, *ctx);
+        ApiError e = ctx->phase == Phase::failed ? ctx->error : default_error(status, *ctx);
         e.status = status;
         ctx->error_json = openai_error_body(e);
         ctx->replace_body = true;
@@ -124,7 +125,11 @@ ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
         }
         if (add_routing_headers(r, *ctx) != NGX_OK) return NGX_ERROR;
         return next_header_filter(r);
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: header filter failed: %s", e.what());
+        return NGX_ERROR;
     } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: header filter failed");
         return NGX_ERROR;
     }
 }
@@ -154,7 +159,7 @@ ngx_int_t body_filter(ngx_http_request_t* r, ngx_chain_t* in) noexcept {
 }  // namespace
 
 ngx_int_t finalize_error(RequestCtx& ctx) {
-    ctx.has_error = true;
+    ctx.phase = Phase::failed;
     return ctx.error.status;
 }
 

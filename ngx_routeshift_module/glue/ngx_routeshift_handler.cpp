@@ -1,5 +1,5 @@
-// The chat-completions content handler: authenticate, read and validate the body, resolve the
-// model, collect candidate provider keys, resolve their hosts, then hand over to the upstream.
+// The chat-completions content handler: authenticate, read the body, parse it in place, hand it
+// to the planner (core/routing/planner), resolve the candidates' hosts, then start the upstream.
 #include "ngx_routeshift.hpp"
 #include "ingress/virtual_key_auth.hpp"
 
@@ -14,13 +14,15 @@ ngx_int_t fail(RequestCtx& ctx, int status, std::string message, std::string_vie
     return finalize_error(ctx);
 }
 
+
 ngx_int_t fail(RequestCtx& ctx, const ApiError& e) {
     ctx.error = e;
-    ctx.has_error = true;
+    ctx.phase = Phase::failed;
     return finalize_error(ctx);
 }
 
-// The body is kept in memory (see merge_loc_conf); it arrives as one buffer, or a short chain.
+// The body is kept in memory (see merge_loc_conf); it arrives as one buffer, which the request
+// then views in place, or a short chain, gathered once into ctx.body_storage.
 bool body_text(ngx_http_request_t* r, std::string* storage, std::string_view* out) {
     ngx_http_request_body_t* rb = r->request_body;
     if (rb == nullptr || rb->bufs == nullptr) {
@@ -41,48 +43,73 @@ bool body_text(ngx_http_request_t* r, std::string* storage, std::string_view* ou
     return true;
 }
 
-// The endpoint of key `ki` for `model`, from the per-config cache.
-const EndpointEntry& endpoint_for(RequestCtx& ctx, size_t ki, const std::string& model) {
-    std::string ck = std::to_string(ki);
-    ck += ctx.req.stream ? "|s|" : "|n|";
-    ck += model;
-    auto it = ctx.endpoints->find(ck);
-    if (it != ctx.endpoints->end()) return it->second;
-    EndpointEntry e;
-    const ProviderKey& key = ctx.cfg->keys[ki];
-    e.ok = wire_adapter(key).endpoint(*ctx.cfg, key, model, ctx.req.stream, &e.ep, &e.error);
-    if (e.ok) {
-        e.conn_key = e.ep.sni + "|" + e.ep.host;
-        e.peer_name_text = e.ep.host + ":" + std::to_string(e.ep.port);
-        if (e.ep.host_is_ip) {
-            ngx_addr_t addr;
-            std::string h = e.ep.host;
-            if (ngx_parse_addr(ctx.r->pool, &addr, (u_char*)h.data(), h.size()) == NGX_OK) {
-                ngx_inet_set_port(addr.sockaddr, (in_port_t)e.ep.port);
-                auto* p = reinterpret_cast<unsigned char*>(addr.sockaddr);
-                e.ip_sockaddr.assign(p, p + addr.socklen);
-                e.ip_socklen = addr.socklen;
-            } else {
-                e.ok = false;
-                e.error = "bad address " + h;
+// What the planner asks the glue: endpoints from the per-config cache, health (and the first
+// pick) from the shared zone.
+class GlueEnvironment final : public PlanEnvironment {
+public:
+    explicit GlueEnvironment(RequestCtx& ctx) : ctx_(ctx) {}
+
+    const UpstreamEndpoint* endpoint(size_t key, const std::string& model, bool stream, std::string* error) override {
+        const EndpointEntry& entry = endpoint_for(key, model, stream);
+        if (!entry.ok) {
+            *error = entry.error;
+            return nullptr;
+        }
+        return &entry;
+    }
+
+    KeyHealth health(std::span<const PlannedCandidate> candidates) override {
+        ZoneAssessment a = zone_assess_and_pick(ctx_.zone, *ctx_.cfg, *ctx_.slots, candidates);
+        ctx_.reserved_pick = a.pick;
+        return a.health;
+    }
+
+private:
+    RequestCtx& ctx_;
+
+    // The endpoint of key `ki` for `model`, from the per-config cache.
+    const EndpointEntry& endpoint_for(size_t ki, const std::string& model, bool stream) {
+        std::string cache_key = std::to_string(ki);
+        cache_key += stream ? "|s|" : "|n|";
+        cache_key += model;
+        auto it = ctx_.endpoints->find(cache_key);
+        if (it != ctx_.endpoints->end()) return it->second;
+        EndpointEntry e;
+        const ProviderKey& key = ctx_.cfg->keys[ki];
+        e.ok = wire_adapter(key).endpoint(*ctx_.cfg, key, model, stream, &e, &e.error);
+        if (e.ok) {
+            e.conn_key = e.sni + "|" + e.host;
+            e.peer_name_text = e.host + ":" + std::to_string(e.port);
+            if (e.host_is_ip) {
+                ngx_addr_t addr;
+                std::string h = e.host;
+                if (ngx_parse_addr(ctx_.r->pool, &addr, (u_char*)h.data(), h.size()) == NGX_OK) {
+                    ngx_inet_set_port(addr.sockaddr, (in_port_t)e.port);
+                    auto* p = reinterpret_cast<unsigned char*>(addr.sockaddr);
+                    e.ip_sockaddr.assign(p, p + addr.socklen);
+                    e.ip_socklen = addr.socklen;
+                } else {
+                    e.ok = false;
+                    e.error = "bad address " + h;
+                }
             }
         }
+        // Clients choose model names (a "*" provider takes any): past this size the cache stops
+        // growing and the entry lives only as long as the request.
+        constexpr size_t kMaxCachedEndpoints = 4096;
+        EndpointEntry* slot;
+        if (ctx_.endpoints->size() < kMaxCachedEndpoints) {
+            slot = &ctx_.endpoints->emplace(std::move(cache_key), std::move(e)).first->second;
+        } else {
+            slot = &ctx_.own_endpoints.emplace_back(std::move(e));
+        }
+        slot->peer_name.data = reinterpret_cast<u_char*>(slot->peer_name_text.data());
+        slot->peer_name.len = slot->peer_name_text.size();
+        return *slot;
     }
-    // Clients choose model names (a "*" provider takes any): past this size the cache stops
-    // growing and the entry lives only as long as the request.
-    constexpr size_t kMaxCachedEndpoints = 4096;
-    EndpointEntry* slot;
-    if (ctx.endpoints->size() < kMaxCachedEndpoints) {
-        slot = &ctx.endpoints->emplace(std::move(ck), std::move(e)).first->second;
-    } else {
-        slot = &ctx.own_endpoints.emplace_back(std::move(e));
-    }
-    EndpointEntry& stored = *slot;
-    stored.peer_name.data = reinterpret_cast<u_char*>(stored.peer_name_text.data());
-    stored.peer_name.len = stored.peer_name_text.size();
-    return stored;
-}
+};
 
+// Every candidate host resolved (or failed): start the upstream, or answer 502.
 void after_resolve(RequestCtx& ctx) {
     bool any = false;
     std::string reason;
@@ -91,11 +118,52 @@ void after_resolve(RequestCtx& ctx) {
         else if (reason.empty()) reason = c.unusable_reason;
     }
     if (!any) {
+        ctx.release_reserved_pick();
         ngx_http_finalize_request(ctx.r, fail(ctx, 502, "No provider endpoint is reachable: " + reason,
                                               "server_error", "", "provider_unreachable"));
         return;
     }
     start_upstream(ctx);
+}
+
+void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
+    std::string_view body;
+    if (!body_text(r, &ctx.body_storage, &body)) {
+        ngx_http_finalize_request(r, fail(ctx, 413, "Request body is too large.", "invalid_request_error", "",
+                                          "request_too_large"));
+        return;
+    }
+    ApiError err;
+    auto req = parse_chat_request_borrowed(body, &err);  // nginx's buffer lives as long as the request
+    if (!req) {
+        ngx_http_finalize_request(r, fail(ctx, err));
+        return;
+    }
+    ctx.req = std::move(*req);
+
+    auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
+    PlanOptions options;
+    options.directive_retry_budget = (unsigned)lc->retry_budget;
+    GlueEnvironment env(ctx);
+    ctx.plan = plan_request(*ctx.cfg, *ctx.vk, ctx.req, (int64_t)ngx_time(), options, env);
+    ctx.cands.reserve(ctx.plan.candidates.size());
+    for (PlannedCandidate& planned : ctx.plan.candidates) {
+        Candidate c;
+        static_cast<PlannedCandidate&>(c) = std::move(planned);
+        c.slot = c.key < ctx.slots->size() ? (*ctx.slots)[c.key] : -1;
+        c.ent = static_cast<const EndpointEntry*>(c.endpoint);  // GlueEnvironment hands out entries
+        ctx.cands.push_back(std::move(c));
+    }
+    ctx.plan.candidates.clear();  // they live on in ctx.cands
+    if (ctx.reserved_pick >= 0) ctx.cands[(size_t)ctx.reserved_pick].tried = true;
+    if (!ctx.plan.ok) {
+        ctx.release_reserved_pick();
+        ctx.retry_after = (ngx_uint_t)ctx.plan.retry_after_seconds;
+        ngx_http_finalize_request(r, fail(ctx, ctx.plan.error));
+        return;
+    }
+    ctx.phase = Phase::resolving;
+    resolve_candidates(ctx, after_resolve);
 }
 
 void body_handler(ngx_http_request_t* r) noexcept {
@@ -106,106 +174,14 @@ void body_handler(ngx_http_request_t* r) noexcept {
     }
     RequestCtx& ctx = *pctx;
     try {
-        std::string storage;
-        std::string_view body;
-        if (!body_text(r, &storage, &body)) {
-            ngx_http_finalize_request(r, fail(ctx, 413, "Request body is too large.",
-                                              "invalid_request_error", "", "request_too_large"));
-            return;
-        }
-        ApiError err;
-        auto req = parse_chat_request(body, &err);
-        if (!req) {
-            ngx_http_finalize_request(r, fail(ctx, err));
-            return;
-        }
-        ctx.req = std::move(*req);
-        ctx.requested_model = ctx.req.route_hint.empty() ? ctx.req.model : ctx.req.route_hint;
-
-        const Config& cfg = *ctx.cfg;
-        if (!resolve_model(cfg, ctx.vk->team_id, ctx.requested_model, &ctx.targets, &err)) {
-            ngx_http_finalize_request(r, fail(ctx, err));
-            return;
-        }
-
-        auto* mc = static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_routeshift_module));
-        auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
-        const std::vector<int>& slots = *ctx.slots;
-        const ApiError* body_error = nullptr;
-        for (size_t t = 0; t < ctx.targets.size(); t++) {
-            size_t pi = ctx.targets[t].provider;
-            const Provider& p = cfg.providers[pi];
-            for (size_t ki : p.keys) {
-                const ProviderKey& key = cfg.keys[ki];
-                if (!key.enabled || key.weight <= 0) continue;
-                Candidate c;
-                c.key = ki;
-                c.target = t;
-                c.slot = ki < slots.size() ? slots[ki] : -1;
-                const EndpointEntry& ent = endpoint_for(ctx, ki, ctx.targets[t].upstream_model);
-                c.ent = &ent;
-                c.ep = &ent.ep;
-                if (!ent.ok) {
-                    c.unusable = true;
-                    c.unusable_reason = ent.error;
-                }
-                // the provider's body, built once and shared by its keys (Azure: per key)
-                const WireAdapter& wire = wire_adapter(key);
-                int64_t kid = wire.body_depends_on_key(cfg, key) ? key.id : -1;
-                for (size_t b = 0; b < ctx.bodies.size(); b++) {
-                    const auto& B = ctx.bodies[b];
-                    if (B.target == t && B.provider == pi && B.key_id == kid) c.body = b;
-                }
-                if (c.body == SIZE_MAX) {
-                    RequestCtx::Body B{t, pi, kid, false, {}, {}};
-                    B.ok = wire.build_body(cfg, key, ctx.req, ctx.targets[t].upstream_model, &B.bytes, &B.error);
-                    c.body = ctx.bodies.size();
-                    ctx.bodies.push_back(std::move(B));
-                }
-                if (!ctx.bodies[c.body].ok) {
-                    c.unusable = true;
-                    c.unusable_reason = ctx.bodies[c.body].error.message;
-                    if (!body_error) body_error = &ctx.bodies[c.body].error;
-                }
-                ctx.cands.push_back(std::move(c));
-            }
-        }
-        if (body_error) {
-            bool any_usable = false;
-            for (const Candidate& c : ctx.cands) any_usable = any_usable || !c.unusable;
-            if (!any_usable) {  // no provider can express this request
-                ApiError e = *body_error;
-                ngx_http_finalize_request(r, fail(ctx, e));
-                return;
-            }
-        }
-        ctx.budget = cfg.settings.retry_budget > 0 ? (ngx_uint_t)cfg.settings.retry_budget : lc->retry_budget;
-        if (ctx.budget == 0) ctx.budget = 1;
-
-        int64_t wait_ms = -1;
-        size_t healthy = zone_count_healthy(mc->shm_zone, ctx, &wait_ms);
-        if (healthy == 0) {
-            if (wait_ms >= 0) {
-                ctx.retry_after = (ngx_uint_t)((wait_ms + 999) / 1000);
-                ngx_http_finalize_request(
-                    r, fail(ctx, 503,
-                            "Every provider key for model '" + ctx.targets[0].public_model +
-                                "' is cooling down after upstream errors; retry later.",
-                            "server_error", "", "all_keys_cooling_down"));
-            } else {
-                ngx_http_finalize_request(
-                    r, fail(ctx, 503,
-                            "No enabled provider key serves model '" + ctx.targets[0].public_model + "'.",
-                            "server_error", "", "no_provider_key"));
-            }
-            return;
-        }
-        ctx.budget = std::min<ngx_uint_t>(ctx.budget, healthy);
-        resolve_candidates(ctx, after_resolve);
+        read_and_plan(r, ctx);
     } catch (const std::exception& e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: %s", e.what());
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: planning failed: %s", e.what());
+        ctx.release_reserved_pick();
         ngx_http_finalize_request(r, fail(ctx, 500, "Internal gateway error.", "server_error", "", ""));
     } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: planning failed (unknown exception)");
+        ctx.release_reserved_pick();
         ngx_http_finalize_request(r, fail(ctx, 500, "Internal gateway error.", "server_error", "", ""));
     }
 }
@@ -235,6 +211,7 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: no routeshift_zone configured");
             return fail(ctx, 500, "Gateway misconfigured.", "server_error", "", "");
         }
+        ctx.zone = mc->shm_zone;
         ctx.cfg = zone_config(mc->shm_zone);
         ctx.slots = zone_slots(mc->shm_zone);
         ctx.endpoints = zone_endpoints(mc->shm_zone);
@@ -271,9 +248,30 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
             return rc;  // the error filter renders it in OpenAI shape
         }
         return NGX_DONE;
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: %s", e.what());
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: unknown exception in the chat handler");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+}
+
+RequestCtx::~RequestCtx() {
+    for (ngx_resolver_ctx_t* c : dns_ctxs) ngx_resolve_name_done(c);  // request ended mid-lookup
+    release_reserved_pick();  // ended before its first attempt
+}
+
+void RequestCtx::release_reserved_pick() noexcept {
+    if (reserved_pick < 0) return;
+    size_t pick = (size_t)reserved_pick;
+    reserved_pick = -1;
+    if (zone == nullptr || cfg == nullptr || slots == nullptr) return;
+    // the pick indexes the plan's candidates, which `cands` takes over one for one
+    const PlannedCandidate* c = pick < cands.size()                ? &cands[pick]
+                                : pick < plan.candidates.size() ? &plan.candidates[pick]
+                                                                : nullptr;
+    if (c && c->key < slots->size()) zone_release_pick(zone, *cfg, (*slots)[c->key], c->key);
 }
 
 }  // namespace routeshift

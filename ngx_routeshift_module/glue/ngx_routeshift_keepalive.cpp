@@ -57,7 +57,7 @@ void close_handler(ngx_event_t* ev) noexcept {
 }
 
 bool matches(const CacheItem* it, const Candidate& cand) {
-    return it->tls == cand.ep->tls && it->name_len == cand.ent->conn_key.size() &&
+    return it->tls == cand.ent->tls && it->name_len == cand.ent->conn_key.size() &&
            ngx_memn2cmp((u_char*)&it->sockaddr, (u_char*)cand.addr.sockaddr, it->socklen,
                         cand.addr.socklen) == 0 &&
            ngx_memcmp(it->name, cand.ent->conn_key.data(), it->name_len) == 0;
@@ -132,7 +132,7 @@ void keepalive_save(ngx_peer_connection_t* pc, ngx_http_upstream_t* u, const Can
     }
     ngx_queue_insert_head(&g_cache, q);
     item->connection = c;
-    item->tls = cand.ep->tls;
+    item->tls = cand.ent->tls;
     ngx_memcpy(item->name, cand.ent->conn_key.data(), name_len);
     item->name_len = name_len;
     item->socklen = cand.addr.socklen;

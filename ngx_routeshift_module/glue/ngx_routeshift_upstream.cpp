@@ -8,11 +8,6 @@
 namespace routeshift {
 namespace {
 
-ngx_shm_zone_t* shm_zone_of(ngx_http_request_t* r) {
-    auto* mc = static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_routeshift_module));
-    return mc->shm_zone;
-}
-
 
 // ---- output ---------------------------------------------------------------------------------
 
@@ -61,70 +56,97 @@ ngx_chain_t** out_tail(ngx_http_upstream_t* u) {
 
 ngx_int_t process_status_line(ngx_http_request_t* r) noexcept;
 
+// A memory buffer over `bytes` (not copied); a fresh one per attempt, since sending moves its pos.
+ngx_chain_t* memory_link(ngx_pool_t* pool, std::string_view bytes) {
+    ngx_chain_t* cl = ngx_alloc_chain_link(pool);
+    ngx_buf_t* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(pool));
+    if (cl == nullptr || b == nullptr) return nullptr;
+    b->start = b->pos = reinterpret_cast<u_char*>(const_cast<char*>(bytes.data()));
+    b->end = b->last = b->pos + bytes.size();
+    b->memory = 1;
+    cl->buf = b;
+    cl->next = nullptr;
+    return cl;
+}
+
+// The key of the next attempt: the one reserved with the health check first (if its host
+// resolved), then smooth WRR among the untried, then cooling keys when only those remain.
+int next_candidate(RequestCtx& ctx) {
+    if (ctx.reserved_pick >= 0) {
+        int idx = ctx.reserved_pick;
+        if (!ctx.cands[(size_t)idx].unusable) {
+            ctx.reserved_pick = -1;
+            return idx;
+        }
+        ctx.release_reserved_pick();
+    }
+    int idx = zone_pick(ctx.zone, ctx, false);
+    if (idx < 0) idx = zone_pick(ctx.zone, ctx, true);  // only cooling keys left: still try one
+    return idx;
+}
+
 ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
     auto& ctx = *static_cast<RequestCtx*>(data);
     ngx_http_request_t* r = ctx.r;
     ngx_http_upstream_t* u = r->upstream;
     try {
-        ngx_shm_zone_t* zone = shm_zone_of(r);
         int idx;
+        std::string head;
         for (;;) {
-            idx = zone_pick(zone, ctx, false);
-            if (idx < 0) idx = zone_pick(zone, ctx, true);  // only cooling keys left: still try one
+            idx = next_candidate(ctx);
             if (idx < 0) return NGX_BUSY;
-            Candidate& c = ctx.cands[idx];
+            Candidate& c = ctx.cands[(size_t)idx];
             const ProviderKey& key = ctx.cfg->keys[c.key];
             std::string err;
             // rebuilt on every attempt: Bedrock's SigV4 signature carries the time
-            if (wire_adapter(key).http_request(*ctx.cfg, key, *c.ep, ctx.req.stream, ctx.bodies[c.body].bytes,
-                                               (int64_t)ngx_time(), &ctx.request_bytes, &err)) {
+            if (wire_adapter(key).request_head(*ctx.cfg, key, *c.ent, ctx.req.stream, ctx.plan.bodies[c.body].bytes,
+                                               (int64_t)ngx_time(), &head, &err)) {
                 break;
             }
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider key %L unusable: %s",
                           (int64_t)key.id, err.c_str());
             c.unusable = true;
             c.unusable_reason = err;
-            zone_attempt_done(zone, ctx, c, 0, Outcome::client_gone, 0);  // undo the pick
+            zone_attempt_done(ctx.zone, ctx, c, 0, Outcome::client_gone, 0, nullptr);  // undo the pick
         }
-        Candidate& c = ctx.cands[idx];
+        Candidate& c = ctx.cands[(size_t)idx];
         ctx.current = idx;
         ctx.attempts++;
-        ctx.status_recorded = false;
-        ctx.upstream_status = 0;
-        ctx.headers_parsed = false;
-        ctx.client_status = 0;
-        ctx.peek.clear();
-        ctx.pending_cooldown_ms = 0;
-        ctx.relaying = ctx.streaming = ctx.converted = ctx.error_body = ctx.body_done = false;
-        ctx.translator.reset();
-        ctx.accum.clear();
-        ctx.status = ngx_http_status_t{};
-        ctx.chunked = ngx_http_chunked_t{};
+        ctx.phase = Phase::awaiting_headers;
+        ctx.attempt = Attempt{};
+        ctx.attempt.head = std::move(head);
+        ctx.response = Response{};
         r->state = 0;
         u->process_header = process_status_line;  // reinit_request is skipped after connect errors
 
-        ngx_chain_t* cl = ngx_alloc_chain_link(r->pool);
-        ngx_buf_t* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
-        if (cl == nullptr || b == nullptr) return NGX_ERROR;
-        b->start = b->pos = reinterpret_cast<u_char*>(ctx.request_bytes.data());
-        b->end = b->last = b->pos + ctx.request_bytes.size();
-        b->memory = 1;
-        b->flush = 1;
-        cl->buf = b;
-        cl->next = nullptr;
-        u->request_bufs = cl;
+        // the head, then the body every attempt on this (target, provider) shares: no copy
+        ngx_chain_t* head_link = memory_link(r->pool, ctx.attempt.head);
+        if (head_link == nullptr) return NGX_ERROR;
+        const std::string& body = ctx.plan.bodies[c.body].bytes;
+        if (!body.empty()) {
+            head_link->next = memory_link(r->pool, body);
+            if (head_link->next == nullptr) return NGX_ERROR;
+            head_link->next->buf->flush = 1;
+        } else {
+            head_link->buf->flush = 1;
+        }
+        u->request_bufs = head_link;
 
         pc->sockaddr = c.addr.sockaddr;
         pc->socklen = c.addr.socklen;
         pc->name = const_cast<ngx_str_t*>(&c.ent->peer_name);
 #if (NGX_HTTP_SSL)
-        u->ssl = c.ep->tls ? 1 : 0;
-        const std::string& name = c.ep->sni.empty() ? c.ep->host : c.ep->sni;
+        u->ssl = c.ent->tls ? 1 : 0;
+        const std::string& name = c.ent->sni.empty() ? c.ent->host : c.ent->sni;
         u->ssl_name.data = reinterpret_cast<u_char*>(const_cast<char*>(name.data()));
         u->ssl_name.len = name.size();
 #endif
         return keepalive_get(pc, c);
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: choosing a provider key failed: %s", e.what());
+        return NGX_ERROR;
     } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: choosing a provider key failed");
         return NGX_ERROR;
     }
 }
@@ -133,22 +155,22 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
 // answer's body is complete (before its last bytes reach the client, so anyone who saw the
 // answer also sees the accounting) or, at the latest, when nginx frees the peer.
 void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_t* pc, ngx_uint_t state) {
-    if (ctx.current < 0 || ctx.status_recorded) return;
-    Candidate& c = ctx.cands[ctx.current];
+    if (ctx.current < 0 || ctx.attempt.recorded) return;
+    Candidate& c = ctx.cands[(size_t)ctx.current];
     const ProviderKey& key = ctx.cfg->keys[c.key];
     const Provider& prov = ctx.cfg->providers[key.provider];
-    int status = ctx.upstream_status;
+    int status = ctx.attempt.upstream_status;
     if (status == 0 && pc->cached && (state & NGX_PEER_FAILED) && !ctx.client_aborted) {
         // a pooled connection the provider had already closed: nginx grants an extra try
         // (tries++), and the key is not to blame, so it may be picked again
-        ctx.status_recorded = true;
+        ctx.attempt.recorded = true;
         c.tried = false;
         ctx.attempts--;
-        zone_attempt_done(shm_zone_of(r), ctx, c, 0, Outcome::client_gone, 0);
+        zone_attempt_done(ctx.zone, ctx, c, 0, Outcome::client_gone, 0, nullptr);
         return;
     }
-    ctx.status_recorded = true;
-    int64_t cooldown = ctx.pending_cooldown_ms;
+    ctx.attempt.recorded = true;
+    int64_t cooldown = ctx.attempt.pending_cooldown_ms;
     Outcome outcome;
     if (status == 0 && ctx.client_aborted) {
         // the client left before the provider answered: not the provider's fault
@@ -176,10 +198,8 @@ void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_
     }
     if (!ctx.attempt_statuses.empty()) ctx.attempt_statuses += ',';
     ctx.attempt_statuses += std::to_string(status);
-    zone_attempt_done(shm_zone_of(r), ctx, c, status, outcome, cooldown);
-    if (ctx.usage.prompt_tokens > 0 || ctx.usage.completion_tokens > 0) {
-        zone_add_usage(shm_zone_of(r), ctx, c, ctx.usage);
-    }
+    bool has_usage = ctx.usage.prompt_tokens > 0 || ctx.usage.completion_tokens > 0;
+    zone_attempt_done(ctx.zone, ctx, c, status, outcome, cooldown, has_usage ? &ctx.usage : nullptr);
     if (cooldown > 0) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "routeshift: provider key %L (%s/%s) cooling down for %L ms after status %d",
@@ -194,11 +214,14 @@ void peer_free(ngx_peer_connection_t* pc, void* data, ngx_uint_t state) noexcept
     if (ctx.current < 0) return;
     try {
         record_attempt(r, ctx, pc, state);
-        if (state == 0 && ctx.upstream_status >= 200 && ctx.upstream_status < 400 && !ctx.midstream_failure &&
-            !ctx.client_aborted) {
-            keepalive_save(pc, r->upstream, ctx.cands[ctx.current]);
+        int status = ctx.attempt.upstream_status;
+        if (state == 0 && status >= 200 && status < 400 && !ctx.midstream_failure && !ctx.client_aborted) {
+            keepalive_save(pc, r->upstream, ctx.cands[(size_t)ctx.current]);
         }
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: accounting an attempt failed: %s", e.what());
     } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: accounting an attempt failed");
     }
 }
 
@@ -209,7 +232,7 @@ ngx_int_t peer_init(ngx_http_request_t* r, ngx_http_upstream_srv_conf_t*) noexce
     u->peer.get = peer_get;
     u->peer.free = peer_free;
     u->peer.data = ctx;
-    u->peer.tries = ctx->budget;
+    u->peer.tries = ctx->plan.budget.attempts;
     return NGX_OK;
 }
 
@@ -225,8 +248,8 @@ ngx_int_t process_header(ngx_http_request_t* r) noexcept;
 ngx_int_t reinit_request(ngx_http_request_t* r) noexcept {
     RequestCtx* ctx = get_ctx(r);
     if (ctx == nullptr) return NGX_OK;
-    ctx->status = ngx_http_status_t{};
-    ctx->chunked = ngx_http_chunked_t{};
+    ctx->attempt.status = ngx_http_status_t{};
+    ctx->attempt.chunked = ngx_http_chunked_t{};
     r->state = 0;
     r->upstream->process_header = process_status_line;
     return NGX_OK;
@@ -236,20 +259,20 @@ ngx_int_t process_status_line(ngx_http_request_t* r) noexcept {
     RequestCtx* ctx = get_ctx(r);
     if (ctx == nullptr) return NGX_ERROR;
     ngx_http_upstream_t* u = r->upstream;
-    ngx_int_t rc = ngx_http_parse_status_line(r, &u->buffer, &ctx->status);
+    ngx_int_t rc = ngx_http_parse_status_line(r, &u->buffer, &ctx->attempt.status);
     if (rc == NGX_AGAIN) return rc;
     if (rc == NGX_ERROR) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider sent no valid HTTP/1.x status line");
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
-    if (u->state && u->state->status == 0) u->state->status = ctx->status.code;
-    u->headers_in.status_n = ctx->status.code;
-    size_t len = (size_t)(ctx->status.end - ctx->status.start);
+    if (u->state && u->state->status == 0) u->state->status = ctx->attempt.status.code;
+    u->headers_in.status_n = ctx->attempt.status.code;
+    size_t len = (size_t)(ctx->attempt.status.end - ctx->attempt.status.start);
     u->headers_in.status_line.len = len;
     u->headers_in.status_line.data = static_cast<u_char*>(ngx_pnalloc(r->pool, len));
     if (u->headers_in.status_line.data == nullptr) return NGX_ERROR;
-    ngx_memcpy(u->headers_in.status_line.data, ctx->status.start, len);
-    if (ctx->status.http_version < NGX_HTTP_VERSION_11) u->headers_in.connection_close = 1;
+    ngx_memcpy(u->headers_in.status_line.data, ctx->attempt.status.start, len);
+    if (ctx->attempt.status.http_version < NGX_HTTP_VERSION_11) u->headers_in.connection_close = 1;
     u->process_header = process_header;
     return process_header(r);
 }
@@ -277,12 +300,12 @@ ngx_int_t peek_error_body(ngx_http_request_t* r, RequestCtx& ctx, std::string_vi
     if (u->headers_in.chunked) {
         ngx_buf_t tmp = *b;
         ngx_http_chunked_t st{};
-        ctx.peek.clear();
+        ctx.response.peek.clear();
         for (;;) {
             ngx_int_t rc = ngx_http_parse_chunked(r, &tmp, &st);
             if (rc == NGX_OK) {
                 size_t n = std::min<size_t>((size_t)(tmp.last - tmp.pos), (size_t)st.size);
-                ctx.peek.append(reinterpret_cast<const char*>(tmp.pos), n);
+                ctx.response.peek.append(reinterpret_cast<const char*>(tmp.pos), n);
                 tmp.pos += n;
                 st.size -= (off_t)n;
                 continue;
@@ -290,7 +313,7 @@ ngx_int_t peek_error_body(ngx_http_request_t* r, RequestCtx& ctx, std::string_vi
             if (rc == NGX_DONE || rc == NGX_ERROR || full) break;
             return NGX_AGAIN;  // NGX_AGAIN: more chunks to come
         }
-        *body = ctx.peek;
+        *body = ctx.response.peek;
         return NGX_OK;
     }
     *body = std::string_view(reinterpret_cast<const char*>(b->pos), avail);  // close-delimited
@@ -306,20 +329,20 @@ ErrorContext error_context(const RequestCtx& ctx, const std::string_view* secret
 }
 
 ErrorVerdict classify_error(const RequestCtx& ctx, int status, std::string_view body) {
-    const ProviderKey& key = ctx.cfg->keys[ctx.cands[ctx.current].key];
+    const ProviderKey& key = ctx.cfg->keys[ctx.cands[(size_t)ctx.current].key];
     std::string_view secret = key.secret;
     return wire_adapter(key).classify_error(status, body, error_context(ctx, &secret));
 }
 
 std::unique_ptr<ResponseTranslator> make_translator(RequestCtx& ctx, std::string_view ctype) {
-    const Candidate& c = ctx.cands[ctx.current];
+    const Candidate& c = ctx.cands[(size_t)ctx.current];
     const WireAdapter& wire = wire_adapter(ctx.cfg->keys[c.key]);
     TranslatorOptions opt;
     opt.stream = ctx.req.stream;
     opt.include_usage = ctx.req.include_usage;
-    ctx.converted = wire.converts();
-    if (ctx.converted) {
-        opt.model = ctx.targets[c.target].upstream_model;
+    ctx.response.converted = wire.converts();
+    if (ctx.response.converted) {
+        opt.model = ctx.plan.targets[c.target].upstream_model;
         char id[40];
         snprintf(id, sizeof id, "chatcmpl-rs%08lx%08lx", (unsigned long)ngx_random(), (unsigned long)ngx_random());
         opt.id = id;
@@ -331,43 +354,45 @@ std::unique_ptr<ResponseTranslator> make_translator(RequestCtx& ctx, std::string
 // All upstream headers are parsed: decide retry vs relay, and how the body will be handled.
 ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
     ngx_http_upstream_t* u = r->upstream;
-    int status = ctx.upstream_status;
-    const Candidate& c = ctx.cands[ctx.current];
+    int status = ctx.attempt.upstream_status;
+    const Candidate& c = ctx.cands[(size_t)ctx.current];
     const ProviderKey& key = ctx.cfg->keys[c.key];
     if (status >= 400) {
         bool may_retry = u->peer.tries > 1;
         std::string_view body;
         // error bodies are small and decide both the retry and the key's fate (Gemini reports a
         // revoked key as a 400 API_KEY_INVALID), so read them whenever they fit the buffer
-        if (peek_error_body(r, ctx, &body) == NGX_AGAIN) return NGX_AGAIN;
+        if (peek_error_body(r, ctx, &body) == NGX_AGAIN) {
+            ctx.phase = Phase::awaiting_error_body;
+            return NGX_AGAIN;
+        }
         ErrorVerdict v = classify_error(ctx, status, body);
         if (v.park_key) {
-            ctx.pending_cooldown_ms =
+            ctx.attempt.pending_cooldown_ms =
                 v.park_ms >= 0 ? v.park_ms
                                : cooldown_ms(find_header(u->headers_in.headers, "retry-after"),
                                              find_header(u->headers_in.headers, "retry-after-ms"),
                                              key.cooldown_seconds, (int64_t)ngx_time());
         }
         if (v.retry && may_retry) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
-        ctx.relaying = true;
-        ctx.error_body = true;
+        ctx.phase = Phase::relaying;
+        ctx.response.mode = BodyMode::error;
         // another wire format's error becomes an OpenAI error with the status OpenAI would use
         // (Anthropic 529 -> 503); OpenAI-compatible statuses are already right
-        if (wire_adapter(key).converts() && v.error.status >= 400) ctx.client_status = v.error.status;
+        if (wire_adapter(key).converts() && v.error.status >= 400) ctx.response.client_status = v.error.status;
         return NGX_OK;
     }
-    ctx.relaying = true;
+    ctx.phase = Phase::relaying;
     std::string_view ctype = u->headers_in.content_type ? sv(u->headers_in.content_type->value) : std::string_view{};
-    ctx.translator = make_translator(ctx, ctype);
-    ctx.streaming = ctx.translator != nullptr;
+    ctx.response.translator = make_translator(ctx, ctype);
+    ctx.response.mode = ctx.response.translator ? BodyMode::translated : BodyMode::passthrough;
     return NGX_OK;
 }
 
 ngx_int_t headers_done(ngx_http_request_t* r, RequestCtx& ctx) {
     ngx_http_upstream_t* u = r->upstream;
     int status = (int)u->headers_in.status_n;
-    ctx.upstream_status = status;
-    ctx.headers_parsed = true;
+    ctx.attempt.upstream_status = status;
     if (u->headers_in.chunked) u->headers_in.content_length_n = -1;
     if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED ||
         (!u->headers_in.chunked && u->headers_in.content_length_n == 0)) {
@@ -381,7 +406,7 @@ ngx_int_t process_header(ngx_http_request_t* r) noexcept {
     RequestCtx* ctx = get_ctx(r);
     if (ctx == nullptr) return NGX_ERROR;
     try {
-        if (ctx->headers_parsed) return decide(r, *ctx);  // more of an error body arrived
+        if (ctx->phase == Phase::awaiting_error_body) return decide(r, *ctx);  // more of the error body
         ngx_http_upstream_t* u = r->upstream;
         auto* umcf = static_cast<ngx_http_upstream_main_conf_t*>(
             ngx_http_get_module_main_conf(r, ngx_http_upstream_module));
@@ -419,7 +444,12 @@ ngx_int_t process_header(ngx_http_request_t* r) noexcept {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider sent an invalid header");
             return NGX_HTTP_UPSTREAM_INVALID_HEADER;
         }
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: reading the provider's headers failed: %s",
+                      e.what());
+        return NGX_ERROR;
     } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: reading the provider's headers failed");
         return NGX_ERROR;
     }
 }
@@ -427,11 +457,10 @@ ngx_int_t process_header(ngx_http_request_t* r) noexcept {
 // ---- body ---------------------------------------------------------------------------------------
 
 constexpr size_t kMaxErrorBody = 64 * 1024;
-constexpr size_t kMaxUsageBody = 1024 * 1024;
 
 std::vector<std::string_view> secrets_of(const RequestCtx& ctx) {
     std::vector<std::string_view> s;
-    if (ctx.current >= 0) s.push_back(ctx.cfg->keys[ctx.cands[ctx.current].key].secret);
+    if (ctx.current >= 0) s.push_back(ctx.cfg->keys[ctx.cands[(size_t)ctx.current].key].secret);
     return s;
 }
 
@@ -446,24 +475,25 @@ void scrub(const RequestCtx& ctx, std::string* out) {
 // The upstream body is complete: produce the tail of the client's answer.
 ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll) {
     ngx_http_upstream_t* u = r->upstream;
-    if (ctx.body_done) return NGX_OK;
-    ctx.body_done = true;
+    if (ctx.phase == Phase::complete) return NGX_OK;
+    ctx.phase = Phase::complete;
     ngx_int_t rc = NGX_OK;
-    if (ctx.streaming) {
+    Response& resp = ctx.response;
+    if (resp.mode == BodyMode::translated) {
         ctx.scratch.clear();
         // an answer the provider did not complete ends in an error, never in a clean [DONE]
-        if (!ctx.translator->finish(&ctx.scratch)) ctx.midstream_failure = true;
-        ctx.usage = ctx.translator->usage();
+        if (!resp.translator->finish(&ctx.scratch)) ctx.midstream_failure = true;
+        ctx.usage = resp.translator->usage();
         scrub(ctx, &ctx.scratch);
         rc = emit(r, u, ll, ctx.scratch);
-    } else if (ctx.error_body) {
-        const ProviderKey& key = ctx.cfg->keys[ctx.cands[ctx.current].key];
+    } else if (resp.mode == BodyMode::error) {
+        const ProviderKey& key = ctx.cfg->keys[ctx.cands[(size_t)ctx.current].key];
         std::string_view secret = key.secret;
-        std::string body = wire_adapter(key).client_error_body(ctx.upstream_status, ctx.accum,
+        std::string body = wire_adapter(key).client_error_body(ctx.attempt.upstream_status, resp.error_body,
                                                                error_context(ctx, &secret));
         rc = emit(r, u, ll, body);
-    } else if (!ctx.accum.empty()) {
-        ctx.usage = usage_from_completion(ctx.accum);
+    } else {
+        ctx.usage = resp.usage_scanner.usage();
     }
     record_attempt(r, ctx, &u->peer, 0);
     return rc;
@@ -473,20 +503,23 @@ ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** l
 ngx_int_t consume(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll, u_char* pos, size_t n) {
     ngx_http_upstream_t* u = r->upstream;
     std::string_view piece(reinterpret_cast<const char*>(pos), n);
-    if (ctx.streaming) {
+    Response& resp = ctx.response;
+    if (resp.mode == BodyMode::translated) {
         ctx.scratch.clear();
-        if (!ctx.translator->feed(piece, &ctx.scratch)) {
+        if (!resp.translator->feed(piece, &ctx.scratch)) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "routeshift: the provider's answer ended with an error or could not be read");
         }
         scrub(ctx, &ctx.scratch);
         return emit(r, u, ll, ctx.scratch);
     }
-    if (ctx.error_body) {
-        if (ctx.accum.size() < kMaxErrorBody) ctx.accum.append(piece.substr(0, kMaxErrorBody - ctx.accum.size()));
+    if (resp.mode == BodyMode::error) {
+        if (resp.error_body.size() < kMaxErrorBody) {
+            resp.error_body.append(piece.substr(0, kMaxErrorBody - resp.error_body.size()));
+        }
         return NGX_OK;
     }
-    if (ctx.accum.size() + n <= kMaxUsageBody) ctx.accum.append(piece);
+    resp.usage_scanner.feed(piece);  // the usage, without keeping the answer
     // pass through without copying
     ngx_chain_t* cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
     if (cl == nullptr) return NGX_ERROR;
@@ -521,7 +554,11 @@ ngx_int_t input_filter_init(void* data) noexcept {
         }
         u->length = u->headers_in.chunked ? 1 : u->headers_in.content_length_n;
         return NGX_OK;
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: starting the answer failed: %s", e.what());
+        return NGX_ERROR;
     } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: starting the answer failed");
         return NGX_ERROR;
     }
 }
@@ -565,17 +602,17 @@ ngx_int_t input_filter(void* data, ssize_t bytes) noexcept {
         buf->pos = buf->last;
         buf->last += bytes;
         for (;;) {
-            ngx_int_t rc = ngx_http_parse_chunked(r, buf, &ctx->chunked);
+            ngx_int_t rc = ngx_http_parse_chunked(r, buf, &ctx->attempt.chunked);
             if (rc == NGX_OK) {
                 size_t n;
                 u_char* pos = buf->pos;
-                if (buf->last - buf->pos >= ctx->chunked.size) {
-                    n = (size_t)ctx->chunked.size;
+                if (buf->last - buf->pos >= ctx->attempt.chunked.size) {
+                    n = (size_t)ctx->attempt.chunked.size;
                     buf->pos += n;
-                    ctx->chunked.size = 0;
+                    ctx->attempt.chunked.size = 0;
                 } else {
                     n = (size_t)(buf->last - buf->pos);
-                    ctx->chunked.size -= (off_t)n;
+                    ctx->attempt.chunked.size -= (off_t)n;
                     buf->pos = buf->last;
                 }
                 if (consume(r, *ctx, &ll, pos, n) != NGX_OK) return NGX_ERROR;
@@ -594,7 +631,11 @@ ngx_int_t input_filter(void* data, ssize_t bytes) noexcept {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider sent an invalid chunked body");
             return NGX_ERROR;
         }
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: relaying the answer failed: %s", e.what());
+        return NGX_ERROR;
     } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: relaying the answer failed");
         return NGX_ERROR;
     }
 }
@@ -607,26 +648,29 @@ void finalize_request(ngx_http_request_t* r, ngx_int_t rc) noexcept {
     try {
         ngx_http_upstream_t* u = r->upstream;
         if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST) ctx->client_aborted = true;
-        if (rc != 0 && rc != NGX_HTTP_CLIENT_CLOSED_REQUEST && ctx->relaying && !ctx->body_done &&
-            !r->connection->error) {
+        bool mid_answer = ctx->phase == Phase::relaying;  // relaying, body not complete
+        if (rc != 0 && rc != NGX_HTTP_CLIENT_CLOSED_REQUEST && mid_answer && !r->connection->error) {
             ctx->midstream_failure = true;
         }
-        if (u->header_sent && ctx->relaying && !ctx->body_done && !r->connection->error) {
+        if (u->header_sent && mid_answer && !r->connection->error) {
             ngx_chain_t* out = nullptr;
             ngx_chain_t** ll = &out;
             if (rc == 0) {
                 body_complete(r, *ctx, &ll);  // a body delimited by connection close
-            } else if (ctx->streaming && ctx->req.stream && !ctx->translator->complete() &&
-                       !ctx->translator->saw_error()) {
-                ctx->body_done = true;
-                ctx->usage = ctx->translator->usage();
+            } else if (ctx->response.mode == BodyMode::translated && ctx->req.stream &&
+                       !ctx->response.translator->complete() && !ctx->response.translator->saw_error()) {
+                ctx->phase = Phase::complete;
+                ctx->usage = ctx->response.translator->usage();
                 std::string ev = OpenAIStreamRelay::error_event(
                     "The provider's stream was interrupted before completion.", "stream_interrupted");
                 emit(r, u, &ll, ev);
             }
             if (out) ngx_http_output_filter(r, out);
         }
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: ending the answer failed: %s", e.what());
     } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: ending the answer failed");
     }
 }
 
@@ -636,6 +680,7 @@ void start_upstream(RequestCtx& ctx) {
     ngx_http_request_t* r = ctx.r;
     auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
     if (ngx_http_upstream_create(r) != NGX_OK) {
+        ctx.release_reserved_pick();
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }

@@ -36,16 +36,16 @@ VarDef vars[] = {
          return k ? std::to_string(c.cfg->keys[k->key].id) : std::string();
      }},
     {ngx_string("routeshift_requested_model"),
-     [](const RequestCtx& c) -> std::string { return c.requested_model; }},
+     [](const RequestCtx& c) -> std::string { return c.plan.requested_model; }},
     {ngx_string("routeshift_resolved_model"),
      [](const RequestCtx& c) -> std::string {
          auto* k = current(c);
-         return k ? c.targets[k->target].upstream_model : std::string();
+         return k ? c.plan.targets[k->target].upstream_model : std::string();
      }},
     {ngx_string("routeshift_public_model"),
      [](const RequestCtx& c) -> std::string {
          auto* k = current(c);
-         return k ? c.targets[k->target].public_model : std::string();
+         return k ? c.plan.targets[k->target].public_model : std::string();
      }},
     {ngx_string("routeshift_virtual_key_id"),
      [](const RequestCtx& c) -> std::string { return c.vk ? std::to_string(c.vk->id) : std::string(); }},
@@ -69,8 +69,9 @@ VarDef vars[] = {
      }},
     {ngx_string("routeshift_error"),
      [](const RequestCtx& c) -> std::string {
-         if (c.has_error) return c.error.code.empty() ? c.error.type : c.error.code;
-         if (c.upstream_status >= 200 && c.upstream_status < 400 && !c.midstream_failure) return std::string();
+         if (c.phase == Phase::failed) return c.error.code.empty() ? c.error.type : c.error.code;
+         int status = c.attempt.upstream_status;
+         if (status >= 200 && status < 400 && !c.midstream_failure) return std::string();
          return c.last_failure;
      }},
     {ngx_string("routeshift_generation"),
@@ -94,7 +95,11 @@ ngx_int_t get_variable(ngx_http_request_t* r, ngx_http_variable_value_t* v, uint
         v->no_cacheable = 1;  // changes between attempts and phases
         v->not_found = 0;
         return NGX_OK;
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: variable failed: %s", e.what());
+        return NGX_ERROR;
     } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: variable failed");
         return NGX_ERROR;
     }
 }

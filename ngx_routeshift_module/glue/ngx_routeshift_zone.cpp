@@ -311,17 +311,19 @@ std::shared_ptr<const std::vector<int>> zone_slots(ngx_shm_zone_t* z) {
 }
 
 namespace {
-bool key_usable(const RequestCtx& ctx, const Candidate& c) {
-    const ProviderKey& k = ctx.cfg->keys[c.key];
-    const Provider& p = ctx.cfg->providers[k.provider];
-    return !c.tried && !c.unusable && k.enabled && p.enabled && k.weight > 0;
-}
-}  // namespace
 
-int zone_pick(ngx_shm_zone_t* z, RequestCtx& ctx, bool ignore_cooldown) {
-    ShmHeader* sh = header(z);
-    uint64_t now = ngx_current_msec;
-    // no heap allocation for the usual handful of candidates
+bool key_usable(const Config& cfg, const PlannedCandidate& c) {
+    const ProviderKey& k = cfg.keys[c.key];
+    const Provider& p = cfg.providers[k.provider];
+    return !c.unusable && k.enabled && p.enabled && k.weight > 0;
+}
+
+// Smooth WRR among `eligible` (no heap allocation for the usual handful of candidates); called
+// with the lock held. Marks the winner's slot in-flight. Returns the index into the candidates.
+// `candidate_at(i)` is the i-th candidate, `eligible(i, &healthy)` whether it may be picked.
+template <typename CandidateAt, typename Eligible>
+int pick_locked(ShmHeader* sh, const Config& cfg, const std::vector<int>& slot_of_key, size_t count,
+                CandidateAt candidate_at, Eligible eligible) {
     constexpr size_t kInline = 16;
     WrrEntry inline_entries[kInline];
     int inline_map[kInline];
@@ -329,57 +331,93 @@ int zone_pick(ngx_shm_zone_t* z, RequestCtx& ctx, bool ignore_cooldown) {
     std::vector<int> heap_map;
     WrrEntry* entries = inline_entries;
     int* map = inline_map;
-    if (ctx.cands.size() > kInline) {
-        heap_entries.resize(ctx.cands.size());
-        heap_map.resize(ctx.cands.size());
+    if (count > kInline) {
+        heap_entries.resize(count);
+        heap_map.resize(count);
         entries = heap_entries.data();
         map = heap_map.data();
     }
     size_t n = 0;
-    Lock lock(z);
-    for (size_t i = 0; i < ctx.cands.size(); i++) {
-        Candidate& c = ctx.cands[i];
-        if (!key_usable(ctx, c)) continue;
-        KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
+    for (size_t i = 0; i < count; i++) {
+        const PlannedCandidate& c = candidate_at(i);
+        bool healthy;
+        if (!eligible(i, &healthy)) continue;
+        int slot = c.key < slot_of_key.size() ? slot_of_key[c.key] : -1;
+        KeySlot* s = slot_for(sh, slot, cfg.keys[c.key].id);
         if (s == nullptr) continue;
-        bool healthy = ignore_cooldown || s->cooldown_until <= now;
-        entries[n] = WrrEntry{ctx.cfg->keys[c.key].weight, &s->current_weight, healthy};
+        entries[n] = WrrEntry{cfg.keys[c.key].weight, &s->current_weight, healthy};
         map[n++] = (int)i;
     }
     int pick = wrr_pick(std::span<WrrEntry>(entries, n));
     if (pick < 0) return -1;
     int idx = map[pick];
-    Candidate& c = ctx.cands[idx];
-    c.tried = true;
-    KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
+    const PlannedCandidate& c = candidate_at((size_t)idx);
+    KeySlot* s = slot_for(sh, slot_of_key[c.key], cfg.keys[c.key].id);
     s->inflight++;
     s->requests++;
     return idx;
 }
 
-size_t zone_count_healthy(ngx_shm_zone_t* z, const RequestCtx& ctx, int64_t* min_wait_ms) {
+}  // namespace
+
+ZoneAssessment zone_assess_and_pick(ngx_shm_zone_t* z, const Config& cfg, const std::vector<int>& slots,
+                                    std::span<const PlannedCandidate> candidates) {
     ShmHeader* sh = header(z);
     uint64_t now = ngx_current_msec;
-    size_t n = 0;
-    int64_t wait = -1;
+    ZoneAssessment a;
     Lock lock(z);
-    for (const Candidate& c : ctx.cands) {
-        if (!key_usable(ctx, c)) continue;
-        KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
+    for (const PlannedCandidate& c : candidates) {
+        if (!key_usable(cfg, c)) continue;
+        KeySlot* s = slot_for(sh, c.key < slots.size() ? slots[c.key] : -1, cfg.keys[c.key].id);
         if (s == nullptr) continue;
         if (s->cooldown_until <= now) {
-            n++;
+            a.health.healthy++;
         } else {
             int64_t w = (int64_t)(s->cooldown_until - now);
-            if (wait < 0 || w < wait) wait = w;
+            if (a.health.min_wait_ms < 0 || w < a.health.min_wait_ms) a.health.min_wait_ms = w;
         }
     }
-    if (min_wait_ms) *min_wait_ms = wait;
-    return n;
+    if (a.health.healthy == 0) return a;
+    a.pick = pick_locked(
+        sh, cfg, slots, candidates.size(), [&](size_t i) -> const PlannedCandidate& { return candidates[i]; }, [&](size_t i, bool* healthy) {
+        const PlannedCandidate& c = candidates[i];
+        if (!key_usable(cfg, c)) return false;
+        KeySlot* s = slot_for(sh, c.key < slots.size() ? slots[c.key] : -1, cfg.keys[c.key].id);
+        *healthy = s != nullptr && s->cooldown_until <= now;
+        return true;
+    });
+    return a;
+}
+
+int zone_pick(ngx_shm_zone_t* z, RequestCtx& ctx, bool ignore_cooldown) {
+    ShmHeader* sh = header(z);
+    uint64_t now = ngx_current_msec;
+    const Config& cfg = *ctx.cfg;
+    const std::vector<int>& slots = *ctx.slots;
+    Lock lock(z);
+    int idx = pick_locked(
+        sh, cfg, slots, ctx.cands.size(), [&](size_t i) -> const PlannedCandidate& { return ctx.cands[i]; }, [&](size_t i, bool* healthy) {
+        const Candidate& c = ctx.cands[i];
+        if (c.tried || !key_usable(cfg, c)) return false;
+        KeySlot* s = slot_for(sh, c.slot, cfg.keys[c.key].id);
+        *healthy = ignore_cooldown || (s != nullptr && s->cooldown_until <= now);
+        return true;
+    });
+    if (idx >= 0) ctx.cands[(size_t)idx].tried = true;
+    return idx;
+}
+
+void zone_release_pick(ngx_shm_zone_t* z, const Config& cfg, int slot, size_t key) {
+    ShmHeader* sh = header(z);
+    Lock lock(z);
+    KeySlot* s = slot_for(sh, slot, cfg.keys[key].id);
+    if (s == nullptr) return;
+    if (s->inflight) s->inflight--;
+    if (s->requests) s->requests--;
 }
 
 void zone_attempt_done(ngx_shm_zone_t* z, const RequestCtx& ctx, const Candidate& c, int status,
-                       Outcome outcome, int64_t cooldown_ms) {
+                       Outcome outcome, int64_t cooldown_ms, const Usage* usage) {
     ShmHeader* sh = header(z);
     Lock lock(z);
     KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
@@ -392,15 +430,10 @@ void zone_attempt_done(ngx_shm_zone_t* z, const RequestCtx& ctx, const Candidate
         uint64_t until = ngx_current_msec + (uint64_t)cooldown_ms;
         if (until > s->cooldown_until) s->cooldown_until = until;
     }
-}
-
-void zone_add_usage(ngx_shm_zone_t* z, const RequestCtx& ctx, const Candidate& c, const Usage& u) {
-    ShmHeader* sh = header(z);
-    Lock lock(z);
-    KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
-    if (s == nullptr) return;
-    if (u.prompt_tokens > 0) s->prompt_tokens += (uint64_t)u.prompt_tokens;
-    if (u.completion_tokens > 0) s->completion_tokens += (uint64_t)u.completion_tokens;
+    if (usage) {
+        if (usage->prompt_tokens > 0) s->prompt_tokens += (uint64_t)usage->prompt_tokens;
+        if (usage->completion_tokens > 0) s->completion_tokens += (uint64_t)usage->completion_tokens;
+    }
 }
 
 std::string zone_status_json(ngx_shm_zone_t* z) {

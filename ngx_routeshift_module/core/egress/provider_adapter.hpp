@@ -161,5 +161,11 @@ std::string bedrock_http_request(const std::string& host, const std::string& hos
 bool bedrock_http_request(const std::string& host, const std::string& host_header, const std::string& path,
                           const ProviderKey& key, bool stream, std::string_view body, int64_t now_unix,
                           std::string* out, std::string* error);
+// The same request without its body (it ends with the blank line): the transport sends the body
+// from the buffer it shares between attempts. `body` is still needed, for Content-Length and the
+// payload hash that is signed.
+bool bedrock_request_head(const std::string& host, const std::string& host_header, const std::string& path,
+                          const ProviderKey& key, bool stream, std::string_view body, int64_t now_unix,
+                          std::string* out, std::string* error);
 
 }  // namespace routeshift

@@ -39,10 +39,13 @@ public:
     // the deployment from key metadata). Others share one body across a provider's keys.
     virtual bool body_depends_on_key(const Config& cfg, const ProviderKey& key) const;
 
-    // The complete HTTP/1.1 request bytes for one attempt. Bedrock signs with `now_unix`, so the
-    // glue calls this on every attempt. False + `error` when the key cannot be used.
-    virtual bool http_request(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep,
-                              bool stream, std::string_view body, int64_t now_unix, std::string* out,
+    // The HTTP/1.1 request head for one attempt: request line, headers, blank line. The body goes
+    // on the wire right after it, unchanged, from the buffer every attempt shares; `body` is
+    // passed for Content-Length (and Bedrock's signed payload hash). Bedrock signs with
+    // `now_unix`, so the glue calls this on every attempt. False + `error` when the key cannot be
+    // used.
+    virtual bool request_head(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
+                              std::string_view body, int64_t now_unix, std::string* out,
                               std::string* error) const = 0;
 
     // Whether a 2xx answer is converted into the OpenAI shape (false: OpenAI wire, relayed).

@@ -15,9 +15,9 @@ const WireAdapter& bedrock_wire();
 // An endpoint from a base URL plus a path suffix.
 bool endpoint_from_url(std::string_view base, std::string_view path_suffix, UpstreamEndpoint* out,
                        std::string* error);
-// A JSON POST: request line, Host, Content-Type, Content-Length, Accept, User-Agent, then
-// `auth_headers` (each line ending CRLF), blank line, body.
-std::string json_post_request(const UpstreamEndpoint& ep, bool stream, std::string_view body,
-                              std::string_view auth_headers);
+// A JSON POST's head: request line, Host, Content-Type, Content-Length (of `body`), Accept,
+// User-Agent, then `auth_headers` (each line ending CRLF), blank line.
+std::string json_post_head(const UpstreamEndpoint& ep, bool stream, std::string_view body,
+                           std::string_view auth_headers);
 
 }  // namespace routeshift

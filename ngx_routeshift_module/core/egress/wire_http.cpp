@@ -18,15 +18,15 @@ bool endpoint_from_url(std::string_view base, std::string_view path_suffix, Upst
     return true;
 }
 
-std::string json_post_request(const UpstreamEndpoint& ep, bool stream, std::string_view body,
-                              std::string_view auth_headers) {
-    std::string req;
-    req.reserve(256 + auth_headers.size() + body.size());
-    req.append("POST ").append(ep.path).append(" HTTP/1.1\r\nHost: ").append(ep.host_header);
-    req.append("\r\nContent-Type: application/json\r\nContent-Length: ").append(std::to_string(body.size()));
-    req.append(stream ? "\r\nAccept: text/event-stream" : "\r\nAccept: application/json");
-    req.append("\r\nUser-Agent: RouteShift/0.1\r\n").append(auth_headers).append("\r\n").append(body);
-    return req;
+std::string json_post_head(const UpstreamEndpoint& ep, bool stream, std::string_view body,
+                           std::string_view auth_headers) {
+    std::string head;
+    head.reserve(256 + auth_headers.size());
+    head.append("POST ").append(ep.path).append(" HTTP/1.1\r\nHost: ").append(ep.host_header);
+    head.append("\r\nContent-Type: application/json\r\nContent-Length: ").append(std::to_string(body.size()));
+    head.append(stream ? "\r\nAccept: text/event-stream" : "\r\nAccept: application/json");
+    head.append("\r\nUser-Agent: RouteShift/0.1\r\n").append(auth_headers).append("\r\n");
+    return head;
 }
 
 }  // namespace routeshift

@@ -68,10 +68,14 @@ ChatRequest& ChatRequest::operator=(ChatRequest&& o) noexcept {
     stream = o.stream;
     include_usage = o.include_usage;
     message_count = o.message_count;
+    bool borrowed = o.body_borrowed();
     const char* old_base = o.body.data();
-    body = std::move(o.body);
+    owned_body_ = std::move(o.owned_body_);
+    body = borrowed ? o.body : std::string_view(owned_body_);
     members = std::move(o.members);
-    members.rebase(old_base, body.data());  // a short body may live in the string object itself
+    // a short owned body may live in the string object itself, so it moved: follow it
+    if (!borrowed) members.rebase(old_base, body.data());
+    o.body = {};
     o.members.clear();
     duplicate_keys = o.duplicate_keys;
     dom_ = std::move(o.dom_);
@@ -79,6 +83,14 @@ ChatRequest& ChatRequest::operator=(ChatRequest&& o) noexcept {
 }
 
 std::optional<ChatRequest> parse_chat_request(std::string_view body, ApiError* err) {
+    return parse_chat_request_into(body, true, err);
+}
+
+std::optional<ChatRequest> parse_chat_request_borrowed(std::string_view body, ApiError* err) {
+    return parse_chat_request_into(body, false, err);
+}
+
+std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool copy, ApiError* err) {
     std::optional<ChatRequest> out(std::in_place);  // every path returns `out`: no extra move
     ChatRequest& req = *out;
     auto reject = [&](std::string message, std::string param) {
@@ -86,7 +98,12 @@ std::optional<ChatRequest> parse_chat_request(std::string_view body, ApiError* e
         out.reset();
     };
 
-    req.body.assign(body.data(), body.size());
+    if (copy) {
+        req.owned_body_.assign(body.data(), body.size());
+        req.body = req.owned_body_;
+    } else {
+        req.body = body;
+    }
     JsonValue root;
     JsonScanError serr;
     if (!json_scan(req.body, &root, &req.members, &serr)) {

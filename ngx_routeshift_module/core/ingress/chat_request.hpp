@@ -17,10 +17,12 @@ struct ChatRequest {
     bool include_usage = false; // stream_options.include_usage
     size_t message_count = 0;
 
-    // The body exactly as received (owned copy) and its top-level members (views into `body`,
-    // document order, duplicates kept). Validated by json_scan: every helper of json_scan.hpp
-    // may be used on them.
-    std::string body;
+    // The body exactly as received and its top-level members (views into `body`, document order,
+    // duplicates kept). Validated by json_scan: every helper of json_scan.hpp may be used on them.
+    // `body` views the request's own copy, or, from parse_chat_request_borrowed, the caller's
+    // bytes (nginx's request body buffer: no copy).
+    std::string_view body;
+    bool body_borrowed() const { return !body.empty() && body.data() != owned_body_.data(); }
     JsonMembers members;
     // A top-level key occurs more than once (or there are too many keys to check cheaply): code
     // that splices `body` falls back to the DOM, which keeps one member per key like jansson.
@@ -38,6 +40,8 @@ struct ChatRequest {
     ChatRequest& operator=(const ChatRequest&) = delete;
 
 private:
+    friend std::optional<ChatRequest> parse_chat_request_into(std::string_view, bool, ApiError*);
+    std::string owned_body_;
     mutable JsonPtr dom_;
 };
 
@@ -49,5 +53,12 @@ private:
 // stream=true; metadata (if present) is an object whose route_hint/session_id are strings.
 // JSON acceptance is jansson's (json_parse): see json_scan.hpp. No DOM is built.
 std::optional<ChatRequest> parse_chat_request(std::string_view body, ApiError* err);
+
+// The same, without copying the body: the request's views point into `body`, which must stay
+// valid and unchanged as long as the request (and anything built from its views) is used.
+std::optional<ChatRequest> parse_chat_request_borrowed(std::string_view body, ApiError* err);
+
+// Shared implementation of both (copy = own the bytes).
+std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool copy, ApiError* err);
 
 }  // namespace routeshift

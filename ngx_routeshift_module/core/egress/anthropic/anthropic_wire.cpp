@@ -16,10 +16,10 @@ public:
                     std::string_view upstream_model, std::string* out, ApiError* err) const override {
         return anthropic_build_body(req, upstream_model, cfg.providers[key.provider].kind, key, out, err);
     }
-    bool http_request(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
+    bool request_head(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
                       std::string_view body, int64_t, std::string* out, std::string*) const override {
         // secrets and metadata with control characters never get past snapshot validation
-        *out = json_post_request(ep, stream, body, anthropic_request_headers(cfg.providers[key.provider].kind, key));
+        *out = json_post_head(ep, stream, body, anthropic_request_headers(cfg.providers[key.provider].kind, key));
         return true;
     }
     bool converts() const override { return true; }

@@ -23,9 +23,9 @@ public:
                     std::string_view upstream_model, std::string* out, ApiError* err) const override {
         return bedrock_build_body(req, upstream_model, key, out, err);
     }
-    bool http_request(const Config&, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
+    bool request_head(const Config&, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
                       std::string_view body, int64_t now_unix, std::string* out, std::string* error) const override {
-        return bedrock_http_request(ep.host, ep.host_header, ep.path, key, stream, body, now_unix, out, error);
+        return bedrock_request_head(ep.host, ep.host_header, ep.path, key, stream, body, now_unix, out, error);
     }
     bool converts() const override { return true; }
     std::unique_ptr<ResponseTranslator> translator(const TranslatorOptions& opt, std::string_view) const override {

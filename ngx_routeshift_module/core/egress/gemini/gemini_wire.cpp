@@ -18,9 +18,9 @@ public:
                     std::string_view upstream_model, std::string* out, ApiError* err) const override {
         return gemini_build_body(req, upstream_model, key, out, err);
     }
-    bool http_request(const Config&, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
+    bool request_head(const Config&, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
                       std::string_view body, int64_t, std::string* out, std::string*) const override {
-        *out = json_post_request(ep, stream, body, gemini_request_headers(key));
+        *out = json_post_head(ep, stream, body, gemini_request_headers(key));
         return true;
     }
     bool converts() const override { return true; }

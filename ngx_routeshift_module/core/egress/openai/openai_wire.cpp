@@ -21,9 +21,9 @@ public:
     bool body_depends_on_key(const Config& cfg, const ProviderKey& key) const override {
         return cfg.providers[key.provider].kind == ProviderKind::azure;  // v1: deployment from metadata
     }
-    bool http_request(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
+    bool request_head(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
                       std::string_view body, int64_t, std::string* out, std::string*) const override {
-        *out = build_http_request(cfg, key, ep, stream, body);
+        *out = build_http_request_head(cfg, key, ep, stream, body.size());
         return true;
     }
     bool converts() const override { return false; }

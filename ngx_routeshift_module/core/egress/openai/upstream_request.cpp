@@ -348,17 +348,17 @@ std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const
     return out;
 }
 
-std::string build_http_request(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
-                               std::string_view body) {
+std::string build_http_request_head(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep,
+                                    bool stream, size_t body_size) {
     const Provider& prov = cfg.providers[key.provider];
     std::string out;
-    out.reserve(body.size() + 512);
+    out.reserve(512);
     out += "POST ";
     out += ep.path;
     out += " HTTP/1.1\r\nHost: ";
     out += ep.host_header;
     out += "\r\nContent-Type: application/json\r\nContent-Length: ";
-    out += std::to_string(body.size());
+    out += std::to_string(body_size);
     out += stream ? "\r\nAccept: text/event-stream" : "\r\nAccept: application/json";
     out += "\r\nUser-Agent: RouteShift/0.1\r\n";
 
@@ -398,6 +398,12 @@ std::string build_http_request(const Config& cfg, const ProviderKey& key, const 
         }
     }
     out += "\r\n";
+    return out;
+}
+
+std::string build_http_request(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
+                               std::string_view body) {
+    std::string out = build_http_request_head(cfg, key, ep, stream, body.size());
     out += body;
     return out;
 }

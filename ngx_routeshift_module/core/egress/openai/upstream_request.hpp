@@ -44,4 +44,10 @@ std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const
 std::string build_http_request(const Config& cfg, const ProviderKey& key,
                                const UpstreamEndpoint& ep, bool stream, std::string_view body);
 
+// The same request without its body: everything up to and including the blank line, with
+// Content-Length `body_size`. The transport sends it followed by the body buffer shared by the
+// request's attempts (no copy of the body per attempt).
+std::string build_http_request_head(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep,
+                                    bool stream, size_t body_size);
+
 }  // namespace routeshift

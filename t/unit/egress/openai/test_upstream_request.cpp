@@ -325,7 +325,7 @@ static void expect_same_body(const ChatRequest& req, int64_t key_id, std::string
     std::string dom = build_chat_body_dom(*g_cfg, k, req, model);
     json_error_t e;
     JsonPtr a(json_loadb(splice.data(), splice.size(), JSON_ALLOW_NUL, &e));
-    if (!a) fail_msg("spliced body is not JSON (%s):\n  %s\n  from: %s", e.text, splice.c_str(), req.body.c_str());
+    if (!a) fail_msg("spliced body is not JSON (%s):\n  %s\n  from: %s", e.text, splice.c_str(), std::string(req.body).c_str());
     JsonValue root;
     JsonScanError se;
     if (!json_scan(splice, &root, nullptr, &se) || !root.is(JsonType::object))
@@ -335,7 +335,7 @@ static void expect_same_body(const ChatRequest& req, int64_t key_id, std::string
     if (!json_equal(a.get(), b.get()))
         fail_msg("bodies differ (key %lld, model %s):\n  splice: %s\n  dom:    %s\n  from:   %s",
                  static_cast<long long>(key_id), std::string(model).c_str(), splice.c_str(), dom.c_str(),
-                 req.body.c_str());
+                 std::string(req.body).c_str());
     if (top_keys(a.get()) != top_keys(b.get()))
         fail_msg("top-level key order differs:\n  splice: %s\n  dom:    %s", splice.c_str(), dom.c_str());
     if (req.duplicate_keys) assert_str_eq(splice, dom);  // the fallback is the DOM path itself

@@ -1,0 +1,101 @@
+// The request planner (see planner.hpp). Moved out of the nginx body handler; the checks and
+// their order are the ones the handler made.
+#include "routing/planner.hpp"
+#include "egress/wire_adapter.hpp"
+
+#include <algorithm>
+
+namespace routeshift {
+namespace {
+
+Plan failed(Plan plan, int status, std::string message, std::string_view type, std::string code) {
+    plan.ok = false;
+    plan.error.status = status;
+    plan.error.message = std::move(message);
+    plan.error.type = std::string(type);
+    plan.error.param.clear();
+    plan.error.code = std::move(code);
+    return plan;
+}
+
+// The body of `key` for target `t`: an existing one when the key shares its provider's body.
+size_t body_for(Plan& plan, const Config& config, const ProviderKey& key, size_t t, const ChatRequest& request) {
+    const WireAdapter& wire = wire_adapter(key);
+    int64_t key_id = wire.body_depends_on_key(config, key) ? key.id : -1;
+    for (size_t b = 0; b < plan.bodies.size(); b++) {
+        const PlannedBody& body = plan.bodies[b];
+        if (body.target == t && body.provider == key.provider && body.key_id == key_id) return b;
+    }
+    PlannedBody body{t, key.provider, key_id, false, {}, {}};
+    body.ok = wire.build_body(config, key, request, plan.targets[t].upstream_model, &body.bytes, &body.error);
+    plan.bodies.push_back(std::move(body));
+    return plan.bodies.size() - 1;
+}
+
+}  // namespace
+
+Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequest& request, int64_t now_unix,
+                  const PlanOptions& options, PlanEnvironment& env) {
+    Plan plan;
+    plan.planned_at_unix = now_unix;
+    plan.requested_model = request.route_hint.empty() ? request.model : request.route_hint;
+    if (!resolve_model(config, caller.team_id, plan.requested_model, &plan.targets, &plan.error)) return plan;
+
+    const ApiError* first_body_error = nullptr;
+    size_t first_body_error_index = SIZE_MAX;
+    for (size_t t = 0; t < plan.targets.size(); t++) {
+        const Provider& provider = config.providers[plan.targets[t].provider];
+        for (size_t ki : provider.keys) {
+            const ProviderKey& key = config.keys[ki];
+            if (!key.enabled || key.weight <= 0) continue;
+            PlannedCandidate c;
+            c.key = ki;
+            c.target = t;
+            std::string endpoint_error;
+            c.endpoint = env.endpoint(ki, plan.targets[t].upstream_model, request.stream, &endpoint_error);
+            if (c.endpoint == nullptr) {
+                c.unusable = true;
+                c.unusable_reason = std::move(endpoint_error);
+            }
+            c.body = body_for(plan, config, key, t, request);
+            const PlannedBody& body = plan.bodies[c.body];
+            if (!body.ok) {
+                c.unusable = true;
+                c.unusable_reason = body.error.message;
+                if (first_body_error_index == SIZE_MAX) first_body_error_index = c.body;
+            }
+            plan.candidates.push_back(std::move(c));
+        }
+    }
+    if (first_body_error_index != SIZE_MAX) first_body_error = &plan.bodies[first_body_error_index].error;
+    bool any_usable = std::any_of(plan.candidates.begin(), plan.candidates.end(),
+                                  [](const PlannedCandidate& c) { return !c.unusable; });
+    if (first_body_error && !any_usable) {  // no provider can express this request
+        plan.error = *first_body_error;
+        return plan;
+    }
+
+    unsigned budget = config.settings.retry_budget > 0 ? (unsigned)config.settings.retry_budget
+                                                       : options.directive_retry_budget;
+    plan.budget.attempts = std::max(budget, 1u);
+
+    KeyHealth health = env.health(plan.candidates);
+    if (health.healthy == 0) {
+        const std::string& model = plan.targets[0].public_model;
+        if (health.min_wait_ms >= 0) {
+            plan = failed(std::move(plan), 503,
+                          "Every provider key for model '" + model +
+                              "' is cooling down after upstream errors; retry later.",
+                          "server_error", "all_keys_cooling_down");
+            plan.retry_after_seconds = (health.min_wait_ms + 999) / 1000;
+            return plan;
+        }
+        return failed(std::move(plan), 503, "No enabled provider key serves model '" + model + "'.", "server_error",
+                      "no_provider_key");
+    }
+    plan.budget.attempts = (unsigned)std::min<size_t>(plan.budget.attempts, health.healthy);
+    plan.ok = true;
+    return plan;
+}
+
+}  // namespace routeshift

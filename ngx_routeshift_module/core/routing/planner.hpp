@@ -1,0 +1,91 @@
+// The request planner: from an authenticated caller and a validated chat request to everything the
+// transport needs before its first attempt (docs/design.md §6): the ordered model chain (aliases
+// and metadata.route_hint applied), the provider keys that may serve each target, one upstream
+// body per (target, provider[, key]), and the request's budgets. Plain C++: the host (the nginx
+// glue, or a test) answers the two questions that need runtime state through PlanEnvironment.
+#pragma once
+#include "config/config_snapshot.hpp"
+#include "dialect/openai_error.hpp"
+#include "egress/openai/upstream_request.hpp"
+#include "ingress/chat_request.hpp"
+#include "routing/model_resolver.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace routeshift {
+
+// One upstream body, built once and shared by every key of its provider (Azure v1: per key).
+struct PlannedBody {
+    size_t target;          // index into Plan::targets
+    size_t provider;        // index into Config::providers
+    int64_t key_id;         // -1 when the provider's keys share it
+    bool ok = false;        // false: this wire format cannot express the request (`error`, a 400)
+    std::string bytes;
+    ApiError error;
+};
+
+// One provider key that may serve a target.
+struct PlannedCandidate {
+    size_t key;                                  // index into Config::keys
+    size_t target;                               // index into Plan::targets
+    size_t body = SIZE_MAX;                      // index into Plan::bodies
+    const UpstreamEndpoint* endpoint = nullptr;  // from PlanEnvironment::endpoint; null if unusable
+    bool unusable = false;                       // no endpoint, or no body for its wire format
+    std::string unusable_reason;
+};
+
+// Per-request limits. Later issues add cost ceilings here.
+struct PlanBudget {
+    unsigned attempts = 1;  // upstream attempts, first one included (>= 1)
+};
+
+// What the host tells the planner about the keys' runtime health.
+struct KeyHealth {
+    size_t healthy = 0;         // usable candidates that are not cooling down
+    int64_t min_wait_ms = -1;   // shortest remaining cooldown among the others; -1 = none cooling
+};
+
+class PlanEnvironment {
+public:
+    virtual ~PlanEnvironment() = default;
+    // Where key `key` (index into Config::keys) sends `upstream_model`; null + `error` when it
+    // cannot (bad base URL, missing metadata). The pointer must outlive the plan.
+    virtual const UpstreamEndpoint* endpoint(size_t key, const std::string& upstream_model, bool stream,
+                                             std::string* error) = 0;
+    // Looked at once per plan, after the candidates are known (the unusable ones included, to be
+    // skipped). The glue answers from the shared zone.
+    virtual KeyHealth health(std::span<const PlannedCandidate> candidates) = 0;
+};
+
+// Settings that come from the host, not from the snapshot.
+struct PlanOptions {
+    unsigned directive_retry_budget = 3;  // routeshift_retry_budget; the snapshot's setting wins
+};
+
+struct Plan {
+    bool ok = false;
+    ApiError error;                     // !ok: the client's error (status, type, code, message)
+    int64_t retry_after_seconds = 0;    // !ok with 503 all_keys_cooling_down: Retry-After
+
+    std::string requested_model;        // route_hint when given, else body.model
+    std::vector<Target> targets;        // the model chain, in the order it is tried
+    std::vector<PlannedCandidate> candidates;  // grouped by target, in target order
+    std::vector<PlannedBody> bodies;
+    PlanBudget budget;
+    int64_t planned_at_unix = 0;        // `now` of plan_request (rules with time windows use it)
+};
+
+// Plans `request` for `caller`. Errors, in the order they are checked:
+//   404 model_not_found (resolve_model); 400 from the adapters when no candidate's wire format can
+//   express the request; 503 no_provider_key when no enabled key with weight > 0 and a usable
+//   endpoint serves the model; 503 all_keys_cooling_down (+ retry_after_seconds) when every such
+//   key is cooling down. Budget: the snapshot's retry_budget, else options.directive_retry_budget,
+//   at least 1, at most the number of healthy candidates.
+Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequest& request, int64_t now_unix,
+                  const PlanOptions& options, PlanEnvironment& env);
+
+}  // namespace routeshift
