@@ -81,12 +81,14 @@ inline const uchar* skip_plain_swar(const uchar* p, const uchar* end) {
 #endif
 
 #if RS_JSON_SSE2
-// 0xFF in every lane holding a special byte. One signed compare covers three classes at once:
-// x ^ 0x02 maps '"' (0x22) to 0x20 and keeps 0x00-0x1F below 0x20 and 0x80-0xFF negative, while
-// every other byte stays >= 0x22; so (x ^ 0x02) < 0x21 is exactly "quote, control or non-ASCII".
+// The sign bit of every lane holding a special byte is set (the other bits are noise: callers
+// read sign bits only, with movemask or a test against 0x80). One saturating subtraction covers
+// three classes at once: x ^ 0x02 maps '"' (0x22) to 0x20, keeps 0x00-0x1F below 0x21 and
+// 0x80-0xFF negative, and every other byte at >= 0x21; subtracting 0x21 (signed, saturating)
+// leaves exactly quote, control and non-ASCII bytes negative. Backslash needs its own compare.
 inline __m128i special16(__m128i v) {
     const __m128i flip = _mm_set1_epi8(0x02), limit = _mm_set1_epi8(0x21), backslash = _mm_set1_epi8('\\');
-    return _mm_or_si128(_mm_cmplt_epi8(_mm_xor_si128(v, flip), limit), _mm_cmpeq_epi8(v, backslash));
+    return _mm_or_si128(_mm_subs_epi8(_mm_xor_si128(v, flip), limit), _mm_cmpeq_epi8(v, backslash));
 }
 
 inline const uchar* skip_plain_sse2(const uchar* p, const uchar* end) {
