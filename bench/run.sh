@@ -13,7 +13,8 @@
 #   BENCH_OVERHEAD arm=<arm> size=<bytes> us_per_request=<n> vs_smallest_size=<n>
 # Env: BENCH_DURATION (8s), BENCH_ROUNDS (2), BENCH_WARMUP (1s), BENCH_CONNECTIONS (50),
 #      BENCH_THREADS (2), BENCH_TIMEOUT (10s, wrk's per-request timeout), BENCH_SIZES
-#      ("1024 102400"), BENCH_ARMS ("proxy_pass openai anthropic"), BENCH_KEEP=1 (keep the work dir), ROUTESHIFT_MODULE, NGINX.  About 2 minutes by default.
+#      ("1024 102400"), BENCH_ARMS ("proxy_pass openai anthropic"), BENCH_KEEP=1 (keep the work
+#      dir), ROUTESHIFT_MODULE, NGINX.  About 2 minutes by default.
 # Exit status: 0 ok; 1 module missing, a front did not start, or a round had non-2xx answers or
 # socket errors (that round is left out of the medians).
 set -euo pipefail
