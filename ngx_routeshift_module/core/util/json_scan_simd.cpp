@@ -12,7 +12,8 @@ namespace {
 
 bool cpu_has_avx2() {
 #if RS_JSON_AVX2
-    __builtin_cpu_init();  // this may run from a shared object's constructor, before libgcc's
+    // this may run from a shared object's constructor, before libgcc's own initialisation
+    __builtin_cpu_init();
     return __builtin_cpu_supports("avx2");  // also false when the OS does not save YMM registers
 #else
     return false;

@@ -71,8 +71,8 @@ inline const uchar* skip_plain_swar(const uchar* p, const uchar* end) {
     while (end - p >= 8) {
         uint64_t v;
         std::memcpy(&v, p, 8);
-        uint64_t hit = zero_bytes(v ^ (ones * '"')) | zero_bytes(v ^ (ones * '\\')) |
-                       ((v - ones * 0x20) & ~v & high) | (v & high);
+        uint64_t hit =
+            zero_bytes(v ^ (ones * '"')) | zero_bytes(v ^ (ones * '\\')) | ((v - ones * 0x20) & ~v & high) | (v & high);
         if (hit) return p + (__builtin_ctzll(hit) >> 3);
         p += 8;
     }

@@ -80,14 +80,16 @@ static void test_first_special_byte_every_position(void**) {
                 const uchar* begin = buf.data + align;
                 const uchar* end = begin + len;
                 const uchar* got = json_scan_detail::skip_plain(begin, end);
-                if (got != end) fail_msg("%s: plain buffer of %zu reported a hit at %td", json_scan_kernel_name(k), len, got - begin);
+                if (got != end)
+                    fail_msg("%s: plain buffer of %zu reported a hit at %td", json_scan_kernel_name(k), len,
+                             got - begin);
                 for (size_t i = 0; i < len; ++i) {
                     for (uchar x : specials) {
                         buf.data[align + i] = x;
                         got = json_scan_detail::skip_plain(begin, end);
                         if (got != begin + i)
-                            fail_msg("%s: byte 0x%02x at %zu of %zu (align %zu) found at %td", json_scan_kernel_name(k), x, i,
-                                     len, align, got - begin);
+                            fail_msg("%s: byte 0x%02x at %zu of %zu (align %zu) found at %td", json_scan_kernel_name(k),
+                                     x, i, len, align, got - begin);
                     }
                     buf.data[align + i] = 'a';
                 }
@@ -112,8 +114,8 @@ static void test_every_byte_value(void**) {
                 const uchar* got = json_scan_detail::skip_plain(buf.data, buf.data + len);
                 const uchar* want = is_special_byte(v) ? buf.data + i : buf.data + len - 1;
                 if (got != want)
-                    fail_msg("%s: byte 0x%02x at %zu: found %td, expected %td", json_scan_kernel_name(k), v, i, got - buf.data,
-                             want - buf.data);
+                    fail_msg("%s: byte 0x%02x at %zu: found %td, expected %td", json_scan_kernel_name(k), v, i,
+                             got - buf.data, want - buf.data);
             }
         }
     }
@@ -137,12 +139,12 @@ static void test_json_scan_same_verdict_every_kernel(void**) {
         {"\t", 1, false, "control character in string"},
         {"\xff", 1, false, "invalid UTF-8"},
         {"\x80", 1, false, "invalid UTF-8"},
-        {"\xc3", 1, false, "invalid UTF-8"},           // truncated sequence
-        {"\xed\xa0\x80", 3, false, "invalid UTF-8"},   // surrogate
-        {"\xc0\xaf", 2, false, "invalid UTF-8"},       // overlong
-        {"\xc3\xa9", 2, true, nullptr},                // é
-        {"\xe2\x82\xac\xe2\x82\xac", 6, true, nullptr},// €€ (a run)
-        {"\xf0\x9f\x98\x80", 4, true, nullptr},        // emoji
+        {"\xc3", 1, false, "invalid UTF-8"},             // truncated sequence
+        {"\xed\xa0\x80", 3, false, "invalid UTF-8"},     // surrogate
+        {"\xc0\xaf", 2, false, "invalid UTF-8"},         // overlong
+        {"\xc3\xa9", 2, true, nullptr},                  // é
+        {"\xe2\x82\xac\xe2\x82\xac", 6, true, nullptr},  // €€ (a run)
+        {"\xf0\x9f\x98\x80", 4, true, nullptr},          // emoji
         {"\\n", 2, true, nullptr},
         {"\\\"", 2, true, nullptr},
         {"\\\\", 2, true, nullptr},
@@ -177,19 +179,21 @@ static void test_json_scan_same_verdict_every_kernel(void**) {
                             bool want = ins.valid && !unterminated;
                             if (ok != want)
                                 fail_msg("len %zu pos %zu insert %zu bytes%s: %s", len, pos, ins.size,
-                                         unterminated ? " unterminated" : "", ok ? "accepted" : err.to_string().c_str());
+                                         unterminated ? " unterminated" : "",
+                                         ok ? "accepted" : err.to_string().c_str());
                             if (!ok && !unterminated && std::strcmp(err.reason, ins.reason) != 0)
-                                fail_msg("len %zu pos %zu: reason \"%s\", expected \"%s\"", len, pos, err.reason, ins.reason);
+                                fail_msg("len %zu pos %zu: reason \"%s\", expected \"%s\"", len, pos, err.reason,
+                                         ins.reason);
                             if (!ok && !unterminated && err.offset < 2 + pos)
                                 fail_msg("len %zu pos %zu: error offset %zu before the insert", len, pos, err.offset);
                             if (!ok && unterminated && ins.valid &&
                                 (std::strcmp(err.reason, "unterminated string") != 0 || err.offset != d.size()))
-                                fail_msg("len %zu pos %zu: unterminated string reported as %s at %zu", len, pos, err.reason,
-                                         err.offset);
+                                fail_msg("len %zu pos %zu: unterminated string reported as %s at %zu", len, pos,
+                                         err.reason, err.offset);
                             continue;
                         }
-                        if (ok != first_ok || (!ok && (err.offset != first_err.offset ||
-                                                       std::strcmp(err.reason, first_err.reason) != 0)))
+                        if (ok != first_ok ||
+                            (!ok && (err.offset != first_err.offset || std::strcmp(err.reason, first_err.reason) != 0)))
                             fail_msg("%s disagrees with bytewise: len %zu pos %zu insert %zu bytes%s: %s vs %s",
                                      json_scan_kernel_name(kernels[ki]), len, pos, ins.size,
                                      unterminated ? " unterminated" : "", ok ? "ok" : err.to_string().c_str(),
@@ -256,8 +260,21 @@ static void test_random_strings_every_kernel(void**) {
     KernelGuard guard;
     std::vector<JsonScanKernel> kernels = available_kernels();
     std::mt19937_64 rng(20251202);
-    const char* pieces[] = {"a", "bcdefgh", "\"", "\\n", "\\\"", "\\\\", "\xc3\xa9", "\xe2\x82\xac", "\x01", "\xff", " ",
-                            "\\u0041", "\xf0\x9f\x98\x80", "\x7f", "\xed\xa0\x80"};
+    const char* pieces[] = {"a",
+                            "bcdefgh",
+                            "\"",
+                            "\\n",
+                            "\\\"",
+                            "\\\\",
+                            "\xc3\xa9",
+                            "\xe2\x82\xac",
+                            "\x01",
+                            "\xff",
+                            " ",
+                            "\\u0041",
+                            "\xf0\x9f\x98\x80",
+                            "\x7f",
+                            "\xed\xa0\x80"};
     for (int round = 0; round < 20000; ++round) {
         std::string doc = "[\"";
         size_t n = rng() % 120;
@@ -279,8 +296,8 @@ static void test_random_strings_every_kernel(void**) {
             if (ki == 0) {
                 first_ok = ok;
                 first_err = err;
-            } else if (ok != first_ok || (!ok && (err.offset != first_err.offset ||
-                                                  std::strcmp(err.reason, first_err.reason) != 0))) {
+            } else if (ok != first_ok ||
+                       (!ok && (err.offset != first_err.offset || std::strcmp(err.reason, first_err.reason) != 0))) {
                 fail_msg("%s disagrees with bytewise on round %d: %s vs %s", json_scan_kernel_name(kernels[ki]), round,
                          ok ? "ok" : err.to_string().c_str(), first_ok ? "ok" : first_err.to_string().c_str());
             }
