@@ -43,7 +43,8 @@ enum class JsonScanKernel : uint8_t { bytewise, swar, sse2, avx2 };
 
 JsonScanKernel json_scan_kernel();
 const char* json_scan_kernel_name(JsonScanKernel k);
-// Makes json_scan() use kernel `k` (for tests and benchmarks); false when this build or CPU lacks it.
+// Makes json_scan() use kernel `k`; false when this build or CPU lacks it. For tests and benchmarks
+// only: the switch is a plain global, not synchronised with scans running in other threads.
 bool json_scan_use_kernel(JsonScanKernel k);
 
 namespace json_scan_detail {
