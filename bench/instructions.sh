@@ -3,11 +3,13 @@
 # each arm (stock proxy_pass, RouteShift OpenAI pass-through, RouteShift Anthropic translation) and
 # prompt size. Deterministic on a noisy machine: no clocks are involved, only instruction counts.
 #
-# The front runs as one process (`master_process off`: the process counted is the worker) under
-# `valgrind --tool=callgrind`, serving requests on one keep-alive client connection (curl). Per arm,
-# a base run serves N1 requests of every size, one run per size serves the same plus N2 - N1 more
-# of that size. Startup, warm-up, first-request costs and shutdown are identical, so
-#     instructions per request(size) = (Ir(run of size) - Ir(base run)) / (N2 - N1).
+# For every arm and size the front runs twice as one process (`master_process off`: the process
+# counted is the worker) under `valgrind --tool=callgrind`; one run serves N1 requests, the other N2,
+# all on one keep-alive client connection (curl). Startup, the first request's one-time costs and
+# shutdown are the same in both runs, so
+#     instructions per request = (Ir(N2) - Ir(N1)) / (N2 - N1).
+# (Each pair serves one size only: a run mixing sizes measured the small requests with the large
+# ones' heap state and chunking noise.)
 # The module's extra is its arm's count minus proxy_pass's at the same size. Ends with lines
 #   BENCH_IR arm=<arm> size=<bytes> ir_per_request=<n> extra_over_proxy_pass=<n>
 # Env: BENCH_SIZES (bytes; default "1024 10240 102400 1048576"), BENCH_N1 (3), BENCH_N2 (13),
@@ -68,15 +70,12 @@ run_plan() {
 # all runs of all arms, JOBS at a time (each is one single-threaded valgrind)
 declare -a RUNS=()
 for arm in "${RUN_ARMS[@]}"; do
-  base=()
   for size in "${SIZES[@]}"; do
     write_body "$size" "$(arm_model "$arm")" "$WORK/body-$arm-$size.json"
-    base+=("$size:$N1")
+    RUNS+=("$arm $arm-$size-n1 $size:$N1" "$arm $arm-$size-n2 $size:$N2")
   done
-  RUNS+=("$arm $arm-base ${base[*]}")
-  for size in "${SIZES[@]}"; do RUNS+=("$arm $arm-$size ${base[*]} $size:$(( N2 - N1 ))"); done
 done
-echo "bench-instructions: callgrind, 1 nginx process per run, $N1 requests of every size + $(( N2 - N1 )) of the measured one, sizes: ${SIZES[*]}, ${#RUNS[@]} runs, $JOBS at a time"
+echo "bench-instructions: callgrind, 1 nginx process per run, $N1 and $N2 requests per size, sizes: ${SIZES[*]}, ${#RUNS[@]} runs, $JOBS at a time"
 declare -a RUN_PIDS=()
 for run in "${RUNS[@]}"; do
   while (( $(jobs -rp | wc -l) >= JOBS )); do wait -n || true; done
@@ -90,8 +89,8 @@ declare -A IR=()
 FAILED=0
 for arm in "${RUN_ARMS[@]}"; do
   for size in "${SIZES[@]}"; do
-    if [[ -s "$WORK/ir-$arm-base" && -s "$WORK/ir-$arm-$size" ]]; then
-      IR[$arm,$size]=$(( ($(cat "$WORK/ir-$arm-$size") - $(cat "$WORK/ir-$arm-base")) / (N2 - N1) ))
+    if [[ -s "$WORK/ir-$arm-$size-n1" && -s "$WORK/ir-$arm-$size-n2" ]]; then
+      IR[$arm,$size]=$(( ($(cat "$WORK/ir-$arm-$size-n2") - $(cat "$WORK/ir-$arm-$size-n1")) / (N2 - N1) ))
     else
       IR[$arm,$size]=NA; FAILED=1
     fi
