@@ -12,7 +12,7 @@ PYTEST    := /usr/bin/python3 -m pytest
 
 DEB_PKGS := nginx nginx-dev build-essential g++ pkg-config libpcre2-dev zlib1g-dev libssl-dev \
             libjansson-dev libcmocka-dev libpq-dev postgresql postgresql-client \
-            python3-pytest python3-botocore wrk openssl ca-certificates curl
+            python3-pytest python3-botocore wrk valgrind openssl ca-certificates curl
 
 CORE_LIB  := $(BUILD)/core/librouteshift_core.a
 MODULE_SRCS := config config.make $(wildcard ngx_routeshift_module/glue/*.cpp ngx_routeshift_module/glue/*.hpp) \
@@ -24,7 +24,7 @@ js:
 	@command -v npm >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
 	@cd t/js && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
-.PHONY: js all help deps core module sync unit integration sync-test test bench run stop clean
+.PHONY: js all help deps core module sync unit integration sync-test test bench bench-instructions run stop clean
 
 all: module sync ## build the module and the sync service
 
@@ -78,8 +78,11 @@ integration: module sync js ## pytest integration suite (real nginx, Postgres, m
 
 test: deps unit integration ## everything (installs deps first)
 
-bench: module ## wrk: stock proxy_pass vs the module, same mock upstream
+bench: module ## wrk: req/s, p50/p99 of proxy_pass, OpenAI pass-through, Anthropic translation at 1 KB and 100 KB
 	bash bench/run.sh
+
+bench-instructions: module ## callgrind: instructions per request of each arm at 1 KB..1 MB (deterministic)
+	bash bench/instructions.sh
 
 run: deps module sync ## run the gateway: throwaway Postgres + routeshift-sync + nginx with the demo config
 	bash scripts/run-gateway.sh

@@ -1,10 +1,10 @@
--- wrk script: POST a ~1 KB OpenAI chat body with a RouteShift virtual key.
+-- wrk script: POST the chat body in $BENCH_BODY_FILE (written by bench/make_body.py) with a
+-- RouteShift virtual key ($BENCH_VKEY; proxy_pass ignores it).
 local vkey = os.getenv("BENCH_VKEY") or "sk-proxy-bench"
-local filler = string.rep("The quick brown fox jumps over the lazy dog. ", 17)
+local file = assert(io.open(assert(os.getenv("BENCH_BODY_FILE"), "BENCH_BODY_FILE unset"), "rb"))
+local body = file:read("*a")
+file:close()
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. vkey
-wrk.body = '{"model":"gpt-4o-mini","temperature":0.2,"max_tokens":64,"messages":['
-  .. '{"role":"system","content":"You are a terse assistant used for benchmarking."},'
-  .. '{"role":"user","content":"' .. filler .. 'Summarise this in one word."}]}'
-
+wrk.body = body

@@ -1,185 +1,103 @@
 #!/usr/bin/env bash
-# `make bench`: requests/s of stock nginx proxy_pass (a) vs nginx + RouteShift (b), both with one
-# worker and upstream keepalive, in front of the same fast mock provider (a stock nginx returning a
-# canned chat.completion).  Runs a, b, a, b (wrk -t2 -c50 -d10s --latency each), reports the
-# median of each side, the ratio b/a and latency percentiles, and ends with one line:
-#   BENCH proxy_pass_rps=<n> routeshift_rps=<n> ratio=<b/a>
-# Env: ROUTESHIFT_MODULE (default build/ngx_http_routeshift_module.so), BENCH_DURATION (10s),
-#      BENCH_CONNECTIONS (50), BENCH_THREADS (2), BENCH_ROUNDS (2), NGINX (/usr/sbin/nginx).
-# Exit status: 0 ok; 1 module missing or a side failed (non-2xx answers, socket errors, no start).
+# `make bench`: requests/s and latency of three arms, each with one nginx worker and upstream
+# keepalive, in front of the same fast mock provider (a stock nginx returning canned answers):
+#   proxy_pass  stock nginx proxy_pass (the baseline)
+#   openai      nginx + RouteShift, OpenAI pass-through (model gpt-4o-mini -> an openai provider)
+#   anthropic   nginx + RouteShift, translation to Anthropic Messages and back (model claude-bench)
+# at each prompt size (default 1 KB and 100 KB bodies). wrk (-t2 -c50 --latency) runs every arm in
+# turn, sizes and rounds alternated, so a machine that slows down mid-run affects all arms alike.
+# Prints per arm and size the median requests/s, p50 and p99 and the ratio to proxy_pass, the
+# module's per-request overhead over proxy_pass (1/rps difference) and how it grows with the
+# prompt, then machine-readable lines:
+#   BENCH arm=<arm> size=<bytes> rps=<n> p50_ms=<n> p99_ms=<n> ratio_to_proxy_pass=<n>
+#   BENCH_OVERHEAD arm=<arm> size=<bytes> us_per_request=<n> vs_smallest_size=<n>
+# Env: BENCH_DURATION (8s), BENCH_ROUNDS (2), BENCH_WARMUP (1s), BENCH_CONNECTIONS (50),
+#      BENCH_THREADS (2), BENCH_TIMEOUT (10s, wrk's per-request timeout), BENCH_SIZES
+#      ("1024 102400"), BENCH_ARMS ("proxy_pass openai anthropic"), BENCH_KEEP=1 (keep the work
+#      dir), ROUTESHIFT_MODULE, NGINX.  About 2 minutes by default.
+# Exit status: 0 ok; 1 module missing, a front did not start, or a round had non-2xx answers or
+# socket errors (that round is left out of the medians).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/.." && pwd)"
-NGINX="${NGINX:-/usr/sbin/nginx}"
-MODULE="${ROUTESHIFT_MODULE:-$REPO/build/ngx_http_routeshift_module.so}"
-DURATION="${BENCH_DURATION:-10s}"
+DURATION="${BENCH_DURATION:-8s}"
+ROUNDS="${BENCH_ROUNDS:-2}"
+WARMUP="${BENCH_WARMUP:-1s}"
 CONNS="${BENCH_CONNECTIONS:-50}"
 THREADS="${BENCH_THREADS:-2}"
-ROUNDS="${BENCH_ROUNDS:-2}"
-WARMUP="${BENCH_WARMUP:-2s}"
+TIMEOUT="${BENCH_TIMEOUT:-10s}"  # a slow arm must not turn into socket errors
+read -r -a SIZES <<< "${BENCH_SIZES:-1024 102400}"
+read -r -a RUN_ARMS <<< "${BENCH_ARMS:-${ARMS[*]}}"
 
 for tool in wrk "$NGINX" curl sha256sum; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool not found" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "bench: $tool not found (make deps)" >&2; exit 1; }
 done
-
-WORK="$(mktemp -d /tmp/routeshift-bench.XXXXXX)"
-declare -a PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -QUIT "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-  wait 2>/dev/null || true
-  if [[ "${BENCH_KEEP:-0}" != 1 ]]; then rm -rf "$WORK"; else echo "bench: kept $WORK"; fi
-}
-trap cleanup EXIT
-
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_port() {  # port, pid
-  local i
-  for i in $(seq 1 100); do
-    if ! kill -0 "$2" 2>/dev/null; then return 1; fi
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  return 1
-}
-
-# render TEMPLATE OUT KEY=VALUE...
-render() {
-  local tmpl="$1" out="$2"; shift 2
-  local text; text="$(cat "$tmpl")"
-  local kv
-  for kv in "$@"; do text="${text//@${kv%%=*}@/${kv#*=}}"; done
-  printf '%s\n' "$text" > "$out"
-}
-
-# start_nginx NAME TEMPLATE PORT KEY=VALUE... ; sets STARTED_PID
-start_nginx() {
-  local name="$1" tmpl="$2" port="$3"; shift 3
-  local prefix="$WORK/$name"
-  mkdir -p "$prefix"/{client_body_temp,proxy_temp,fastcgi_temp,uwsgi_temp,scgi_temp,logs}
-  render "$tmpl" "$prefix/nginx.conf" PREFIX="$prefix" PORT="$port" "$@"
-  "$NGINX" -p "$prefix/" -c "$prefix/nginx.conf" -e "$prefix/error.log" \
-    >"$prefix/stderr.log" 2>&1 </dev/null &
-  STARTED_PID=$!
-  PIDS+=("$STARTED_PID")
-  if ! wait_port "$port" "$STARTED_PID"; then
-    echo "bench: $name did not start:" >&2
-    cat "$prefix/stderr.log" "$prefix/error.log" >&2 2>/dev/null || true
-    return 1
-  fi
-}
-
-SECRET="sk-bench-upstream-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-VKEY="sk-proxy-bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-VKEY_HASH="$(printf '%s' "$VKEY" | sha256sum | cut -d' ' -f1)"
+[[ -f "$MODULE" ]] || { echo "bench: module not found at $MODULE (run make first)" >&2; exit 1; }
 export BENCH_VKEY="$VKEY"
 
-MOCK_PORT="$(free_port)"; PP_PORT="$(free_port)"; RS_PORT="$(free_port)"; RS_ADMIN="$(free_port)"
+start_mock
+declare -A PORT=()
+PORT[proxy_pass]="$(free_port)"; PORT[routeshift]="$(free_port)"
+start_nginx proxy_pass "$BENCH_DIR/proxy_pass.conf.tmpl" "${PORT[proxy_pass]}"
+start_nginx routeshift "$BENCH_DIR/routeshift.conf.tmpl" "${PORT[routeshift]}"
+arm_port() { echo "${PORT[$(arm_front "$1")]}"; }
 
-start_nginx mock "$HERE/mock_upstream.conf.tmpl" "$MOCK_PORT"
-start_nginx proxy_pass "$HERE/proxy_pass.conf.tmpl" "$PP_PORT" MOCK_PORT="$MOCK_PORT" SECRET="$SECRET"
-
-HAVE_MODULE=1
-if [[ ! -f "$MODULE" ]]; then
-  HAVE_MODULE=0
-  echo "bench: RouteShift module not found at $MODULE (run make first); measuring (a) only" >&2
-else
-  start_nginx routeshift "$HERE/routeshift.conf.tmpl" "$RS_PORT" MODULE="$MODULE" \
-    ADMIN_PORT="$RS_ADMIN" || exit 1
-  wait_port "$RS_ADMIN" "$STARTED_PID"
-  render "$HERE/snapshot.json.tmpl" "$WORK/snapshot.json" MOCK_PORT="$MOCK_PORT" SECRET="$SECRET" \
-    VKEY_HASH="$VKEY_HASH"
-  code="$(curl -s -o "$WORK/push.out" -w '%{http_code}' -X PUT --data-binary "@$WORK/snapshot.json" \
-          -H 'Content-Type: application/json' "http://127.0.0.1:$RS_ADMIN/admin/snapshot")"
-  if [[ "$code" != 200 ]]; then
-    echo "bench: snapshot push failed: HTTP $code $(cat "$WORK/push.out")" >&2; exit 1
-  fi
-fi
-
-# sanity: one request through each front must answer 200 with the canned completion
-check_front() {  # name port
-  local out code
-  out="$WORK/check-$1.out"
-  code="$(curl -s -o "$out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-          -H "Authorization: Bearer $VKEY" \
-          --data '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' \
-          "http://127.0.0.1:$2/v1/chat/completions")"
-  if [[ "$code" != 200 ]] || ! grep -q '"chat.completion"' "$out"; then
-    echo "bench: $1 sanity request failed: HTTP $code $(head -c 500 "$out")" >&2
-    return 1
-  fi
-}
-check_front proxy_pass "$PP_PORT"
-if [[ $HAVE_MODULE == 1 ]]; then check_front routeshift "$RS_PORT"; fi
-
-FAILED=0
-declare -a RPS_A=() RPS_B=()
-mock_accepts() {  # connections the mock has accepted so far (stub_status)
-  curl -s "http://127.0.0.1:$MOCK_PORT/__status" | awk 'NR==3 {print $1}'
-}
-
-# run_wrk LABEL PORT ROUND -> appends rps
-run_wrk() {
-  local label="$1" port="$2" round="$3" out acc0 acc1
-  out="$WORK/wrk-$label-$round.txt"
-  acc0="$(mock_accepts)"
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$HERE/chat.lua" \
-    "http://127.0.0.1:$port/v1/chat/completions" > "$out" 2>&1 || true
-  acc1="$(mock_accepts)"
-  local rps p50 p75 p90 p99 bad errs
-  rps="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
-  p50="$(awk '$1=="50%" {print $2}' "$out")"; p75="$(awk '$1=="75%" {print $2}' "$out")"
-  p90="$(awk '$1=="90%" {print $2}' "$out")"; p99="$(awk '$1=="99%" {print $2}' "$out")"
-  bad="$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$out")"
-  errs="$(grep -E '^ *Socket errors' "$out" || true)"
-  printf '%-11s round %s: %10s req/s  latency p50 %-8s p75 %-8s p90 %-8s p99 %-8s upstream conns opened %s%s%s\n' \
-    "$label" "$round" "${rps:-?}" "${p50:-?}" "${p75:-?}" "${p90:-?}" "${p99:-?}" \
-    "$(( ${acc1:-0} - ${acc0:-0} - 1 ))" "${bad:+  NON-2XX: $bad}" "${errs:+  $errs}"
-  if [[ -z "$rps" || -n "$bad" ]]; then
-    FAILED=1; echo "--- wrk output ($label round $round) ---"; cat "$out"
-    echo "--- one request now ---"
-    curl -s -i -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $VKEY" \
-      --data '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' \
-      "http://127.0.0.1:$port/v1/chat/completions" | head -c 1500; echo
-    echo "--- $label error.log (warn and above, last 15) ---"
-    grep -v '\[notice\]' "$WORK/$label/error.log" | tail -15 || true
-  fi
-  # a round with non-2xx answers measured errors, not proxying: keep it out of the median
-  if [[ -n "$rps" && -z "$bad" ]]; then
-    if [[ "$label" == proxy_pass ]]; then RPS_A+=("$rps"); else RPS_B+=("$rps"); fi
-  fi
-}
-
-median() { printf '%s\n' "$@" | { grep . || true; } | sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "NA"} else if (NR%2) {print a[(NR+1)/2]} else {printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}}'; }
-
-echo "bench: wrk -t$THREADS -c$CONNS -d$DURATION, ~1 KB chat body, 1 nginx worker per front, $ROUNDS rounds"
-# warm-up (connections, caches); not reported
-wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$HERE/chat.lua" "http://127.0.0.1:$PP_PORT/v1/chat/completions" >/dev/null 2>&1 || true
-if [[ $HAVE_MODULE == 1 ]]; then
-  wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$HERE/chat.lua" "http://127.0.0.1:$RS_PORT/v1/chat/completions" >/dev/null 2>&1 || true
-fi
-for round in $(seq 1 "$ROUNDS"); do
-  run_wrk proxy_pass "$PP_PORT" "$round"
-  if [[ $HAVE_MODULE == 1 ]]; then run_wrk routeshift "$RS_PORT" "$round"; fi
+for arm in "${RUN_ARMS[@]}"; do
+  for size in "${SIZES[@]}"; do write_body "$size" "$(arm_model "$arm")" "$WORK/body-$arm-$size.json"; done
 done
 
-A="$(median "${RPS_A[@]+"${RPS_A[@]}"}")"
-if [[ $HAVE_MODULE == 1 ]]; then
-  B="$(median "${RPS_B[@]+"${RPS_B[@]}"}")"
-  RATIO="$(awk -v a="$A" -v b="$B" 'BEGIN { if (a != "NA" && b != "NA" && a > 0) printf "%.3f", b / a; else print "NA" }')"
-else
-  B=NA; RATIO=NA; FAILED=1
-fi
+# sanity: one request per arm must answer 200 with that arm's canned answer
+for arm in "${RUN_ARMS[@]}"; do
+  out="$WORK/check-$arm.out"
+  code="$(curl -s -o "$out" -w '%{http_code}' -H 'Expect:' -H 'Content-Type: application/json' \
+          -H "Authorization: Bearer $VKEY" --data-binary "@$WORK/body-$arm-${SIZES[0]}.json" \
+          "http://127.0.0.1:$(arm_port "$arm")/v1/chat/completions")"
+  if [[ "$code" != 200 ]] || ! grep -q "$(arm_answer "$arm")" "$out"; then
+    echo "bench: $arm sanity request failed: HTTP $code $(head -c 500 "$out")" >&2; exit 1
+  fi
+done
+
+to_ms() {  # wrk latency (850.00us, 1.23ms, 1.02s) -> milliseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+
+FAILED=0
+declare -A RPS=() P50=() P99=()
+# run_wrk ARM SIZE ROUND [DURATION]: appends to RPS/P50/P99[arm,size] unless it is a warm-up
+run_wrk() {
+  local arm="$1" size="$2" round="$3" duration="${4:-$DURATION}" out rps p50 p99 bad errs
+  out="$WORK/wrk-$arm-$size-$round.txt"
+  BENCH_BODY_FILE="$WORK/body-$arm-$size.json" wrk -t"$THREADS" -c"$CONNS" -d"$duration" --timeout "$TIMEOUT" --latency \
+    -s "$BENCH_DIR/chat.lua" "http://127.0.0.1:$(arm_port "$arm")/v1/chat/completions" > "$out" 2>&1 || true
+  [[ "$round" == warmup ]] && return 0
+  rps="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
+  p50="$(awk '$1=="50%" {print $2}' "$out")"; p99="$(awk '$1=="99%" {print $2}' "$out")"
+  bad="$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$out")"
+  errs="$(grep -E '^ *Socket errors' "$out" || true)"
+  printf '  round %s %-10s %6s: %10s req/s  p50 %-9s p99 %-9s%s%s\n' "$round" "$arm" "$(size_label "$size")" \
+    "${rps:-?}" "${p50:-?}" "${p99:-?}" "${bad:+  NON-2XX: $bad}" "${errs:+  $errs}"
+  if [[ -z "$rps" || -n "$bad" || -n "$errs" ]]; then
+    FAILED=1
+    echo "--- wrk output ($arm $size round $round) ---"; cat "$out"
+    echo "--- error.log of $(arm_front "$arm") (warn and above, last 10) ---"
+    grep -v '\[notice\]' "$WORK/$(arm_front "$arm")/error.log" | tail -10 || true
+    return 0
+  fi
+  RPS[$arm,$size]+=" $rps"; P50[$arm,$size]+=" $(to_ms "$p50")"; P99[$arm,$size]+=" $(to_ms "$p99")"
+}
+
+median() { printf '%s\n' $@ | { grep . || true; } | sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "NA"} else if (NR%2) {print a[(NR+1)/2]} else {printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "NA" && b != "NA" && b > 0) printf "%.3f", a / b; else print "NA" }'; }
+
+echo "bench: wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds, 1 nginx worker per front, arms: ${RUN_ARMS[*]}, bodies: ${SIZES[*]} bytes"
+for size in "${SIZES[@]}"; do
+  for arm in "${RUN_ARMS[@]}"; do run_wrk "$arm" "$size" warmup "$WARMUP"; done
+done
+for round in $(seq 1 "$ROUNDS"); do
+  for size in "${SIZES[@]}"; do
+    for arm in "${RUN_ARMS[@]}"; do run_wrk "$arm" "$size" "$round"; done
+  done
+done
 
 for log in "$WORK"/*/error.log; do
   if grep -E '\[(alert|crit|emerg)\]' "$log" >/dev/null 2>&1; then
@@ -188,6 +106,44 @@ for log in "$WORK"/*/error.log; do
   fi
 done
 
-echo "median proxy_pass: $A req/s   routeshift: $B req/s   ratio routeshift/proxy_pass: $RATIO"
-echo "BENCH proxy_pass_rps=$A routeshift_rps=$B ratio=$RATIO"
+declare -A MED=()
+echo
+printf '%-11s %7s %12s %10s %10s %16s\n' arm size "req/s" "p50 ms" "p99 ms" "vs proxy_pass"
+for size in "${SIZES[@]}"; do
+  for arm in "${RUN_ARMS[@]}"; do MED[$arm,$size]="$(median ${RPS[$arm,$size]:-})"; done
+  for arm in "${RUN_ARMS[@]}"; do
+    printf '%-11s %7s %12s %10s %10s %16s\n' "$arm" "$(size_label "$size")" "${MED[$arm,$size]}" \
+      "$(median ${P50[$arm,$size]:-})" "$(median ${P99[$arm,$size]:-})" "$(ratio "${MED[$arm,$size]}" "${MED[proxy_pass,$size]:-NA}")"
+  done
+done
+
+# the module's cost per request beyond proxy_pass's: 1/rps(arm) - 1/rps(proxy_pass), in µs of the
+# single worker (wrk and the mock share the machine, so this is an estimate, not a CPU count)
+declare -A OVER=()
+echo
+echo "module overhead per request over proxy_pass (1e6/rps(arm) - 1e6/rps(proxy_pass), µs):"
+for arm in "${RUN_ARMS[@]}"; do
+  [[ "$arm" == proxy_pass ]] && continue
+  line="  $arm:"
+  for size in "${SIZES[@]}"; do
+    OVER[$arm,$size]="$(awk -v a="${MED[$arm,$size]}" -v b="${MED[proxy_pass,$size]:-NA}" \
+      'BEGIN { if (a != "NA" && b != "NA" && a > 0 && b > 0) printf "%.2f", 1e6 / a - 1e6 / b; else print "NA" }')"
+    line+="  $(size_label "$size") ${OVER[$arm,$size]}"
+  done
+  last="${SIZES[${#SIZES[@]}-1]}"
+  echo "$line   ($(size_label "$last") / $(size_label "${SIZES[0]}"): $(ratio "${OVER[$arm,$last]}" "${OVER[$arm,${SIZES[0]}]}"))"
+done
+
+echo
+for size in "${SIZES[@]}"; do
+  for arm in "${RUN_ARMS[@]}"; do
+    echo "BENCH arm=$arm size=$size rps=${MED[$arm,$size]} p50_ms=$(median ${P50[$arm,$size]:-}) p99_ms=$(median ${P99[$arm,$size]:-}) ratio_to_proxy_pass=$(ratio "${MED[$arm,$size]}" "${MED[proxy_pass,$size]:-NA}")"
+  done
+done
+for arm in "${RUN_ARMS[@]}"; do
+  [[ "$arm" == proxy_pass ]] && continue
+  for size in "${SIZES[@]}"; do
+    echo "BENCH_OVERHEAD arm=$arm size=$size us_per_request=${OVER[$arm,$size]} vs_smallest_size=$(ratio "${OVER[$arm,$size]}" "${OVER[$arm,${SIZES[0]}]}")"
+  done
+done
 exit "$FAILED"

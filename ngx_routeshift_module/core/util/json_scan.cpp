@@ -1,20 +1,11 @@
 // Strict JSON validation and DOM-free scanning (see json_scan.hpp).
 #include "util/json_scan.hpp"
+#include "util/json_scan_simd.hpp"
 
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <system_error>
-
-// Three implementations of the string scans, all tested: SSE2 (16 bytes a step, every x86-64),
-// SWAR (8 bytes a step, other little-endian targets), bytewise. -DRS_JSON_NO_SIMD disables SSE2,
-// -DRS_JSON_SWAR=0 disables SWAR.
-#if defined(__SSE2__) && !defined(RS_JSON_NO_SIMD)
-#define RS_JSON_SSE2 1
-#include <emmintrin.h>
-#else
-#define RS_JSON_SSE2 0
-#endif
 
 namespace routeshift {
 
@@ -22,71 +13,17 @@ namespace {
 
 using uchar = unsigned char;
 
-// SWAR (8 bytes per step) string scanning needs little-endian byte order to locate the first hit.
-#ifndef RS_JSON_SWAR
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
-    (defined(__GNUC__) || defined(__clang__))
-#define RS_JSON_SWAR 1
-#else
-#define RS_JSON_SWAR 0
-#endif
-#endif
-
 #if defined(__GNUC__) || defined(__clang__)
 #define RS_JSON_NOINLINE __attribute__((noinline))
 #else
 #define RS_JSON_NOINLINE
 #endif
 
-#if RS_JSON_SWAR
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kHigh = 0x8080808080808080ULL;
-
-inline uint64_t load8(const void* p) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-}
-// High bit set in the lowest byte equal to 0 (bits above the first hit may be spurious: callers
-// only use the lowest set bit, which is exact).
-inline uint64_t zero_bytes(uint64_t v) { return (v - kOnes) & ~v & kHigh; }
-inline uint64_t bytes_below(uint64_t v, uint64_t n) { return (v - kOnes * n) & ~v & kHigh; }
-inline size_t first_hit(uint64_t m) { return static_cast<size_t>(__builtin_ctzll(m)) >> 3; }
-#endif
-
 inline bool is_digit(uchar c) { return c >= '0' && c <= '9'; }
 constexpr uint64_t kWsMask = (uint64_t{1} << ' ') | (uint64_t{1} << '\n') | (uint64_t{1} << '\r') | (uint64_t{1} << '\t');
 inline bool is_ws(uchar c) { return c <= ' ' && ((kWsMask >> c) & 1); }
 
-// First byte in [p, end) that a string scan must look at: '"', '\\', a control character or a
-// non-ASCII byte. `end` if none.
-inline const uchar* skip_plain(const uchar* p, const uchar* end) {
-#if RS_JSON_SSE2
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        // signed v < 0x20: control characters and every byte >= 0x80
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                                 _mm_cmplt_epi8(v, space));
-        int bits = _mm_movemask_epi8(m);
-        if (bits) return p + __builtin_ctz(static_cast<unsigned>(bits));
-        p += 16;
-    }
-#endif
-#if RS_JSON_SWAR
-    while (end - p >= 8) {
-        uint64_t v = load8(p);
-        uint64_t m = zero_bytes(v ^ (kOnes * '"')) | zero_bytes(v ^ (kOnes * '\\')) | bytes_below(v, 0x20) | (v & kHigh);
-        if (m) return p + first_hit(m);
-        p += 8;
-    }
-#endif
-    for (; p < end; ++p) {
-        uchar c = *p;
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return p;
-    }
-    return p;
-}
+using json_scan_detail::skip_plain;
 
 inline int hex_digit(uchar c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -239,9 +176,12 @@ bool Scanner::string(bool key, bool* escaped) {
             continue;
         }
         if (c < 0x20) return fail(q, "control character in string");
-        size_t n = utf8_sequence(q, end_);
-        if (n == 0) return fail(q, "invalid UTF-8");
-        q += n;
+        // non-ASCII text comes in runs (a word, a sentence): validate the whole run here
+        do {
+            size_t n = utf8_sequence(q, end_);
+            if (n == 0) return fail(q, "invalid UTF-8");
+            q += n;
+        } while (q < end_ && *q >= 0x80);
     }
 }
 
@@ -445,38 +385,23 @@ inline const char* skip_ws_v(const char* p, const char* end) {
     return p;
 }
 
-// First '"' or '\\' in [p, end), or end.
-inline const char* find_quote_or_backslash(const char* p, const char* end) {
-#if RS_JSON_SSE2
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        int bits = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-        if (bits) return p + __builtin_ctz(static_cast<unsigned>(bits));
-        p += 16;
-    }
-#endif
-#if RS_JSON_SWAR
-    while (end - p >= 8) {
-        uint64_t v = load8(p);
-        uint64_t m = zero_bytes(v ^ (kOnes * '"')) | zero_bytes(v ^ (kOnes * '\\'));
-        if (m) return p + first_hit(m);
-        p += 8;
-    }
-#endif
-    for (; p < end; ++p)
-        if (*p == '"' || *p == '\\') return p;
-    return p;
-}
-
-// p: just after an opening quote. Returns the position of the closing quote.
+// p: just after an opening quote of a string in validated text. Returns the position of the
+// closing quote (end if none); sets *escaped when the string holds a backslash escape (only
+// looked for when escaped is not null: keys are short, values are skipped without it).
+// memchr finds quote candidates at libc's widest vector width; a quote is escaped exactly when an
+// odd run of backslashes precedes it (in valid JSON backslashes pair up from the left).
 inline const char* string_end_v(const char* p, const char* end, bool* escaped) {
+    const char* const begin = p;
     for (;;) {
-        p = find_quote_or_backslash(p, end);
-        if (p >= end) return end;
-        if (*p == '"') return p;
-        *escaped = true;
-        p += 2;  // the escaped character never ends the string; \uXXXX digits are plain
+        const char* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+        if (!q) return end;
+        const char* b = q;
+        while (b > begin && b[-1] == '\\') --b;
+        if (((q - b) & 1) == 0) {
+            if (escaped && std::memchr(begin, '\\', static_cast<size_t>(q - begin))) *escaped = true;
+            return q;
+        }
+        p = q + 1;
     }
 }
 
@@ -485,8 +410,7 @@ const char* container_end_v(const char* p, const char* end) {
     while (p < end) {
         const char c = *p;
         if (c == '"') {
-            bool esc;
-            p = string_end_v(p + 1, end, &esc) + 1;
+            p = string_end_v(p + 1, end, nullptr) + 1;
             continue;
         }
         if (c == '{' || c == '[') {
@@ -504,8 +428,7 @@ const char* value_end_v(const char* p, const char* end, JsonType* t) {
     switch (*p) {
     case '"': {
         *t = JsonType::string;
-        bool esc;
-        const char* q = string_end_v(p + 1, end, &esc);
+        const char* q = string_end_v(p + 1, end, nullptr);
         return q < end ? q + 1 : end;
     }
     case '{': *t = JsonType::object; return container_end_v(p, end);
