@@ -57,9 +57,13 @@ bool bedrock_validate_key(const ProviderKey& key, std::string* error) {
     return true;
 }
 
-bool bedrock_http_request(const std::string& host, const std::string& host_header, const std::string& path,
-                          const ProviderKey& key, bool stream, std::string_view body, int64_t now_unix,
-                          std::string* out, std::string* error) {
+namespace {
+
+// The signed request; `with_body` false stops after the head (the transport sends the body from
+// its own buffer).
+bool bedrock_request(const std::string& host, const std::string& host_header, const std::string& path,
+                     const ProviderKey& key, bool stream, std::string_view body, int64_t now_unix, bool with_body,
+                     std::string* out, std::string* error) {
     try {
         if (!bedrock_validate_key(key, error)) return false;
         std::string hh = !host_header.empty() ? host_header : !host.empty() ? host : bedrock_default_host(key);
@@ -88,7 +92,7 @@ bool bedrock_http_request(const std::string& host, const std::string& host_heade
             o += "Authorization: Bearer ";
             o += key.secret;
             o += "\r\n\r\n";
-            o += body;
+            if (with_body) o += body;
             return true;
         }
         const std::string amz_date = sigv4_amz_date(now_unix);
@@ -125,7 +129,7 @@ bool bedrock_http_request(const std::string& host, const std::string& host_heade
         o += "Authorization: ";
         o += res.authorization;
         o += "\r\n\r\n";
-        o += body;
+        if (with_body) o += body;
         return true;
     } catch (const std::bad_alloc&) {
         throw;
@@ -133,6 +137,20 @@ bool bedrock_http_request(const std::string& host, const std::string& host_heade
         if (error) *error = "bedrock: internal error while building the request";
         return false;
     }
+}
+
+}  // namespace
+
+bool bedrock_http_request(const std::string& host, const std::string& host_header, const std::string& path,
+                          const ProviderKey& key, bool stream, std::string_view body, int64_t now_unix,
+                          std::string* out, std::string* error) {
+    return bedrock_request(host, host_header, path, key, stream, body, now_unix, true, out, error);
+}
+
+bool bedrock_request_head(const std::string& host, const std::string& host_header, const std::string& path,
+                          const ProviderKey& key, bool stream, std::string_view body, int64_t now_unix,
+                          std::string* out, std::string* error) {
+    return bedrock_request(host, host_header, path, key, stream, body, now_unix, false, out, error);
 }
 
 std::string bedrock_http_request(const std::string& host, const std::string& host_header, const std::string& path,
