@@ -211,7 +211,7 @@ def _core_lib() -> Path | None:
     if not p.exists() or shutil.which("ar") is None:
         return None
     members = subprocess.run(["ar", "t", str(p)], capture_output=True, text=True).stdout.split()
-    return p if "bedrock_adapter.o" in members and "sigv4.o" in members else None
+    return p if "bedrock_endpoint.o" in members and "sigv4.o" in members else None
 
 
 def test_gateway_signer_verified_by_botocore(mock, tmp_path):

@@ -180,12 +180,6 @@ ApiError openai_error_for(int status, ErrorClass cls, const ErrorInfo& e, std::s
     return a;
 }
 
-// `data: {"error":{...}}` for an error inside a stream.
-std::string error_event(const ApiError& a) { return openai_error_event(a); }
-
-std::string stream_error_event(std::string_view message, std::string_view code) {
-    return OpenAIStreamRelay::error_event(message, code);
-}
 
 }  // namespace anthropic_internal
 

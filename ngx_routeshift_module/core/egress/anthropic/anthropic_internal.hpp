@@ -131,8 +131,5 @@ ErrorClass classify_info(int status, const ErrorInfo& e);
 // The OpenAI-shaped error for a classified upstream error.
 ApiError openai_error_for(int status, ErrorClass cls, const ErrorInfo& e, std::span<const std::string_view> secrets);
 
-// `data: {"error":{...}}` for an error inside a stream.
-std::string error_event(const ApiError& a);
-std::string stream_error_event(std::string_view message, std::string_view code);
 
 }  // namespace routeshift::anthropic_internal

@@ -140,12 +140,6 @@ ErrorVerdict classify(std::string_view type, int status, std::string_view raw_me
     return v;
 }
 
-// `data: {"error":{...}}`
-std::string error_event(const ApiError& a) { return openai_error_event(a); }
-
-std::string stream_error_event(std::string_view message, std::string_view code) {
-    return OpenAIStreamRelay::error_event(message, code);
-}
 
 }  // namespace bedrock_internal
 

@@ -90,8 +90,5 @@ std::string normalize_error_type(std::string_view t);
 // exception) and the provider's message -> verdict.
 ErrorVerdict classify(std::string_view type, int status, std::string_view raw_message);
 
-// `data: {"error":{...}}`
-std::string error_event(const ApiError& a);
-std::string stream_error_event(std::string_view message, std::string_view code);
 
 }  // namespace routeshift::bedrock_internal
