@@ -210,7 +210,7 @@ def _core_lib() -> Path | None:
     if not p.exists() or shutil.which("ar") is None:
         return None
     members = subprocess.run(["ar", "t", str(p)], capture_output=True, text=True).stdout.split()
-    return p if "bedrock_adapter.o" in members and "sigv4.o" in members else None
+    return p if "bedrock_endpoint.o" in members and "sigv4.o" in members else None
 
 
 def test_gateway_signer_verified_by_botocore(mock, tmp_path):
@@ -218,6 +218,7 @@ def test_gateway_signer_verified_by_botocore(mock, tmp_path):
     assert _core_lib() is not None, "build/core/librouteshift_core.a with the Bedrock adapter (run make)"
     src = tmp_path / "req.cpp"
     src.write_text(r'''
+#include "config/key_metadata.hpp"
 #include "egress/provider_adapter.hpp"
 #include "util/json_util.hpp"
 #include <cstdio>
@@ -228,6 +229,8 @@ int main(int argc, char** argv) {
     std::string tok = argv[5];
     k.metadata = json_parse(std::string("{\"region\":\"us-east-1\",\"access_key_id\":\"") + argv[4] + "\"" +
                             (tok.empty() ? "" : ",\"session_token\":\"" + tok + "\"") + "}", nullptr);
+    std::string merr;  // the typed fields parse_snapshot fills
+    if (!parse_key_metadata(k.metadata.get(), ProviderKind::bedrock, &k.meta, &merr)) { fprintf(stderr, "%s\n", merr.c_str()); return 1; }
     std::string body = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"H\xc3\xa9llo \\u2713\"}]}]}";
     std::string out, err;
     bool stream = argv[3][0] == '1';
