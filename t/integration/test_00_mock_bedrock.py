@@ -219,6 +219,7 @@ def test_gateway_signer_verified_by_botocore(mock, tmp_path):
     assert _core_lib() is not None, "build/core/librouteshift_core.a with the Bedrock adapter (run make)"
     src = tmp_path / "req.cpp"
     src.write_text(r'''
+#include "config/key_metadata.hpp"
 #include "egress/provider_adapter.hpp"
 #include "util/json_util.hpp"
 #include <cstdio>
@@ -229,6 +230,8 @@ int main(int argc, char** argv) {
     std::string tok = argv[5];
     k.metadata = json_parse(std::string("{\"region\":\"us-east-1\",\"access_key_id\":\"") + argv[4] + "\"" +
                             (tok.empty() ? "" : ",\"session_token\":\"" + tok + "\"") + "}", nullptr);
+    std::string merr;  // the typed fields parse_snapshot fills
+    if (!parse_key_metadata(k.metadata.get(), ProviderKind::bedrock, &k.meta, &merr)) { fprintf(stderr, "%s\n", merr.c_str()); return 1; }
     std::string body = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"H\xc3\xa9llo \\u2713\"}]}]}";
     std::string out, err;
     bool stream = argv[3][0] == '1';

@@ -284,11 +284,15 @@ def test_push_is_parsed_by_every_worker_off_the_request_path(basic):
 
 
 def test_push_answer_waits_at_most_one_second(gw_factory, mocks):
-    """A worker that has not picked the push up (here: its poll interval is 5s) delays the answer
+    """A worker that has not picked the push up (here: its poll interval is 60s) delays the answer
     by at most 1 s; the answer then says how many workers hold the new config. A worker without
     any config parses inline once rather than failing the request."""
     import time
-    gw = gw_factory(http_extra="routeshift_config_poll 5s;")
+    gw = gw_factory(http_extra="routeshift_config_poll 60s;")
+    deadline = time.monotonic() + 10   # both workers past their start-up parse (pid recorded)
+    while not all(w["pid"] for w in gw.status()["workers"]):
+        assert time.monotonic() < deadline, gw.status()
+        time.sleep(0.05)
     a = mocks.new("a")
     s = Snapshot()
     p = s.provider("openai", "openai", a.base_url())
