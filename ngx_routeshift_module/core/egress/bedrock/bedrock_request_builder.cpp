@@ -3,6 +3,7 @@
 #include "egress/bedrock/bedrock_internal.hpp"
 
 #include "egress/bedrock/sigv4.hpp"
+#include "egress/cannot_express.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -24,11 +25,8 @@ std::string tool_use_id(std::string_view id) {
     return "rs_" + sha256_hex(id).substr(0, 40);
 }
 
-struct BuildError {
-    std::string param, message;
-};
-
-[[noreturn]] void reject(std::string param, std::string message) { throw BuildError{std::move(param), std::move(message)}; }
+// A request Converse cannot express (or a malformed field): the shared CannotExpress.
+[[noreturn]] void reject(std::string param, std::string message) { cannot_express(std::move(param), std::move(message)); }
 
 bool base64_ok(std::string_view s) {
     if (s.empty() || s.size() % 4 != 0) return false;
@@ -573,31 +571,10 @@ std::string BodyBuilder::build() {
 // The model id travels in the URL (bedrock_path) and the key only signs; neither shapes the body.
 bool bedrock_build_body(const ChatRequest& req, std::string_view /*upstream_model*/, const ProviderKey& /*key*/,
                         std::string* out, ApiError* err) {
-    try {
+    return run_request_builder("Bedrock", [&] {
         BodyBuilder b(req.dom());
         *out = b.build();
-        return true;
-    } catch (const BuildError& e) {
-        if (err) {
-            err->status = 400;
-            err->type = "invalid_request_error";
-            err->param = e.param;
-            err->code = "";
-            err->message = e.message;
-        }
-        return false;
-    } catch (const std::bad_alloc&) {
-        throw;
-    } catch (...) {
-        if (err) {
-            err->status = 500;
-            err->type = "server_error";
-            err->param = "";
-            err->code = "";
-            err->message = "internal error while building the Bedrock request";
-        }
-        return false;
-    }
+    }, err);
 }
 
 }  // namespace routeshift

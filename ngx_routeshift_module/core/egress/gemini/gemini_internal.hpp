@@ -4,6 +4,8 @@
 #pragma once
 #include "egress/provider_adapter.hpp"
 
+#include "egress/cannot_express.hpp"
+
 #include "util/json_util.hpp"
 
 #include <jansson.h>
@@ -20,13 +22,9 @@ using std::string_view;
 
 // ---- small helpers -----------------------------------------------------------------------------
 
-// A request the Gemini API cannot express (or a malformed field): 400 invalid_request_error.
-struct Invalid {
-    string message;
-    string param;
-};
-
-[[noreturn]] inline void invalid(string message, string param) { throw Invalid{std::move(message), std::move(param)}; }
+// A request the Gemini API cannot express (or a malformed field): the shared CannotExpress (400
+// invalid_request_error with param).
+[[noreturn]] inline void invalid(string message, string param) { cannot_express(std::move(param), std::move(message)); }
 
 inline json_t* must(json_t* v) {
     if (!v) throw std::bad_alloc();

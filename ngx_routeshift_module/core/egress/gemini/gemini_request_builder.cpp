@@ -642,7 +642,7 @@ JsonPtr BodyBuilder::build() {
 
 bool gemini_build_body(const ChatRequest& req, std::string_view upstream_model, const ProviderKey& key,
                        std::string* out, ApiError* err) {
-    try {
+    return run_request_builder("Gemini", [&] {
         const json_t* root = req.dom();
         if (!json_is_object(root)) invalid("request body must be a JSON object", "");
         Options o;
@@ -655,28 +655,7 @@ bool gemini_build_body(const ChatRequest& req, std::string_view upstream_model, 
         JsonPtr body = b.build();
         out->clear();
         json_dump_append(*out, body.get());
-        return true;
-    } catch (const Invalid& e) {
-        if (err) {
-            err->status = 400;
-            err->type = "invalid_request_error";
-            err->message = e.message;
-            err->param = e.param;
-            err->code.clear();
-        }
-        return false;
-    } catch (const std::bad_alloc&) {
-        throw;
-    } catch (const std::exception&) {
-        if (err) {
-            err->status = 500;
-            err->type = "server_error";
-            err->message = "could not build the Gemini request";
-            err->param.clear();
-            err->code.clear();
-        }
-        return false;
-    }
+    }, err);
 }
 
 }  // namespace routeshift

@@ -576,6 +576,57 @@ static void test_secret_never_in_body(void**) {
     assert_not_contains(b.text, "sk-ant-test-secret");
 }
 
+// Message text is copied as the client's escaped token: every escape form arrives with the same
+// meaning, and whitespace written as escapes still counts as blank.
+static void test_escaped_text_copied(void**) {
+    Built b = build_ok(req(R"({"role":"system","content":"\u0020\n\t"},
+                              {"role":"user","content":"a\"b\\c\/d \u00e9\ud83d\ude00 \u0000 \n"},
+                              {"role":"user","content":[{"type":"text","text":" \u000a "},{"type":"text","text":"x\ty"}]})"));
+    expect_absent(b.body.get(), "system");  // escaped whitespace only: dropped like plain whitespace
+    expect_json(b.body.get(), "messages",
+                "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\\\"b\\\\c/d \\u00e9\\ud83d\\ude00 \\u0000 \\n\"},"
+                "{\"type\":\"text\",\"text\":\"x\\ty\"}]}]");
+    // the token itself, not a re-escaped copy
+    assert_contains(b.text, R"("text":"a\"b\\c\/d \u00e9\ud83d\ude00 \u0000 \n")");
+}
+
+static void test_prefill_trim_with_escaped_whitespace(void**) {
+    Built b = build_ok(req(std::string(kUser) + R"(,{"role":"assistant","content":"Sure:\u0020\n\t"})"));
+    expect_json(b.body.get(), "messages.1.content", R"([{"type":"text","text":"Sure:"}])");
+    // a prefill merged from two assistant messages: the last block is trimmed
+    b = build_ok(req(std::string(kUser) + R"(,{"role":"assistant","content":"A "},{"role":"assistant","content":"B\n"})"));
+    expect_json(b.body.get(), "messages.1.content", R"([{"type":"text","text":"A "},{"type":"text","text":"B"}])");
+}
+
+// Arguments are copied as sent unless an object repeats a key: then the last one wins, at any depth.
+static void test_tool_call_arguments_copied(void**) {
+    auto call = [](const char* args_json) {
+        return std::string(kUser) +
+               R"(,{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":)" +
+               args_json + "}}]}" + R"(,{"role":"tool","tool_call_id":"c1","content":"ok"})";
+    };
+    Built b = build_ok(req(call(R"("{\"path\":\"a\\\/b\",\"text\":\"line\\nnext \u00e9\",\"n\":[1,2.5e3]}")")));
+    expect_json(b.body.get(), "messages.1.content.0.input", R"({"path":"a/b","text":"line\nnext é","n":[1,2.5e3]})");
+    b = build_ok(req(call(R"("{\"a\":1,\"b\":{\"c\":1,\"c\":2},\"a\":3}")")));
+    expect_json(b.body.get(), "messages.1.content.0.input", R"({"a":3,"b":{"c":2}})");
+    assert_not_contains(b.text, R"("c":1)");
+    b = build_ok(req(call(R"({"x":[{"y":1,"y":2}]})")));  // the object itself
+    expect_json(b.body.get(), "messages.1.content.0.input", R"({"x":[{"y":2}]})");
+    assert_not_contains(b.text, R"("y":1)");
+}
+
+// An image data: URL whose slashes the client escaped (PHP does) arrives decoded and intact.
+static void test_data_url_with_escapes(void**) {
+    Built b = build_ok(req(R"({"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image\/png;base64,AB\/+CD=="}}]})"));
+    expect_json(b.body.get(), "messages.0.content.0",
+                R"({"type":"image","source":{"type":"base64","media_type":"image/png","data":"AB/+CD=="}})");
+}
+
+static void test_non_string_thinking_replayed_empty(void**) {
+    Built b = build_ok(req(std::string(kUser) + R"(,{"role":"assistant","content":"A","thinking_blocks":[{"type":"thinking","thinking":5,"signature":"s"}]},)" + kUser));
+    expect_json(b.body.get(), "messages.1.content.0", R"({"type":"thinking","thinking":"","signature":"s"})");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minimal_body),
@@ -603,6 +654,11 @@ int main(void) {
         cmocka_unit_test(test_request_headers),
         cmocka_unit_test(test_default_base_urls),
         cmocka_unit_test(test_secret_never_in_body),
+        cmocka_unit_test(test_escaped_text_copied),
+        cmocka_unit_test(test_prefill_trim_with_escaped_whitespace),
+        cmocka_unit_test(test_tool_call_arguments_copied),
+        cmocka_unit_test(test_data_url_with_escapes),
+        cmocka_unit_test(test_non_string_thinking_replayed_empty),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
