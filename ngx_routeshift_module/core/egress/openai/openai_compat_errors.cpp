@@ -8,7 +8,7 @@ bool contains(std::string_view hay, std::string_view needle) {
     return hay.find(needle) != std::string_view::npos;
 }
 
-// Billing / spend-cap signals seen in the wild (providers.md §1.5, §2.6, §9.4, §11.3, §14).
+// Billing / spend-cap signals seen in the wild (docs/wire-formats.md: Errors and statuses, Error normalisation, Provider catalog).
 bool says_out_of_money(std::string_view body) {
     return contains(body, "insufficient_quota") || contains(body, "\"1113\"") ||
            contains(body, "\"code\":1113") || contains(body, "\"code\": 1113") ||

@@ -1,4 +1,4 @@
-// anthropic_adapter: OpenAI chat request -> Anthropic Messages body (providers.md §3.2, §9-§12),
+// anthropic_adapter: OpenAI chat request -> Anthropic Messages body (docs/wire-formats.md: Anthropic Messages, Provider catalog),
 // request headers and default base URLs.
 #include "egress/provider_adapter.hpp"
 
@@ -176,7 +176,7 @@ static void test_stop_sequences(void**) {
     expect_absent(build_ok(req(kUser, R"("stop":null)")).body.get(), "stop_sequences");
     build_fails(req(kUser, R"("stop":[1])"), "stop[0]");
     build_fails(req(kUser, R"("stop":5)"), "stop");
-    // MiniMax ignores stop_sequences (§11.3): not sent
+    // MiniMax ignores stop_sequences (wire-formats.md, Provider catalog → MiniMax): not sent
     expect_absent(build_ok(req(kUser, R"("stop":"END")"), "MiniMax-M2", "minimax").body.get(), "stop_sequences");
     expect_json(build_ok(req(kUser, R"("stop":"END")"), "glm-4.6", "zai").body.get(), "stop_sequences", R"(["END"])");
 }

@@ -1,7 +1,7 @@
 // AWS event-stream decoder: the official aws-sdk-go framing vectors (positive ones must decode to
-// their decoded/ JSON form, negative ones must be rejected for the stated reason), the providers.md
-// §5.4 hex vector, the recorded Bedrock ConverseStream bodies, every-byte splits, limits and
-// hand-made corrupt frames.
+// their decoded/ JSON form, negative ones must be rejected for the stated reason), the hex vector
+// of docs/wire-formats.md (Bedrock Converse → Event-stream framing), the recorded Bedrock
+// ConverseStream bodies, every-byte splits, limits and hand-made corrupt frames.
 #include "egress/bedrock/aws_eventstream.hpp"
 #include "util/json_util.hpp"
 
@@ -227,7 +227,7 @@ void test_concatenated_stream(void**) {
     }
 }
 
-// providers.md §5.4 hex dump and the smithy empty message.
+// The wire-formats.md event-stream hex dump and the smithy empty message.
 void test_reference_vector(void**) {
     const unsigned char raw[] = {
         0x00, 0x00, 0x00, 0x9f, 0x00, 0x00, 0x00, 0x57, 0xc3, 0x7b, 0xab, 0xff, 0x0b, 0x3a, 0x65, 0x76, 0x65, 0x6e,

@@ -1,5 +1,5 @@
 // bedrock_classify_error: x-amzn-ErrorType header and/or body {"message"} / __type -> retry/park
-// verdict and the OpenAI-shaped error (providers.md §5.7, §2.6).
+// verdict and the OpenAI-shaped error (docs/wire-formats.md: Bedrock Converse → Exceptions, Error normalisation).
 #include "bedrock_test_util.hpp"
 
 using namespace routeshift;

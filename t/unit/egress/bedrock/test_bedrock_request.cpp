@@ -1,4 +1,4 @@
-// Bedrock Converse request building (providers.md §5.2) and the signed HTTP request (§5.1, §5.6).
+// Bedrock Converse request building and the signed HTTP request (docs/wire-formats.md, Bedrock Converse).
 #include "bedrock_test_util.hpp"
 #include "egress/bedrock/sigv4.hpp"
 
@@ -184,7 +184,7 @@ void test_tool_history(void**) {
     // tool_choice none with history: toolConfig must stay (Bedrock requires it), without toolChoice
     expect_body("{\"model\":\"x\"," + history + "," + kTools + ",\"tool_choice\":\"none\"}",
                 "{" + converted + R"(,"toolConfig":{)" + kToolSpecs + "}}");
-    // no tools in the request: the placeholder tool keeps the history valid (§2.4)
+    // no tools in the request: the placeholder tool keeps the history valid (wire-formats.md, Tool-call ids)
     std::string out = build_ok("{\"model\":\"x\"," + history + "}");
     JsonPtr j = json_parse(out, nullptr);
     const json_t* tools = json_object_get(json_object_get(j.get(), "toolConfig"), "tools");

@@ -217,7 +217,7 @@ void test_tool_call_indexing_and_cache_usage(void**) {
     assert_int_equal(a.finish.size(), 1);
     assert_str_eq(a.finish[0], "tool_calls");
     assert_true(a.done);
-    // §2.2: prompt = input + cacheRead + cacheWrite; cached = cacheRead
+    // wire-formats.md, Usage normalisation: prompt = input + cacheRead + cacheWrite; cached = cacheRead
     assert_int_equal(json_integer_value(json_object_get(a.usage.get(), "prompt_tokens")), 1230);
     assert_int_equal(json_integer_value(json_object_get(a.usage.get(), "completion_tokens")), 55);
     assert_int_equal(json_integer_value(json_object_get(a.usage.get(), "total_tokens")), 1285);

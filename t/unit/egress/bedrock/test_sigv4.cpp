@@ -265,7 +265,7 @@ void test_classic_suite(void**) {
     assert_int_equal(o.run, 34);
 }
 
-// providers.md §5.6 worked example and sanity vectors.
+// The worked example of docs/wire-formats.md (Bedrock Converse → SigV4 signing) and sanity vectors.
 void test_reference_vectors(void**) {
     unsigned char key[32];
     sigv4_signing_key(kSecret, "20150830", "us-east-1", "iam", key);

@@ -1,5 +1,5 @@
 // gemini_adapter: request body building (OpenAI chat -> GenerateContentRequest), request path and
-// headers, error classification (providers.md §2.4, §2.6, §4.1, §4.2, §4.6).
+// headers, error classification (docs/wire-formats.md: Gemini generateContent, Cross-provider rules).
 #include "ingress/chat_request.hpp"
 #include "util/json_util.hpp"
 #include "egress/provider_adapter.hpp"
@@ -354,7 +354,7 @@ static void test_tool_choice(void**) {
 }
 
 // assistant tool_calls -> functionCall parts; tool results -> functionResponse parts named by
-// looking back for the tool_call_id, merged into one user turn (§2.4, §4.2)
+// looking back for the tool_call_id, merged into one user turn (wire-formats.md, Gemini → Request mapping from OpenAI)
 static void test_tool_history(void**) {
     std::string msgs =
         user("Weather in Oslo and Paris?") +
@@ -400,7 +400,7 @@ static void test_tool_history(void**) {
                    "messages[1].tool_calls[0].id");
 }
 
-// thought signatures ride in the tool-call id and go back on the functionCall part (§2.4)
+// thought signatures ride in the tool-call id and go back on the functionCall part (wire-formats.md, Tool-call ids)
 static void test_thought_signature_round_trip(void**) {
     std::string msgs =
         user("x") +

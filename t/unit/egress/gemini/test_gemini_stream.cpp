@@ -255,7 +255,7 @@ void check_usage(const json_t* exp_usage, const Usage& u, const json_t* usage_ob
     long long outp = json_integer_value(json_object_get(exp_usage, "output"));
     long long th = json_integer_value(json_object_get(exp_usage, "thoughts"));  // 0 when absent
     assert_int_equal(u.prompt_tokens, in);
-    assert_int_equal(u.completion_tokens, outp + th);  // §2.2: thoughts are completion tokens
+    assert_int_equal(u.completion_tokens, outp + th);  // thoughts are completion tokens (wire-formats.md, Usage normalisation)
     assert_int_equal(u.total_tokens, in + outp + th);
     if (usage_obj) {
         assert_int_equal(json_integer_value(json_object_get(usage_obj, "prompt_tokens")), in);
