@@ -1,5 +1,5 @@
-// anthropic_adapter: OpenAI chat request -> Anthropic Messages body (docs/wire-formats.md: Anthropic Messages, Provider catalog),
-// request headers and default base URLs.
+// Anthropic request builder: OpenAI chat request -> Anthropic Messages body, request headers and
+// default base URLs (docs/wire-formats.md: Anthropic Messages, Provider catalog).
 #include "egress/provider_adapter.hpp"
 
 #include "test_util.hpp"
