@@ -57,7 +57,7 @@ JsonPtr first_sse_error(std::string_view body) {
     auto cb = [&](const SseEvent& ev) {
         if (found) return;
         JsonPtr d = json_parse(ev.data, nullptr);
-        if (json_is_object(d.get()) && (ev.event == "error" || sv(jget(d.get(), "type")) == "error" || present(jget(d.get(), "error"))))
+        if (json_is_object(d.get()) && (ev.event == "error" || sv(jget(d.get(), "type")) == "error" || json_present(jget(d.get(), "error"))))
             found = std::move(d);
     };
     p.feed(body, cb);

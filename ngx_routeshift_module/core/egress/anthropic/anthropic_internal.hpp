@@ -3,6 +3,7 @@
 #pragma once
 #include "egress/provider_adapter.hpp"
 
+#include "util/json_builder.hpp"
 #include "util/json_util.hpp"
 
 #include <cctype>
@@ -37,26 +38,6 @@ inline std::string_view sv(const json_t* v) {
 inline const json_t* jget(const json_t* obj, const char* key) {
     return json_is_object(obj) ? json_object_get(obj, key) : nullptr;
 }
-
-inline bool present(const json_t* v) { return v && !json_is_null(v); }
-
-inline json_t* need(json_t* v) {
-    if (!v) throw std::bad_alloc();
-    return v;
-}
-
-// Takes ownership of `v`.
-inline void put(json_t* obj, const char* key, json_t* v) {
-    need(v);
-    if (json_object_set_new(obj, key, v) != 0) throw std::bad_alloc();
-}
-
-inline void push(json_t* arr, json_t* v) {
-    need(v);
-    if (json_array_append_new(arr, v) != 0) throw std::bad_alloc();
-}
-
-inline json_t* jstr(std::string_view s) { return need(json_stringn(s.data(), s.size())); }
 
 // Borrowed value -> new reference (for sharing subtrees of the request DOM in the output tree).
 inline json_t* share(const json_t* v) { return json_incref(const_cast<json_t*>(v)); }
