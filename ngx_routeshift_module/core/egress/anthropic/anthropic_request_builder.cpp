@@ -431,7 +431,7 @@ std::string BodyBuilder::build() {
                 static_cast<size_t>(canonical_.messages.back().raw.text.data() + canonical_.messages.back().raw.text.size() -
                                     canonical_.messages.front().raw.text.data()));
     out += R"({"model":)";
-    append_quoted(out, model_);
+    json_quoted_append(out, model_);
     out += R"(,"max_tokens":)";
     out += std::to_string(cap);
     if (messages_.has_system()) {

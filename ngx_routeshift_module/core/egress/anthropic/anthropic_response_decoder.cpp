@@ -131,7 +131,7 @@ void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical:
             if (!text.empty()) sink.reasoning_delta(text);
         } else if (b.type == "redacted_thinking") {
             scratch_ = "[{\"type\":\"redacted_thinking\",\"data\":";
-            append_quoted(scratch_, sv(jget(cb, "data")));
+            json_quoted_append(scratch_, sv(jget(cb, "data")));
             scratch_ += "}]";
             sink.reasoning_state(scratch_);
         }
@@ -160,7 +160,7 @@ void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical:
             std::string_view sig = sv(jget(delta, "signature"));
             if (sig.empty()) return;
             scratch_ = "[{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":";
-            append_quoted(scratch_, sig);
+            json_quoted_append(scratch_, sig);
             scratch_ += "}]";
             sink.reasoning_state(scratch_);
         }
@@ -274,14 +274,14 @@ void AnthropicDecoder::decode_message(const json_t* msg, canonical::EventSink& s
             reasoning += sv(jget(b, "thinking"));
             blocks += blocks.empty() ? "[" : ",";
             blocks += "{\"type\":\"thinking\",\"thinking\":";
-            append_quoted(blocks, sv(jget(b, "thinking")));
+            json_quoted_append(blocks, sv(jget(b, "thinking")));
             blocks += ",\"signature\":";
-            append_quoted(blocks, sv(jget(b, "signature")));
+            json_quoted_append(blocks, sv(jget(b, "signature")));
             blocks += "}";
         } else if (type == "redacted_thinking") {
             blocks += blocks.empty() ? "[" : ",";
             blocks += "{\"type\":\"redacted_thinking\",\"data\":";
-            append_quoted(blocks, sv(jget(b, "data")));
+            json_quoted_append(blocks, sv(jget(b, "data")));
             blocks += "}";
         }
     }

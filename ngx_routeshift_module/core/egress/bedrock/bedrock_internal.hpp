@@ -3,6 +3,7 @@
 #pragma once
 #include "egress/provider_adapter.hpp"
 
+#include "util/ascii_text.hpp"
 #include "util/json_builder.hpp"
 #include "util/json_util.hpp"
 
@@ -35,32 +36,6 @@ inline json_t* wrap(const char* key, json_t* value) {
     return o;
 }
 
-inline std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-inline bool icontains(std::string_view hay, std::string_view needle) { return lower(hay).find(lower(needle)) != std::string::npos; }
-
-inline bool is_blank(std::string_view s) {
-    for (char c : s)
-        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
-    return true;
-}
-
-inline bool header_safe(std::string_view s) {
-    for (unsigned char c : s)
-        if (c < 0x20 || c == 0x7f) return false;
-    return true;
-}
-
-inline void append_quoted(std::string& out, std::string_view s) {
-    out += '"';
-    json_escape_append(out, s);
-    out += '"';
-}
-
 // ---- error mapping shared by the classifier and the translator (bedrock_errors.cpp) ------------
 
 // "ThrottlingException:http://internal.amazon.com/..." / "com.amazon.coral.validate#ValidationException"
@@ -70,6 +45,5 @@ std::string normalize_error_type(std::string_view t);
 // The shared mapping: AWS error type (normalised), HTTP status (0 = unknown, e.g. a stream
 // exception) and the provider's message -> verdict.
 ErrorVerdict classify(std::string_view type, int status, std::string_view raw_message);
-
 
 }  // namespace routeshift::bedrock_internal

@@ -51,10 +51,10 @@ struct DataUrl {
 
 // "data:<mime>[;param...];base64,<data>"
 bool parse_data_url(std::string_view url, DataUrl* out) {
-    if (url.size() < 5 || lower(url.substr(0, 5)) != "data:") return false;
+    if (url.size() < 5 || to_ascii_lower(url.substr(0, 5)) != "data:") return false;
     size_t comma = url.find(',');
     if (comma == std::string_view::npos) return false;
-    std::string meta = lower(url.substr(5, comma - 5));
+    std::string meta = to_ascii_lower(url.substr(5, comma - 5));
     if (meta.size() < 7 || meta.substr(meta.size() - 7) != ";base64") return false;
     out->mime = meta.substr(0, meta.find(';'));
     out->data = url.substr(comma + 1);
@@ -81,7 +81,7 @@ std::string_view document_format(std::string_view mime, std::string_view filenam
     if (mime == "text/markdown") return "md";
     size_t dot = filename.rfind('.');
     if (dot != std::string_view::npos) {
-        std::string ext = lower(filename.substr(dot + 1));
+        std::string ext = to_ascii_lower(filename.substr(dot + 1));
         for (std::string_view f : {"pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"})
             if (ext == f) return f;
     }
@@ -116,6 +116,10 @@ public:
 
 private:
     json_t* text_block(std::string_view text) { return wrap("text", new_json_string(text)); }
+    // Converse rejects a blank text block, so blank text is left out instead.
+    void append_text_block_unless_blank(json_t* blocks, std::string_view text) {
+        if (!is_blank(text)) append_json_element(blocks, text_block(text));
+    }
     json_t* media_block(const json_t* part, std::string_view type, const std::string& path, bool allow_documents);
     void system_content(const json_t* content, const std::string& path);
     json_t* user_blocks(const json_t* content, const std::string& path);
@@ -146,7 +150,7 @@ json_t* BodyBuilder::media_block(const json_t* part, std::string_view type, cons
         if (url.empty()) reject(p, "image_url.url is required");
         DataUrl d;
         if (!parse_data_url(url, &d)) {
-            if (lower(url.substr(0, 8)) == "https://" || lower(url.substr(0, 7)) == "http://")
+            if (to_ascii_lower(url.substr(0, 8)) == "https://" || to_ascii_lower(url.substr(0, 7)) == "http://")
                 reject(p, "Bedrock Converse does not fetch image URLs; send the image inline as a data: URL "
                           "(data:image/png;base64,...)");
             reject(p, "image_url.url must be a base64 data: URL (data:image/<png|jpeg|gif|webp>;base64,...)");
@@ -193,7 +197,7 @@ json_t* BodyBuilder::media_block(const json_t* part, std::string_view type, cons
 
 void BodyBuilder::system_content(const json_t* content, const std::string& path) {
     if (json_is_string(content)) {
-        if (!is_blank(sv(content))) append_json_element(system_.get(), text_block(sv(content)));
+        append_text_block_unless_blank(system_.get(), sv(content));
         return;
     }
     if (!json_is_array(content)) {
@@ -207,27 +211,27 @@ void BodyBuilder::system_content(const json_t* content, const std::string& path)
         std::string_view type = sv(jget(part, "type"));
         if (type != "text") reject(p + ".type", "system and developer messages may only contain text parts");
         std::string_view t = sv(jget(part, "text"));
-        if (!is_blank(t)) append_json_element(system_.get(), text_block(t));
+        append_text_block_unless_blank(system_.get(), t);
     }
 }
 
 json_t* BodyBuilder::user_blocks(const json_t* content, const std::string& path) {
     JsonPtr blocks(new_json_array());
     if (json_is_string(content)) {
-        if (!is_blank(sv(content))) append_json_element(blocks.get(), text_block(sv(content)));
+        append_text_block_unless_blank(blocks.get(), sv(content));
     } else if (json_is_array(content)) {
         size_t i;
         const json_t* part;
         json_array_foreach(content, i, part) {
             const std::string p = path + "[" + std::to_string(i) + "]";
             if (json_is_string(part)) {
-                if (!is_blank(sv(part))) append_json_element(blocks.get(), text_block(sv(part)));
+                append_text_block_unless_blank(blocks.get(), sv(part));
                 continue;
             }
             std::string_view type = sv(jget(part, "type"));
             if (type == "text") {
                 std::string_view t = sv(jget(part, "text"));
-                if (!is_blank(t)) append_json_element(blocks.get(), text_block(t));
+                append_text_block_unless_blank(blocks.get(), t);
             } else {
                 append_json_element(blocks.get(), media_block(part, type, p, true));
             }
@@ -242,7 +246,7 @@ json_t* BodyBuilder::assistant_blocks(const json_t* msg, const std::string& path
     JsonPtr blocks(new_json_array());
     const json_t* content = jget(msg, "content");
     if (json_is_string(content)) {
-        if (!is_blank(sv(content))) append_json_element(blocks.get(), text_block(sv(content)));
+        append_text_block_unless_blank(blocks.get(), sv(content));
     } else if (json_is_array(content)) {
         size_t i;
         const json_t* part;
@@ -253,7 +257,7 @@ json_t* BodyBuilder::assistant_blocks(const json_t* msg, const std::string& path
             if (type == "text") t = sv(jget(part, "text"));
             else if (type == "refusal") t = sv(jget(part, "refusal"));
             else reject(p + ".type", "assistant messages may only contain text and refusal parts");
-            if (!is_blank(t)) append_json_element(blocks.get(), text_block(t));
+            append_text_block_unless_blank(blocks.get(), t);
         }
     } else if (json_present(content)) {
         reject(path + ".content", "content must be a string, an array of parts or null");
@@ -306,7 +310,7 @@ json_t* BodyBuilder::assistant_blocks(const json_t* msg, const std::string& path
 json_t* BodyBuilder::tool_result_content(const json_t* content, const std::string& path) {
     JsonPtr out(new_json_array());
     if (json_is_string(content)) {
-        if (!is_blank(sv(content))) append_json_element(out.get(), text_block(sv(content)));
+        append_text_block_unless_blank(out.get(), sv(content));
     } else if (json_is_array(content)) {
         size_t i;
         const json_t* part;
@@ -314,7 +318,7 @@ json_t* BodyBuilder::tool_result_content(const json_t* content, const std::strin
             const std::string p = path + "[" + std::to_string(i) + "]";
             std::string_view type = sv(jget(part, "type"));
             if (type == "text") {
-                if (!is_blank(sv(jget(part, "text")))) append_json_element(out.get(), text_block(sv(jget(part, "text"))));
+                append_text_block_unless_blank(out.get(), sv(jget(part, "text")));
             } else if (type == "image_url") {
                 append_json_element(out.get(), media_block(part, type, p, false));
             } else {
