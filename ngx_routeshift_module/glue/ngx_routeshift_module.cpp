@@ -252,26 +252,25 @@ char* set_zone(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
     return NGX_CONF_OK;
 }
 
-char* set_pass(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
+// routeshift_pass / routeshift_admin: makes this location's content handler ours. A location takes
+// one of the two directives, once; `role` is the LocConf flag the directive sets.
+char* claim_location(ngx_conf_t* cf, void* conf, ngx_flag_t LocConf::*role, ngx_http_handler_pt handler) noexcept {
     auto* lc = static_cast<LocConf*>(conf);
     if (lc->pass || lc->admin) return const_cast<char*>("is duplicate");
-    lc->pass = 1;
+    lc->*role = 1;
     auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
         ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
-    clcf->handler = chat_handler;
+    clcf->handler = handler;
     lc->clcf = clcf;
     return NGX_CONF_OK;
 }
 
+char* set_pass(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
+    return claim_location(cf, conf, &LocConf::pass, chat_handler);
+}
+
 char* set_admin(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
-    auto* lc = static_cast<LocConf*>(conf);
-    if (lc->pass || lc->admin) return const_cast<char*>("is duplicate");
-    lc->admin = 1;
-    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
-        ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
-    clcf->handler = admin_handler;
-    lc->clcf = clcf;
-    return NGX_CONF_OK;
+    return claim_location(cf, conf, &LocConf::admin, admin_handler);
 }
 
 ngx_http_module_t module_ctx = {

@@ -4,11 +4,25 @@
 
 namespace routeshift {
 
-void DecodedResponseTranslator::internal_error() {
+canonical::ErrorReport error_report_for(const ApiError& error) {
     canonical::ErrorReport report;
-    report.message = "internal error while translating the upstream answer";
-    report.code = "translation_error";
-    writer_.error(report);
+    report.status = error.status;
+    report.type = error.type;
+    report.message = error.message;
+    report.param = error.param;
+    report.code = error.code;
+    return report;
+}
+
+canonical::ErrorReport stream_error_report(std::string_view message, std::string_view code) {
+    canonical::ErrorReport report;
+    report.message = message;
+    report.code = code;
+    return report;
+}
+
+void DecodedResponseTranslator::internal_error() {
+    writer_.error(stream_error_report("internal error while translating the upstream answer", "translation_error"));
 }
 
 bool DecodedResponseTranslator::feed(std::string_view bytes, std::string* out) {

@@ -49,6 +49,14 @@ private:
 // the gateway nor the provider gives one.
 OpenAIChatWriterOptions writer_options(const TranslatorOptions& options, std::string_view fallback_id);
 
+// The canonical error event for an error already in the OpenAI shape (status, type, message,
+// param, code), e.g. what a wire's error classifier produced from the provider's error body.
+canonical::ErrorReport error_report_for(const ApiError& error);
+
+// The canonical error event for a stream that broke mid-answer: no HTTP status (the client already
+// has its 200), just what went wrong and a machine-readable code.
+canonical::ErrorReport stream_error_report(std::string_view message, std::string_view code);
+
 // The decoders of the non-OpenAI wires (each wire's *_response_decoder.cpp). `stream`: the client
 // asked for a stream (the provider was asked for one too).
 std::unique_ptr<ResponseDecoder> anthropic_response_decoder(bool stream);

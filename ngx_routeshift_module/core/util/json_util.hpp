@@ -25,6 +25,13 @@ bool json_get_int(const json_t* obj, const char* key, long long* out);   // fals
 // Appends `s` JSON-escaped (without the surrounding quotes) to `out`.
 void json_escape_append(std::string& out, std::string_view s);
 
+// Appends `s` as a JSON string literal (escaped, in double quotes) to `out`.
+inline void json_quoted_append(std::string& out, std::string_view s) {
+    out += '"';
+    json_escape_append(out, s);
+    out += '"';
+}
+
 // Appends the compact serialisation of `value` to `out` (same output as json_dump_compact:
 // keys in insertion order, reals in shortest round-trip form, UTF-8 kept as is).
 void json_dump_append(std::string& out, const json_t* value);

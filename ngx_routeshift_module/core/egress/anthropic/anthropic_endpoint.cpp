@@ -30,7 +30,7 @@ std::string headers_for(std::string_view kind_name, const ProviderKey& key) {
     // metadata.auth_header, else the flavour's own header (mimo: api-key, the others x-api-key)
     AuthShape shape = key.meta.auth_header.value_or(fl == Flavor::mimo ? AuthShape::api_key : AuthShape::x_api_key);
     std::string out;
-    if (!header_safe(key.secret)) {
+    if (!is_header_safe(key.secret)) {
         // A secret with control characters would split the header block: send no credential
         // (the provider answers 401 and the key is parked) rather than inject headers.
     } else if (shape == AuthShape::bearer) {
@@ -42,12 +42,12 @@ std::string headers_for(std::string_view kind_name, const ProviderKey& key) {
     }
     // defence in depth: parse_snapshot already refuses control characters in metadata
     std::string_view ver = key.meta.anthropic_version;
-    if (ver.empty() || !header_safe(ver)) ver = kAnthropicVersion;
+    if (ver.empty() || !is_header_safe(ver)) ver = kAnthropicVersion;
     out += "anthropic-version: ";
     out += ver;
     out += "\r\n";
     const std::string& betas = key.meta.anthropic_beta;
-    if (!betas.empty() && header_safe(betas)) out += "anthropic-beta: " + betas + "\r\n";
+    if (!betas.empty() && is_header_safe(betas)) out += "anthropic-beta: " + betas + "\r\n";
     return out;
 }
 

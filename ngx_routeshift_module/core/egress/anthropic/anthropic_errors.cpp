@@ -45,9 +45,9 @@ std::string scalar_text(const json_t* v) {
 }
 
 bool context_too_long(std::string_view msg) {
-    return icontains(msg, "prompt is too long") || icontains(msg, "context length") ||
-           icontains(msg, "context window") || icontains(msg, "too many tokens") ||
-           icontains(msg, "maximum context");
+    return contains_ignoring_case(msg, "prompt is too long") || contains_ignoring_case(msg, "context length") ||
+           contains_ignoring_case(msg, "context window") || contains_ignoring_case(msg, "too many tokens") ||
+           contains_ignoring_case(msg, "maximum context");
 }
 
 // The first error object of an SSE body (a 2xx stream that failed before anything was relayed).
@@ -57,7 +57,7 @@ JsonPtr first_sse_error(std::string_view body) {
     auto cb = [&](const SseEvent& ev) {
         if (found) return;
         JsonPtr d = json_parse(ev.data, nullptr);
-        if (json_is_object(d.get()) && (ev.event == "error" || sv(jget(d.get(), "type")) == "error" || present(jget(d.get(), "error"))))
+        if (json_is_object(d.get()) && (ev.event == "error" || sv(jget(d.get(), "type")) == "error" || json_present(jget(d.get(), "error"))))
             found = std::move(d);
     };
     p.feed(body, cb);
@@ -108,9 +108,9 @@ ErrorClass classify_info(int status, const ErrorInfo& e) {
     const std::string& c = e.code;
     bool billing = status == 402 || t == "billing_error" || e.detail_code == "enforced_spend_limit_reached" ||
                    t == "insufficient_quota" || c == "insufficient_quota" || t == "exceeded_current_quota_error" ||
-                   c == "1113" || c == "1008" || icontains(e.message, "credit balance") ||
-                   icontains(e.message, "spend limit") || icontains(e.message, "insufficient balance") ||
-                   icontains(e.message, "insufficient_quota");
+                   c == "1113" || c == "1008" || contains_ignoring_case(e.message, "credit balance") ||
+                   contains_ignoring_case(e.message, "spend limit") || contains_ignoring_case(e.message, "insufficient balance") ||
+                   contains_ignoring_case(e.message, "insufficient_quota");
     if (billing) return ErrorClass::billing;
     if (status == 529 || t == "overloaded_error" || t == "engine_overloaded_error") return ErrorClass::overloaded;
     if (c == "1301" || c == "1026" || c == "1027") return ErrorClass::content_filter;
@@ -173,7 +173,7 @@ ApiError openai_error_for(int status, ErrorClass cls, const ErrorInfo& e, std::s
         a.type = std::string(openai_error_type_for_status(a.status));
         if (a.status == 400 && context_too_long(e.message)) a.code = "context_length_exceeded";
         else if (a.status == 413 || e.type == "request_too_large") a.code = "request_too_large";
-        else if (a.status == 404 && icontains(e.message, "model")) a.code = "model_not_found";
+        else if (a.status == 404 && contains_ignoring_case(e.message, "model")) a.code = "model_not_found";
         break;
     }
     if (a.message.empty()) a.message = "upstream request failed with HTTP status " + std::to_string(status);

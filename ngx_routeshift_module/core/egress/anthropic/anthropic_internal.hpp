@@ -3,6 +3,8 @@
 #pragma once
 #include "egress/provider_adapter.hpp"
 
+#include "util/ascii_text.hpp"
+#include "util/json_builder.hpp"
 #include "util/json_util.hpp"
 
 #include <cctype>
@@ -38,58 +40,10 @@ inline const json_t* jget(const json_t* obj, const char* key) {
     return json_is_object(obj) ? json_object_get(obj, key) : nullptr;
 }
 
-inline bool present(const json_t* v) { return v && !json_is_null(v); }
-
-inline json_t* need(json_t* v) {
-    if (!v) throw std::bad_alloc();
-    return v;
-}
-
-// Takes ownership of `v`.
-inline void put(json_t* obj, const char* key, json_t* v) {
-    need(v);
-    if (json_object_set_new(obj, key, v) != 0) throw std::bad_alloc();
-}
-
-inline void push(json_t* arr, json_t* v) {
-    need(v);
-    if (json_array_append_new(arr, v) != 0) throw std::bad_alloc();
-}
-
-inline json_t* jstr(std::string_view s) { return need(json_stringn(s.data(), s.size())); }
-
 // Borrowed value -> new reference (for sharing subtrees of the request DOM in the output tree).
 inline json_t* share(const json_t* v) { return json_incref(const_cast<json_t*>(v)); }
 
-inline std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-inline bool icontains(std::string_view hay, std::string_view needle) {
-    return lower(hay).find(lower(needle)) != std::string::npos;
-}
-
 inline bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-inline bool is_blank(std::string_view s) {
-    for (char c : s)
-        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
-    return true;
-}
-
-inline bool header_safe(std::string_view s) {
-    for (unsigned char c : s)
-        if (c < 0x20 || c == 0x7f) return false;
-    return true;
-}
-
-inline void append_quoted(std::string& out, std::string_view s) {
-    out += '"';
-    json_escape_append(out, s);
-    out += '"';
-}
 
 // ---- model-name rules (anthropic_model_rules.cpp) ----------------------------------------------
 
@@ -130,6 +84,5 @@ ErrorClass classify_info(int status, const ErrorInfo& e);
 
 // The OpenAI-shaped error for a classified upstream error.
 ApiError openai_error_for(int status, ErrorClass cls, const ErrorInfo& e, std::span<const std::string_view> secrets);
-
 
 }  // namespace routeshift::anthropic_internal

@@ -77,7 +77,7 @@ private:
 
 // Appends `s` as a JSON string; `plain`: it came from a token without escapes (copied as is).
 void append_string(std::string& out, std::string_view s, bool plain) {
-    if (!plain) return append_quoted(out, s);
+    if (!plain) return json_quoted_append(out, s);
     out += '"';
     out += s;
     out += '"';
@@ -161,12 +161,12 @@ bool media_block(std::string& list, std::string_view url, bool plain, const std:
         std::string_view meta = url.substr(5, comma - 5);
         std::string_view data = url.substr(comma + 1);
         size_t semi = meta.find(';');
-        std::string media = lower(meta.substr(0, semi));
+        std::string media = to_ascii_lower(meta.substr(0, semi));
         bool base64 = false;
         while (semi != std::string_view::npos) {
             meta = meta.substr(semi + 1);
             semi = meta.find(';');
-            if (lower(meta.substr(0, semi)) == "base64") base64 = true;
+            if (to_ascii_lower(meta.substr(0, semi)) == "base64") base64 = true;
         }
         if (!base64) bad(path, "'" + path + "': only base64-encoded data: URLs are supported.");
         if (media == "image/jpg") media = "image/jpeg";
@@ -180,12 +180,12 @@ bool media_block(std::string& list, std::string_view url, bool plain, const std:
         if (data.empty()) bad(path, "'" + path + "': the data: URL carries no data.");
         list += image ? R"({"type":"image")" : R"({"type":"document")";
         list += R"(,"source":{"type":"base64","media_type":)";
-        append_quoted(list, media);
+        json_quoted_append(list, media);
         list += R"(,"data":)";
         append_string(list, data, plain);
         list += '}';
         return !image;
-    } else if (starts_with(lower(url.substr(0, 8)), "https://") || starts_with(lower(url.substr(0, 7)), "http://")) {
+    } else if (starts_with(to_ascii_lower(url.substr(0, 8)), "https://") || starts_with(to_ascii_lower(url.substr(0, 7)), "http://")) {
         list += R"({"type":"image","source":{"type":"url","url":)";
         append_string(list, url, plain);
         list += '}';
@@ -220,7 +220,7 @@ MessagesWriter::Turn& MessagesWriter::turn(const char* role) {
 void MessagesWriter::add_system_text(std::string_view text) {
     if (is_blank(text)) return;
     std::string token;
-    append_quoted(token, text);
+    json_quoted_append(token, text);
     text_block(system_, token, {});
 }
 
@@ -369,7 +369,7 @@ void MessagesWriter::assistant_message(const CanonicalMessage& m, Turn& t, const
             std::string id = "toolu_legacy_" + std::to_string(++legacy_seq_);
             legacy_calls_.emplace_back(decode(name), id);
             std::string id_json;
-            append_quoted(id_json, id);
+            json_quoted_append(id_json, id);
             tool_use(t, id_json, name, json_object_find(m.function_call, "arguments"),
                      path + ".function_call.arguments");
         }
@@ -471,7 +471,7 @@ void MessagesWriter::function_message(const CanonicalMessage& m, Turn& t, const 
         }
     if (!id) bad(path, "'" + path + "' (role function) does not answer a preceding assistant function_call.");
     std::string block = R"({"type":"tool_result","tool_use_id":)";
-    append_quoted(block, *id);
+    json_quoted_append(block, *id);
     tool_result_content(block, m, path + ".content");
     block += '}';
     begin_block(t.lead);
@@ -532,7 +532,7 @@ void MessagesWriter::append_messages(std::string& out) {
         size_t e = text.find_last_not_of(" \t\r\n");
         if (e != std::string::npos && e + 1 < text.size()) {
             std::string trimmed;
-            append_quoted(trimmed, std::string_view(text).substr(0, e + 1));
+            json_quoted_append(trimmed, std::string_view(text).substr(0, e + 1));
             last->blocks.replace(last->last_text_begin, token.text.size(), trimmed);
         }
     }

@@ -11,7 +11,7 @@ namespace routeshift::anthropic_internal {
 // "us.anthropic.claude-opus-4-8-v1:0", "claude-mythos-preview", "claude-sonnet-5".
 ClaudeModel parse_claude(std::string_view model) {
     ClaudeModel m;
-    std::string name = lower(model);
+    std::string name = to_ascii_lower(model);
     size_t p = name.find("claude-");
     if (p == std::string::npos) return m;
     m.claude = true;
@@ -58,7 +58,7 @@ bool claude_structured_outputs(const ClaudeModel& m) {
 // Kimi models whose sampling parameters are fixed (kimi-k2.5 class): kimi-k<version> with
 // version >= 2.5.
 bool kimi_fixed_sampling(std::string_view model) {
-    std::string name = lower(model);
+    std::string name = to_ascii_lower(model);
     size_t p = name.find("kimi-k");
     if (p == std::string::npos) return false;
     const char* s = name.c_str() + p + 6;

@@ -54,15 +54,15 @@ JsonPtr small_members(const CanonicalRequest& c) {
         {"safety_identifier", &CanonicalRequest::safety_identifier},
         {"service_tier", &CanonicalRequest::service_tier},
     };
-    JsonPtr obj(need(json_object()));
+    JsonPtr obj(require_allocated(json_object()));
     for (const auto& [name, field] : kFields) {
         JsonValue v = c.*field;
         if (v.text.empty()) continue;
         JsonPtr dom = json_parse(v.text, nullptr);
         if (!dom) throw std::runtime_error("validated request value did not parse");
-        put(obj.get(), name, dom.release());
+        set_json_member(obj.get(), name, dom.release());
     }
-    if (c.stream) put(obj.get(), "stream", json_true());
+    if (c.stream) set_json_member(obj.get(), "stream", json_true());
     return obj;
 }
 
@@ -95,35 +95,35 @@ private:
 void BodyBuilder::convert_tools(json_t* body) {
     const json_t* tools = jget(req_, "tools");
     const json_t* functions = jget(req_, "functions");  // legacy
-    JsonPtr out(need(json_array()));
+    JsonPtr out(require_allocated(json_array()));
     auto add = [&](const json_t* fn, const json_t* tool, const std::string& path) {
         const json_t* name = jget(fn, "name");
         if (!json_is_string(name) || sv(name).empty())
             bad(path + ".name", "'" + path + ".name' must be a non-empty string.");
-        json_t* t = need(json_object());
+        json_t* t = require_allocated(json_object());
         JsonPtr g(t);
-        put(t, "name", share(name));
+        set_json_member(t, "name", share(name));
         std::string_view desc = sv(jget(fn, "description"));
-        if (!desc.empty()) put(t, "description", jstr(desc));
+        if (!desc.empty()) set_json_member(t, "description", new_json_string(desc));
         const json_t* params = jget(fn, "parameters");
         if (json_is_object(params) && json_is_string(jget(params, "type"))) {
-            put(t, "input_schema", share(params));
+            set_json_member(t, "input_schema", share(params));
         } else if (json_is_object(params)) {
-            json_t* s = need(json_copy(const_cast<json_t*>(params)));
-            put(s, "type", jstr("object"));
-            put(t, "input_schema", s);
-        } else if (!present(params)) {
-            json_t* s = need(json_object());
-            put(s, "type", jstr("object"));
-            put(s, "properties", need(json_object()));
-            put(t, "input_schema", s);
+            json_t* s = require_allocated(json_copy(const_cast<json_t*>(params)));
+            set_json_member(s, "type", new_json_string("object"));
+            set_json_member(t, "input_schema", s);
+        } else if (!json_present(params)) {
+            json_t* s = require_allocated(json_object());
+            set_json_member(s, "type", new_json_string("object"));
+            set_json_member(s, "properties", require_allocated(json_object()));
+            set_json_member(t, "input_schema", s);
         } else {
             bad(path + ".parameters", "'" + path + ".parameters' must be a JSON Schema object.");
         }
-        if (fl_ == Flavor::anthropic && json_is_true(jget(fn, "strict"))) put(t, "strict", json_true());
+        if (fl_ == Flavor::anthropic && json_is_true(jget(fn, "strict"))) set_json_member(t, "strict", json_true());
         const json_t* cc = jget(tool, "cache_control");
-        if (json_is_object(cc)) put(t, "cache_control", share(cc));
-        push(out.get(), g.release());
+        if (json_is_object(cc)) set_json_member(t, "cache_control", share(cc));
+        append_json_element(out.get(), g.release());
     };
     if (json_is_array(tools)) {
         for (size_t i = 0; i < json_array_size(tools); ++i) {
@@ -133,7 +133,7 @@ void BodyBuilder::convert_tools(json_t* body) {
                 bad(path + ".type", "Only function tools are supported ('" + path + "').");
             add(jget(tool, "function"), tool, path + ".function");
         }
-    } else if (present(tools)) {
+    } else if (json_present(tools)) {
         bad("tools", "'tools' must be an array.");
     } else if (json_is_array(functions)) {
         for (size_t i = 0; i < json_array_size(functions); ++i)
@@ -142,29 +142,29 @@ void BodyBuilder::convert_tools(json_t* body) {
 
     bool has_tools = json_array_size(out.get()) > 0;
     const json_t* tc = jget(req_, "tool_choice");
-    if (!present(tc) && !present(tools)) tc = jget(req_, "function_call");  // legacy
+    if (!json_present(tc) && !json_present(tools)) tc = jget(req_, "function_call");  // legacy
     JsonPtr choice = convert_tool_choice(tc, has_tools);
 
     if (!has_tools && messages_.history_has_tools()) {
         // The Messages API refuses tool_use/tool_result blocks in a request without tool
         // definitions: declare the tools the history used, and forbid calling them.
         for (const auto& n : messages_.history_tool_names()) {
-            json_t* t = need(json_object());
+            json_t* t = require_allocated(json_object());
             JsonPtr g(t);
-            put(t, "name", jstr(n));
-            put(t, "description", jstr("Tool used earlier in this conversation; not available now."));
-            json_t* s = need(json_object());
-            put(s, "type", jstr("object"));
-            put(t, "input_schema", s);
-            push(out.get(), g.release());
+            set_json_member(t, "name", new_json_string(n));
+            set_json_member(t, "description", new_json_string("Tool used earlier in this conversation; not available now."));
+            json_t* s = require_allocated(json_object());
+            set_json_member(s, "type", new_json_string("object"));
+            set_json_member(t, "input_schema", s);
+            append_json_element(out.get(), g.release());
         }
         if (json_array_size(out.get()) > 0) {
-            choice.reset(need(json_object()));
-            put(choice.get(), "type", jstr("none"));
+            choice.reset(require_allocated(json_object()));
+            set_json_member(choice.get(), "type", new_json_string("none"));
         }
     }
-    if (json_array_size(out.get()) > 0) put(body, "tools", out.release());
-    if (choice) put(body, "tool_choice", choice.release());
+    if (json_array_size(out.get()) > 0) set_json_member(body, "tools", out.release());
+    if (choice) set_json_member(body, "tool_choice", choice.release());
 }
 
 JsonPtr BodyBuilder::convert_tool_choice(const json_t* tc, bool has_tools) {
@@ -173,7 +173,7 @@ JsonPtr BodyBuilder::convert_tool_choice(const json_t* tc, bool has_tools) {
     if (!has_tools) return nullptr;  // nothing to choose from (OpenAI would have refused it)
     std::string type;
     std::string name;
-    if (!present(tc)) {
+    if (!json_present(tc)) {
         if (!no_parallel) return nullptr;
         type = "auto";
     } else if (json_is_string(tc)) {
@@ -185,7 +185,7 @@ JsonPtr BodyBuilder::convert_tool_choice(const json_t* tc, bool has_tools) {
     } else if (json_is_object(tc)) {
         const json_t* fn = jget(tc, "function");
         const json_t* n = json_is_object(fn) ? jget(fn, "name") : jget(tc, "name");  // legacy {"name":..}
-        if ((sv(jget(tc, "type")) == "function" || !present(jget(tc, "type"))) && json_is_string(n) && !sv(n).empty()) {
+        if ((sv(jget(tc, "type")) == "function" || !json_present(jget(tc, "type"))) && json_is_string(n) && !sv(n).empty()) {
             type = "tool";
             name = sv(n);
         } else {
@@ -195,10 +195,10 @@ JsonPtr BodyBuilder::convert_tool_choice(const json_t* tc, bool has_tools) {
     } else {
         bad("tool_choice", "'tool_choice' must be a string or an object.");
     }
-    JsonPtr c(need(json_object()));
-    put(c.get(), "type", jstr(type));
-    if (type == "tool") put(c.get(), "name", jstr(name));
-    if (no_parallel && type != "none") put(c.get(), "disable_parallel_tool_use", json_true());
+    JsonPtr c(require_allocated(json_object()));
+    set_json_member(c.get(), "type", new_json_string(type));
+    if (type == "tool") set_json_member(c.get(), "name", new_json_string(name));
+    if (no_parallel && type != "none") set_json_member(c.get(), "disable_parallel_tool_use", json_true());
     return c;
 }
 
@@ -206,7 +206,7 @@ JsonPtr BodyBuilder::convert_tool_choice(const json_t* tc, bool has_tools) {
 int64_t BodyBuilder::output_cap() {
     for (const char* k : {"max_completion_tokens", "max_tokens"}) {
         const json_t* v = jget(req_, k);
-        if (!present(v)) continue;
+        if (!json_present(v)) continue;
         if (!json_is_integer(v) || json_integer_value(v) < 1)
             bad(k, std::string("'") + k + "' must be a positive integer.");
         return json_integer_value(v);
@@ -228,14 +228,14 @@ JsonPtr BodyBuilder::thinking(int64_t* max_tokens, bool max_from_client, bool* t
         return JsonPtr(share(client));
     }
     const json_t* re = jget(req_, "reasoning_effort");
-    if (!present(re)) return nullptr;
+    if (!json_present(re)) return nullptr;
     if (!json_is_string(re)) bad("reasoning_effort", "'reasoning_effort' must be a string.");
     std::string_view e = sv(re);
     int64_t budget;
     std::string level;
     if (e == "none") {
-        JsonPtr t(need(json_object()));
-        put(t.get(), "type", jstr("disabled"));
+        JsonPtr t(require_allocated(json_object()));
+        set_json_member(t.get(), "type", new_json_string("disabled"));
         return t;
     } else if (e == "minimal" || e == "low") {
         budget = kThinkingMinBudget;
@@ -253,13 +253,13 @@ JsonPtr BodyBuilder::thinking(int64_t* max_tokens, bool max_from_client, bool* t
         bad("reasoning_effort", "Unsupported 'reasoning_effort' value '" + std::string(e) + "'.");
     }
     *thinking_on = true;
-    JsonPtr t(need(json_object()));
+    JsonPtr t(require_allocated(json_object()));
     if (fl_ == Flavor::anthropic && claude_adaptive_thinking(claude_)) {
         // Adaptive thinking: the model sizes its own thinking; the effort level steers it. Thinking
         // counts against max_tokens, so a defaulted cap leaves the same room as a budget would.
         if (!max_from_client && *max_tokens <= budget) *max_tokens = budget + kDefaultMaxTokens;
-        put(t.get(), "type", jstr("adaptive"));
-        effort->reset(jstr(level));
+        set_json_member(t.get(), "type", new_json_string("adaptive"));
+        effort->reset(new_json_string(level));
         return t;
     }
     if (!max_from_client) {
@@ -271,8 +271,8 @@ JsonPtr BodyBuilder::thinking(int64_t* max_tokens, bool max_from_client, bool* t
                                              std::to_string(kThinkingMinBudget) +
                                              " tokens with this provider (thinking budget minimum).");
     }
-    put(t.get(), "type", jstr("enabled"));
-    put(t.get(), "budget_tokens", need(json_integer(budget)));
+    set_json_member(t.get(), "type", new_json_string("enabled"));
+    set_json_member(t.get(), "budget_tokens", require_allocated(json_integer(budget)));
     return t;
 }
 
@@ -284,9 +284,9 @@ void BodyBuilder::sampling(json_t* body, bool thinking_on) {
     const json_t* top_p = jget(req_, "top_p");
     const json_t* top_k = jget(req_, "top_k");  // extension some clients send
     for (auto [v, k] : {std::pair{temp, "temperature"}, std::pair{top_p, "top_p"}})
-        if (present(v) && !json_is_number(v)) bad(k, std::string("'") + k + "' must be a number.");
-    if (present(top_k) && !json_is_integer(top_k)) bad("top_k", "'top_k' must be an integer.");
-    bool has_t = present(temp), has_p = present(top_p), has_k = present(top_k);
+        if (json_present(v) && !json_is_number(v)) bad(k, std::string("'") + k + "' must be a number.");
+    if (json_present(top_k) && !json_is_integer(top_k)) bad("top_k", "'top_k' must be an integer.");
+    bool has_t = json_present(temp), has_p = json_present(top_p), has_k = json_present(top_k);
     double t = has_t ? json_number_value(temp) : 0, p = has_p ? json_number_value(top_p) : 0;
 
     switch (fl_) {
@@ -324,33 +324,33 @@ void BodyBuilder::sampling(json_t* body, bool thinking_on) {
     p = clamp(p, 0.0, 1.0);
     if (has_t) {
         bool same = json_is_number(temp) && json_number_value(temp) == t;
-        put(body, "temperature", same ? share(temp) : need(json_real(t)));
+        set_json_member(body, "temperature", same ? share(temp) : require_allocated(json_real(t)));
     }
     if (has_p) {
         bool same = json_number_value(top_p) == p;
-        put(body, "top_p", same ? share(top_p) : need(json_real(p)));
+        set_json_member(body, "top_p", same ? share(top_p) : require_allocated(json_real(p)));
     }
-    if (has_k && json_integer_value(top_k) >= 0) put(body, "top_k", share(top_k));
+    if (has_k && json_integer_value(top_k) >= 0) set_json_member(body, "top_k", share(top_k));
 
     const json_t* stop = jget(req_, "stop");
-    if (present(stop)) {
-        JsonPtr seqs(need(json_array()));
+    if (json_present(stop)) {
+        JsonPtr seqs(require_allocated(json_array()));
         auto add = [&](const json_t* s, const std::string& path) {
             if (!json_is_string(s)) bad(path, "'" + path + "' must be a string.");
-            if (!is_blank(sv(s))) push(seqs.get(), share(s));  // whitespace-only is rejected upstream
+            if (!is_blank(sv(s))) append_json_element(seqs.get(), share(s));  // whitespace-only is rejected upstream
         };
         if (json_is_string(stop)) add(stop, "stop");
         else if (json_is_array(stop))
             for (size_t i = 0; i < json_array_size(stop); ++i)
                 add(json_array_get(stop, i), "stop[" + std::to_string(i) + "]");
         else bad("stop", "'stop' must be a string or an array of strings.");
-        if (fl_ != Flavor::minimax && json_array_size(seqs.get()) > 0) put(body, "stop_sequences", seqs.release());
+        if (fl_ != Flavor::minimax && json_array_size(seqs.get()) > 0) set_json_member(body, "stop_sequences", seqs.release());
     }
 }
 
 void BodyBuilder::response_format(json_t* output_config) {
     const json_t* rf = jget(req_, "response_format");
-    if (!present(rf)) return;
+    if (!json_present(rf)) return;
     std::string_view type = sv(jget(rf, "type"));
     if (type == "text") return;
     if (type == "json_object") {
@@ -362,11 +362,11 @@ void BodyBuilder::response_format(json_t* output_config) {
     const json_t* schema = jget(js, "schema");
     if (!json_is_object(schema)) bad("response_format.json_schema.schema", "'response_format.json_schema.schema' must be an object.");
     if (fl_ == Flavor::anthropic && claude_structured_outputs(claude_)) {
-        json_t* f = need(json_object());
+        json_t* f = require_allocated(json_object());
         JsonPtr g(f);
-        put(f, "type", jstr("json_schema"));
-        put(f, "schema", share(schema));
-        put(output_config, "format", g.release());
+        set_json_member(f, "type", new_json_string("json_schema"));
+        set_json_member(f, "schema", share(schema));
+        set_json_member(output_config, "format", g.release());
         return;
     }
     // No native structured output on this endpoint/model: instruct.
@@ -380,14 +380,14 @@ std::string BodyBuilder::build() {
     if (canonical_.messages.empty()) bad("", "The request body is not available.");
     // Fields the Messages API cannot express.
     const json_t* n = jget(req_, "n");
-    if (present(n) && !(json_is_integer(n) && json_integer_value(n) == 1))
+    if (json_present(n) && !(json_is_integer(n) && json_integer_value(n) == 1))
         bad("n", "This provider returns a single choice: 'n' must be 1.");
     if (json_is_true(jget(req_, "logprobs")))
         bad("logprobs", "'logprobs' is not supported by this provider.");
     const json_t* modalities = jget(req_, "modalities");
     for (size_t i = 0; json_is_array(modalities) && i < json_array_size(modalities); ++i)
         if (sv(json_array_get(modalities, i)) == "audio") bad("modalities", "Audio output is not supported by this provider.");
-    if (present(jget(req_, "audio"))) bad("audio", "Audio output is not supported by this provider.");
+    if (json_present(jget(req_, "audio"))) bad("audio", "Audio output is not supported by this provider.");
 
     messages_.convert();
 
@@ -398,31 +398,31 @@ std::string BodyBuilder::build() {
     JsonPtr effort;
     JsonPtr think = thinking(&cap, cap_from_client, &thinking_on, &effort);
 
-    JsonPtr output_config(need(json_object()));
+    JsonPtr output_config(require_allocated(json_object()));
     response_format(output_config.get());  // may add a system instruction: before `system` is written
 
     // Everything after "messages", in the order the Messages body has always had.
-    JsonPtr tail(need(json_object()));
+    JsonPtr tail(require_allocated(json_object()));
     json_t* b = tail.get();
     convert_tools(b);
     sampling(b, thinking_on);
-    if (think) put(b, "thinking", think.release());
-    if (effort) put(output_config.get(), "effort", effort.release());
-    if (json_object_size(output_config.get()) > 0) put(b, "output_config", output_config.release());
+    if (think) set_json_member(b, "thinking", think.release());
+    if (effort) set_json_member(output_config.get(), "effort", effort.release());
+    if (json_object_size(output_config.get()) > 0) set_json_member(b, "output_config", output_config.release());
 
     std::string_view user = sv(jget(req_, "user"));
     if (user.empty()) user = sv(jget(req_, "safety_identifier"));
     if (!user.empty()) {
-        json_t* md = need(json_object());
-        put(b, "metadata", md);
-        put(md, "user_id", jstr(user));
+        json_t* md = require_allocated(json_object());
+        set_json_member(b, "metadata", md);
+        set_json_member(md, "user_id", new_json_string(user));
     }
     if (fl_ == Flavor::anthropic) {
         std::string_view tier = sv(jget(req_, "service_tier"));
-        if (tier == "auto") put(b, "service_tier", jstr("auto"));
-        else if (tier == "default") put(b, "service_tier", jstr("standard_only"));
+        if (tier == "auto") set_json_member(b, "service_tier", new_json_string("auto"));
+        else if (tier == "default") set_json_member(b, "service_tier", new_json_string("standard_only"));
     }
-    if (canonical_.stream) put(b, "stream", json_true());
+    if (canonical_.stream) set_json_member(b, "stream", json_true());
 
     std::string tail_json;
     json_dump_append(tail_json, b);
@@ -431,7 +431,7 @@ std::string BodyBuilder::build() {
                 static_cast<size_t>(canonical_.messages.back().raw.text.data() + canonical_.messages.back().raw.text.size() -
                                     canonical_.messages.front().raw.text.data()));
     out += R"({"model":)";
-    append_quoted(out, model_);
+    json_quoted_append(out, model_);
     out += R"(,"max_tokens":)";
     out += std::to_string(cap);
     if (messages_.has_system()) {

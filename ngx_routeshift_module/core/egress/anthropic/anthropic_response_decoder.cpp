@@ -40,23 +40,6 @@ canonical::UsageReport usage_report(const json_t* u) {
     return r;
 }
 
-canonical::ErrorReport error_report(const ApiError& a) {
-    canonical::ErrorReport r;
-    r.status = a.status;
-    r.type = a.type;
-    r.message = a.message;
-    r.param = a.param;
-    r.code = a.code;
-    return r;
-}
-
-canonical::ErrorReport stream_error(std::string_view message, std::string_view code) {
-    canonical::ErrorReport r;
-    r.message = message;
-    r.code = code;
-    return r;
-}
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 class AnthropicDecoder final : public ResponseDecoder {
@@ -118,7 +101,7 @@ void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical:
         ErrorInfo e = error_info(d);
         int status = status_for_error_type(e.type);
         ApiError a = openai_error_for(status, classify_info(status, e), e, {});
-        fail(sink, error_report(a));
+        fail(sink, error_report_for(a));
         return;
     }
     if (type == "message_start") {
@@ -148,7 +131,7 @@ void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical:
             if (!text.empty()) sink.reasoning_delta(text);
         } else if (b.type == "redacted_thinking") {
             scratch_ = "[{\"type\":\"redacted_thinking\",\"data\":";
-            append_quoted(scratch_, sv(jget(cb, "data")));
+            json_quoted_append(scratch_, sv(jget(cb, "data")));
             scratch_ += "}]";
             sink.reasoning_state(scratch_);
         }
@@ -177,7 +160,7 @@ void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical:
             std::string_view sig = sv(jget(delta, "signature"));
             if (sig.empty()) return;
             scratch_ = "[{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":";
-            append_quoted(scratch_, sig);
+            json_quoted_append(scratch_, sig);
             scratch_ += "}]";
             sink.reasoning_state(scratch_);
         }
@@ -226,7 +209,7 @@ void AnthropicDecoder::on_event(const SseEvent& ev, canonical::EventSink& sink) 
     }
     JsonPtr d = json_parse(data, nullptr);
     if (!d || !json_is_object(d.get())) {
-        fail(sink, stream_error("upstream sent an invalid stream event", "upstream_protocol_error"));
+        fail(sink, stream_error_report("upstream sent an invalid stream event", "upstream_protocol_error"));
         return;
     }
     std::string_view type = sv(jget(d.get(), "type"));
@@ -237,7 +220,7 @@ void AnthropicDecoder::on_event(const SseEvent& ev, canonical::EventSink& sink) 
 
 bool AnthropicDecoder::feed_sse(std::string_view bytes, canonical::EventSink& sink) {
     if (!parser_.feed(bytes, [this, &sink](const SseEvent& ev) { on_event(ev, sink); })) {
-        fail(sink, stream_error("upstream sent an event larger than the gateway accepts", "stream_event_too_large"));
+        fail(sink, stream_error_report("upstream sent an event larger than the gateway accepts", "stream_event_too_large"));
         return false;
     }
     return !broken_;
@@ -265,7 +248,7 @@ bool AnthropicDecoder::feed(std::string_view bytes, canonical::EventSink& sink) 
     }
     if (mode_ == Mode::json) {
         if (buf_.size() + bytes.size() > kMaxJsonAnswer) {
-            canonical::ErrorReport r = stream_error("upstream answer too large", "upstream_response_too_large");
+            canonical::ErrorReport r = stream_error_report("upstream answer too large", "upstream_response_too_large");
             fail(sink, r);
             return false;
         }
@@ -291,14 +274,14 @@ void AnthropicDecoder::decode_message(const json_t* msg, canonical::EventSink& s
             reasoning += sv(jget(b, "thinking"));
             blocks += blocks.empty() ? "[" : ",";
             blocks += "{\"type\":\"thinking\",\"thinking\":";
-            append_quoted(blocks, sv(jget(b, "thinking")));
+            json_quoted_append(blocks, sv(jget(b, "thinking")));
             blocks += ",\"signature\":";
-            append_quoted(blocks, sv(jget(b, "signature")));
+            json_quoted_append(blocks, sv(jget(b, "signature")));
             blocks += "}";
         } else if (type == "redacted_thinking") {
             blocks += blocks.empty() ? "[" : ",";
             blocks += "{\"type\":\"redacted_thinking\",\"data\":";
-            append_quoted(blocks, sv(jget(b, "data")));
+            json_quoted_append(blocks, sv(jget(b, "data")));
             blocks += "}";
         }
     }
@@ -312,7 +295,7 @@ void AnthropicDecoder::decode_message(const json_t* msg, canonical::EventSink& s
         // server_tool_use, web_search_tool_result, ...: executed by the provider, not client tools
         std::string arguments;
         const json_t* in = jget(b, "input");
-        if (present(in)) json_dump_append(arguments, in);
+        if (json_present(in)) json_dump_append(arguments, in);
         else arguments = "{}";
         sink.tool_call_start(ordinal++, sv(jget(b, "id")), sv(jget(b, "name")), arguments);
     }
@@ -329,12 +312,12 @@ void AnthropicDecoder::decode_json(canonical::EventSink& sink) {
     JsonPtr root = json_parse(buf_, nullptr);
     std::string().swap(buf_);
     const json_t* r = root.get();
-    if (json_is_object(r) && (sv(jget(r, "type")) == "error" || present(jget(r, "error")) ||
+    if (json_is_object(r) && (sv(jget(r, "type")) == "error" || json_present(jget(r, "error")) ||
                               (json_is_object(jget(r, "base_resp")) && json_integer_value(jget(jget(r, "base_resp"), "status_code")) != 0))) {
         ErrorInfo e = error_info(r);
         int status = status_for_error_type(e.type);
         ApiError a = openai_error_for(status, classify_info(status, e), e, {});
-        fail(sink, error_report(a));
+        fail(sink, error_report_for(a));
         return;
     }
     if (!json_is_object(r) || !json_is_array(jget(r, "content"))) {
@@ -357,7 +340,7 @@ void AnthropicDecoder::finish(canonical::EventSink& sink) {
     }
     parser_.flush([this, &sink](const SseEvent& ev) { on_event(ev, sink); });
     if (done_ || broken_) return;
-    fail(sink, stream_error("upstream stream ended before message_stop", "stream_truncated"));
+    fail(sink, stream_error_report("upstream stream ended before message_stop", "stream_truncated"));
 }
 
 }  // namespace

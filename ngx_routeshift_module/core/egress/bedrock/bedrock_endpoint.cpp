@@ -46,14 +46,14 @@ bool bedrock_validate_key(const ProviderKey& key, std::string* error) {
     if (md.region.empty()) return fail("bedrock key metadata needs \"region\" (e.g. \"us-east-1\")");
     if (!region_ok(md.region)) return fail("bedrock key metadata \"region\" is not a valid AWS region name");
     if (key.secret.empty()) return fail("bedrock key has an empty secret");
-    if (!header_safe(key.secret)) return fail("bedrock key secret contains control characters");
+    if (!is_header_safe(key.secret)) return fail("bedrock key secret contains control characters");
     if (md.bedrock_api_key) return true;
     if (md.access_key_id.empty())
         return fail("bedrock key metadata needs \"access_key_id\" (the secret is the secret access key), "
                     "or \"auth\":\"api_key\" for a Bedrock API key");
     for (char c : md.access_key_id)
         if (!std::isalnum(static_cast<unsigned char>(c))) return fail("bedrock key metadata \"access_key_id\" is malformed");
-    if (!header_safe(md.session_token)) return fail("bedrock key metadata \"session_token\" contains control characters");
+    if (!is_header_safe(md.session_token)) return fail("bedrock key metadata \"session_token\" contains control characters");
     return true;
 }
 
@@ -67,11 +67,11 @@ bool bedrock_request(const std::string& host, const std::string& host_header, co
     try {
         if (!bedrock_validate_key(key, error)) return false;
         std::string hh = !host_header.empty() ? host_header : !host.empty() ? host : bedrock_default_host(key);
-        if (hh.empty() || !header_safe(hh) || hh.find(' ') != std::string::npos) {
+        if (hh.empty() || !is_header_safe(hh) || hh.find(' ') != std::string::npos) {
             if (error) *error = "bedrock: invalid Host";
             return false;
         }
-        if (path.empty() || path[0] != '/' || !header_safe(path) || path.find(' ') != std::string::npos) {
+        if (path.empty() || path[0] != '/' || !is_header_safe(path) || path.find(' ') != std::string::npos) {
             if (error) *error = "bedrock: invalid request path";
             return false;
         }

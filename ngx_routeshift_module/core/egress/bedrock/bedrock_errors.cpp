@@ -38,9 +38,9 @@ std::string printable_message(std::string_view s) {
 }
 
 bool context_too_long(std::string_view msg) {
-    return icontains(msg, "too long") || icontains(msg, "context length") || icontains(msg, "context window") ||
-           icontains(msg, "too many input tokens") || icontains(msg, "maximum context") ||
-           icontains(msg, "input length");
+    return contains_ignoring_case(msg, "too long") || contains_ignoring_case(msg, "context length") || contains_ignoring_case(msg, "context window") ||
+           contains_ignoring_case(msg, "too many input tokens") || contains_ignoring_case(msg, "maximum context") ||
+           contains_ignoring_case(msg, "input length");
 }
 
 bool is_credential_error(std::string_view t) {
@@ -75,8 +75,8 @@ ErrorVerdict classify(std::string_view type, int status, std::string_view raw_me
     ApiError& a = v.error;
     std::string msg = printable_message(raw_message);
     // AWS signature errors echo the canonical request, which holds the session token: never relay.
-    if (type == "InvalidSignatureException" || type == "SignatureDoesNotMatch" || icontains(msg, "canonical string") ||
-        icontains(msg, "string-to-sign"))
+    if (type == "InvalidSignatureException" || type == "SignatureDoesNotMatch" || contains_ignoring_case(msg, "canonical string") ||
+        contains_ignoring_case(msg, "string-to-sign"))
         msg = "Bedrock rejected the request signature of the configured credentials";
     auto set = [&](int st, const char* t, const char* code, bool retry, bool park, int64_t park_ms = -1) {
         a.status = st;
@@ -112,7 +112,7 @@ ErrorVerdict classify(std::string_view type, int status, std::string_view raw_me
     } else if (is_credential_error(type)) {
         set(401, "authentication_error", "invalid_credentials", true, true, kLongParkMs);
     } else if (type == "ResourceNotFoundException") {
-        set(404, "not_found_error", icontains(msg, "model") ? "model_not_found" : nullptr, false, false);
+        set(404, "not_found_error", contains_ignoring_case(msg, "model") ? "model_not_found" : nullptr, false, false);
     } else if (type == "ConflictException") {
         set(409, "conflict_error", nullptr, true, false);
     } else if (status == 429) {

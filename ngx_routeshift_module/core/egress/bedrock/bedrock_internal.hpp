@@ -3,6 +3,8 @@
 #pragma once
 #include "egress/provider_adapter.hpp"
 
+#include "util/ascii_text.hpp"
+#include "util/json_builder.hpp"
 #include "util/json_util.hpp"
 
 #include <cctype>
@@ -25,59 +27,13 @@ inline std::string_view sv(const json_t* v) {
 
 inline const json_t* jget(const json_t* obj, const char* key) { return json_is_object(obj) ? json_object_get(obj, key) : nullptr; }
 
-inline bool present(const json_t* v) { return v && !json_is_null(v); }
-
-inline json_t* need(json_t* v) {
-    if (!v) throw std::bad_alloc();
-    return v;
-}
-
-inline void put(json_t* obj, const char* key, json_t* v) {
-    need(v);
-    if (json_object_set_new(obj, key, v) != 0) throw std::bad_alloc();
-}
-
-inline void push(json_t* arr, json_t* v) {
-    need(v);
-    if (json_array_append_new(arr, v) != 0) throw std::bad_alloc();
-}
-
-inline json_t* jstr(std::string_view s) { return need(json_stringn(s.data(), s.size())); }
-inline json_t* jobj() { return need(json_object()); }
-inline json_t* jarr() { return need(json_array()); }
 inline json_t* share(const json_t* v) { return json_incref(const_cast<json_t*>(v)); }
 
 // {"key": value} with ownership of value.
 inline json_t* wrap(const char* key, json_t* value) {
-    json_t* o = jobj();
-    put(o, key, value);
+    json_t* o = new_json_object();
+    set_json_member(o, key, value);
     return o;
-}
-
-inline std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-inline bool icontains(std::string_view hay, std::string_view needle) { return lower(hay).find(lower(needle)) != std::string::npos; }
-
-inline bool is_blank(std::string_view s) {
-    for (char c : s)
-        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
-    return true;
-}
-
-inline bool header_safe(std::string_view s) {
-    for (unsigned char c : s)
-        if (c < 0x20 || c == 0x7f) return false;
-    return true;
-}
-
-inline void append_quoted(std::string& out, std::string_view s) {
-    out += '"';
-    json_escape_append(out, s);
-    out += '"';
 }
 
 // ---- error mapping shared by the classifier and the translator (bedrock_errors.cpp) ------------
@@ -89,6 +45,5 @@ std::string normalize_error_type(std::string_view t);
 // The shared mapping: AWS error type (normalised), HTTP status (0 = unknown, e.g. a stream
 // exception) and the provider's message -> verdict.
 ErrorVerdict classify(std::string_view type, int status, std::string_view raw_message);
-
 
 }  // namespace routeshift::bedrock_internal

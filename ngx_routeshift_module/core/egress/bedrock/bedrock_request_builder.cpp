@@ -51,10 +51,10 @@ struct DataUrl {
 
 // "data:<mime>[;param...];base64,<data>"
 bool parse_data_url(std::string_view url, DataUrl* out) {
-    if (url.size() < 5 || lower(url.substr(0, 5)) != "data:") return false;
+    if (url.size() < 5 || to_ascii_lower(url.substr(0, 5)) != "data:") return false;
     size_t comma = url.find(',');
     if (comma == std::string_view::npos) return false;
-    std::string meta = lower(url.substr(5, comma - 5));
+    std::string meta = to_ascii_lower(url.substr(5, comma - 5));
     if (meta.size() < 7 || meta.substr(meta.size() - 7) != ";base64") return false;
     out->mime = meta.substr(0, meta.find(';'));
     out->data = url.substr(comma + 1);
@@ -81,7 +81,7 @@ std::string_view document_format(std::string_view mime, std::string_view filenam
     if (mime == "text/markdown") return "md";
     size_t dot = filename.rfind('.');
     if (dot != std::string_view::npos) {
-        std::string ext = lower(filename.substr(dot + 1));
+        std::string ext = to_ascii_lower(filename.substr(dot + 1));
         for (std::string_view f : {"pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"})
             if (ext == f) return f;
     }
@@ -115,7 +115,11 @@ public:
     std::string build();
 
 private:
-    json_t* text_block(std::string_view text) { return wrap("text", jstr(text)); }
+    json_t* text_block(std::string_view text) { return wrap("text", new_json_string(text)); }
+    // Converse rejects a blank text block, so blank text is left out instead.
+    void append_text_block_unless_blank(json_t* blocks, std::string_view text) {
+        if (!is_blank(text)) append_json_element(blocks, text_block(text));
+    }
     json_t* media_block(const json_t* part, std::string_view type, const std::string& path, bool allow_documents);
     void system_content(const json_t* content, const std::string& path);
     json_t* user_blocks(const json_t* content, const std::string& path);
@@ -129,8 +133,8 @@ private:
     void check_unsupported();
 
     const json_t* root_;
-    JsonPtr system_{jarr()};
-    JsonPtr messages_{jarr()};
+    JsonPtr system_{new_json_array()};
+    JsonPtr messages_{new_json_array()};
     bool history_tools_ = false;  // toolUse/toolResult blocks in the conversation
     std::vector<std::string> history_tool_names_;
     size_t documents_ = 0;
@@ -146,7 +150,7 @@ json_t* BodyBuilder::media_block(const json_t* part, std::string_view type, cons
         if (url.empty()) reject(p, "image_url.url is required");
         DataUrl d;
         if (!parse_data_url(url, &d)) {
-            if (lower(url.substr(0, 8)) == "https://" || lower(url.substr(0, 7)) == "http://")
+            if (to_ascii_lower(url.substr(0, 8)) == "https://" || to_ascii_lower(url.substr(0, 7)) == "http://")
                 reject(p, "Bedrock Converse does not fetch image URLs; send the image inline as a data: URL "
                           "(data:image/png;base64,...)");
             reject(p, "image_url.url must be a base64 data: URL (data:image/<png|jpeg|gif|webp>;base64,...)");
@@ -155,15 +159,15 @@ json_t* BodyBuilder::media_block(const json_t* part, std::string_view type, cons
         if (fmt.empty())
             reject(p, "unsupported image type '" + d.mime + "': Bedrock Converse accepts png, jpeg, gif and webp");
         if (!base64_ok(d.data)) reject(p, "the image data is not valid base64");
-        json_t* img = jobj();
-        put(img, "format", jstr(fmt));
-        put(img, "source", wrap("bytes", jstr(d.data)));
+        json_t* img = new_json_object();
+        set_json_member(img, "format", new_json_string(fmt));
+        set_json_member(img, "source", wrap("bytes", new_json_string(d.data)));
         return wrap("image", img);
     }
     if (type == "file" && allow_documents) {
         const json_t* f = jget(part, "file");
         const std::string p = path + ".file";
-        if (present(jget(f, "file_id")) && !present(jget(f, "file_data")))
+        if (json_present(jget(f, "file_id")) && !json_present(jget(f, "file_data")))
             reject(p + ".file_id", "file_id references are not supported by Bedrock Converse; send file_data");
         std::string_view data = sv(jget(f, "file_data"));
         std::string_view filename = sv(jget(f, "filename"));
@@ -171,9 +175,9 @@ json_t* BodyBuilder::media_block(const json_t* part, std::string_view type, cons
         if (!parse_data_url(data, &d)) reject(p + ".file_data", "file_data must be a base64 data: URL");
         if (!image_format(d.mime).empty()) {
             if (!base64_ok(d.data)) reject(p + ".file_data", "the file data is not valid base64");
-            json_t* img = jobj();
-            put(img, "format", jstr(image_format(d.mime)));
-            put(img, "source", wrap("bytes", jstr(d.data)));
+            json_t* img = new_json_object();
+            set_json_member(img, "format", new_json_string(image_format(d.mime)));
+            set_json_member(img, "source", wrap("bytes", new_json_string(d.data)));
             return wrap("image", img);
         }
         std::string_view fmt = document_format(d.mime, filename);
@@ -181,10 +185,10 @@ json_t* BodyBuilder::media_block(const json_t* part, std::string_view type, cons
             reject(p + ".file_data", "unsupported document type '" + d.mime +
                                          "': Bedrock Converse accepts pdf, csv, doc, docx, xls, xlsx, html, txt, md");
         if (!base64_ok(d.data)) reject(p + ".file_data", "the file data is not valid base64");
-        json_t* doc = jobj();
-        put(doc, "format", jstr(fmt));
-        put(doc, "name", jstr(document_name(filename, documents_++)));
-        put(doc, "source", wrap("bytes", jstr(d.data)));
+        json_t* doc = new_json_object();
+        set_json_member(doc, "format", new_json_string(fmt));
+        set_json_member(doc, "name", new_json_string(document_name(filename, documents_++)));
+        set_json_member(doc, "source", wrap("bytes", new_json_string(d.data)));
         return wrap("document", doc);
     }
     if (type == "input_audio") reject(path, "audio input is not supported by Bedrock Converse");
@@ -193,11 +197,11 @@ json_t* BodyBuilder::media_block(const json_t* part, std::string_view type, cons
 
 void BodyBuilder::system_content(const json_t* content, const std::string& path) {
     if (json_is_string(content)) {
-        if (!is_blank(sv(content))) push(system_.get(), text_block(sv(content)));
+        append_text_block_unless_blank(system_.get(), sv(content));
         return;
     }
     if (!json_is_array(content)) {
-        if (!present(content)) return;
+        if (!json_present(content)) return;
         reject(path, "content must be a string or an array of text parts");
     }
     size_t i;
@@ -207,42 +211,42 @@ void BodyBuilder::system_content(const json_t* content, const std::string& path)
         std::string_view type = sv(jget(part, "type"));
         if (type != "text") reject(p + ".type", "system and developer messages may only contain text parts");
         std::string_view t = sv(jget(part, "text"));
-        if (!is_blank(t)) push(system_.get(), text_block(t));
+        append_text_block_unless_blank(system_.get(), t);
     }
 }
 
 json_t* BodyBuilder::user_blocks(const json_t* content, const std::string& path) {
-    JsonPtr blocks(jarr());
+    JsonPtr blocks(new_json_array());
     if (json_is_string(content)) {
-        if (!is_blank(sv(content))) push(blocks.get(), text_block(sv(content)));
+        append_text_block_unless_blank(blocks.get(), sv(content));
     } else if (json_is_array(content)) {
         size_t i;
         const json_t* part;
         json_array_foreach(content, i, part) {
             const std::string p = path + "[" + std::to_string(i) + "]";
             if (json_is_string(part)) {
-                if (!is_blank(sv(part))) push(blocks.get(), text_block(sv(part)));
+                append_text_block_unless_blank(blocks.get(), sv(part));
                 continue;
             }
             std::string_view type = sv(jget(part, "type"));
             if (type == "text") {
                 std::string_view t = sv(jget(part, "text"));
-                if (!is_blank(t)) push(blocks.get(), text_block(t));
+                append_text_block_unless_blank(blocks.get(), t);
             } else {
-                push(blocks.get(), media_block(part, type, p, true));
+                append_json_element(blocks.get(), media_block(part, type, p, true));
             }
         }
-    } else if (present(content)) {
+    } else if (json_present(content)) {
         reject(path, "content must be a string or an array of content parts");
     }
     return blocks.release();
 }
 
 json_t* BodyBuilder::assistant_blocks(const json_t* msg, const std::string& path) {
-    JsonPtr blocks(jarr());
+    JsonPtr blocks(new_json_array());
     const json_t* content = jget(msg, "content");
     if (json_is_string(content)) {
-        if (!is_blank(sv(content))) push(blocks.get(), text_block(sv(content)));
+        append_text_block_unless_blank(blocks.get(), sv(content));
     } else if (json_is_array(content)) {
         size_t i;
         const json_t* part;
@@ -253,9 +257,9 @@ json_t* BodyBuilder::assistant_blocks(const json_t* msg, const std::string& path
             if (type == "text") t = sv(jget(part, "text"));
             else if (type == "refusal") t = sv(jget(part, "refusal"));
             else reject(p + ".type", "assistant messages may only contain text and refusal parts");
-            if (!is_blank(t)) push(blocks.get(), text_block(t));
+            append_text_block_unless_blank(blocks.get(), t);
         }
-    } else if (present(content)) {
+    } else if (json_present(content)) {
         reject(path + ".content", "content must be a string, an array of parts or null");
     }
     auto tool_use = [&](std::string_view id, const json_t* fn, const std::string& p) {
@@ -269,13 +273,13 @@ json_t* BodyBuilder::assistant_blocks(const json_t* msg, const std::string& path
         } else if (json_is_object(args)) {
             input.reset(share(args));
         } else {
-            input.reset(jobj());
+            input.reset(new_json_object());
         }
-        json_t* tu = jobj();
-        put(tu, "toolUseId", jstr(tool_use_id(id)));
-        put(tu, "name", jstr(name));
-        put(tu, "input", input.release());
-        push(blocks.get(), wrap("toolUse", tu));
+        json_t* tu = new_json_object();
+        set_json_member(tu, "toolUseId", new_json_string(tool_use_id(id)));
+        set_json_member(tu, "name", new_json_string(name));
+        set_json_member(tu, "input", input.release());
+        append_json_element(blocks.get(), wrap("toolUse", tu));
         history_tools_ = true;
         if (std::find(history_tool_names_.begin(), history_tool_names_.end(), name) == history_tool_names_.end())
             history_tool_names_.emplace_back(name);
@@ -292,7 +296,7 @@ json_t* BodyBuilder::assistant_blocks(const json_t* msg, const std::string& path
             if (id.empty()) reject(p + ".id", "tool call id is required");
             tool_use(id, jget(c, "function"), p);
         }
-    } else if (present(calls)) {
+    } else if (json_present(calls)) {
         reject(path + ".tool_calls", "tool_calls must be an array");
     }
     const json_t* fc = jget(msg, "function_call");  // legacy
@@ -304,9 +308,9 @@ json_t* BodyBuilder::assistant_blocks(const json_t* msg, const std::string& path
 }
 
 json_t* BodyBuilder::tool_result_content(const json_t* content, const std::string& path) {
-    JsonPtr out(jarr());
+    JsonPtr out(new_json_array());
     if (json_is_string(content)) {
-        if (!is_blank(sv(content))) push(out.get(), text_block(sv(content)));
+        append_text_block_unless_blank(out.get(), sv(content));
     } else if (json_is_array(content)) {
         size_t i;
         const json_t* part;
@@ -314,18 +318,18 @@ json_t* BodyBuilder::tool_result_content(const json_t* content, const std::strin
             const std::string p = path + "[" + std::to_string(i) + "]";
             std::string_view type = sv(jget(part, "type"));
             if (type == "text") {
-                if (!is_blank(sv(jget(part, "text")))) push(out.get(), text_block(sv(jget(part, "text"))));
+                append_text_block_unless_blank(out.get(), sv(jget(part, "text")));
             } else if (type == "image_url") {
-                push(out.get(), media_block(part, type, p, false));
+                append_json_element(out.get(), media_block(part, type, p, false));
             } else {
                 reject(p + ".type", "tool results may only contain text and image parts");
             }
         }
-    } else if (present(content)) {
+    } else if (json_present(content)) {
         reject(path, "content must be a string or an array of parts");
     }
     // Bedrock rejects blank text; an empty tool output still has to be answered.
-    if (json_array_size(out.get()) == 0) push(out.get(), text_block("(empty)"));
+    if (json_array_size(out.get()) == 0) append_json_element(out.get(), text_block("(empty)"));
     return out.release();
 }
 
@@ -338,10 +342,10 @@ void BodyBuilder::append_turn(const char* role, json_t* blocks) {
         if (json_array_extend(json_object_get(last, "content"), blocks) != 0) throw std::bad_alloc();
         return;
     }
-    json_t* m = jobj();
-    put(m, "role", jstr(role));
-    put(m, "content", owned.release());
-    push(messages_.get(), m);
+    json_t* m = new_json_object();
+    set_json_member(m, "role", new_json_string(role));
+    set_json_member(m, "content", owned.release());
+    append_json_element(messages_.get(), m);
 }
 
 void BodyBuilder::convert_messages() {
@@ -375,12 +379,12 @@ void BodyBuilder::convert_messages() {
                 id = last_function_call_id_;
             }
             JsonPtr result(tool_result_content(content, path + ".content"));  // may reject: first
-            json_t* tr = jobj();
-            put(tr, "toolUseId", jstr(tool_use_id(id)));
-            put(tr, "content", result.release());
-            put(tr, "status", jstr("success"));
-            json_t* blocks = jarr();
-            push(blocks, wrap("toolResult", tr));
+            json_t* tr = new_json_object();
+            set_json_member(tr, "toolUseId", new_json_string(tool_use_id(id)));
+            set_json_member(tr, "content", result.release());
+            set_json_member(tr, "status", new_json_string("success"));
+            json_t* blocks = new_json_array();
+            append_json_element(blocks, wrap("toolResult", tr));
             history_tools_ = true;
             append_turn("user", blocks);
         } else {
@@ -398,14 +402,14 @@ void BodyBuilder::convert_tools(json_t* body) {
     const json_t* choice = jget(root_, "tool_choice");
     const char* tools_name = "tools";
     bool legacy = false;
-    if (!present(tools) && present(jget(root_, "functions"))) {  // legacy functions / function_call
+    if (!json_present(tools) && json_present(jget(root_, "functions"))) {  // legacy functions / function_call
         tools = jget(root_, "functions");
         tools_name = "functions";
         legacy = true;
         choice = jget(root_, "function_call");
         if (json_is_object(choice)) choice = nullptr;  // handled below
     }
-    JsonPtr specs(jarr());
+    JsonPtr specs(new_json_array());
     if (json_is_array(tools)) {
         size_t i;
         const json_t* t;
@@ -417,30 +421,30 @@ void BodyBuilder::convert_tools(json_t* body) {
             const json_t* fn = legacy ? t : jget(t, "function");
             std::string_view name = sv(jget(fn, "name"));
             if (name.empty()) reject(p + (legacy ? ".name" : ".function.name"), "tool name is required");
-            json_t* spec = jobj();
-            put(spec, "name", jstr(name));
+            json_t* spec = new_json_object();
+            set_json_member(spec, "name", new_json_string(name));
             std::string_view desc = sv(jget(fn, "description"));
-            if (!desc.empty()) put(spec, "description", jstr(desc));
+            if (!desc.empty()) set_json_member(spec, "description", new_json_string(desc));
             const json_t* params = jget(fn, "parameters");
             json_t* schema;
             if (json_is_object(params)) {
                 schema = share(params);
             } else {
-                schema = jobj();
-                put(schema, "type", jstr("object"));
-                put(schema, "properties", jobj());
+                schema = new_json_object();
+                set_json_member(schema, "type", new_json_string("object"));
+                set_json_member(schema, "properties", new_json_object());
             }
-            put(spec, "inputSchema", wrap("json", schema));
-            push(specs.get(), wrap("toolSpec", spec));
+            set_json_member(spec, "inputSchema", wrap("json", schema));
+            append_json_element(specs.get(), wrap("toolSpec", spec));
         }
-    } else if (present(tools)) {
+    } else if (json_present(tools)) {
         reject(tools_name, std::string(tools_name) + " must be an array");
     }
     if (legacy && json_is_object(jget(root_, "function_call"))) {
         std::string_view name = sv(jget(jget(root_, "function_call"), "name"));
         if (name.empty()) reject("function_call.name", "function_call name is required");
         choice = nullptr;
-        JsonPtr forced(wrap("tool", wrap("name", jstr(name))));
+        JsonPtr forced(wrap("tool", wrap("name", new_json_string(name))));
         return finish_tool_config(body, specs, forced, false);
     }
 
@@ -449,15 +453,15 @@ void BodyBuilder::convert_tools(json_t* body) {
     const char* cname = legacy ? "function_call" : "tool_choice";
     if (json_is_string(choice)) {
         std::string_view c = sv(choice);
-        if (c == "auto") tc.reset(wrap("auto", jobj()));
-        else if (c == "required" && !legacy) tc.reset(wrap("any", jobj()));
+        if (c == "auto") tc.reset(wrap("auto", new_json_object()));
+        else if (c == "required" && !legacy) tc.reset(wrap("any", new_json_object()));
         else if (c == "none") choice_none = true;
         else reject(cname, std::string(cname) + " must be none, auto, required or a function");
     } else if (json_is_object(choice)) {
         std::string_view name = sv(jget(jget(choice, "function"), "name"));
         if (name.empty()) reject("tool_choice.function.name", "tool_choice function name is required");
-        tc.reset(wrap("tool", wrap("name", jstr(name))));
-    } else if (present(choice)) {
+        tc.reset(wrap("tool", wrap("name", new_json_string(name))));
+    } else if (json_present(choice)) {
         reject(cname, std::string(cname) + " must be a string or an object");
     }
     finish_tool_config(body, specs, tc, choice_none);
@@ -469,82 +473,82 @@ void BodyBuilder::finish_tool_config(json_t* body, JsonPtr& specs, JsonPtr& tc, 
         // toolConfig is present. With no tools in the request, declare a placeholder tool (the
         // LiteLLM approach) so the history stays valid; the model is told not to call it.
         if (!history_tools_) return;
-        json_t* schema = jobj();
-        put(schema, "type", jstr("object"));
-        put(schema, "properties", jobj());
-        json_t* spec = jobj();
-        put(spec, "name", jstr(kDummyToolName));
-        put(spec, "description", jstr("Placeholder required for conversations with earlier tool calls. Never call it."));
-        put(spec, "inputSchema", wrap("json", schema));
-        push(specs.get(), wrap("toolSpec", spec));
+        json_t* schema = new_json_object();
+        set_json_member(schema, "type", new_json_string("object"));
+        set_json_member(schema, "properties", new_json_object());
+        json_t* spec = new_json_object();
+        set_json_member(spec, "name", new_json_string(kDummyToolName));
+        set_json_member(spec, "description", new_json_string("Placeholder required for conversations with earlier tool calls. Never call it."));
+        set_json_member(spec, "inputSchema", wrap("json", schema));
+        append_json_element(specs.get(), wrap("toolSpec", spec));
         tc.reset();
     } else if (choice_none && !history_tools_) {
         return;  // tool_choice none: no Converse equivalent; without tool history omit toolConfig
     }
-    json_t* cfg = jobj();
-    put(cfg, "tools", specs.release());
-    if (tc) put(cfg, "toolChoice", tc.release());
-    put(body, "toolConfig", cfg);
+    json_t* cfg = new_json_object();
+    set_json_member(cfg, "tools", specs.release());
+    if (tc) set_json_member(cfg, "toolChoice", tc.release());
+    set_json_member(body, "toolConfig", cfg);
 }
 
 double clamp01(double v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
 
 void BodyBuilder::inference_config(json_t* body) {
-    JsonPtr ic(jobj());
+    JsonPtr ic(new_json_object());
     const json_t* cap = jget(root_, "max_completion_tokens");
     const char* cap_name = "max_completion_tokens";
-    if (!present(cap)) {
+    if (!json_present(cap)) {
         cap = jget(root_, "max_tokens");
         cap_name = "max_tokens";
     }
-    if (present(cap)) {
+    if (json_present(cap)) {
         if (!json_is_integer(cap) || json_integer_value(cap) < 1)
             reject(cap_name, std::string(cap_name) + " must be a positive integer");
-        put(ic.get(), "maxTokens", need(json_integer(json_integer_value(cap))));
+        set_json_member(ic.get(), "maxTokens", require_allocated(json_integer(json_integer_value(cap))));
     }
     const json_t* t = jget(root_, "temperature");
-    if (present(t)) {
+    if (json_present(t)) {
         if (!json_is_number(t)) reject("temperature", "temperature must be a number");
-        put(ic.get(), "temperature", need(json_real(clamp01(json_number_value(t)))));  // Converse range 0..1
+        set_json_member(ic.get(), "temperature", require_allocated(json_real(clamp01(json_number_value(t)))));  // Converse range 0..1
     }
     const json_t* tp = jget(root_, "top_p");
-    if (present(tp)) {
+    if (json_present(tp)) {
         if (!json_is_number(tp)) reject("top_p", "top_p must be a number");
-        put(ic.get(), "topP", need(json_real(clamp01(json_number_value(tp)))));
+        set_json_member(ic.get(), "topP", require_allocated(json_real(clamp01(json_number_value(tp)))));
     }
     const json_t* stop = jget(root_, "stop");
-    if (present(stop)) {
-        JsonPtr seqs(jarr());
+    if (json_present(stop)) {
+        JsonPtr seqs(new_json_array());
         if (json_is_string(stop)) {
-            if (json_string_length(stop)) push(seqs.get(), share(stop));
+            if (json_string_length(stop)) append_json_element(seqs.get(), share(stop));
         } else if (json_is_array(stop)) {
             size_t i;
             const json_t* s;
             json_array_foreach(stop, i, s) {
                 if (!json_is_string(s)) reject("stop", "stop must be a string or an array of strings");
-                if (json_string_length(s)) push(seqs.get(), share(s));
+                if (json_string_length(s)) append_json_element(seqs.get(), share(s));
             }
         } else {
             reject("stop", "stop must be a string or an array of strings");
         }
-        if (json_array_size(seqs.get())) put(ic.get(), "stopSequences", seqs.release());
+        if (json_array_size(seqs.get())) set_json_member(ic.get(), "stopSequences", seqs.release());
     }
-    if (json_object_size(ic.get())) put(body, "inferenceConfig", ic.release());
+    if (json_object_size(ic.get())) set_json_member(body, "inferenceConfig", ic.release());
 
     // model-native parameters (Claude, Mistral, Llama... accept top_k under this name)
     const json_t* tk = jget(root_, "top_k");
-    if (present(tk)) {
+    if (json_present(tk)) {
         if (!json_is_integer(tk) || json_integer_value(tk) < 0) reject("top_k", "top_k must be a non-negative integer");
-        put(body, "additionalModelRequestFields", wrap("top_k", need(json_integer(json_integer_value(tk)))));
+        set_json_member(body, "additionalModelRequestFields", wrap("top_k", require_allocated(json_integer(json_integer_value(tk)))));
     }
 }
 
 void BodyBuilder::check_unsupported() {
     const json_t* n = jget(root_, "n");
-    if (present(n) && (!json_is_integer(n) || json_integer_value(n) != 1))
+    if (json_present(n) && (!json_is_integer(n) || json_integer_value(n) != 1))
         reject("n", "Bedrock Converse returns one choice; n must be 1");
     const json_t* rf = jget(root_, "response_format");
-    if (present(rf)) {
+    if (json_present(rf)) {
         std::string_view type = sv(jget(rf, "type"));
         if (type != "text")
             reject("response_format", "response_format '" + std::string(type) +
@@ -556,9 +560,9 @@ std::string BodyBuilder::build() {
     if (!json_is_object(root_)) reject("", "the request body is not a JSON object");
     check_unsupported();
     convert_messages();
-    JsonPtr body(jobj());
-    put(body.get(), "messages", messages_.release());
-    if (json_array_size(system_.get())) put(body.get(), "system", system_.release());
+    JsonPtr body(new_json_object());
+    set_json_member(body.get(), "messages", messages_.release());
+    if (json_array_size(system_.get())) set_json_member(body.get(), "system", system_.release());
     inference_config(body.get());
     convert_tools(body.get());
     std::string out;

@@ -37,23 +37,6 @@ canonical::UsageReport usage_report(const json_t* u) {
     return r;
 }
 
-canonical::ErrorReport error_report(const ApiError& a) {
-    canonical::ErrorReport r;
-    r.status = a.status;
-    r.type = a.type;
-    r.message = a.message;
-    r.param = a.param;
-    r.code = a.code;
-    return r;
-}
-
-canonical::ErrorReport stream_error(std::string_view message, std::string_view code) {
-    canonical::ErrorReport r;
-    r.message = message;
-    r.code = code;
-    return r;
-}
-
 class BedrockDecoder final : public ResponseDecoder {
 public:
     explicit BedrockDecoder(bool stream) : stream_(stream), frames_(kMaxStreamMessage) {}
@@ -94,7 +77,7 @@ void BedrockDecoder::handle(std::string_view type, const json_t* d, canonical::E
         const json_t* idx = jget(d, "contentBlockIndex");
         const json_t* tu = jget(jget(d, "start"), "toolUse");
         if (!json_is_object(tu)) return;  // text / other blocks need no announcement
-        if (!json_is_integer(idx)) return fail(sink, stream_error("malformed contentBlockStart", "upstream_protocol_error"));
+        if (!json_is_integer(idx)) return fail(sink, stream_error_report("malformed contentBlockStart", "upstream_protocol_error"));
         auto [it, inserted] = tool_blocks_.try_emplace(json_integer_value(idx));
         if (!inserted) return;  // duplicate start: keep the first
         it->second.ordinal = tool_calls_++;
@@ -107,7 +90,7 @@ void BedrockDecoder::handle(std::string_view type, const json_t* d, canonical::E
         } else if (const json_t* tu = jget(delta, "toolUse"); json_is_object(tu)) {
             auto it = json_is_integer(idx) ? tool_blocks_.find(json_integer_value(idx)) : tool_blocks_.end();
             if (it == tool_blocks_.end())
-                return fail(sink, stream_error("upstream sent tool input for a block that is not a tool call",
+                return fail(sink, stream_error_report("upstream sent tool input for a block that is not a tool call",
                                                "upstream_protocol_error"));
             std::string_view in = sv(jget(tu, "input"));
             if (in.empty()) return;
@@ -149,18 +132,18 @@ void BedrockDecoder::on_message(const EsMessage& m, canonical::EventSink& sink) 
         std::string_view msg = sv(jget(p.get(), "message"));
         if (msg.empty()) msg = sv(jget(p.get(), "Message"));
         ErrorVerdict v = classify(normalize_error_type(etype), 0, msg);
-        return fail(sink, error_report(v.error));
+        return fail(sink, error_report_for(v.error));
     }
     if (mtype == "error") {
         std::string code = normalize_error_type(m.string_header(":error-code"));
         ErrorVerdict v = classify(code, 0, m.string_header(":error-message"));
-        return fail(sink, error_report(v.error));
+        return fail(sink, error_report_for(v.error));
     }
     if (mtype != "event") return;  // unknown message types are ignored
     std::string_view etype = m.string_header(":event-type");
     JsonPtr d = json_parse(m.payload, nullptr);
     if (!json_is_object(d.get()))
-        return fail(sink, stream_error("upstream sent an event whose payload is not a JSON object", "upstream_protocol_error"));
+        return fail(sink, stream_error_report("upstream sent an event whose payload is not a JSON object", "upstream_protocol_error"));
     handle(etype, d.get(), sink);
 }
 
@@ -169,7 +152,7 @@ bool BedrockDecoder::feed(std::string_view bytes, canonical::EventSink& sink) {
     if (!stream_) {
         if (json_.size() + bytes.size() > kMaxJsonAnswer) {
             json_.clear();
-            fail(sink, stream_error("upstream answer too large", "upstream_response_too_large"));
+            fail(sink, stream_error_report("upstream answer too large", "upstream_response_too_large"));
             return false;
         }
         json_.append(bytes);
@@ -180,7 +163,7 @@ bool BedrockDecoder::feed(std::string_view bytes, canonical::EventSink& sink) {
         const bool too_large = frames_.error().find("exceeds the limit") != std::string::npos;
         std::string message = too_large ? "upstream sent an event larger than the gateway accepts"
                                         : "upstream sent a corrupt event stream: " + frames_.error();
-        fail(sink, stream_error(message, too_large ? "stream_event_too_large" : "upstream_protocol_error"));
+        fail(sink, stream_error_report(message, too_large ? "stream_event_too_large" : "upstream_protocol_error"));
         return false;
     }
     return !broken_;
@@ -214,7 +197,7 @@ void BedrockDecoder::decode_json(canonical::EventSink& sink) {
         if (json_is_string(jget(b, "text")) || !json_is_object(tu)) continue;
         std::string arguments;
         const json_t* input = jget(tu, "input");
-        if (present(input)) json_dump_append(arguments, input);
+        if (json_present(input)) json_dump_append(arguments, input);
         else arguments = "{}";
         sink.tool_call_start(ordinal++, sv(jget(tu, "toolUseId")), sv(jget(tu, "name")), arguments);
     }
@@ -227,8 +210,8 @@ void BedrockDecoder::finish(canonical::EventSink& sink) {
     if (broken_ || done_) return;
     if (!stream_) return decode_json(sink);
     if (frames_.pending() > 0)
-        return fail(sink, stream_error("upstream stream ended in the middle of an event", "stream_truncated"));
-    fail(sink, stream_error(stop_seen_ ? "upstream stream ended before its metadata event"
+        return fail(sink, stream_error_report("upstream stream ended in the middle of an event", "stream_truncated"));
+    fail(sink, stream_error_report(stop_seen_ ? "upstream stream ended before its metadata event"
                                        : "upstream stream ended before messageStop",
                             "stream_truncated"));
 }

@@ -119,7 +119,7 @@ const json_t* find_error(const json_t* root) {
     if (json_is_array(root) && json_array_size(root) > 0) root = json_array_get(root, 0);
     if (!json_is_object(root)) return nullptr;
     const json_t* e = json_object_get(root, "error");
-    return is_absent(e) ? nullptr : e;
+    return !json_present(e) ? nullptr : e;
 }
 
 constexpr int64_t kLongParkMs = 60LL * 60 * 1000;  // broken key / exhausted daily quota: 1 hour

@@ -6,6 +6,7 @@
 
 #include "egress/cannot_express.hpp"
 
+#include "util/json_builder.hpp"
 #include "util/json_util.hpp"
 
 #include <jansson.h>
@@ -26,28 +27,18 @@ using std::string_view;
 // invalid_request_error with param).
 [[noreturn]] inline void invalid(string message, string param) { cannot_express(std::move(param), std::move(message)); }
 
-inline json_t* must(json_t* v) {
-    if (!v) throw std::bad_alloc();
-    return v;
-}
-inline void set(json_t* obj, const char* key, json_t* v) {
-    if (!v || json_object_set_new(obj, key, v) != 0) throw std::bad_alloc();
-}
-inline void push(json_t* arr, json_t* v) {
-    if (!v || json_array_append_new(arr, v) != 0) throw std::bad_alloc();
-}
-inline json_t* jstr(string_view s) {
+// A new JSON string; text that is not valid UTF-8 is the client's error (400), not an allocation failure.
+inline json_t* json_string_or_invalid(string_view s) {
     json_t* v = json_stringn(s.data(), s.size());
     if (!v) invalid("a string is not valid UTF-8", "");
     return v;
 }
-inline json_t* copy(const json_t* v) { return must(json_deep_copy(v)); }
+inline json_t* copy(const json_t* v) { return require_allocated(json_deep_copy(v)); }
 
 inline string_view sv(const json_t* s) {
     if (!json_is_string(s)) return {};
     return string_view(json_string_value(s), json_string_length(s));
 }
-inline bool is_absent(const json_t* v) { return !v || json_is_null(v); }
 
 inline bool starts_with(string_view s, string_view p) { return s.size() >= p.size() && s.compare(0, p.size(), p) == 0; }
 inline bool ends_with(string_view s, string_view p) {

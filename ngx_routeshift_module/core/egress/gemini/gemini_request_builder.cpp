@@ -42,11 +42,11 @@ string_view mime_from_path(string_view url) {
 }
 
 json_t* inline_part(string_view mime, string_view data) {
-    JsonPtr part(must(json_object()));
-    json_t* inl = must(json_object());
-    set(part.get(), "inlineData", inl);
-    set(inl, "mimeType", jstr(mime));
-    set(inl, "data", jstr(data));
+    JsonPtr part(require_allocated(json_object()));
+    json_t* inl = require_allocated(json_object());
+    set_json_member(part.get(), "inlineData", inl);
+    set_json_member(inl, "mimeType", json_string_or_invalid(mime));
+    set_json_member(inl, "data", json_string_or_invalid(data));
     return part.release();
 }
 
@@ -66,13 +66,13 @@ json_t* inline_data_from_data_url(string_view url, const string& param) {
 // A URL (https/http/gs, a Files API name) -> fileData with a MIME type guessed from the extension
 // (`fallback_mime` when none is known; fileData.mimeType is optional, so "" omits it).
 json_t* file_data_from_url(string_view url, string_view fallback_mime) {
-    JsonPtr part(must(json_object()));
-    json_t* fd = must(json_object());
-    set(part.get(), "fileData", fd);
+    JsonPtr part(require_allocated(json_object()));
+    json_t* fd = require_allocated(json_object());
+    set_json_member(part.get(), "fileData", fd);
     string_view mime = mime_from_path(url);
     if (mime.empty()) mime = fallback_mime;
-    if (!mime.empty()) set(fd, "mimeType", jstr(mime));
-    set(fd, "fileUri", jstr(url));
+    if (!mime.empty()) set_json_member(fd, "mimeType", json_string_or_invalid(mime));
+    set_json_member(fd, "fileUri", json_string_or_invalid(url));
     return part.release();
 }
 
@@ -119,17 +119,17 @@ json_t* file_part(const json_t* file, const string& param) {
 }
 
 json_t* text_part(string_view text) {
-    JsonPtr part(must(json_object()));
-    set(part.get(), "text", jstr(text));
+    JsonPtr part(require_allocated(json_object()));
+    set_json_member(part.get(), "text", json_string_or_invalid(text));
     return part.release();
 }
 
 // Appends the parts of an OpenAI message `content` (string or array of parts). `text_only`: system
 // and assistant content (text / refusal parts only).
 void content_parts(const json_t* content, const string& param, bool text_only, json_t* parts) {
-    if (is_absent(content)) return;
+    if (!json_present(content)) return;
     if (json_is_string(content)) {
-        if (json_string_length(content) > 0) push(parts, text_part(sv(content)));
+        if (json_string_length(content) > 0) append_json_element(parts, text_part(sv(content)));
         return;
     }
     if (!json_is_array(content)) invalid("content must be a string or an array of parts", param);
@@ -142,15 +142,15 @@ void content_parts(const json_t* content, const string& param, bool text_only, j
         if (type == "text" || (text_only && type == "refusal")) {
             const json_t* t = json_object_get(p, type == "text" ? "text" : "refusal");
             if (!json_is_string(t)) invalid("text part without a string text", pp + ".text");
-            if (json_string_length(t) > 0) push(parts, text_part(sv(t)));
+            if (json_string_length(t) > 0) append_json_element(parts, text_part(sv(t)));
         } else if (text_only) {
             invalid("only text content is supported here", pp + ".type");
         } else if (type == "image_url") {
-            push(parts, image_part(json_object_get(p, "image_url"), pp));
+            append_json_element(parts, image_part(json_object_get(p, "image_url"), pp));
         } else if (type == "input_audio") {
-            push(parts, audio_part(json_object_get(p, "input_audio"), pp));
+            append_json_element(parts, audio_part(json_object_get(p, "input_audio"), pp));
         } else if (type == "file") {
-            push(parts, file_part(json_object_get(p, "file"), pp));
+            append_json_element(parts, file_part(json_object_get(p, "file"), pp));
         } else {
             invalid("unsupported content part type \"" + string(type) + "\" for Gemini", pp + ".type");
         }
@@ -173,20 +173,20 @@ json_t* tool_response(const json_t* content, const string& param, json_t* extra)
             if (type == "text") {
                 text.append(sv(json_object_get(p, "text")));
             } else if (type == "image_url") {
-                push(extra, image_part(json_object_get(p, "image_url"), pp));
+                append_json_element(extra, image_part(json_object_get(p, "image_url"), pp));
             } else if (type == "file") {
-                push(extra, file_part(json_object_get(p, "file"), pp));
+                append_json_element(extra, file_part(json_object_get(p, "file"), pp));
             } else {
                 invalid("unsupported content part type in a tool message", pp + ".type");
             }
         }
-    } else if (!is_absent(content)) {
+    } else if (json_present(content)) {
         invalid("tool message content must be a string or an array of parts", param);
     }
-    JsonPtr resp(must(json_object()));
+    JsonPtr resp(require_allocated(json_object()));
     JsonPtr parsed;
     if (!text.empty()) parsed = json_parse(text, nullptr);
-    set(resp.get(), "result", parsed ? parsed.release() : jstr(text));
+    set_json_member(resp.get(), "result", parsed ? parsed.release() : json_string_or_invalid(text));
     return resp.release();
 }
 
@@ -208,7 +208,7 @@ public:
 private:
     json_t* turn(bool model_role) {
         if (turns_.empty() || turns_.back().model != model_role) {
-            turns_.push_back(Turn{model_role, JsonPtr(must(json_array()))});
+            turns_.push_back(Turn{model_role, JsonPtr(require_allocated(json_array()))});
         }
         return turns_.back().parts.get();
     }
@@ -232,27 +232,27 @@ private:
     string_view model_;
     int gen_;
     Options opt_;
-    JsonPtr system_{must(json_array())};
+    JsonPtr system_{require_allocated(json_array())};
     std::vector<Turn> turns_;
     std::unordered_map<string, string> call_names_;  // tool_call id -> function name
 };
 
 void BodyBuilder::tool_result(string_view name, const json_t* content, const string& param) {
-    JsonPtr extra(must(json_array()));
-    json_t* part = must(json_object());
+    JsonPtr extra(require_allocated(json_array()));
+    json_t* part = require_allocated(json_object());
     json_t* parts = turn(false);
-    push(parts, part);
-    json_t* fr = must(json_object());
-    set(part, "functionResponse", fr);
-    set(fr, "name", jstr(name));
-    set(fr, "response", tool_response(content, param, extra.get()));
+    append_json_element(parts, part);
+    json_t* fr = require_allocated(json_object());
+    set_json_member(part, "functionResponse", fr);
+    set_json_member(fr, "name", json_string_or_invalid(name));
+    set_json_member(fr, "response", tool_response(content, param, extra.get()));
     size_t i;
     json_t* e;
-    json_array_foreach(extra.get(), i, e) push(parts, json_incref(e));
+    json_array_foreach(extra.get(), i, e) append_json_element(parts, json_incref(e));
 }
 
 void BodyBuilder::assistant(const json_t* m, const string& param) {
-    JsonPtr parts(must(json_array()));
+    JsonPtr parts(require_allocated(json_array()));
     content_parts(json_object_get(m, "content"), param + ".content", true, parts.get());
     bool first_call = true;
     auto add_call = [&](string_view id, const json_t* fn, const string& fparam) {
@@ -267,20 +267,20 @@ void BodyBuilder::assistant(const json_t* m, const string& param) {
                 invalid("function arguments must be a JSON object", fparam + ".arguments");
         } else if (json_is_object(args)) {
             parsed.reset(copy(args));
-        } else if (!is_absent(args) && !json_is_string(args)) {
+        } else if (json_present(args) && !json_is_string(args)) {
             invalid("function arguments must be a JSON string", fparam + ".arguments");
         }
-        json_t* part = must(json_object());
-        push(parts.get(), part);
-        json_t* fc = must(json_object());
-        set(part, "functionCall", fc);
-        set(fc, "name", copy(name));
-        set(fc, "args", parsed ? parsed.release() : must(json_object()));
+        json_t* part = require_allocated(json_object());
+        append_json_element(parts.get(), part);
+        json_t* fc = require_allocated(json_object());
+        set_json_member(part, "functionCall", fc);
+        set_json_member(fc, "name", copy(name));
+        set_json_member(fc, "args", parsed ? parsed.release() : require_allocated(json_object()));
         size_t sep = id.find(kThoughtSep);
         if (sep != string_view::npos && sep + kThoughtSep.size() < id.size()) {
-            set(part, "thoughtSignature", jstr(id.substr(sep + kThoughtSep.size())));
+            set_json_member(part, "thoughtSignature", json_string_or_invalid(id.substr(sep + kThoughtSep.size())));
         } else if (first_call && gen_ >= 3) {
-            set(part, "thoughtSignature", jstr(kSkipSignature));
+            set_json_member(part, "thoughtSignature", json_string_or_invalid(kSkipSignature));
         }
         first_call = false;
         if (!id.empty()) call_names_[string(id)] = string(sv(name));
@@ -296,7 +296,7 @@ void BodyBuilder::assistant(const json_t* m, const string& param) {
             if (!json_is_string(id)) invalid("tool call without an id", cp + ".id");
             add_call(sv(id), json_object_get(c, "function"), cp + ".function");
         }
-    } else if (!is_absent(calls)) {
+    } else if (json_present(calls)) {
         invalid("tool_calls must be an array", param + ".tool_calls");
     }
     if (const json_t* fc = json_object_get(m, "function_call"); json_is_object(fc)) {  // legacy
@@ -306,7 +306,7 @@ void BodyBuilder::assistant(const json_t* m, const string& param) {
     json_t* dst = turn(true);
     size_t i;
     json_t* p;
-    json_array_foreach(parts.get(), i, p) push(dst, json_incref(p));
+    json_array_foreach(parts.get(), i, p) append_json_element(dst, json_incref(p));
 }
 
 void BodyBuilder::messages() {
@@ -322,14 +322,14 @@ void BodyBuilder::messages() {
         if (role == "system" || role == "developer") {
             content_parts(content, param + ".content", true, system_.get());
         } else if (role == "user") {
-            if (is_absent(content)) invalid("user message without content", param + ".content");
-            JsonPtr parts(must(json_array()));
+            if (!json_present(content)) invalid("user message without content", param + ".content");
+            JsonPtr parts(require_allocated(json_array()));
             content_parts(content, param + ".content", false, parts.get());
             if (json_array_size(parts.get()) == 0) continue;
             json_t* dst = turn(false);
             size_t k;
             json_t* p;
-            json_array_foreach(parts.get(), k, p) push(dst, json_incref(p));
+            json_array_foreach(parts.get(), k, p) append_json_element(dst, json_incref(p));
         } else if (role == "assistant") {
             assistant(m, param);
         } else if (role == "tool") {
@@ -353,16 +353,16 @@ json_t* BodyBuilder::function_declaration(const json_t* fn, const string& param)
     if (!json_is_object(fn)) invalid("tool without a function object", param);
     const json_t* name = json_object_get(fn, "name");
     if (!json_is_string(name) || json_string_length(name) == 0) invalid("function without a name", param + ".name");
-    JsonPtr decl(must(json_object()));
-    set(decl.get(), "name", copy(name));
-    if (const json_t* d = json_object_get(fn, "description"); json_is_string(d)) set(decl.get(), "description", copy(d));
+    JsonPtr decl(require_allocated(json_object()));
+    set_json_member(decl.get(), "name", copy(name));
+    if (const json_t* d = json_object_get(fn, "description"); json_is_string(d)) set_json_member(decl.get(), "description", copy(d));
     const json_t* params = json_object_get(fn, "parameters");
-    if (!is_absent(params)) {
+    if (json_present(params)) {
         if (!json_is_object(params)) invalid("function parameters must be a JSON Schema object", param + ".parameters");
         if (opt_.json_schema) {
-            set(decl.get(), "parametersJsonSchema", copy(params));
+            set_json_member(decl.get(), "parametersJsonSchema", copy(params));
         } else if (!is_empty_object_schema(params)) {
-            set(decl.get(), "parameters", schema(params, param + ".parameters"));
+            set_json_member(decl.get(), "parameters", schema(params, param + ".parameters"));
         }
     }
     return decl.release();
@@ -370,7 +370,7 @@ json_t* BodyBuilder::function_declaration(const json_t* fn, const string& param)
 
 // tools (and legacy functions) -> [{"functionDeclarations":[...]}]; `only`: keep these names.
 json_t* BodyBuilder::tools(const std::vector<string>* only) {
-    JsonPtr decls(must(json_array()));
+    JsonPtr decls(require_allocated(json_array()));
     auto keep = [&](const json_t* decl) {
         if (!only) return true;
         string_view n = sv(json_object_get(decl, "name"));
@@ -385,9 +385,9 @@ json_t* BodyBuilder::tools(const std::vector<string>* only) {
             string_view type = sv(json_object_get(tool, "type"));
             if (type != "function") invalid("only function tools can be sent to Gemini", param + ".type");
             JsonPtr d(function_declaration(json_object_get(tool, "function"), param + ".function"));
-            if (keep(d.get())) push(decls.get(), d.release());
+            if (keep(d.get())) append_json_element(decls.get(), d.release());
         }
-    } else if (!is_absent(t)) {
+    } else if (json_present(t)) {
         invalid("tools must be an array", "tools");
     }
     if (const json_t* f = json_object_get(root_, "functions"); json_is_array(f)) {  // legacy
@@ -395,14 +395,14 @@ json_t* BodyBuilder::tools(const std::vector<string>* only) {
         json_t* fn;
         json_array_foreach(f, i, fn) {
             JsonPtr d(function_declaration(fn, idx_param("functions", i)));
-            if (keep(d.get())) push(decls.get(), d.release());
+            if (keep(d.get())) append_json_element(decls.get(), d.release());
         }
     }
     if (json_array_size(decls.get()) == 0) return nullptr;
-    JsonPtr arr(must(json_array()));
-    json_t* entry = must(json_object());
-    push(arr.get(), entry);
-    set(entry, "functionDeclarations", decls.release());
+    JsonPtr arr(require_allocated(json_array()));
+    json_t* entry = require_allocated(json_object());
+    append_json_element(arr.get(), entry);
+    set_json_member(entry, "functionDeclarations", decls.release());
     return arr.release();
 }
 
@@ -450,52 +450,52 @@ json_t* BodyBuilder::tool_config(const json_t* tc, std::vector<string>* filter) 
         } else {
             invalid("unsupported tool_choice type for Gemini", param + ".type");
         }
-    } else if (!is_absent(tc)) {
+    } else if (json_present(tc)) {
         invalid("tool_choice must be a string or an object", param);
     } else {
         return nullptr;
     }
-    JsonPtr cfg(must(json_object()));
-    json_t* fcc = must(json_object());
-    set(cfg.get(), "functionCallingConfig", fcc);
-    set(fcc, "mode", jstr(mode));
+    JsonPtr cfg(require_allocated(json_object()));
+    json_t* fcc = require_allocated(json_object());
+    set_json_member(cfg.get(), "functionCallingConfig", fcc);
+    set_json_member(fcc, "mode", json_string_or_invalid(mode));
     if (!names.empty()) {
-        json_t* arr = must(json_array());
-        set(fcc, "allowedFunctionNames", arr);
-        for (const auto& n : names) push(arr, jstr(n));
+        json_t* arr = require_allocated(json_array());
+        set_json_member(fcc, "allowedFunctionNames", arr);
+        for (const auto& n : names) append_json_element(arr, json_string_or_invalid(n));
     }
     return cfg.release();
 }
 
 const json_t* number_field(const json_t* root, const char* key) {
     const json_t* v = json_object_get(root, key);
-    if (is_absent(v)) return nullptr;
+    if (!json_present(v)) return nullptr;
     if (!json_is_number(v)) invalid(string(key) + " must be a number", key);
     return v;
 }
 const json_t* integer_field(const json_t* root, const char* key, long long min) {
     const json_t* v = json_object_get(root, key);
-    if (is_absent(v)) return nullptr;
+    if (!json_present(v)) return nullptr;
     if (!json_is_integer(v) || json_integer_value(v) < min)
         invalid(string(key) + " must be an integer >= " + std::to_string(min), key);
     return v;
 }
 
 json_t* BodyBuilder::generation_config() {
-    JsonPtr gc(must(json_object()));
-    if (auto v = number_field(root_, "temperature")) set(gc.get(), "temperature", copy(v));
-    if (auto v = number_field(root_, "top_p")) set(gc.get(), "topP", copy(v));
-    if (auto v = number_field(root_, "top_k")) set(gc.get(), "topK", copy(v));
+    JsonPtr gc(require_allocated(json_object()));
+    if (auto v = number_field(root_, "temperature")) set_json_member(gc.get(), "temperature", copy(v));
+    if (auto v = number_field(root_, "top_p")) set_json_member(gc.get(), "topP", copy(v));
+    if (auto v = number_field(root_, "top_k")) set_json_member(gc.get(), "topK", copy(v));
     // output cap: max_completion_tokens wins over the legacy max_tokens; none -> the model default
     const json_t* cap = integer_field(root_, "max_completion_tokens", 1);
     if (const json_t* legacy = integer_field(root_, "max_tokens", 1); !cap) cap = legacy;
-    if (cap) set(gc.get(), "maxOutputTokens", copy(cap));
+    if (cap) set_json_member(gc.get(), "maxOutputTokens", copy(cap));
 
     const json_t* stop = json_object_get(root_, "stop");
     if (json_is_string(stop)) {
-        json_t* arr = must(json_array());
-        push(arr, copy(stop));
-        set(gc.get(), "stopSequences", arr);
+        json_t* arr = require_allocated(json_array());
+        append_json_element(arr, copy(stop));
+        set_json_member(gc.get(), "stopSequences", arr);
     } else if (json_is_array(stop)) {
         if (json_array_size(stop) > 5) invalid("Gemini accepts at most 5 stop sequences", "stop");
         size_t i;
@@ -503,36 +503,36 @@ json_t* BodyBuilder::generation_config() {
         json_array_foreach(stop, i, s) {
             if (!json_is_string(s)) invalid("stop must be a string or an array of strings", idx_param("stop", i));
         }
-        if (json_array_size(stop) > 0) set(gc.get(), "stopSequences", copy(stop));
-    } else if (!is_absent(stop)) {
+        if (json_array_size(stop) > 0) set_json_member(gc.get(), "stopSequences", copy(stop));
+    } else if (json_present(stop)) {
         invalid("stop must be a string or an array of strings", "stop");
     }
 
-    if (auto v = integer_field(root_, "n", 1); v && json_integer_value(v) != 1) set(gc.get(), "candidateCount", copy(v));
-    if (auto v = integer_field(root_, "seed", INT64_MIN)) set(gc.get(), "seed", copy(v));
-    if (auto v = number_field(root_, "presence_penalty")) set(gc.get(), "presencePenalty", copy(v));
-    if (auto v = number_field(root_, "frequency_penalty")) set(gc.get(), "frequencyPenalty", copy(v));
+    if (auto v = integer_field(root_, "n", 1); v && json_integer_value(v) != 1) set_json_member(gc.get(), "candidateCount", copy(v));
+    if (auto v = integer_field(root_, "seed", INT64_MIN)) set_json_member(gc.get(), "seed", copy(v));
+    if (auto v = number_field(root_, "presence_penalty")) set_json_member(gc.get(), "presencePenalty", copy(v));
+    if (auto v = number_field(root_, "frequency_penalty")) set_json_member(gc.get(), "frequencyPenalty", copy(v));
 
     if (const json_t* lp = json_object_get(root_, "logprobs"); json_is_true(lp)) {
-        set(gc.get(), "responseLogprobs", json_true());
-        if (auto v = integer_field(root_, "top_logprobs", 0); v && json_integer_value(v) > 0) set(gc.get(), "logprobs", copy(v));
-    } else if (!is_absent(lp) && !json_is_boolean(lp)) {
+        set_json_member(gc.get(), "responseLogprobs", json_true());
+        if (auto v = integer_field(root_, "top_logprobs", 0); v && json_integer_value(v) > 0) set_json_member(gc.get(), "logprobs", copy(v));
+    } else if (json_present(lp) && !json_is_boolean(lp)) {
         invalid("logprobs must be a boolean", "logprobs");
     }
 
-    if (const json_t* rf = json_object_get(root_, "response_format"); !is_absent(rf)) {
+    if (const json_t* rf = json_object_get(root_, "response_format"); json_present(rf)) {
         if (!json_is_object(rf)) invalid("response_format must be an object", "response_format");
         string_view type = sv(json_object_get(rf, "type"));
         if (type == "json_object") {
-            set(gc.get(), "responseMimeType", jstr("application/json"));
+            set_json_member(gc.get(), "responseMimeType", json_string_or_invalid("application/json"));
         } else if (type == "json_schema") {
             const json_t* js = json_object_get(rf, "json_schema");
             if (!json_is_object(js)) invalid("response_format.json_schema must be an object", "response_format.json_schema");
-            set(gc.get(), "responseMimeType", jstr("application/json"));
+            set_json_member(gc.get(), "responseMimeType", json_string_or_invalid("application/json"));
             const json_t* sch = json_object_get(js, "schema");
             if (json_is_object(sch)) {
-                if (opt_.json_schema) set(gc.get(), "responseJsonSchema", copy(sch));
-                else set(gc.get(), "responseSchema", schema(sch, "response_format.json_schema.schema"));
+                if (opt_.json_schema) set_json_member(gc.get(), "responseJsonSchema", copy(sch));
+                else set_json_member(gc.get(), "responseSchema", schema(sch, "response_format.json_schema.schema"));
             }
         } else if (type != "text") {
             invalid("response_format.type must be text, json_object or json_schema", "response_format.type");
@@ -544,7 +544,7 @@ json_t* BodyBuilder::generation_config() {
     // Gemini 3 (MINIMAL is the floor) nor on 2.5 Pro (128 tokens is its minimum).
     json_t* thinking = nullptr;
     bool effort_none = false;
-    if (const json_t* re = json_object_get(root_, "reasoning_effort"); !is_absent(re)) {
+    if (const json_t* re = json_object_get(root_, "reasoning_effort"); json_present(re)) {
         string_view e = sv(re);
         effort_none = e == "none";
         static const struct {
@@ -554,19 +554,19 @@ json_t* BodyBuilder::generation_config() {
         } map[] = {{"none", "MINIMAL", 0},     {"minimal", "MINIMAL", 512}, {"low", "LOW", 1024},
                    {"medium", "MEDIUM", 8192}, {"high", "HIGH", 24576},     {"xhigh", "HIGH", 32768}};
         bool found = false;
-        thinking = must(json_object());
-        set(gc.get(), "thinkingConfig", thinking);
+        thinking = require_allocated(json_object());
+        set_json_member(gc.get(), "thinkingConfig", thinking);
         for (const auto& row : map) {
             if (e != row.effort) continue;
             found = true;
             if (gen_ >= 3) {
-                set(thinking, "thinkingLevel", jstr(row.level));
+                set_json_member(thinking, "thinkingLevel", json_string_or_invalid(row.level));
             } else {
                 int budget = row.budget;
                 if (budget == 0 && model_.find("pro") != string_view::npos) budget = 128;
-                set(thinking, "thinkingBudget", must(json_integer(budget)));
+                set_json_member(thinking, "thinkingBudget", require_allocated(json_integer(budget)));
             }
-            if (e != "none") set(thinking, "includeThoughts", json_true());
+            if (e != "none") set_json_member(thinking, "includeThoughts", json_true());
         }
         if (!found) invalid("reasoning_effort must be none, minimal, low, medium, high or xhigh", "reasoning_effort");
     }
@@ -574,10 +574,10 @@ json_t* BodyBuilder::generation_config() {
     // "none" from the client wins)
     if (opt_.include_thoughts && !effort_none) {
         if (!thinking) {
-            thinking = must(json_object());
-            set(gc.get(), "thinkingConfig", thinking);
+            thinking = require_allocated(json_object());
+            set_json_member(gc.get(), "thinkingConfig", thinking);
         }
-        if (!json_object_get(thinking, "includeThoughts")) set(thinking, "includeThoughts", json_true());
+        if (!json_object_get(thinking, "includeThoughts")) set_json_member(thinking, "includeThoughts", json_true());
     }
 
     if (json_object_size(gc.get()) == 0) return nullptr;
@@ -586,40 +586,40 @@ json_t* BodyBuilder::generation_config() {
 
 JsonPtr BodyBuilder::build() {
     messages();
-    JsonPtr body(must(json_object()));
+    JsonPtr body(require_allocated(json_object()));
 
     if (turns_.empty()) {
         // Gemini needs at least one content: a request made of instructions only is sent as the
         // user turn (what an OpenAI model does with it anyway).
         if (json_array_size(system_.get()) == 0) invalid("messages contain no content to send", "messages");
         turns_.push_back(Turn{false, std::move(system_)});
-        system_.reset(must(json_array()));
+        system_.reset(require_allocated(json_array()));
     }
     if (json_array_size(system_.get()) > 0) {
-        json_t* si = must(json_object());
-        set(body.get(), "systemInstruction", si);
-        set(si, "parts", system_.release());
+        json_t* si = require_allocated(json_object());
+        set_json_member(body.get(), "systemInstruction", si);
+        set_json_member(si, "parts", system_.release());
     }
-    json_t* contents = must(json_array());
-    set(body.get(), "contents", contents);
+    json_t* contents = require_allocated(json_array());
+    set_json_member(body.get(), "contents", contents);
     for (auto& t : turns_) {
-        json_t* c = must(json_object());
-        push(contents, c);
-        set(c, "role", jstr(t.model ? "model" : "user"));
-        set(c, "parts", t.parts.release());
+        json_t* c = require_allocated(json_object());
+        append_json_element(contents, c);
+        set_json_member(c, "role", json_string_or_invalid(t.model ? "model" : "user"));
+        set_json_member(c, "parts", t.parts.release());
     }
 
     std::vector<string> filter;
     JsonPtr tc;
     const json_t* choice = json_object_get(root_, "tool_choice");
-    if (is_absent(choice)) {  // legacy function_call: "none" | "auto" | {"name": ...}
+    if (!json_present(choice)) {  // legacy function_call: "none" | "auto" | {"name": ...}
         const json_t* fc = json_object_get(root_, "function_call");
         if (json_is_string(fc)) {
             tc.reset(tool_config(fc, &filter));
         } else if (json_is_object(fc)) {
-            JsonPtr synth(must(json_object()));
-            set(synth.get(), "type", jstr("function"));
-            set(synth.get(), "function", copy(fc));
+            JsonPtr synth(require_allocated(json_object()));
+            set_json_member(synth.get(), "type", json_string_or_invalid("function"));
+            set_json_member(synth.get(), "function", copy(fc));
             tc.reset(tool_config(synth.get(), &filter));
         }
     } else {
@@ -627,12 +627,12 @@ JsonPtr BodyBuilder::build() {
     }
     JsonPtr tl(tools(filter.empty() ? nullptr : &filter));
     if (tl) {
-        set(body.get(), "tools", tl.release());
-        if (tc) set(body.get(), "toolConfig", tc.release());
+        set_json_member(body.get(), "tools", tl.release());
+        if (tc) set_json_member(body.get(), "toolConfig", tc.release());
     }
 
-    if (json_t* gc = generation_config()) set(body.get(), "generationConfig", gc);
-    if (json_is_array(opt_.safety)) set(body.get(), "safetySettings", copy(opt_.safety));
+    if (json_t* gc = generation_config()) set_json_member(body.get(), "generationConfig", gc);
+    if (json_is_array(opt_.safety)) set_json_member(body.get(), "safetySettings", copy(opt_.safety));
     return body;
 }
 

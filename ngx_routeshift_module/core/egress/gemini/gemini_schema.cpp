@@ -49,7 +49,7 @@ void append_description(json_t* out, string_view extra) {
     string d(sv(json_object_get(out, "description")));
     if (!d.empty()) d += ' ';
     d += extra;
-    set(out, "description", jstr(d));
+    set_json_member(out, "description", json_string_or_invalid(d));
 }
 
 // Copies the members of `from` into `into` unless `into` already has them (used for $ref siblings
@@ -63,15 +63,15 @@ void merge_schema(json_t* into, const json_t* from) {
             const char* pk;
             json_t* pv;
             json_object_foreach(v, pk, pv) {
-                if (!json_object_get(props, pk)) set(props, pk, copy(pv));
+                if (!json_object_get(props, pk)) set_json_member(props, pk, copy(pv));
             }
         } else if (!strcmp(k, "required") && json_is_array(json_object_get(into, "required"))) {
             json_t* req = json_object_get(into, "required");
             size_t i;
             json_t* r;
-            json_array_foreach(v, i, r) push(req, copy(r));
+            json_array_foreach(v, i, r) append_json_element(req, copy(r));
         } else if (!json_object_get(into, k)) {
-            set(into, k, copy(v));
+            set_json_member(into, k, copy(v));
         }
     }
 }
@@ -80,18 +80,18 @@ void merge_schema(json_t* into, const json_t* from) {
 
 json_t* convert_schema(const json_t* s, const json_t* root, int depth, const string& param) {
     if (depth > kMaxSchemaDepth) invalid("schema is nested too deeply (or has a recursive $ref)", param);
-    JsonPtr out(must(json_object()));
+    JsonPtr out(require_allocated(json_object()));
     if (!json_is_object(s)) return out.release();  // `true` / `{}`: any value
 
     // $ref: the target, with the sibling keywords (description, ...) taking precedence.
     if (const json_t* ref = json_object_get(s, "$ref"); json_is_string(ref)) {
         const json_t* target = resolve_ref(root, sv(ref), param);
         JsonPtr base(convert_schema(target, root, depth + 1, param));
-        JsonPtr rest(must(json_object()));
+        JsonPtr rest(require_allocated(json_object()));
         const char* k;
         json_t* v;
         json_object_foreach(const_cast<json_t*>(s), k, v) {
-            if (strcmp(k, "$ref") != 0) set(rest.get(), k, copy(v));
+            if (strcmp(k, "$ref") != 0) set_json_member(rest.get(), k, copy(v));
         }
         JsonPtr conv_rest(convert_schema(rest.get(), root, depth + 1, param));
         merge_schema(conv_rest.get(), base.get());
@@ -116,49 +116,49 @@ json_t* convert_schema(const json_t* s, const json_t* root, int depth, const str
         if (types.size() == 1) {
             type_name = types[0];
         } else if (types.size() > 1) {
-            json_t* any = must(json_array());
-            set(out.get(), "anyOf", any);
+            json_t* any = require_allocated(json_array());
+            set_json_member(out.get(), "anyOf", any);
             for (const auto& tn : types) {
-                json_t* alt = must(json_object());
-                push(any, alt);
-                set(alt, "type", jstr(tn));
+                json_t* alt = require_allocated(json_object());
+                append_json_element(any, alt);
+                set_json_member(alt, "type", json_string_or_invalid(tn));
             }
         }
     }
-    if (!type_name.empty() && type_name != "null") set(out.get(), "type", jstr(type_name));
+    if (!type_name.empty() && type_name != "null") set_json_member(out.get(), "type", json_string_or_invalid(type_name));
 
     const char* k;
     json_t* v;
     json_object_foreach(const_cast<json_t*>(s), k, v) {
         string_view key(k);
         if (key == "title" || key == "description" || key == "pattern") {
-            if (json_is_string(v)) set(out.get(), k, copy(v));
+            if (json_is_string(v)) set_json_member(out.get(), k, copy(v));
         } else if (key == "default" || key == "example") {
-            set(out.get(), k, copy(v));
+            set_json_member(out.get(), k, copy(v));
         } else if (key == "nullable") {
             if (json_is_true(v)) nullable = true;
         } else if (key == "minItems" || key == "maxItems" || key == "minLength" || key == "maxLength" ||
                    key == "minProperties" || key == "maxProperties" || key == "minimum" || key == "maximum") {
-            if (json_is_number(v)) set(out.get(), k, copy(v));
+            if (json_is_number(v)) set_json_member(out.get(), k, copy(v));
         } else if (key == "format") {
             string_view f = sv(v);
             bool ok = (type_name == "string" && (f == "enum" || f == "date-time")) ||
                       (type_name == "integer" && (f == "int32" || f == "int64")) ||
                       (type_name == "number" && (f == "float" || f == "double"));
-            if (ok) set(out.get(), k, copy(v));
+            if (ok) set_json_member(out.get(), k, copy(v));
         } else if (key == "properties") {
             if (!json_is_object(v)) continue;
-            json_t* props = must(json_object());
-            set(out.get(), "properties", props);
+            json_t* props = require_allocated(json_object());
+            set_json_member(out.get(), "properties", props);
             const char* pk;
             json_t* pv;
             json_object_foreach(v, pk, pv) {
-                set(props, pk, convert_schema(pv, root, depth + 1, param));
+                set_json_member(props, pk, convert_schema(pv, root, depth + 1, param));
             }
         } else if (key == "items") {
-            if (json_is_object(v)) set(out.get(), "items", convert_schema(v, root, depth + 1, param));
+            if (json_is_object(v)) set_json_member(out.get(), "items", convert_schema(v, root, depth + 1, param));
             else if (json_is_array(v) && json_array_size(v) > 0)  // tuple form: first item type
-                set(out.get(), "items", convert_schema(json_array_get(v, 0), root, depth + 1, param));
+                set_json_member(out.get(), "items", convert_schema(json_array_get(v, 0), root, depth + 1, param));
         } else if (key == "anyOf" || key == "oneOf") {
             if (!json_is_array(v)) continue;
             std::vector<const json_t*> alts;
@@ -172,9 +172,9 @@ json_t* convert_schema(const json_t* s, const json_t* root, int depth, const str
                 JsonPtr one(convert_schema(alts[0], root, depth + 1, param));
                 merge_schema(out.get(), one.get());
             } else if (!alts.empty()) {
-                json_t* any = must(json_array());
-                set(out.get(), "anyOf", any);
-                for (const json_t* alt : alts) push(any, convert_schema(alt, root, depth + 1, param));
+                json_t* any = require_allocated(json_array());
+                set_json_member(out.get(), "anyOf", any);
+                for (const json_t* alt : alts) append_json_element(any, convert_schema(alt, root, depth + 1, param));
             }
         } else if (key == "allOf") {
             if (!json_is_array(v)) continue;
@@ -186,15 +186,15 @@ json_t* convert_schema(const json_t* s, const json_t* root, int depth, const str
             }
         } else if (key == "const") {
             if (json_is_string(v)) {
-                json_t* e = must(json_array());
-                set(out.get(), "enum", e);
-                push(e, copy(v));
-                if (!json_object_get(out.get(), "type")) set(out.get(), "type", jstr("string"));
+                json_t* e = require_allocated(json_array());
+                set_json_member(out.get(), "enum", e);
+                append_json_element(e, copy(v));
+                if (!json_object_get(out.get(), "type")) set_json_member(out.get(), "type", json_string_or_invalid("string"));
             } else {
                 append_description(out.get(), "Must be " + json_dump_compact(v) + ".");
             }
         } else if (key == "propertyOrdering") {
-            if (json_is_array(v)) set(out.get(), k, copy(v));
+            if (json_is_array(v)) set_json_member(out.get(), k, copy(v));
         }
         // everything else is dropped (see the comment above)
     }
@@ -209,12 +209,12 @@ json_t* convert_schema(const json_t* s, const json_t* root, int depth, const str
             if (json_is_null(e)) nullable = true;
         }
         if (all_strings) {
-            json_t* arr = must(json_array());
-            set(out.get(), "enum", arr);
+            json_t* arr = require_allocated(json_array());
+            set_json_member(out.get(), "enum", arr);
             json_array_foreach(en, i, e) {
-                if (json_is_string(e)) push(arr, copy(e));
+                if (json_is_string(e)) append_json_element(arr, copy(e));
             }
-            if (!json_object_get(out.get(), "type")) set(out.get(), "type", jstr("string"));
+            if (!json_object_get(out.get(), "type")) set_json_member(out.get(), "type", json_string_or_invalid("string"));
         } else {
             append_description(out.get(), "Allowed values: " + json_dump_compact(en) + ".");
         }
@@ -223,16 +223,16 @@ json_t* convert_schema(const json_t* s, const json_t* root, int depth, const str
     // required: only names that exist in properties (Gemini rejects dangling ones)
     if (const json_t* req = json_object_get(s, "required"); json_is_array(req)) {
         const json_t* props = json_object_get(out.get(), "properties");
-        JsonPtr arr(must(json_array()));
+        JsonPtr arr(require_allocated(json_array()));
         size_t i;
         json_t* r;
         json_array_foreach(req, i, r) {
             if (json_is_string(r) && json_is_object(props) && json_object_getn(props, json_string_value(r), json_string_length(r)))
-                push(arr.get(), copy(r));
+                append_json_element(arr.get(), copy(r));
         }
-        if (json_array_size(arr.get()) > 0) set(out.get(), "required", arr.release());
+        if (json_array_size(arr.get()) > 0) set_json_member(out.get(), "required", arr.release());
     }
-    if (nullable) set(out.get(), "nullable", json_true());
+    if (nullable) set_json_member(out.get(), "nullable", json_true());
     return out.release();
 }
 

@@ -182,6 +182,36 @@ void dump_stream_options(std::string& out, const json_t* so) {
     out += '}';
 }
 
+// The rewritten chat body object, shared by the scanning and the DOM rewrite: members are appended
+// in the client's order, then close() adds "model" and, for a stream, "stream_options" when the
+// client sent none (the gateway needs the usage chunk).
+struct ChatBodyObject {
+    std::string& out;
+    bool first = true;
+    bool had_model = false;
+    bool had_stream_options = false;
+
+    explicit ChatBodyObject(std::string& body) : out(body) { out += '{'; }
+
+    void separate() {
+        if (!first) out += ',';
+        first = false;
+    }
+
+    void close(std::string_view model, bool stream) {
+        if (!had_model) {
+            separate();
+            out += "\"model\":";
+            dump_string(out, model);
+        }
+        if (stream && !had_stream_options) {
+            separate();
+            out += "\"stream_options\":{\"include_usage\":true}";
+        }
+        out += '}';
+    }
+};
+
 }  // namespace
 
 bool chat_endpoint(const Config& cfg, const ProviderKey& key, std::string_view upstream_model, UpstreamEndpoint* out,
@@ -253,29 +283,24 @@ std::string build_chat_body(const Config& cfg, const ProviderKey& key, const Cha
 
     std::string out;
     out.reserve(req.body.size() + model.size() + 48);
-    out += '{';
-    bool first = true, had_model = false, had_stream_options = false;
-    auto sep = [&] {
-        if (!first) out += ',';
-        first = false;
-    };
+    ChatBodyObject body{out};
     for (size_t i = 0; i < req.members.size(); ++i) {
         const JsonMember& m = req.members[i];
         const TopKey k = top_key(m);
         if (k == TopKey::metadata) continue;  // ours: route_hint, session_id
         if (k == TopKey::stream_options && !req.stream) continue;
-        sep();
+        body.separate();
         out += '"';
         out += m.key;  // raw key bytes: valid JSON string content
         out += "\":";
         switch (k) {
         case TopKey::model:
             dump_string(out, model);
-            had_model = true;
+            body.had_model = true;
             break;
         case TopKey::stream_options:
             splice_stream_options(out, m.value);
-            had_stream_options = true;
+            body.had_stream_options = true;
             break;
         case TopKey::messages:
             if (kind == ProviderKind::zai) splice_developer_as_system(out, m.value);
@@ -284,16 +309,7 @@ std::string build_chat_body(const Config& cfg, const ProviderKey& key, const Cha
         default: out += m.value.text; break;
         }
     }
-    if (!had_model) {
-        sep();
-        out += "\"model\":";
-        dump_string(out, model);
-    }
-    if (req.stream && !had_stream_options) {
-        sep();
-        out += "\"stream_options\":{\"include_usage\":true}";
-    }
-    out += '}';
+    body.close(model, req.stream);
     return out;
 }
 
@@ -304,12 +320,7 @@ std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const
 
     std::string out;
     out.reserve(256);
-    out += '{';
-    bool first = true, had_model = false, had_stream_options = false;
-    auto sep = [&] {
-        if (!first) out += ',';
-        first = false;
-    };
+    ChatBodyObject body{out};
     const json_t* root = req.dom();
     if (root && json_is_object(root)) {
         const char* k;
@@ -319,15 +330,15 @@ std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const
             std::string_view key_sv(k, klen);
             if (key_sv == "metadata") continue;  // ours: route_hint, session_id
             if (key_sv == "stream_options" && !req.stream) continue;
-            sep();
+            body.separate();
             dump_string(out, key_sv);
             out += ':';
             if (key_sv == "model") {
                 dump_string(out, model);
-                had_model = true;
+                body.had_model = true;
             } else if (key_sv == "stream_options") {
                 dump_stream_options(out, v);
-                had_stream_options = true;
+                body.had_stream_options = true;
             } else if (key_sv == "messages" && kind == ProviderKind::zai) {
                 dump_messages_developer_as_system(out, v);
             } else {
@@ -335,16 +346,7 @@ std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const
             }
         }
     }
-    if (!had_model) {
-        sep();
-        out += "\"model\":";
-        dump_string(out, model);
-    }
-    if (req.stream && !had_stream_options) {
-        sep();
-        out += "\"stream_options\":{\"include_usage\":true}";
-    }
-    out += '}';
+    body.close(model, req.stream);
     return out;
 }
 
