@@ -77,8 +77,14 @@ for arm in "${RUN_ARMS[@]}"; do
 done
 echo "bench-instructions: callgrind, 1 nginx process per run, $N1 and $N2 requests per size, sizes: ${SIZES[*]}, ${#RUNS[@]} runs, $JOBS at a time"
 declare -a RUN_PIDS=()
+# runs still going (the mock nginx is a background job too, so `jobs` cannot be counted)
+running_runs() {
+  local n=0 pid
+  for pid in "${RUN_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && n=$((n + 1)); done
+  echo "$n"
+}
 for run in "${RUNS[@]}"; do
-  while (( $(jobs -rp | wc -l) >= JOBS )); do wait -n || true; done
+  while (( $(running_runs) >= JOBS )); do sleep 0.2; done
   # shellcheck disable=SC2086
   run_plan $run &
   RUN_PIDS+=("$!")
