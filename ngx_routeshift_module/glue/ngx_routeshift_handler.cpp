@@ -35,8 +35,13 @@ bool body_text(ngx_http_request_t* r, std::string* storage, std::string_view* ou
         *out = std::string_view(reinterpret_cast<const char*>(b->pos), (size_t)(b->last - b->pos));
         return true;
     }
+    size_t total = 0;  // one allocation for the gathered copy, not one per growth step
     for (ngx_chain_t* cl = rb->bufs; cl; cl = cl->next) {
         if (cl->buf->in_file) return false;
+        total += (size_t)(cl->buf->last - cl->buf->pos);
+    }
+    storage->reserve(total);
+    for (ngx_chain_t* cl = rb->bufs; cl; cl = cl->next) {
         storage->append(reinterpret_cast<const char*>(cl->buf->pos), (size_t)(cl->buf->last - cl->buf->pos));
     }
     *out = *storage;
