@@ -1,0 +1,65 @@
+// prompt_size: message count, characters, system characters, token estimate.
+#include "canonical/prompt_size.hpp"
+
+#include "test_util.hpp"
+
+using namespace routeshift;
+
+static PromptSize measure(std::string_view body) {
+    ApiError error;
+    auto request = parse_chat_request(body, &error);
+    assert_true(request.has_value());
+    return measure_prompt(*request);
+}
+
+static void test_plain_strings(void**) {
+    PromptSize size = measure(
+        R"({"model":"m","messages":[{"role":"system","content":"Be brief."},)"
+        R"({"role":"user","content":"What is 2 + 2?"}]})");
+    assert_int_equal(size.messages, 2);
+    assert_int_equal(size.characters, 9 + 14);
+    assert_int_equal(size.system_characters, 9);
+    assert_int_equal(size.other_bytes, 0);
+    assert_int_equal(size.estimated_tokens, estimate_tokens(23) + 8);
+}
+
+static void test_characters_are_code_points(void**) {
+    // "é" is 2 UTF-8 bytes, "😀" 4 bytes (or a surrogate-pair escape): one character each.
+    PromptSize size = measure(
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"\xc3\xa9\xf0\x9f\x98\x80\"},"
+        "{\"role\":\"developer\",\"content\":\"\\u00e9\\ud83d\\ude00\\n\"}]}");
+    assert_int_equal(size.characters, 2 + 3);
+    assert_int_equal(size.system_characters, 3);
+}
+
+static void test_parts_tools_and_calls(void**) {
+    std::string image = R"({"type":"image_url","image_url":{"url":"data:x"}})";
+    std::string tools = R"([{"type":"function","function":{"name":"f"}}])";
+    std::string calls = R"([{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}])";
+    std::string body = R"({"model":"m","tools":)" + tools + R"(,"messages":[{"role":"user","content":[)"
+                       R"({"type":"text","text":"abc"},)" + image + R"(]},{"role":"assistant","content":null,"tool_calls":)" +
+                       calls + "}]}";
+    PromptSize size = measure(body);
+    assert_int_equal(size.messages, 2);
+    assert_int_equal(size.characters, 3);
+    assert_int_equal(size.system_characters, 0);
+    assert_int_equal(size.other_bytes, image.size() + tools.size() + calls.size());
+    assert_int_equal(size.estimated_tokens, estimate_tokens(3) + estimate_tokens(size.other_bytes) + 8);
+}
+
+static void test_estimate_rounds_up(void**) {
+    assert_int_equal(estimate_tokens(0), 0);
+    assert_int_equal(estimate_tokens(1), 1);
+    assert_int_equal(estimate_tokens(4), 1);
+    assert_int_equal(estimate_tokens(5), 2);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_strings),
+        cmocka_unit_test(test_characters_are_code_points),
+        cmocka_unit_test(test_parts_tools_and_calls),
+        cmocka_unit_test(test_estimate_rounds_up),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
