@@ -38,9 +38,10 @@ struct PlannedCandidate {
     std::string unusable_reason;
 };
 
-// Per-request limits. Later issues add cost ceilings here.
+// Per-request limits: the matched routing rule's, else the settings' defaults.
 struct PlanBudget {
     unsigned attempts = 1;  // upstream attempts, first one included (>= 1)
+    int64_t cost_ceiling_microcents = 0;  // max spend across all attempts; 0 = no ceiling
 };
 
 // What the host tells the planner about the keys' runtime health.
