@@ -4,6 +4,7 @@
 #include "config_reader.hpp"
 #include "log.hpp"
 #include "migrations.hpp"
+#include "price_check.hpp"
 #include "serve.hpp"
 #include "snapshot_builder.hpp"
 
@@ -11,6 +12,7 @@
 #include <sys/prctl.h>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 namespace rsync {
 
@@ -55,6 +57,10 @@ int cmd_check(Context& ctx) {
     Snapshot snap;
     std::vector<std::string> errors;
     bool ok = build_snapshot(rows, bo, &snap, &errors);
+    PriceCheck prices = check_prices_for_ceiling(rows, static_cast<int64_t>(std::time(nullptr)));
+    errors.insert(errors.end(), prices.errors.begin(), prices.errors.end());
+    if (!prices.errors.empty()) ok = false;
+    for (const auto& w : prices.warnings) LOG_WARN("config generation %lld: %s", static_cast<long long>(rows.generation), w.c_str());
     for (const auto& e : errors) LOG_ERROR("config generation %lld: %s", static_cast<long long>(rows.generation), e.c_str());
     if (!box) LOG_WARN("secrets not checked: %s", err.c_str());
     size_t enabled_keys = 0;

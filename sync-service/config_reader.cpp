@@ -11,11 +11,12 @@ ConfigRows read_rows(PgConnection& c) {
         rows.generation = r.i64(0, 0);
     }
     {
-        PgResult r = c.exec("SELECT retry_budget, default_cooldown_seconds FROM settings");
+        PgResult r = c.exec("SELECT retry_budget, default_cooldown_seconds, cost_ceiling_microcents FROM settings");
         if (r.rows() > 1) throw PgError("settings must hold at most one row", "", false);
         if (r.rows() == 1) {
             rows.settings.retry_budget = r.opt_i64(0, 0);
             rows.settings.default_cooldown_seconds = r.i64(0, 1);
+            rows.settings.cost_ceiling_microcents = r.opt_i64(0, 2);
         }
     }
     {
@@ -116,8 +117,8 @@ ConfigRows read_rows(PgConnection& c) {
     {
         PgResult r = c.exec(
             "SELECT id, provider_id, model, input_microcents_per_mtok, output_microcents_per_mtok,"
-            " cached_input_microcents_per_mtok, floor(extract(epoch FROM effective_from))::bigint"
-            " FROM model_prices ORDER BY provider_id, model, effective_from, id");
+            " cached_input_microcents_per_mtok, floor(extract(epoch FROM effective_from))::bigint,"
+            " max_output_tokens FROM model_prices ORDER BY provider_id, model, effective_from, id");
         for (int i = 0; i < r.rows(); ++i) {
             ModelPriceRow p;
             p.id = r.i64(i, 0);
@@ -127,6 +128,7 @@ ConfigRows read_rows(PgConnection& c) {
             p.output_microcents_per_mtok = r.i64(i, 4);
             p.cached_input_microcents_per_mtok = r.opt_i64(i, 5);
             p.effective_from = r.i64(i, 6);
+            p.max_output_tokens = r.opt_i64(i, 7);
             rows.model_prices.push_back(std::move(p));
         }
     }

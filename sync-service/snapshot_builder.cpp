@@ -93,6 +93,8 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
     json_t* settings = json_object();
     if (rows.settings.retry_budget) set(settings, "retry_budget", json_integer(*rows.settings.retry_budget));
     set(settings, "default_cooldown_seconds", json_integer(rows.settings.default_cooldown_seconds));
+    if (rows.settings.cost_ceiling_microcents)
+        set(settings, "cost_ceiling_microcents", json_integer(*rows.settings.cost_ceiling_microcents));
     set(root.p, "settings", settings);
 
     json_t* jproviders = json_array();
@@ -228,6 +230,7 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
         set(o, "input_microcents_per_mtok", json_integer(p.input_microcents_per_mtok));
         set(o, "output_microcents_per_mtok", json_integer(p.output_microcents_per_mtok));
         set(o, "cached_input_microcents_per_mtok", jopt_int(p.cached_input_microcents_per_mtok));
+        if (p.max_output_tokens) set(o, "max_output_tokens", json_integer(*p.max_output_tokens));
         set(o, "effective_from", json_integer(p.effective_from));
         json_array_append_new(jprices, o);
     }

@@ -23,6 +23,7 @@ namespace rsync {
 struct SettingsRow {
     std::optional<int64_t> retry_budget;
     int64_t default_cooldown_seconds = 30;
+    std::optional<int64_t> cost_ceiling_microcents;
 };
 
 struct ProviderRow {
@@ -91,6 +92,7 @@ struct ModelPriceRow {
     int64_t output_microcents_per_mtok = 0;
     std::optional<int64_t> cached_input_microcents_per_mtok;
     int64_t effective_from = 0;  // unix seconds
+    std::optional<int64_t> max_output_tokens;  // NULL = unknown (sql/005)
 };
 
 struct ConfigRows {

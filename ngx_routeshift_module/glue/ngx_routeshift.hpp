@@ -104,6 +104,7 @@ struct Attempt {
     int upstream_status = 0;          // 0 until the status line arrived
     bool recorded = false;            // the outcome is already accounted in the zone
     int64_t pending_cooldown_ms = 0;  // cooldown earned by the status
+    Usage error_usage;                // what an error body said the attempt used (cost ceiling)
     std::string head;                 // request line + headers; the body buffer follows it
 };
 
@@ -152,6 +153,10 @@ struct RequestCtx {
     ngx_msec_t first_byte_msec = 0;
     std::string last_failure;    // message of the last failed attempt
     std::string scratch;         // reusable output buffer for the stream relay
+
+    // cost ceiling (ngx_routeshift_cost_ceiling.cpp)
+    int64_t spent_microcents = 0;       // what the finished attempts really cost
+    bool cost_ceiling_stopped = false;  // the ceiling ended the chain before the budget did
 
     // errors produced by the gateway itself (rendered by the error filter)
     ApiError error;
@@ -269,5 +274,22 @@ ngx_int_t admin_handler(ngx_http_request_t* r) noexcept;
 
 // ngx_routeshift_variables.cpp
 ngx_int_t variables_add(ngx_conf_t* cf);
+
+// ngx_routeshift_cost_ceiling.cpp (docs/design.md "Cost ceiling"; all no-ops without a ceiling)
+// The attempt on `c` ended: what it really used (its error body's usage, else its answer's) joins
+// the request's spend.
+void cost_ceiling_attempt_done(RequestCtx& ctx, const Candidate& c);
+// The current attempt failed with `error_body` and would be retried: whether an untried candidate
+// still fits after this attempt's spend. False (ctx.cost_ceiling_stopped set; the error is relayed)
+// only when untried candidates exist and none fits.
+bool cost_ceiling_allows_retry(RequestCtx& ctx, std::string_view error_body);
+// Before a later attempt's pick: the untried candidates that no longer fit become unusable.
+void cost_ceiling_before_pick(RequestCtx& ctx);
+// The ceiling refused the first attempt, or the answer is an error while a candidate the ceiling
+// set aside was never tried (the X-RouteShift-Cost-Ceiling: exceeded header).
+bool cost_ceiling_exceeded(const RequestCtx& ctx);
+// $routeshift_cost_ceiling: "exceeded", "unpriced" (500 cost_ceiling_unpriced), "within" (a
+// ceiling applied and did not end the request), "" (no ceiling).
+std::string_view cost_ceiling_state(const RequestCtx& ctx);
 
 }  // namespace routeshift

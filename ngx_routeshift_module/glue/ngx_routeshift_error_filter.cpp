@@ -38,6 +38,9 @@ ngx_int_t add_routing_headers(ngx_http_request_t* r, RequestCtx& ctx) {
     if (ctx.attempts > 0 && add_header(r, "X-RouteShift-Attempts", std::to_string(ctx.attempts)) != NGX_OK) {
         return NGX_ERROR;
     }
+    if (cost_ceiling_exceeded(ctx) && add_header(r, "X-RouteShift-Cost-Ceiling", "exceeded") != NGX_OK) {
+        return NGX_ERROR;
+    }
     return NGX_OK;
 }
 

@@ -92,6 +92,7 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
     try {
         int idx;
         std::string head;
+        if (ctx.attempts > 0) cost_ceiling_before_pick(ctx);  // the first pick was planned within it
         for (;;) {
             idx = next_candidate(ctx);
             if (idx < 0) return NGX_BUSY;
@@ -200,6 +201,7 @@ void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_
     ctx.attempt_statuses += std::to_string(status);
     bool has_usage = ctx.usage.prompt_tokens > 0 || ctx.usage.completion_tokens > 0;
     zone_attempt_done(ctx.zone, ctx, c, status, outcome, cooldown, has_usage ? &ctx.usage : nullptr);
+    cost_ceiling_attempt_done(ctx, c);
     if (cooldown > 0) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "routeshift: provider key %L (%s/%s) cooling down for %L ms after status %d",
@@ -374,7 +376,7 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
                                              find_header(u->headers_in.headers, "retry-after-ms"),
                                              key.cooldown_seconds, (int64_t)ngx_time());
         }
-        if (v.retry && may_retry) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+        if (v.retry && may_retry && cost_ceiling_allows_retry(ctx, body)) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
         ctx.phase = Phase::relaying;
         ctx.response.mode = BodyMode::error;
         // another wire format's error becomes an OpenAI error with the status OpenAI would use

@@ -74,6 +74,8 @@ VarDef vars[] = {
          if (status >= 200 && status < 400 && !c.midstream_failure) return std::string();
          return c.last_failure;
      }},
+    {ngx_string("routeshift_cost_ceiling"),
+     [](const RequestCtx& c) -> std::string { return std::string(cost_ceiling_state(c)); }},
     {ngx_string("routeshift_generation"),
      [](const RequestCtx& c) -> std::string { return c.cfg ? std::to_string(c.cfg->generation) : std::string(); }},
 };

@@ -141,6 +141,7 @@ std::shared_ptr<Config> build(const json_t* root) {
         cfg->settings.retry_budget = static_cast<int>(req("retry_budget", 0, 0, kMaxRetryBudget));
         cfg->settings.default_cooldown_seconds =
             static_cast<int>(req("default_cooldown_seconds", 30, 0, kMaxCooldownSeconds));
+        cfg->settings.cost_ceiling_microcents = req("cost_ceiling_microcents", 0, 0, INT64_MAX);
     }
 
     // providers
@@ -310,7 +311,9 @@ std::shared_ptr<Config> build(const json_t* root) {
 
     // carried, not used yet
     table(root, "routing_rules");
-    table(root, "model_prices");
+
+    std::string price_error;
+    if (!cfg->prices.parse(table(root, "model_prices"), provider_by_id, &price_error)) fail(price_error);
     return cfg;
 }
 

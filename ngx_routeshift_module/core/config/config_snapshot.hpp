@@ -3,6 +3,7 @@
 #pragma once
 #include "util/json_util.hpp"
 #include "config/key_metadata.hpp"
+#include "config/model_prices.hpp"
 #include "config/provider_catalog.hpp"
 #include "config/virtual_key_cache.hpp"
 #include "util/url.hpp"
@@ -59,6 +60,7 @@ struct VirtualKey {
 struct Settings {
     int retry_budget = 0;             // 0 = use the nginx directive's value
     int default_cooldown_seconds = 30;
+    int64_t cost_ceiling_microcents = 0;  // per-request spend cap; 0 = none (a rule's ceiling wins)
 };
 
 struct Config {
@@ -68,6 +70,7 @@ struct Config {
     std::vector<ProviderKey> keys;
     std::vector<ModelEntry> models;
     std::vector<VirtualKey> virtual_keys;
+    ModelPrices prices;               // by (provider, upstream model); see model_prices.hpp
 
     std::unordered_map<std::string, size_t> provider_by_name;        // enabled and disabled
     std::unordered_map<std::string, std::vector<size_t>> models_by_name; // public name -> ModelEntry idx

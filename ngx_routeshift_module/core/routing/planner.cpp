@@ -78,6 +78,9 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
     unsigned budget = config.settings.retry_budget > 0 ? (unsigned)config.settings.retry_budget
                                                        : options.directive_retry_budget;
     plan.budget.attempts = std::max(budget, 1u);
+    plan.budget.cost_ceiling_microcents = config.settings.cost_ceiling_microcents;  // default; a rule's wins
+    // after the ceiling is final, before health picks the first key: no pick may pass it
+    if (!apply_cost_ceiling(config, request, now_unix, &plan)) return plan;
 
     KeyHealth health = env.health(plan.candidates);
     if (health.healthy == 0) {

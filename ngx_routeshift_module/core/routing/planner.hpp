@@ -8,6 +8,7 @@
 #include "dialect/openai_error.hpp"
 #include "egress/openai/upstream_request.hpp"
 #include "ingress/chat_request.hpp"
+#include "routing/cost_ceiling.hpp"
 #include "routing/model_resolver.hpp"
 
 #include <cstddef>
@@ -34,7 +35,8 @@ struct PlannedCandidate {
     size_t target;                               // index into Plan::targets
     size_t body = SIZE_MAX;                      // index into Plan::bodies
     const UpstreamEndpoint* endpoint = nullptr;  // from PlanEnvironment::endpoint; null if unusable
-    bool unusable = false;                       // no endpoint, or no body for its wire format
+    bool unusable = false;                       // no endpoint, no body for its wire format, over the cost ceiling
+    bool over_cost_ceiling = false;              // set aside by the cost ceiling (cost_ceiling.hpp)
     std::string unusable_reason;
 };
 
@@ -77,6 +79,7 @@ struct Plan {
     std::vector<PlannedCandidate> candidates;  // grouped by target, in target order
     std::vector<PlannedBody> bodies;
     PlanBudget budget;
+    std::vector<TargetCost> target_costs;  // per target, when a cost ceiling is in force (cost_ceiling.hpp)
     int64_t planned_at_unix = 0;        // `now` of plan_request (rules with time windows use it)
 };
 
@@ -84,8 +87,10 @@ struct Plan {
 //   404 model_not_found (resolve_model); 400 from the adapters when no candidate's wire format can
 //   express the request; 503 no_provider_key when no enabled key with weight > 0 and a usable
 //   endpoint serves the model; 503 all_keys_cooling_down (+ retry_after_seconds) when every such
-//   key is cooling down. Budget: the snapshot's retry_budget, else options.directive_retry_budget,
-//   at least 1, at most the number of healthy candidates.
+//   key is cooling down; before that, with a cost ceiling (settings, or the matched rule's), 400
+//   cost_ceiling_exceeded / 500 cost_ceiling_unpriced (apply_cost_ceiling). Budget: the
+//   snapshot's retry_budget, else options.directive_retry_budget, at least 1, at most the number
+//   of healthy candidates; cost ceiling: settings.cost_ceiling_microcents (0 = none).
 Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequest& request, int64_t now_unix,
                   const PlanOptions& options, PlanEnvironment& env);
 

@@ -1,0 +1,93 @@
+// The per-request cost ceiling in the transport (docs/design.md "Cost ceiling"). The planner already
+// kept the first attempt within the ceiling; here every finished attempt's real cost is added to
+// the request's spend, and before every later attempt the candidates whose worst case no longer
+// fits are set aside. When some candidates are left but none fits, the chain stops: the last error
+// goes to the client with X-RouteShift-Cost-Ceiling: exceeded and $routeshift_cost_ceiling.
+#include "ngx_routeshift.hpp"
+
+#include "accounting/cost.hpp"
+
+namespace routeshift {
+namespace {
+
+int64_t ceiling_of(const RequestCtx& ctx) { return ctx.plan.budget.cost_ceiling_microcents; }
+
+bool has_tokens(const Usage& usage) { return usage.prompt_tokens > 0 || usage.completion_tokens > 0; }
+
+// What the current attempt really cost: the usage its error body reported, else its answer's.
+int64_t current_attempt_cost(const RequestCtx& ctx, const Candidate& c) {
+    const Usage& usage = has_tokens(ctx.attempt.error_usage) ? ctx.attempt.error_usage : ctx.usage;
+    if (!has_tokens(usage) || c.target >= ctx.plan.target_costs.size()) return 0;
+    const ModelPrice* price = ctx.plan.target_costs[c.target].price;
+    return price ? usage_cost_microcents(usage, *price) : 0;
+}
+
+int64_t worst_case_of(const RequestCtx& ctx, const Candidate& c) {
+    return c.target < ctx.plan.target_costs.size() ? ctx.plan.target_costs[c.target].worst_case_microcents : -1;
+}
+
+}  // namespace
+
+void cost_ceiling_attempt_done(RequestCtx& ctx, const Candidate& c) {
+    if (ceiling_of(ctx) <= 0) return;
+    ctx.spent_microcents = add_microcents(ctx.spent_microcents, current_attempt_cost(ctx, c));
+}
+
+bool cost_ceiling_allows_retry(RequestCtx& ctx, std::string_view error_body) {
+    int64_t ceiling = ceiling_of(ctx);
+    if (ceiling <= 0 || ctx.current < 0) return true;
+    // an OpenAI-shaped error body may say what the failed attempt used: it was billed
+    ctx.attempt.error_usage = usage_from_completion(error_body);
+    const Candidate& current = ctx.cands[(size_t)ctx.current];
+    int64_t spent = add_microcents(ctx.spent_microcents, current_attempt_cost(ctx, current));
+    bool any_left = false;
+    for (const Candidate& c : ctx.cands) {
+        if (c.tried || c.unusable) continue;
+        any_left = true;
+        if (attempt_fits(spent, worst_case_of(ctx, c), ceiling)) return true;
+    }
+    if (!any_left) return true;  // the chain ends anyway; not the ceiling's doing
+    ctx.cost_ceiling_stopped = true;
+    ngx_log_error(NGX_LOG_INFO, ctx.r->connection->log, 0,
+                  "routeshift: cost ceiling of %L microcents stops the chain after %L microcents spent",
+                  (int64_t)ceiling, (int64_t)spent);
+    return false;
+}
+
+void cost_ceiling_before_pick(RequestCtx& ctx) {
+    int64_t ceiling = ceiling_of(ctx);
+    if (ceiling <= 0) return;
+    bool set_aside = false, any_left = false;
+    for (Candidate& c : ctx.cands) {
+        if (c.tried || c.unusable) continue;
+        if (attempt_fits(ctx.spent_microcents, worst_case_of(ctx, c), ceiling)) {
+            any_left = true;
+            continue;
+        }
+        c.unusable = true;
+        c.over_cost_ceiling = true;
+        c.unusable_reason = "its worst case passes the cost ceiling after earlier attempts";
+        set_aside = true;
+    }
+    if (set_aside && !any_left) ctx.cost_ceiling_stopped = true;
+}
+
+bool cost_ceiling_exceeded(const RequestCtx& ctx) {
+    if (ctx.cost_ceiling_stopped) return true;
+    if (ctx.phase == Phase::failed) return ctx.error.code == "cost_ceiling_exceeded";
+    if (ctx.attempts == 0 || ctx.r == nullptr || ctx.r->headers_out.status < NGX_HTTP_BAD_REQUEST) return false;
+    // the answer is an error while a candidate the ceiling set aside (when planned, or before a
+    // later attempt) was never tried: the ceiling ended the chain
+    for (const Candidate& c : ctx.cands) {
+        if (c.over_cost_ceiling && !c.tried) return true;
+    }
+    return false;
+}
+
+std::string_view cost_ceiling_state(const RequestCtx& ctx) {
+    if (cost_ceiling_exceeded(ctx)) return "exceeded";
+    if (ctx.phase == Phase::failed && ctx.error.code == "cost_ceiling_unpriced") return "unpriced";
+    return ceiling_of(ctx) > 0 ? "within" : "";
+}
+
+}  // namespace routeshift
