@@ -9,7 +9,7 @@ import json
 from sync_helpers import Sync, psql
 
 
-def setup(db: Sync) -> tuple[str, str]:
+def configure(db: Sync) -> tuple[str, str]:
     db.run("provider", "add", "--name", "local", "--kind", "openai_compat", "--base-url", "http://127.0.0.1:9/v1")
     db.run("model", "add", "--provider", "local", "--model", "m1")
     db.sql("UPDATE models SET upstream_model = 'm1-up'")
@@ -25,7 +25,7 @@ def add_price(db: Sync, pid: str, model: str, effective_from: str = "now() - int
 
 
 def test_unpriced_model_under_settings_ceiling_fails_check(db: Sync):
-    pid, mid = setup(db)
+    pid, mid = configure(db)
     assert "valid" in db.run("check").stdout  # no ceiling: prices are not needed
 
     db.sql("UPDATE settings SET cost_ceiling_microcents = 5000000")
@@ -66,7 +66,7 @@ def test_unpriced_model_under_settings_ceiling_fails_check(db: Sync):
 
 
 def test_rule_ceiling_counts_too(db: Sync):
-    pid, mid = setup(db)
+    pid, mid = configure(db)
     rule = db.sql("INSERT INTO routing_rules (name, action, cost_ceiling_microcents)"
                   " VALUES ('capped', '{\"route\": \"m1\"}', 1000) RETURNING id").splitlines()[0]
     r = db.run("check", expect=None)
@@ -81,7 +81,7 @@ def test_rule_ceiling_counts_too(db: Sync):
 
 
 def test_ceiling_and_output_cap_must_be_positive(db: Sync):
-    setup(db)
+    configure(db)
     for query in ("UPDATE settings SET cost_ceiling_microcents = 0",
                   "INSERT INTO model_prices (provider_id, model, input_microcents_per_mtok,"
                   " output_microcents_per_mtok, max_output_tokens) SELECT id, 'x', 1, 1, 0 FROM providers"):
