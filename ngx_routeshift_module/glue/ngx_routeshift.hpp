@@ -279,14 +279,14 @@ ngx_int_t variables_add(ngx_conf_t* cf);
 // The attempt on `c` ended: what it really used (its error body's usage, else its answer's) joins
 // the request's spend.
 void cost_ceiling_attempt_done(RequestCtx& ctx, const Candidate& c);
-// The current attempt failed with `error_body` and would be retried: whether an untried candidate
-// still fits after this attempt's spend. False (ctx.cost_ceiling_stopped set; the error is relayed)
-// only when untried candidates exist and none fits.
-bool cost_ceiling_allows_retry(RequestCtx& ctx, std::string_view error_body);
+// The current attempt failed with a retryable `error_body`; `may_retry`: the retry budget allows
+// another attempt. Whether to retry: not when the budget says no, nor when untried candidates
+// remain but none fits the ceiling after this attempt's spend. When the ceiling is what ends the
+// chain, sets ctx.cost_ceiling_stopped (the error is relayed with the header).
+bool cost_ceiling_allows_retry(RequestCtx& ctx, std::string_view error_body, bool may_retry);
 // Before a later attempt's pick: the untried candidates that no longer fit become unusable.
 void cost_ceiling_before_pick(RequestCtx& ctx);
-// The ceiling refused the first attempt, or the answer is an error while a candidate the ceiling
-// set aside was never tried (the X-RouteShift-Cost-Ceiling: exceeded header).
+// The ceiling refused the request, or ended its chain of attempts (X-RouteShift-Cost-Ceiling).
 bool cost_ceiling_exceeded(const RequestCtx& ctx);
 // $routeshift_cost_ceiling: "exceeded", "unpriced" (500 cost_ceiling_unpriced), "within" (a
 // ceiling applied and did not end the request), "" (no ceiling).

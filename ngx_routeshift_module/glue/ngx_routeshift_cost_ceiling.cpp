@@ -26,6 +26,23 @@ int64_t worst_case_of(const RequestCtx& ctx, const Candidate& c) {
     return c.target < ctx.plan.target_costs.size() ? ctx.plan.target_costs[c.target].worst_case_microcents : -1;
 }
 
+// The untried candidates: usable ones, those that fit after `spent`, those the ceiling set aside.
+struct CandidatesLeft {
+    bool usable = false, fitting = false, set_aside = false;
+};
+
+CandidatesLeft candidates_left(const RequestCtx& ctx, int64_t spent) {
+    CandidatesLeft left;
+    for (const Candidate& c : ctx.cands) {
+        if (c.tried) continue;
+        if (c.over_cost_ceiling) left.set_aside = true;
+        if (c.unusable) continue;
+        left.usable = true;
+        if (attempt_fits(spent, worst_case_of(ctx, c), ctx.plan.budget.cost_ceiling_microcents)) left.fitting = true;
+    }
+    return left;
+}
+
 }  // namespace
 
 void cost_ceiling_attempt_done(RequestCtx& ctx, const Candidate& c) {
@@ -33,55 +50,48 @@ void cost_ceiling_attempt_done(RequestCtx& ctx, const Candidate& c) {
     ctx.spent_microcents = add_microcents(ctx.spent_microcents, current_attempt_cost(ctx, c));
 }
 
-bool cost_ceiling_allows_retry(RequestCtx& ctx, std::string_view error_body) {
+bool cost_ceiling_allows_retry(RequestCtx& ctx, std::string_view error_body, bool may_retry) {
     int64_t ceiling = ceiling_of(ctx);
-    if (ceiling <= 0 || ctx.current < 0) return true;
+    if (ceiling <= 0 || ctx.current < 0) return may_retry;
     // an OpenAI-shaped error body may say what the failed attempt used: it was billed
     ctx.attempt.error_usage = usage_from_completion(error_body);
     const Candidate& current = ctx.cands[(size_t)ctx.current];
     int64_t spent = add_microcents(ctx.spent_microcents, current_attempt_cost(ctx, current));
-    bool any_left = false;
-    for (const Candidate& c : ctx.cands) {
-        if (c.tried || c.unusable) continue;
-        any_left = true;
-        if (attempt_fits(spent, worst_case_of(ctx, c), ceiling)) return true;
+    CandidatesLeft left = candidates_left(ctx, spent);
+    if (may_retry && (left.fitting || (!left.usable && !left.set_aside))) return true;  // nothing left: as before
+    if (may_retry ? !left.fitting : (!left.usable && left.set_aside)) {
+        ctx.cost_ceiling_stopped = true;
+        ngx_log_error(NGX_LOG_INFO, ctx.r->connection->log, 0,
+                      "routeshift: cost ceiling of %L microcents ends the chain after %L microcents spent",
+                      (int64_t)ceiling, (int64_t)spent);
     }
-    if (!any_left) return true;  // the chain ends anyway; not the ceiling's doing
-    ctx.cost_ceiling_stopped = true;
-    ngx_log_error(NGX_LOG_INFO, ctx.r->connection->log, 0,
-                  "routeshift: cost ceiling of %L microcents stops the chain after %L microcents spent",
-                  (int64_t)ceiling, (int64_t)spent);
     return false;
 }
 
 void cost_ceiling_before_pick(RequestCtx& ctx) {
     int64_t ceiling = ceiling_of(ctx);
     if (ceiling <= 0) return;
-    bool set_aside = false, any_left = false;
     for (Candidate& c : ctx.cands) {
-        if (c.tried || c.unusable) continue;
-        if (attempt_fits(ctx.spent_microcents, worst_case_of(ctx, c), ceiling)) {
-            any_left = true;
-            continue;
-        }
+        if (c.tried || c.unusable || attempt_fits(ctx.spent_microcents, worst_case_of(ctx, c), ceiling)) continue;
         c.unusable = true;
         c.over_cost_ceiling = true;
         c.unusable_reason = "its worst case passes the cost ceiling after earlier attempts";
-        set_aside = true;
     }
-    if (set_aside && !any_left) ctx.cost_ceiling_stopped = true;
+    CandidatesLeft left = candidates_left(ctx, ctx.spent_microcents);
+    if (!left.fitting && left.set_aside) ctx.cost_ceiling_stopped = true;  // the pick will find none
 }
 
 bool cost_ceiling_exceeded(const RequestCtx& ctx) {
     if (ctx.cost_ceiling_stopped) return true;
     if (ctx.phase == Phase::failed) return ctx.error.code == "cost_ceiling_exceeded";
-    if (ctx.attempts == 0 || ctx.r == nullptr || ctx.r->headers_out.status < NGX_HTTP_BAD_REQUEST) return false;
-    // the answer is an error while a candidate the ceiling set aside (when planned, or before a
-    // later attempt) was never tried: the ceiling ended the chain
-    for (const Candidate& c : ctx.cands) {
-        if (c.over_cost_ceiling && !c.tried) return true;
+    // the last attempt got no answer (nginx ends the chain itself when its tries run out) and
+    // only candidates the ceiling set aside are left
+    if (ctx.attempts == 0 || ctx.attempt.upstream_status != 0 || ctx.r == nullptr ||
+        ctx.r->headers_out.status < NGX_HTTP_BAD_REQUEST) {
+        return false;
     }
-    return false;
+    CandidatesLeft left = candidates_left(ctx, ctx.spent_microcents);
+    return !left.usable && left.set_aside;
 }
 
 std::string_view cost_ceiling_state(const RequestCtx& ctx) {

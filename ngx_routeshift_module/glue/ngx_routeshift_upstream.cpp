@@ -376,7 +376,7 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
                                              find_header(u->headers_in.headers, "retry-after-ms"),
                                              key.cooldown_seconds, (int64_t)ngx_time());
         }
-        if (v.retry && may_retry && cost_ceiling_allows_retry(ctx, body)) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+        if (v.retry && cost_ceiling_allows_retry(ctx, body, may_retry)) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
         ctx.phase = Phase::relaying;
         ctx.response.mode = BodyMode::error;
         // another wire format's error becomes an OpenAI error with the status OpenAI would use

@@ -10,7 +10,7 @@ import itertools
 
 import pytest
 
-from helpers import Snapshot, assert_openai_error, chat_body, run_sdk
+from helpers import Snapshot, assert_openai_error, chat_body, closed_port, run_sdk
 from mock_provider import Reply
 
 PER_TOKEN = 1_000_000  # microcents per Mtok for 1 microcent per token
@@ -196,3 +196,31 @@ def test_unpriced_model_under_a_ceiling_is_refused(chain):
     assert r.status == 200, r.describe()
     e = gw.wait_access(2)[-1]
     assert e["ceiling"] == "", e
+
+
+def test_unreachable_cheap_provider_and_dearer_one_set_aside(gw_factory, mocks):
+    """A connection failure spends nothing, but the only other provider was set aside when planned
+    (its worst case alone passes the ceiling): nginx's 502 says the ceiling ended the chain."""
+    gw = gw_factory(extra_log_fields=',"ceiling":"$routeshift_cost_ceiling"')
+    mb = mocks.new("b")
+    s = Snapshot()
+    pa = s.provider("a", "openai", f"http://127.0.0.1:{closed_port()}/v1")
+    pb = s.provider("b", "openai", mb.base_url())
+    s.key(pa, label="A", cooldown_seconds=0)
+    s.key(pb, label="B", cooldown_seconds=0)
+    s.model(pa, "m", "m-a")
+    s.model(pb, "m", "m-b")
+    vk = s.vkey()
+    push(gw, s, 1000, [price(pa, "m-a", 1, 2), price(pb, "m-b", 10, 20)])
+    r = gw.chat(chat_body("m", max_tokens=100), key=vk)
+    assert_openai_error(r, 502)
+    assert r.header("X-RouteShift-Cost-Ceiling") == "exceeded", r.describe()
+    assert not mb.requests
+    e = gw.wait_access(1)[-1]
+    assert e["ceiling"] == "exceeded" and e["statuses"] == "502", e
+    # with room for B, the same failure moves on to B
+    push(gw, s.bump(), 3000, [price(pa, "m-a", 1, 2), price(pb, "m-b", 10, 20)])
+    for _ in range(2):
+        r = gw.chat(chat_body("m", max_tokens=100), key=vk)
+        assert r.status == 200 and r.header("X-RouteShift-Provider") == "b", r.describe()
+        assert r.header("X-RouteShift-Cost-Ceiling") is None, r.describe()
