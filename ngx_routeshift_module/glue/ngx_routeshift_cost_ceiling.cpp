@@ -82,6 +82,7 @@ void cost_ceiling_before_pick(RequestCtx& ctx) {
 }
 
 bool cost_ceiling_exceeded(const RequestCtx& ctx) {
+    if (ceiling_of(ctx) <= 0) return false;
     if (ctx.cost_ceiling_stopped) return true;
     if (ctx.phase == Phase::failed) return ctx.error.code == "cost_ceiling_exceeded";
     // the last attempt got no answer (nginx ends the chain itself when its tries run out) and

@@ -100,7 +100,7 @@ static void test_bad_rows_named(void**) {
                   "model_prices[0] (id 7): input_microcents_per_mtok -1 must be >= 0");
     assert_str_eq(parse_error(snapshot("{}", R"([{"id": 7, "provider_id": 1, "model": "m",
         "input_microcents_per_mtok": 1, "output_microcents_per_mtok": 2.5, "effective_from": 0}])")),
-                  "model_prices[0] (id 7): output_microcents_per_mtok must be an integer, got real");
+                  "model_prices[0] (id 7): output_microcents_per_mtok must be an integer, got a number");
     assert_str_eq(parse_error(snapshot("{}", R"([{"id": 7, "provider_id": 1, )" + good +
                                                   R"(, "max_output_tokens": 0, "effective_from": 0}])")),
                   "model_prices[0] (id 7): max_output_tokens 0 must be >= 1");
@@ -112,7 +112,7 @@ static void test_bad_rows_named(void**) {
                   "model_prices[0] (id 7): model must be a non-empty string");
     assert_str_eq(parse_error(snapshot("{}", R"([{"id": 7, "provider_id": 1, )" + good + R"(, "effective_from": 5},
         {"id": 8, "provider_id": 1, )" + good + R"(, "effective_from": 5}])")),
-                  "model_prices[1] (id 8): duplicate price for model \"m\" of provider_id 1 from 5");
+                  "model_prices[1] (id 8): duplicate price for model 'm' of provider_id 1 from 5");
     assert_str_eq(parse_error(snapshot("{}", "[3]")), "model_prices[0]: expected an object");
     assert_contains(parse_error(snapshot("{}", "{}")), "model_prices must be an array");
 }
