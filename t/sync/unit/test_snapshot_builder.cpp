@@ -80,7 +80,7 @@ static int setup(void** state) {
     off.id = 2;
     off.enabled = false;
     r.routing_rules = {rule, off};
-    r.model_prices = {{1, 1, "gpt-4o-2024-11-20", 250000000, 1000000000, std::nullopt, 1700000000}};
+    r.model_prices = {{1, 1, "gpt-4o-2024-11-20", 250000000, 1000000000, std::nullopt, 1700000000, 16384}};
     *state = f;
     return 0;
 }
@@ -172,6 +172,7 @@ static void test_builds_design_shape(void** state) {
                                                                         "block"), "status")), 403);
     json_t* prices = json_object_get(j, "model_prices");
     assert_int_equal(json_integer_value(json_object_get(json_array_get(prices, 0), "input_microcents_per_mtok")), 250000000);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(prices, 0), "max_output_tokens")), 16384);
     json_decref(j);
 
     // The module's parser agrees and sees what we meant.
