@@ -308,8 +308,10 @@ std::shared_ptr<Config> build(const json_t* root) {
         }
     }
 
+    std::string rules_error;
+    if (!parse_routing_rules(root, *cfg, team_ids, &cfg->routing_rules, &rules_error)) fail(rules_error);
+
     // carried, not used yet
-    table(root, "routing_rules");
     table(root, "model_prices");
     return cfg;
 }

@@ -4,6 +4,7 @@
 #include "util/json_util.hpp"
 #include "config/key_metadata.hpp"
 #include "config/provider_catalog.hpp"
+#include "config/routing_rules.hpp"
 #include "config/virtual_key_cache.hpp"
 #include "util/url.hpp"
 #include <cstdint>
@@ -68,6 +69,7 @@ struct Config {
     std::vector<ProviderKey> keys;
     std::vector<ModelEntry> models;
     std::vector<VirtualKey> virtual_keys;
+    RoutingRules routing_rules;  // compiled once per snapshot, in evaluation order
 
     std::unordered_map<std::string, size_t> provider_by_name;        // enabled and disabled
     std::unordered_map<std::string, std::vector<size_t>> models_by_name; // public name -> ModelEntry idx

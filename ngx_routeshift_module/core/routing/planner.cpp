@@ -2,6 +2,7 @@
 // their order are the ones the handler made.
 #include "routing/planner.hpp"
 #include "egress/wire_adapter.hpp"
+#include "routing/rule_engine.hpp"
 
 #include <algorithm>
 
@@ -32,6 +33,26 @@ size_t body_for(Plan& plan, const Config& config, const ProviderKey& key, size_t
     return plan.bodies.size() - 1;
 }
 
+// A route rule's chain: each model through aliases and resolve_model, targets appended in order.
+// A model that no longer resolves is skipped; the first error stands when none does.
+bool resolve_chain(const Config& config, int64_t team_id, const std::vector<std::string>& models,
+                   std::vector<Target>* targets, ApiError* error) {
+    ApiError first_error;
+    bool any = false;
+    for (const std::string& model : models) {
+        std::vector<Target> resolved;
+        ApiError e;
+        if (!resolve_model(config, team_id, model, &resolved, &e)) {
+            if (!any && first_error.message.empty()) first_error = std::move(e);
+            continue;
+        }
+        any = true;
+        for (Target& t : resolved) targets->push_back(std::move(t));
+    }
+    if (!any) *error = std::move(first_error);
+    return any;
+}
+
 }  // namespace
 
 Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequest& request, int64_t now_unix,
@@ -39,7 +60,29 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
     Plan plan;
     plan.planned_at_unix = now_unix;
     plan.requested_model = request.route_hint.empty() ? request.model : request.route_hint;
-    if (!resolve_model(config, caller.team_id, plan.requested_model, &plan.targets, &plan.error)) return plan;
+    const RoutingRule* rule = nullptr;
+    if (!config.routing_rules.empty()) {
+        RuleOutcome outcome = evaluate_rules(config.routing_rules, caller, request, now_unix, options.environment);
+        plan.matched_rules = std::move(outcome.matched);
+        plan.tags = std::move(outcome.tags);
+        rule = outcome.decided;
+        if (rule) plan.decided_rule = rule->id;
+        if (rule && rule->action == RuleAction::block)
+            return failed(std::move(plan), rule->block_status, rule->block_message,
+                          openai_error_type_for_status(rule->block_status), "blocked_by_rule");
+        if (rule && rule->action == RuleAction::static_response) {
+            plan.ok = true;
+            plan.static_answer = true;
+            plan.static_content = rule->static_content;
+            return plan;
+        }
+    }
+    // metadata.route_hint replaces the deciding route rule's chain (its caps still apply).
+    if (rule && rule->action == RuleAction::route && request.route_hint.empty()) {
+        if (!resolve_chain(config, caller.team_id, rule->route_models, &plan.targets, &plan.error)) return plan;
+    } else if (!resolve_model(config, caller.team_id, plan.requested_model, &plan.targets, &plan.error)) {
+        return plan;
+    }
 
     const ApiError* first_body_error = nullptr;
     size_t first_body_error_index = SIZE_MAX;
@@ -78,6 +121,8 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
     unsigned budget = config.settings.retry_budget > 0 ? (unsigned)config.settings.retry_budget
                                                        : options.directive_retry_budget;
     plan.budget.attempts = std::max(budget, 1u);
+    if (rule && rule->retry_budget > 0) plan.budget.attempts = (unsigned)rule->retry_budget;
+    if (rule && rule->cost_ceiling_microcents > 0) plan.budget.cost_ceiling_microcents = rule->cost_ceiling_microcents;
 
     KeyHealth health = env.health(plan.candidates);
     if (health.healthy == 0) {

@@ -65,6 +65,7 @@ public:
 // Settings that come from the host, not from the snapshot.
 struct PlanOptions {
     unsigned directive_retry_budget = 3;  // routeshift_retry_budget; the snapshot's setting wins
+    std::string_view environment;         // routeshift_environment, matched by rule conditions
 };
 
 struct Plan {
@@ -78,9 +79,19 @@ struct Plan {
     std::vector<PlannedBody> bodies;
     PlanBudget budget;
     int64_t planned_at_unix = 0;        // `now` of plan_request (rules with time windows use it)
+
+    // Routing rules (docs/routing-rules.md). A block rule makes the plan fail with its error; a
+    // static rule makes it succeed with no targets: the host answers `static_content` itself.
+    std::vector<int64_t> matched_rules;  // ids of every matching rule, in evaluation order
+    int64_t decided_rule = 0;            // the route/block/static rule that decided; 0 = none
+    std::vector<std::string> tags;       // labels of the matching tag rules
+    bool static_answer = false;
+    std::string static_content;
 };
 
-// Plans `request` for `caller`. Errors, in the order they are checked:
+// Plans `request` for `caller`. Routing rules come first (block → the rule's error, static → a
+// static answer, route → the rule's model chain unless metadata.route_hint is given; the deciding
+// rule's retry_budget and cost ceiling replace the defaults). Errors, in the order they are checked:
 //   404 model_not_found (resolve_model); 400 from the adapters when no candidate's wire format can
 //   express the request; 503 no_provider_key when no enabled key with weight > 0 and a usable
 //   endpoint serves the model; 503 all_keys_cooling_down (+ retry_after_seconds) when every such
