@@ -36,10 +36,11 @@ size_t body_for(Plan& plan, const Config& config, const ProviderKey& key, size_t
 // A route rule's chain: each model through aliases and resolve_model, targets appended in order.
 // A model that no longer resolves is skipped; the first error stands when none does.
 bool resolve_chain(const Config& config, int64_t team_id, const std::vector<std::string>& models,
-                   std::vector<Target>* targets, ApiError* error) {
+                   std::vector<Target>* targets, std::vector<unsigned>* ranks, ApiError* error) {
     ApiError first_error;
     bool any = false;
-    for (const std::string& model : models) {
+    for (unsigned rank = 0; rank < models.size(); rank++) {
+        const std::string& model = models[rank];
         std::vector<Target> resolved;
         ApiError e;
         if (!resolve_model(config, team_id, model, &resolved, &e)) {
@@ -47,7 +48,10 @@ bool resolve_chain(const Config& config, int64_t team_id, const std::vector<std:
             continue;
         }
         any = true;
-        for (Target& t : resolved) targets->push_back(std::move(t));
+        for (Target& t : resolved) {
+            targets->push_back(std::move(t));
+            ranks->push_back(rank);
+        }
     }
     if (!any) *error = std::move(first_error);
     return any;
@@ -61,6 +65,7 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
     plan.planned_at_unix = now_unix;
     plan.requested_model = request.route_hint.empty() ? request.model : request.route_hint;
     const RoutingRule* rule = nullptr;
+    std::vector<unsigned> chain_ranks;  // per target, when a route rule's chain made the targets
     if (!config.routing_rules.empty()) {
         RuleOutcome outcome = evaluate_rules(config.routing_rules, caller, request, now_unix, options.environment);
         plan.matched_rules = std::move(outcome.matched);
@@ -79,7 +84,8 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
     }
     // metadata.route_hint replaces the deciding route rule's chain (its caps still apply).
     if (rule && rule->action == RuleAction::route && request.route_hint.empty()) {
-        if (!resolve_chain(config, caller.team_id, rule->route_models, &plan.targets, &plan.error)) return plan;
+        if (!resolve_chain(config, caller.team_id, rule->route_models, &plan.targets, &chain_ranks, &plan.error))
+            return plan;
     } else if (!resolve_model(config, caller.team_id, plan.requested_model, &plan.targets, &plan.error)) {
         return plan;
     }
@@ -94,6 +100,7 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
             PlannedCandidate c;
             c.key = ki;
             c.target = t;
+            c.chain_rank = t < chain_ranks.size() ? chain_ranks[t] : 0;
             std::string endpoint_error;
             c.endpoint = env.endpoint(ki, plan.targets[t].upstream_model, request.stream, &endpoint_error);
             if (c.endpoint == nullptr) {

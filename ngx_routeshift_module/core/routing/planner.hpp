@@ -35,6 +35,9 @@ struct PlannedCandidate {
     size_t body = SIZE_MAX;                      // index into Plan::bodies
     const UpstreamEndpoint* endpoint = nullptr;  // from PlanEnvironment::endpoint; null if unusable
     bool unusable = false;                       // no endpoint, or no body for its wire format
+    // Position in a route rule's chain of the model that produced its target (0 otherwise): a
+    // higher rank is for when every key of the lower ranks is cooling, limited or already failed.
+    unsigned chain_rank = 0;
     std::string unusable_reason;
 };
 

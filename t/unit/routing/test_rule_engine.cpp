@@ -282,6 +282,9 @@ static void test_planner_route_chain_and_caps(void**) {
     Plan p = plan(*cfg, 5, kHello);
     assert_true(p.ok);
     assert_str_eq(target_models(p), "gpt-4o-mini,gpt-4o,claude-sonnet-4-5");  // the alias resolved in place
+    assert_int_equal(p.candidates.size(), 5);  // 2 + 2 openai keys, 1 anthropic key
+    unsigned ranks[] = {0, 0, 1, 1, 2};        // the chain position of each candidate's model
+    for (size_t i = 0; i < 5; i++) assert_int_equal(p.candidates[i].chain_rank, ranks[i]);
     assert_int_equal(p.decided_rule, 11);
     assert_int_equal(p.budget.attempts, 2);
     assert_int_equal(p.budget.cost_ceiling_microcents, 900);
