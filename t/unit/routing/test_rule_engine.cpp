@@ -151,6 +151,11 @@ static void test_match_kinds(void**) {
         {R"({"messages_min": 2})", kHello, 5, false},
         {R"({"messages_max": 1})", kHello, 5, true},
         {R"({"characters_min": 5, "characters_max": 5})", kHello, 5, true},
+        // code points, not bytes: 9 x "é" (2 bytes) + "€" (3 bytes) + "bc" = 12 characters in 23 bytes
+        {R"({"characters_min": 12, "characters_max": 12})",
+         R"({"model":"m","messages":[{"role":"user","content":"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u20acbc"}]})", 5, true},  // JSON escapes
+        {R"({"characters_min": 12, "characters_max": 12})",
+         "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u20acbc\"}]}", 5, true},  // raw UTF-8
         {R"({"tokens_min": 6})", kHello, 5, true},   // ceil(5/4) + 4 per message = 6
         {R"({"tokens_min": 7})", kHello, 5, false},
         {R"({"system_characters_min": 1})", kHello, 5, false},
