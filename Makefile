@@ -15,7 +15,7 @@ DEB_PKGS := nginx nginx-dev build-essential g++ pkg-config libpcre2-dev zlib1g-d
             python3-pytest python3-botocore wrk valgrind openssl ca-certificates curl
 
 CORE_LIB  := $(BUILD)/core/librouteshift_core.a
-MODULE_SRCS := config config.make $(wildcard ngx_routeshift_module/glue/*.cpp ngx_routeshift_module/glue/*.hpp) \
+MODULE_SRCS := config config.make $(wildcard ngx_routeshift_module/glue/*.cpp ngx_routeshift_module/glue/*.hpp ngx_routeshift_module/regex/*.[ch]pp) \
                $(shell find ngx_routeshift_module/core -name '*.[ch]pp') ngx_routeshift_module/module.ld
 
 .DELETE_ON_ERROR:

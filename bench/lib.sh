@@ -53,7 +53,7 @@ start_nginx() {
   local prefix="$WORK/$name"
   mkdir -p "$prefix"/{client_body_temp,proxy_temp,fastcgi_temp,uwsgi_temp,scgi_temp,logs}
   render "$tmpl" "$prefix/nginx.conf" PREFIX="$prefix" PORT="$port" MODULE="$MODULE" \
-    MOCK_PORT="${MOCK_PORT:-0}" SECRET="$SECRET" SNAPSHOT="$WORK/snapshot.json" "$@" MASTER_PROCESS=on
+    MOCK_PORT="${MOCK_PORT:-0}" SECRET="$SECRET" SNAPSHOT="${SNAPSHOT_FILE:-$WORK/snapshot.json}" "$@" MASTER_PROCESS=on
   # shellcheck disable=SC2086
   ${LAUNCHER:-} "$NGINX" -p "$prefix/" -c "$prefix/nginx.conf" -e "$prefix/error.log" \
     >"$prefix/stderr.log" 2>&1 </dev/null &
@@ -91,7 +91,8 @@ start_mock() {
 
 # The arms: a name, the front that serves it, and the model its body names.
 ARMS=(proxy_pass openai anthropic)
-arm_front() { if [[ "$1" == proxy_pass ]]; then echo proxy_pass; else echo routeshift; fi; }
+# openai_rules (run.sh only): the openai arm with 100 routing rules, its own front and snapshot.
+arm_front() { case "$1" in proxy_pass) echo proxy_pass ;; openai_rules) echo routeshift_rules ;; *) echo routeshift ;; esac; }
 arm_model() { if [[ "$1" == anthropic ]]; then echo claude-bench; else echo gpt-4o-mini; fi; }
 arm_answer() { if [[ "$1" == anthropic ]]; then echo 'Hello! This is a canned Anthropic answer.'; else echo '"chat.completion"'; fi; }
 

@@ -27,7 +27,7 @@ CONNS="${BENCH_CONNECTIONS:-50}"
 THREADS="${BENCH_THREADS:-2}"
 TIMEOUT="${BENCH_TIMEOUT:-10s}"  # a slow arm must not turn into socket errors
 read -r -a SIZES <<< "${BENCH_SIZES:-1024 102400}"
-read -r -a RUN_ARMS <<< "${BENCH_ARMS:-${ARMS[*]}}"
+read -r -a RUN_ARMS <<< "${BENCH_ARMS:-${ARMS[*]} openai_rules}"
 
 for tool in wrk "$NGINX" curl sha256sum; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found (make deps)" >&2; exit 1; }
@@ -40,6 +40,9 @@ declare -A PORT=()
 PORT[proxy_pass]="$(free_port)"; PORT[routeshift]="$(free_port)"
 start_nginx proxy_pass "$BENCH_DIR/proxy_pass.conf.tmpl" "${PORT[proxy_pass]}"
 start_nginx routeshift "$BENCH_DIR/routeshift.conf.tmpl" "${PORT[routeshift]}"
+PORT[routeshift_rules]="$(free_port)"  # the openai_rules arm: 100 rules, the last one matching
+/usr/bin/python3 "$BENCH_DIR/rules_snapshot.py" "$WORK/snapshot.json" > "$WORK/snapshot-rules.json"
+SNAPSHOT_FILE="$WORK/snapshot-rules.json" start_nginx routeshift_rules "$BENCH_DIR/routeshift.conf.tmpl" "${PORT[routeshift_rules]}"
 arm_port() { echo "${PORT[$(arm_front "$1")]}"; }
 
 for arm in "${RUN_ARMS[@]}"; do
@@ -145,5 +148,10 @@ for arm in "${RUN_ARMS[@]}"; do
   for size in "${SIZES[@]}"; do
     echo "BENCH_OVERHEAD arm=$arm size=$size us_per_request=${OVER[$arm,$size]} vs_smallest_size=$(ratio "${OVER[$arm,$size]}" "${OVER[$arm,${SIZES[0]}]}")"
   done
+done
+for size in "${SIZES[@]}"; do  # the cost of 100 routing rules (goal >= 0.95)
+  if [[ -n "${MED[openai_rules,$size]:-}" && -n "${MED[openai,$size]:-}" ]]; then
+    echo "BENCH_RULES size=$size rules=100 ratio_to_openai=$(ratio "${MED[openai_rules,$size]}" "${MED[openai,$size]}")"
+  fi
 done
 exit "$FAILED"

@@ -1,5 +1,5 @@
 // The admin commands of routeshift-sync (one file per area: cli_service.cpp, cli_provider_key.cpp,
-// cli_virtual_key.cpp, cli_alias.cpp, cli_config.cpp) and their shared helpers (cli_common.cpp).
+// cli_virtual_key.cpp, cli_alias.cpp, cli_rule.cpp, cli_config.cpp) and their shared helpers (cli_common.cpp).
 // Each returns the process exit code; usage problems throw UsageError (exit 2), failures
 // CommandError or PgError (exit 1).
 #pragma once
@@ -20,6 +20,7 @@ int cmd_push(Context& ctx);
 int cmd_provider_key(Context& ctx);
 int cmd_virtual_key(Context& ctx);
 int cmd_alias(Context& ctx);
+int cmd_rule(Context& ctx);
 int cmd_provider(Context& ctx);
 int cmd_model(Context& ctx);
 int cmd_team(Context& ctx);

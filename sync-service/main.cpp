@@ -38,6 +38,12 @@ Aliases:
   alias list [--team T]
   alias invalidate                          POST /admin/model-aliases/invalidate on every nginx
 
+Routing rules (docs/routing-rules.md; validated with the module's parser before insert):
+  rule add --action JSON [--match JSON] [--conditions JSON] [--name N] [--priority P] [--team T]
+           [--retry-budget N] [--cost-ceiling-microcents N] [--disabled]
+  rule list [--team T]
+  rule rm|enable|disable --id N
+
 Plain-SQL conveniences:
   provider add --name N --kind K [--base-url URL] [--disabled] | provider list
   model add --provider P --model M [--upstream-model U] | model rm --provider P --model M | model list
@@ -87,6 +93,7 @@ int main(int argc, char** argv) {
         if (cmd == "provider-key") return cmd_provider_key(ctx);
         if (cmd == "virtual-key") return cmd_virtual_key(ctx);
         if (cmd == "alias") return cmd_alias(ctx);
+        if (cmd == "rule") return cmd_rule(ctx);
         if (cmd == "provider") return cmd_provider(ctx);
         if (cmd == "model") return cmd_model(ctx);
         if (cmd == "team") return cmd_team(ctx);

@@ -16,6 +16,8 @@ const std::set<std::string> kValued = {
     "--provider", "--label", "--weight", "--rpm", "--tpm", "--cooldown", "--metadata", "--id", "--team",
     "--name", "--expires-at", "--expires-in", "--alias", "--target", "--kind", "--base-url", "--model",
     "--upstream-model",
+    // rule add
+    "--priority", "--match", "--action", "--conditions", "--retry-budget", "--cost-ceiling-microcents",
 };
 const std::set<std::string> kFlags = {"--disabled", "--status", "--print", "--key-stdin", "--help", "--all"};
 const std::set<std::string> kGlobal = {"--db", "--nginx", "--secret-file", "--poll-ms", "--timeout-ms",

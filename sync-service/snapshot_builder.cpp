@@ -1,6 +1,7 @@
 #include "snapshot_builder.hpp"
 
 #include "config/config_snapshot.hpp"  // routeshift::parse_snapshot (module core)
+#include "snapshot_rules.hpp"
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -193,33 +194,7 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
     }
     set(root.p, "model_aliases", jaliases);
 
-    json_t* jrules = json_array();
-    for (const auto& r : rows.routing_rules) {
-        if (!r.enabled) continue;
-        json_t* match = jobject_from(r.match_json);
-        json_t* action = jobject_from(r.action_json);
-        json_t* conditions = jobject_from(r.conditions_json);
-        if (!match || !action || !conditions) {
-            errors->push_back("routing_rules id " + std::to_string(r.id) +
-                              ": match, action and conditions must be JSON objects");
-            json_decref(match);
-            json_decref(action);
-            json_decref(conditions);
-            continue;
-        }
-        json_t* o = json_object();
-        set(o, "id", json_integer(r.id));
-        set(o, "name", jstr(r.name));
-        set(o, "team_id", jopt_team(r.team_id));
-        set(o, "priority", json_integer(r.priority));
-        set(o, "match", match);
-        set(o, "action", action);
-        set(o, "conditions", conditions);
-        set(o, "retry_budget", jopt_int(r.retry_budget));
-        set(o, "cost_ceiling_microcents", jopt_int(r.cost_ceiling_microcents));
-        json_array_append_new(jrules, o);
-    }
-    set(root.p, "routing_rules", jrules);
+    add_rules_to_snapshot(root.p, rows.routing_rules, errors);  // rules + their time zones
 
     json_t* jprices = json_array();
     for (const auto& p : rows.model_prices) {

@@ -50,6 +50,7 @@ struct LocConf {
     ngx_flag_t admin = 0;               // routeshift_admin
     size_t max_body_size = NGX_CONF_UNSET_SIZE;
     ngx_uint_t retry_budget = NGX_CONF_UNSET_UINT;
+    ngx_str_t environment = ngx_null_string;  // routeshift_environment, matched by rule conditions
     ngx_str_t ssl_trusted_certificate = ngx_null_string;
     ngx_flag_t ssl_verify = NGX_CONF_UNSET;
     ngx_http_core_loc_conf_t* clcf = nullptr;  // this location's core conf (body buffering)
@@ -291,5 +292,13 @@ bool cost_ceiling_exceeded(const RequestCtx& ctx);
 // $routeshift_cost_ceiling: "exceeded", "unpriced" (500 cost_ceiling_unpriced), "within" (a
 // ceiling applied and did not end the request), "" (no ceiling).
 std::string_view cost_ceiling_state(const RequestCtx& ctx);
+
+// ngx_routeshift_regex.cpp: installs the PCRE2 engine routing-rule regexes compile with.
+void regex_engine_install();
+
+// ngx_routeshift_rule_response.cpp: a static rule's answer (returns the status/rc for
+// ngx_http_finalize_request), and X-RouteShift-Rule on a rule-decided answer.
+ngx_int_t send_static_answer(RequestCtx& ctx);
+ngx_int_t add_rule_header(RequestCtx& ctx);
 
 }  // namespace routeshift

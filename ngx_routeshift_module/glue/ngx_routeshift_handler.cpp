@@ -149,8 +149,14 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
     PlanOptions options;
     options.directive_retry_budget = (unsigned)lc->retry_budget;
+    options.environment = sv(lc->environment);
     GlueEnvironment env(ctx);
     ctx.plan = plan_request(*ctx.cfg, *ctx.vk, ctx.req, (int64_t)ngx_time(), options, env);
+    if (ctx.plan.static_answer) {  // a static routing rule: no provider, no candidates
+        ngx_http_finalize_request(r, send_static_answer(ctx));
+        return;
+    }
+    if (!ctx.plan.ok && add_rule_header(ctx) != NGX_OK) throw std::bad_alloc();  // a block rule
     ctx.cands.reserve(ctx.plan.candidates.size());
     for (PlannedCandidate& planned : ctx.plan.candidates) {
         Candidate c;

@@ -31,6 +31,9 @@ ngx_command_t commands[] = {
     {ngx_string("routeshift_retry_budget"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_num_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(LocConf, retry_budget), nullptr},
+    {ngx_string("routeshift_environment"),
+     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
+     ngx_conf_set_str_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(LocConf, environment), nullptr},
     {ngx_string("routeshift_connect_timeout"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_msec_slot, NGX_HTTP_LOC_CONF_OFFSET,
@@ -62,6 +65,7 @@ ngx_int_t postconfiguration(ngx_conf_t* cf) noexcept {
 }
 
 ngx_int_t preconfiguration(ngx_conf_t* cf) noexcept {
+    regex_engine_install();  // before any snapshot is parsed (routeshift_snapshot_file: in zone init)
     return variables_add(cf);  // before log_format and friends reference them
 }
 
@@ -149,6 +153,7 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     ngx_conf_merge_size_value(u.buffer_size, pu.buffer_size, 16384);
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size, 4 * 1024 * 1024);
     ngx_conf_merge_uint_value(conf->retry_budget, prev->retry_budget, 3);
+    ngx_conf_merge_str_value(conf->environment, prev->environment, "");
     ngx_conf_merge_str_value(conf->ssl_trusted_certificate, prev->ssl_trusted_certificate,
                              "/etc/ssl/certs/ca-certificates.crt");
     ngx_conf_merge_value(conf->ssl_verify, prev->ssl_verify, 1);

@@ -76,6 +76,22 @@ VarDef vars[] = {
      }},
     {ngx_string("routeshift_cost_ceiling"),
      [](const RequestCtx& c) -> std::string { return std::string(cost_ceiling_state(c)); }},
+    {ngx_string("routeshift_tags"),  // labels of the matching tag rules, comma-separated
+     [](const RequestCtx& c) -> std::string {
+         std::string out;
+         for (const std::string& tag : c.plan.tags) out += (out.empty() ? "" : ",") + tag;
+         return out;
+     }},
+    {ngx_string("routeshift_rule"),  // id of the route/block/static rule that decided
+     [](const RequestCtx& c) -> std::string {
+         return c.plan.decided_rule ? std::to_string(c.plan.decided_rule) : std::string();
+     }},
+    {ngx_string("routeshift_matched_rules"),  // ids of every matching rule, comma-separated
+     [](const RequestCtx& c) -> std::string {
+         std::string out;
+         for (int64_t id : c.plan.matched_rules) out += (out.empty() ? "" : ",") + std::to_string(id);
+         return out;
+     }},
     {ngx_string("routeshift_generation"),
      [](const RequestCtx& c) -> std::string { return c.cfg ? std::to_string(c.cfg->generation) : std::string(); }},
 };

@@ -1,15 +1,26 @@
 // Prompt measurement over the scanned request body (no DOM).
 #include "canonical/prompt_size.hpp"
 
+#include <bit>
+#include <cstring>
 #include <string>
 
 namespace routeshift {
 namespace {
 
+// Every byte but UTF-8 continuations (10xxxxxx), counted 8 bytes at a time: prompts are large and
+// routing rules, rate limits and the ceiling measure every request.
 uint64_t code_points(std::string_view utf8) {
-    uint64_t count = 0;
-    for (unsigned char byte : utf8) count += (byte & 0xC0) != 0x80;  // every byte but continuations
-    return count;
+    uint64_t continuations = 0;
+    size_t i = 0;
+    for (; i + 8 <= utf8.size(); i += 8) {
+        uint64_t word;
+        std::memcpy(&word, utf8.data() + i, 8);
+        // bit 7 set and bit 6 clear in the same byte (the shift's carry into the next byte is masked)
+        continuations += (uint64_t)std::popcount(word & ~(word << 1) & 0x8080808080808080ull);
+    }
+    for (; i < utf8.size(); i++) continuations += ((unsigned char)utf8[i] & 0xC0) == 0x80;
+    return utf8.size() - continuations;
 }
 
 // Characters of a JSON string value (decoded); 0 for anything else.

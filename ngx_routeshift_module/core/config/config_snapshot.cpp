@@ -309,9 +309,10 @@ std::shared_ptr<Config> build(const json_t* root) {
         }
     }
 
-    // carried, not used yet
-    table(root, "routing_rules");
+    std::string rules_error;
+    if (!parse_routing_rules(root, *cfg, team_ids, &cfg->routing_rules, &rules_error)) fail(rules_error);
 
+    // carried, not used yet
     std::string price_error;
     if (!cfg->prices.parse(table(root, "model_prices"), provider_by_id, &price_error)) fail(price_error);
     return cfg;

@@ -5,6 +5,7 @@
 #include "config/key_metadata.hpp"
 #include "config/model_prices.hpp"
 #include "config/provider_catalog.hpp"
+#include "config/routing_rules.hpp"
 #include "config/virtual_key_cache.hpp"
 #include "util/url.hpp"
 #include <cstdint>
@@ -71,6 +72,7 @@ struct Config {
     std::vector<ModelEntry> models;
     std::vector<VirtualKey> virtual_keys;
     ModelPrices prices;               // by (provider, upstream model); see model_prices.hpp
+    RoutingRules routing_rules;  // compiled once per snapshot, in evaluation order
 
     std::unordered_map<std::string, size_t> provider_by_name;        // enabled and disabled
     std::unordered_map<std::string, std::vector<size_t>> models_by_name; // public name -> ModelEntry idx

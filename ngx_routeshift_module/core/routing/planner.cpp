@@ -2,6 +2,7 @@
 // their order are the ones the handler made.
 #include "routing/planner.hpp"
 #include "egress/wire_adapter.hpp"
+#include "routing/rule_engine.hpp"
 
 #include <algorithm>
 
@@ -32,6 +33,30 @@ size_t body_for(Plan& plan, const Config& config, const ProviderKey& key, size_t
     return plan.bodies.size() - 1;
 }
 
+// A route rule's chain: each model through aliases and resolve_model, targets appended in order.
+// A model that no longer resolves is skipped; the first error stands when none does.
+bool resolve_chain(const Config& config, int64_t team_id, const std::vector<std::string>& models,
+                   std::vector<Target>* targets, std::vector<unsigned>* ranks, ApiError* error) {
+    ApiError first_error;
+    bool any = false;
+    for (unsigned rank = 0; rank < models.size(); rank++) {
+        const std::string& model = models[rank];
+        std::vector<Target> resolved;
+        ApiError e;
+        if (!resolve_model(config, team_id, model, &resolved, &e)) {
+            if (!any && first_error.message.empty()) first_error = std::move(e);
+            continue;
+        }
+        any = true;
+        for (Target& t : resolved) {
+            targets->push_back(std::move(t));
+            ranks->push_back(rank);
+        }
+    }
+    if (!any) *error = std::move(first_error);
+    return any;
+}
+
 }  // namespace
 
 Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequest& request, int64_t now_unix,
@@ -39,7 +64,31 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
     Plan plan;
     plan.planned_at_unix = now_unix;
     plan.requested_model = request.route_hint.empty() ? request.model : request.route_hint;
-    if (!resolve_model(config, caller.team_id, plan.requested_model, &plan.targets, &plan.error)) return plan;
+    const RoutingRule* rule = nullptr;
+    std::vector<unsigned> chain_ranks;  // per target, when a route rule's chain made the targets
+    if (!config.routing_rules.empty()) {
+        RuleOutcome outcome = evaluate_rules(config.routing_rules, caller, request, now_unix, options.environment);
+        plan.matched_rules = std::move(outcome.matched);
+        plan.tags = std::move(outcome.tags);
+        rule = outcome.decided;
+        if (rule) plan.decided_rule = rule->id;
+        if (rule && rule->action == RuleAction::block)
+            return failed(std::move(plan), rule->block_status, rule->block_message,
+                          openai_error_type_for_status(rule->block_status), "blocked_by_rule");
+        if (rule && rule->action == RuleAction::static_response) {
+            plan.ok = true;
+            plan.static_answer = true;
+            plan.static_content = rule->static_content;
+            return plan;
+        }
+    }
+    // metadata.route_hint replaces the deciding route rule's chain (its caps still apply).
+    if (rule && rule->action == RuleAction::route && request.route_hint.empty()) {
+        if (!resolve_chain(config, caller.team_id, rule->route_models, &plan.targets, &chain_ranks, &plan.error))
+            return plan;
+    } else if (!resolve_model(config, caller.team_id, plan.requested_model, &plan.targets, &plan.error)) {
+        return plan;
+    }
 
     const ApiError* first_body_error = nullptr;
     size_t first_body_error_index = SIZE_MAX;
@@ -51,6 +100,7 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
             PlannedCandidate c;
             c.key = ki;
             c.target = t;
+            c.chain_rank = t < chain_ranks.size() ? chain_ranks[t] : 0;
             std::string endpoint_error;
             c.endpoint = env.endpoint(ki, plan.targets[t].upstream_model, request.stream, &endpoint_error);
             if (c.endpoint == nullptr) {
@@ -79,6 +129,8 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
                                                        : options.directive_retry_budget;
     plan.budget.attempts = std::max(budget, 1u);
     plan.budget.cost_ceiling_microcents = config.settings.cost_ceiling_microcents;  // default; a rule's wins
+    if (rule && rule->retry_budget > 0) plan.budget.attempts = (unsigned)rule->retry_budget;
+    if (rule && rule->cost_ceiling_microcents > 0) plan.budget.cost_ceiling_microcents = rule->cost_ceiling_microcents;
     // after the ceiling is final, before health picks the first key: no pick may pass it
     if (!apply_cost_ceiling(config, request, now_unix, &plan)) return plan;
 

@@ -37,6 +37,9 @@ struct PlannedCandidate {
     const UpstreamEndpoint* endpoint = nullptr;  // from PlanEnvironment::endpoint; null if unusable
     bool unusable = false;                       // no endpoint, no body for its wire format, over the cost ceiling
     bool over_cost_ceiling = false;              // set aside by the cost ceiling (cost_ceiling.hpp)
+    // Position in a route rule's chain of the model that produced its target (0 otherwise): a
+    // higher rank is for when every key of the lower ranks is cooling, limited or already failed.
+    unsigned chain_rank = 0;
     std::string unusable_reason;
 };
 
@@ -67,6 +70,7 @@ public:
 // Settings that come from the host, not from the snapshot.
 struct PlanOptions {
     unsigned directive_retry_budget = 3;  // routeshift_retry_budget; the snapshot's setting wins
+    std::string_view environment;         // routeshift_environment, matched by rule conditions
 };
 
 struct Plan {
@@ -81,9 +85,19 @@ struct Plan {
     PlanBudget budget;
     std::vector<TargetCost> target_costs;  // per target, when a cost ceiling is in force (cost_ceiling.hpp)
     int64_t planned_at_unix = 0;        // `now` of plan_request (rules with time windows use it)
+
+    // Routing rules (docs/routing-rules.md). A block rule makes the plan fail with its error; a
+    // static rule makes it succeed with no targets: the host answers `static_content` itself.
+    std::vector<int64_t> matched_rules;  // ids of every matching rule, in evaluation order
+    int64_t decided_rule = 0;            // the route/block/static rule that decided; 0 = none
+    std::vector<std::string> tags;       // labels of the matching tag rules
+    bool static_answer = false;
+    std::string static_content;
 };
 
-// Plans `request` for `caller`. Errors, in the order they are checked:
+// Plans `request` for `caller`. Routing rules come first (block → the rule's error, static → a
+// static answer, route → the rule's model chain unless metadata.route_hint is given; the deciding
+// rule's retry_budget and cost ceiling replace the defaults). Errors, in the order they are checked:
 //   404 model_not_found (resolve_model); 400 from the adapters when no candidate's wire format can
 //   express the request; 503 no_provider_key when no enabled key with weight > 0 and a usable
 //   endpoint serves the model; 503 all_keys_cooling_down (+ retry_after_seconds) when every such

@@ -1,0 +1,102 @@
+// Routing rules (docs/routing-rules.md): the snapshot's `routing_rules` rows and `time_zones`
+// map, parsed, validated and compiled once per snapshot (regexes through the installed
+// RegexEngine) into typed rules in evaluation order. The rule engine (routing/rule_engine.hpp)
+// evaluates them per request.
+#pragma once
+#include "util/json_util.hpp"
+#include "util/regex.hpp"
+#include "util/time_zone.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace routeshift {
+
+struct Config;
+
+enum class RuleAction { route, block, tag, static_response };
+
+// An inclusive range on a request measure; absent bounds are 0 and UINT64_MAX.
+struct RuleRange {
+    bool set = false;
+    uint64_t min = 0, max = UINT64_MAX;
+    bool contains(uint64_t v) const { return v >= min && v <= max; }
+};
+
+// Which virtual keys or teams: ids, and (virtual keys only) names.
+struct RuleKeySet {
+    bool set = false;
+    std::vector<int64_t> ids;
+    std::vector<std::string> names;
+};
+
+struct RuleMetadataMatch {
+    std::string key;
+    std::string exact;                     // when `regex` is null
+    std::unique_ptr<RegexMatcher> regex;
+};
+
+struct RoutingRule {
+    int64_t id = 0;
+    std::string name;
+    int64_t team_id = 0;   // 0 = every team
+    int64_t priority = 100;
+
+    // --- match ---
+    RuleKeySet virtual_keys, teams;
+    std::vector<std::string> models;       // exact names (any of)
+    std::vector<std::string> model_globs;  // '*' and '?' (any of)
+    std::unique_ptr<RegexMatcher> model_regex;
+    std::unique_ptr<RegexMatcher> content_regex;  // over user + system text
+    RuleRange messages, characters, tokens, system_characters, system_tokens;
+    std::vector<RuleMetadataMatch> metadata;      // all must match
+    std::optional<bool> stream, tools;
+
+    // --- conditions ---
+    const TimeZone* time_zone = nullptr;   // null = UTC
+    std::string time_zone_name = "UTC";
+    std::vector<std::pair<int, int>> time_windows;  // [start, end) in minutes of the local day
+    uint8_t days = 0;                      // bit d = weekday d (0 = Sunday); 0 = every day
+    std::vector<std::string> environments; // any of; set = the request's environment must be listed
+    RuleKeySet gate_virtual_keys, gate_teams;
+    int percentage_basis_points = -1;      // 0..10000; -1 = no percentage gate
+    bool percentage_by_session = false;    // else by virtual key id
+
+    // --- action ---
+    RuleAction action = RuleAction::tag;
+    std::vector<std::string> route_models;  // route: the chain, in order (names or aliases)
+    int block_status = 0;
+    std::string block_message;
+    std::vector<std::string> labels;        // tag
+    std::string static_content;             // static
+
+    int retry_budget = 0;                   // 0 = not set
+    int64_t cost_ceiling_microcents = 0;    // 0 = not set
+
+    // What the rule needs measured (the engine computes it lazily, once per request).
+    bool needs_prompt_size = false;
+    bool needs_text = false;
+};
+
+struct RoutingRules {
+    std::vector<RoutingRule> rules;             // priority ascending, ties by id
+    std::map<std::string, TimeZone> time_zones; // the snapshot's embedded zones, by IANA name
+    bool empty() const { return rules.empty(); }
+};
+
+// Parses `root`'s "routing_rules" array and "time_zones" object (either may be absent) for
+// `config` (providers, models, aliases and virtual keys already parsed; `team_ids` = the
+// snapshot's teams). Disabled rows ("enabled": false) are left out. False + `error` naming the row
+// ("routing_rules[2] (id 7): match.content_regex: ...") on any unknown field or bad value.
+bool parse_routing_rules(const json_t* root, const Config& config, const std::unordered_set<int64_t>& team_ids,
+                         RoutingRules* out, std::string* error);
+
+// True when `name` matches the glob `pattern` ('*' any run, '?' one byte; no escapes).
+bool glob_match(std::string_view pattern, std::string_view name);
+
+}  // namespace routeshift

@@ -1,0 +1,358 @@
+// rule_engine + planner: each match kind, first route/block/static decides while tags accumulate,
+// conditions (team, environment, key gates, time windows and days in a zone with an injected clock,
+// percentage stability and spread), facts computed only when a rule needs them, a pathological
+// regex counted as no match, and what the planner makes of it: the rule chain, route_hint over
+// the chain, block errors, static answers, per-rule retry budget and cost ceiling.
+#include "routing/planner.hpp"
+#include "routing/rule_engine.hpp"
+#include "egress/wire_adapter.hpp"
+#include "rules_fixture.hpp"
+
+#include "test_util.hpp"
+
+#include <chrono>
+#include <deque>
+
+using namespace routeshift;
+
+namespace {
+
+// Counts the matches the rules run (to see which facts and regexes were needed).
+class CountingEngine final : public RegexEngine {
+public:
+    mutable size_t matches = 0;
+    std::unique_ptr<RegexMatcher> compile(std::string_view pattern, bool caseless, std::string* error) const override {
+        auto inner = pcre2_.compile(pattern, caseless, error);
+        if (!inner) return nullptr;
+        return std::make_unique<Counted>(std::move(inner), &matches);
+    }
+
+private:
+    class Counted final : public RegexMatcher {
+    public:
+        Counted(std::unique_ptr<RegexMatcher> inner, size_t* count) : inner_(std::move(inner)), count_(count) {}
+        RegexResult match(std::string_view text) const override {
+            ++*count_;
+            return inner_->match(text);
+        }
+
+    private:
+        std::unique_ptr<RegexMatcher> inner_;
+        size_t* count_;
+    };
+    Pcre2RegexEngine pcre2_;
+};
+
+CountingEngine g_engine;
+
+std::shared_ptr<const Config> config(const std::string& rules, const std::string& zones = "{}") {
+    std::string error;
+    auto cfg = parse_snapshot(test::rules_snapshot(rules, zones), &error);
+    if (!cfg) fail_msg("snapshot rejected: %s", error.c_str());
+    return cfg;
+}
+
+ChatRequest request(std::string_view body) {
+    ApiError err;
+    auto r = parse_chat_request(body, &err);
+    if (!r) fail_msg("test request rejected: %s", err.message.c_str());
+    return std::move(*r);
+}
+
+const VirtualKey& key(const Config& cfg, int64_t id) {
+    for (const VirtualKey& k : cfg.virtual_keys)
+        if (k.id == id) return k;
+    fail_msg("no virtual key %lld", (long long)id);
+    return cfg.virtual_keys[0];
+}
+
+const char* kHello = R"({"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]})";
+constexpr int64_t kNoon = 1751371200;  // 2025-07-01 12:00 UTC, a Tuesday
+
+int64_t decided(const RuleOutcome& o) { return o.decided ? o.decided->id : 0; }
+
+class AllHealthy final : public PlanEnvironment {
+public:
+    explicit AllHealthy(const Config& cfg) : cfg_(cfg) {}
+    const UpstreamEndpoint* endpoint(size_t key, const std::string& model, bool stream, std::string* error) override {
+        UpstreamEndpoint ep;
+        if (!wire_adapter(cfg_.keys[key]).endpoint(cfg_, cfg_.keys[key], model, stream, &ep, error)) return nullptr;
+        return &endpoints_.emplace_back(std::move(ep));
+    }
+    KeyHealth health(std::span<const PlannedCandidate> candidates) override {
+        KeyHealth h;
+        for (const PlannedCandidate& c : candidates) h.healthy += !c.unusable;
+        return h;
+    }
+
+private:
+    const Config& cfg_;
+    std::deque<UpstreamEndpoint> endpoints_;
+};
+
+Plan plan(const Config& cfg, int64_t vk, std::string_view body, std::string_view environment = "") {
+    AllHealthy env(cfg);
+    PlanOptions options;
+    options.environment = environment;
+    ChatRequest req = request(body);
+    return plan_request(cfg, key(cfg, vk), req, kNoon, options, env);
+}
+
+std::string target_models(const Plan& p) {
+    std::string out;
+    for (const Target& t : p.targets) out += (out.empty() ? "" : ",") + t.upstream_model;
+    return out;
+}
+
+}  // namespace
+
+static int setup(void**) {
+    install_regex_engine(&g_engine);
+    return 0;
+}
+
+static void test_first_decider_wins_tags_accumulate(void**) {
+    auto cfg = config(R"([
+      {"id": 1, "priority": 1, "action": {"tag": {"labels": ["all", "seen"]}}},
+      {"id": 2, "priority": 2, "match": {"model": "claude-sonnet"}, "action": {"block": {"status": 403}}},
+      {"id": 3, "priority": 3, "match": {"model": ["gpt-4o", "x"]}, "action": {"tag": {"labels": ["gpt", "seen"]}}},
+      {"id": 4, "priority": 4, "match": {"model_glob": "gpt-*"}, "action": {"route": {"model": "gpt-4o-mini"}}},
+      {"id": 5, "priority": 5, "action": {"static": {"content": "never reached"}}}
+    ])");
+    ChatRequest req = request(kHello);
+    RuleOutcome o = evaluate_rules(cfg->routing_rules, key(*cfg, 5), req, kNoon, "");
+    assert_int_equal(decided(o), 4);
+    assert_int_equal(o.matched.size(), 3);
+    assert_int_equal(o.matched[0], 1);
+    assert_int_equal(o.matched[1], 3);
+    assert_int_equal(o.matched[2], 4);
+    assert_int_equal(o.tags.size(), 3);  // "seen" once
+    assert_str_eq(o.tags[2], "gpt");
+}
+
+static void test_match_kinds(void**) {
+    struct Case {
+        const char* match;
+        const char* body;
+        int64_t vk;
+        bool expect;
+    } cases[] = {
+        {R"({"virtual_keys": [5]})", kHello, 5, true},
+        {R"({"virtual_keys": ["lab"]})", kHello, 5, false},
+        {R"({"virtual_keys": ["lab"]})", kHello, 6, true},
+        {R"({"teams": [2]})", kHello, 6, true},
+        {R"({"teams": [2]})", kHello, 7, false},
+        {R"({"model_regex": "^gpt-4o$"})", kHello, 5, true},
+        {R"({"model_regex": "mini"})", kHello, 5, false},
+        {R"({"content_regex": "(?i)HELLO"})", kHello, 5, true},
+        {R"({"content_regex": "secret"})", R"({"model":"m","messages":[{"role":"assistant","content":"secret"}]})", 5, false},
+        {R"({"content_regex": "sec\u00e9ret"})", R"({"model":"m","messages":[{"role":"system","content":"a sec\u00e9ret"}]})", 5, true},
+        {R"({"content_regex": "partB"})", R"({"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"partA"},{"type":"text","text":"partB"}]}]})", 5, true},
+        {R"({"messages_min": 2})", kHello, 5, false},
+        {R"({"messages_max": 1})", kHello, 5, true},
+        {R"({"characters_min": 5, "characters_max": 5})", kHello, 5, true},
+        // code points, not bytes: 9 x "é" (2 bytes) + "€" (3 bytes) + "bc" = 12 characters in 23 bytes
+        {R"({"characters_min": 12, "characters_max": 12})",
+         R"({"model":"m","messages":[{"role":"user","content":"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u20acbc"}]})", 5, true},  // JSON escapes
+        {R"({"characters_min": 12, "characters_max": 12})",
+         "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u20acbc\"}]}", 5, true},  // raw UTF-8
+        {R"({"tokens_min": 6})", kHello, 5, true},   // ceil(5/4) + 4 per message = 6
+        {R"({"tokens_min": 7})", kHello, 5, false},
+        {R"({"system_characters_min": 1})", kHello, 5, false},
+        {R"({"system_tokens_max": 2})", R"({"model":"m","messages":[{"role":"system","content":"12345678"},{"role":"user","content":"x"}]})", 5, true},
+        {R"({"system_tokens_max": 1})", R"({"model":"m","messages":[{"role":"system","content":"12345678"},{"role":"user","content":"x"}]})", 5, false},
+        {R"({"metadata": {"tier": "gold"}})", R"({"model":"m","messages":[{"role":"user","content":"x"}],"metadata":{"tier":"gold"}})", 5, true},
+        {R"({"metadata": {"tier": "gold"}})", R"({"model":"m","messages":[{"role":"user","content":"x"}],"metadata":{"tier":"silver"}})", 5, false},
+        {R"({"metadata": {"tier": "gold"}})", kHello, 5, false},
+        {R"({"metadata": {"ticket": {"regex": "^T-\\d+$"}}})", R"({"model":"m","messages":[{"role":"user","content":"x"}],"metadata":{"ticket":"T-42"}})", 5, true},
+        {R"({"stream": true})", kHello, 5, false},
+        {R"({"stream": true})", R"({"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]})", 5, true},
+        {R"({"tools": false})", kHello, 5, true},
+        {R"({"tools": true})", R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}]})", 5, true},
+        {R"({"tools": true})", R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[]})", 5, false},
+    };
+    for (const Case& c : cases) {
+        auto cfg = config(std::string(R"([{"id": 1, "match": )") + c.match + R"(, "action": {"tag": {"labels": ["hit"]}}}])");
+        ChatRequest req = request(c.body);
+        RuleOutcome o = evaluate_rules(cfg->routing_rules, key(*cfg, c.vk), req, kNoon, "");
+        if (o.matched.empty() == c.expect)
+            fail_msg("match %s on %s (vk %lld): expected %s", c.match, c.body, (long long)c.vk,
+                     c.expect ? "a match" : "no match");
+    }
+}
+
+static void test_conditions(void**) {
+    std::string zones = R"({"America/New_York": ")" + test::read_zone_base64("America/New_York") + R"("})";
+    struct Case {
+        const char* conditions;
+        int64_t vk;
+        std::string_view environment;
+        int64_t now;
+        bool expect;
+    } cases[] = {
+        {R"({"environments": ["prod"]})", 5, "prod", kNoon, true},
+        {R"({"environments": ["prod"]})", 5, "staging", kNoon, false},
+        {R"({"environments": ["prod"]})", 5, "", kNoon, false},
+        {R"({"virtual_keys": ["web"]})", 7, "", kNoon, true},
+        {R"({"virtual_keys": ["web"]})", 5, "", kNoon, false},
+        {R"({"teams": [1]})", 6, "", kNoon, false},
+        // 12:00 UTC = 08:00 in New York (EDT) on Tuesday 2025-07-01
+        {R"({"time_zone": "America/New_York", "time_windows": [{"start": "08:00", "end": "09:00"}]})", 5, "", kNoon, true},
+        {R"({"time_zone": "America/New_York", "time_windows": [{"start": "08:01", "end": "09:00"}]})", 5, "", kNoon, false},
+        {R"({"time_windows": [{"start": "12:00", "end": "12:01"}]})", 5, "", kNoon, true},  // UTC by default
+        {R"({"time_zone": "America/New_York", "days": ["tue"]})", 5, "", kNoon, true},
+        {R"({"time_zone": "America/New_York", "days": ["mon"]})", 5, "", kNoon + 14 * 3600, false},
+        // 02:00 UTC Wednesday = 22:00 Tuesday in New York: a window across midnight, Tuesday's
+        {R"({"time_zone": "America/New_York", "time_windows": [{"start": "21:00", "end": "03:00"}], "days": ["tue"]})", 5, "",
+         kNoon + 14 * 3600, true},
+        {R"({"time_zone": "America/New_York", "time_windows": [{"start": "21:00", "end": "03:00"}], "days": ["wed"]})", 5, "",
+         kNoon + 14 * 3600, false},
+        // winter: 12:00 UTC = 07:00 EST
+        {R"({"time_zone": "America/New_York", "time_windows": [{"start": "07:00", "end": "08:00"}]})", 5, "", 1736942400, true},
+        {R"({"percentage": 100})", 5, "", kNoon, true},
+        {R"({"percentage": 0})", 5, "", kNoon, false},
+    };
+    for (const Case& c : cases) {
+        auto cfg = config(std::string(R"([{"id": 1, "conditions": )") + c.conditions +
+                              R"(, "action": {"tag": {"labels": ["hit"]}}}])",
+                          zones);
+        ChatRequest req = request(kHello);
+        RuleOutcome o = evaluate_rules(cfg->routing_rules, key(*cfg, c.vk), req, c.now, c.environment);
+        if (o.matched.empty() == c.expect)
+            fail_msg("conditions %s (vk %lld, env '%.*s'): expected %s", c.conditions, (long long)c.vk,
+                     (int)c.environment.size(), c.environment.data(), c.expect ? "a match" : "no match");
+    }
+    // team_id of the rule is a gate too
+    auto cfg = config(R"([{"id": 1, "team_id": 2, "action": {"tag": {"labels": ["hit"]}}}])");
+    ChatRequest req = request(kHello);
+    assert_true(evaluate_rules(cfg->routing_rules, key(*cfg, 6), req, kNoon, "").matched.size() == 1);
+    assert_true(evaluate_rules(cfg->routing_rules, key(*cfg, 5), req, kNoon, "").matched.empty());
+}
+
+static void test_percentage_is_stable_and_spread(void**) {
+    // The same subject always lands in the same bucket; 10000 subjects spread evenly.
+    assert_int_equal(percentage_bucket(7, "k:5"), percentage_bucket(7, "k:5"));
+    size_t below = 0;
+    for (int i = 0; i < 10000; i++) below += percentage_bucket(7, "s:session-" + std::to_string(i)) < 2500;
+    assert_true(below > 2300 && below < 2700);
+    // different rules split independently
+    size_t same = 0;
+    for (int i = 0; i < 1000; i++)
+        same += (percentage_bucket(1, "k:" + std::to_string(i)) < 5000) == (percentage_bucket(2, "k:" + std::to_string(i)) < 5000);
+    assert_true(same > 400 && same < 600);
+    // by session: the session decides, the key does not
+    auto cfg = config(R"([{"id": 1, "conditions": {"percentage": 50, "percentage_by": "session"}, "action": {"tag": {"labels": ["hit"]}}}])");
+    size_t hits = 0;
+    for (int i = 0; i < 400; i++) {
+        std::string body = R"({"model":"m","messages":[{"role":"user","content":"x"}],"metadata":{"session_id":"s)" +
+                           std::to_string(i) + R"("}})";
+        ChatRequest req = request(body);
+        bool a = !evaluate_rules(cfg->routing_rules, key(*cfg, 5), req, kNoon, "").matched.empty();
+        bool b = !evaluate_rules(cfg->routing_rules, key(*cfg, 6), req, kNoon, "").matched.empty();
+        assert_int_equal(a, b);
+        hits += a;
+    }
+    assert_true(hits > 150 && hits < 250);
+}
+
+static void test_facts_and_regexes_only_when_needed(void**) {
+    auto cfg = config(R"([
+      {"id": 1, "match": {"model": "claude-sonnet", "content_regex": "x"}, "action": {"tag": {"labels": ["a"]}}},
+      {"id": 2, "conditions": {"environments": ["prod"]}, "match": {"content_regex": "x"}, "action": {"tag": {"labels": ["b"]}}},
+      {"id": 3, "match": {"content_regex": "hel+o"}, "action": {"tag": {"labels": ["c"]}}}
+    ])");
+    ChatRequest req = request(kHello);
+    g_engine.matches = 0;
+    RuleOutcome o = evaluate_rules(cfg->routing_rules, key(*cfg, 5), req, kNoon, "staging");
+    assert_int_equal(g_engine.matches, 1);  // rules 1 and 2 fail on cheap tests before their regex
+    assert_int_equal(o.matched.size(), 1);
+    assert_int_equal(o.matched[0], 3);
+}
+
+static void test_pathological_regex_is_no_match(void**) {
+    auto cfg = config(R"([{"id": 1, "match": {"content_regex": "^(a+)+$"}, "action": {"block": {"status": 400}}}])");
+    std::string body = R"({"model":"gpt-4o","messages":[{"role":"user","content":")" + std::string(40, 'a') + R"(b"}]})";
+    ChatRequest req = request(body);
+    auto start = std::chrono::steady_clock::now();
+    RuleOutcome o = evaluate_rules(cfg->routing_rules, key(*cfg, 5), req, kNoon, "");
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    assert_null(o.decided);
+    assert_int_equal(o.regex_errors, 1);
+    assert_true(ms < 2000);
+}
+
+static void test_planner_route_chain_and_caps(void**) {
+    auto cfg = config(R"([{"id": 11, "match": {"model": "gpt-4o"}, "action": {"route": {"models": ["gpt-4o-mini", "smart", "claude-sonnet"]}},
+                           "retry_budget": 2, "cost_ceiling_microcents": 900}])");
+    Plan p = plan(*cfg, 5, kHello);
+    assert_true(p.ok);
+    assert_str_eq(target_models(p), "gpt-4o-mini,gpt-4o,claude-sonnet-4-5");  // the alias resolved in place
+    assert_int_equal(p.candidates.size(), 5);  // 2 + 2 openai keys, 1 anthropic key
+    unsigned ranks[] = {0, 0, 1, 1, 2};        // the chain position of each candidate's model
+    for (size_t i = 0; i < 5; i++) assert_int_equal(p.candidates[i].chain_rank, ranks[i]);
+    assert_int_equal(p.decided_rule, 11);
+    assert_int_equal(p.budget.attempts, 2);
+    assert_int_equal(p.budget.cost_ceiling_microcents, 900);
+    assert_str_eq(p.requested_model, "gpt-4o");
+    // without a matching rule: the request's model, the settings' budget, no ceiling
+    Plan q = plan(*cfg, 5, R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]})");
+    assert_str_eq(target_models(q), "gpt-4o-mini");
+    assert_int_equal(q.decided_rule, 0);
+    assert_int_equal(q.budget.attempts, 2);  // settings' 3, capped by gpt-4o-mini's two healthy keys
+    assert_int_equal(q.budget.cost_ceiling_microcents, 0);
+}
+
+static void test_planner_route_hint_overrides_the_chain(void**) {
+    auto cfg = config(R"([{"id": 11, "action": {"route": {"model": "claude-sonnet"}}, "retry_budget": 1},
+                          {"id": 12, "priority": 200, "action": {"block": {"status": 403}}}])");
+    Plan p = plan(*cfg, 5, R"({"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"metadata":{"route_hint":"smart"}})");
+    assert_true(p.ok);
+    assert_str_eq(target_models(p), "gpt-4o");  // pinned to the alias
+    assert_int_equal(p.decided_rule, 11);       // the same rule decides; its caps apply
+    assert_int_equal(p.budget.attempts, 1);
+}
+
+static void test_planner_block_and_static(void**) {
+    auto cfg = config(R"([{"id": 1, "priority": 1, "match": {"content_regex": "forbidden"}, "action": {"block": {"status": 451, "message": "Not here."}}},
+                          {"id": 2, "priority": 2, "match": {"model": "gpt-4o"}, "action": {"static": {"content": "We are closed."}}},
+                          {"id": 3, "priority": 0, "action": {"tag": {"labels": ["seen"]}}}])");
+    Plan b = plan(*cfg, 5, R"({"model":"gpt-4o","messages":[{"role":"user","content":"forbidden fruit"}],"metadata":{"route_hint":"smart"}})");
+    assert_false(b.ok);  // route_hint does not escape a block
+    assert_int_equal(b.error.status, 451);
+    assert_str_eq(b.error.message, "Not here.");
+    assert_str_eq(b.error.code, "blocked_by_rule");
+    assert_int_equal(b.decided_rule, 1);
+    assert_int_equal(b.tags.size(), 1);
+    Plan s = plan(*cfg, 5, kHello);
+    assert_true(s.ok);
+    assert_true(s.static_answer);
+    assert_str_eq(s.static_content, "We are closed.");
+    assert_true(s.targets.empty());
+    assert_true(s.candidates.empty());
+    Plan n = plan(*cfg, 5, R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]})");
+    assert_true(n.ok);
+    assert_false(n.static_answer);
+    assert_int_equal(n.matched_rules.size(), 1);
+}
+
+static void test_planner_environment(void**) {
+    auto cfg = config(R"([{"id": 1, "conditions": {"environments": ["canary"]}, "action": {"route": {"model": "claude-sonnet"}}}])");
+    assert_str_eq(target_models(plan(*cfg, 5, kHello, "canary")), "claude-sonnet-4-5");
+    assert_str_eq(target_models(plan(*cfg, 5, kHello, "prod")), "gpt-4o");
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_decider_wins_tags_accumulate),
+        cmocka_unit_test(test_match_kinds),
+        cmocka_unit_test(test_conditions),
+        cmocka_unit_test(test_percentage_is_stable_and_spread),
+        cmocka_unit_test(test_facts_and_regexes_only_when_needed),
+        cmocka_unit_test(test_pathological_regex_is_no_match),
+        cmocka_unit_test(test_planner_route_chain_and_caps),
+        cmocka_unit_test(test_planner_route_hint_overrides_the_chain),
+        cmocka_unit_test(test_planner_block_and_static),
+        cmocka_unit_test(test_planner_environment),
+    };
+    return cmocka_run_group_tests(tests, setup, nullptr);
+}
