@@ -30,8 +30,9 @@ int64_t time_until_fits(int64_t previous, int64_t current, int64_t amount, int64
     int64_t room = limit - current - amount;
     if (room < 0) return -1;
     if (previous <= room) return 0;
-    double e = (double)window_ms * (1.0 - (double)room / (double)previous);
-    return (int64_t)std::ceil(e);
+    // ceil(W * (previous - room) / previous), exact (128-bit: windows and token counts are large)
+    unsigned __int128 numerator = (unsigned __int128)window_ms * (uint64_t)(previous - room);
+    return (int64_t)((numerator + (uint64_t)previous - 1) / (uint64_t)previous);
 }
 
 }  // namespace
