@@ -137,6 +137,7 @@ struct RequestCtx {
     Plan plan;                   // targets, bodies, budget (its candidates live on in `cands`)
     std::vector<Candidate> cands;
     int reserved_pick = -1;      // picked with the health check, used by the first attempt
+    bool reserved_probe = false; // that pick is its key's half-open circuit-breaker probe
     // limits (docs/design.md §9): tokens every pick reserves against TPM limits, and the caller's
     // (virtual key, team) reservation until real usage corrects it
     int64_t reserve_tokens = 0;

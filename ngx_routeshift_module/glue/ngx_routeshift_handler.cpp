@@ -67,15 +67,12 @@ public:
     KeyHealth health(std::span<const PlannedCandidate> candidates) override {
         ZoneAssessment a = zone_assess_and_pick(ctx_.zone, *ctx_.cfg, *ctx_.slots, candidates, ctx_.reserve_tokens);
         ctx_.reserved_pick = a.pick;
-        reserved_probe_ = a.probe;
+        ctx_.reserved_probe = a.probe;
         return a.health;
     }
 
-    bool reserved_probe() const { return reserved_probe_; }
-
 private:
     RequestCtx& ctx_;
-    bool reserved_probe_ = false;
 
     // The endpoint of key `ki` for `model`, from the per-config cache.
     const EndpointEntry& endpoint_for(size_t ki, const std::string& model, bool stream) {
@@ -187,7 +184,7 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     ctx.plan.candidates.clear();  // they live on in ctx.cands
     if (ctx.reserved_pick >= 0) {
         ctx.cands[(size_t)ctx.reserved_pick].tried = true;
-        ctx.cands[(size_t)ctx.reserved_pick].probe = env.reserved_probe();
+        ctx.cands[(size_t)ctx.reserved_pick].probe = ctx.reserved_probe;
     }
     if (!ctx.plan.ok) {
         ctx.release_reserved_pick();
@@ -306,7 +303,8 @@ void RequestCtx::release_reserved_pick() noexcept {
     const PlannedCandidate* c = pick < cands.size()                ? &cands[pick]
                                 : pick < plan.candidates.size() ? &plan.candidates[pick]
                                                                 : nullptr;
-    bool probe = pick < cands.size() && cands[pick].probe;
+    bool probe = reserved_probe;
+    reserved_probe = false;
     if (c && c->key < slots->size()) zone_release_pick(zone, *cfg, (*slots)[c->key], c->key, reserve_tokens, probe);
 }
 

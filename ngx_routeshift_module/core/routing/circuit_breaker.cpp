@@ -20,7 +20,8 @@ std::string_view breaker_state_name(BreakerState state) {
 bool breaker_allows(const CircuitBreaker& breaker, uint64_t now_ms) {
     switch (breaker_state(breaker, now_ms)) {
         case BreakerState::closed: return true;
-        case BreakerState::half_open: return !breaker.probe_in_flight;
+        case BreakerState::half_open:
+            return !breaker.probe_in_flight || now_ms - breaker.probe_since_ms >= kLostProbeMs;
         case BreakerState::open: break;
     }
     return false;
@@ -29,6 +30,7 @@ bool breaker_allows(const CircuitBreaker& breaker, uint64_t now_ms) {
 bool breaker_on_pick(CircuitBreaker& breaker, uint64_t now_ms) {
     if (breaker_state(breaker, now_ms) != BreakerState::half_open) return false;
     breaker.probe_in_flight = 1;
+    breaker.probe_since_ms = now_ms;
     return true;
 }
 

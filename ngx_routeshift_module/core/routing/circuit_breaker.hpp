@@ -15,12 +15,17 @@ struct CircuitBreaker {
     uint8_t open;              // 1 while open or half-open
     uint8_t probe_in_flight;   // half-open: the one probe is out
     uint64_t open_until_ms;    // open → half-open at this time
+    uint64_t probe_since_ms;   // when the probe was picked
 };
+
+// A probe out for longer than this is taken as lost (its worker died, its request leaked) and the
+// next request may probe instead: longer than any attempt's timeouts allow.
+constexpr uint64_t kLostProbeMs = 10 * 60 * 1000;
 
 BreakerState breaker_state(const CircuitBreaker& breaker, uint64_t now_ms);
 std::string_view breaker_state_name(BreakerState state);
 
-// Whether an attempt may go to the key now: closed, or half-open with no probe out.
+// Whether an attempt may go to the key now: closed, or half-open with no probe out (or a lost one).
 bool breaker_allows(const CircuitBreaker& breaker, uint64_t now_ms);
 
 // The key was picked; returns true when this attempt is the half-open probe.

@@ -61,6 +61,16 @@ static void test_abandoned_probe_frees_the_slot(void**) {
     assert_true(breaker_state(b, kOpen) == BreakerState::half_open);
 }
 
+static void test_lost_probe_is_replaced(void**) {
+    CircuitBreaker b{};
+    for (int i = 0; i < 3; i++) fail_once(b, 0);
+    assert_true(breaker_on_pick(b, kOpen));
+    assert_false(breaker_allows(b, kOpen + kLostProbeMs - 1));
+    assert_true(breaker_allows(b, kOpen + kLostProbeMs));  // its worker died: another may probe
+    assert_true(breaker_on_pick(b, kOpen + kLostProbeMs));
+    assert_false(breaker_allows(b, kOpen + kLostProbeMs + 1));
+}
+
 static void test_late_success_of_an_older_attempt_does_not_close(void**) {
     CircuitBreaker b{};
     for (int i = 0; i < 3; i++) fail_once(b, 0);
@@ -83,6 +93,7 @@ int main() {
         cmocka_unit_test(test_half_open_lets_exactly_one_probe),
         cmocka_unit_test(test_failed_probe_reopens),
         cmocka_unit_test(test_abandoned_probe_frees_the_slot),
+        cmocka_unit_test(test_lost_probe_is_replaced),
         cmocka_unit_test(test_late_success_of_an_older_attempt_does_not_close),
         cmocka_unit_test(test_off_when_threshold_or_cooldown_is_zero),
     };
