@@ -11,16 +11,21 @@ ConfigRows read_rows(PgConnection& c) {
         rows.generation = r.i64(0, 0);
     }
     {
-        PgResult r = c.exec("SELECT retry_budget, default_cooldown_seconds, cost_ceiling_microcents FROM settings");
+        PgResult r = c.exec("SELECT retry_budget, default_cooldown_seconds, cost_ceiling_microcents,"
+                            " circuit_breaker_threshold, latency_window_seconds, rate_limit_window_seconds"
+                            " FROM settings");
         if (r.rows() > 1) throw PgError("settings must hold at most one row", "", false);
         if (r.rows() == 1) {
             rows.settings.retry_budget = r.opt_i64(0, 0);
             rows.settings.default_cooldown_seconds = r.i64(0, 1);
             rows.settings.cost_ceiling_microcents = r.opt_i64(0, 2);
+            rows.settings.circuit_breaker_threshold = r.i64(0, 3);
+            rows.settings.latency_window_seconds = r.i64(0, 4);
+            rows.settings.rate_limit_window_seconds = r.i64(0, 5);
         }
     }
     {
-        PgResult r = c.exec("SELECT id, name, kind, base_url, enabled FROM providers ORDER BY id");
+        PgResult r = c.exec("SELECT id, name, kind, base_url, enabled, balancing FROM providers ORDER BY id");
         for (int i = 0; i < r.rows(); ++i) {
             ProviderRow p;
             p.id = r.i64(i, 0);
@@ -28,14 +33,15 @@ ConfigRows read_rows(PgConnection& c) {
             p.kind = r.str(i, 2);
             p.base_url = r.opt_str(i, 3);
             p.enabled = r.boolean(i, 4);
+            p.balancing = r.str(i, 5);
             rows.providers.push_back(std::move(p));
         }
     }
     {
         PgResult r = c.exec(
             "SELECT id, provider_id, label, encode(secret_ciphertext, 'hex'), encode(secret_nonce, 'hex'),"
-            " secret_key_version, metadata::text, weight, rpm, tpm, cooldown_seconds, enabled"
-            " FROM provider_keys ORDER BY id");
+            " secret_key_version, metadata::text, weight, rpm, tpm, cooldown_seconds, enabled,"
+            " priority, circuit_breaker_threshold FROM provider_keys ORDER BY id");
         for (int i = 0; i < r.rows(); ++i) {
             ProviderKeyRow k;
             k.id = r.i64(i, 0);
@@ -50,11 +56,13 @@ ConfigRows read_rows(PgConnection& c) {
             k.tpm = r.opt_i64(i, 9);
             k.cooldown_seconds = r.opt_i64(i, 10);
             k.enabled = r.boolean(i, 11);
+            k.priority = r.i64(i, 12);
+            k.circuit_breaker_threshold = r.opt_i64(i, 13);
             rows.provider_keys.push_back(std::move(k));
         }
     }
     {
-        PgResult r = c.exec("SELECT id, provider_id, model, upstream_model, enabled FROM models ORDER BY id");
+        PgResult r = c.exec("SELECT id, provider_id, model, upstream_model, enabled, priority FROM models ORDER BY id");
         for (int i = 0; i < r.rows(); ++i) {
             ModelRow m;
             m.id = r.i64(i, 0);
@@ -62,17 +70,18 @@ ConfigRows read_rows(PgConnection& c) {
             m.model = r.str(i, 2);
             m.upstream_model = r.opt_str(i, 3);
             m.enabled = r.boolean(i, 4);
+            m.priority = r.i64(i, 5);
             rows.models.push_back(std::move(m));
         }
     }
     {
-        PgResult r = c.exec("SELECT id, name FROM teams ORDER BY id");
-        for (int i = 0; i < r.rows(); ++i) rows.teams.push_back({r.i64(i, 0), r.str(i, 1)});
+        PgResult r = c.exec("SELECT id, name, rpm_limit, tpm_limit FROM teams ORDER BY id");
+        for (int i = 0; i < r.rows(); ++i) rows.teams.push_back({r.i64(i, 0), r.str(i, 1), r.opt_i64(i, 2), r.opt_i64(i, 3)});
     }
     {
         PgResult r = c.exec(
             "SELECT id, team_id, name, key_hash, enabled AND revoked_at IS NULL,"
-            " floor(extract(epoch FROM expires_at))::bigint FROM virtual_keys ORDER BY id");
+            " floor(extract(epoch FROM expires_at))::bigint, rpm_limit, tpm_limit FROM virtual_keys ORDER BY id");
         for (int i = 0; i < r.rows(); ++i) {
             VirtualKeyRow v;
             v.id = r.i64(i, 0);
@@ -81,6 +90,8 @@ ConfigRows read_rows(PgConnection& c) {
             v.key_hash = r.str(i, 3);
             v.enabled = r.boolean(i, 4);
             v.expires_at = r.opt_i64(i, 5);
+            v.rpm_limit = r.opt_i64(i, 6);
+            v.tpm_limit = r.opt_i64(i, 7);
             rows.virtual_keys.push_back(std::move(v));
         }
     }

@@ -96,6 +96,9 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
     set(settings, "default_cooldown_seconds", json_integer(rows.settings.default_cooldown_seconds));
     if (rows.settings.cost_ceiling_microcents)
         set(settings, "cost_ceiling_microcents", json_integer(*rows.settings.cost_ceiling_microcents));
+    set(settings, "circuit_breaker_threshold", json_integer(rows.settings.circuit_breaker_threshold));
+    set(settings, "latency_window_seconds", json_integer(rows.settings.latency_window_seconds));
+    set(settings, "rate_limit_window_seconds", json_integer(rows.settings.rate_limit_window_seconds));
     set(root.p, "settings", settings);
 
     json_t* jproviders = json_array();
@@ -106,6 +109,7 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
         set(o, "kind", jstr(p.kind));
         set(o, "base_url", jopt_str(p.base_url));
         set(o, "enabled", json_boolean(p.enabled));
+        set(o, "balancing", jstr(p.balancing));
         json_array_append_new(jproviders, o);
     }
     set(root.p, "providers", jproviders);
@@ -142,6 +146,8 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
         set(o, "tpm", jopt_int(k.tpm));
         set(o, "cooldown_seconds", jopt_int(k.cooldown_seconds));  // null = settings default
         set(o, "enabled", json_true());
+        set(o, "priority", json_integer(k.priority));
+        set(o, "circuit_breaker_threshold", jopt_int(k.circuit_breaker_threshold));  // null = settings default
         json_array_append_new(jkeys, o);
         if (opts.box) secrets.push_back(plain);
         wipe(plain);
@@ -156,6 +162,7 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
         set(o, "provider_id", json_integer(m.provider_id));
         set(o, "model", jstr(m.model));
         if (m.upstream_model) set(o, "upstream_model", jstr(*m.upstream_model));
+        set(o, "priority", json_integer(m.priority));
         json_array_append_new(jmodels, o);
     }
     set(root.p, "models", jmodels);
@@ -165,6 +172,8 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
         json_t* o = json_object();
         set(o, "id", json_integer(t.id));
         set(o, "name", jstr(t.name));
+        set(o, "rpm_limit", jopt_int(t.rpm_limit));
+        set(o, "tpm_limit", jopt_int(t.tpm_limit));
         json_array_append_new(jteams, o);
     }
     set(root.p, "teams", jteams);
@@ -180,6 +189,8 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
         // 0 means "never" to the module: an instant at/before the epoch becomes 1 (long expired).
         if (v.expires_at) set(o, "expires_at", json_integer(*v.expires_at < 1 ? 1 : *v.expires_at));
         else set(o, "expires_at", json_null());
+        set(o, "rpm_limit", jopt_int(v.rpm_limit));
+        set(o, "tpm_limit", jopt_int(v.tpm_limit));
         json_array_append_new(jvks, o);
     }
     set(root.p, "virtual_keys", jvks);

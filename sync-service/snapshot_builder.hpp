@@ -24,6 +24,7 @@ struct SettingsRow {
     std::optional<int64_t> retry_budget;
     int64_t default_cooldown_seconds = 30;
     std::optional<int64_t> cost_ceiling_microcents;
+    int64_t circuit_breaker_threshold = 5, latency_window_seconds = 300, rate_limit_window_seconds = 60;
 };
 
 struct ProviderRow {
@@ -32,6 +33,7 @@ struct ProviderRow {
     std::string kind;
     std::optional<std::string> base_url;
     bool enabled = true;
+    std::string balancing = "weighted_round_robin";
 };
 
 struct ProviderKeyRow {
@@ -43,6 +45,8 @@ struct ProviderKeyRow {
     int64_t weight = 1;
     std::optional<int64_t> rpm, tpm, cooldown_seconds;
     bool enabled = true;
+    int64_t priority = 0;
+    std::optional<int64_t> circuit_breaker_threshold;  // nullopt = settings default
 };
 
 struct ModelRow {
@@ -51,11 +55,13 @@ struct ModelRow {
     std::string model;
     std::optional<std::string> upstream_model;
     bool enabled = true;
+    int64_t priority = 0;
 };
 
 struct TeamRow {
     int64_t id = 0;
     std::string name;
+    std::optional<int64_t> rpm_limit = std::nullopt, tpm_limit = std::nullopt;
 };
 
 struct VirtualKeyRow {
@@ -65,6 +71,7 @@ struct VirtualKeyRow {
     std::string key_hash;
     bool enabled = true;                // false when disabled or revoked
     std::optional<int64_t> expires_at;  // unix seconds
+    std::optional<int64_t> rpm_limit = std::nullopt, tpm_limit = std::nullopt;
 };
 
 struct AliasRow {

@@ -77,6 +77,7 @@ struct Candidate : PlannedCandidate {
     int slot = -1;              // shared-zone slot of the key
     const EndpointEntry* ent = nullptr;  // the planner's endpoint (null when unusable)
     bool tried = false;         // picked by an attempt (or reserved for the first one)
+    bool probe = false;         // its latest pick is the key's half-open circuit-breaker probe
     ngx_addr_t addr{};          // resolved address (pool memory, or the entry's IP address)
 };
 
@@ -107,6 +108,8 @@ struct Attempt {
     int64_t pending_cooldown_ms = 0;  // cooldown earned by the status
     Usage error_usage;                // what an error body said the attempt used (cost ceiling)
     std::string head;                 // request line + headers; the body buffer follows it
+    ngx_msec_t started_msec = 0;      // when the attempt was picked (latency balancing)
+    ngx_msec_t status_msec = 0;       // when its status line arrived (a stream's time to first byte)
 };
 
 // The answer being relayed (reset with every attempt).
@@ -136,6 +139,12 @@ struct RequestCtx {
     Plan plan;                   // targets, bodies, budget (its candidates live on in `cands`)
     std::vector<Candidate> cands;
     int reserved_pick = -1;      // picked with the health check, used by the first attempt
+    bool reserved_probe = false; // that pick is its key's half-open circuit-breaker probe
+    // limits (docs/design.md §9): tokens every pick reserves against TPM limits, and the caller's
+    // (virtual key, team) reservation until real usage corrects it
+    int64_t reserve_tokens = 0;
+    bool caller_reserved = false;
+    uint8_t breaker_state = 0;   // BreakerState of the latest attempt's key ($routeshift_breaker_state)
 
     // DNS
     ngx_uint_t dns_pending = 0;
@@ -232,20 +241,33 @@ std::string zone_status_json(ngx_shm_zone_t* shm_zone);
 struct ZoneAssessment {
     KeyHealth health;
     int pick = -1;  // index into the candidates
+    bool probe = false;  // the pick is its key's half-open circuit-breaker probe
 };
+// Keys over their RPM/TPM limit (`tokens` = the request's TPM reservation) count as limited, keys
+// with an open circuit as cooling; the pick follows the provider's strategy and priority tiers.
 ZoneAssessment zone_assess_and_pick(ngx_shm_zone_t* shm_zone, const Config& cfg, const std::vector<int>& slots,
-                                    std::span<const PlannedCandidate> candidates);
+                                    std::span<const PlannedCandidate> candidates, int64_t tokens);
+// Admits the caller (virtual key, then team) under its RPM/TPM limits and reserves 1 request and
+// `tokens`; one lock round-trip, only for callers that have limits. False: `retry_after_ms` and
+// `which` ("virtual key" / "team") say why.
+bool zone_admit_caller(ngx_shm_zone_t* shm_zone, const Config& cfg, const VirtualKey& caller, int64_t tokens,
+                       int64_t* retry_after_ms, const char** which);
+// Corrects the caller's token reservation by `delta` (real usage minus the reservation).
+void zone_adjust_caller(ngx_shm_zone_t* shm_zone, const Config& cfg, const VirtualKey& caller, int64_t delta);
 // Picks the next key among `cands` (smooth WRR), marks it in-flight. -1 when none is eligible.
 // `ignore_cooldown` allows keys that are cooling down (used when only those remain).
 int zone_pick(ngx_shm_zone_t* shm_zone, RequestCtx& ctx, bool ignore_cooldown);
 // A pick that never became an attempt (its host did not resolve, the request ended first):
 // in-flight and request counts go back.
-void zone_release_pick(ngx_shm_zone_t* shm_zone, const Config& cfg, int slot, size_t key);
+// `tokens` is the TPM reservation to give back, `probe` whether the pick was a breaker probe.
+void zone_release_pick(ngx_shm_zone_t* shm_zone, const Config& cfg, int slot, size_t key, int64_t tokens,
+                       bool probe);
 // How an attempt ended, for the per-key counters.
 enum class Outcome { success, failure, client_gone };
 // The attempt on candidate `c` ended: in-flight--, counters, optional cooldown, and the tokens
-// it used (`usage` may be null), in one lock round-trip.
-void zone_attempt_done(ngx_shm_zone_t* shm_zone, const RequestCtx& ctx, const Candidate& c,
+// it used (`usage` may be null), latency, TPM correction, circuit breaker and (on success) the
+// caller's TPM correction, in one lock round-trip. Status 0 with client_gone undoes a pick.
+void zone_attempt_done(ngx_shm_zone_t* shm_zone, RequestCtx& ctx, Candidate& c,
                        int status, Outcome outcome, int64_t cooldown_ms, const Usage* usage);
 
 // ngx_routeshift_handler.cpp

@@ -2,6 +2,7 @@
 // to the planner (core/routing/planner), resolve the candidates' hosts, then start the upstream.
 #include "ngx_routeshift.hpp"
 #include "ingress/virtual_key_auth.hpp"
+#include "routing/rate_limiter.hpp"
 
 #include <cstdio>
 
@@ -64,8 +65,9 @@ public:
     }
 
     KeyHealth health(std::span<const PlannedCandidate> candidates) override {
-        ZoneAssessment a = zone_assess_and_pick(ctx_.zone, *ctx_.cfg, *ctx_.slots, candidates);
+        ZoneAssessment a = zone_assess_and_pick(ctx_.zone, *ctx_.cfg, *ctx_.slots, candidates, ctx_.reserve_tokens);
         ctx_.reserved_pick = a.pick;
+        ctx_.reserved_probe = a.probe;
         return a.health;
     }
 
@@ -131,6 +133,22 @@ void after_resolve(RequestCtx& ctx) {
     start_upstream(ctx);
 }
 
+// Virtual-key and team RPM/TPM limits, before planning (docs/design.md §9): false = 429 set.
+bool admit_caller(RequestCtx& ctx) {
+    if (ctx.cfg->token_limits) ctx.reserve_tokens = tokens_to_reserve(ctx.req);
+    int64_t retry_after_ms = 0;
+    const char* which = "";
+    if (!zone_admit_caller(ctx.zone, *ctx.cfg, *ctx.vk, ctx.reserve_tokens, &retry_after_ms, &which)) {
+        ctx.fail(429, std::string("This ") + which + " is over its rate limit; retry later.", "rate_limit_error", "",
+                 "rate_limit_exceeded");
+        ctx.retry_after = (ngx_uint_t)((retry_after_ms + 999) / 1000);
+        return false;
+    }
+    auto team = ctx.cfg->team_limits.find(ctx.vk->team_id);
+    ctx.caller_reserved = ctx.reserve_tokens > 0 && (ctx.vk->tpm_limit || (team != ctx.cfg->team_limits.end() && team->second.tpm_limit));
+    return true;
+}
+
 void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     std::string_view body;
     if (!body_text(r, &ctx.body_storage, &body)) {
@@ -145,6 +163,10 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
         return;
     }
     ctx.req = std::move(*req);
+    if (!admit_caller(ctx)) {
+        ngx_http_finalize_request(r, finalize_error(ctx));
+        return;
+    }
 
     auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
     PlanOptions options;
@@ -166,7 +188,10 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
         ctx.cands.push_back(std::move(c));
     }
     ctx.plan.candidates.clear();  // they live on in ctx.cands
-    if (ctx.reserved_pick >= 0) ctx.cands[(size_t)ctx.reserved_pick].tried = true;
+    if (ctx.reserved_pick >= 0) {
+        ctx.cands[(size_t)ctx.reserved_pick].tried = true;
+        ctx.cands[(size_t)ctx.reserved_pick].probe = ctx.reserved_probe;
+    }
     if (!ctx.plan.ok) {
         ctx.release_reserved_pick();
         ctx.retry_after = (ngx_uint_t)ctx.plan.retry_after_seconds;
@@ -271,6 +296,8 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
 RequestCtx::~RequestCtx() {
     for (ngx_resolver_ctx_t* c : dns_ctxs) ngx_resolve_name_done(c);  // request ended mid-lookup
     release_reserved_pick();  // ended before its first attempt
+    // no attempt succeeded: the caller's token reservation was not spent
+    if (caller_reserved && zone && cfg && vk) zone_adjust_caller(zone, *cfg, *vk, -reserve_tokens);
 }
 
 void RequestCtx::release_reserved_pick() noexcept {
@@ -282,7 +309,9 @@ void RequestCtx::release_reserved_pick() noexcept {
     const PlannedCandidate* c = pick < cands.size()                ? &cands[pick]
                                 : pick < plan.candidates.size() ? &plan.candidates[pick]
                                                                 : nullptr;
-    if (c && c->key < slots->size()) zone_release_pick(zone, *cfg, (*slots)[c->key], c->key);
+    bool probe = reserved_probe;
+    reserved_probe = false;
+    if (c && c->key < slots->size()) zone_release_pick(zone, *cfg, (*slots)[c->key], c->key, reserve_tokens, probe);
 }
 
 }  // namespace routeshift

@@ -115,6 +115,7 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
         ctx.attempts++;
         ctx.phase = Phase::awaiting_headers;
         ctx.attempt = Attempt{};
+        ctx.attempt.started_msec = ngx_current_msec;
         ctx.attempt.head = std::move(head);
         ctx.response = Response{};
         r->state = 0;
@@ -395,6 +396,7 @@ ngx_int_t headers_done(ngx_http_request_t* r, RequestCtx& ctx) {
     ngx_http_upstream_t* u = r->upstream;
     int status = (int)u->headers_in.status_n;
     ctx.attempt.upstream_status = status;
+    ctx.attempt.status_msec = ngx_current_msec;
     if (u->headers_in.chunked) u->headers_in.content_length_n = -1;
     if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED ||
         (!u->headers_in.chunked && u->headers_in.content_length_n == 0)) {

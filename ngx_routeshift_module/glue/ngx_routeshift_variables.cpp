@@ -1,5 +1,6 @@
 // $routeshift_* variables for log_format and friends (docs/design.md §7).
 #include "ngx_routeshift.hpp"
+#include "routing/circuit_breaker.hpp"
 
 #include <functional>
 
@@ -94,6 +95,11 @@ VarDef vars[] = {
      }},
     {ngx_string("routeshift_generation"),
      [](const RequestCtx& c) -> std::string { return c.cfg ? std::to_string(c.cfg->generation) : std::string(); }},
+    // the circuit-breaker state of the latest attempt's key after it (docs/design.md §9)
+    {ngx_string("routeshift_breaker_state"),
+     [](const RequestCtx& c) -> std::string {
+         return current(c) ? std::string(breaker_state_name((BreakerState)c.breaker_state)) : std::string();
+     }},
 };
 
 ngx_int_t get_variable(ngx_http_request_t* r, ngx_http_variable_value_t* v, uintptr_t data) noexcept {

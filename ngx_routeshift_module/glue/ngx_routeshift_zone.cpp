@@ -1,10 +1,15 @@
 // The shared-memory zone: the active config snapshot (as JSON text) and per-provider-key runtime
-// state (balancer weight, in-flight count, cooldown, counters). All workers see the same state; it
+// state (balancer weight, in-flight count, cooldown, counters, latency histogram, RPM/TPM windows,
+// circuit breaker) and the RPM/TPM windows of limited virtual keys and teams (docs/design.md §9;
+// the decisions are core/routing's, the zone stores and locks). All workers see the same state; it
 // survives `nginx -s reload`. Each worker parses a new snapshot in its poll timer
 // (zone_refresh), never in a request, and records the version it holds so the admin API can
 // answer a push once every worker has it.
 #include "ngx_routeshift.hpp"
-#include "routing/balancer_wrr.hpp"
+#include "routing/balance_strategy.hpp"
+#include "routing/circuit_breaker.hpp"
+#include "routing/latency_histogram.hpp"
+#include "routing/rate_limiter.hpp"
 
 #include <algorithm>
 #include <unordered_map>
@@ -20,7 +25,21 @@ struct KeySlot {
     uint64_t cooldown_until;   // ngx_current_msec clock
     uint64_t requests, successes, failures;
     uint64_t prompt_tokens, completion_tokens;
+    LatencyHistogram latency;  // successful attempts: TTFB for streams, total time otherwise
+    RateWindow rpm_window, tpm_window;
+    CircuitBreaker breaker;
 };
+
+// RPM/TPM windows of one limited virtual key or team, in a small chained hash of slab
+// allocations (entries of callers that lost their limits are freed with the next snapshot).
+enum class CallerKind : uint8_t { virtual_key = 1, team = 2 };
+struct CallerSlot {
+    CallerSlot* next;
+    int64_t id;
+    CallerKind kind;
+    RateWindow rpm_window, tpm_window;
+};
+constexpr size_t kCallerBuckets = 256;
 
 // What one worker (by ngx_worker) holds; written only by that worker.
 struct WorkerRecord {
@@ -38,6 +57,7 @@ struct ShmHeader {
     u_char* snapshot;
     size_t snapshot_len;
     WorkerRecord workers[NGX_MAX_PROCESSES];
+    CallerSlot* callers[kCallerBuckets];
     uint32_t nslots;
     KeySlot slots[1];
 };
@@ -100,6 +120,43 @@ KeySlot* slot_for(ShmHeader* sh, int slot, int64_t key_id) {
     return s->key_id == key_id ? s : nullptr;  // the slot may belong to a newer config's key
 }
 
+bool caller_limited(const Config& cfg, CallerKind kind, int64_t id) {
+    if (kind == CallerKind::team) return cfg.team_limits.count(id) != 0;
+    for (const VirtualKey& vk : cfg.virtual_keys)
+        if (vk.id == id) return vk.rpm_limit || vk.tpm_limit;
+    return false;
+}
+
+// Called with the lock held when a snapshot is stored.
+void free_unlimited_callers(ShmHeader* sh, ngx_slab_pool_t* p, const Config& cfg) {
+    for (CallerSlot*& head : sh->callers) {
+        for (CallerSlot** link = &head; *link;) {
+            CallerSlot* c = *link;
+            if (caller_limited(cfg, c->kind, c->id)) {
+                link = &c->next;
+            } else {
+                *link = c->next;
+                ngx_slab_free_locked(p, c);
+            }
+        }
+    }
+}
+
+// The caller's windows, created on first use; null when the zone is full (then not limited).
+// Called with the lock held.
+CallerSlot* caller_slot(ShmHeader* sh, ngx_slab_pool_t* p, CallerKind kind, int64_t id) {
+    CallerSlot*& head = sh->callers[((uint64_t)id * 2 + (uint64_t)kind) % kCallerBuckets];
+    for (CallerSlot* c = head; c; c = c->next)
+        if (c->id == id && c->kind == kind) return c;
+    auto* c = static_cast<CallerSlot*>(ngx_slab_calloc_locked(p, sizeof(CallerSlot)));
+    if (c == nullptr) return nullptr;
+    c->id = id;
+    c->kind = kind;
+    c->next = head;
+    head = c;
+    return c;
+}
+
 bool store_snapshot(ngx_shm_zone_t* z, std::string_view json, const Config& cfg, std::string* error,
                     uint64_t* version) {
     ShmHeader* sh = header(z);
@@ -115,6 +172,7 @@ bool store_snapshot(ngx_shm_zone_t* z, std::string_view json, const Config& cfg,
         ngx_slab_free_locked(p, blob);
         return false;
     }
+    free_unlimited_callers(sh, p, cfg);
     ngx_memcpy(blob, json.data(), json.size());
     if (sh->snapshot) ngx_slab_free_locked(p, sh->snapshot);
     sh->snapshot = blob;
@@ -318,18 +376,39 @@ bool key_usable(const Config& cfg, const PlannedCandidate& c) {
     return !c.unusable && k.enabled && p.enabled && k.weight > 0;
 }
 
-// Smooth WRR among `eligible` (no heap allocation for the usual handful of candidates); called
-// with the lock held. Marks the winner's slot in-flight. Returns the index into the candidates.
-// `candidate_at(i)` is the i-th candidate, `eligible(i, &healthy)` whether it may be picked.
-template <typename CandidateAt, typename Eligible>
-int pick_locked(ShmHeader* sh, const Config& cfg, const std::vector<int>& slot_of_key, size_t count,
-                CandidateAt candidate_at, Eligible eligible) {
+uint64_t rate_window_ms(const Config& cfg) { return (uint64_t)cfg.settings.rate_limit_window_seconds * 1000; }
+uint64_t latency_window_ms(const Config& cfg) { return (uint64_t)cfg.settings.latency_window_seconds * 1000; }
+
+// Whether the key's RPM and TPM limits let one more request of `tokens` through now; when not,
+// `wait_ms` gets how long until they would.
+bool key_within_limits(KeySlot* s, const ProviderKey& k, const Config& cfg, int64_t tokens, uint64_t now,
+                       int64_t* wait_ms) {
+    int64_t rpm_wait = 0, tpm_wait = 0;
+    bool rpm_ok = rate_allows(s->rpm_window, k.rpm, 1, now, rate_window_ms(cfg), &rpm_wait);
+    bool tpm_ok = rate_allows(s->tpm_window, k.tpm, tokens, now, rate_window_ms(cfg), &tpm_wait);
+    if (rpm_ok && tpm_ok) return true;
+    *wait_ms = std::max(rpm_ok ? 0 : rpm_wait, tpm_ok ? 0 : tpm_wait);
+    return false;
+}
+
+struct PickResult {
+    int index = -1;      // into the candidates
+    bool probe = false;  // the key's half-open breaker probe
+};
+
+// Picks among the candidates `may_pick` allows (priority tiers, then the strategy of the best
+// tier's first provider, then smooth WRR; core/routing/balance_strategy), with the lock held. Marks
+// the winner in flight and takes its RPM/TPM reservation. No heap allocation for the usual
+// handful of candidates.
+template <typename CandidateAt, typename MayPick>
+PickResult pick_locked(ShmHeader* sh, const Config& cfg, const std::vector<int>& slot_of_key, size_t count,
+                       int64_t tokens, uint64_t now, CandidateAt candidate_at, MayPick may_pick) {
     constexpr size_t kInline = 16;
-    WrrEntry inline_entries[kInline];
+    BalanceEntry inline_entries[kInline];
     int inline_map[kInline];
-    std::vector<WrrEntry> heap_entries;
+    std::vector<BalanceEntry> heap_entries;
     std::vector<int> heap_map;
-    WrrEntry* entries = inline_entries;
+    BalanceEntry* entries = inline_entries;
     int* map = inline_map;
     if (count > kInline) {
         heap_entries.resize(count);
@@ -338,30 +417,48 @@ int pick_locked(ShmHeader* sh, const Config& cfg, const std::vector<int>& slot_o
         map = heap_map.data();
     }
     size_t n = 0;
+    bool any = false;
+    int64_t best_tier = 0;
+    BalanceStrategy strategy = BalanceStrategy::weighted_round_robin;
     for (size_t i = 0; i < count; i++) {
         const PlannedCandidate& c = candidate_at(i);
-        bool healthy;
-        if (!eligible(i, &healthy)) continue;
         int slot = c.key < slot_of_key.size() ? slot_of_key[c.key] : -1;
         KeySlot* s = slot_for(sh, slot, cfg.keys[c.key].id);
         if (s == nullptr) continue;
-        entries[n] = WrrEntry{cfg.keys[c.key].weight, &s->current_weight, healthy};
+        bool eligible = may_pick(i, s);
+        entries[n] = BalanceEntry{cfg.keys[c.key].weight, &s->current_weight, eligible, c.tier, s->inflight, -1};
         map[n++] = (int)i;
+        if (eligible && (!any || c.tier < best_tier)) {
+            any = true;
+            best_tier = c.tier;
+            strategy = cfg.providers[cfg.keys[c.key].provider].balancing;
+        }
     }
-    int pick = wrr_pick(std::span<WrrEntry>(entries, n));
-    if (pick < 0) return -1;
-    int idx = map[pick];
-    const PlannedCandidate& c = candidate_at((size_t)idx);
+    if (strategy == BalanceStrategy::latency) {
+        for (size_t e = 0; e < n; e++) {
+            const PlannedCandidate& c = candidate_at((size_t)map[e]);
+            KeySlot* s = slot_for(sh, slot_of_key[c.key], cfg.keys[c.key].id);
+            entries[e].p50_ms = latency_p50(s->latency, now, latency_window_ms(cfg));
+        }
+    }
+    PickResult result;
+    int pick = balance_pick(strategy, std::span<BalanceEntry>(entries, n));
+    if (pick < 0) return result;
+    result.index = map[pick];
+    const PlannedCandidate& c = candidate_at((size_t)result.index);
     KeySlot* s = slot_for(sh, slot_of_key[c.key], cfg.keys[c.key].id);
     s->inflight++;
     s->requests++;
-    return idx;
+    rate_take(s->rpm_window, 1, now, rate_window_ms(cfg));
+    if (tokens) rate_take(s->tpm_window, tokens, now, rate_window_ms(cfg));
+    result.probe = breaker_on_pick(s->breaker, now);
+    return result;
 }
 
 }  // namespace
 
 ZoneAssessment zone_assess_and_pick(ngx_shm_zone_t* z, const Config& cfg, const std::vector<int>& slots,
-                                    std::span<const PlannedCandidate> candidates) {
+                                    std::span<const PlannedCandidate> candidates, int64_t tokens) {
     ShmHeader* sh = header(z);
     uint64_t now = ngx_current_msec;
     ZoneAssessment a;
@@ -370,22 +467,35 @@ ZoneAssessment zone_assess_and_pick(ngx_shm_zone_t* z, const Config& cfg, const 
         if (!key_usable(cfg, c)) continue;
         KeySlot* s = slot_for(sh, c.key < slots.size() ? slots[c.key] : -1, cfg.keys[c.key].id);
         if (s == nullptr) continue;
-        if (s->cooldown_until <= now) {
-            a.health.healthy++;
+        int64_t wait = -1;
+        if (s->cooldown_until > now) {
+            wait = (int64_t)(s->cooldown_until - now);
+        } else if (!breaker_allows(s->breaker, now)) {
+            // open: until half-open; half-open with its probe out: about a second, like a short cooldown
+            wait = s->breaker.open_until_ms > now ? (int64_t)(s->breaker.open_until_ms - now) : 1000;
+        } else if (int64_t limit_wait = 0; !key_within_limits(s, cfg.keys[c.key], cfg, tokens, now, &limit_wait)) {
+            a.health.limited++;
+            if (a.health.min_limit_wait_ms < 0 || limit_wait < a.health.min_limit_wait_ms)
+                a.health.min_limit_wait_ms = limit_wait;
+            continue;
         } else {
-            int64_t w = (int64_t)(s->cooldown_until - now);
-            if (a.health.min_wait_ms < 0 || w < a.health.min_wait_ms) a.health.min_wait_ms = w;
+            a.health.healthy++;
+            continue;
         }
+        if (a.health.min_wait_ms < 0 || wait < a.health.min_wait_ms) a.health.min_wait_ms = wait;
     }
     if (a.health.healthy == 0) return a;
-    a.pick = pick_locked(
-        sh, cfg, slots, candidates.size(), [&](size_t i) -> const PlannedCandidate& { return candidates[i]; }, [&](size_t i, bool* healthy) {
-        const PlannedCandidate& c = candidates[i];
-        if (!key_usable(cfg, c)) return false;
-        KeySlot* s = slot_for(sh, c.key < slots.size() ? slots[c.key] : -1, cfg.keys[c.key].id);
-        *healthy = s != nullptr && s->cooldown_until <= now;
-        return true;
-    });
+    PickResult pick = pick_locked(
+        sh, cfg, slots, candidates.size(), tokens, now,
+        [&](size_t i) -> const PlannedCandidate& { return candidates[i]; },
+        [&](size_t i, KeySlot* s) {
+            const PlannedCandidate& c = candidates[i];
+            int64_t wait;
+            return key_usable(cfg, c) && s->cooldown_until <= now && breaker_allows(s->breaker, now) &&
+                   key_within_limits(s, cfg.keys[c.key], cfg, tokens, now, &wait);
+        });
+    a.pick = pick.index;
+    a.probe = pick.probe;
     return a;
 }
 
@@ -395,46 +505,186 @@ int zone_pick(ngx_shm_zone_t* z, RequestCtx& ctx, bool ignore_cooldown) {
     const Config& cfg = *ctx.cfg;
     const std::vector<int>& slots = *ctx.slots;
     Lock lock(z);
-    int idx = pick_locked(
-        sh, cfg, slots, ctx.cands.size(), [&](size_t i) -> const PlannedCandidate& { return ctx.cands[i]; }, [&](size_t i, bool* healthy) {
-        const Candidate& c = ctx.cands[i];
-        if (c.tried || !key_usable(cfg, c)) return false;
-        KeySlot* s = slot_for(sh, c.slot, cfg.keys[c.key].id);
-        *healthy = ignore_cooldown || (s != nullptr && s->cooldown_until <= now);
-        return true;
-    });
-    if (idx >= 0) ctx.cands[(size_t)idx].tried = true;
-    return idx;
+    // cooling keys may be tried when only they remain; open circuits and limits always hold
+    PickResult pick = pick_locked(
+        sh, cfg, slots, ctx.cands.size(), ctx.reserve_tokens, now,
+        [&](size_t i) -> const PlannedCandidate& { return ctx.cands[i]; },
+        [&](size_t i, KeySlot* s) {
+            const Candidate& c = ctx.cands[i];
+            int64_t wait;
+            return !c.tried && key_usable(cfg, c) && (ignore_cooldown || s->cooldown_until <= now) &&
+                   breaker_allows(s->breaker, now) &&
+                   key_within_limits(s, cfg.keys[c.key], cfg, ctx.reserve_tokens, now, &wait);
+        });
+    if (pick.index >= 0) {
+        Candidate& c = ctx.cands[(size_t)pick.index];
+        c.tried = true;
+        c.probe = pick.probe;
+        ctx.breaker_state = (uint8_t)(pick.probe ? BreakerState::half_open : BreakerState::closed);
+    }
+    return pick.index;
 }
 
-void zone_release_pick(ngx_shm_zone_t* z, const Config& cfg, int slot, size_t key) {
+void zone_release_pick(ngx_shm_zone_t* z, const Config& cfg, int slot, size_t key, int64_t tokens, bool probe) {
     ShmHeader* sh = header(z);
+    uint64_t now = ngx_current_msec;
     Lock lock(z);
     KeySlot* s = slot_for(sh, slot, cfg.keys[key].id);
     if (s == nullptr) return;
     if (s->inflight) s->inflight--;
     if (s->requests) s->requests--;
+    rate_take(s->rpm_window, -1, now, rate_window_ms(cfg));
+    if (tokens) rate_take(s->tpm_window, -tokens, now, rate_window_ms(cfg));
+    breaker_on_abandon(s->breaker, probe);
 }
 
-void zone_attempt_done(ngx_shm_zone_t* z, const RequestCtx& ctx, const Candidate& c, int status,
+bool zone_admit_caller(ngx_shm_zone_t* z, const Config& cfg, const VirtualKey& caller, int64_t tokens,
+                       int64_t* retry_after_ms, const char** which) {
+    auto team = cfg.team_limits.find(caller.team_id);
+    bool team_limited = team != cfg.team_limits.end();
+    if (!caller.rpm_limit && !caller.tpm_limit && !team_limited) return true;  // no lock at all
+    ShmHeader* sh = header(z);
+    ngx_slab_pool_t* p = pool(z);
+    uint64_t now = ngx_current_msec;
+    uint64_t window = rate_window_ms(cfg);
+    Lock lock(z);
+    CallerSlot* key_slot = caller.rpm_limit || caller.tpm_limit ? caller_slot(sh, p, CallerKind::virtual_key, caller.id) : nullptr;
+    CallerSlot* team_slot = team_limited ? caller_slot(sh, p, CallerKind::team, caller.team_id) : nullptr;
+    struct Check { CallerSlot* slot; long long rpm, tpm; const char* name; };
+    Check checks[2] = {{key_slot, caller.rpm_limit, caller.tpm_limit, "virtual key"},
+                       {team_slot, team_limited ? team->second.rpm_limit : 0, team_limited ? team->second.tpm_limit : 0, "team"}};
+    for (const Check& check : checks) {
+        if (check.slot == nullptr) continue;
+        int64_t rpm_wait = 0, tpm_wait = 0;
+        bool rpm_ok = rate_allows(check.slot->rpm_window, check.rpm, 1, now, window, &rpm_wait);
+        bool tpm_ok = rate_allows(check.slot->tpm_window, check.tpm, tokens, now, window, &tpm_wait);
+        if (!rpm_ok || !tpm_ok) {
+            *retry_after_ms = std::max(rpm_ok ? 0 : rpm_wait, tpm_ok ? 0 : tpm_wait);
+            *which = check.name;
+            return false;
+        }
+    }
+    for (const Check& check : checks) {
+        if (check.slot == nullptr) continue;
+        rate_take(check.slot->rpm_window, 1, now, window);
+        rate_take(check.slot->tpm_window, tokens, now, window);
+    }
+    return true;
+}
+
+namespace {
+
+// With the lock held.
+void adjust_caller_locked(ShmHeader* sh, ngx_slab_pool_t* p, const Config& cfg, const VirtualKey& caller,
+                          int64_t delta, uint64_t now) {
+    if (delta == 0) return;
+    if (caller.rpm_limit || caller.tpm_limit) {
+        if (CallerSlot* c = caller_slot(sh, p, CallerKind::virtual_key, caller.id)) rate_take(c->tpm_window, delta, now, rate_window_ms(cfg));
+    }
+    if (cfg.team_limits.count(caller.team_id)) {
+        if (CallerSlot* c = caller_slot(sh, p, CallerKind::team, caller.team_id)) rate_take(c->tpm_window, delta, now, rate_window_ms(cfg));
+    }
+}
+
+}  // namespace
+
+void zone_adjust_caller(ngx_shm_zone_t* z, const Config& cfg, const VirtualKey& caller, int64_t delta) {
+    if (delta == 0) return;
+    Lock lock(z);
+    adjust_caller_locked(header(z), pool(z), cfg, caller, delta, ngx_current_msec);
+}
+
+void zone_attempt_done(ngx_shm_zone_t* z, RequestCtx& ctx, Candidate& c, int status,
                        Outcome outcome, int64_t cooldown_ms, const Usage* usage) {
     ShmHeader* sh = header(z);
+    const Config& cfg = *ctx.cfg;
+    const ProviderKey& key = cfg.keys[c.key];
+    uint64_t now = ngx_current_msec;
+    int64_t used_tokens = usage ? std::max<int64_t>(usage->prompt_tokens, 0) + std::max<int64_t>(usage->completion_tokens, 0) : -1;
     Lock lock(z);
-    KeySlot* s = slot_for(sh, c.slot, ctx.cfg->keys[c.key].id);
+    if (outcome == Outcome::success && ctx.caller_reserved) {  // without usage the estimate stays
+        if (used_tokens >= 0) adjust_caller_locked(sh, pool(z), cfg, *ctx.vk, used_tokens - ctx.reserve_tokens, now);
+        ctx.caller_reserved = false;
+    }
+    KeySlot* s = slot_for(sh, c.slot, key.id);
     if (s == nullptr) return;
     if (s->inflight) s->inflight--;
     if (outcome == Outcome::success) s->successes++;
     if (outcome == Outcome::failure) s->failures++;
     s->last_status = (uint32_t)status;
     if (cooldown_ms > 0) {
-        uint64_t until = ngx_current_msec + (uint64_t)cooldown_ms;
+        uint64_t until = now + (uint64_t)cooldown_ms;
         if (until > s->cooldown_until) s->cooldown_until = until;
     }
     if (usage) {
         if (usage->prompt_tokens > 0) s->prompt_tokens += (uint64_t)usage->prompt_tokens;
         if (usage->completion_tokens > 0) s->completion_tokens += (uint64_t)usage->completion_tokens;
     }
+    uint64_t window = rate_window_ms(cfg);
+    if (outcome == Outcome::client_gone) {
+        if (status == 0) {  // the pick never became a request: give its reservations back
+            rate_take(s->rpm_window, -1, now, window);
+            if (ctx.reserve_tokens) rate_take(s->tpm_window, -ctx.reserve_tokens, now, window);
+        }
+        breaker_on_abandon(s->breaker, c.probe);
+    } else {
+        // TPM: the reservation becomes the real usage; a failure without usage consumed nothing
+        if (used_tokens >= 0) {
+            rate_take(s->tpm_window, used_tokens - ctx.reserve_tokens, now, window);
+        } else if (outcome == Outcome::failure && ctx.reserve_tokens) {
+            rate_take(s->tpm_window, -ctx.reserve_tokens, now, window);
+        }
+        if (outcome == Outcome::success && ctx.attempt.started_msec) {
+            ngx_msec_t end = ctx.req.stream && ctx.attempt.status_msec ? ctx.attempt.status_msec : (ngx_msec_t)now;
+            latency_record(s->latency, now, latency_window_ms(cfg), (uint64_t)(end - ctx.attempt.started_msec));
+        }
+        // the key's fault is what earns a cooldown (not an invalid request, not a client that left)
+        breaker_on_result(s->breaker, outcome == Outcome::failure && cooldown_ms > 0, c.probe,
+                          (uint32_t)key.breaker_threshold, (uint64_t)key.cooldown_seconds * 1000, now);
+    }
+    c.probe = false;
+    ctx.breaker_state = (uint8_t)breaker_state(s->breaker, now);
 }
+
+namespace {
+
+// Balancing, limits and breaker of one key (docs/design.md §9); with the lock held.
+void add_balance_status(json_t* o, const Config& cfg, const ProviderKey& k, KeySlot* s, uint64_t now) {
+    uint64_t window = rate_window_ms(cfg);
+    uint64_t samples = 0;
+    int64_t p50 = latency_p50(s->latency, now, latency_window_ms(cfg), &samples);
+    json_object_set_new(o, "strategy", json_string(std::string(balance_strategy_name(cfg.providers[k.provider].balancing)).c_str()));
+    json_object_set_new(o, "priority", json_integer(k.priority));
+    json_object_set_new(o, "p50_ms", p50 < 0 ? json_null() : json_integer(p50));
+    json_object_set_new(o, "latency_samples", json_integer((json_int_t)samples));
+    json_object_set_new(o, "rpm_limit", k.rpm ? json_integer(k.rpm) : json_null());
+    json_object_set_new(o, "tpm_limit", k.tpm ? json_integer(k.tpm) : json_null());
+    json_object_set_new(o, "rpm_used", json_integer(rate_usage(s->rpm_window, now, window)));
+    json_object_set_new(o, "tpm_used", json_integer(rate_usage(s->tpm_window, now, window)));
+    BreakerState state = breaker_state(s->breaker, now);
+    json_object_set_new(o, "breaker", json_string(std::string(breaker_state_name(state)).c_str()));
+    json_object_set_new(o, "consecutive_failures", json_integer(s->breaker.consecutive_failures));
+    json_object_set_new(o, "breaker_threshold", json_integer(k.breaker_threshold));
+}
+
+// The limited virtual keys and teams with their window usage; with the lock held.
+json_t* callers_status(ShmHeader* sh, const Config& cfg, uint64_t now) {
+    json_t* list = json_array();
+    uint64_t window = rate_window_ms(cfg);
+    for (CallerSlot* head : sh->callers) {
+        for (CallerSlot* c = head; c; c = c->next) {
+            json_t* o = json_object();
+            json_object_set_new(o, "kind", json_string(c->kind == CallerKind::team ? "team" : "virtual_key"));
+            json_object_set_new(o, "id", json_integer(c->id));
+            json_object_set_new(o, "rpm_used", json_integer(rate_usage(c->rpm_window, now, window)));
+            json_object_set_new(o, "tpm_used", json_integer(rate_usage(c->tpm_window, now, window)));
+            json_array_append_new(list, o);
+        }
+    }
+    return list;
+}
+
+}  // namespace
 
 std::string zone_status_json(ngx_shm_zone_t* z) {
     auto cfg = zone_config(z);
@@ -463,6 +713,7 @@ std::string zone_status_json(ngx_shm_zone_t* z) {
             json_array_append_new(workers.get(), o);
         }
         json_object_set_new(root.get(), "workers", workers.release());
+        if (cfg) json_object_set_new(root.get(), "callers", callers_status(sh, *cfg, now));
         if (cfg) {
             static const std::vector<int> none;
             const auto& slots = g_view.slots ? *g_view.slots : none;
@@ -485,6 +736,7 @@ std::string zone_status_json(ngx_shm_zone_t* z) {
                     json_object_set_new(o, "last_status", json_integer(s->last_status));
                     json_object_set_new(o, "prompt_tokens", json_integer((json_int_t)s->prompt_tokens));
                     json_object_set_new(o, "completion_tokens", json_integer((json_int_t)s->completion_tokens));
+                    add_balance_status(o, *cfg, k, s, now);
                 }
                 json_array_append_new(keys.get(), o);
             }

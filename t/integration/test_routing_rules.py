@@ -101,9 +101,6 @@ def test_route_rule_sends_the_model_elsewhere(world, sdk):
     assert world.gw.wait_access(2)[-1]["rule"] == ""
 
 
-@pytest.mark.xfail(strict=True, reason="the shared zone's pick must honour PlannedCandidate::chain_rank "
-                                       "(lowest rank with a healthy untried key first); the zone is not "
-                                       "this branch's to edit: see the H3 report")
 def test_route_rule_chain_is_tried_in_order(world):
     world.push([rule(1, {"route": {"models": ["gpt-4o-mini", "fast"]}}, match={"model": "gpt-4o"})])
     for _ in range(6):  # the first model's keys always serve while healthy

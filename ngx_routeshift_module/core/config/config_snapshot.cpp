@@ -142,6 +142,9 @@ std::shared_ptr<Config> build(const json_t* root) {
         cfg->settings.default_cooldown_seconds =
             static_cast<int>(req("default_cooldown_seconds", 30, 0, kMaxCooldownSeconds));
         cfg->settings.cost_ceiling_microcents = req("cost_ceiling_microcents", 0, 0, INT64_MAX);
+        cfg->settings.circuit_breaker_threshold = static_cast<int>(req("circuit_breaker_threshold", 5, 0, 1000));
+        cfg->settings.latency_window_seconds = static_cast<int>(req("latency_window_seconds", 300, 5, 86400));
+        cfg->settings.rate_limit_window_seconds = static_cast<int>(req("rate_limit_window_seconds", 60, 1, 86400));
     }
 
     // providers
@@ -174,6 +177,12 @@ std::shared_ptr<Config> build(const json_t* root) {
                 p.base_url = std::string(info->default_base_url);  // "" for azure: built per key
             }
             p.enabled = row.boolean("enabled", true);
+            if (auto balancing = row.optional_string("balancing")) {
+                auto strategy = balance_strategy_from_name(*balancing);
+                if (!strategy) row.error("unknown balancing " + quote_value(*balancing) +
+                                         " (weighted_round_robin, latency or least_busy)");
+                p.balancing = *strategy;
+            }
             cfg->provider_by_name.emplace(p.name, cfg->providers.size());
             cfg->providers.push_back(std::move(p));
         }
@@ -220,6 +229,10 @@ std::shared_ptr<Config> build(const json_t* root) {
             k.tpm = row.int_in_range("tpm", 0, 0, INT64_MAX);
             k.cooldown_seconds = static_cast<int>(
                 row.int_in_range("cooldown_seconds", cfg->settings.default_cooldown_seconds, 0, kMaxCooldownSeconds));
+            if (k.tpm) cfg->token_limits = true;
+            k.priority = static_cast<int>(row.int_in_range("priority", 0, 0, 1000));
+            k.breaker_threshold = static_cast<int>(row.int_in_range(
+                "circuit_breaker_threshold", cfg->settings.circuit_breaker_threshold, 0, 1000));
             k.enabled = row.boolean("enabled", true);
             cfg->providers[k.provider].keys.push_back(cfg->keys.size());
             cfg->keys.push_back(std::move(k));
@@ -246,6 +259,7 @@ std::shared_ptr<Config> build(const json_t* root) {
             auto up = row.optional_string("upstream_model");
             if (up && up->empty()) row.error("upstream_model must not be empty");
             m.upstream_model = up ? *up : m.model;
+            m.priority = static_cast<int>(row.int_in_range("priority", 0, 0, 1000));
             cfg->models_by_name[m.model].push_back(cfg->models.size());
             cfg->models.push_back(std::move(m));
         }
@@ -261,6 +275,9 @@ std::shared_ptr<Config> build(const json_t* root) {
             if (id < 1) row.error("id must be >= 1");
             if (!team_ids.insert(id).second) row.error("duplicate id");
             row.optional_string("name");
+            TeamLimits limits{row.int_in_range("rpm_limit", 0, 0, INT64_MAX), row.int_in_range("tpm_limit", 0, 0, INT64_MAX)};
+            if (limits.rpm_limit || limits.tpm_limit) cfg->team_limits.emplace(id, limits);
+            if (limits.tpm_limit) cfg->token_limits = true;
         }
     }
 
@@ -287,6 +304,9 @@ std::shared_ptr<Config> build(const json_t* root) {
             }
             vk.enabled = row.boolean("enabled", true);
             vk.expires_at = row.int_in_range("expires_at", 0, 0, INT64_MAX);
+            vk.rpm_limit = row.int_in_range("rpm_limit", 0, 0, INT64_MAX);
+            vk.tpm_limit = row.int_in_range("tpm_limit", 0, 0, INT64_MAX);
+            if (vk.tpm_limit) cfg->token_limits = true;
             std::string hkey(reinterpret_cast<const char*>(vk.hash), 32);
             if (!cfg->virtual_key_by_hash.emplace(hkey, cfg->virtual_keys.size()).second)
                 row.error("duplicate key_hash");

@@ -7,6 +7,7 @@
 #include "config/provider_catalog.hpp"
 #include "config/routing_rules.hpp"
 #include "config/virtual_key_cache.hpp"
+#include "routing/balance_strategy.hpp"
 #include "util/url.hpp"
 #include <cstdint>
 #include <memory>
@@ -26,6 +27,7 @@ struct Provider {
     bool enabled = true;
     std::vector<size_t> keys; // indexes into Config::keys (enabled or not), snapshot order
     bool any_model = false;   // a "*" row exists
+    BalanceStrategy balancing = BalanceStrategy::weighted_round_robin;  // docs/design.md §9
 };
 
 struct ProviderKey {
@@ -38,8 +40,10 @@ struct ProviderKey {
     WireFormat wire = WireFormat::openai;  // how this key is spoken to
     AuthShape auth = AuthShape::bearer;    // credential header on the OpenAI wire
     int weight = 1;           // 0 = receives no traffic
-    long long rpm = 0, tpm = 0;  // 0 = unlimited (enforced by a later issue)
+    long long rpm = 0, tpm = 0;  // 0 = unlimited; per rate_limit_window_seconds (docs/design.md §9)
     int cooldown_seconds = 30;
+    int priority = 0;            // failover tier among the keys of a provider: lower first
+    int breaker_threshold = 5;   // consecutive failures that open the circuit; 0 = no breaker
     bool enabled = true;
 };
 
@@ -47,6 +51,7 @@ struct ModelEntry {
     size_t provider;          // index into Config::providers
     std::string model;        // public name
     std::string upstream_model;
+    int priority = 0;         // failover tier among the providers serving this name: lower first
 };
 
 struct VirtualKey {
@@ -56,12 +61,21 @@ struct VirtualKey {
     unsigned char hash[32];   // SHA-256 of the full key string
     bool enabled = true;
     int64_t expires_at = 0;   // unix seconds, 0 = never
+    long long rpm_limit = 0, tpm_limit = 0;  // 0 = unlimited (docs/design.md §9)
+};
+
+// A team's request and token limits (docs/design.md §9); teams without limits are not listed.
+struct TeamLimits {
+    long long rpm_limit = 0, tpm_limit = 0;
 };
 
 struct Settings {
     int retry_budget = 0;             // 0 = use the nginx directive's value
     int default_cooldown_seconds = 30;
     int64_t cost_ceiling_microcents = 0;  // per-request spend cap; 0 = none (a rule's ceiling wins)
+    int circuit_breaker_threshold = 5;  // default of keys without their own; 0 = no breaker
+    int latency_window_seconds = 300;   // p50 window of latency balancing
+    int rate_limit_window_seconds = 60; // the "minute" of RPM/TPM limits (shorter in tests)
 };
 
 struct Config {
@@ -73,6 +87,8 @@ struct Config {
     std::vector<VirtualKey> virtual_keys;
     ModelPrices prices;               // by (provider, upstream model); see model_prices.hpp
     RoutingRules routing_rules;  // compiled once per snapshot, in evaluation order
+    std::unordered_map<int64_t, TeamLimits> team_limits;  // team id -> limits (limited teams only)
+    bool token_limits = false;  // some key, virtual key or team has a TPM limit: requests measure their prompt
 
     std::unordered_map<std::string, size_t> provider_by_name;        // enabled and disabled
     std::unordered_map<std::string, std::vector<size_t>> models_by_name; // public name -> ModelEntry idx

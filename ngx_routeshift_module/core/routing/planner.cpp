@@ -3,6 +3,7 @@
 #include "routing/planner.hpp"
 #include "egress/wire_adapter.hpp"
 #include "routing/rule_engine.hpp"
+#include "routing/priority_tiers.hpp"
 
 #include <algorithm>
 
@@ -57,6 +58,15 @@ bool resolve_chain(const Config& config, int64_t team_id, const std::vector<std:
     return any;
 }
 
+// The priority of the models row behind target `target` (0 for provider-scoped names).
+int model_priority(const Config& config, const Target& target) {
+    auto it = config.models_by_name.find(target.public_model);
+    if (it == config.models_by_name.end()) return 0;
+    for (size_t m : it->second)
+        if (config.models[m].provider == target.provider) return config.models[m].priority;
+    return 0;
+}
+
 }  // namespace
 
 Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequest& request, int64_t now_unix,
@@ -101,6 +111,7 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
             c.key = ki;
             c.target = t;
             c.chain_rank = t < chain_ranks.size() ? chain_ranks[t] : 0;
+            c.tier = chain_tier(c.chain_rank, priority_tier(model_priority(config, plan.targets[t]), key.priority));
             std::string endpoint_error;
             c.endpoint = env.endpoint(ki, plan.targets[t].upstream_model, request.stream, &endpoint_error);
             if (c.endpoint == nullptr) {
@@ -137,6 +148,14 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
     KeyHealth health = env.health(plan.candidates);
     if (health.healthy == 0) {
         const std::string& model = plan.targets[0].public_model;
+        if (health.limited > 0 && health.min_wait_ms < 0) {
+            plan = failed(std::move(plan), 429,
+                          "Every provider key for model '" + model + "' is at its rate limit; retry later.",
+                          "rate_limit_error", "rate_limit_exceeded");
+            plan.retry_after_seconds = (health.min_limit_wait_ms + 999) / 1000;
+            return plan;
+        }
+        if (health.limited > 0 && (health.min_limit_wait_ms < health.min_wait_ms)) health.min_wait_ms = health.min_limit_wait_ms;
         if (health.min_wait_ms >= 0) {
             plan = failed(std::move(plan), 503,
                           "Every provider key for model '" + model +

@@ -41,6 +41,7 @@ struct PlannedCandidate {
     // higher rank is for when every key of the lower ranks is cooling, limited or already failed.
     unsigned chain_rank = 0;
     std::string unusable_reason;
+    int64_t tier = 0;                            // failover tier (routing/priority_tiers.hpp)
 };
 
 // Per-request limits: the matched routing rule's, else the settings' defaults.
@@ -53,6 +54,8 @@ struct PlanBudget {
 struct KeyHealth {
     size_t healthy = 0;         // usable candidates that are not cooling down
     int64_t min_wait_ms = -1;   // shortest remaining cooldown among the others; -1 = none cooling
+    size_t limited = 0;         // usable candidates held back only by their RPM/TPM limit
+    int64_t min_limit_wait_ms = -1;  // shortest wait until one of those fits; -1 = none limited
 };
 
 class PlanEnvironment {
@@ -76,7 +79,7 @@ struct PlanOptions {
 struct Plan {
     bool ok = false;
     ApiError error;                     // !ok: the client's error (status, type, code, message)
-    int64_t retry_after_seconds = 0;    // !ok with 503 all_keys_cooling_down: Retry-After
+    int64_t retry_after_seconds = 0;    // !ok with 503 all_keys_cooling_down or 429: Retry-After
 
     std::string requested_model;        // route_hint when given, else body.model
     std::vector<Target> targets;        // the model chain, in the order it is tried
@@ -101,10 +104,12 @@ struct Plan {
 //   404 model_not_found (resolve_model); 400 from the adapters when no candidate's wire format can
 //   express the request; 503 no_provider_key when no enabled key with weight > 0 and a usable
 //   endpoint serves the model; 503 all_keys_cooling_down (+ retry_after_seconds) when every such
-//   key is cooling down; before that, with a cost ceiling (settings, or the matched rule's), 400
-//   cost_ceiling_exceeded / 500 cost_ceiling_unpriced (apply_cost_ceiling). Budget: the
-//   snapshot's retry_budget, else options.directive_retry_budget, at least 1, at most the number
-//   of healthy candidates; cost ceiling: settings.cost_ceiling_microcents (0 = none).
+//   key is cooling down (or has an open circuit); 429 rate_limit_exceeded (+ retry_after_seconds)
+//   when every such key is held back by its RPM/TPM limit and none is cooling; before those, with a
+//   cost ceiling (settings, or the matched rule's), 400 cost_ceiling_exceeded / 500
+//   cost_ceiling_unpriced (apply_cost_ceiling). Budget: the snapshot's retry_budget, else
+//   options.directive_retry_budget, at least 1, at most the number of healthy candidates; cost
+//   ceiling: settings.cost_ceiling_microcents (0 = none).
 Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequest& request, int64_t now_unix,
                   const PlanOptions& options, PlanEnvironment& env);
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import time
+from pathlib import Path
 
 from sync_helpers import PSQL, REPO, Sync, new_master_secret
+
+SQL_DIR = Path(__file__).resolve().parents[3] / "sql"  # every migration file is embedded and applied
 
 CONFIG_TABLES = ["settings", "providers", "provider_keys", "models", "teams", "virtual_keys",
                  "model_aliases", "routing_rules", "model_prices"]
