@@ -58,6 +58,7 @@ ngx_command_t commands[] = {
 };
 
 ngx_int_t postconfiguration(ngx_conf_t* cf) noexcept {
+    if (body_filter_init(cf) != NGX_OK) return NGX_ERROR;
     return error_filter_init(cf);
 }
 
@@ -176,19 +177,13 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
                                "routeshift_pass without a \"resolver\": providers named by host name "
                                "(every public provider) cannot be reached; add e.g. \"resolver 127.0.0.53;\"");
         }
-        // Keep the whole body in one memory buffer: we parse it and rebuild it per attempt, and
-        // reading a spilled temp file back would be blocking file I/O in the worker.
-        if (conf->clcf) {
-            conf->clcf->client_max_body_size = conf->max_body_size;
-            if (conf->clcf->client_body_buffer_size < conf->max_body_size) {
-                conf->clcf->client_body_buffer_size = conf->max_body_size;
-            }
-        }
+        // The body is read into memory by read_body_in_memory (never a temp file), with nginx's
+        // client_body_buffer_size as its read buffer; nginx enforces the limit, chunked too.
+        if (conf->clcf) conf->clcf->client_max_body_size = conf->max_body_size;
     }
     if (conf->admin && conf->clcf) {
         const size_t admin_max = 64 * 1024 * 1024;  // snapshots of very large fleets
-        conf->clcf->client_max_body_size = admin_max;
-        conf->clcf->client_body_buffer_size = admin_max;
+        conf->clcf->client_max_body_size = admin_max;  // read by read_body_in_memory
     }
     return NGX_CONF_OK;
 }
