@@ -1,6 +1,8 @@
 // Module definition: directives, configuration structs, and start-up hooks.
 #include "ngx_routeshift.hpp"
 
+#include <malloc.h>
+
 using namespace routeshift;
 
 namespace {
@@ -209,6 +211,12 @@ ngx_int_t init_process(ngx_cycle_t* cycle) noexcept {
     auto* mc = static_cast<MainConf*>(
         ngx_http_cycle_get_module_main_conf(cycle, ngx_http_routeshift_module));
     if (mc == nullptr) return NGX_OK;
+    // Request and provider bodies of 100 KB-1 MB come and go with every request. With glibc's
+    // defaults each one was mmap'ed or trimmed off the heap top when freed and faulted back in
+    // by the next request (~40 page faults, ~1 ms of worker CPU per 100 KB request): keep freed
+    // memory in the worker for reuse instead (up to 32 MiB beyond what is in use).
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
     keepalive_configure(mc->keepalive_max, mc->keepalive_timeout);
     if (mc->shm_zone == nullptr) return NGX_OK;
     try {
