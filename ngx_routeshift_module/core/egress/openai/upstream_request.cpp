@@ -349,6 +349,7 @@ void splice_chat_body(const Config& cfg, const ProviderKey& key, const ChatReque
     std::string model_json;
     dump_string(model_json, model);
 
+    spliced->pieces.reserve(8);  // a body the splice leaves alone is 1 piece; a new model makes 3
     PieceWriter out(*spliced, req.body);
     out.own('{');
     bool first = true, had_model = false, had_stream_options = false;

@@ -16,6 +16,24 @@ void UsageScanner::end_capture(const char* from, const char* upto) {
     value_.clear();
 }
 
+namespace {
+
+// The next '"' or '\\' of a string from `p` (or `end`): most strings of an answer are short keys
+// and values, looked at directly; a long one (the answer's text) goes to memchr.
+const char* string_stop(const char* p, const char* end) {
+    const char* const near = end - p > 24 ? p + 24 : end;
+    for (; p < near; ++p) {
+        if (*p == '"' || *p == '\\') return p;
+    }
+    if (p == end) return end;
+    const void* quote = std::memchr(p, '"', static_cast<size_t>(end - p));
+    const char* stop = quote ? static_cast<const char*>(quote) : end;
+    const void* backslash = std::memchr(p, '\\', static_cast<size_t>(stop - p));
+    return backslash ? static_cast<const char*>(backslash) : stop;
+}
+
+}  // namespace
+
 // Strings are skipped with memchr (the answer's text is most of its bytes); the "usage" value is
 // captured as runs of the piece, not byte by byte.
 void UsageScanner::feed(std::string_view piece) {
@@ -30,10 +48,7 @@ void UsageScanner::feed(std::string_view piece) {
                 ++p;
                 continue;
             }
-            const void* quote = std::memchr(p, '"', static_cast<size_t>(end - p));
-            const char* stop = quote ? static_cast<const char*>(quote) : end;
-            const void* backslash = std::memchr(p, '\\', static_cast<size_t>(stop - p));
-            if (backslash) stop = static_cast<const char*>(backslash);
+            const char* stop = string_stop(p, end);
             if (key_string_ && key_.size() <= kMaxKey) {
                 key_.append(p, std::min(static_cast<size_t>(stop - p), kMaxKey + 1 - key_.size()));
             }
