@@ -107,7 +107,8 @@ struct Attempt {
     bool recorded = false;            // the outcome is already accounted in the zone
     int64_t pending_cooldown_ms = 0;  // cooldown earned by the status
     Usage error_usage;                // what an error body said the attempt used (cost ceiling)
-    std::string head;                 // request line + headers; the body buffer follows it
+    std::string head;                 // request line + headers; the body follows it
+    SplicedBody spliced;              // the body as spans of the client's (wires that splice)
     ngx_msec_t started_msec = 0;      // when the attempt was picked (latency balancing)
     ngx_msec_t status_msec = 0;       // when its status line arrived (a stream's time to first byte)
 };
@@ -134,8 +135,7 @@ struct RequestCtx {
     const VirtualKey* vk = nullptr;
 
     // plan
-    std::string body_storage;    // the client body when nginx held it in several buffers
-    ChatRequest req;             // views the client body (nginx's buffer or body_storage)
+    ChatRequest req;             // views the client body (read_body_in_memory's one buffer)
     Plan plan;                   // targets, bodies, budget (its candidates live on in `cands`)
     std::vector<Candidate> cands;
     int reserved_pick = -1;      // picked with the health check, used by the first attempt
@@ -273,6 +273,14 @@ void zone_attempt_done(ngx_shm_zone_t* shm_zone, RequestCtx& ctx, Candidate& c,
 // ngx_routeshift_handler.cpp
 ngx_int_t chat_handler(ngx_http_request_t* r) noexcept;
 RequestCtx* get_ctx(ngx_http_request_t* r);
+
+// ngx_routeshift_body.cpp: the client body in memory, as one buffer (never a temp file; chunked
+// bodies take memory in proportion to their size). Use instead of ngx_http_read_client_request_body;
+// `done` runs when the whole body is in.
+ngx_int_t read_body_in_memory(ngx_http_request_t* r, ngx_http_client_body_handler_pt done);
+// The body read_body_in_memory read (empty when there is none); false if it is not one buffer.
+bool request_body_text(ngx_http_request_t* r, std::string_view* out);
+ngx_int_t body_filter_init(ngx_conf_t* cf);  // installs its request body filter
 
 // ngx_routeshift_resolve.cpp: resolves every candidate host, then calls `done(ctx)`.
 void resolve_candidates(RequestCtx& ctx, void (*done)(RequestCtx&));

@@ -200,8 +200,7 @@ ngx_int_t admin_handler(ngx_http_request_t* r) noexcept {
 
         if (ends_with(uri, "/snapshot")) {
             if (r->method != NGX_HTTP_PUT && r->method != NGX_HTTP_POST) return send_error(r, 405, "use PUT");
-            r->request_body_in_single_buf = 1;
-            ngx_int_t rc = ngx_http_read_client_request_body(r, snapshot_body_handler);
+            ngx_int_t rc = read_body_in_memory(r, snapshot_body_handler);
             if (rc >= NGX_HTTP_SPECIAL_RESPONSE) return rc;
             return NGX_DONE;
         }

@@ -22,33 +22,6 @@ ngx_int_t fail(RequestCtx& ctx, const ApiError& e) {
     return finalize_error(ctx);
 }
 
-// The body is kept in memory (see merge_loc_conf); it arrives as one buffer, which the request
-// then views in place, or a short chain, gathered once into ctx.body_storage.
-bool body_text(ngx_http_request_t* r, std::string* storage, std::string_view* out) {
-    ngx_http_request_body_t* rb = r->request_body;
-    if (rb == nullptr || rb->bufs == nullptr) {
-        *out = {};
-        return true;
-    }
-    if (rb->temp_file) return false;
-    if (rb->bufs->next == nullptr && !rb->bufs->buf->in_file) {
-        ngx_buf_t* b = rb->bufs->buf;
-        *out = std::string_view(reinterpret_cast<const char*>(b->pos), (size_t)(b->last - b->pos));
-        return true;
-    }
-    size_t total = 0;  // one allocation for the gathered copy, not one per growth step
-    for (ngx_chain_t* cl = rb->bufs; cl; cl = cl->next) {
-        if (cl->buf->in_file) return false;
-        total += (size_t)(cl->buf->last - cl->buf->pos);
-    }
-    storage->reserve(total);
-    for (ngx_chain_t* cl = rb->bufs; cl; cl = cl->next) {
-        storage->append(reinterpret_cast<const char*>(cl->buf->pos), (size_t)(cl->buf->last - cl->buf->pos));
-    }
-    *out = *storage;
-    return true;
-}
-
 // What the planner asks the glue: endpoints from the per-config cache, health (and the first
 // pick) from the shared zone.
 class GlueEnvironment final : public PlanEnvironment {
@@ -151,18 +124,19 @@ bool admit_caller(RequestCtx& ctx) {
 
 void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     std::string_view body;
-    if (!body_text(r, &ctx.body_storage, &body)) {
+    if (!request_body_text(r, &body)) {
         ngx_http_finalize_request(r, fail(ctx, 413, "Request body is too large.", "invalid_request_error", "",
                                           "request_too_large"));
         return;
     }
     ApiError err;
-    auto req = parse_chat_request_borrowed(body, &err);  // nginx's buffer lives as long as the request
+    auto req = parse_chat_request_borrowed(body, &err);  // the body buffer lives as long as the request
     if (!req) {
         ngx_http_finalize_request(r, fail(ctx, err));
         return;
     }
     ctx.req = std::move(*req);
+    ctx.req.host_splices_body = true;  // peer_get sends OpenAI-wire bodies as spans of the client's
     if (!admit_caller(ctx)) {
         ngx_http_finalize_request(r, finalize_error(ctx));
         return;
@@ -273,8 +247,7 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
                         "Request body is too large (limit " + std::to_string(lc->max_body_size) + " bytes).",
                         "invalid_request_error", "", "request_too_large");
         }
-        r->request_body_in_single_buf = 1;
-        ngx_int_t rc = ngx_http_read_client_request_body(r, body_handler);
+        ngx_int_t rc = read_body_in_memory(r, body_handler);
         if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
             if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
                 return fail(ctx, 413,

@@ -1,6 +1,8 @@
 // Module definition: directives, configuration structs, and start-up hooks.
 #include "ngx_routeshift.hpp"
 
+#include <malloc.h>
+
 using namespace routeshift;
 
 namespace {
@@ -61,6 +63,7 @@ ngx_command_t commands[] = {
 };
 
 ngx_int_t postconfiguration(ngx_conf_t* cf) noexcept {
+    if (body_filter_init(cf) != NGX_OK) return NGX_ERROR;
     return error_filter_init(cf);
 }
 
@@ -181,19 +184,13 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
                                "routeshift_pass without a \"resolver\": providers named by host name "
                                "(every public provider) cannot be reached; add e.g. \"resolver 127.0.0.53;\"");
         }
-        // Keep the whole body in one memory buffer: we parse it and rebuild it per attempt, and
-        // reading a spilled temp file back would be blocking file I/O in the worker.
-        if (conf->clcf) {
-            conf->clcf->client_max_body_size = conf->max_body_size;
-            if (conf->clcf->client_body_buffer_size < conf->max_body_size) {
-                conf->clcf->client_body_buffer_size = conf->max_body_size;
-            }
-        }
+        // The body is read into memory by read_body_in_memory (never a temp file), with nginx's
+        // client_body_buffer_size as its read buffer; nginx enforces the limit, chunked too.
+        if (conf->clcf) conf->clcf->client_max_body_size = conf->max_body_size;
     }
     if (conf->admin && conf->clcf) {
         const size_t admin_max = 64 * 1024 * 1024;  // snapshots of very large fleets
-        conf->clcf->client_max_body_size = admin_max;
-        conf->clcf->client_body_buffer_size = admin_max;
+        conf->clcf->client_max_body_size = admin_max;  // read by read_body_in_memory
     }
     return NGX_CONF_OK;
 }
@@ -219,6 +216,12 @@ ngx_int_t init_process(ngx_cycle_t* cycle) noexcept {
     auto* mc = static_cast<MainConf*>(
         ngx_http_cycle_get_module_main_conf(cycle, ngx_http_routeshift_module));
     if (mc == nullptr) return NGX_OK;
+    // Request and provider bodies of 100 KB-1 MB come and go with every request. With glibc's
+    // defaults each one was mmap'ed or trimmed off the heap top when freed and faulted back in
+    // by the next request (~40 page faults, ~1 ms of worker CPU per 100 KB request): keep freed
+    // memory in the worker for reuse instead (up to 32 MiB beyond what is in use).
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
     keepalive_configure(mc->keepalive_max, mc->keepalive_timeout);
     if (mc->shm_zone == nullptr) return NGX_OK;
     try {

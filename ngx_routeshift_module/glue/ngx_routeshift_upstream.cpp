@@ -93,15 +93,19 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
         int idx;
         std::string head;
         if (ctx.attempts > 0) cost_ceiling_before_pick(ctx);  // the first pick was planned within it
+        SplicedBody spliced;
         for (;;) {
             idx = next_candidate(ctx);
             if (idx < 0) return NGX_BUSY;
             Candidate& c = ctx.cands[(size_t)idx];
             const ProviderKey& key = ctx.cfg->keys[c.key];
+            const WireAdapter& wire = wire_adapter(key);
             std::string err;
             // rebuilt on every attempt: Bedrock's SigV4 signature carries the time
-            if (wire_adapter(key).request_head(*ctx.cfg, key, *c.ent, ctx.req.stream, ctx.plan.bodies[c.body].bytes,
-                                               (int64_t)ngx_time(), &head, &err)) {
+            if (wire.spliced_request(*ctx.cfg, key, *c.ent, ctx.req, ctx.plan.targets[c.target].upstream_model,
+                                     &head, &spliced) ||
+                wire.request_head(*ctx.cfg, key, *c.ent, ctx.req.stream, ctx.plan.bodies[c.body].bytes,
+                                  (int64_t)ngx_time(), &head, &err)) {
                 break;
             }
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider key %L unusable: %s",
@@ -117,21 +121,29 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
         ctx.attempt = Attempt{};
         ctx.attempt.started_msec = ngx_current_msec;
         ctx.attempt.head = std::move(head);
+        ctx.attempt.spliced = std::move(spliced);
         ctx.response = Response{};
         r->state = 0;
         u->process_header = process_status_line;  // reinit_request is skipped after connect errors
 
-        // the head, then the body every attempt on this (target, provider) shares: no copy
+        // the head, then the body: spans of the client's body (spliced), or the plan's body buffer
+        // every attempt on this (target, provider) shares; no copy either way
         ngx_chain_t* head_link = memory_link(r->pool, ctx.attempt.head);
         if (head_link == nullptr) return NGX_ERROR;
-        const std::string& body = ctx.plan.bodies[c.body].bytes;
-        if (!body.empty()) {
-            head_link->next = memory_link(r->pool, body);
-            if (head_link->next == nullptr) return NGX_ERROR;
-            head_link->next->buf->flush = 1;
-        } else {
-            head_link->buf->flush = 1;
+        ngx_chain_t* tail = head_link;
+        const SplicedBody& sb = ctx.attempt.spliced;
+        if (!sb.pieces.empty()) {
+            for (const SplicedBody::Piece& piece : sb.pieces) {
+                tail->next = memory_link(r->pool, sb.piece_text(piece, ctx.req.body));
+                if (tail->next == nullptr) return NGX_ERROR;
+                tail = tail->next;
+            }
+        } else if (!ctx.plan.bodies[c.body].bytes.empty()) {
+            tail->next = memory_link(r->pool, ctx.plan.bodies[c.body].bytes);
+            if (tail->next == nullptr) return NGX_ERROR;
+            tail = tail->next;
         }
+        tail->buf->flush = 1;
         u->request_bufs = head_link;
 
         pc->sockaddr = c.addr.sockaddr;

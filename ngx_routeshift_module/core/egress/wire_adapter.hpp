@@ -48,6 +48,15 @@ public:
                               std::string_view body, int64_t now_unix, std::string* out,
                               std::string* error) const = 0;
 
+    // One attempt's request built from spans of the client's body (`head` + `body`, see
+    // SplicedBody) instead of PlannedBody::bytes, for a request planned with
+    // req.host_splices_body: a wire whose body is the client's with a few top-level members
+    // rewritten (OpenAI chat) sends the client's bytes without copying them. False: this wire
+    // does not splice; use build_body's bytes and request_head.
+    virtual bool spliced_request(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep,
+                                 const ChatRequest& req, std::string_view upstream_model, std::string* head,
+                                 SplicedBody* body) const;
+
     // Whether a 2xx answer is converted into the OpenAI shape (false: OpenAI wire, relayed).
     virtual bool converts() const = 0;
 

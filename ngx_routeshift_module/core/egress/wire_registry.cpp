@@ -7,6 +7,11 @@ namespace routeshift {
 
 bool WireAdapter::body_depends_on_key(const Config&, const ProviderKey&) const { return false; }
 
+bool WireAdapter::spliced_request(const Config&, const ProviderKey&, const UpstreamEndpoint&, const ChatRequest&,
+                                  std::string_view, std::string*, SplicedBody*) const {
+    return false;
+}
+
 std::string WireAdapter::client_error_body(int status, std::string_view body, const ErrorContext& ctx) const {
     return redact_secrets(openai_error_body(classify_error(status, body, ctx).error), ctx.secrets);
 }

@@ -78,6 +78,7 @@ ChatRequest& ChatRequest::operator=(ChatRequest&& o) noexcept {
     o.body = {};
     o.members.clear();
     duplicate_keys = o.duplicate_keys;
+    host_splices_body = o.host_splices_body;
     dom_ = std::move(o.dom_);
     return *this;
 }

@@ -27,6 +27,10 @@ struct ChatRequest {
     // A top-level key occurs more than once (or there are too many keys to check cheaply): code
     // that splices `body` falls back to the DOM, which keeps one member per key like jansson.
     bool duplicate_keys = false;
+    // Set by a host that sends bodies through WireAdapter::spliced_request (the nginx glue): the
+    // build_body of a wire that splices (OpenAI chat) then leaves its bytes empty instead of
+    // copying the client's body, and the host builds each attempt from spans of `body`.
+    bool host_splices_body = false;
 
     // The jansson DOM of `body`, parsed on first use and cached (null when `body` is not JSON,
     // e.g. a default-constructed request). For code paths that need a tree; the OpenAI-compatible

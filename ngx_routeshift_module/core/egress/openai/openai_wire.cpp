@@ -15,7 +15,14 @@ public:
     }
     bool build_body(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
                     std::string_view upstream_model, std::string* out, ApiError*) const override {
-        *out = build_chat_body(cfg, key, req, upstream_model);
+        if (req.host_splices_body) out->clear();  // spliced_request builds it per attempt
+        else *out = build_chat_body(cfg, key, req, upstream_model);
+        return true;
+    }
+    bool spliced_request(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep, const ChatRequest& req,
+                         std::string_view upstream_model, std::string* head, SplicedBody* body) const override {
+        splice_chat_body(cfg, key, req, upstream_model, body);
+        *head = build_http_request_head(cfg, key, ep, req.stream, body->size);
         return true;
     }
     bool body_depends_on_key(const Config& cfg, const ProviderKey& key) const override {

@@ -47,6 +47,56 @@ std::string_view body_model(const Config& cfg, const ProviderKey& key, std::stri
     return upstream_model;
 }
 
+// Appends to a SplicedBody. Bytes of our own that equal the client's bytes where its body
+// continues (`cursor_`) are sent as the client's instead, so an unchanged compact body stays one
+// span and a rewritten member splits it only around the new value. Either way the bytes are the
+// same.
+class PieceWriter {
+public:
+    PieceWriter(SplicedBody& out, std::string_view client) : out_(out), client_(client) {}
+
+    void own(std::string_view s) {
+        if (s.empty()) return;
+        if (cursor_ != std::string_view::npos && client_.substr(cursor_, s.size()) == s) {
+            client(client_.substr(cursor_, s.size()));
+            return;
+        }
+        out_.size += s.size();
+        cursor_ = std::string_view::npos;
+        if (!out_.pieces.empty() && out_.pieces.back().own) {
+            out_.pieces.back().size += s.size();
+        } else {
+            out_.pieces.push_back({true, out_.own.size(), s.size()});
+        }
+        out_.own += s;
+    }
+    void own(char c) { own(std::string_view(&c, 1)); }
+
+    // `s` lies in the client's body.
+    void client(std::string_view s) {
+        if (s.empty()) return;
+        size_t offset = static_cast<size_t>(s.data() - client_.data());
+        out_.size += s.size();
+        cursor_ = offset + s.size();
+        if (!out_.pieces.empty()) {
+            SplicedBody::Piece& last = out_.pieces.back();
+            if (!last.own && last.offset + last.size == offset) {
+                last.size += s.size();
+                return;
+            }
+        }
+        out_.pieces.push_back({false, offset, s.size()});
+    }
+
+    // The client's `s` was replaced by what was just written: its body continues after it.
+    void replaced(std::string_view s) { cursor_ = static_cast<size_t>(s.data() + s.size() - client_.data()); }
+
+private:
+    SplicedBody& out_;
+    std::string_view client_;
+    size_t cursor_ = 0;
+};
+
 // The top-level members build_chat_body rewrites.
 enum class TopKey { other, model, metadata, stream_options, messages };
 
@@ -68,40 +118,41 @@ TopKey top_key(const JsonMember& m) {
 }
 
 // stream_options (an object, or null) with include_usage forced to true, other members copied.
-void splice_stream_options(std::string& out, JsonValue so) {
+void splice_stream_options(PieceWriter& out, JsonValue so) {
     if (!so.is(JsonType::object)) {
-        out += "{\"include_usage\":true}";
+        out.own("{\"include_usage\":true}");
         return;
     }
-    out += '{';
+    out.own('{');
     bool first = true, had_usage = false;
     JsonObjectReader r(so);
     for (JsonMember m; r.next(&m);) {
-        if (!first) out += ',';
+        if (!first) out.own(',');
         first = false;
-        out += '"';
-        out += m.key;
-        out += "\":";
+        out.own('"');
+        out.client(m.key);
+        out.own("\":");
         if (json_key_equals(m, "include_usage")) {
-            out += "true";
+            out.own("true");
+            out.replaced(m.value.text);
             had_usage = true;
         } else {
-            out += m.value.text;
+            out.client(m.value.text);
         }
     }
     if (!had_usage) {
-        if (!first) out += ',';
-        out += "\"include_usage\":true";
+        if (!first) out.own(',');
+        out.own("\"include_usage\":true");
     }
-    out += '}';
+    out.own('}');
 }
 
 // The messages array copied with the role of "developer" messages replaced by "system" (Z.ai has
 // no developer role). A message's role is its last "role" member, as in jansson; all its "role"
 // members are rewritten.
-void splice_developer_as_system(std::string& out, JsonValue messages) {
+void splice_developer_as_system(PieceWriter& out, JsonValue messages) {
     if (!messages.is(JsonType::array)) {
-        out += messages.text;
+        out.client(messages.text);
         return;
     }
     const char* copied = messages.text.data();
@@ -111,12 +162,13 @@ void splice_developer_as_system(std::string& out, JsonValue messages) {
         JsonObjectReader r(msg);
         for (JsonMember m; r.next(&m);) {
             if (!json_key_equals(m, "role")) continue;
-            out.append(copied, static_cast<size_t>(m.value.text.data() - copied));
-            out += "\"system\"";
+            out.client(std::string_view(copied, static_cast<size_t>(m.value.text.data() - copied)));
+            out.own("\"system\"");
+            out.replaced(m.value.text);
             copied = m.value.text.data() + m.value.text.size();
         }
     }
-    out.append(copied, static_cast<size_t>(messages.text.data() + messages.text.size() - copied));
+    out.client(std::string_view(copied, static_cast<size_t>(messages.text.data() + messages.text.size() - copied)));
 }
 
 // messages with role "developer" rewritten to "system" (Z.ai has no developer role).
@@ -275,42 +327,80 @@ bool chat_endpoint(const Config& cfg, const ProviderKey& key, std::string_view u
     return true;
 }
 
-std::string build_chat_body(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
-                            std::string_view upstream_model) {
-    if (req.duplicate_keys) return build_chat_body_dom(cfg, key, req, upstream_model);
+std::string SplicedBody::flatten(std::string_view client_body) const {
+    std::string out;
+    out.reserve(size);
+    for (const Piece& p : pieces) out += piece_text(p, client_body);
+    return out;
+}
+
+void splice_chat_body(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
+                      std::string_view upstream_model, SplicedBody* spliced) {
+    *spliced = SplicedBody{};
+    if (req.duplicate_keys) {
+        std::string dom = build_chat_body_dom(cfg, key, req, upstream_model);
+        spliced->size = dom.size();
+        spliced->pieces.push_back({true, 0, dom.size()});
+        spliced->own = std::move(dom);
+        return;
+    }
     const ProviderKind kind = cfg.providers[key.provider].kind;
     const std::string_view model = body_model(cfg, key, upstream_model);
+    std::string model_json;
+    dump_string(model_json, model);
 
-    std::string out;
-    out.reserve(req.body.size() + model.size() + 48);
-    ChatBodyObject body{out};
+    spliced->pieces.reserve(8);  // a body the splice leaves alone is 1 piece; a new model makes 3
+    PieceWriter out(*spliced, req.body);
+    out.own('{');
+    bool first = true, had_model = false, had_stream_options = false;
     for (size_t i = 0; i < req.members.size(); ++i) {
         const JsonMember& m = req.members[i];
         const TopKey k = top_key(m);
         if (k == TopKey::metadata) continue;  // ours: route_hint, session_id
         if (k == TopKey::stream_options && !req.stream) continue;
-        body.separate();
-        out += '"';
-        out += m.key;  // raw key bytes: valid JSON string content
-        out += "\":";
+        if (!first) out.own(',');
+        first = false;
+        out.own('"');
+        out.client(m.key);  // raw key bytes: valid JSON string content
+        out.own("\":");
         switch (k) {
         case TopKey::model:
-            dump_string(out, model);
-            body.had_model = true;
+            out.own(model_json);  // the same bytes as the client's when the model is unchanged
+            out.replaced(m.value.text);
+            had_model = true;
             break;
         case TopKey::stream_options:
             splice_stream_options(out, m.value);
-            body.had_stream_options = true;
+            out.replaced(m.value.text);
+            had_stream_options = true;
             break;
         case TopKey::messages:
             if (kind == ProviderKind::zai) splice_developer_as_system(out, m.value);
-            else out += m.value.text;
+            else out.client(m.value.text);
             break;
-        default: out += m.value.text; break;
+        default: out.client(m.value.text); break;
         }
     }
-    body.close(model, req.stream);
-    return out;
+    // as ChatBodyObject::close: the model, and for a stream the usage chunk, when the client sent none
+    if (!had_model) {
+        if (!first) out.own(',');
+        first = false;
+        out.own("\"model\":");
+        out.own(model_json);
+    }
+    if (req.stream && !had_stream_options) {
+        if (!first) out.own(',');
+        out.own("\"stream_options\":{\"include_usage\":true}");
+    }
+    out.own('}');
+}
+
+std::string build_chat_body(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
+                            std::string_view upstream_model) {
+    if (req.duplicate_keys) return build_chat_body_dom(cfg, key, req, upstream_model);
+    SplicedBody spliced;
+    splice_chat_body(cfg, key, req, upstream_model, &spliced);
+    return spliced.flatten(req.body);
 }
 
 std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const ChatRequest& req,

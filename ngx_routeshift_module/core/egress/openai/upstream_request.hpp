@@ -5,6 +5,7 @@
 #include "config/config_snapshot.hpp"
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace routeshift {
 
@@ -21,6 +22,29 @@ struct UpstreamEndpoint {
 // Endpoint for chat completions on `key` of `provider` (Azure builds its URL from metadata).
 bool chat_endpoint(const Config& cfg, const ProviderKey& key, std::string_view upstream_model,
                    UpstreamEndpoint* out, std::string* error);
+
+// A provider body as pieces sent back to back: spans of the client's body and bytes of our own.
+// A body that only rewrites a few top-level members goes out without a copy of the client's
+// bytes (a compact body the splice leaves unchanged is one span: the client's body itself).
+struct SplicedBody {
+    struct Piece {
+        bool own;       // true: bytes of `own`; false: bytes of the client's body
+        size_t offset;  // into `own` or into the client's body
+        size_t size;
+    };
+    std::string own;
+    std::vector<Piece> pieces;
+    size_t size = 0;  // of the whole body
+
+    std::string_view piece_text(const Piece& p, std::string_view client_body) const {
+        return p.own ? std::string_view(own).substr(p.offset, p.size) : client_body.substr(p.offset, p.size);
+    }
+    std::string flatten(std::string_view client_body) const;
+};
+
+// build_chat_body's body as pieces of `req.body` (see SplicedBody); the same bytes once flattened.
+void splice_chat_body(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
+                      std::string_view upstream_model, SplicedBody* out);
 
 // Upstream JSON body: the client's body with `model` replaced (Azure v1: the deployment name),
 // `metadata` removed (it is ours), provider quirks applied (zai: developer->system role), and,

@@ -42,7 +42,7 @@ private:
     std::string value_;          // the "usage" value being captured
     std::string usage_value_;    // the last complete one
 
-    void end_capture();
+    void end_capture(const char* from, const char* upto);
 };
 
 }  // namespace routeshift

@@ -454,6 +454,91 @@ static void test_splice_equals_dom_generated(void**) {
     assert_true(checked > rounds / 3);
 }
 
+// ---- the body as spans of the client's (what the nginx glue sends) -----------------------------
+
+// The spliced body's pieces: within their sources, sizes adding up, the same bytes as
+// build_chat_body once flattened.
+static SplicedBody spliced(const ChatRequest& r, int64_t key_id, std::string_view model) {
+    const ProviderKey& k = test::key_by_id(*g_cfg, key_id);
+    SplicedBody sb;
+    splice_chat_body(*g_cfg, k, r, model, &sb);
+    size_t total = 0, own = 0;
+    for (const SplicedBody::Piece& p : sb.pieces) {
+        assert_true(p.size > 0);
+        if (p.own) {
+            assert_true(p.offset + p.size <= sb.own.size());
+            own += p.size;
+        } else {
+            assert_true(p.offset + p.size <= r.body.size());
+        }
+        total += p.size;
+    }
+    assert_int_equal(total, sb.size);
+    assert_int_equal(own, sb.own.size());
+    assert_str_eq(sb.flatten(r.body), build_chat_body(*g_cfg, k, r, model));
+    return sb;
+}
+
+static void test_splice_pieces(void**) {
+    // a compact body the splice leaves unchanged is one span: the client's body itself
+    ChatRequest same = request(R"({"model":"gpt-4o","temperature":0.2,"messages":[{"role":"user","content":"hi"}]})");
+    SplicedBody a = spliced(same, 10, "gpt-4o");
+    assert_int_equal(a.pieces.size(), 1);
+    assert_false(a.pieces[0].own);
+    assert_int_equal(a.pieces[0].size, same.body.size());
+    assert_true(a.own.empty());
+
+    // a new model: the client's bytes before and after it, our bytes for the value only
+    SplicedBody b = spliced(same, 10, "gpt-4o-2024-11-20");
+    assert_int_equal(b.pieces.size(), 3);
+    assert_str_eq(b.own, "\"gpt-4o-2024-11-20\"");
+    assert_false(b.pieces[0].own);
+    assert_true(b.pieces[1].own);
+    assert_false(b.pieces[2].own);
+
+    // metadata dropped: the spans on both sides of it, joined by our comma
+    ChatRequest meta = request(R"({"model":"m","metadata":{"route_hint":"x"},"messages":[{"role":"user","content":"hi"}]})");
+    SplicedBody c = spliced(meta, 10, "m");
+    assert_str_eq(c.flatten(meta.body), R"({"model":"m","messages":[{"role":"user","content":"hi"}]})");
+    assert_true(c.own.size() <= 2);
+
+    // spacing between members goes (our bytes), values keep the client's bytes
+    ChatRequest spaced = request("{ \"model\" : \"m\" ,\n \"messages\": [ {\"role\":\"user\",\"content\":\"hi\"} ] }");
+    SplicedBody d = spliced(spaced, 10, "m");
+    assert_str_eq(d.flatten(spaced.body), R"({"model":"m","messages":[ {"role":"user","content":"hi"} ]})");
+
+    // stream: include_usage added by us after the client's bytes
+    ChatRequest stream = request(R"({"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]})");
+    SplicedBody e = spliced(stream, 10, "m");
+    assert_false(e.pieces[0].own);
+    assert_contains(e.own, "\"stream_options\":{\"include_usage\":true}");
+
+    // zai: developer roles rewritten inside the messages span
+    ChatRequest dev = request(R"({"model":"m","messages":[{"role":"developer","content":"x"},{"role":"user","content":"hi"}]})");
+    SplicedBody f = spliced(dev, 60, "glm-4.6");
+    assert_contains(f.flatten(dev.body), R"({"role":"system","content":"x"})");
+
+    // duplicate top-level keys: the DOM's body, all ours
+    ChatRequest dup = request(R"({"model":"a","model":"b","messages":[{"role":"user","content":"hi"}]})");
+    SplicedBody g = spliced(dup, 10, "m");
+    assert_int_equal(g.pieces.size(), 1);
+    assert_true(g.pieces[0].own);
+}
+
+static void test_splice_pieces_generated(void**) {
+    test::ChatBodyGen gen(23);
+    size_t checked = 0;
+    for (size_t i = 0; i < 400; ++i) {
+        std::string body = gen.body(100);
+        ApiError err;
+        auto r = parse_chat_request(body, &err);
+        if (!r) continue;
+        ++checked;
+        for (int64_t k : {10, 20, 60}) spliced(*r, k, "up");
+    }
+    assert_true(checked > 100);
+}
+
 // ---- no DOM on the passthrough path -------------------------------------------------------------
 
 static size_t g_jansson_allocs = 0;
@@ -510,6 +595,8 @@ int main(void) {
         cmocka_unit_test(test_splice_exact_bytes),
         cmocka_unit_test(test_splice_equals_dom_generated),
         cmocka_unit_test(test_passthrough_builds_no_dom),
+        cmocka_unit_test(test_splice_pieces),
+        cmocka_unit_test(test_splice_pieces_generated),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -48,6 +48,9 @@ static void test_matches_whole_body_parse(void**) {
         R"({"choices":[{"message":{"content":"no usage here \\ \" } ]"}}]})",
         R"({"usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}}   )",
         R"({"a":"usage","usage":{"prompt_tokens":11,"completion_tokens":22}})",
+        // a long string (past the scanner's short-string window) with escapes and a decoy; a key
+        // that starts like "usage"
+        R"({"choices":[{"message":{"content":"a long answer, longer than two dozen bytes, with \"quotes\", a \\ backslash and a decoy \"usage\":{\"prompt_tokens\":77}, then more text"}}],"usage_total":{"prompt_tokens":5},"usage":{"prompt_tokens":9,"completion_tokens":1}})",
     };
     size_t with_usage = 0;
     for (const std::string& body : bodies) {
@@ -56,7 +59,7 @@ static void test_matches_whole_body_parse(void**) {
         for (size_t split = 0; split <= body.size(); split++) expect_same(scan_split(body, split), whole, body);
         expect_same(scan_bytewise(body), whole, body);
     }
-    assert_int_equal(with_usage, 6);  // the cases above are not all trivially empty
+    assert_int_equal(with_usage, 7);  // the cases above are not all trivially empty
     Usage first = scan_bytewise(bodies[0]);
     assert_int_equal(first.prompt_tokens, 12);
     assert_int_equal(first.cached_tokens, 8);
