@@ -328,7 +328,7 @@ void GeminiDecoder::on_event(const SseEvent& event, canonical::EventSink& sink) 
             string_view line = raw.substr(p, e - p);
             if (!line.empty() && line.front() != ':') {
                 string_view field = line.substr(0, line.find(':'));
-                if (starts_with(field, "\xEF\xBB\xBF")) field.remove_prefix(3);
+                if (field.starts_with("\xEF\xBB\xBF")) field.remove_prefix(3);
                 if (field != "data" && field != "event" && field != "id" && field != "retry") {
                     foreign = p;
                     break;
