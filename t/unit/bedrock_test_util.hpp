@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "test_util.hpp"
+#include "translator_run.hpp"
 
 namespace bedrock_test {
 
@@ -209,20 +210,13 @@ inline ProviderKey key(const std::string& metadata_json, const std::string& secr
     return k;
 }
 
-inline std::string run_translator(const std::string& body, const TranslatorOptions& opt,
-                                  const std::vector<size_t>& cuts = {}, bool* ok = nullptr) {
+// The translator's whole output for `body` cut at `cuts`; `ok`: every feed() and finish() succeeded.
+inline std::string translate(const std::string& body, const TranslatorOptions& opt, const std::vector<size_t>& cuts = {},
+                             bool* ok = nullptr) {
     auto t = bedrock_translator(opt);
-    std::string out;
-    size_t prev = 0;
-    bool good = true;
-    for (size_t c : cuts) {
-        good = t->feed(std::string_view(body).substr(prev, c - prev), &out) && good;
-        prev = c;
-    }
-    good = t->feed(std::string_view(body).substr(prev), &out) && good;
-    good = t->finish(&out) && good;
-    if (ok) *ok = good;
-    return out;
+    test::TranslatorRun r = test::run_translator(*t, body, cuts);
+    if (ok) *ok = r.feed_ok && r.finish_ok;
+    return r.out;
 }
 
 }  // namespace bedrock_test

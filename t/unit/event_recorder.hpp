@@ -21,7 +21,18 @@ public:
     void message_start(const routeshift::canonical::MessageStart& s) override {
         events.push_back("start " + std::string(s.id) + " " + std::string(s.model));
     }
+    void choice(size_t index) override { events.push_back("choice " + std::to_string(index)); }
     void text_delta(std::string_view text) override { events.push_back("text " + std::string(text)); }
+    void text_delta_with_logprobs(std::string_view text, std::span<const routeshift::canonical::TokenLogprobs> tokens) override {
+        std::string line = "text " + std::string(text) + " logprobs";
+        for (const auto& token : tokens) {
+            line += " " + std::string(token.chosen.token) + "=" + std::string(token.chosen.logprob) + "[";
+            for (size_t i = 0; i < token.top.size(); ++i)
+                line += (i ? "," : "") + std::string(token.top[i].token) + "=" + std::string(token.top[i].logprob);
+            line += "]";
+        }
+        events.push_back(line);
+    }
     void reasoning_delta(std::string_view text) override { events.push_back("reasoning " + std::string(text)); }
     void reasoning_state(std::string_view blocks) override { events.push_back("state " + std::string(blocks)); }
     void refusal_delta(std::string_view text) override { events.push_back("refusal " + std::string(text)); }
@@ -31,6 +42,9 @@ public:
     }
     void tool_call_arguments_delta(size_t index, std::string_view args) override {
         events.push_back("args " + std::to_string(index) + " " + std::string(args));
+    }
+    void image(std::string_view media_type, std::string_view data) override {
+        events.push_back("image " + std::string(media_type) + " " + std::string(data));
     }
     void usage(const routeshift::canonical::UsageReport& u) override {
         events.push_back("usage " + std::to_string(u.input_tokens) + " " + std::to_string(u.cache_read_tokens) + " " +

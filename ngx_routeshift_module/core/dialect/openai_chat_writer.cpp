@@ -18,6 +18,12 @@ void append_quoted(std::string& out, std::string_view s) {
 
 std::string count_text(int64_t v) { return std::to_string(v < 0 ? 0 : v); }
 
+// Choice indexes are small (a provider's candidate count); 0 is by far the most common.
+void append_index(std::string& out, size_t index) {
+    if (index == 0) out.push_back('0');
+    else out.append(std::to_string(index));
+}
+
 }  // namespace
 
 void OpenAIChatWriter::ensure_prefix(std::string_view upstream_id, std::string_view upstream_model) {
@@ -36,13 +42,18 @@ void OpenAIChatWriter::ensure_prefix(std::string_view upstream_id, std::string_v
     prefix_ += ',';
 }
 
-void OpenAIChatWriter::chunk(std::string_view delta, std::string_view finish_reason) {
+// One chunk of the current choice. `logprobs`: the rendered logprobs object, empty = null.
+void OpenAIChatWriter::chunk(std::string_view delta, std::string_view finish_reason, std::string_view logprobs) {
     std::string& out = *out_;
     out.append("data: ");
     out.append(prefix_);
-    out.append("\"choices\":[{\"index\":0,\"delta\":");
+    out.append("\"choices\":[{\"index\":");
+    append_index(out, current_index_);
+    out.append(",\"delta\":");
     out.append(delta);
-    out.append(",\"logprobs\":null,\"finish_reason\":");
+    out.append(",\"logprobs\":");
+    out.append(logprobs.empty() ? std::string_view("null") : logprobs);
+    out.append(",\"finish_reason\":");
     if (finish_reason.empty()) {
         out.append("null");
     } else {
@@ -55,17 +66,35 @@ void OpenAIChatWriter::chunk(std::string_view delta, std::string_view finish_rea
     out.append("}\n\n");
 }
 
-// The first chunk of a stream carries the role (what OpenAI sends before any content).
+// A choice's first chunk in a stream carries the role (what OpenAI sends before any content).
+void OpenAIChatWriter::begin(Choice& choice) {
+    if (choice.begun) return;
+    choice.begun = true;
+    if (options_.stream) chunk("{\"role\":\"assistant\",\"content\":\"\"}");
+}
+
+// Choice 0 begins with the answer, whatever choice its first event is for.
 void OpenAIChatWriter::ensure_started() {
     ensure_prefix({}, {});
-    if (started_ || !options_.stream) return;
+    if (started_) {
+        if (!current_->begun) begin(*current_);
+        return;
+    }
     started_ = true;
-    chunk("{\"role\":\"assistant\",\"content\":\"\"}");
+    Choice* current = current_;
+    size_t current_index = current_index_;
+    current_ = &first_;
+    current_index_ = 0;
+    begin(first_);
+    current_ = current;
+    current_index_ = current_index;
+    begin(*current_);
 }
 
 OpenAIChatWriter::ToolCall& OpenAIChatWriter::call_at(size_t index) {
-    if (index >= calls_.size()) calls_.resize(index + 1);
-    return calls_[index];
+    std::vector<ToolCall>& calls = current_->calls;
+    if (index >= calls.size()) calls.resize(index + 1);
+    return calls[index];
 }
 
 void OpenAIChatWriter::message_start(const canonical::MessageStart& start) {
@@ -74,31 +103,89 @@ void OpenAIChatWriter::message_start(const canonical::MessageStart& start) {
     ensure_started();
 }
 
-void OpenAIChatWriter::text_delta(std::string_view text) {
+void OpenAIChatWriter::choice(size_t index) {
+    if (ended()) return;
+    if (index == 0) {
+        current_ = &first_;
+    } else {
+        if (index > others_.size()) others_.resize(index);
+        current_ = &others_[index - 1];
+    }
+    current_index_ = index;
+    ensure_started();
+}
+
+// A text-like delta of the current choice: in a stream one chunk `<opening>"<text>"}` (opening:
+// `{"content":`), else appended to the message's field.
+void OpenAIChatWriter::string_delta(std::string_view opening, std::string_view text, std::string Choice::*field) {
     if (ended()) return;
     ensure_started();
     if (!options_.stream) {
-        text_.append(text);
+        (current_->*field).append(text);
         return;
     }
-    scratch_ = "{\"content\":";
+    scratch_.assign(opening);
     append_quoted(scratch_, text);
     scratch_ += "}";
     chunk(scratch_);
 }
 
-void OpenAIChatWriter::reasoning_delta(std::string_view text) {
+void OpenAIChatWriter::text_delta(std::string_view text) { string_delta("{\"content\":", text, &Choice::text); }
+
+// OpenAI `logprobs.content` entries: token, logprob, UTF-8 bytes and the top alternatives.
+void OpenAIChatWriter::append_logprobs_entries(std::string& out, std::span<const canonical::TokenLogprobs> tokens) const {
+    auto append_token = [&out](const canonical::TokenLogprob& token) {
+        out.append("{\"token\":");
+        append_quoted(out, token.token);
+        out.append(",\"logprob\":");
+        out.append(token.logprob.empty() ? std::string_view("0") : token.logprob);
+        out.append(",\"bytes\":[");
+        for (size_t i = 0; i < token.token.size(); ++i) {
+            if (i) out.push_back(',');
+            out.append(std::to_string(static_cast<unsigned char>(token.token[i])));
+        }
+        out.push_back(']');
+    };
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        if (i) out.push_back(',');
+        append_token(tokens[i].chosen);
+        out.append(",\"top_logprobs\":[");
+        for (size_t k = 0; k < tokens[i].top.size(); ++k) {
+            if (k) out.push_back(',');
+            append_token(tokens[i].top[k]);
+            out.push_back('}');
+        }
+        out.append("]}");
+    }
+}
+
+void OpenAIChatWriter::text_delta_with_logprobs(std::string_view text, std::span<const canonical::TokenLogprobs> tokens) {
     if (ended()) return;
     ensure_started();
     if (!options_.stream) {
-        reasoning_.append(text);
+        current_->text.append(text);
+        if (!tokens.empty() && !current_->logprobs.empty()) current_->logprobs.push_back(',');
+        append_logprobs_entries(current_->logprobs, tokens);
+        current_->has_logprobs = true;
         return;
     }
-    scratch_ = "{\"reasoning_content\":";
-    append_quoted(scratch_, text);
-    scratch_ += "}";
-    chunk(scratch_);
+    if (text.empty() && tokens.empty()) return;  // nothing a chunk could say
+    scratch_ = "{\"content\":[";
+    append_logprobs_entries(scratch_, tokens);
+    scratch_ += "],\"refusal\":null}";
+    size_t logprobs_end = scratch_.size();
+    if (text.empty()) {
+        scratch_ += "{}";
+    } else {
+        scratch_ += "{\"content\":";
+        append_quoted(scratch_, text);
+        scratch_ += "}";
+    }
+    std::string_view all(scratch_);
+    chunk(all.substr(logprobs_end), {}, all.substr(0, logprobs_end));
 }
+
+void OpenAIChatWriter::reasoning_delta(std::string_view text) { string_delta("{\"reasoning_content\":", text, &Choice::reasoning); }
 
 void OpenAIChatWriter::reasoning_state(std::string_view blocks_json) {
     if (ended()) return;
@@ -106,12 +193,13 @@ void OpenAIChatWriter::reasoning_state(std::string_view blocks_json) {
     if (!options_.stream) {
         // Arrays arriving one after the other are joined into one thinking_blocks array.
         if (blocks_json.size() < 2) return;
-        if (reasoning_blocks_.empty()) {
-            reasoning_blocks_.assign(blocks_json);
+        std::string& blocks = current_->reasoning_blocks;
+        if (blocks.empty()) {
+            blocks.assign(blocks_json);
         } else {
-            reasoning_blocks_.pop_back();
-            reasoning_blocks_ += ',';
-            reasoning_blocks_.append(blocks_json.substr(1));
+            blocks.pop_back();
+            blocks += ',';
+            blocks.append(blocks_json.substr(1));
         }
         return;
     }
@@ -121,24 +209,13 @@ void OpenAIChatWriter::reasoning_state(std::string_view blocks_json) {
     chunk(scratch_);
 }
 
-void OpenAIChatWriter::refusal_delta(std::string_view text) {
-    if (ended()) return;
-    ensure_started();
-    if (!options_.stream) {
-        refusal_.append(text);
-        return;
-    }
-    scratch_ = "{\"refusal\":";
-    append_quoted(scratch_, text);
-    scratch_ += "}";
-    chunk(scratch_);
-}
+void OpenAIChatWriter::refusal_delta(std::string_view text) { string_delta("{\"refusal\":", text, &Choice::refusal); }
 
 void OpenAIChatWriter::tool_call_start(size_t index, std::string_view id, std::string_view name,
                                        std::string_view arguments) {
     if (ended()) return;
     ensure_started();
-    tool_calls_ = std::max(tool_calls_, index + 1);
+    current_->tool_calls = std::max(current_->tool_calls, index + 1);
     if (!options_.stream) {
         ToolCall& call = call_at(index);
         call.id.assign(id);
@@ -166,6 +243,33 @@ void OpenAIChatWriter::tool_call_arguments_delta(size_t index, std::string_view 
     scratch_ = "{\"tool_calls\":[{\"index\":" + std::to_string(index) + ",\"function\":{\"arguments\":";
     append_quoted(scratch_, arguments);
     scratch_ += "}}]}";
+    chunk(scratch_);
+}
+
+// Generated images: OpenRouter's convention, `images: [{type:"image_url", image_url:{url:"data:..."}}]`
+// on the message / delta (OpenAI chat has no field for them; clients that know it show them).
+void OpenAIChatWriter::append_image(std::string& out, std::string_view media_type, std::string_view base64_data) const {
+    out.append("\"type\":\"image_url\",\"image_url\":{\"url\":\"data:");
+    json_escape_append(out, media_type);
+    out.append(";base64,");
+    json_escape_append(out, base64_data);
+    out.append("\"}}");
+}
+
+void OpenAIChatWriter::image(std::string_view media_type, std::string_view base64_data) {
+    if (ended()) return;
+    ensure_started();
+    size_t ordinal = current_->images++;
+    if (!options_.stream) {
+        std::string& images = current_->images_json;
+        if (!images.empty()) images.push_back(',');
+        images.push_back('{');
+        append_image(images, media_type, base64_data);
+        return;
+    }
+    scratch_ = "{\"images\":[{\"index\":" + std::to_string(ordinal) + ",";
+    append_image(scratch_, media_type, base64_data);
+    scratch_ += "]}";
     chunk(scratch_);
 }
 
@@ -200,66 +304,107 @@ void OpenAIChatWriter::append_usage_json(std::string& out) const {
     out += "}";
 }
 
-// An answer with tool calls finishes with tool_calls -- unless it was cut short (length: the
+// A choice with tool calls finishes with tool_calls -- unless it was cut short (length: the
 // arguments of the last call are truncated JSON) or refused (content_filter).
-std::string_view OpenAIChatWriter::finish_reason_text(canonical::FinishReason reason) const {
-    switch (reason) {
+std::string_view OpenAIChatWriter::finish_reason_text(const Choice& choice) const {
+    switch (choice.finish_reason) {
     case canonical::FinishReason::length: return "length";
     case canonical::FinishReason::content_filter: return "content_filter";
     case canonical::FinishReason::tool_calls: return "tool_calls";
     case canonical::FinishReason::stop: break;
     }
-    return tool_calls_ > 0 ? "tool_calls" : "stop";
+    return choice.tool_calls > 0 ? "tool_calls" : "stop";
 }
 
-void OpenAIChatWriter::write_completion(canonical::FinishReason reason) {
+void OpenAIChatWriter::write_choice_message(const Choice& c) {
     std::string& out = *out_;
-    out.append(prefix_);
-    out.append("\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
-    if (!text_.empty()) append_quoted(out, text_);
-    else if (!calls_.empty() || !refusal_.empty()) out.append("null");
+    out.append(",\"message\":{\"role\":\"assistant\",\"content\":");
+    if (!c.text.empty()) append_quoted(out, c.text);
+    else if (!c.calls.empty() || !c.refusal.empty()) out.append("null");
     else out.append("\"\"");
     out.append(",\"refusal\":");
-    if (refusal_.empty()) out.append("null");
-    else append_quoted(out, refusal_);
-    if (!reasoning_.empty()) {
+    if (c.refusal.empty()) out.append("null");
+    else append_quoted(out, c.refusal);
+    if (!c.reasoning.empty()) {
         out.append(",\"reasoning_content\":");
-        append_quoted(out, reasoning_);
+        append_quoted(out, c.reasoning);
     }
-    if (!reasoning_blocks_.empty()) {
+    if (!c.reasoning_blocks.empty()) {
         out.append(",\"thinking_blocks\":");
-        out.append(reasoning_blocks_);
+        out.append(c.reasoning_blocks);
     }
-    if (!calls_.empty()) {
+    if (!c.calls.empty()) {
         out.append(",\"tool_calls\":[");
-        for (size_t i = 0; i < calls_.size(); ++i) {
+        for (size_t i = 0; i < c.calls.size(); ++i) {
             if (i) out.push_back(',');
             out.append("{\"id\":");
-            append_quoted(out, calls_[i].id);
+            append_quoted(out, c.calls[i].id);
             out.append(",\"type\":\"function\",\"function\":{\"name\":");
-            append_quoted(out, calls_[i].name);
+            append_quoted(out, c.calls[i].name);
             out.append(",\"arguments\":");
-            append_quoted(out, calls_[i].arguments);
+            append_quoted(out, c.calls[i].arguments);
             out.append("}}");
         }
         out.push_back(']');
     }
-    out.append("},\"logprobs\":null,\"finish_reason\":\"");
-    out.append(finish_reason_text(reason));
-    out.append("\"}],\"usage\":");
+    if (!c.images_json.empty()) {
+        out.append(",\"images\":[");
+        out.append(c.images_json);
+        out.push_back(']');
+    }
+    out.append("},\"logprobs\":");
+    if (c.has_logprobs) {
+        out.append("{\"content\":[");
+        out.append(c.logprobs);
+        out.append("],\"refusal\":null}");
+    } else {
+        out.append("null");
+    }
+    out.append(",\"finish_reason\":\"");
+    out.append(finish_reason_text(c));
+    out.append("\"}");
+}
+
+void OpenAIChatWriter::write_completion() {
+    std::string& out = *out_;
+    out.append(prefix_);
+    out.append("\"choices\":[");
+    bool first = true;
+    for (size_t i = 0; i <= others_.size(); ++i) {
+        const Choice& c = i == 0 ? first_ : others_[i - 1];
+        if (!c.begun) continue;
+        if (!first) out.push_back(',');
+        first = false;
+        out.append("{\"index\":");
+        append_index(out, i);
+        write_choice_message(c);
+    }
+    out.append("],\"usage\":");
     append_usage_json(out);
     out.push_back('}');
+}
+
+bool OpenAIChatWriter::all_finished() const {
+    if (!first_.finished) return false;
+    for (const Choice& c : others_) {
+        if (c.begun && !c.finished) return false;
+    }
+    return true;
 }
 
 void OpenAIChatWriter::finish(canonical::FinishReason reason) {
     if (ended()) return;
     ensure_started();
+    if (current_->finished) return;
+    current_->finished = true;
+    current_->finish_reason = reason;
+    if (options_.stream) chunk("{}", finish_reason_text(*current_));
+    if (!all_finished()) return;
+    complete_ = true;
     if (!options_.stream) {
-        write_completion(reason);
-        complete_ = true;
+        write_completion();
         return;
     }
-    chunk("{}", finish_reason_text(reason));
     if (options_.include_usage) {
         out_->append("data: ");
         out_->append(prefix_);
@@ -268,7 +413,6 @@ void OpenAIChatWriter::finish(canonical::FinishReason reason) {
         out_->append("}\n\n");
     }
     out_->append("data: [DONE]\n\n");
-    complete_ = true;
 }
 
 void OpenAIChatWriter::error(const canonical::ErrorReport& report) {

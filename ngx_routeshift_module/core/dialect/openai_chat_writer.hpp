@@ -6,6 +6,7 @@
 #include "egress/openai/stream_relay.hpp"
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,18 +25,23 @@ struct OpenAIChatWriterOptions {
 class OpenAIChatWriter final : public canonical::EventSink {
 public:
     explicit OpenAIChatWriter(OpenAIChatWriterOptions options) : options_(std::move(options)) {}
+    OpenAIChatWriter(const OpenAIChatWriter&) = delete;  // current_ points into the writer
+    OpenAIChatWriter& operator=(const OpenAIChatWriter&) = delete;
 
     // Where the following events are written (the caller's output buffer for this feed).
     void bind(std::string* out) { out_ = out; }
 
     void message_start(const canonical::MessageStart& start) override;
+    void choice(size_t index) override;
     void text_delta(std::string_view text) override;
+    void text_delta_with_logprobs(std::string_view text, std::span<const canonical::TokenLogprobs> tokens) override;
     void reasoning_delta(std::string_view text) override;
     void reasoning_state(std::string_view blocks_json) override;
     void refusal_delta(std::string_view text) override;
     void tool_call_start(size_t index, std::string_view id, std::string_view name,
                          std::string_view arguments) override;
     void tool_call_arguments_delta(size_t index, std::string_view arguments) override;
+    void image(std::string_view media_type, std::string_view base64_data) override;
     void usage(const canonical::UsageReport& usage) override;
     void finish(canonical::FinishReason reason) override;
     void error(const canonical::ErrorReport& error) override;
@@ -51,27 +57,47 @@ private:
         std::string id, name, arguments;
     };
 
+    // One choice of the answer (OpenAI `n`; one for most providers).
+    struct Choice {
+        bool begun = false;     // the role chunk was written (streams) / it is listed (JSON)
+        bool finished = false;
+        canonical::FinishReason finish_reason = canonical::FinishReason::stop;
+        size_t tool_calls = 0;
+        size_t images = 0;
+        // Non-streaming answers: the message collected until the end.
+        std::string text, reasoning, refusal, reasoning_blocks, images_json, logprobs;
+        bool has_logprobs = false;
+        std::vector<ToolCall> calls;
+    };
+
     void ensure_prefix(std::string_view upstream_id, std::string_view upstream_model);
     void ensure_started();
-    void chunk(std::string_view delta, std::string_view finish_reason = {});
+    void begin(Choice& choice);
+    void string_delta(std::string_view opening, std::string_view text, std::string Choice::*field);
+    void chunk(std::string_view delta, std::string_view finish_reason = {}, std::string_view logprobs = {});
     void append_usage_json(std::string& out) const;
-    std::string_view finish_reason_text(canonical::FinishReason reason) const;
-    void write_completion(canonical::FinishReason reason);
+    void append_logprobs_entries(std::string& out, std::span<const canonical::TokenLogprobs> tokens) const;
+    void append_image(std::string& out, std::string_view media_type, std::string_view base64_data) const;
+    std::string_view finish_reason_text(const Choice& choice) const;
+    void write_completion();
+    void write_choice_message(const Choice& choice);
+    bool all_finished() const;
     ToolCall& call_at(size_t index);
 
     OpenAIChatWriterOptions options_;
     std::string* out_ = nullptr;
     std::string prefix_;   // `{"id":..,"object":..,"created":..,"model":..,`
-    bool started_ = false; // the role chunk was written
+    bool started_ = false; // choice 0 has begun (streams: its role chunk leads)
     bool complete_ = false;
     bool error_ = false;
-    size_t tool_calls_ = 0;
     canonical::UsageReport tokens_;
     Usage usage_;
     std::string scratch_;
-    // Non-streaming answers: the message collected until finish().
-    std::string text_, reasoning_, refusal_, reasoning_blocks_;
-    std::vector<ToolCall> calls_;
+    // Choice 0 lives inline (no allocation for the usual one-choice answer); more in `others_`.
+    Choice first_;
+    std::vector<Choice> others_;  // choices 1..n
+    Choice* current_ = &first_;
+    size_t current_index_ = 0;
 };
 
 }  // namespace routeshift

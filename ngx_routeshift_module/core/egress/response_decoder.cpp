@@ -28,7 +28,7 @@ void DecodedResponseTranslator::internal_error() {
 bool DecodedResponseTranslator::feed(std::string_view bytes, std::string* out) {
     writer_.bind(out);
     try {
-        if (writer_.saw_error()) return false;
+        if (writer_.saw_error() || finished_) return false;  // nothing is accepted after finish()
         if (writer_.complete()) return true;  // trailing bytes after the end of the answer
         bool ok = decoder_->feed(bytes, writer_);
         return ok && !writer_.saw_error();
@@ -43,10 +43,9 @@ bool DecodedResponseTranslator::feed(std::string_view bytes, std::string* out) {
 bool DecodedResponseTranslator::finish(std::string* out) {
     writer_.bind(out);
     try {
-        if (!writer_.ended() && !finished_) {
-            finished_ = true;
-            decoder_->finish(writer_);
-        }
+        bool first_call = !finished_;
+        finished_ = true;
+        if (first_call && !writer_.ended()) decoder_->finish(writer_);
         return writer_.complete();
     } catch (const std::bad_alloc&) {
         throw;

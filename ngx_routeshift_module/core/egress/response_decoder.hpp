@@ -19,7 +19,8 @@ public:
     // repair (an error event has then been sent to `sink`).
     virtual bool feed(std::string_view bytes, canonical::EventSink& sink) = 0;
 
-    // The upstream body ended: sends what is left. An answer the provider did not complete ends
+    // The upstream body ended: sends what is left (a wire whose only completion signal is the
+    // clean end of the body finishes its choices here). An answer the provider did not complete ends
     // with an error event (a truncated answer must never look complete).
     virtual void finish(canonical::EventSink& sink) = 0;
 };
@@ -61,5 +62,8 @@ canonical::ErrorReport stream_error_report(std::string_view message, std::string
 // asked for a stream (the provider was asked for one too).
 std::unique_ptr<ResponseDecoder> anthropic_response_decoder(bool stream);
 std::unique_ptr<ResponseDecoder> bedrock_response_decoder(bool stream);
+// `gateway_id`: the id the client will see ("" = the provider's); Gemini's synthesized tool-call
+// ids derive from it.
+std::unique_ptr<ResponseDecoder> gemini_response_decoder(bool stream, std::string gateway_id);
 
 }  // namespace routeshift

@@ -20,6 +20,11 @@ std::string json_dump_compact(const json_t* value);
 
 // Lookups that tolerate a null/absent object.
 std::string_view json_string_view(const json_t* obj, const char* key);  // "" if absent/not string
+// The text of a JSON string; "" if null or not a string.
+inline std::string_view json_string_view(const json_t* value) {
+    if (!json_is_string(value)) return {};
+    return std::string_view(json_string_value(value), json_string_length(value));
+}
 bool json_get_int(const json_t* obj, const char* key, long long* out);   // false if absent/not integer
 
 // Appends `s` JSON-escaped (without the surrounding quotes) to `out`.

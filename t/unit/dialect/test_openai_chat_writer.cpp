@@ -199,6 +199,111 @@ void json_mode_error_body(void**) {
     assert_false(w.complete());
 }
 
+std::string chunk_of(size_t index, std::string_view delta, std::string_view finish = "null", std::string_view logprobs = "null") {
+    return std::string(kPrefix) + R"("choices":[{"index":)" + std::to_string(index) + R"(,"delta":)" + std::string(delta) +
+           R"(,"logprobs":)" + std::string(logprobs) + R"(,"finish_reason":)" + std::string(finish) + "}]}\n\n";
+}
+
+// Several choices: each begins with its role chunk (choice 0 first), finishes on its own; the
+// answer ends once every begun choice finished.
+void stream_several_choices(void**) {
+    OpenAIChatWriter w(options(true));
+    std::string out;
+    w.bind(&out);
+    w.message_start({});
+    w.choice(1);
+    w.text_delta("B");
+    w.tool_call_start(0, "call_b", "f", "{}");
+    w.choice(0);
+    w.text_delta("A");
+    w.finish(FinishReason::length);
+    assert_false(w.complete());  // choice 1 is still open
+    assert_false(test::contains(out, "[DONE]"));
+    w.choice(1);
+    w.finish(FinishReason::stop);
+    assert_true(w.complete());
+    std::string expected = chunk_of(0, R"({"role":"assistant","content":""})") +
+                           chunk_of(1, R"({"role":"assistant","content":""})") + chunk_of(1, R"({"content":"B"})") +
+                           chunk_of(1, R"({"tool_calls":[{"index":0,"id":"call_b","type":"function","function":{"name":"f","arguments":"{}"}}]})") +
+                           chunk_of(0, R"({"content":"A"})") + chunk_of(0, "{}", "\"length\"") +
+                           chunk_of(1, "{}", "\"tool_calls\"") + "data: [DONE]\n\n";
+    assert_str_eq(out, expected);
+    std::string more;
+    w.bind(&more);
+    w.choice(2);
+    w.text_delta("late");
+    assert_str_eq(more, "");
+}
+
+void json_several_choices(void**) {
+    OpenAIChatWriter w(options(false));
+    std::string out;
+    w.bind(&out);
+    w.choice(2);  // choice 0 exists anyway; choice 1 never began and is not listed
+    w.text_delta("C");
+    w.choice(0);
+    w.text_delta("A");
+    w.finish(FinishReason::stop);
+    assert_true(out.empty());
+    w.choice(2);
+    w.finish(FinishReason::content_filter);
+    std::string expected =
+        R"({"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"gpt-test","choices":[)"
+        R"({"index":0,"message":{"role":"assistant","content":"A","refusal":null},"logprobs":null,"finish_reason":"stop"},)"
+        R"({"index":2,"message":{"role":"assistant","content":"C","refusal":null},"logprobs":null,"finish_reason":"content_filter"}],)"
+        R"("usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,"prompt_tokens_details":{"cached_tokens":0}}})";
+    assert_str_eq(out, expected);
+    assert_true(w.complete());
+}
+
+const canonical::TokenLogprob kTop[] = {{"Hi", "-0.1"}, {"Hé", "-2.5"}};
+const canonical::TokenLogprobs kTokens[] = {{{"Hi", "-0.1"}, kTop}, {{"!", "0"}, {}}};
+const char* kEntries =
+    R"({"token":"Hi","logprob":-0.1,"bytes":[72,105],"top_logprobs":[{"token":"Hi","logprob":-0.1,"bytes":[72,105]},)"
+    R"({"token":"Hé","logprob":-2.5,"bytes":[72,195,169]}]},{"token":"!","logprob":0,"bytes":[33],"top_logprobs":[]})";
+
+void stream_logprobs_and_images(void**) {
+    OpenAIChatWriter w(options(true));
+    std::string out;
+    w.bind(&out);
+    w.text_delta_with_logprobs("Hi!", kTokens);
+    w.text_delta_with_logprobs("", kTokens);  // logprobs without text
+    w.text_delta_with_logprobs("", {});       // nothing to say in a stream
+    w.image("image/png", "AAAA");
+    w.image("image/jpeg", "BB\"");
+    w.finish(FinishReason::stop);
+    std::string logprobs = std::string(R"({"content":[)") + kEntries + R"(],"refusal":null})";
+    std::string expected = chunk(R"({"role":"assistant","content":""})") + chunk_of(0, R"({"content":"Hi!"})", "null", logprobs) +
+                           chunk_of(0, "{}", "null", logprobs) +
+                           chunk(R"({"images":[{"index":0,"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]})") +
+                           chunk(R"({"images":[{"index":1,"type":"image_url","image_url":{"url":"data:image/jpeg;base64,BB\""}}]})") +
+                           chunk("{}", "\"stop\"") + "data: [DONE]\n\n";
+    assert_str_eq(out, expected);
+}
+
+void json_logprobs_and_images(void**) {
+    OpenAIChatWriter w(options(false));
+    std::string out;
+    w.bind(&out);
+    w.text_delta_with_logprobs("Hi!", kTokens);
+    w.text_delta(" more");
+    w.text_delta_with_logprobs("", std::span<const canonical::TokenLogprobs>(kTokens).subspan(1));
+    w.image("image/png", "AAAA");
+    w.image("image/png", "BBBB");
+    w.finish(FinishReason::stop);
+    assert_contains(out, std::string(R"("message":{"role":"assistant","content":"Hi! more","refusal":null,)") +
+                             R"("images":[{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}},)" +
+                             R"({"type":"image_url","image_url":{"url":"data:image/png;base64,BBBB"}}]},)" +
+                             R"("logprobs":{"content":[)" + kEntries + R"(,{"token":"!","logprob":0,"bytes":[33],"top_logprobs":[]}],"refusal":null},)");
+    // an answer that had logprobs but no tokens shows an empty list
+    OpenAIChatWriter empty(options(false));
+    std::string out2;
+    empty.bind(&out2);
+    empty.text_delta_with_logprobs("x", {});
+    empty.finish(FinishReason::stop);
+    assert_contains(out2, R"("content":"x","refusal":null},"logprobs":{"content":[],"refusal":null},)");
+}
+
 }  // namespace
 
 int main() {
@@ -212,6 +317,10 @@ int main() {
         cmocka_unit_test(json_mode_one_completion),
         cmocka_unit_test(json_mode_empty_and_refusal_content),
         cmocka_unit_test(json_mode_error_body),
+        cmocka_unit_test(stream_several_choices),
+        cmocka_unit_test(json_several_choices),
+        cmocka_unit_test(stream_logprobs_and_images),
+        cmocka_unit_test(json_logprobs_and_images),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -47,19 +47,25 @@ static void test_error_body(void**) {
 }
 
 static void test_type_for_status(void**) {
-    assert_str_eq(openai_error_type_for_status(400), "invalid_request_error");
-    assert_str_eq(openai_error_type_for_status(401), "authentication_error");
-    assert_str_eq(openai_error_type_for_status(403), "permission_error");
-    assert_str_eq(openai_error_type_for_status(404), "not_found_error");
-    assert_str_eq(openai_error_type_for_status(408), "timeout_error");
-    assert_str_eq(openai_error_type_for_status(409), "conflict_error");
-    assert_str_eq(openai_error_type_for_status(413), "invalid_request_error");
-    assert_str_eq(openai_error_type_for_status(422), "invalid_request_error");
-    assert_str_eq(openai_error_type_for_status(429), "rate_limit_error");
-    assert_str_eq(openai_error_type_for_status(500), "server_error");
-    assert_str_eq(openai_error_type_for_status(503), "server_error");
-    assert_str_eq(openai_error_type_for_status(504), "timeout_error");
-    assert_str_eq(openai_error_type_for_status(529), "server_error");
+    const struct {
+        int status;
+        const char* type;
+    } cases[] = {
+        {400, "invalid_request_error"},
+        {401, "authentication_error"},
+        {403, "permission_error"},
+        {404, "not_found_error"},
+        {408, "timeout_error"},
+        {409, "conflict_error"},
+        {413, "invalid_request_error"},
+        {422, "invalid_request_error"},
+        {429, "rate_limit_error"},
+        {500, "server_error"},
+        {503, "server_error"},
+        {504, "timeout_error"},
+        {529, "server_error"},
+    };
+    for (const auto& c : cases) assert_str_eq(openai_error_type_for_status(c.status), c.type);
 }
 
 static void test_keeps_openai_shape(void**) {

@@ -124,35 +124,37 @@ ErrorClass classify_info(int status, const ErrorInfo& e) {
     return ErrorClass::invalid;
 }
 
+namespace {
+
+// The fixed status, type, code (may be empty) and message for when the provider gave none.
+void describe(ApiError& a, int status, std::string_view type, std::string_view code, std::string_view fallback_message = {}) {
+    a.status = status;
+    a.type.assign(type);
+    a.code.assign(code);
+    if (a.message.empty()) a.message.assign(fallback_message);
+}
+
+}  // namespace
+
 // The OpenAI-shaped error for a classified upstream error.
 ApiError openai_error_for(int status, ErrorClass cls, const ErrorInfo& e, std::span<const std::string_view> secrets) {
     ApiError a;
     a.message = mask_credential_tokens(redact_secrets(e.message, secrets));
     switch (cls) {
     case ErrorClass::billing:
-        a.status = 429;
-        a.type = "insufficient_quota";
-        a.code = "insufficient_quota";
-        if (a.message.empty()) a.message = "The provider account's credit or spend limit is exhausted.";
+        describe(a, 429, "insufficient_quota", "insufficient_quota", "The provider account's credit or spend limit is exhausted.");
         break;
     case ErrorClass::overloaded:
-        a.status = 503;
-        a.type = "server_error";
-        a.code = "overloaded";
-        if (a.message.empty()) a.message = "The provider is overloaded.";
+        describe(a, 503, "server_error", "overloaded", "The provider is overloaded.");
         break;
     case ErrorClass::rate_limit:
-        a.status = 429;
-        a.type = "rate_limit_error";
-        a.code = "rate_limit_exceeded";
+        describe(a, 429, "rate_limit_error", "rate_limit_exceeded");
         break;
     case ErrorClass::auth:
-        a.status = 401;
-        a.type = "authentication_error";
+        describe(a, 401, "authentication_error", {});
         break;
     case ErrorClass::permission:
-        a.status = 403;
-        a.type = "permission_error";
+        describe(a, 403, "permission_error", {});
         break;
     case ErrorClass::server:
         a.status = status >= 500 && status <= 599 && status != 529 ? status : 500;
@@ -164,9 +166,7 @@ ApiError openai_error_for(int status, ErrorClass cls, const ErrorInfo& e, std::s
         a.type = std::string(openai_error_type_for_status(status));
         break;
     case ErrorClass::content_filter:
-        a.status = 400;
-        a.type = "invalid_request_error";
-        a.code = "content_filter";
+        describe(a, 400, "invalid_request_error", "content_filter");
         break;
     case ErrorClass::invalid:
         a.status = status >= 400 && status <= 499 ? status : 400;

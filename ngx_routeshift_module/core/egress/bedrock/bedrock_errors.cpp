@@ -149,11 +149,11 @@ ErrorVerdict bedrock_classify_error(int status, std::string_view body, std::stri
         std::string message;
         JsonPtr root = json_parse(body, nullptr);
         if (json_is_object(root.get())) {
-            message = sv(jget(root.get(), "message"));
-            if (message.empty()) message = sv(jget(root.get(), "Message"));
-            if (message.empty()) message = sv(jget(jget(root.get(), "error"), "message"));
-            if (type.empty()) type = normalize_error_type(sv(jget(root.get(), "__type")));
-            if (type.empty()) type = normalize_error_type(sv(jget(root.get(), "code")));
+            message = json_string_view(root.get(), "message");
+            if (message.empty()) message = json_string_view(root.get(), "Message");
+            if (message.empty()) message = json_string_view(json_object_get(root.get(), "error"), "message");
+            if (type.empty()) type = normalize_error_type(json_string_view(root.get(), "__type"));
+            if (type.empty()) type = normalize_error_type(json_string_view(root.get(), "code"));
         } else {
             std::string_view b = body.substr(0, 512);
             for (unsigned char c : b) message += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : ' ';

@@ -20,13 +20,6 @@ inline constexpr int64_t kLongParkMs = 60LL * 60 * 1000;  // broken credentials 
 inline constexpr size_t kMaxErrorMessage = 1024;
 inline constexpr std::string_view kDummyToolName = "dummy_tool";
 
-inline std::string_view sv(const json_t* v) {
-    if (!json_is_string(v)) return {};
-    return {json_string_value(v), json_string_length(v)};
-}
-
-inline const json_t* jget(const json_t* obj, const char* key) { return json_is_object(obj) ? json_object_get(obj, key) : nullptr; }
-
 inline json_t* share(const json_t* v) { return json_incref(const_cast<json_t*>(v)); }
 
 // {"key": value} with ownership of value.

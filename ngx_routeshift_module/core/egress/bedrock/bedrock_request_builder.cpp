@@ -120,6 +120,20 @@ private:
     void append_text_block_unless_blank(json_t* blocks, std::string_view text) {
         if (!is_blank(text)) append_json_element(blocks, text_block(text));
     }
+    // Content that is a string (one text block unless blank, appended to `blocks`) or an array of
+    // parts (each given to `visit(part, part_path)`); anything else present is rejected.
+    template <class Visit>
+    void visit_content(const json_t* content, const std::string& path, json_t* blocks, const char* not_content, Visit&& visit) {
+        if (json_is_string(content)) {
+            append_text_block_unless_blank(blocks, json_string_view(content));
+        } else if (json_is_array(content)) {
+            size_t i;
+            const json_t* part;
+            json_array_foreach(content, i, part) visit(part, path + "[" + std::to_string(i) + "]");
+        } else if (json_present(content)) {
+            reject(path, not_content);
+        }
+    }
     json_t* media_block(const json_t* part, std::string_view type, const std::string& path, bool allow_documents);
     void system_content(const json_t* content, const std::string& path);
     json_t* user_blocks(const json_t* content, const std::string& path);
@@ -144,8 +158,8 @@ private:
 json_t* BodyBuilder::media_block(const json_t* part, std::string_view type, const std::string& path,
                                  bool allow_documents) {
     if (type == "image_url") {
-        const json_t* iu = jget(part, "image_url");
-        std::string_view url = json_is_string(iu) ? sv(iu) : sv(jget(iu, "url"));
+        const json_t* iu = json_object_get(part, "image_url");
+        std::string_view url = json_is_string(iu) ? json_string_view(iu) : json_string_view(iu, "url");
         const std::string p = path + ".image_url.url";
         if (url.empty()) reject(p, "image_url.url is required");
         DataUrl d;
@@ -165,12 +179,12 @@ json_t* BodyBuilder::media_block(const json_t* part, std::string_view type, cons
         return wrap("image", img);
     }
     if (type == "file" && allow_documents) {
-        const json_t* f = jget(part, "file");
+        const json_t* f = json_object_get(part, "file");
         const std::string p = path + ".file";
-        if (json_present(jget(f, "file_id")) && !json_present(jget(f, "file_data")))
+        if (json_present(json_object_get(f, "file_id")) && !json_present(json_object_get(f, "file_data")))
             reject(p + ".file_id", "file_id references are not supported by Bedrock Converse; send file_data");
-        std::string_view data = sv(jget(f, "file_data"));
-        std::string_view filename = sv(jget(f, "filename"));
+        std::string_view data = json_string_view(f, "file_data");
+        std::string_view filename = json_string_view(f, "filename");
         DataUrl d;
         if (!parse_data_url(data, &d)) reject(p + ".file_data", "file_data must be a base64 data: URL");
         if (!image_format(d.mime).empty()) {
@@ -196,79 +210,42 @@ json_t* BodyBuilder::media_block(const json_t* part, std::string_view type, cons
 }
 
 void BodyBuilder::system_content(const json_t* content, const std::string& path) {
-    if (json_is_string(content)) {
-        append_text_block_unless_blank(system_.get(), sv(content));
-        return;
-    }
-    if (!json_is_array(content)) {
-        if (!json_present(content)) return;
-        reject(path, "content must be a string or an array of text parts");
-    }
-    size_t i;
-    const json_t* part;
-    json_array_foreach(content, i, part) {
-        const std::string p = path + "[" + std::to_string(i) + "]";
-        std::string_view type = sv(jget(part, "type"));
-        if (type != "text") reject(p + ".type", "system and developer messages may only contain text parts");
-        std::string_view t = sv(jget(part, "text"));
-        append_text_block_unless_blank(system_.get(), t);
-    }
+    visit_content(content, path, system_.get(), "content must be a string or an array of text parts",
+                  [&](const json_t* part, const std::string& p) {
+                      if (json_string_view(part, "type") != "text")
+                          reject(p + ".type", "system and developer messages may only contain text parts");
+                      append_text_block_unless_blank(system_.get(), json_string_view(part, "text"));
+                  });
 }
 
 json_t* BodyBuilder::user_blocks(const json_t* content, const std::string& path) {
     JsonPtr blocks(new_json_array());
-    if (json_is_string(content)) {
-        append_text_block_unless_blank(blocks.get(), sv(content));
-    } else if (json_is_array(content)) {
-        size_t i;
-        const json_t* part;
-        json_array_foreach(content, i, part) {
-            const std::string p = path + "[" + std::to_string(i) + "]";
-            if (json_is_string(part)) {
-                append_text_block_unless_blank(blocks.get(), sv(part));
-                continue;
-            }
-            std::string_view type = sv(jget(part, "type"));
-            if (type == "text") {
-                std::string_view t = sv(jget(part, "text"));
-                append_text_block_unless_blank(blocks.get(), t);
-            } else {
-                append_json_element(blocks.get(), media_block(part, type, p, true));
-            }
-        }
-    } else if (json_present(content)) {
-        reject(path, "content must be a string or an array of content parts");
-    }
+    visit_content(content, path, blocks.get(), "content must be a string or an array of content parts",
+                  [&](const json_t* part, const std::string& p) {
+                      std::string_view type = json_string_view(part, "type");
+                      if (json_is_string(part)) append_text_block_unless_blank(blocks.get(), json_string_view(part));
+                      else if (type == "text") append_text_block_unless_blank(blocks.get(), json_string_view(part, "text"));
+                      else append_json_element(blocks.get(), media_block(part, type, p, true));
+                  });
     return blocks.release();
 }
 
 json_t* BodyBuilder::assistant_blocks(const json_t* msg, const std::string& path) {
     JsonPtr blocks(new_json_array());
-    const json_t* content = jget(msg, "content");
-    if (json_is_string(content)) {
-        append_text_block_unless_blank(blocks.get(), sv(content));
-    } else if (json_is_array(content)) {
-        size_t i;
-        const json_t* part;
-        json_array_foreach(content, i, part) {
-            const std::string p = path + ".content[" + std::to_string(i) + "]";
-            std::string_view type = sv(jget(part, "type"));
-            std::string_view t;
-            if (type == "text") t = sv(jget(part, "text"));
-            else if (type == "refusal") t = sv(jget(part, "refusal"));
-            else reject(p + ".type", "assistant messages may only contain text and refusal parts");
-            append_text_block_unless_blank(blocks.get(), t);
-        }
-    } else if (json_present(content)) {
-        reject(path + ".content", "content must be a string, an array of parts or null");
-    }
+    visit_content(json_object_get(msg, "content"), path + ".content", blocks.get(),
+                  "content must be a string, an array of parts or null", [&](const json_t* part, const std::string& p) {
+                      std::string_view type = json_string_view(part, "type");
+                      if (type != "text" && type != "refusal")
+                          reject(p + ".type", "assistant messages may only contain text and refusal parts");
+                      append_text_block_unless_blank(blocks.get(), json_string_view(part, type == "text" ? "text" : "refusal"));
+                  });
     auto tool_use = [&](std::string_view id, const json_t* fn, const std::string& p) {
-        std::string_view name = sv(jget(fn, "name"));
+        std::string_view name = json_string_view(fn, "name");
         if (name.empty()) reject(p + ".function.name", "tool call function name is required");
-        const json_t* args = jget(fn, "arguments");
+        const json_t* args = json_object_get(fn, "arguments");
         JsonPtr input;
-        if (json_is_string(args) && !is_blank(sv(args))) {
-            input = json_parse(sv(args), nullptr);
+        if (json_is_string(args) && !is_blank(json_string_view(args))) {
+            input = json_parse(json_string_view(args), nullptr);
             if (!input) reject(p + ".function.arguments", "tool call arguments are not valid JSON");
         } else if (json_is_object(args)) {
             input.reset(share(args));
@@ -284,24 +261,24 @@ json_t* BodyBuilder::assistant_blocks(const json_t* msg, const std::string& path
         if (std::find(history_tool_names_.begin(), history_tool_names_.end(), name) == history_tool_names_.end())
             history_tool_names_.emplace_back(name);
     };
-    const json_t* calls = jget(msg, "tool_calls");
+    const json_t* calls = json_object_get(msg, "tool_calls");
     if (json_is_array(calls)) {
         size_t i;
         const json_t* c;
         json_array_foreach(calls, i, c) {
             const std::string p = path + ".tool_calls[" + std::to_string(i) + "]";
-            std::string_view type = sv(jget(c, "type"));
+            std::string_view type = json_string_view(c, "type");
             if (!type.empty() && type != "function") reject(p + ".type", "only function tool calls are supported");
-            std::string_view id = sv(jget(c, "id"));
+            std::string_view id = json_string_view(c, "id");
             if (id.empty()) reject(p + ".id", "tool call id is required");
-            tool_use(id, jget(c, "function"), p);
+            tool_use(id, json_object_get(c, "function"), p);
         }
     } else if (json_present(calls)) {
         reject(path + ".tool_calls", "tool_calls must be an array");
     }
-    const json_t* fc = jget(msg, "function_call");  // legacy
+    const json_t* fc = json_object_get(msg, "function_call");  // legacy
     if (json_is_object(fc)) {
-        last_function_call_id_ = "function_call_" + std::string(sv(jget(fc, "name")));
+        last_function_call_id_ = "function_call_" + std::string(json_string_view(fc, "name"));
         tool_use(last_function_call_id_, fc, path + ".function_call");
     }
     return blocks.release();
@@ -309,25 +286,13 @@ json_t* BodyBuilder::assistant_blocks(const json_t* msg, const std::string& path
 
 json_t* BodyBuilder::tool_result_content(const json_t* content, const std::string& path) {
     JsonPtr out(new_json_array());
-    if (json_is_string(content)) {
-        append_text_block_unless_blank(out.get(), sv(content));
-    } else if (json_is_array(content)) {
-        size_t i;
-        const json_t* part;
-        json_array_foreach(content, i, part) {
-            const std::string p = path + "[" + std::to_string(i) + "]";
-            std::string_view type = sv(jget(part, "type"));
-            if (type == "text") {
-                append_text_block_unless_blank(out.get(), sv(jget(part, "text")));
-            } else if (type == "image_url") {
-                append_json_element(out.get(), media_block(part, type, p, false));
-            } else {
-                reject(p + ".type", "tool results may only contain text and image parts");
-            }
-        }
-    } else if (json_present(content)) {
-        reject(path, "content must be a string or an array of parts");
-    }
+    visit_content(content, path, out.get(), "content must be a string or an array of parts",
+                  [&](const json_t* part, const std::string& p) {
+                      std::string_view type = json_string_view(part, "type");
+                      if (type == "text") append_text_block_unless_blank(out.get(), json_string_view(part, "text"));
+                      else if (type == "image_url") append_json_element(out.get(), media_block(part, type, p, false));
+                      else reject(p + ".type", "tool results may only contain text and image parts");
+                  });
     // Bedrock rejects blank text; an empty tool output still has to be answered.
     if (json_array_size(out.get()) == 0) append_json_element(out.get(), text_block("(empty)"));
     return out.release();
@@ -338,7 +303,7 @@ void BodyBuilder::append_turn(const char* role, json_t* blocks) {
     if (json_array_size(blocks) == 0) return;
     size_t n = json_array_size(messages_.get());
     json_t* last = n ? json_array_get(messages_.get(), n - 1) : nullptr;
-    if (last && sv(json_object_get(last, "role")) == role) {  // consecutive same role: merge
+    if (last && json_string_view(last, "role") == role) {  // consecutive same role: merge
         if (json_array_extend(json_object_get(last, "content"), blocks) != 0) throw std::bad_alloc();
         return;
     }
@@ -349,14 +314,14 @@ void BodyBuilder::append_turn(const char* role, json_t* blocks) {
 }
 
 void BodyBuilder::convert_messages() {
-    const json_t* msgs = jget(root_, "messages");
+    const json_t* msgs = json_object_get(root_, "messages");
     if (!json_is_array(msgs) || json_array_size(msgs) == 0) reject("messages", "messages must be a non-empty array");
     size_t i;
     const json_t* msg;
     json_array_foreach(msgs, i, msg) {
         const std::string path = "messages[" + std::to_string(i) + "]";
-        std::string_view role = sv(jget(msg, "role"));
-        const json_t* content = jget(msg, "content");
+        std::string_view role = json_string_view(msg, "role");
+        const json_t* content = json_object_get(msg, "content");
         if (role == "system" || role == "developer") {
             system_content(content, path + ".content");
         } else if (role == "user") {
@@ -371,7 +336,7 @@ void BodyBuilder::convert_messages() {
         } else if (role == "tool" || role == "function") {
             std::string id;
             if (role == "tool") {
-                id = sv(jget(msg, "tool_call_id"));
+                id = json_string_view(msg, "tool_call_id");
                 if (id.empty()) reject(path + ".tool_call_id", "tool messages need a tool_call_id");
             } else {
                 if (last_function_call_id_.empty())
@@ -393,20 +358,20 @@ void BodyBuilder::convert_messages() {
     }
     if (json_array_size(messages_.get()) == 0)
         reject("messages", "Bedrock Converse needs at least one user message besides system prompts");
-    if (sv(json_object_get(json_array_get(messages_.get(), 0), "role")) != "user")
+    if (json_string_view(json_array_get(messages_.get(), 0), "role") != "user")
         reject("messages", "Bedrock Converse requires the first non-system message to come from the user");
 }
 
 void BodyBuilder::convert_tools(json_t* body) {
-    const json_t* tools = jget(root_, "tools");
-    const json_t* choice = jget(root_, "tool_choice");
+    const json_t* tools = json_object_get(root_, "tools");
+    const json_t* choice = json_object_get(root_, "tool_choice");
     const char* tools_name = "tools";
     bool legacy = false;
-    if (!json_present(tools) && json_present(jget(root_, "functions"))) {  // legacy functions / function_call
-        tools = jget(root_, "functions");
+    if (!json_present(tools) && json_present(json_object_get(root_, "functions"))) {  // legacy functions / function_call
+        tools = json_object_get(root_, "functions");
         tools_name = "functions";
         legacy = true;
-        choice = jget(root_, "function_call");
+        choice = json_object_get(root_, "function_call");
         if (json_is_object(choice)) choice = nullptr;  // handled below
     }
     JsonPtr specs(new_json_array());
@@ -415,17 +380,17 @@ void BodyBuilder::convert_tools(json_t* body) {
         const json_t* t;
         json_array_foreach(tools, i, t) {
             const std::string p = std::string(tools_name) + "[" + std::to_string(i) + "]";
-            std::string_view type = sv(jget(t, "type"));
+            std::string_view type = json_string_view(t, "type");
             if (!legacy && !type.empty() && type != "function")
                 reject(p + ".type", "only function tools are supported by Bedrock");
-            const json_t* fn = legacy ? t : jget(t, "function");
-            std::string_view name = sv(jget(fn, "name"));
+            const json_t* fn = legacy ? t : json_object_get(t, "function");
+            std::string_view name = json_string_view(fn, "name");
             if (name.empty()) reject(p + (legacy ? ".name" : ".function.name"), "tool name is required");
             json_t* spec = new_json_object();
             set_json_member(spec, "name", new_json_string(name));
-            std::string_view desc = sv(jget(fn, "description"));
+            std::string_view desc = json_string_view(fn, "description");
             if (!desc.empty()) set_json_member(spec, "description", new_json_string(desc));
-            const json_t* params = jget(fn, "parameters");
+            const json_t* params = json_object_get(fn, "parameters");
             json_t* schema;
             if (json_is_object(params)) {
                 schema = share(params);
@@ -440,8 +405,8 @@ void BodyBuilder::convert_tools(json_t* body) {
     } else if (json_present(tools)) {
         reject(tools_name, std::string(tools_name) + " must be an array");
     }
-    if (legacy && json_is_object(jget(root_, "function_call"))) {
-        std::string_view name = sv(jget(jget(root_, "function_call"), "name"));
+    if (legacy && json_is_object(json_object_get(root_, "function_call"))) {
+        std::string_view name = json_string_view(json_object_get(root_, "function_call"), "name");
         if (name.empty()) reject("function_call.name", "function_call name is required");
         choice = nullptr;
         JsonPtr forced(wrap("tool", wrap("name", new_json_string(name))));
@@ -452,13 +417,13 @@ void BodyBuilder::convert_tools(json_t* body) {
     bool choice_none = false;
     const char* cname = legacy ? "function_call" : "tool_choice";
     if (json_is_string(choice)) {
-        std::string_view c = sv(choice);
+        std::string_view c = json_string_view(choice);
         if (c == "auto") tc.reset(wrap("auto", new_json_object()));
         else if (c == "required" && !legacy) tc.reset(wrap("any", new_json_object()));
         else if (c == "none") choice_none = true;
         else reject(cname, std::string(cname) + " must be none, auto, required or a function");
     } else if (json_is_object(choice)) {
-        std::string_view name = sv(jget(jget(choice, "function"), "name"));
+        std::string_view name = json_string_view(json_object_get(choice, "function"), "name");
         if (name.empty()) reject("tool_choice.function.name", "tool_choice function name is required");
         tc.reset(wrap("tool", wrap("name", new_json_string(name))));
     } else if (json_present(choice)) {
@@ -495,10 +460,10 @@ double clamp01(double v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
 
 void BodyBuilder::inference_config(json_t* body) {
     JsonPtr ic(new_json_object());
-    const json_t* cap = jget(root_, "max_completion_tokens");
+    const json_t* cap = json_object_get(root_, "max_completion_tokens");
     const char* cap_name = "max_completion_tokens";
     if (!json_present(cap)) {
-        cap = jget(root_, "max_tokens");
+        cap = json_object_get(root_, "max_tokens");
         cap_name = "max_tokens";
     }
     if (json_present(cap)) {
@@ -506,17 +471,17 @@ void BodyBuilder::inference_config(json_t* body) {
             reject(cap_name, std::string(cap_name) + " must be a positive integer");
         set_json_member(ic.get(), "maxTokens", require_allocated(json_integer(json_integer_value(cap))));
     }
-    const json_t* t = jget(root_, "temperature");
+    const json_t* t = json_object_get(root_, "temperature");
     if (json_present(t)) {
         if (!json_is_number(t)) reject("temperature", "temperature must be a number");
         set_json_member(ic.get(), "temperature", require_allocated(json_real(clamp01(json_number_value(t)))));  // Converse range 0..1
     }
-    const json_t* tp = jget(root_, "top_p");
+    const json_t* tp = json_object_get(root_, "top_p");
     if (json_present(tp)) {
         if (!json_is_number(tp)) reject("top_p", "top_p must be a number");
         set_json_member(ic.get(), "topP", require_allocated(json_real(clamp01(json_number_value(tp)))));
     }
-    const json_t* stop = jget(root_, "stop");
+    const json_t* stop = json_object_get(root_, "stop");
     if (json_present(stop)) {
         JsonPtr seqs(new_json_array());
         if (json_is_string(stop)) {
@@ -536,7 +501,7 @@ void BodyBuilder::inference_config(json_t* body) {
     if (json_object_size(ic.get())) set_json_member(body, "inferenceConfig", ic.release());
 
     // model-native parameters (Claude, Mistral, Llama... accept top_k under this name)
-    const json_t* tk = jget(root_, "top_k");
+    const json_t* tk = json_object_get(root_, "top_k");
     if (json_present(tk)) {
         if (!json_is_integer(tk) || json_integer_value(tk) < 0) reject("top_k", "top_k must be a non-negative integer");
         set_json_member(body, "additionalModelRequestFields", wrap("top_k", require_allocated(json_integer(json_integer_value(tk)))));
@@ -544,12 +509,12 @@ void BodyBuilder::inference_config(json_t* body) {
 }
 
 void BodyBuilder::check_unsupported() {
-    const json_t* n = jget(root_, "n");
+    const json_t* n = json_object_get(root_, "n");
     if (json_present(n) && (!json_is_integer(n) || json_integer_value(n) != 1))
         reject("n", "Bedrock Converse returns one choice; n must be 1");
-    const json_t* rf = jget(root_, "response_format");
+    const json_t* rf = json_object_get(root_, "response_format");
     if (json_present(rf)) {
-        std::string_view type = sv(jget(rf, "type"));
+        std::string_view type = json_string_view(rf, "type");
         if (type != "text")
             reject("response_format", "response_format '" + std::string(type) +
                                           "' is not supported by the Bedrock Converse adapter");

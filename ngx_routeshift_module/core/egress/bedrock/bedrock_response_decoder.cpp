@@ -74,46 +74,46 @@ void BedrockDecoder::handle(std::string_view type, const json_t* d, canonical::E
     if (type == "messageStart") {
         sink.message_start({});
     } else if (type == "contentBlockStart") {
-        const json_t* idx = jget(d, "contentBlockIndex");
-        const json_t* tu = jget(jget(d, "start"), "toolUse");
+        const json_t* idx = json_object_get(d, "contentBlockIndex");
+        const json_t* tu = json_object_get(json_object_get(d, "start"), "toolUse");
         if (!json_is_object(tu)) return;  // text / other blocks need no announcement
         if (!json_is_integer(idx)) return fail(sink, stream_error_report("malformed contentBlockStart", "upstream_protocol_error"));
         auto [it, inserted] = tool_blocks_.try_emplace(json_integer_value(idx));
         if (!inserted) return;  // duplicate start: keep the first
         it->second.ordinal = tool_calls_++;
-        sink.tool_call_start(it->second.ordinal, sv(jget(tu, "toolUseId")), sv(jget(tu, "name")), {});
+        sink.tool_call_start(it->second.ordinal, json_string_view(tu, "toolUseId"), json_string_view(tu, "name"), {});
     } else if (type == "contentBlockDelta") {
-        const json_t* delta = jget(d, "delta");
-        const json_t* idx = jget(d, "contentBlockIndex");
-        if (const json_t* text = jget(delta, "text"); json_is_string(text)) {
-            if (json_string_length(text) > 0) sink.text_delta(sv(text));
-        } else if (const json_t* tu = jget(delta, "toolUse"); json_is_object(tu)) {
+        const json_t* delta = json_object_get(d, "delta");
+        const json_t* idx = json_object_get(d, "contentBlockIndex");
+        if (const json_t* text = json_object_get(delta, "text"); json_is_string(text)) {
+            if (json_string_length(text) > 0) sink.text_delta(json_string_view(text));
+        } else if (const json_t* tu = json_object_get(delta, "toolUse"); json_is_object(tu)) {
             auto it = json_is_integer(idx) ? tool_blocks_.find(json_integer_value(idx)) : tool_blocks_.end();
             if (it == tool_blocks_.end())
                 return fail(sink, stream_error_report("upstream sent tool input for a block that is not a tool call",
                                                "upstream_protocol_error"));
-            std::string_view in = sv(jget(tu, "input"));
+            std::string_view in = json_string_view(tu, "input");
             if (in.empty()) return;
             it->second.args_sent = true;
             sink.tool_call_arguments_delta(it->second.ordinal, in);
-        } else if (const json_t* rc = jget(delta, "reasoningContent"); json_is_object(rc)) {
+        } else if (const json_t* rc = json_object_get(delta, "reasoningContent"); json_is_object(rc)) {
             // text -> reasoning; signature / redactedContent are opaque and dropped
-            std::string_view t = sv(jget(rc, "text"));
+            std::string_view t = json_string_view(rc, "text");
             if (!t.empty()) sink.reasoning_delta(t);
         }
         // citation, image, toolResult deltas: no canonical event
     } else if (type == "contentBlockStop") {
-        const json_t* idx = jget(d, "contentBlockIndex");
+        const json_t* idx = json_object_get(d, "contentBlockIndex");
         auto it = json_is_integer(idx) ? tool_blocks_.find(json_integer_value(idx)) : tool_blocks_.end();
         if (it != tool_blocks_.end() && !it->second.args_sent) {  // a call without arguments still gets valid JSON
             it->second.args_sent = true;
             sink.tool_call_arguments_delta(it->second.ordinal, "{}");
         }
     } else if (type == "messageStop") {
-        stop_reason_ = sv(jget(d, "stopReason"));
+        stop_reason_ = json_string_view(d, "stopReason");
         stop_seen_ = true;
     } else if (type == "metadata") {
-        sink.usage(usage_report(jget(d, "usage")));
+        sink.usage(usage_report(json_object_get(d, "usage")));
         meta_seen_ = true;
     }
     // unknown event types are ignored (forward compatibility)
@@ -129,8 +129,8 @@ void BedrockDecoder::on_message(const EsMessage& m, canonical::EventSink& sink) 
     if (mtype == "exception") {
         std::string_view etype = m.string_header(":exception-type");
         JsonPtr p = json_parse(m.payload, nullptr);
-        std::string_view msg = sv(jget(p.get(), "message"));
-        if (msg.empty()) msg = sv(jget(p.get(), "Message"));
+        std::string_view msg = json_string_view(p.get(), "message");
+        if (msg.empty()) msg = json_string_view(p.get(), "Message");
         ErrorVerdict v = classify(normalize_error_type(etype), 0, msg);
         return fail(sink, error_report_for(v.error));
     }
@@ -172,7 +172,7 @@ bool BedrockDecoder::feed(std::string_view bytes, canonical::EventSink& sink) {
 void BedrockDecoder::decode_json(canonical::EventSink& sink) {
     JsonPtr root = json_parse(json_, nullptr);
     std::string().swap(json_);
-    const json_t* msg = jget(jget(root.get(), "output"), "message");
+    const json_t* msg = json_object_get(json_object_get(root.get(), "output"), "message");
     if (!json_is_object(msg)) {
         canonical::ErrorReport report;
         report.code = "upstream_protocol_error";
@@ -181,29 +181,29 @@ void BedrockDecoder::decode_json(canonical::EventSink& sink) {
     }
     sink.message_start({});
     std::string text, reasoning;
-    const json_t* content = jget(msg, "content");
+    const json_t* content = json_object_get(msg, "content");
     size_t i;
     const json_t* b;
     json_array_foreach(content, i, b) {
-        if (const json_t* t = jget(b, "text"); json_is_string(t)) text += sv(t);
-        else if (const json_t* rc = jget(b, "reasoningContent"); json_is_object(rc))
-            reasoning += sv(jget(jget(rc, "reasoningText"), "text"));
+        if (const json_t* t = json_object_get(b, "text"); json_is_string(t)) text += json_string_view(t);
+        else if (const json_t* rc = json_object_get(b, "reasoningContent"); json_is_object(rc))
+            reasoning += json_string_view(json_object_get(rc, "reasoningText"), "text");
     }
     if (!reasoning.empty()) sink.reasoning_delta(reasoning);
     if (!text.empty()) sink.text_delta(text);
     size_t ordinal = 0;
     json_array_foreach(content, i, b) {
-        const json_t* tu = jget(b, "toolUse");
-        if (json_is_string(jget(b, "text")) || !json_is_object(tu)) continue;
+        const json_t* tu = json_object_get(b, "toolUse");
+        if (json_is_string(json_object_get(b, "text")) || !json_is_object(tu)) continue;
         std::string arguments;
-        const json_t* input = jget(tu, "input");
+        const json_t* input = json_object_get(tu, "input");
         if (json_present(input)) json_dump_append(arguments, input);
         else arguments = "{}";
-        sink.tool_call_start(ordinal++, sv(jget(tu, "toolUseId")), sv(jget(tu, "name")), arguments);
+        sink.tool_call_start(ordinal++, json_string_view(tu, "toolUseId"), json_string_view(tu, "name"), arguments);
     }
-    sink.usage(usage_report(jget(root.get(), "usage")));
+    sink.usage(usage_report(json_object_get(root.get(), "usage")));
     done_ = true;
-    sink.finish(map_stop_reason(sv(jget(root.get(), "stopReason"))));
+    sink.finish(map_stop_reason(json_string_view(root.get(), "stopReason")));
 }
 
 void BedrockDecoder::finish(canonical::EventSink& sink) {

@@ -12,10 +12,10 @@ std::string gemini_request_path(std::string_view base_path, std::string_view ups
     string out(base_path);
     while (!out.empty() && out.back() == '/') out.pop_back();
     string_view m = upstream_model;
-    if (starts_with(m, "models/")) {
+    if (m.starts_with("models/")) {
         m.remove_prefix(7);
         out += "/models/";
-    } else if (starts_with(m, "tunedModels/")) {
+    } else if (m.starts_with("tunedModels/")) {
         m.remove_prefix(12);
         out += "/tunedModels/";
     } else {

@@ -32,12 +32,12 @@ string mask_google_api_keys(string_view msg) {
 int64_t parse_duration_ms(string_view d) {
     if (d.empty()) return -1;
     double mult = 1000;
-    if (ends_with(d, "ms")) {
+    if (d.ends_with("ms")) {
         mult = 1;
         d.remove_suffix(2);
-    } else if (ends_with(d, "s")) {
+    } else if (d.ends_with("s")) {
         d.remove_suffix(1);
-    } else if (ends_with(d, "m")) {
+    } else if (d.ends_with("m")) {
         mult = 60000;
         d.remove_suffix(1);
     }
@@ -84,30 +84,30 @@ namespace gemini_internal {
 GoogleError read_google_error(const json_t* e) {
     GoogleError g;
     if (json_is_string(e)) {
-        g.message = sv(e);
+        g.message = json_string_view(e);
         return g;
     }
     if (!json_is_object(e)) return g;
     if (json_is_integer(json_object_get(e, "code"))) g.code = static_cast<int>(json_integer_value(json_object_get(e, "code")));
-    g.message = sv(json_object_get(e, "message"));
-    g.status = sv(json_object_get(e, "status"));
+    g.message = json_string_view(e, "message");
+    g.status = json_string_view(e, "status");
     const json_t* details = json_object_get(e, "details");
     size_t i;
     json_t* d;
     json_array_foreach(details, i, d) {
-        string_view type = sv(json_object_get(d, "@type"));
-        if (ends_with(type, "google.rpc.RetryInfo")) {
-            g.retry_ms = parse_duration_ms(sv(json_object_get(d, "retryDelay")));
-        } else if (ends_with(type, "google.rpc.ErrorInfo")) {
-            g.reason = sv(json_object_get(d, "reason"));
-        } else if (ends_with(type, "google.rpc.QuotaFailure")) {
+        string_view type = json_string_view(d, "@type");
+        if (type.ends_with("google.rpc.RetryInfo")) {
+            g.retry_ms = parse_duration_ms(json_string_view(d, "retryDelay"));
+        } else if (type.ends_with("google.rpc.ErrorInfo")) {
+            g.reason = json_string_view(d, "reason");
+        } else if (type.ends_with("google.rpc.QuotaFailure")) {
             size_t k;
             json_t* v;
             json_array_foreach(json_object_get(d, "violations"), k, v) {
-                string_view id = sv(json_object_get(v, "quotaId"));
-                string_view metric = sv(json_object_get(v, "quotaMetric"));
+                string_view id = json_string_view(v, "quotaId");
+                string_view metric = json_string_view(v, "quotaMetric");
                 if (id.find("PerDay") != string_view::npos || metric.find("per_day") != string_view::npos) g.per_day = true;
-                if (sv(json_object_get(v, "quotaValue")) == "0") g.zero_limit = true;
+                if (json_string_view(v, "quotaValue") == "0") g.zero_limit = true;
             }
         }
     }
@@ -146,12 +146,12 @@ ErrorVerdict verdict(int http, const GoogleError& g) {
     if (msg.empty()) msg = "Gemini request failed with HTTP status " + std::to_string(code) + (st.empty() ? "" : " (" + st + ")");
     v.error.message = msg;
     v.error.status = code;
-    v.error.code = to_lower(st);
+    v.error.code = to_ascii_lower(st);
     v.park_ms = g.retry_ms;
 
     const bool bad_key = g.reason == "API_KEY_INVALID" || g.reason == "API_KEY_EXPIRED" ||
-                         icontains(g.message, "API key not valid") || icontains(g.message, "API key expired") ||
-                         icontains(g.message, "unregistered callers");
+                         contains_ignoring_case(g.message, "API key not valid") || contains_ignoring_case(g.message, "API key expired") ||
+                         contains_ignoring_case(g.message, "unregistered callers");
     if (st == "RESOURCE_EXHAUSTED" || code == 429) {
         v.error.status = 429;
         v.park_key = true;
@@ -200,12 +200,12 @@ ErrorVerdict verdict(int http, const GoogleError& g) {
     } else if (st == "NOT_FOUND" || code == 404) {
         v.error.status = 404;
         v.error.type = "not_found_error";
-        if (icontains(g.message, "model")) v.error.code = "model_not_found";
+        if (contains_ignoring_case(g.message, "model")) v.error.code = "model_not_found";
     } else if (st == "FAILED_PRECONDITION") {
         // billing not enabled / free tier not available in the region: a property of the key
         v.error.status = 400;
         v.error.type = "invalid_request_error";
-        if (icontains(g.message, "billing") || icontains(g.message, "location") || icontains(g.message, "country"))
+        if (contains_ignoring_case(g.message, "billing") || contains_ignoring_case(g.message, "location") || contains_ignoring_case(g.message, "country"))
             v.park_key = true;
     } else if (st == "ABORTED" || code == 409 || code == 408) {
         v.retry = v.park_key = true;
@@ -215,8 +215,8 @@ ErrorVerdict verdict(int http, const GoogleError& g) {
         // INVALID_ARGUMENT, OUT_OF_RANGE and other 4xx: the request itself is at fault
         v.error.status = code >= 400 && code < 500 ? code : 400;
         v.error.type = string(openai_error_type_for_status(v.error.status));
-        if (icontains(g.message, "exceeds the maximum number of tokens") || icontains(g.message, "input token count") ||
-            icontains(g.message, "context window"))
+        if (contains_ignoring_case(g.message, "exceeds the maximum number of tokens") || contains_ignoring_case(g.message, "input token count") ||
+            contains_ignoring_case(g.message, "context window"))
             v.error.code = "context_length_exceeded";
     }
     if (!v.park_key) v.park_ms = -1;
@@ -228,7 +228,7 @@ ErrorVerdict verdict(int http, const GoogleError& g) {
 ErrorVerdict gemini_classify_error(int status, std::string_view body) {
     GoogleError g;
     string_view b = trim(body);
-    if (starts_with(b, "data:")) {  // an SSE event carrying the error
+    if (b.starts_with("data:")) {  // an SSE event carrying the error
         b.remove_prefix(5);
         size_t end = b.find("\n\n");
         size_t end2 = b.find("\r\n\r\n");

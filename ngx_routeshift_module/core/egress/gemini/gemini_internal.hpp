@@ -6,6 +6,7 @@
 
 #include "egress/cannot_express.hpp"
 
+#include "util/ascii_text.hpp"
 #include "util/json_builder.hpp"
 #include "util/json_util.hpp"
 
@@ -35,33 +36,27 @@ inline json_t* json_string_or_invalid(string_view s) {
 }
 inline json_t* copy(const json_t* v) { return require_allocated(json_deep_copy(v)); }
 
-inline string_view sv(const json_t* s) {
-    if (!json_is_string(s)) return {};
-    return string_view(json_string_value(s), json_string_length(s));
-}
+inline string element_param(string_view base, size_t i) { return string(base) + "[" + std::to_string(i) + "]"; }
 
-inline bool starts_with(string_view s, string_view p) { return s.size() >= p.size() && s.compare(0, p.size(), p) == 0; }
-inline bool ends_with(string_view s, string_view p) {
-    return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
-}
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-inline string to_lower(string_view s) {
-    string o(s);
-    for (char& c : o) c = lower(c);
-    return o;
-}
-inline bool icontains(string_view hay, string_view needle) {
-    if (needle.empty()) return true;
-    if (hay.size() < needle.size()) return false;
-    for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-        size_t k = 0;
-        while (k < needle.size() && lower(hay[i + k]) == lower(needle[k])) ++k;
-        if (k == needle.size()) return true;
+// Calls `visit(element, param)` for each element of `array`, each of which must be an object
+// (else 400 `not_object` naming `<base>[i]`).
+template <class Visit>
+void for_each_object(const json_t* array, string_view base, const char* not_object, Visit&& visit) {
+    size_t i;
+    json_t* element;
+    json_array_foreach(array, i, element) {
+        string param = element_param(base, i);
+        if (!json_is_object(element)) invalid(not_object, param);
+        visit(static_cast<const json_t*>(element), param);
     }
-    return false;
 }
 
-inline string idx_param(string_view base, size_t i) { return string(base) + "[" + std::to_string(i) + "]"; }
+// Appends every element of `elements` to `array` (shared, not copied).
+inline void append_all(json_t* array, const json_t* elements) {
+    size_t i;
+    json_t* element;
+    json_array_foreach(elements, i, element) append_json_element(array, json_incref(element));
+}
 
 // Separator between a tool-call id and the Gemini thoughtSignature carried inside it:
 // `<base>__thought__<signature>`. The signature is base64 (no "_"), so splitting at the first

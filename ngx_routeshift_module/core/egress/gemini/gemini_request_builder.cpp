@@ -25,7 +25,7 @@ string_view mime_from_path(string_view url) {
     if (slash != string_view::npos) url = url.substr(slash + 1);
     size_t dot = url.rfind('.');
     if (dot == string_view::npos) return {};
-    string ext = to_lower(url.substr(dot + 1));
+    string ext = to_ascii_lower(url.substr(dot + 1));
     static const std::pair<const char*, const char*> table[] = {
         {"png", "image/png"},   {"jpg", "image/jpeg"},       {"jpeg", "image/jpeg"},  {"gif", "image/gif"},
         {"webp", "image/webp"}, {"heic", "image/heic"},      {"heif", "image/heif"},  {"pdf", "application/pdf"},
@@ -56,11 +56,11 @@ json_t* inline_data_from_data_url(string_view url, const string& param) {
     if (comma == string_view::npos) invalid("malformed data: URL", param);
     string_view meta = url.substr(5, comma - 5);
     string_view data = url.substr(comma + 1);
-    if (!ends_with(to_lower(meta), ";base64")) invalid("only base64 data: URLs are supported", param);
+    if (!to_ascii_lower(meta).ends_with(";base64")) invalid("only base64 data: URLs are supported", param);
     string_view mime = meta.substr(0, meta.find(';'));
     if (mime.empty()) mime = "text/plain";
     if (data.empty()) invalid("empty data: URL", param);
-    return inline_part(to_lower(mime), data);
+    return inline_part(to_ascii_lower(mime), data);
 }
 
 // A URL (https/http/gs, a Files API name) -> fileData with a MIME type guessed from the extension
@@ -77,33 +77,33 @@ json_t* file_data_from_url(string_view url, string_view fallback_mime) {
 }
 
 bool is_fetchable_uri(string_view u) {
-    string l = to_lower(u.substr(0, std::min<size_t>(u.size(), 8)));
-    return starts_with(l, "https://") || starts_with(l, "http://") || starts_with(l, "gs://");
+    string l = to_ascii_lower(u.substr(0, std::min<size_t>(u.size(), 8)));
+    return l.starts_with("https://") || l.starts_with("http://") || l.starts_with("gs://");
 }
 
 json_t* image_part(const json_t* image_url, const string& param) {
     const json_t* u = json_is_object(image_url) ? json_object_get(image_url, "url") : image_url;
-    string_view url = sv(u);
+    string_view url = json_string_view(u);
     if (url.empty()) invalid("image_url.url must be a non-empty string", param + ".image_url.url");
-    if (starts_with(to_lower(url.substr(0, 5)), "data:")) return inline_data_from_data_url(url, param + ".image_url.url");
+    if (to_ascii_lower(url.substr(0, 5)).starts_with("data:")) return inline_data_from_data_url(url, param + ".image_url.url");
     if (is_fetchable_uri(url)) return file_data_from_url(url, "image/jpeg");
     invalid("image_url.url must be an https URL or a base64 data: URL", param + ".image_url.url");
 }
 
 json_t* audio_part(const json_t* audio, const string& param) {
-    string_view data = sv(json_object_get(audio, "data"));
-    string format = to_lower(sv(json_object_get(audio, "format")));
+    string_view data = json_string_view(audio, "data");
+    string format = to_ascii_lower(json_string_view(audio, "format"));
     if (data.empty() || format.empty()) invalid("input_audio needs data and format", param + ".input_audio");
     return inline_part("audio/" + format, data);
 }
 
 json_t* file_part(const json_t* file, const string& param) {
     if (!json_is_object(file)) invalid("file must be an object", param + ".file");
-    string_view fdata = sv(json_object_get(file, "file_data"));
-    string_view fname = sv(json_object_get(file, "filename"));
-    string_view fid = sv(json_object_get(file, "file_id"));
+    string_view fdata = json_string_view(file, "file_data");
+    string_view fname = json_string_view(file, "filename");
+    string_view fid = json_string_view(file, "file_id");
     if (!fdata.empty()) {
-        if (starts_with(to_lower(fdata.substr(0, 5)), "data:")) return inline_data_from_data_url(fdata, param + ".file.file_data");
+        if (to_ascii_lower(fdata.substr(0, 5)).starts_with("data:")) return inline_data_from_data_url(fdata, param + ".file.file_data");
         string_view mime = mime_from_path(fname);
         if (mime.empty()) invalid("file.file_data without a data: URL needs a filename with a known extension", param + ".file.filename");
         return inline_part(mime, fdata);
@@ -111,7 +111,7 @@ json_t* file_part(const json_t* file, const string& param) {
     if (!fid.empty()) {
         // Gemini Files API references ("files/abc" or its full URI) and fetchable URLs only:
         // an OpenAI file id means nothing to Gemini.
-        if (starts_with(fid, "files/") || is_fetchable_uri(fid))
+        if (fid.starts_with("files/") || is_fetchable_uri(fid))
             return file_data_from_url(fid, mime_from_path(fname));
         invalid("file.file_id must be a Gemini Files API name (files/...) or URI", param + ".file.file_id");
     }
@@ -129,20 +129,16 @@ json_t* text_part(string_view text) {
 void content_parts(const json_t* content, const string& param, bool text_only, json_t* parts) {
     if (!json_present(content)) return;
     if (json_is_string(content)) {
-        if (json_string_length(content) > 0) append_json_element(parts, text_part(sv(content)));
+        if (json_string_length(content) > 0) append_json_element(parts, text_part(json_string_view(content)));
         return;
     }
     if (!json_is_array(content)) invalid("content must be a string or an array of parts", param);
-    size_t i;
-    json_t* p;
-    json_array_foreach(content, i, p) {
-        string pp = idx_param(param, i);
-        if (!json_is_object(p)) invalid("content parts must be objects", pp);
-        string_view type = sv(json_object_get(p, "type"));
+    for_each_object(content, param, "content parts must be objects", [&](const json_t* p, const string& pp) {
+        string_view type = json_string_view(p, "type");
         if (type == "text" || (text_only && type == "refusal")) {
             const json_t* t = json_object_get(p, type == "text" ? "text" : "refusal");
             if (!json_is_string(t)) invalid("text part without a string text", pp + ".text");
-            if (json_string_length(t) > 0) append_json_element(parts, text_part(sv(t)));
+            if (json_string_length(t) > 0) append_json_element(parts, text_part(json_string_view(t)));
         } else if (text_only) {
             invalid("only text content is supported here", pp + ".type");
         } else if (type == "image_url") {
@@ -154,7 +150,7 @@ void content_parts(const json_t* content, const string& param, bool text_only, j
         } else {
             invalid("unsupported content part type \"" + string(type) + "\" for Gemini", pp + ".type");
         }
-    }
+    });
 }
 
 // Tool message content -> the functionResponse `response` object {"result": <value>}: the content
@@ -163,15 +159,15 @@ void content_parts(const json_t* content, const string& param, bool text_only, j
 json_t* tool_response(const json_t* content, const string& param, json_t* extra) {
     string text;
     if (json_is_string(content)) {
-        text.assign(sv(content));
+        text.assign(json_string_view(content));
     } else if (json_is_array(content)) {
         size_t i;
         json_t* p;
         json_array_foreach(content, i, p) {
-            string pp = idx_param(param, i);
-            string_view type = sv(json_object_get(p, "type"));
+            string pp = element_param(param, i);
+            string_view type = json_string_view(p, "type");
             if (type == "text") {
-                text.append(sv(json_object_get(p, "text")));
+                text.append(json_string_view(p, "text"));
             } else if (type == "image_url") {
                 append_json_element(extra, image_part(json_object_get(p, "image_url"), pp));
             } else if (type == "file") {
@@ -246,9 +242,7 @@ void BodyBuilder::tool_result(string_view name, const json_t* content, const str
     set_json_member(part, "functionResponse", fr);
     set_json_member(fr, "name", json_string_or_invalid(name));
     set_json_member(fr, "response", tool_response(content, param, extra.get()));
-    size_t i;
-    json_t* e;
-    json_array_foreach(extra.get(), i, e) append_json_element(parts, json_incref(e));
+    append_all(parts, extra.get());
 }
 
 void BodyBuilder::assistant(const json_t* m, const string& param) {
@@ -262,7 +256,7 @@ void BodyBuilder::assistant(const json_t* m, const string& param) {
         const json_t* args = json_object_get(fn, "arguments");
         JsonPtr parsed;
         if (json_is_string(args) && json_string_length(args) > 0) {
-            parsed = json_parse(sv(args), nullptr);
+            parsed = json_parse(json_string_view(args), nullptr);
             if (!parsed || !json_is_object(parsed.get()))
                 invalid("function arguments must be a JSON object", fparam + ".arguments");
         } else if (json_is_object(args)) {
@@ -283,19 +277,15 @@ void BodyBuilder::assistant(const json_t* m, const string& param) {
             set_json_member(part, "thoughtSignature", json_string_or_invalid(kSkipSignature));
         }
         first_call = false;
-        if (!id.empty()) call_names_[string(id)] = string(sv(name));
+        if (!id.empty()) call_names_[string(id)] = string(json_string_view(name));
     };
     const json_t* calls = json_object_get(m, "tool_calls");
     if (json_is_array(calls)) {
-        size_t i;
-        json_t* c;
-        json_array_foreach(calls, i, c) {
-            string cp = idx_param(param + ".tool_calls", i);
-            if (!json_is_object(c)) invalid("tool_calls entries must be objects", cp);
+        for_each_object(calls, param + ".tool_calls", "tool_calls entries must be objects", [&](const json_t* c, const string& cp) {
             const json_t* id = json_object_get(c, "id");
             if (!json_is_string(id)) invalid("tool call without an id", cp + ".id");
-            add_call(sv(id), json_object_get(c, "function"), cp + ".function");
-        }
+            add_call(json_string_view(id), json_object_get(c, "function"), cp + ".function");
+        });
     } else if (json_present(calls)) {
         invalid("tool_calls must be an array", param + ".tool_calls");
     }
@@ -303,21 +293,14 @@ void BodyBuilder::assistant(const json_t* m, const string& param) {
         add_call("", fc, param + ".function_call");
     }
     if (json_array_size(parts.get()) == 0) return;  // nothing to say (empty assistant turn)
-    json_t* dst = turn(true);
-    size_t i;
-    json_t* p;
-    json_array_foreach(parts.get(), i, p) append_json_element(dst, json_incref(p));
+    append_all(turn(true), parts.get());
 }
 
 void BodyBuilder::messages() {
     const json_t* msgs = json_object_get(root_, "messages");
     if (!json_is_array(msgs) || json_array_size(msgs) == 0) invalid("messages must be a non-empty array", "messages");
-    size_t i;
-    json_t* m;
-    json_array_foreach(msgs, i, m) {
-        string param = idx_param("messages", i);
-        if (!json_is_object(m)) invalid("messages must be objects", param);
-        string_view role = sv(json_object_get(m, "role"));
+    for_each_object(msgs, "messages", "messages must be objects", [&](const json_t* m, const string& param) {
+        string_view role = json_string_view(m, "role");
         const json_t* content = json_object_get(m, "content");
         if (role == "system" || role == "developer") {
             content_parts(content, param + ".content", true, system_.get());
@@ -325,28 +308,24 @@ void BodyBuilder::messages() {
             if (!json_present(content)) invalid("user message without content", param + ".content");
             JsonPtr parts(require_allocated(json_array()));
             content_parts(content, param + ".content", false, parts.get());
-            if (json_array_size(parts.get()) == 0) continue;
-            json_t* dst = turn(false);
-            size_t k;
-            json_t* p;
-            json_array_foreach(parts.get(), k, p) append_json_element(dst, json_incref(p));
+            if (json_array_size(parts.get()) > 0) append_all(turn(false), parts.get());
         } else if (role == "assistant") {
             assistant(m, param);
         } else if (role == "tool") {
             const json_t* id = json_object_get(m, "tool_call_id");
             if (!json_is_string(id)) invalid("tool message without tool_call_id", param + ".tool_call_id");
-            auto it = call_names_.find(string(sv(id)));
+            auto it = call_names_.find(string(json_string_view(id)));
             if (it == call_names_.end())
                 invalid("tool message answers a tool_call_id that no earlier assistant message called", param + ".tool_call_id");
             tool_result(it->second, content, param + ".content");
         } else if (role == "function") {  // legacy function result
-            string_view name = sv(json_object_get(m, "name"));
+            string_view name = json_string_view(m, "name");
             if (name.empty()) invalid("function message without name", param + ".name");
             tool_result(name, content, param + ".content");
         } else {
             invalid("unsupported role", param + ".role");
         }
-    }
+    });
 }
 
 json_t* BodyBuilder::function_declaration(const json_t* fn, const string& param) {
@@ -373,20 +352,16 @@ json_t* BodyBuilder::tools(const std::vector<string>* only) {
     JsonPtr decls(require_allocated(json_array()));
     auto keep = [&](const json_t* decl) {
         if (!only) return true;
-        string_view n = sv(json_object_get(decl, "name"));
+        string_view n = json_string_view(decl, "name");
         return std::find(only->begin(), only->end(), n) != only->end();
     };
     if (const json_t* t = json_object_get(root_, "tools"); json_is_array(t)) {
-        size_t i;
-        json_t* tool;
-        json_array_foreach(t, i, tool) {
-            string param = idx_param("tools", i);
-            if (!json_is_object(tool)) invalid("tools entries must be objects", param);
-            string_view type = sv(json_object_get(tool, "type"));
+        for_each_object(t, "tools", "tools entries must be objects", [&](const json_t* tool, const string& param) {
+            string_view type = json_string_view(tool, "type");
             if (type != "function") invalid("only function tools can be sent to Gemini", param + ".type");
             JsonPtr d(function_declaration(json_object_get(tool, "function"), param + ".function"));
             if (keep(d.get())) append_json_element(decls.get(), d.release());
-        }
+        });
     } else if (json_present(t)) {
         invalid("tools must be an array", "tools");
     }
@@ -394,7 +369,7 @@ json_t* BodyBuilder::tools(const std::vector<string>* only) {
         size_t i;
         json_t* fn;
         json_array_foreach(f, i, fn) {
-            JsonPtr d(function_declaration(fn, idx_param("functions", i)));
+            JsonPtr d(function_declaration(fn, element_param("functions", i)));
             if (keep(d.get())) append_json_element(decls.get(), d.release());
         }
     }
@@ -413,29 +388,29 @@ json_t* BodyBuilder::tool_config(const json_t* tc, std::vector<string>* filter) 
     std::vector<string> names;
     string param = "tool_choice";
     if (json_is_string(tc)) {
-        string_view s = sv(tc);
+        string_view s = json_string_view(tc);
         if (s == "auto") mode = "AUTO";
         else if (s == "none") mode = "NONE";
         else if (s == "required" || s == "any") mode = "ANY";
         else invalid("tool_choice must be none, auto, required or a function", param);
     } else if (json_is_object(tc)) {
-        string_view type = sv(json_object_get(tc, "type"));
+        string_view type = json_string_view(tc, "type");
         if (type == "function") {
-            string_view n = sv(json_object_get(json_object_get(tc, "function"), "name"));
+            string_view n = json_string_view(json_object_get(tc, "function"), "name");
             if (n.empty()) invalid("tool_choice.function.name is required", param + ".function.name");
             mode = "ANY";
             names.emplace_back(n);
         } else if (type == "allowed_tools") {
             const json_t* at = json_object_get(tc, "allowed_tools");
-            string_view m = sv(json_object_get(at, "mode"));
+            string_view m = json_string_view(at, "mode");
             const json_t* list = json_object_get(at, "tools");
             if (!json_is_array(list)) invalid("allowed_tools.tools must be an array", param + ".allowed_tools.tools");
             size_t i;
             json_t* t;
             json_array_foreach(list, i, t) {
-                string_view n = sv(json_object_get(json_object_get(t, "function"), "name"));
-                if (n.empty()) n = sv(json_object_get(t, "name"));
-                if (n.empty()) invalid("allowed tool without a function name", idx_param(param + ".allowed_tools.tools", i));
+                string_view n = json_string_view(json_object_get(t, "function"), "name");
+                if (n.empty()) n = json_string_view(t, "name");
+                if (n.empty()) invalid("allowed tool without a function name", element_param(param + ".allowed_tools.tools", i));
                 names.emplace_back(n);
             }
             if (m == "required") {
@@ -501,7 +476,7 @@ json_t* BodyBuilder::generation_config() {
         size_t i;
         json_t* s;
         json_array_foreach(stop, i, s) {
-            if (!json_is_string(s)) invalid("stop must be a string or an array of strings", idx_param("stop", i));
+            if (!json_is_string(s)) invalid("stop must be a string or an array of strings", element_param("stop", i));
         }
         if (json_array_size(stop) > 0) set_json_member(gc.get(), "stopSequences", copy(stop));
     } else if (json_present(stop)) {
@@ -522,7 +497,7 @@ json_t* BodyBuilder::generation_config() {
 
     if (const json_t* rf = json_object_get(root_, "response_format"); json_present(rf)) {
         if (!json_is_object(rf)) invalid("response_format must be an object", "response_format");
-        string_view type = sv(json_object_get(rf, "type"));
+        string_view type = json_string_view(rf, "type");
         if (type == "json_object") {
             set_json_member(gc.get(), "responseMimeType", json_string_or_invalid("application/json"));
         } else if (type == "json_schema") {
@@ -545,7 +520,7 @@ json_t* BodyBuilder::generation_config() {
     json_t* thinking = nullptr;
     bool effort_none = false;
     if (const json_t* re = json_object_get(root_, "reasoning_effort"); json_present(re)) {
-        string_view e = sv(re);
+        string_view e = json_string_view(re);
         effort_none = e == "none";
         static const struct {
             const char* effort;

@@ -19,7 +19,7 @@ namespace {
 constexpr int kMaxSchemaDepth = 48;
 
 const json_t* resolve_ref(const json_t* root, string_view ref, const string& param) {
-    if (!starts_with(ref, "#/")) invalid("only local $ref (\"#/...\") can be sent to Gemini", param);
+    if (!ref.starts_with("#/")) invalid("only local $ref (\"#/...\") can be sent to Gemini", param);
     const json_t* cur = root;
     string_view path = ref.substr(2);
     while (!path.empty()) {
@@ -42,11 +42,11 @@ const json_t* resolve_ref(const json_t* root, string_view ref, const string& par
 }
 
 bool is_null_type_schema(const json_t* s) {
-    return json_is_object(s) && sv(json_object_get(s, "type")) == "null";
+    return json_is_object(s) && json_string_view(s, "type") == "null";
 }
 
 void append_description(json_t* out, string_view extra) {
-    string d(sv(json_object_get(out, "description")));
+    string d(json_string_view(out, "description"));
     if (!d.empty()) d += ' ';
     d += extra;
     set_json_member(out, "description", json_string_or_invalid(d));
@@ -85,7 +85,7 @@ json_t* convert_schema(const json_t* s, const json_t* root, int depth, const str
 
     // $ref: the target, with the sibling keywords (description, ...) taking precedence.
     if (const json_t* ref = json_object_get(s, "$ref"); json_is_string(ref)) {
-        const json_t* target = resolve_ref(root, sv(ref), param);
+        const json_t* target = resolve_ref(root, json_string_view(ref), param);
         JsonPtr base(convert_schema(target, root, depth + 1, param));
         JsonPtr rest(require_allocated(json_object()));
         const char* k;
@@ -103,15 +103,15 @@ json_t* convert_schema(const json_t* s, const json_t* root, int depth, const str
     const json_t* type = json_object_get(s, "type");
     string type_name;
     if (json_is_string(type)) {
-        type_name = sv(type);
+        type_name = json_string_view(type);
         if (type_name == "null") nullable = true;
     } else if (json_is_array(type)) {
         std::vector<string> types;
         size_t i;
         json_t* t;
         json_array_foreach(type, i, t) {
-            if (sv(t) == "null") nullable = true;
-            else if (json_is_string(t)) types.emplace_back(sv(t));
+            if (json_string_view(t) == "null") nullable = true;
+            else if (json_is_string(t)) types.emplace_back(json_string_view(t));
         }
         if (types.size() == 1) {
             type_name = types[0];
@@ -141,7 +141,7 @@ json_t* convert_schema(const json_t* s, const json_t* root, int depth, const str
                    key == "minProperties" || key == "maxProperties" || key == "minimum" || key == "maximum") {
             if (json_is_number(v)) set_json_member(out.get(), k, copy(v));
         } else if (key == "format") {
-            string_view f = sv(v);
+            string_view f = json_string_view(v);
             bool ok = (type_name == "string" && (f == "enum" || f == "date-time")) ||
                       (type_name == "integer" && (f == "int32" || f == "int64")) ||
                       (type_name == "number" && (f == "float" || f == "double"));
@@ -240,7 +240,7 @@ json_t* convert_schema(const json_t* s, const json_t* root, int depth, const str
 // schema without properties, and a function without parameters is what it means.
 bool is_empty_object_schema(const json_t* s) {
     if (!json_is_object(s)) return true;
-    string_view t = sv(json_object_get(s, "type"));
+    string_view t = json_string_view(s, "type");
     if (!t.empty() && t != "object") return false;
     const json_t* props = json_object_get(s, "properties");
     if (json_is_object(props) && json_object_size(props) > 0) return false;

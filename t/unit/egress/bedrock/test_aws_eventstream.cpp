@@ -9,9 +9,12 @@
 #include <filesystem>
 #include <random>
 
+#include "bedrock_test_util.hpp"
 #include "test_util.hpp"
 
 using namespace routeshift;
+using bedrock_test::es_frame;
+using bedrock_test::es_header;
 namespace fs = std::filesystem;
 
 namespace {
@@ -97,31 +100,6 @@ bool feed_split(std::string_view data, const std::vector<size_t>& cuts, Collect*
     }
     ok = d->feed(data.substr(prev), c->cb()) && ok;
     return ok;
-}
-
-std::string encode_frame(std::string_view headers, std::string_view payload) {
-    auto put32 = [](std::string& s, uint32_t v) {
-        for (int i = 3; i >= 0; --i) s += static_cast<char>((v >> (8 * i)) & 0xFF);
-    };
-    std::string f;
-    put32(f, static_cast<uint32_t>(16 + headers.size() + payload.size()));
-    put32(f, static_cast<uint32_t>(headers.size()));
-    put32(f, crc32_ieee(std::string_view(f.data(), 8)));
-    f += headers;
-    f += payload;
-    put32(f, crc32_ieee(f));
-    return f;
-}
-
-std::string str_header(std::string_view name, std::string_view value) {
-    std::string h;
-    h += static_cast<char>(name.size());
-    h += name;
-    h += '\x07';
-    h += static_cast<char>(value.size() >> 8);
-    h += static_cast<char>(value.size() & 0xFF);
-    h += value;
-    return h;
 }
 
 void test_positive_vectors(void**) {
@@ -253,9 +231,9 @@ void test_reference_vector(void**) {
     assert_str_eq(m.string_header(":absent"), "");
     assert_str_eq(m.payload, R"({"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"abcd"})");
     // our encoder reproduces it byte for byte
-    std::string hb = str_header(":event-type", "contentBlockDelta") + str_header(":content-type", "application/json") +
-                     str_header(":message-type", "event");
-    assert_true(encode_frame(hb, m.payload) == f);
+    std::string hb = es_header(":event-type", "contentBlockDelta") + es_header(":content-type", "application/json") +
+                     es_header(":message-type", "event");
+    assert_true(es_frame(hb, m.payload) == f);
 
     // flip each payload byte / each header byte: rejected
     for (size_t i = 12; i < f.size(); ++i) {
@@ -319,13 +297,13 @@ void test_limits_and_bad_frames(void**) {
         assert_false(err.empty());
     };
     // headers that are well framed by the CRCs but malformed inside
-    reject(encode_frame(std::string("\x00\x07\x00\x00", 4), ""), "empty header name");
-    reject(encode_frame(std::string("\x01" "a" "\x0a", 3), ""), "unknown header type 10");
-    reject(encode_frame(std::string("\x01" "a" "\x07\x00\x05" "ab", 7), ""), "string overruns");
-    reject(encode_frame(std::string("\x05" "ab", 3), ""), "name overruns");
-    reject(encode_frame(std::string("\x01" "a" "\x04\x00\x00", 5), ""), "int32 truncated");
-    reject(encode_frame(std::string("\x01" "a" "\x09\x00\x00", 5), ""), "uuid truncated");
-    reject(encode_frame(std::string("\x01" "a", 2), ""), "type missing");
+    reject(es_frame(std::string("\x00\x07\x00\x00", 4), ""), "empty header name");
+    reject(es_frame(std::string("\x01" "a" "\x0a", 3), ""), "unknown header type 10");
+    reject(es_frame(std::string("\x01" "a" "\x07\x00\x05" "ab", 7), ""), "string overruns");
+    reject(es_frame(std::string("\x05" "ab", 3), ""), "name overruns");
+    reject(es_frame(std::string("\x01" "a" "\x04\x00\x00", 5), ""), "int32 truncated");
+    reject(es_frame(std::string("\x01" "a" "\x09\x00\x00", 5), ""), "uuid truncated");
+    reject(es_frame(std::string("\x01" "a", 2), ""), "type missing");
     // lengths that are impossible but carry a valid prelude CRC
     auto prelude = [](uint32_t total, uint32_t hl) {
         std::string p;
@@ -351,10 +329,10 @@ void test_limits_and_bad_frames(void**) {
     hb += std::string("\x01" "i" "\x04\x80\x00\x00\x00", 7);
     hb += std::string("\x01" "l" "\x05\xff\xff\xff\xff\xff\xff\xff\xfe", 11);
     hb += std::string("\x01" "y" "\x06\x00\x02\x00\x01", 7);
-    hb += str_header("str", "v");
+    hb += es_header("str", "v");
     hb += std::string("\x01" "T" "\x08\x00\x00\x01\x8b\xcf\xe5\x68\x00", 11);
     hb += std::string("\x01" "u" "\x09", 3) + std::string(16, '\x42');
-    std::string f = encode_frame(hb, "x");
+    std::string f = es_frame(hb, "x");
     EsMessage m;
     std::string err;
     assert_true(EventStreamDecoder::decode_frame(f, &m, &err));

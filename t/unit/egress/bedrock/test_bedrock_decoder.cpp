@@ -4,7 +4,7 @@
 #include "egress/response_decoder.hpp"
 
 #include "bedrock_test_util.hpp"
-#include "event_recorder.hpp"
+#include "translator_run.hpp"
 
 using namespace routeshift;
 
@@ -12,11 +12,7 @@ namespace {
 
 test::EventRecorder decode(bool stream, std::string_view body, size_t step = 0) {
     auto decoder = bedrock_response_decoder(stream);
-    test::EventRecorder rec;
-    if (step == 0) step = body.size() + 1;
-    for (size_t p = 0; p < body.size(); p += step) decoder->feed(body.substr(p, step), rec);
-    decoder->finish(rec);
-    return rec;
+    return test::decode_events(*decoder, body, step);
 }
 
 void recorded_tool_call_stream(void**) {

@@ -15,13 +15,7 @@ const char* kFixtures[] = {"vercel-ai_amazon-bedrock-reasoning", "vercel-ai_amaz
                            "vercel-ai_amazon-bedrock-tool-call.1", "vercel-ai_amazon-bedrock-tool-no-args"};
 
 TranslatorOptions opts(bool stream, bool include_usage) {
-    TranslatorOptions o;
-    o.stream = stream;
-    o.include_usage = include_usage;
-    o.model = "anthropic.claude-3-haiku-20240307-v1:0";
-    o.id = "chatcmpl-test123";
-    o.created = 1763700000;
-    return o;
+    return test::translator_options(stream, include_usage, "anthropic.claude-3-haiku-20240307-v1:0", "chatcmpl-test123");
 }
 
 JsonPtr expected_for(const std::string& key) {
@@ -68,7 +62,7 @@ void test_recorded_streams(void**) {
         assert_str_eq(json_string_view(exp.get(), "outcome"), "ok");
         for (bool usage : {false, true}) {
             bool ok = false;
-            const std::string one = run_translator(body, opts(true, usage), {}, &ok);
+            const std::string one = translate(body, opts(true, usage), {}, &ok);
             assert_true(ok);
             Assembled a = assemble(one);
             assert_true(a.done);
@@ -106,18 +100,18 @@ void test_recorded_streams(void**) {
 
             // every split of the first 2 KB, then random multi-splits: identical output
             for (size_t cut = 0; cut <= std::min<size_t>(body.size(), 2048); ++cut)
-                assert_true(run_translator(body, opts(true, usage), {cut}) == one);
+                assert_true(translate(body, opts(true, usage), {cut}) == one);
             std::mt19937 rng(42);
             for (int r = 0; r < 300; ++r) {
                 std::vector<size_t> cuts;
                 for (int i = 0, n = 1 + static_cast<int>(rng() % 80); i < n; ++i) cuts.push_back(rng() % (body.size() + 1));
                 std::sort(cuts.begin(), cuts.end());
-                assert_true(run_translator(body, opts(true, usage), cuts) == one);
+                assert_true(translate(body, opts(true, usage), cuts) == one);
             }
             // byte by byte
             std::vector<size_t> all;
             for (size_t i = 1; i < body.size(); ++i) all.push_back(i);
-            assert_true(run_translator(body, opts(true, usage), all) == one);
+            assert_true(translate(body, opts(true, usage), all) == one);
         }
     }
 }
@@ -127,9 +121,9 @@ void test_recorded_json(void**) {
         const std::string body = test::read_data_file("bedrock/" + std::string(name) + ".json");
         JsonPtr exp = expected_for(std::string(name) + ".json");
         bool ok = false;
-        const std::string one = run_translator(body, opts(false, false), {}, &ok);
+        const std::string one = translate(body, opts(false, false), {}, &ok);
         assert_true(ok);
-        for (size_t cut = 0; cut <= body.size(); ++cut) assert_true(run_translator(body, opts(false, false), {cut}) == one);
+        for (size_t cut = 0; cut <= body.size(); ++cut) assert_true(translate(body, opts(false, false), {cut}) == one);
         std::string err;
         JsonPtr j = json_parse(one, &err);
         if (!j) fail_msg("not JSON: %s", one.c_str());
@@ -203,7 +197,7 @@ std::string two_tools_stream(std::string_view stop = "tool_use") {
 void test_tool_call_indexing_and_cache_usage(void**) {
     const std::string s = two_tools_stream();
     bool ok = false;
-    const std::string out = run_translator(s, opts(true, true), {}, &ok);
+    const std::string out = translate(s, opts(true, true), {}, &ok);
     assert_true(ok);
     Assembled a = assemble(out);
     assert_str_eq(a.content, "Checking both. and");
@@ -237,9 +231,9 @@ void test_tool_call_indexing_and_cache_usage(void**) {
     assert_int_equal(t->usage().total_tokens, 1285);
 
     // end_turn with tool calls still reports tool_calls; max_tokens keeps length
-    a = assemble(run_translator(two_tools_stream("end_turn"), opts(true, false)));
+    a = assemble(translate(two_tools_stream("end_turn"), opts(true, false)));
     assert_str_eq(a.finish[0], "tool_calls");
-    a = assemble(run_translator(two_tools_stream("max_tokens"), opts(true, false)));
+    a = assemble(translate(two_tools_stream("max_tokens"), opts(true, false)));
     assert_str_eq(a.finish[0], "length");
 }
 
@@ -264,14 +258,14 @@ void test_finish_reason_map(void**) {
         {"something_new", "stop"},
     };
     for (auto [in, want] : map) {
-        Assembled a = assemble(run_translator(text_stream(in), opts(true, false)));
+        Assembled a = assemble(translate(text_stream(in), opts(true, false)));
         assert_int_equal(a.finish.size(), 1);
         assert_str_eq(a.finish[0], want);
         assert_str_eq(a.content, "Hi");
         // non-stream JSON
         std::string body = std::string(R"({"output":{"message":{"role":"assistant","content":[{"text":"Hi"}]}},"stopReason":")") +
                            in + R"(","usage":{"inputTokens":3,"outputTokens":1,"totalTokens":4}})";
-        JsonPtr j = json_parse(run_translator(body, opts(false, false)), nullptr);
+        JsonPtr j = json_parse(translate(body, opts(false, false)), nullptr);
         assert_str_eq(json_string_view(json_array_get(json_object_get(j.get(), "choices"), 0), "finish_reason"), want);
     }
 }
@@ -313,7 +307,7 @@ void test_exceptions_and_truncation(void**) {
         std::string s = head + es_frame(es_header(":error-code", "InternalFailure") +
                                             es_header(":error-message", "boom") + es_header(":message-type", "error"),
                                         "");
-        Assembled a = assemble(run_translator(s, opts(true, false)));
+        Assembled a = assemble(translate(s, opts(true, false)));
         assert_false(a.done);
         assert_non_null(a.error.get());
         assert_contains(json_string_view(a.error.get(), "message"), "boom");
@@ -322,7 +316,7 @@ void test_exceptions_and_truncation(void**) {
                                 es_header(":error-message", std::string("bad \xff\xfe\xc3 \x01 end", 13)) +
                                 es_header(":message-type", "error"),
                             "");
-        a = assemble(run_translator(s, opts(true, false)));
+        a = assemble(translate(s, opts(true, false)));
         assert_non_null(a.error.get());
         assert_contains(json_string_view(a.error.get(), "message"), "end");
     }
@@ -333,7 +327,7 @@ void test_exceptions_and_truncation(void**) {
                                 event("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Hi"}})");
     for (const std::string& s : {no_meta, no_stop, full.substr(0, full.size() - 5), std::string()}) {
         bool ok = true;
-        std::string out = run_translator(s, opts(true, true), {}, &ok);
+        std::string out = translate(s, opts(true, true), {}, &ok);
         assert_false(ok);
         Assembled a = assemble(out);
         assert_false(a.done);
@@ -348,7 +342,7 @@ void test_exceptions_and_truncation(void**) {
                         event("metadata", R"({"usage":{"inputTokens":3,"outputTokens":1,"totalTokens":4}})") +
                         event("messageStop", R"({"stopReason":"end_turn"})");
         bool ok = false;
-        Assembled a = assemble(run_translator(s, opts(true, true), {}, &ok));
+        Assembled a = assemble(translate(s, opts(true, true), {}, &ok));
         assert_true(ok);
         assert_true(a.done);
         assert_true(a.first_has_role);
@@ -385,21 +379,21 @@ void test_exceptions_and_truncation(void**) {
     // tool input for a block never started
     {
         std::string s = event("contentBlockDelta", R"({"contentBlockIndex":4,"delta":{"toolUse":{"input":"{}"}}})");
-        Assembled a = assemble(run_translator(s, opts(true, false)));
+        Assembled a = assemble(translate(s, opts(true, false)));
         assert_non_null(a.error.get());
         assert_false(a.done);
     }
     // a non-JSON event payload
     {
         std::string s = es_frame(es_header(":event-type", "contentBlockDelta") + es_header(":message-type", "event"), "{oops");
-        Assembled a = assemble(run_translator(s, opts(true, false)));
+        Assembled a = assemble(translate(s, opts(true, false)));
         assert_non_null(a.error.get());
     }
     // bytes after a complete answer are ignored; nothing follows [DONE]
     {
         std::string s = full + exception("throttlingException", "late");
         bool ok = false;
-        std::string out = run_translator(s, opts(true, false), {}, &ok);
+        std::string out = translate(s, opts(true, false), {}, &ok);
         assert_true(ok);
         Assembled a = assemble(out);
         assert_true(a.done);
@@ -420,7 +414,7 @@ void test_reasoning_and_unknown_events(void**) {
                     event("messageStop", R"({"stopReason":"end_turn","additionalModelResponseFields":{"x":1}})") +
                     event("metadata", R"({"usage":{"inputTokens":5,"outputTokens":9,"totalTokens":14},"trace":{}})");
     bool ok = false;
-    std::string out = run_translator(s, opts(true, false), {}, &ok);
+    std::string out = translate(s, opts(true, false), {}, &ok);
     assert_true(ok);
     Assembled a = assemble(out);
     assert_str_eq(a.reasoning, "think hard");
@@ -430,7 +424,7 @@ void test_reasoning_and_unknown_events(void**) {
     // the non-streaming form keeps reasoning apart from content
     std::string body =
         R"({"output":{"message":{"role":"assistant","content":[{"reasoningContent":{"reasoningText":{"text":"r1","signature":"S"}}},{"text":"A"},{"text":"B"},{"toolUse":{"toolUseId":"t1","name":"f","input":{"a":[1,2.5,"x"]}}}]}},"stopReason":"tool_use","usage":{"inputTokens":1,"outputTokens":2,"totalTokens":3,"cacheReadInputTokens":4,"cacheWriteInputTokens":5}})";
-    JsonPtr j = json_parse(run_translator(body, opts(false, false)), nullptr);
+    JsonPtr j = json_parse(translate(body, opts(false, false)), nullptr);
     const json_t* msg = json_object_get(json_array_get(json_object_get(j.get(), "choices"), 0), "message");
     assert_str_eq(json_string_view(msg, "content"), "AB");
     assert_str_eq(json_string_view(msg, "reasoning_content"), "r1");

@@ -367,36 +367,29 @@ void test_errors(void**) {
         assert_not_contains(e, kSecret);
         assert_false(e.empty());
     };
-    SigV4Request x = req;
-    x.amz_date = "2025-01-01T00:00:00Z";
-    expect_fail(x, "bad date");
-    x = req;
-    x.region = "";
-    expect_fail(x, "no region");
-    x = req;
-    x.access_key_id = "";
-    expect_fail(x, "no akid");
-    x = req;
-    x.secret_key = "";
-    expect_fail(x, "no secret");
-    x = req;
-    x.host = "";
-    expect_fail(x, "no host");
-    x = req;
-    x.session_token = "abc\r\nX-Injected: 1";
-    expect_fail(x, "token injection");
-    x = req;
-    x.headers = {{"X-A", "v\r\nX-Injected: 1"}};
-    expect_fail(x, "header injection");
-    x = req;
-    x.headers = {{"Bad Name", "v"}};
-    expect_fail(x, "header name");
-    x = req;
-    x.path = "/a?b";
-    expect_fail(x, "query in path");
+    // one broken field at a time
+    const struct {
+        const char* what;
+        void (*spoil)(SigV4Request&);
+    } broken[] = {
+        {"bad date", [](SigV4Request& x) { x.amz_date = "2025-01-01T00:00:00Z"; }},
+        {"no region", [](SigV4Request& x) { x.region = ""; }},
+        {"no akid", [](SigV4Request& x) { x.access_key_id = ""; }},
+        {"no secret", [](SigV4Request& x) { x.secret_key = ""; }},
+        {"no host", [](SigV4Request& x) { x.host = ""; }},
+        {"token injection", [](SigV4Request& x) { x.session_token = "abc\r\nX-Injected: 1"; }},
+        {"header injection", [](SigV4Request& x) { x.headers = {{"X-A", "v\r\nX-Injected: 1"}}; }},
+        {"header name", [](SigV4Request& x) { x.headers = {{"Bad Name", "v"}}; }},
+        {"query in path", [](SigV4Request& x) { x.path = "/a?b"; }},
+    };
+    for (const auto& b : broken) {
+        SigV4Request x = req;
+        b.spoil(x);
+        expect_fail(x, b.what);
+    }
 
     // unsignable headers are sent but not signed; replaced ones are not duplicated
-    x = req;
+    SigV4Request x = req;
     x.headers = {{"User-Agent", "x"}, {"X-Amz-Date", "19990101T000000Z"}, {"Authorization", "old"}, {"Accept", "a"}};
     assert_true(sigv4_sign(x, &r, &err));
     assert_str_eq(r.signed_headers, "accept;host;x-amz-date");

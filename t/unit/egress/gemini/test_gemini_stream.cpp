@@ -14,47 +14,21 @@
 #include <vector>
 
 #include "test_util.hpp"
+#include "translator_run.hpp"
 
 using namespace routeshift;
 
 namespace {
 
 TranslatorOptions opts(bool stream, bool include_usage = true) {
-    TranslatorOptions o;
-    o.stream = stream;
-    o.include_usage = include_usage;
-    o.model = "gemini-test";
-    o.id = "chatcmpl-test";
-    o.created = 1763700000;
-    return o;
+    return test::translator_options(stream, include_usage, "gemini-test");
 }
 
-struct Run {
-    std::string out;
-    bool feed_ok = true;
-    bool finish_ok = false;
-    bool complete = false;
-    bool error = false;
-    Usage usage;
-};
+using Run = test::TranslatorRun;
 
-// Feeds `in` cut at `cuts` (sorted offsets), then finish().
 Run run(const std::string& in, const TranslatorOptions& o, const std::vector<size_t>& cuts = {}) {
     auto t = gemini_translator(o);
-    Run r;
-    size_t prev = 0;
-    std::vector<size_t> all(cuts);
-    all.push_back(in.size());
-    for (size_t c : all) {
-        if (c < prev) continue;
-        if (!t->feed(std::string_view(in).substr(prev, c - prev), &r.out)) r.feed_ok = false;
-        prev = c;
-    }
-    r.finish_ok = t->finish(&r.out);
-    r.complete = t->complete();
-    r.error = t->saw_error();
-    r.usage = t->usage();
-    return r;
+    return test::run_translator(*t, in, cuts);
 }
 
 // ---- an OpenAI stream checker --------------------------------------------------------------------
@@ -171,7 +145,7 @@ Parsed parse_stream(const std::string& out, const TranslatorOptions& o) {
 void check_split_invariance(const std::string& name, const std::string& in, const TranslatorOptions& o) {
     Run whole = run(in, o);
     auto same = [&](const Run& r, const char* how, size_t at) {
-        if (r.out != whole.out || r.finish_ok != whole.finish_ok || r.complete != whole.complete || r.error != whole.error ||
+        if (r.out != whole.out || r.finish_ok != whole.finish_ok || r.complete != whole.complete || r.saw_error != whole.saw_error ||
             r.usage.prompt_tokens != whole.usage.prompt_tokens || r.usage.completion_tokens != whole.usage.completion_tokens)
             fail_msg("%s: output differs when split (%s at %zu)\n--- whole:\n%s\n--- split:\n%s", name.c_str(), how, at,
                      whole.out.c_str(), r.out.c_str());
@@ -301,14 +275,14 @@ static void test_recorded_streams(void**) {
                 if (!p.error) fail_msg("%s: expected an error event", name.c_str());
                 assert_false(r.finish_ok);
                 assert_false(r.complete);
-                assert_true(r.error);
+                assert_true(r.saw_error);
                 if (truncated) assert_str_eq(json_string_value(json_object_get(p.error_obj.get(), "code")), "stream_truncated");
                 continue;
             }
             if (!p.done) fail_msg("%s: expected a complete stream:\n%s", name.c_str(), r.out.c_str());
             assert_true(r.finish_ok);
             assert_true(r.complete);
-            assert_false(r.error);
+            assert_false(r.saw_error);
             const json_t* calls = json_object_get(exp, "tool_calls");
             check_tool_calls(calls, p.tools[0]);
             assert_str_eq(p.finish[0], expected_finish(exp, json_array_size(calls) > 0));
@@ -340,7 +314,7 @@ static void test_recorded_json(void**) {
         if (!j) fail_msg("%s: output is not JSON: %s", name.c_str(), r.out.c_str());
         if (str_or_empty(exp, "outcome") == "error") {
             // an error body in a 2xx: an OpenAI error body, never a completion
-            assert_true(r.error);
+            assert_true(r.saw_error);
             assert_false(r.finish_ok);
             assert_non_null(json_object_get(j.get(), "error"));
             continue;
@@ -607,7 +581,8 @@ static void test_multiple_candidates(void**) {
                 opts(false));
     JsonPtr d = json_parse(j.out, nullptr);
     assert_int_equal(json_array_size(json_object_get(d.get(), "choices")), 2);
-    assert_contains(j.out, "{\"index\":1,\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_");
+    // key order of the one OpenAI writer: content, refusal, ..., tool_calls, images
+    assert_contains(j.out, "{\"index\":1,\"message\":{\"role\":\"assistant\",\"content\":null,\"refusal\":null,\"tool_calls\":[{\"id\":\"call_");
     assert_contains(j.out, "\"finish_reason\":\"tool_calls\"");
 }
 
@@ -631,7 +606,7 @@ static void test_logprobs_and_images(void**) {
     j = run("{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Here\"},{\"inlineData\":{\"mimeType\":\"image/png\",\"data\":\"AAAA\"}}]},"
             "\"finishReason\":\"STOP\"}]}",
             opts(false));
-    assert_contains(j.out, "\"content\":\"Here\",\"images\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AAAA\"}}]");
+    assert_contains(j.out, "\"content\":\"Here\",\"refusal\":null,\"images\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AAAA\"}}]}");
 }
 
 static void test_ids_and_model_defaults(void**) {
@@ -651,7 +626,7 @@ static void test_json_errors(void**) {
     TranslatorOptions o = opts(false);
     Run r = run("", o);
     assert_false(r.finish_ok);
-    assert_true(r.error);
+    assert_true(r.saw_error);
     assert_contains(r.out, "\"type\":\"server_error\"");
     r = run("{\"candidates\":[{\"content\":", o);
     assert_false(r.finish_ok);
