@@ -1,5 +1,5 @@
 // A small snapshot for the routing-rule tests: two providers, models, aliases, two teams, three
-// virtual keys; rules and time zones are spliced in by each test. Installs the libpcre2-8 engine.
+// virtual keys, a price per model (1 microcent per token, so rule cost ceilings can apply); rules and time zones are spliced in by each test. Installs the libpcre2-8 engine.
 // Include before test_util.hpp (cmocka.h must come last).
 #pragma once
 #include "config/config_snapshot.hpp"
@@ -48,7 +48,14 @@ inline std::string rules_snapshot(const std::string& rules, const std::string& t
   ],
   "routing_rules": )" + rules + R"(,
   "time_zones": )" + time_zones + R"(,
-  "model_prices": []
+  "model_prices": [
+    {"id": 1, "provider_id": 1, "model": "gpt-4o", "input_microcents_per_mtok": 1000000,
+     "output_microcents_per_mtok": 1000000, "max_output_tokens": 100, "effective_from": 0},
+    {"id": 2, "provider_id": 1, "model": "gpt-4o-mini", "input_microcents_per_mtok": 1000000,
+     "output_microcents_per_mtok": 1000000, "max_output_tokens": 100, "effective_from": 0},
+    {"id": 3, "provider_id": 2, "model": "claude-sonnet-4-5", "input_microcents_per_mtok": 1000000,
+     "output_microcents_per_mtok": 1000000, "max_output_tokens": 100, "effective_from": 0}
+  ]
 })";
 }
 
