@@ -204,7 +204,7 @@ T* pool_new(ngx_pool_t* pool, Args&&... args) {
     return obj;
 }
 
-inline std::string_view sv(const ngx_str_t& s) {
+inline std::string_view string_view_of(const ngx_str_t& s) {
     return {reinterpret_cast<const char*>(s.data), s.len};
 }
 

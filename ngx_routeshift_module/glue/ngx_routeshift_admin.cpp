@@ -196,7 +196,7 @@ ngx_int_t admin_handler(ngx_http_request_t* r) noexcept {
         }
         ngx_shm_zone_t* zone = zone_of(r);
         if (zone == nullptr) return send_error(r, 500, "no routeshift_zone is configured");
-        std::string_view uri = sv(r->uri);
+        std::string_view uri = string_view_of(r->uri);
 
         if (ends_with(uri, "/snapshot")) {
             if (r->method != NGX_HTTP_PUT && r->method != NGX_HTTP_POST) return send_error(r, 405, "use PUT");

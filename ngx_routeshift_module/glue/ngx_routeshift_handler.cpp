@@ -145,7 +145,7 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
     PlanOptions options;
     options.directive_retry_budget = (unsigned)lc->retry_budget;
-    options.environment = sv(lc->environment);
+    options.environment = string_view_of(lc->environment);
     GlueEnvironment env(ctx);
     ctx.plan = plan_request(*ctx.cfg, *ctx.vk, ctx.req, (int64_t)ngx_time(), options, env);
     if (ctx.plan.static_answer) {  // a static routing rule: no provider, no candidates
@@ -230,7 +230,7 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
                         "", "not_configured");
         }
 
-        std::string_view authz = r->headers_in.authorization ? sv(r->headers_in.authorization->value)
+        std::string_view authz = r->headers_in.authorization ? string_view_of(r->headers_in.authorization->value)
                                                              : std::string_view{};
         std::string_view key = presented_key(authz, find_header(r->headers_in.headers, "x-api-key"));
         if (key.empty()) {

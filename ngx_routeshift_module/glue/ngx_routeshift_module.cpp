@@ -313,7 +313,7 @@ std::string_view find_header(const ngx_list_t& headers, std::string_view lowcase
         for (ngx_uint_t i = 0; i < part->nelts; i++) {
             if (h[i].hash == 0 || h[i].key.len != lowcase_name.size()) continue;
             if (ngx_strncasecmp(h[i].key.data, (u_char*)lowcase_name.data(), lowcase_name.size()) == 0) {
-                return sv(h[i].value);
+                return string_view_of(h[i].value);
             }
         }
     }

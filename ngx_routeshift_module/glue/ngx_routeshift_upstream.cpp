@@ -398,7 +398,7 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
         return NGX_OK;
     }
     ctx.phase = Phase::relaying;
-    std::string_view ctype = u->headers_in.content_type ? sv(u->headers_in.content_type->value) : std::string_view{};
+    std::string_view ctype = u->headers_in.content_type ? string_view_of(u->headers_in.content_type->value) : std::string_view{};
     ctx.response.translator = make_translator(ctx, ctype);
     ctx.response.mode = ctx.response.translator ? BodyMode::translated : BodyMode::passthrough;
     return NGX_OK;

@@ -184,7 +184,7 @@ bool store_snapshot(ngx_shm_zone_t* z, std::string_view json, const Config& cfg,
 }
 
 bool load_snapshot_file(ngx_shm_zone_t* z, const ngx_str_t& path, ngx_log_t* log) {
-    std::string name(sv(path));
+    std::string name(string_view_of(path));
     FILE* f = fopen(name.c_str(), "rb");  // start-up only (master), never on the request path
     if (f == nullptr) {
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno, "routeshift_snapshot_file \"%V\" cannot be opened",

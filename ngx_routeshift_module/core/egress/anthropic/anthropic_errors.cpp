@@ -39,7 +39,7 @@ std::string mask_credential_tokens(std::string_view s) {
 }
 
 std::string scalar_text(const json_t* v) {
-    if (json_is_string(v)) return std::string(sv(v));
+    if (json_is_string(v)) return std::string(json_string_view(v));
     if (json_is_integer(v)) return std::to_string(json_integer_value(v));
     return {};
 }
@@ -57,7 +57,7 @@ JsonPtr first_sse_error(std::string_view body) {
     auto cb = [&](const SseEvent& ev) {
         if (found) return;
         JsonPtr d = json_parse(ev.data, nullptr);
-        if (json_is_object(d.get()) && (ev.event == "error" || sv(jget(d.get(), "type")) == "error" || json_present(jget(d.get(), "error"))))
+        if (json_is_object(d.get()) && (ev.event == "error" || json_string_view(json_object_get(d.get(), "type")) == "error" || json_present(json_object_get(d.get(), "error"))))
             found = std::move(d);
     };
     p.feed(body, cb);
@@ -84,21 +84,21 @@ int status_for_error_type(std::string_view t) {
 
 ErrorInfo error_info(const json_t* root) {
     ErrorInfo e;
-    const json_t* err = jget(root, "error");
+    const json_t* err = json_object_get(root, "error");
     if (json_is_object(err)) {
-        e.type = sv(jget(err, "type"));
-        e.message = sv(jget(err, "message"));
-        e.detail_code = scalar_text(jget(jget(err, "details"), "error_code"));
-        e.code = scalar_text(jget(err, "code"));
+        e.type = json_string_view(json_object_get(err, "type"));
+        e.message = json_string_view(json_object_get(err, "message"));
+        e.detail_code = scalar_text(json_object_get(json_object_get(err, "details"), "error_code"));
+        e.code = scalar_text(json_object_get(err, "code"));
     } else if (json_is_string(err)) {
-        e.message = sv(err);
+        e.message = json_string_view(err);
     }
-    if (e.message.empty()) e.message = sv(jget(root, "message"));
-    if (e.type.empty() && sv(jget(root, "type")) != "error") e.type = sv(jget(root, "type"));
-    const json_t* br = jget(root, "base_resp");  // MiniMax native shape
-    if (json_is_object(br) && json_is_integer(jget(br, "status_code")) && json_integer_value(jget(br, "status_code")) != 0) {
-        if (e.code.empty()) e.code = scalar_text(jget(br, "status_code"));
-        if (e.message.empty()) e.message = sv(jget(br, "status_msg"));
+    if (e.message.empty()) e.message = json_string_view(json_object_get(root, "message"));
+    if (e.type.empty() && json_string_view(json_object_get(root, "type")) != "error") e.type = json_string_view(json_object_get(root, "type"));
+    const json_t* br = json_object_get(root, "base_resp");  // MiniMax native shape
+    if (json_is_object(br) && json_is_integer(json_object_get(br, "status_code")) && json_integer_value(json_object_get(br, "status_code")) != 0) {
+        if (e.code.empty()) e.code = scalar_text(json_object_get(br, "status_code"));
+        if (e.message.empty()) e.message = json_string_view(json_object_get(br, "status_msg"));
     }
     return e;
 }

@@ -31,15 +31,6 @@ inline Flavor flavor_of(std::string_view kind_name) {
     return Flavor::anthropic;  // "anthropic" and any other kind configured with the Messages API
 }
 
-inline std::string_view sv(const json_t* v) {
-    if (!json_is_string(v)) return {};
-    return {json_string_value(v), json_string_length(v)};
-}
-
-inline const json_t* jget(const json_t* obj, const char* key) {
-    return json_is_object(obj) ? json_object_get(obj, key) : nullptr;
-}
-
 // Borrowed value -> new reference (for sharing subtrees of the request DOM in the output tree).
 inline json_t* share(const json_t* v) { return json_incref(const_cast<json_t*>(v)); }
 

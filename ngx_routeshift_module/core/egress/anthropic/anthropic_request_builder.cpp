@@ -93,20 +93,20 @@ private:
 };
 
 void BodyBuilder::convert_tools(json_t* body) {
-    const json_t* tools = jget(req_, "tools");
-    const json_t* functions = jget(req_, "functions");  // legacy
+    const json_t* tools = json_object_get(req_, "tools");
+    const json_t* functions = json_object_get(req_, "functions");  // legacy
     JsonPtr out(require_allocated(json_array()));
     auto add = [&](const json_t* fn, const json_t* tool, const std::string& path) {
-        const json_t* name = jget(fn, "name");
-        if (!json_is_string(name) || sv(name).empty())
+        const json_t* name = json_object_get(fn, "name");
+        if (!json_is_string(name) || json_string_view(name).empty())
             bad(path + ".name", "'" + path + ".name' must be a non-empty string.");
         json_t* t = require_allocated(json_object());
         JsonPtr g(t);
         set_json_member(t, "name", share(name));
-        std::string_view desc = sv(jget(fn, "description"));
+        std::string_view desc = json_string_view(json_object_get(fn, "description"));
         if (!desc.empty()) set_json_member(t, "description", new_json_string(desc));
-        const json_t* params = jget(fn, "parameters");
-        if (json_is_object(params) && json_is_string(jget(params, "type"))) {
+        const json_t* params = json_object_get(fn, "parameters");
+        if (json_is_object(params) && json_is_string(json_object_get(params, "type"))) {
             set_json_member(t, "input_schema", share(params));
         } else if (json_is_object(params)) {
             json_t* s = require_allocated(json_copy(const_cast<json_t*>(params)));
@@ -120,8 +120,8 @@ void BodyBuilder::convert_tools(json_t* body) {
         } else {
             bad(path + ".parameters", "'" + path + ".parameters' must be a JSON Schema object.");
         }
-        if (fl_ == Flavor::anthropic && json_is_true(jget(fn, "strict"))) set_json_member(t, "strict", json_true());
-        const json_t* cc = jget(tool, "cache_control");
+        if (fl_ == Flavor::anthropic && json_is_true(json_object_get(fn, "strict"))) set_json_member(t, "strict", json_true());
+        const json_t* cc = json_object_get(tool, "cache_control");
         if (json_is_object(cc)) set_json_member(t, "cache_control", share(cc));
         append_json_element(out.get(), g.release());
     };
@@ -129,9 +129,9 @@ void BodyBuilder::convert_tools(json_t* body) {
         for (size_t i = 0; i < json_array_size(tools); ++i) {
             const json_t* tool = json_array_get(tools, i);
             std::string path = "tools[" + std::to_string(i) + "]";
-            if (sv(jget(tool, "type")) != "function" || !json_is_object(jget(tool, "function")))
+            if (json_string_view(json_object_get(tool, "type")) != "function" || !json_is_object(json_object_get(tool, "function")))
                 bad(path + ".type", "Only function tools are supported ('" + path + "').");
-            add(jget(tool, "function"), tool, path + ".function");
+            add(json_object_get(tool, "function"), tool, path + ".function");
         }
     } else if (json_present(tools)) {
         bad("tools", "'tools' must be an array.");
@@ -141,8 +141,8 @@ void BodyBuilder::convert_tools(json_t* body) {
     }
 
     bool has_tools = json_array_size(out.get()) > 0;
-    const json_t* tc = jget(req_, "tool_choice");
-    if (!json_present(tc) && !json_present(tools)) tc = jget(req_, "function_call");  // legacy
+    const json_t* tc = json_object_get(req_, "tool_choice");
+    if (!json_present(tc) && !json_present(tools)) tc = json_object_get(req_, "function_call");  // legacy
     JsonPtr choice = convert_tool_choice(tc, has_tools);
 
     if (!has_tools && messages_.history_has_tools()) {
@@ -168,7 +168,7 @@ void BodyBuilder::convert_tools(json_t* body) {
 }
 
 JsonPtr BodyBuilder::convert_tool_choice(const json_t* tc, bool has_tools) {
-    const json_t* ptc = jget(req_, "parallel_tool_calls");
+    const json_t* ptc = json_object_get(req_, "parallel_tool_calls");
     bool no_parallel = json_is_false(ptc);
     if (!has_tools) return nullptr;  // nothing to choose from (OpenAI would have refused it)
     std::string type;
@@ -177,17 +177,17 @@ JsonPtr BodyBuilder::convert_tool_choice(const json_t* tc, bool has_tools) {
         if (!no_parallel) return nullptr;
         type = "auto";
     } else if (json_is_string(tc)) {
-        std::string_view v = sv(tc);
+        std::string_view v = json_string_view(tc);
         if (v == "auto") type = "auto";
         else if (v == "none") type = "none";
         else if (v == "required" || v == "any") type = "any";
         else bad("tool_choice", "Unsupported 'tool_choice' value '" + std::string(v) + "'.");
     } else if (json_is_object(tc)) {
-        const json_t* fn = jget(tc, "function");
-        const json_t* n = json_is_object(fn) ? jget(fn, "name") : jget(tc, "name");  // legacy {"name":..}
-        if ((sv(jget(tc, "type")) == "function" || !json_present(jget(tc, "type"))) && json_is_string(n) && !sv(n).empty()) {
+        const json_t* fn = json_object_get(tc, "function");
+        const json_t* n = json_is_object(fn) ? json_object_get(fn, "name") : json_object_get(tc, "name");  // legacy {"name":..}
+        if ((json_string_view(json_object_get(tc, "type")) == "function" || !json_present(json_object_get(tc, "type"))) && json_is_string(n) && !json_string_view(n).empty()) {
             type = "tool";
-            name = sv(n);
+            name = json_string_view(n);
         } else {
             bad("tool_choice", "Unsupported 'tool_choice': expected \"auto\", \"none\", \"required\" or "
                                "{\"type\":\"function\",\"function\":{\"name\":...}}.");
@@ -205,7 +205,7 @@ JsonPtr BodyBuilder::convert_tool_choice(const json_t* tc, bool has_tools) {
 // max_completion_tokens (preferred) or max_tokens; -1 when the client sent neither.
 int64_t BodyBuilder::output_cap() {
     for (const char* k : {"max_completion_tokens", "max_tokens"}) {
-        const json_t* v = jget(req_, k);
+        const json_t* v = json_object_get(req_, k);
         if (!json_present(v)) continue;
         if (!json_is_integer(v) || json_integer_value(v) < 1)
             bad(k, std::string("'") + k + "' must be a positive integer.");
@@ -217,20 +217,20 @@ int64_t BodyBuilder::output_cap() {
 // thinking from `reasoning_effort` (or a client `thinking` object, forwarded as is).
 JsonPtr BodyBuilder::thinking(int64_t* max_tokens, bool max_from_client, bool* thinking_on, JsonPtr* effort) {
     *thinking_on = false;
-    const json_t* client = jget(req_, "thinking");
+    const json_t* client = json_object_get(req_, "thinking");
     if (json_is_object(client)) {
-        std::string_view t = sv(jget(client, "type"));
+        std::string_view t = json_string_view(json_object_get(client, "type"));
         *thinking_on = t == "enabled" || t == "adaptive";
-        if (t == "enabled" && json_is_integer(jget(client, "budget_tokens"))) {
-            int64_t b = json_integer_value(jget(client, "budget_tokens"));
+        if (t == "enabled" && json_is_integer(json_object_get(client, "budget_tokens"))) {
+            int64_t b = json_integer_value(json_object_get(client, "budget_tokens"));
             if (!max_from_client && *max_tokens <= b) *max_tokens = b + kDefaultMaxTokens;
         }
         return JsonPtr(share(client));
     }
-    const json_t* re = jget(req_, "reasoning_effort");
+    const json_t* re = json_object_get(req_, "reasoning_effort");
     if (!json_present(re)) return nullptr;
     if (!json_is_string(re)) bad("reasoning_effort", "'reasoning_effort' must be a string.");
-    std::string_view e = sv(re);
+    std::string_view e = json_string_view(re);
     int64_t budget;
     std::string level;
     if (e == "none") {
@@ -280,9 +280,9 @@ double clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi 
 
 // temperature / top_p / top_k / stop, per provider and model (rules listed in provider_adapter.hpp).
 void BodyBuilder::sampling(json_t* body, bool thinking_on) {
-    const json_t* temp = jget(req_, "temperature");
-    const json_t* top_p = jget(req_, "top_p");
-    const json_t* top_k = jget(req_, "top_k");  // extension some clients send
+    const json_t* temp = json_object_get(req_, "temperature");
+    const json_t* top_p = json_object_get(req_, "top_p");
+    const json_t* top_k = json_object_get(req_, "top_k");  // extension some clients send
     for (auto [v, k] : {std::pair{temp, "temperature"}, std::pair{top_p, "top_p"}})
         if (json_present(v) && !json_is_number(v)) bad(k, std::string("'") + k + "' must be a number.");
     if (json_present(top_k) && !json_is_integer(top_k)) bad("top_k", "'top_k' must be an integer.");
@@ -332,12 +332,12 @@ void BodyBuilder::sampling(json_t* body, bool thinking_on) {
     }
     if (has_k && json_integer_value(top_k) >= 0) set_json_member(body, "top_k", share(top_k));
 
-    const json_t* stop = jget(req_, "stop");
+    const json_t* stop = json_object_get(req_, "stop");
     if (json_present(stop)) {
         JsonPtr seqs(require_allocated(json_array()));
         auto add = [&](const json_t* s, const std::string& path) {
             if (!json_is_string(s)) bad(path, "'" + path + "' must be a string.");
-            if (!is_blank(sv(s))) append_json_element(seqs.get(), share(s));  // whitespace-only is rejected upstream
+            if (!is_blank(json_string_view(s))) append_json_element(seqs.get(), share(s));  // whitespace-only is rejected upstream
         };
         if (json_is_string(stop)) add(stop, "stop");
         else if (json_is_array(stop))
@@ -349,17 +349,17 @@ void BodyBuilder::sampling(json_t* body, bool thinking_on) {
 }
 
 void BodyBuilder::response_format(json_t* output_config) {
-    const json_t* rf = jget(req_, "response_format");
+    const json_t* rf = json_object_get(req_, "response_format");
     if (!json_present(rf)) return;
-    std::string_view type = sv(jget(rf, "type"));
+    std::string_view type = json_string_view(json_object_get(rf, "type"));
     if (type == "text") return;
     if (type == "json_object") {
         messages_.add_system_text("Respond with a single valid JSON object only: no prose, no Markdown code fences.");
         return;
     }
     if (type != "json_schema") bad("response_format.type", "Unsupported 'response_format' type.");
-    const json_t* js = jget(rf, "json_schema");
-    const json_t* schema = jget(js, "schema");
+    const json_t* js = json_object_get(rf, "json_schema");
+    const json_t* schema = json_object_get(js, "schema");
     if (!json_is_object(schema)) bad("response_format.json_schema.schema", "'response_format.json_schema.schema' must be an object.");
     if (fl_ == Flavor::anthropic && claude_structured_outputs(claude_)) {
         json_t* f = require_allocated(json_object());
@@ -379,15 +379,15 @@ void BodyBuilder::response_format(json_t* output_config) {
 std::string BodyBuilder::build() {
     if (canonical_.messages.empty()) bad("", "The request body is not available.");
     // Fields the Messages API cannot express.
-    const json_t* n = jget(req_, "n");
+    const json_t* n = json_object_get(req_, "n");
     if (json_present(n) && !(json_is_integer(n) && json_integer_value(n) == 1))
         bad("n", "This provider returns a single choice: 'n' must be 1.");
-    if (json_is_true(jget(req_, "logprobs")))
+    if (json_is_true(json_object_get(req_, "logprobs")))
         bad("logprobs", "'logprobs' is not supported by this provider.");
-    const json_t* modalities = jget(req_, "modalities");
+    const json_t* modalities = json_object_get(req_, "modalities");
     for (size_t i = 0; json_is_array(modalities) && i < json_array_size(modalities); ++i)
-        if (sv(json_array_get(modalities, i)) == "audio") bad("modalities", "Audio output is not supported by this provider.");
-    if (json_present(jget(req_, "audio"))) bad("audio", "Audio output is not supported by this provider.");
+        if (json_string_view(json_array_get(modalities, i)) == "audio") bad("modalities", "Audio output is not supported by this provider.");
+    if (json_present(json_object_get(req_, "audio"))) bad("audio", "Audio output is not supported by this provider.");
 
     messages_.convert();
 
@@ -410,15 +410,15 @@ std::string BodyBuilder::build() {
     if (effort) set_json_member(output_config.get(), "effort", effort.release());
     if (json_object_size(output_config.get()) > 0) set_json_member(b, "output_config", output_config.release());
 
-    std::string_view user = sv(jget(req_, "user"));
-    if (user.empty()) user = sv(jget(req_, "safety_identifier"));
+    std::string_view user = json_string_view(json_object_get(req_, "user"));
+    if (user.empty()) user = json_string_view(json_object_get(req_, "safety_identifier"));
     if (!user.empty()) {
         json_t* md = require_allocated(json_object());
         set_json_member(b, "metadata", md);
         set_json_member(md, "user_id", new_json_string(user));
     }
     if (fl_ == Flavor::anthropic) {
-        std::string_view tier = sv(jget(req_, "service_tier"));
+        std::string_view tier = json_string_view(json_object_get(req_, "service_tier"));
         if (tier == "auto") set_json_member(b, "service_tier", new_json_string("auto"));
         else if (tier == "default") set_json_member(b, "service_tier", new_json_string("standard_only"));
     }

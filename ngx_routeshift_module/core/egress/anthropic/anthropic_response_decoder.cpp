@@ -36,7 +36,7 @@ canonical::UsageReport usage_report(const json_t* u) {
     take("cache_creation_input_tokens", &r.cache_write_tokens);
     take("output_tokens", &r.output_tokens);
     const json_t* d = json_object_get(u, "output_tokens_details");
-    if (json_is_integer(jget(d, "thinking_tokens"))) r.reasoning_tokens = json_integer_value(jget(d, "thinking_tokens"));
+    if (json_is_integer(json_object_get(d, "thinking_tokens"))) r.reasoning_tokens = json_integer_value(json_object_get(d, "thinking_tokens"));
     return r;
 }
 
@@ -105,33 +105,33 @@ void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical:
         return;
     }
     if (type == "message_start") {
-        const json_t* msg = jget(d, "message");
+        const json_t* msg = json_object_get(d, "message");
         started_ = true;
-        sink.message_start({sv(jget(msg, "id")), sv(jget(msg, "model"))});
-        sink.usage(usage_report(jget(msg, "usage")));
+        sink.message_start({json_string_view(json_object_get(msg, "id")), json_string_view(json_object_get(msg, "model"))});
+        sink.usage(usage_report(json_object_get(msg, "usage")));
         return;
     }
     if (type == "content_block_start") {
         ensure_started(sink);
-        const json_t* cb = jget(d, "content_block");
-        const json_t* idx = jget(d, "index");
+        const json_t* cb = json_object_get(d, "content_block");
+        const json_t* idx = json_object_get(d, "index");
         int64_t index = json_is_integer(idx) ? json_integer_value(idx) : -1;
         Block b;
-        b.type = sv(jget(cb, "type"));
+        b.type = json_string_view(json_object_get(cb, "type"));
         if (b.type == "tool_use") {
             b.ordinal = tool_calls_++;
-            const json_t* in = jget(cb, "input");
+            const json_t* in = json_object_get(cb, "input");
             if (json_is_object(in) && json_object_size(in) > 0) json_dump_append(b.start_input, in);
-            sink.tool_call_start(b.ordinal, sv(jget(cb, "id")), sv(jget(cb, "name")), {});
+            sink.tool_call_start(b.ordinal, json_string_view(json_object_get(cb, "id")), json_string_view(json_object_get(cb, "name")), {});
         } else if (b.type == "text") {
-            std::string_view text = sv(jget(cb, "text"));
+            std::string_view text = json_string_view(json_object_get(cb, "text"));
             if (!text.empty()) sink.text_delta(text);
         } else if (b.type == "thinking") {
-            std::string_view text = sv(jget(cb, "thinking"));
+            std::string_view text = json_string_view(json_object_get(cb, "thinking"));
             if (!text.empty()) sink.reasoning_delta(text);
         } else if (b.type == "redacted_thinking") {
             scratch_ = "[{\"type\":\"redacted_thinking\",\"data\":";
-            json_quoted_append(scratch_, sv(jget(cb, "data")));
+            json_quoted_append(scratch_, json_string_view(json_object_get(cb, "data")));
             scratch_ += "}]";
             sink.reasoning_state(scratch_);
         }
@@ -140,24 +140,24 @@ void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical:
     }
     if (type == "content_block_delta") {
         ensure_started(sink);
-        const json_t* delta = jget(d, "delta");
-        std::string_view dt = sv(jget(delta, "type"));
-        const json_t* idx = jget(d, "index");
+        const json_t* delta = json_object_get(d, "delta");
+        std::string_view dt = json_string_view(json_object_get(delta, "type"));
+        const json_t* idx = json_object_get(d, "index");
         auto it = blocks_.find(json_is_integer(idx) ? json_integer_value(idx) : -1);
         Block* b = it == blocks_.end() ? nullptr : &it->second;
         if (dt == "text_delta") {
-            std::string_view text = sv(jget(delta, "text"));
+            std::string_view text = json_string_view(json_object_get(delta, "text"));
             if (!text.empty()) sink.text_delta(text);
         } else if (dt == "input_json_delta") {
-            std::string_view part = sv(jget(delta, "partial_json"));
+            std::string_view part = json_string_view(json_object_get(delta, "partial_json"));
             if (part.empty() || !b || b->type != "tool_use") return;
             b->args_sent = true;
             sink.tool_call_arguments_delta(b->ordinal, part);
         } else if (dt == "thinking_delta") {
-            std::string_view text = sv(jget(delta, "thinking"));
+            std::string_view text = json_string_view(json_object_get(delta, "thinking"));
             if (!text.empty()) sink.reasoning_delta(text);
         } else if (dt == "signature_delta") {
-            std::string_view sig = sv(jget(delta, "signature"));
+            std::string_view sig = json_string_view(json_object_get(delta, "signature"));
             if (sig.empty()) return;
             scratch_ = "[{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":";
             json_quoted_append(scratch_, sig);
@@ -168,7 +168,7 @@ void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical:
         return;
     }
     if (type == "content_block_stop") {
-        const json_t* idx = jget(d, "index");
+        const json_t* idx = json_object_get(d, "index");
         auto it = blocks_.find(json_is_integer(idx) ? json_integer_value(idx) : -1);
         if (it == blocks_.end()) return;
         const Block& b = it->second;
@@ -182,11 +182,11 @@ void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical:
     }
     if (type == "message_delta") {
         ensure_started(sink);
-        const json_t* delta = jget(d, "delta");
-        if (json_is_string(jget(delta, "stop_reason"))) stop_reason_ = sv(jget(delta, "stop_reason"));
-        sink.usage(usage_report(jget(d, "usage")));
+        const json_t* delta = json_object_get(d, "delta");
+        if (json_is_string(json_object_get(delta, "stop_reason"))) stop_reason_ = json_string_view(json_object_get(delta, "stop_reason"));
+        sink.usage(usage_report(json_object_get(d, "usage")));
         if (stop_reason_ == "refusal") {
-            std::string_view explanation = sv(jget(jget(delta, "stop_details"), "explanation"));
+            std::string_view explanation = json_string_view(json_object_get(json_object_get(delta, "stop_details"), "explanation"));
             if (!explanation.empty()) sink.refusal_delta(explanation);
         }
         return;
@@ -212,7 +212,7 @@ void AnthropicDecoder::on_event(const SseEvent& ev, canonical::EventSink& sink) 
         fail(sink, stream_error_report("upstream sent an invalid stream event", "upstream_protocol_error"));
         return;
     }
-    std::string_view type = sv(jget(d.get(), "type"));
+    std::string_view type = json_string_view(json_object_get(d.get(), "type"));
     if (type.empty()) type = ev.event;
     if (ev.event == "error") type = "error";
     handle(type, d.get(), sink);
@@ -261,27 +261,27 @@ bool AnthropicDecoder::feed(std::string_view bytes, canonical::EventSink& sink) 
 // A whole Messages object (the non-streaming answer, or a JSON answer to a streaming request), in
 // the order a stream would have carried it: reasoning, reasoning state, text, tool calls, refusal.
 void AnthropicDecoder::decode_message(const json_t* msg, canonical::EventSink& sink) {
-    sink.message_start({sv(jget(msg, "id")), sv(jget(msg, "model"))});
+    sink.message_start({json_string_view(json_object_get(msg, "id")), json_string_view(json_object_get(msg, "model"))});
     std::string reasoning, text, blocks;
-    const json_t* content = jget(msg, "content");
+    const json_t* content = json_object_get(msg, "content");
     size_t n = json_is_array(content) ? json_array_size(content) : 0;
     for (size_t i = 0; i < n; ++i) {
         const json_t* b = json_array_get(content, i);
-        std::string_view type = sv(jget(b, "type"));
+        std::string_view type = json_string_view(json_object_get(b, "type"));
         if (type == "text") {
-            text += sv(jget(b, "text"));
+            text += json_string_view(json_object_get(b, "text"));
         } else if (type == "thinking") {
-            reasoning += sv(jget(b, "thinking"));
+            reasoning += json_string_view(json_object_get(b, "thinking"));
             blocks += blocks.empty() ? "[" : ",";
             blocks += "{\"type\":\"thinking\",\"thinking\":";
-            json_quoted_append(blocks, sv(jget(b, "thinking")));
+            json_quoted_append(blocks, json_string_view(json_object_get(b, "thinking")));
             blocks += ",\"signature\":";
-            json_quoted_append(blocks, sv(jget(b, "signature")));
+            json_quoted_append(blocks, json_string_view(json_object_get(b, "signature")));
             blocks += "}";
         } else if (type == "redacted_thinking") {
             blocks += blocks.empty() ? "[" : ",";
             blocks += "{\"type\":\"redacted_thinking\",\"data\":";
-            json_quoted_append(blocks, sv(jget(b, "data")));
+            json_quoted_append(blocks, json_string_view(json_object_get(b, "data")));
             blocks += "}";
         }
     }
@@ -291,20 +291,20 @@ void AnthropicDecoder::decode_message(const json_t* msg, canonical::EventSink& s
     size_t ordinal = 0;
     for (size_t i = 0; i < n; ++i) {
         const json_t* b = json_array_get(content, i);
-        if (sv(jget(b, "type")) != "tool_use") continue;
+        if (json_string_view(json_object_get(b, "type")) != "tool_use") continue;
         // server_tool_use, web_search_tool_result, ...: executed by the provider, not client tools
         std::string arguments;
-        const json_t* in = jget(b, "input");
+        const json_t* in = json_object_get(b, "input");
         if (json_present(in)) json_dump_append(arguments, in);
         else arguments = "{}";
-        sink.tool_call_start(ordinal++, sv(jget(b, "id")), sv(jget(b, "name")), arguments);
+        sink.tool_call_start(ordinal++, json_string_view(json_object_get(b, "id")), json_string_view(json_object_get(b, "name")), arguments);
     }
-    std::string_view stop_reason = sv(jget(msg, "stop_reason"));
+    std::string_view stop_reason = json_string_view(json_object_get(msg, "stop_reason"));
     if (stop_reason == "refusal") {
-        std::string_view explanation = sv(jget(jget(msg, "stop_details"), "explanation"));
+        std::string_view explanation = json_string_view(json_object_get(json_object_get(msg, "stop_details"), "explanation"));
         if (!explanation.empty()) sink.refusal_delta(explanation);
     }
-    sink.usage(usage_report(jget(msg, "usage")));
+    sink.usage(usage_report(json_object_get(msg, "usage")));
     sink.finish(map_stop_reason(stop_reason));
 }
 
@@ -312,15 +312,15 @@ void AnthropicDecoder::decode_json(canonical::EventSink& sink) {
     JsonPtr root = json_parse(buf_, nullptr);
     std::string().swap(buf_);
     const json_t* r = root.get();
-    if (json_is_object(r) && (sv(jget(r, "type")) == "error" || json_present(jget(r, "error")) ||
-                              (json_is_object(jget(r, "base_resp")) && json_integer_value(jget(jget(r, "base_resp"), "status_code")) != 0))) {
+    if (json_is_object(r) && (json_string_view(json_object_get(r, "type")) == "error" || json_present(json_object_get(r, "error")) ||
+                              (json_is_object(json_object_get(r, "base_resp")) && json_integer_value(json_object_get(json_object_get(r, "base_resp"), "status_code")) != 0))) {
         ErrorInfo e = error_info(r);
         int status = status_for_error_type(e.type);
         ApiError a = openai_error_for(status, classify_info(status, e), e, {});
         fail(sink, error_report_for(a));
         return;
     }
-    if (!json_is_object(r) || !json_is_array(jget(r, "content"))) {
+    if (!json_is_object(r) || !json_is_array(json_object_get(r, "content"))) {
         canonical::ErrorReport report;
         report.code = "upstream_protocol_error";
         report.message = r ? "upstream answer is not a Messages API message" : "upstream answer is incomplete or not valid JSON";
