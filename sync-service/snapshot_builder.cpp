@@ -25,17 +25,6 @@ json_t* jopt_str(const std::optional<std::string>& s) { return s ? jstr(*s) : js
 json_t* jopt_int(const std::optional<int64_t>& v) { return v ? json_integer(*v) : json_null(); }
 json_t* jopt_team(const std::optional<int64_t>& v) { return v ? json_integer(*v) : json_null(); }
 
-// Parses jsonb text of an object; null on failure.
-json_t* jobject_from(const std::string& text) {
-    json_error_t err;
-    json_t* v = json_loadb(text.data(), text.size(), JSON_DECODE_ANY, &err);
-    if (v && !json_is_object(v)) {
-        json_decref(v);
-        return nullptr;
-    }
-    return v;
-}
-
 // Overwrites the plaintext secrets held by jansson before the tree is freed.
 void scrub_secrets(json_t* keys) {
     size_t i;
@@ -57,6 +46,16 @@ std::string key_row_name(const ProviderKeyRow& k, const std::map<int64_t, const 
 }
 
 }  // namespace
+
+json_t* json_object_from_text(const std::string& text) {
+    json_error_t err;
+    json_t* v = json_loadb(text.data(), text.size(), JSON_DECODE_ANY, &err);
+    if (v && !json_is_object(v)) {
+        json_decref(v);
+        return nullptr;
+    }
+    return v;
+}
 
 Snapshot::~Snapshot() {
     wipe(json);
@@ -129,7 +128,7 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
         } else {
             plain = "[redacted]";
         }
-        json_t* md = jobject_from(k.metadata_json);
+        json_t* md = json_object_from_text(k.metadata_json);
         if (!md) {
             errors->push_back(key_row_name(k, providers) + ": metadata is not a JSON object");
             wipe(plain);

@@ -13,6 +13,8 @@
 #pragma once
 #include "secret_box.hpp"
 
+#include <jansson.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -142,5 +144,8 @@ struct BuildOptions {
 // does not decrypt: ..."); `out` is then untouched.
 bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* out,
                     std::vector<std::string>* errors);
+
+// Parses jsonb text holding an object (a new reference); null when it is not a JSON object.
+json_t* json_object_from_text(const std::string& text);
 
 }  // namespace rsync

@@ -15,16 +15,6 @@ namespace {
 
 constexpr size_t kMaxZoneFile = 1 << 20;
 
-json_t* object_from(const std::string& text) {
-    json_error_t err;
-    json_t* v = json_loadb(text.data(), text.size(), JSON_DECODE_ANY, &err);
-    if (v && !json_is_object(v)) {
-        json_decref(v);
-        return nullptr;
-    }
-    return v;
-}
-
 void set(json_t* obj, const char* key, json_t* value) { json_object_set_new(obj, key, value); }
 json_t* optional_int(const std::optional<int64_t>& v) { return v ? json_integer(*v) : json_null(); }
 
@@ -79,9 +69,9 @@ void add_rules_to_snapshot(json_t* root, const std::vector<RoutingRuleRow>& rows
     std::set<std::string> zone_names;
     for (const auto& r : rows) {
         if (!r.enabled) continue;
-        json_t* match = object_from(r.match_json);
-        json_t* action = object_from(r.action_json);
-        json_t* conditions = object_from(r.conditions_json);
+        json_t* match = json_object_from_text(r.match_json);
+        json_t* action = json_object_from_text(r.action_json);
+        json_t* conditions = json_object_from_text(r.conditions_json);
         if (!match || !action || !conditions) {
             errors->push_back("routing_rules id " + std::to_string(r.id) +
                               ": match, action and conditions must be JSON objects");
