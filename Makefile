@@ -12,7 +12,7 @@ PYTEST    := /usr/bin/python3 -m pytest
 
 DEB_PKGS := nginx nginx-dev build-essential g++ pkg-config libpcre2-dev zlib1g-dev libssl-dev \
             libjansson-dev libcmocka-dev libpq-dev postgresql postgresql-client \
-            python3-pytest python3-botocore wrk valgrind openssl ca-certificates curl
+            python3-pytest python3-botocore wrk valgrind openssl ca-certificates curl tzdata
 
 CORE_LIB  := $(BUILD)/core/librouteshift_core.a
 MODULE_SRCS := config config.make $(wildcard ngx_routeshift_module/glue/*.cpp ngx_routeshift_module/glue/*.hpp ngx_routeshift_module/regex/*.[ch]pp) \
