@@ -3,6 +3,7 @@
 #include "egress/anthropic/anthropic_internal.hpp"
 
 #include "egress/response_decoder.hpp"
+#include "util/json_scan.hpp"
 #include "util/sse_parser.hpp"
 
 #include <unordered_map>
@@ -42,6 +43,36 @@ canonical::UsageReport usage_report(const json_t* u) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+// The text of a string value: a view of the token when it has no escapes, else decoded into
+// `storage`; "" when `v` is not a string.
+std::string_view string_text(JsonValue v, std::string* storage) {
+    std::string_view plain;
+    if (json_string_plain(v, &plain)) return plain;
+    if (!json_string_decode(v, storage)) storage->clear();
+    return *storage;
+}
+
+canonical::UsageReport usage_report(JsonValue u) {
+    canonical::UsageReport r;
+    if (!u.is(JsonType::object)) return r;
+    // json_object_find: the last of duplicate keys counts, as in jansson
+    json_read_int(json_object_find(u, "input_tokens"), &r.input_tokens);
+    json_read_int(json_object_find(u, "cache_read_input_tokens"), &r.cache_read_tokens);
+    json_read_int(json_object_find(u, "cache_creation_input_tokens"), &r.cache_write_tokens);
+    json_read_int(json_object_find(u, "output_tokens"), &r.output_tokens);
+    json_read_int(json_object_find(json_object_find(u, "output_tokens_details"), "thinking_tokens"), &r.reasoning_tokens);
+    return r;
+}
+
+// MiniMax's base_resp with a non-zero status_code (a non-integer reads as 0, as jansson's
+// json_integer_value does).
+bool base_resp_failed(JsonValue base_resp) {
+    if (!base_resp.is(JsonType::object)) return false;
+    int64_t code = 0;
+    json_read_int(json_object_find(base_resp, "status_code"), &code);
+    return code != 0;
+}
+
 class AnthropicDecoder final : public ResponseDecoder {
 public:
     explicit AnthropicDecoder(bool stream) : stream_(stream) {}
@@ -65,7 +96,7 @@ private:
     void ensure_started(canonical::EventSink& sink);
     bool feed_sse(std::string_view bytes, canonical::EventSink& sink);
     void decode_json(canonical::EventSink& sink);
-    void decode_message(const json_t* msg, canonical::EventSink& sink);
+    void decode_message(const JsonMembers& msg, canonical::EventSink& sink);
 
     bool stream_;
     Mode mode_ = Mode::undecided;
@@ -260,28 +291,31 @@ bool AnthropicDecoder::feed(std::string_view bytes, canonical::EventSink& sink) 
 
 // A whole Messages object (the non-streaming answer, or a JSON answer to a streaming request), in
 // the order a stream would have carried it: reasoning, reasoning state, text, tool calls, refusal.
-void AnthropicDecoder::decode_message(const json_t* msg, canonical::EventSink& sink) {
-    sink.message_start({json_string_view(json_object_get(msg, "id")), json_string_view(json_object_get(msg, "model"))});
-    std::string reasoning, text, blocks;
-    const json_t* content = json_object_get(msg, "content");
-    size_t n = json_is_array(content) ? json_array_size(content) : 0;
-    for (size_t i = 0; i < n; ++i) {
-        const json_t* b = json_array_get(content, i);
-        std::string_view type = json_string_view(json_object_get(b, "type"));
-        if (type == "text") {
-            text += json_string_view(json_object_get(b, "text"));
-        } else if (type == "thinking") {
-            reasoning += json_string_view(json_object_get(b, "thinking"));
+// Read from the scanned text (no DOM: a jansson parse of even a small answer costs more than the
+// rest of the answer path); of duplicate keys the last counts, as in jansson.
+void AnthropicDecoder::decode_message(const JsonMembers& msg, canonical::EventSink& sink) {
+    std::string id_storage, model_storage;
+    sink.message_start({string_text(json_find(msg, "id"), &id_storage), string_text(json_find(msg, "model"), &model_storage)});
+    std::string reasoning, text, blocks, scratch;
+    JsonValue content = json_find(msg, "content");
+    JsonValue block;
+    for (JsonArrayReader items(content); items.next(&block);) {
+        JsonValue type = json_object_find(block, "type");
+        if (json_string_equals(type, "text")) {
+            text += string_text(json_object_find(block, "text"), &scratch);
+        } else if (json_string_equals(type, "thinking")) {
+            std::string_view thinking = string_text(json_object_find(block, "thinking"), &scratch);
+            reasoning += thinking;
             blocks += blocks.empty() ? "[" : ",";
             blocks += "{\"type\":\"thinking\",\"thinking\":";
-            json_quoted_append(blocks, json_string_view(json_object_get(b, "thinking")));
+            json_quoted_append(blocks, thinking);
             blocks += ",\"signature\":";
-            json_quoted_append(blocks, json_string_view(json_object_get(b, "signature")));
+            json_quoted_append(blocks, string_text(json_object_find(block, "signature"), &scratch));
             blocks += "}";
-        } else if (type == "redacted_thinking") {
+        } else if (json_string_equals(type, "redacted_thinking")) {
             blocks += blocks.empty() ? "[" : ",";
             blocks += "{\"type\":\"redacted_thinking\",\"data\":";
-            json_quoted_append(blocks, json_string_view(json_object_get(b, "data")));
+            json_quoted_append(blocks, string_text(json_object_find(block, "data"), &scratch));
             blocks += "}";
         }
     }
@@ -289,46 +323,59 @@ void AnthropicDecoder::decode_message(const json_t* msg, canonical::EventSink& s
     if (!blocks.empty()) sink.reasoning_state(blocks + "]");
     if (!text.empty()) sink.text_delta(text);
     size_t ordinal = 0;
-    for (size_t i = 0; i < n; ++i) {
-        const json_t* b = json_array_get(content, i);
-        if (json_string_view(json_object_get(b, "type")) != "tool_use") continue;
+    for (JsonArrayReader items(content); items.next(&block);) {
+        if (!json_string_equals(json_object_find(block, "type"), "tool_use")) continue;
         // server_tool_use, web_search_tool_result, ...: executed by the provider, not client tools
         std::string arguments;
-        const json_t* in = json_object_get(b, "input");
-        if (json_present(in)) json_dump_append(arguments, in);
-        else arguments = "{}";
-        sink.tool_call_start(ordinal++, json_string_view(json_object_get(b, "id")), json_string_view(json_object_get(b, "name")), arguments);
+        JsonValue input = json_object_find(block, "input");
+        if (!input.absent_or_null()) {
+            // compact, as jansson writes it (the arguments string the client always got)
+            JsonPtr dom = json_parse(input.text, nullptr);
+            if (!dom) throw std::bad_alloc();  // scanned already: only memory can fail here
+            json_dump_append(arguments, dom.get());
+        } else {
+            arguments = "{}";
+        }
+        std::string id_text, name_text;
+        sink.tool_call_start(ordinal++, string_text(json_object_find(block, "id"), &id_text),
+                             string_text(json_object_find(block, "name"), &name_text), arguments);
     }
-    std::string_view stop_reason = json_string_view(json_object_get(msg, "stop_reason"));
+    std::string stop_storage;
+    std::string_view stop_reason = string_text(json_find(msg, "stop_reason"), &stop_storage);
     if (stop_reason == "refusal") {
-        std::string_view explanation = json_string_view(json_object_get(json_object_get(msg, "stop_details"), "explanation"));
+        std::string_view explanation = string_text(json_object_find(json_find(msg, "stop_details"), "explanation"), &scratch);
         if (!explanation.empty()) sink.refusal_delta(explanation);
     }
-    sink.usage(usage_report(json_object_get(msg, "usage")));
+    sink.usage(usage_report(json_find(msg, "usage")));
     sink.finish(map_stop_reason(stop_reason));
 }
 
 void AnthropicDecoder::decode_json(canonical::EventSink& sink) {
-    JsonPtr root = json_parse(buf_, nullptr);
-    std::string().swap(buf_);
-    const json_t* r = root.get();
-    if (json_is_object(r) && (json_string_view(json_object_get(r, "type")) == "error" || json_present(json_object_get(r, "error")) ||
-                              (json_is_object(json_object_get(r, "base_resp")) && json_integer_value(json_object_get(json_object_get(r, "base_resp"), "status_code")) != 0))) {
-        ErrorInfo e = error_info(r);
+    std::string answer;
+    answer.swap(buf_);
+    JsonValue root;
+    JsonMembers members;
+    bool valid = json_scan(answer, &root, &members, nullptr);
+    bool object = valid && root.is(JsonType::object);
+    if (object && (json_string_equals(json_find(members, "type"), "error") || !json_find(members, "error").absent_or_null() ||
+                   base_resp_failed(json_find(members, "base_resp")))) {
+        JsonPtr dom = json_parse(answer, nullptr);  // rare: the error readers take the DOM
+        if (!dom) throw std::bad_alloc();           // scanned already: only memory can fail here
+        ErrorInfo e = error_info(dom.get());
         int status = status_for_error_type(e.type);
         ApiError a = openai_error_for(status, classify_info(status, e), e, {});
         fail(sink, error_report_for(a));
         return;
     }
-    if (!json_is_object(r) || !json_is_array(json_object_get(r, "content"))) {
+    if (!object || !json_find(members, "content").is(JsonType::array)) {
         canonical::ErrorReport report;
         report.code = "upstream_protocol_error";
-        report.message = r ? "upstream answer is not a Messages API message" : "upstream answer is incomplete or not valid JSON";
+        report.message = valid ? "upstream answer is not a Messages API message" : "upstream answer is incomplete or not valid JSON";
         fail(sink, report);
         return;
     }
     done_ = true;
-    decode_message(r, sink);
+    decode_message(members, sink);
 }
 
 void AnthropicDecoder::finish(canonical::EventSink& sink) {

@@ -102,6 +102,23 @@ void leading_whitespace_is_bounded(void**) {
     assert_str_eq(rec.joined(), "start m c\nusage -1 -1 -1 -1 -1\nfinish stop\n");
 }
 
+// A JSON answer is read from the scanned text: escapes are decoded and, as in jansson, the last of
+// duplicate keys counts (at every level).
+void json_answer_escapes_and_duplicate_keys(void**) {
+    std::string body =
+        R"({"id":"old","id":"m\u0031","model":"c","type":"message","content":[{"type":"text","text":"a\"b\n"},)"
+        R"({"type":"image","text":"skipped"},{"type":"text","type":"text","text":"x","text":"y"}],)"
+        R"("stop_reason":"max_tokens","stop_reason":"end_turn",)"
+        R"("usage":{"input_tokens":1,"input_tokens":5,"output_tokens":7,"output_tokens":"x"}})";
+    test::EventRecorder rec = decode(false, body);
+    assert_str_eq(rec.joined(), "start m1 c\ntext a\"b\ny\nusage 5 -1 -1 -1 -1\nfinish stop\n");
+    // not JSON, and JSON that is not a message: the protocol error, as before
+    assert_str_eq(decode(false, R"({"id":"m","content":[)").events.back(),
+                  "error 502 upstream_protocol_error upstream answer is incomplete or not valid JSON");
+    assert_str_eq(decode(false, R"({"id":"m","content":{}})").events.back(),
+                  "error 502 upstream_protocol_error upstream answer is not a Messages API message");
+}
+
 }  // namespace
 
 int main() {
@@ -113,6 +130,7 @@ int main() {
         cmocka_unit_test(max_tokens_maps_to_length),
         cmocka_unit_test(many_content_blocks),
         cmocka_unit_test(leading_whitespace_is_bounded),
+        cmocka_unit_test(json_answer_escapes_and_duplicate_keys),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
