@@ -51,7 +51,9 @@ $(NGX_BUILD)/Makefile: config config.make $(SRC_LIST)
 	  --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
 	  "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(ROOT) --builddir=$(NGX_BUILD) > $(NGX_BUILD)/configure.log
 
-$(MODULE): $(NGX_BUILD)/Makefile $(MODULE_SRCS)
+# core first (order-only): the module's and the sync's own calls of the core Makefile then find it
+# built, so `make -j` never runs two `ar` on the same archive
+$(MODULE): $(NGX_BUILD)/Makefile $(MODULE_SRCS) | core
 	$(MAKE) -j2 -f $(NGX_BUILD)/Makefile -C $(NGX_SRC) modules
 	@# new inode: overwriting a .so that a running nginx has mapped crashes it
 	cp $(NGX_BUILD)/ngx_http_routeshift_module.so $(MODULE).tmp && mv -f $(MODULE).tmp $(MODULE)
@@ -66,7 +68,7 @@ module: $(MODULE) ## build ngx_http_routeshift_module.so against Debian's nginx-
 core: ## build the core library (build/core/librouteshift_core.a)
 	$(MAKE) -C ngx_routeshift_module/core OUT=$(BUILD)/core
 
-sync: ## build routeshift-sync
+sync: core ## build routeshift-sync
 	@if [ -f sync-service/Makefile ]; then $(MAKE) -C sync-service; fi
 
 unit: ## CMocka unit tests (core library, sync service)
