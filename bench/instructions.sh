@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench-instructions`: instructions per request of the front nginx, counted by callgrind, for
-# each arm (stock proxy_pass, RouteShift OpenAI pass-through, RouteShift Anthropic translation) and
+# each arm (stock proxy_pass, RouteShift OpenAI pass-through, RouteShift Anthropic translation,
+# OpenAI with 100 routing rules) and
 # prompt size. Deterministic on a noisy machine: no clocks are involved, only instruction counts.
 #
 # For every arm and size the front runs twice as one process (`master_process off`: the process
@@ -13,7 +14,8 @@
 # The module's extra is its arm's count minus proxy_pass's at the same size. Ends with lines
 #   BENCH_IR arm=<arm> size=<bytes> ir_per_request=<n> extra_over_proxy_pass=<n>
 # Env: BENCH_SIZES (bytes; default "1024 10240 102400 1048576"), BENCH_N1 (3), BENCH_N2 (13),
-#      BENCH_ARMS (default "proxy_pass openai anthropic"), BENCH_JOBS (valgrind runs at a time, 2),
+#      BENCH_ARMS (default "proxy_pass openai anthropic openai_rules": the openai arm with the
+#      100 routing rules of rules_snapshot.py), BENCH_JOBS (valgrind runs at a time, 2),
 #      BENCH_KEEP=1, ROUTESHIFT_MODULE, NGINX.
 # Exit status: 0 ok; 1 a tool is missing, a front did not start or an answer was not the expected 200.
 set -euo pipefail
@@ -23,7 +25,7 @@ read -r -a SIZES <<< "${BENCH_SIZES:-1024 10240 102400 1048576}"
 N1="${BENCH_N1:-3}"
 N2="${BENCH_N2:-13}"
 JOBS="${BENCH_JOBS:-2}"
-read -r -a RUN_ARMS <<< "${BENCH_ARMS:-${ARMS[*]}}"
+read -r -a RUN_ARMS <<< "${BENCH_ARMS:-${ARMS[*]} openai_rules}"
 (( N2 > N1 && N1 >= 1 )) || { echo "bench: need BENCH_N2 > BENCH_N1 >= 1" >&2; exit 1; }
 for tool in valgrind "$NGINX" curl sha256sum; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found (make deps)" >&2; exit 1; }
@@ -31,6 +33,7 @@ done
 [[ -f "$MODULE" ]] || { echo "bench: module not found at $MODULE (run make first)" >&2; exit 1; }
 
 start_mock
+/usr/bin/python3 "$BENCH_DIR/rules_snapshot.py" "$WORK/snapshot.json" > "$WORK/snapshot-rules.json"
 
 # run_plan ARM TAG SIZE:COUNT...: one front under callgrind serving COUNT requests of each SIZE in
 # order; writes its total Ir to $WORK/ir-TAG (nothing on failure, reported on stderr)
@@ -40,7 +43,10 @@ run_plan() {
   front="$(arm_front "$arm")"
   port="$(free_port)"
   out="$WORK/callgrind.$tag.out"
-  LAUNCHER="valgrind -q --tool=callgrind --callgrind-out-file=$out" START_TRIES=2400 \
+  # the openai_rules arm is the routeshift front with the 100-rule snapshot (as in run.sh)
+  local snapshot="$WORK/snapshot.json"
+  if [[ "$front" == routeshift_rules ]]; then front=routeshift; snapshot="$WORK/snapshot-rules.json"; fi
+  SNAPSHOT_FILE="$snapshot" LAUNCHER="valgrind -q --tool=callgrind --callgrind-out-file=$out" START_TRIES=2400 \
     start_nginx "cg-$tag" "$BENCH_DIR/$front.conf.tmpl" "$port" MASTER_PROCESS=off >&2 || return 1
   pid="$STARTED_PID"
   trap 'stop_nginx "$pid"' EXIT

@@ -91,7 +91,7 @@ start_mock() {
 
 # The arms: a name, the front that serves it, and the model its body names.
 ARMS=(proxy_pass openai anthropic)
-# openai_rules (run.sh only): the openai arm with 100 routing rules, its own front and snapshot.
+# openai_rules (run.sh and instructions.sh): the openai arm with 100 routing rules, its own front and snapshot.
 arm_front() { case "$1" in proxy_pass) echo proxy_pass ;; openai_rules) echo routeshift_rules ;; *) echo routeshift ;; esac; }
 arm_model() { if [[ "$1" == anthropic ]]; then echo claude-bench; else echo gpt-4o-mini; fi; }
 arm_answer() { if [[ "$1" == anthropic ]]; then echo 'Hello! This is a canned Anthropic answer.'; else echo '"chat.completion"'; fi; }

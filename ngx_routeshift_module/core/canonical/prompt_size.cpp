@@ -1,25 +1,56 @@
 // Prompt measurement over the scanned request body (no DOM).
 #include "canonical/prompt_size.hpp"
 
-#include <bit>
+#include <algorithm>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <string>
 
 namespace routeshift {
 namespace {
 
-// Every byte but UTF-8 continuations (10xxxxxx), counted 8 bytes at a time: prompts are large and
-// routing rules, rate limits and the ceiling measure every request.
+// Every byte but UTF-8 continuations (10xxxxxx). Prompts are large and routing rules, rate limits
+// and the ceiling measure every request, so the count runs 16 bytes a step with SSE2 (x86-64
+// baseline), else 8 with SWAR. Neither uses popcount: without -mpopcnt it is a libgcc call per
+// word, which made this loop cost ~4 instructions a byte.
 uint64_t code_points(std::string_view utf8) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(utf8.data());
+    const unsigned char* end = p + utf8.size();
     uint64_t continuations = 0;
-    size_t i = 0;
-    for (; i + 8 <= utf8.size(); i += 8) {
-        uint64_t word;
-        std::memcpy(&word, utf8.data() + i, 8);
-        // bit 7 set and bit 6 clear in the same byte (the shift's carry into the next byte is masked)
-        continuations += (uint64_t)std::popcount(word & ~(word << 1) & 0x8080808080808080ull);
+#if defined(__SSE2__)
+    // As signed bytes, 0x80..0xBF are exactly those below -64. A compare gives 0xFF (-1) per
+    // continuation; subtracting it counts per byte lane, which is summed before it can wrap at 255.
+    const __m128i below = _mm_set1_epi8(-64);
+    while (end - p >= 16) {
+        size_t steps = std::min<size_t>((size_t)(end - p) / 16, 255);
+        __m128i lanes = _mm_setzero_si128();
+        for (size_t i = 0; i < steps; i++, p += 16) {
+            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            lanes = _mm_sub_epi8(lanes, _mm_cmplt_epi8(bytes, below));
+        }
+        __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());  // two 64-bit halves
+        continuations += (uint64_t)_mm_cvtsi128_si64(sums) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums));
     }
-    for (; i < utf8.size(); i++) continuations += ((unsigned char)utf8[i] & 0xC0) == 0x80;
+#else
+    // bit 7 set and bit 6 clear in the same byte (the shift's carry into the next byte is masked),
+    // moved to bit 0 and added per byte lane; the lanes are summed before they can wrap at 255
+    while (end - p >= 8) {
+        size_t steps = std::min<size_t>((size_t)(end - p) / 8, 255);
+        uint64_t lanes = 0;
+        for (size_t i = 0; i < steps; i++, p += 8) {
+            uint64_t word;
+            std::memcpy(&word, p, 8);
+            lanes += (word & ~(word << 1) & 0x8080808080808080ull) >> 7;
+        }
+        // byte lanes into 16-bit lanes (a sum of 8 is at most 2040), then their sum in the top 16 bits
+        uint64_t pairs = (lanes & 0x00FF00FF00FF00FFull) + ((lanes >> 8) & 0x00FF00FF00FF00FFull);
+        continuations += (pairs * 0x0001000100010001ull) >> 48;
+    }
+#endif
+    for (; p < end; p++) continuations += (*p & 0xC0) == 0x80;
     return utf8.size() - continuations;
 }
 
@@ -67,8 +98,9 @@ void measure_message(JsonValue message, PromptSize* size) {
 
 }  // namespace
 
-PromptSize measure_prompt(const ChatRequest& request) {
-    PromptSize size;
+const PromptSize& measure_prompt(const ChatRequest& request) {
+    if (request.prompt_size_) return *request.prompt_size_;
+    PromptSize& size = request.prompt_size_.emplace();
     JsonValue messages = json_find(request.members, "messages");
     if (messages.is(JsonType::array)) {
         JsonArrayReader reader(messages);

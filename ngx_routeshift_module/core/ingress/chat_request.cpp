@@ -80,6 +80,8 @@ ChatRequest& ChatRequest::operator=(ChatRequest&& o) noexcept {
     duplicate_keys = o.duplicate_keys;
     host_splices_body = o.host_splices_body;
     dom_ = std::move(o.dom_);
+    prompt_size_ = o.prompt_size_;
+    o.prompt_size_.reset();
     return *this;
 }
 

@@ -1,5 +1,6 @@
 // Parsing and validation of an OpenAI chat-completions request body.
 #pragma once
+#include "canonical/prompt_size_value.hpp"
 #include "util/json_scan.hpp"
 #include "util/json_util.hpp"
 #include "dialect/openai_error.hpp"
@@ -45,6 +46,8 @@ struct ChatRequest {
 
 private:
     friend std::optional<ChatRequest> parse_chat_request_into(std::string_view, bool, ApiError*);
+    friend const PromptSize& measure_prompt(const ChatRequest&);
+    mutable std::optional<PromptSize> prompt_size_;  // measure_prompt's, filled on first use
     std::string owned_body_;
     mutable JsonPtr dom_;
 };

@@ -15,10 +15,7 @@ class RequestFacts {
 public:
     RequestFacts(const ChatRequest& request) : request_(request) {}
 
-    const PromptSize& size() {
-        if (!size_) size_ = measure_prompt(request_);
-        return *size_;
-    }
+    const PromptSize& size() { return measure_prompt(request_); }  // cached in the request
     const std::string& text() {
         if (!text_) text_ = rule_match_text(request_);
         return *text_;
@@ -33,7 +30,8 @@ public:
     }
     // metadata.<key> as a decoded string; false when absent or not a string.
     bool metadata(std::string_view key, std::string* value) {
-        JsonValue md = json_find(request_.members, "metadata");
+        if (!metadata_) metadata_ = json_find(request_.members, "metadata");  // once, not once per rule
+        JsonValue md = *metadata_;
         if (!md.is(JsonType::object)) return false;
         JsonValue found;
         JsonObjectReader members(md);
@@ -46,9 +44,9 @@ public:
 
 private:
     const ChatRequest& request_;
-    std::optional<PromptSize> size_;
     std::optional<std::string> text_;
     std::optional<bool> tools_;
+    std::optional<JsonValue> metadata_;
 };
 
 bool in_key_set(const RuleKeySet& set, const VirtualKey& caller) {

@@ -47,6 +47,30 @@ static void test_parts_tools_and_calls(void**) {
     assert_int_equal(size.estimated_tokens, estimate_tokens(3) + estimate_tokens(size.other_bytes) + 8);
 }
 
+static void test_long_multibyte_text(void**) {
+    // Long enough for the bulk counter's per-lane sums to be flushed several times (255 steps of
+    // 16 bytes), with an odd tail: every length counted against a bytewise count.
+    for (size_t repeats : {0ul, 1ul, 5ul, 7ul, 1361ul, 2040ul, 4097ul}) {
+        std::string text;
+        for (size_t i = 0; i < repeats; i++) text += (i % 3 == 0) ? "\xf0\x9f\x98\x80" : (i % 3 == 1) ? "\xc3\xa9" "a" : "bc";
+        uint64_t expected = 0;
+        for (unsigned char c : text) expected += (c & 0xC0) != 0x80;
+        PromptSize size = measure(R"({"model":"m","messages":[{"role":"user","content":")" + text + R"("}]})");
+        assert_int_equal(size.characters, expected);
+    }
+}
+
+static void test_measured_once_per_request(void**) {
+    ApiError error;
+    auto request = parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"hello"}]})", &error);
+    assert_true(request.has_value());
+    const PromptSize& first = measure_prompt(*request);
+    assert_int_equal(first.characters, 5);
+    assert_ptr_equal(&measure_prompt(*request), &first);  // the cached value, not a new pass
+    ChatRequest moved = std::move(*request);  // the cache moves with the request
+    assert_int_equal(measure_prompt(moved).characters, 5);
+}
+
 static void test_estimate_rounds_up(void**) {
     assert_int_equal(estimate_tokens(0), 0);
     assert_int_equal(estimate_tokens(1), 1);
@@ -59,6 +83,8 @@ int main(void) {
         cmocka_unit_test(test_plain_strings),
         cmocka_unit_test(test_characters_are_code_points),
         cmocka_unit_test(test_parts_tools_and_calls),
+        cmocka_unit_test(test_long_multibyte_text),
+        cmocka_unit_test(test_measured_once_per_request),
         cmocka_unit_test(test_estimate_rounds_up),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
