@@ -26,6 +26,20 @@ DEFAULT_MODULE = REPO / "build" / "ngx_http_routeshift_module.so"
 LOG_PROBLEMS = ("[alert]", "[crit]", "[emerg]")
 
 
+def read_to_end(sock) -> bytes:
+    """Everything the peer sends until it closes the connection (a reset ends it too)."""
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def module_path() -> Path:
     return Path(os.environ.get("ROUTESHIFT_MODULE", str(DEFAULT_MODULE)))
 

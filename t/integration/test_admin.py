@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from helpers import Snapshot, assert_openai_error, chat_body, http_request
+from helpers import Snapshot, assert_openai_error, chat_body, http_request, read_to_end
 from mock_provider import Reply
 
 
@@ -236,12 +236,7 @@ def test_admin_over_unix_socket(gw_factory, tmp_path):
     s.settimeout(5)
     s.connect(sock_path)   # nginx removes the socket file itself when it exits
     s.sendall(b"GET /admin/snapshot/generation HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
+    data = read_to_end(s)
     s.close()
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), data[:300]

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from helpers import Snapshot, assert_openai_error, raw_request
+from helpers import Snapshot, assert_openai_error, raw_request, read_to_end
 from mock_anthropic import MockAnthropic
 
 # sizes around the 1 KB header buffer and the 4 KB body buffer, and a few large ones
@@ -50,12 +50,7 @@ def send_slowly(port: int, parts: list[bytes], pause: float = 0.05) -> bytes:
         for p in parts:
             s.sendall(p)
             time.sleep(pause)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = read_to_end(s)
     finally:
         s.close()
     return data

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 
-from helpers import Snapshot, chat_body, sse_events
+from helpers import Snapshot, chat_body, read_to_end, sse_events
 from mock_provider import Reply
 
 
@@ -216,12 +216,7 @@ def test_expect_100_continue(basic):
     first = s.recv(4096)
     assert first.startswith(b"HTTP/1.1 100 Continue"), first[:200]
     s.sendall(body)
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
+    data = read_to_end(s)
     s.close()
     assert data.startswith(b"HTTP/1.1 200"), data[:300]
     assert b"Hello from mock" in data
@@ -234,12 +229,7 @@ def test_http10_client_stream(basic):
     s.sendall(b"POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nAuthorization: Bearer "
               + basic.vkey.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: "
               + str(len(body)).encode() + b"\r\n\r\n" + body)
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
+    data = read_to_end(s)
     s.close()
     head, _, rest = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200") and b"chunked" not in head.lower(), head
