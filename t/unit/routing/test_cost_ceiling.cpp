@@ -6,11 +6,14 @@
 #include "egress/wire_adapter.hpp"
 #include "routing/planner.hpp"
 
+#include "plan_environment_fixture.hpp"
+
 #include "test_util.hpp"
 
 #include <deque>
 
 using namespace routeshift;
+using test::TestEnvironment;
 
 namespace {
 
@@ -50,34 +53,6 @@ std::shared_ptr<const Config> config(const std::string& settings) {
     if (!cfg) fail_msg("snapshot rejected: %s", err.c_str());
     return cfg;
 }
-
-class TestEnvironment final : public PlanEnvironment {
-public:
-    explicit TestEnvironment(const Config& cfg) : cfg_(cfg) {}
-    size_t health_calls = 0;
-    std::vector<int64_t> health_seen;  // key ids of the usable candidates health saw
-
-    const UpstreamEndpoint* endpoint(size_t key, const std::string& model, bool stream, std::string* error) override {
-        UpstreamEndpoint ep;
-        const ProviderKey& k = cfg_.keys[key];
-        if (!wire_adapter(k).endpoint(cfg_, k, model, stream, &ep, error)) return nullptr;
-        return &endpoints_.emplace_back(std::move(ep));
-    }
-    KeyHealth health(std::span<const PlannedCandidate> candidates) override {
-        health_calls++;
-        KeyHealth h;
-        for (const PlannedCandidate& c : candidates) {
-            if (c.unusable) continue;
-            health_seen.push_back(cfg_.keys[c.key].id);
-            h.healthy++;
-        }
-        return h;
-    }
-
-private:
-    const Config& cfg_;
-    std::deque<UpstreamEndpoint> endpoints_;
-};
 
 ChatRequest request(std::string_view body) {
     ApiError err;

@@ -4,6 +4,8 @@
 #include "egress/wire_adapter.hpp"
 #include "snapshot_fixture.hpp"
 
+#include "plan_environment_fixture.hpp"
+
 #include "test_util.hpp"
 
 #include <deque>
@@ -11,6 +13,7 @@
 #include <set>
 
 using namespace routeshift;
+using test::TestEnvironment;
 
 namespace {
 
@@ -44,49 +47,6 @@ const char* kMixedSnapshot = R"({
   "routing_rules": [],
   "model_prices": []
 })";
-
-// The host side: real endpoints from the wire adapters (some refused on demand), health from a
-// table of cooling keys. Records what the planner asked.
-class TestEnvironment final : public PlanEnvironment {
-public:
-    explicit TestEnvironment(const Config& cfg) : cfg_(cfg) {}
-    std::set<int64_t> refuse_endpoint;        // key ids whose endpoint fails
-    std::map<int64_t, int64_t> cooling_ms;    // key id -> remaining cooldown
-    size_t health_calls = 0;
-    std::vector<int64_t> health_seen;         // key ids of the usable candidates health saw
-
-    const UpstreamEndpoint* endpoint(size_t key, const std::string& upstream_model, bool stream,
-                                     std::string* error) override {
-        const ProviderKey& k = cfg_.keys[key];
-        if (refuse_endpoint.count(k.id)) {
-            *error = "refused endpoint of key " + std::to_string(k.id);
-            return nullptr;
-        }
-        UpstreamEndpoint ep;
-        if (!wire_adapter(k).endpoint(cfg_, k, upstream_model, stream, &ep, error)) return nullptr;
-        return &endpoints_.emplace_back(std::move(ep));
-    }
-    KeyHealth health(std::span<const PlannedCandidate> candidates) override {
-        health_calls++;
-        KeyHealth h;
-        for (const PlannedCandidate& c : candidates) {
-            if (c.unusable) continue;
-            int64_t id = cfg_.keys[c.key].id;
-            health_seen.push_back(id);
-            auto it = cooling_ms.find(id);
-            if (it == cooling_ms.end()) {
-                h.healthy++;
-            } else if (h.min_wait_ms < 0 || it->second < h.min_wait_ms) {
-                h.min_wait_ms = it->second;
-            }
-        }
-        return h;
-    }
-
-private:
-    const Config& cfg_;
-    std::deque<UpstreamEndpoint> endpoints_;  // stable addresses
-};
 
 ChatRequest request(std::string_view body) {
     ApiError err;

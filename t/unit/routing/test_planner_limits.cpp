@@ -4,12 +4,15 @@
 #include "routing/planner.hpp"
 #include "routing/priority_tiers.hpp"
 
+#include "plan_environment_fixture.hpp"
+
 #include "test_util.hpp"
 
 #include <deque>
 #include <map>
 
 using namespace routeshift;
+using test::TestEnvironment;
 
 namespace {
 
@@ -34,34 +37,6 @@ const char* kSnapshot = R"({
                     "key_hash": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}],
   "model_aliases": [], "routing_rules": [], "model_prices": []
 })";
-
-// Health from a table: limited keys (with their wait) and cooling keys.
-class LimitEnvironment final : public PlanEnvironment {
-public:
-    explicit LimitEnvironment(const Config& cfg) : cfg_(cfg) {}
-    std::map<int64_t, int64_t> limited_ms, cooling_ms;
-
-    const UpstreamEndpoint* endpoint(size_t, const std::string&, bool, std::string*) override { return &endpoint_; }
-    KeyHealth health(std::span<const PlannedCandidate> candidates) override {
-        KeyHealth h;
-        for (const PlannedCandidate& c : candidates) {
-            int64_t id = cfg_.keys[c.key].id;
-            if (auto it = limited_ms.find(id); it != limited_ms.end()) {
-                h.limited++;
-                if (h.min_limit_wait_ms < 0 || it->second < h.min_limit_wait_ms) h.min_limit_wait_ms = it->second;
-            } else if (auto cit = cooling_ms.find(id); cit != cooling_ms.end()) {
-                if (h.min_wait_ms < 0 || cit->second < h.min_wait_ms) h.min_wait_ms = cit->second;
-            } else {
-                h.healthy++;
-            }
-        }
-        return h;
-    }
-
-private:
-    const Config& cfg_;
-    UpstreamEndpoint endpoint_;
-};
 
 std::shared_ptr<const Config> parse(const std::string& text) {
     std::string err;
@@ -125,7 +100,7 @@ static void test_bad_values_reject_the_snapshot(void**) {
 
 static void test_candidates_carry_their_tier(void**) {
     auto cfg = parse(kSnapshot);
-    LimitEnvironment env(*cfg);
+    TestEnvironment env(*cfg);
     Plan p = plan_request(*cfg, VirtualKey{}, request(), 0, PlanOptions{}, env);
     assert_true(p.ok);
     assert_int_equal(p.candidates.size(), 3);
@@ -136,7 +111,7 @@ static void test_candidates_carry_their_tier(void**) {
 
 static void test_every_key_limited_is_429(void**) {
     auto cfg = parse(kSnapshot);
-    LimitEnvironment env(*cfg);
+    TestEnvironment env(*cfg);
     env.limited_ms = {{1, 2500}, {2, 1200}, {3, 9000}};
     Plan p = plan_request(*cfg, VirtualKey{}, request(), 0, PlanOptions{}, env);
     assert_false(p.ok);

@@ -8,12 +8,15 @@
 #include "egress/wire_adapter.hpp"
 #include "rules_fixture.hpp"
 
+#include "plan_environment_fixture.hpp"
+
 #include "test_util.hpp"
 
 #include <chrono>
 #include <deque>
 
 using namespace routeshift;
+using test::TestEnvironment;
 
 namespace {
 
@@ -71,27 +74,8 @@ constexpr int64_t kNoon = 1751371200;  // 2025-07-01 12:00 UTC, a Tuesday
 
 int64_t decided(const RuleOutcome& o) { return o.decided ? o.decided->id : 0; }
 
-class AllHealthy final : public PlanEnvironment {
-public:
-    explicit AllHealthy(const Config& cfg) : cfg_(cfg) {}
-    const UpstreamEndpoint* endpoint(size_t key, const std::string& model, bool stream, std::string* error) override {
-        UpstreamEndpoint ep;
-        if (!wire_adapter(cfg_.keys[key]).endpoint(cfg_, cfg_.keys[key], model, stream, &ep, error)) return nullptr;
-        return &endpoints_.emplace_back(std::move(ep));
-    }
-    KeyHealth health(std::span<const PlannedCandidate> candidates) override {
-        KeyHealth h;
-        for (const PlannedCandidate& c : candidates) h.healthy += !c.unusable;
-        return h;
-    }
-
-private:
-    const Config& cfg_;
-    std::deque<UpstreamEndpoint> endpoints_;
-};
-
 Plan plan(const Config& cfg, int64_t vk, std::string_view body, std::string_view environment = "") {
-    AllHealthy env(cfg);
+    TestEnvironment env(cfg);
     PlanOptions options;
     options.environment = environment;
     ChatRequest req = request(body);
