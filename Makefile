@@ -12,7 +12,8 @@ PYTEST    := /usr/bin/python3 -m pytest
 
 DEB_PKGS := nginx nginx-dev build-essential g++ pkg-config libpcre2-dev zlib1g-dev libssl-dev \
             libjansson-dev libcmocka-dev libpq-dev postgresql postgresql-client \
-            python3-pytest python3-botocore wrk valgrind openssl ca-certificates curl tzdata
+            python3-pytest python3-botocore wrk valgrind openssl ca-certificates curl tzdata \
+            chromium prometheus clang libclang-rt-14-dev lintian debhelper dpkg-dev fakeroot
 
 CORE_LIB  := $(BUILD)/core/librouteshift_core.a
 MODULE_SRCS := config config.make $(wildcard ngx_routeshift_module/glue/*.cpp ngx_routeshift_module/glue/*.hpp ngx_routeshift_module/regex/*.[ch]pp) \

@@ -168,6 +168,10 @@ struct RequestCtx {
     int64_t spent_microcents = 0;       // what the finished attempts really cost
     bool cost_ceiling_stopped = false;  // the ceiling ended the chain before the budget did
 
+    // accounting: the session this request belongs to (forced by metadata.session_id or inferred);
+    // written to the response header, $routeshift_session_id and the request log
+    std::string session_id;
+
     // errors produced by the gateway itself (rendered by the error filter)
     ApiError error;
     ngx_uint_t retry_after = 0;  // seconds, for Retry-After on our own 503/429
