@@ -25,7 +25,8 @@ js:
 	@command -v npm >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
 	@cd t/js && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
-.PHONY: js all help deps core module sync unit integration sync-test test bench bench-instructions run stop clean
+.PHONY: js all help deps core module sync unit integration sync-test test bench bench-instructions run stop clean \
+        deb deb-test install
 
 all: module sync ## build the module and the sync service
 
@@ -79,7 +80,7 @@ unit: ## CMocka unit tests (core library, sync service)
 integration: module sync js ## pytest integration suite (real nginx, Postgres, mock providers, official SDKs)
 	$(PYTEST) -q -p no:cacheprovider t/integration $(wildcard t/sync/integration)
 
-test: deps unit integration ## everything (installs deps first)
+test: deps unit integration deb-test ## everything (installs deps first)
 
 bench: module ## wrk: req/s, p50/p99 of proxy_pass, OpenAI pass-through, Anthropic translation at 1 KB and 100 KB
 	bash bench/run.sh
@@ -92,6 +93,30 @@ run: deps module sync ## run the gateway: throwaway Postgres + routeshift-sync +
 
 stop: ## stop what `make run` started
 	bash scripts/run-gateway.sh stop
+
+# Debian packages, built the way Debian builds its own libnginx-mod-* (debian/rules: nginx_mod
+# build system + dh_nginx) from a copy of the tree, so dpkg-buildpackage's output stays in build/deb.
+DEB_DIR := $(BUILD)/deb
+deb: ## Debian packages libnginx-mod-http-routeshift + routeshift-sync into build/deb/, checked by lintian
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/routeshift
+	git ls-files -z --cached --others --exclude-standard | grep -zv '^t/js/node_modules/' | \
+	  tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/routeshift
+	cd $(DEB_DIR)/routeshift && dpkg-buildpackage -us -uc -b -j2 > $(DEB_DIR)/build.log 2>&1 || \
+	  { tail -40 $(DEB_DIR)/build.log; exit 1; }
+	@# errors fail the build; warnings are printed (and kept in build/deb/lintian.log)
+	lintian --fail-on error --info $(DEB_DIR)/*.deb > $(DEB_DIR)/lintian.log 2>&1; rc=$$?; cat $(DEB_DIR)/lintian.log; exit $$rc
+	@ls -1 $(DEB_DIR)/*.deb
+
+deb-test: deb ## install both packages into this machine's nginx and serve a chat request (root; purges them after)
+	$(PYTEST) -q -p no:cacheprovider t/packaging
+
+# Non-Debian systems: the module where `nginx -V` says modules live, the sync service under PREFIX.
+PREFIX ?= /usr/local
+NGX_MODULES_DIR ?= $(shell nginx -V 2>&1 | sed -n 's/.*--modules-path=\([^ ]*\).*/\1/p' | grep . || echo /usr/lib/nginx/modules)
+install: module sync ## install the module into nginx's modules dir and routeshift-sync under PREFIX (DESTDIR honoured)
+	install -D -m 0644 $(MODULE) $(DESTDIR)$(NGX_MODULES_DIR)/ngx_http_routeshift_module.so
+	$(MAKE) -C sync-service install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	@echo "add to nginx.conf (main context): load_module $(NGX_MODULES_DIR)/ngx_http_routeshift_module.so;"
 
 clean:
 	rm -rf $(BUILD)
