@@ -44,7 +44,7 @@ std::string iso8601_utc_ms(int64_t unix_ms) {
     time_t seconds = (time_t)(unix_ms / 1000);
     struct tm parts;
     gmtime_r(&seconds, &parts);
-    char text[40];
+    char text[80];  // room for any int the compiler imagines in each field
     std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1,
                   parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, (int)(unix_ms % 1000));
     return text;
