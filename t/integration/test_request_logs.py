@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import tempfile
 import time
 from pathlib import Path
+
+import pytest
 
 from helpers import Snapshot, chat_body
 from mock_provider import Reply
@@ -25,12 +29,13 @@ def wait_until(predicate, timeout: float, what: str) -> None:
 PER_TOKEN = 1_000_000  # microcents per Mtok: 1 microcent per token
 
 
-def spool_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "spool"
-    d.mkdir()
-    os.chmod(tmp_path, 0o755)
-    os.chmod(d, 0o777)  # the workers run as nobody
-    return d
+@pytest.fixture
+def spool():
+    """A spool directory the workers (nobody) can reach: directly under /tmp, mode 0777."""
+    d = Path(tempfile.mkdtemp(prefix="rs-spool-"))
+    os.chmod(d, 0o777)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def records(spool: Path) -> list[dict]:
@@ -41,7 +46,7 @@ def records(spool: Path) -> list[dict]:
     return out
 
 
-def setup(gw, mocks):
+def world_with_spool(gw, mocks):
     a = mocks.new("a")
     s = Snapshot()
     p = s.provider("openai", "openai", a.base_url())
@@ -75,10 +80,9 @@ def client_gone(gw, key: str) -> None:
         time.sleep(0.3)
 
 
-def test_every_outcome_exactly_once(gw_factory, mocks, tmp_path):
-    spool = spool_dir(tmp_path)
+def test_every_outcome_exactly_once(gw_factory, mocks, spool):
     gw = gw_factory(http_extra=f"routeshift_log_spool {spool} file_size=4k file_time=1s;")
-    a, s, vk, limited = setup(gw, mocks)
+    a, s, vk, limited = world_with_spool(gw, mocks)
     n = 4
     expected = {}  # status -> count
     for _ in range(n):
@@ -130,10 +134,9 @@ def test_every_outcome_exactly_once(gw_factory, mocks, tmp_path):
     assert st["dir"] == str(spool) and st["backlog_files"] == len(files) and st["dropped_records"] == 0, st
 
 
-def test_full_spool_drops_counts_and_says_so(gw_factory, mocks, tmp_path):
-    spool = spool_dir(tmp_path)
+def test_full_spool_drops_counts_and_says_so(gw_factory, mocks, spool):
     gw = gw_factory(http_extra=f"routeshift_log_spool {spool} max_size=4k;")
-    a, s, vk, _ = setup(gw, mocks)
+    a, s, vk, _ = world_with_spool(gw, mocks)
     sent = 0
     while gw.status()["spool"]["dropped_records"] == 0:
         assert gw.chat(chat_body("gpt-4o", "hi"), key=vk).status == 200

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,34 +21,38 @@ import pytest
 import sync_helpers
 from sync_helpers import Nginx, http_call, new_provider_secret, wait_until
 
-SPOOL_DIRECTIVE = "    routeshift_log_spool {prefix}/spool file_size=4k file_time=1s;\n"
+SPOOL_DIRECTIVE = "    routeshift_log_spool {spool} file_size=4k file_time=1s;\n"
 
 
 @pytest.fixture
 def spool_nginx(monkeypatch, tmp_path):
     """nginx factory whose config carries routeshift_log_spool <prefix>/spool (world-writable: the
     workers run as nobody)."""
-    conf = sync_helpers.NGINX_CONF.replace("    routeshift_zone routeshift 16m;\n",
-                                           "    routeshift_zone routeshift 16m;\n" + SPOOL_DIRECTIVE)
+    # directly under /tmp: the workers (nobody) cannot pass pytest's 0700 directories
+    spool = Path(tempfile.mkdtemp(prefix="rs-spool-"))
+    os.chmod(spool, 0o777)
+    conf = sync_helpers.NGINX_CONF.replace(
+        "    routeshift_zone routeshift 16m;\n",
+        "    routeshift_zone routeshift 16m;\n" + SPOOL_DIRECTIVE.format(spool=spool))
     monkeypatch.setattr(sync_helpers, "NGINX_CONF", conf)
     started: list[Nginx] = []
 
     def make(prefix: Path) -> Nginx:
-        (prefix / "spool").mkdir(parents=True, exist_ok=True)
-        os.chmod(prefix / "spool", 0o777)
         n = Nginx(prefix)
+        n.spool = spool
         started.append(n)
         return n
 
     yield make
     for n in started:
         n.stop()
+    shutil.rmtree(spool, ignore_errors=True)
 
 
 class LogStack:
     def __init__(self, db, upstream, nginx: Nginx, serve):
         self.db, self.upstream, self.nginx, self.serve = db, upstream, nginx, serve
-        self.spool = nginx.prefix / "spool"
+        self.spool = nginx.spool
         db.nginx = [nginx.admin_target]
         db.run("provider", "add", "--name", "mock", "--kind", "openai_compat", "--base-url", upstream.base_url)
         db.run("model", "add", "--provider", "mock", "--model", "m1")
@@ -102,7 +108,9 @@ def test_every_request_exactly_once_through_faults(db, pg_cluster, upstream, spo
             sent[outcome] += 1
 
     burst(20)
-    wait_until(lambda: stack.rows() == 20, 10, what="the first 20 rows")
+    wait_until(lambda: stack.rows() == 20, 10,
+               what=f"the first 20 rows (spool: {sorted(p.name for p in stack.spool.iterdir())}; "
+                    f"sync log: {stack.srv.log()[-1500:]}; nginx: {nginx.logs()[-1500:]})")
 
     # kill -9 of the shipper (serve) in the middle of traffic, then start it again
     burst(8)
