@@ -80,7 +80,7 @@ def client_gone(gw, key: str) -> None:
         time.sleep(0.3)
 
 
-def test_every_outcome_exactly_once(gw_factory, mocks, spool):
+def test_every_outcome_exactly_once(spool, gw_factory, mocks):  # spool first: removed last
     gw = gw_factory(http_extra=f"routeshift_log_spool {spool} file_size=4k file_time=1s;")
     a, s, vk, limited = world_with_spool(gw, mocks)
     n = 4
@@ -134,7 +134,7 @@ def test_every_outcome_exactly_once(gw_factory, mocks, spool):
     assert st["dir"] == str(spool) and st["backlog_files"] == len(files) and st["dropped_records"] == 0, st
 
 
-def test_full_spool_drops_counts_and_says_so(gw_factory, mocks, spool):
+def test_full_spool_drops_counts_and_says_so(spool, gw_factory, mocks):
     gw = gw_factory(http_extra=f"routeshift_log_spool {spool} max_size=4k;")
     a, s, vk, _ = world_with_spool(gw, mocks)
     sent = 0
