@@ -30,7 +30,7 @@ struct ShipResult {
     uint64_t rows_inserted = 0;  // new rows
     uint64_t rows_rejected = 0;  // lines Postgres refused (logged and skipped)
     uint64_t files_deleted = 0;
-    uint64_t backlog_bytes = 0;  // bytes of complete lines still to ship after the pass
+    uint64_t backlog_bytes = 0;  // bytes left after the pass: unfinished last lines of files
 };
 
 // One pass over the spool directory (throws PgError when Postgres fails; what was committed
