@@ -69,6 +69,7 @@ fi
 python3 "$ROOT/scripts/demo_provider.py" "$DEMO_PORT" > "$RUN/demo.log" 2>&1 &
 echo $! > "$RUN/demo.pid"
 
+mkdir -p "$RUN/spool" && chmod 0777 "$RUN/spool"   # request-log spool: nginx workers write, the sync ships
 RESOLVER=$(awk '/^nameserver/ {print $2; exit}' /etc/resolv.conf 2>/dev/null || true)
 RESOLVER=${RESOLVER:-127.0.0.53}
 case $RESOLVER in *:*) RESOLVER="[$RESOLVER]";; esac
@@ -77,7 +78,7 @@ sed -e "s#@MODULE@#$BUILD/ngx_http_routeshift_module.so#" -e "s#@RUN@#$RUN#g" \
     "$ROOT/scripts/demo-nginx.conf.tmpl" > "$RUN/nginx.conf"
 nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/error.log"
 
-"$SYNC" serve > "$RUN/sync.log" 2>&1 &
+"$SYNC" serve --log-spool "$RUN/spool" > "$RUN/sync.log" 2>&1 &
 echo $! > "$RUN/sync.pid"
 
 for _ in $(seq 50); do
@@ -94,6 +95,7 @@ RouteShift is running.
   status page                 curl http://127.0.0.1:$ADMIN_PORT/admin/status
   config                      psql $DB_URL   (or: build/routeshift-sync --help)
   logs                        run/access.log run/error.log run/sync.log
+  request logs                psql $DB_URL -c 'TABLE request_logs'   (spooled in run/spool)
 
   curl http://127.0.0.1:$PORT/v1/chat/completions -H "Authorization: Bearer \$(cat run/virtual_key)" \\
        -d '{"model":"smart","messages":[{"role":"user","content":"hello"}]}'

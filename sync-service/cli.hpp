@@ -17,6 +17,7 @@ int cmd_migrate(Context& ctx);
 int cmd_serve(Context& ctx);
 int cmd_check(Context& ctx);
 int cmd_push(Context& ctx);
+int cmd_ship(Context& ctx);  // cli_ship.cpp
 int cmd_provider_key(Context& ctx);
 int cmd_virtual_key(Context& ctx);
 int cmd_alias(Context& ctx);

@@ -36,6 +36,7 @@ int cmd_serve(Context& ctx) {
     o.poll_interval_ms = ctx.poll_ms;
     o.http_timeout_ms = ctx.timeout_ms;
     o.backoff_max_ms = ctx.backoff_max_ms;
+    o.log_spool_dir = ctx.log_spool_dir;
     o.backoff_initial_ms = std::min(250, o.backoff_max_ms);
     SecretBox box = load_secret_box(ctx);  // fatal (exit 2) when missing or malformed
     // The process holds the master key and decrypted secrets: no core dumps, no ptrace by peers.

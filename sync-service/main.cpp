@@ -17,6 +17,7 @@ Service:
   serve                        push the config to nginx now and on every change (foreground)
   check [--print]              build + validate the snapshot once; --print shows it without secrets
   push                         build, validate and push the snapshot once
+  ship [--once]                ship the nginx request-log spool (--log-spool) to request_logs
 
 Provider credentials (the secret is read from standard input, never from the command line):
   provider-key add --provider P --label L [--weight W] [--rpm N] [--tpm N] [--cooldown S]
@@ -58,6 +59,8 @@ Global options (environment fallback):
   --timeout-ms N       ROUTESHIFT_HTTP_TIMEOUT_MS (5000)  per admin request
   --backoff-max-ms N   ROUTESHIFT_BACKOFF_MAX_MS (30000)  Postgres reconnect backoff cap
   --log-level L        ROUTESHIFT_LOG_LEVEL (info)        debug, info, warn, error
+  --log-spool DIR      ROUTESHIFT_LOG_SPOOL               nginx's routeshift_log_spool directory: serve
+                                                          and ship move its records into request_logs
 
 Exit status: 0 ok, 1 failure, 2 usage or configuration error.
 )";
@@ -90,6 +93,7 @@ int main(int argc, char** argv) {
         if (cmd == "serve") return no_extra(1), cmd_serve(ctx);
         if (cmd == "check") return no_extra(1), cmd_check(ctx);
         if (cmd == "push") return no_extra(1), cmd_push(ctx);
+        if (cmd == "ship") return no_extra(1), cmd_ship(ctx);
         if (cmd == "provider-key") return cmd_provider_key(ctx);
         if (cmd == "virtual-key") return cmd_virtual_key(ctx);
         if (cmd == "alias") return cmd_alias(ctx);

@@ -18,10 +18,11 @@ const std::set<std::string> kValued = {
     "--upstream-model",
     // rule add
     "--priority", "--match", "--action", "--conditions", "--retry-budget", "--cost-ceiling-microcents",
+    "--log-spool",
 };
-const std::set<std::string> kFlags = {"--disabled", "--status", "--print", "--key-stdin", "--help", "--all"};
+const std::set<std::string> kFlags = {"--disabled", "--status", "--print", "--key-stdin", "--help", "--all", "--once"};
 const std::set<std::string> kGlobal = {"--db", "--nginx", "--secret-file", "--poll-ms", "--timeout-ms",
-                                       "--backoff-max-ms", "--log-level", "--help"};
+                                       "--backoff-max-ms", "--log-level", "--help", "--log-spool"};
 
 int env_int(const char* name, int def, int lo, int hi) {
     const char* v = std::getenv(name);
@@ -134,6 +135,8 @@ Context make_context(Args args) {
         split_targets(e, &c.nginx_specs);
     }
     if (auto f = c.args.get("--secret-file")) c.secret_file = *f;
+    if (auto spool = c.args.get("--log-spool")) c.log_spool_dir = *spool;
+    else if (const char* e = std::getenv("ROUTESHIFT_LOG_SPOOL"); e && *e) c.log_spool_dir = e;
     c.poll_ms = env_int("ROUTESHIFT_POLL_MS", 1000, 50, 60000);
     c.timeout_ms = env_int("ROUTESHIFT_HTTP_TIMEOUT_MS", 5000, 100, 600000);
     c.backoff_max_ms = env_int("ROUTESHIFT_BACKOFF_MAX_MS", 30000, 100, 3600000);

@@ -8,6 +8,7 @@
 //   --timeout-ms N         ROUTESHIFT_HTTP_TIMEOUT_MS (default 5000)
 //   --backoff-max-ms N     ROUTESHIFT_BACKOFF_MAX_MS (default 30000)
 //   --log-level L          ROUTESHIFT_LOG_LEVEL (debug, info, warn, error; default info)
+//   --log-spool DIR        ROUTESHIFT_LOG_SPOOL (request-log spool shipped by serve and ship)
 #pragma once
 #include "admin_push.hpp"
 
@@ -51,6 +52,7 @@ struct Context {
     int poll_ms = 1000;
     int timeout_ms = 5000;
     int backoff_max_ms = 30000;
+    std::string log_spool_dir;  // --log-spool / ROUTESHIFT_LOG_SPOOL: the request-log spool to ship
 
     // Parsed --nginx/ROUTESHIFT_NGINX_ADMIN targets; UsageError when one is invalid or, if
     // `required`, when none is configured.

@@ -2,6 +2,7 @@
 
 #include "config_reader.hpp"
 #include "log.hpp"
+#include "log_shipper.hpp"
 #include "migrations.hpp"
 #include "pg_connection.hpp"
 #include "snapshot_builder.hpp"
@@ -315,6 +316,7 @@ private:
 }  // namespace
 
 int run_serve(const ServeOptions& opts, const SecretBox& box) {
+    auto log_shipper = start_log_shipper(opts.conninfo, opts.log_spool_dir);  // own thread and connection
     install_signals();
     Server s(opts, box);
     return s.run();

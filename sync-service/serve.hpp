@@ -31,6 +31,7 @@ struct ServeOptions {
     int http_timeout_ms = 5000;
     int backoff_initial_ms = 250;
     int backoff_max_ms = 30000;
+    std::string log_spool_dir;  // non-empty: also ship this request-log spool (log_shipper.hpp)
 };
 
 // Returns the process exit code (0 after SIGTERM/SIGINT).

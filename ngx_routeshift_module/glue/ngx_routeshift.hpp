@@ -18,6 +18,7 @@ extern "C" {
 #include "egress/openai/stream_relay.hpp"
 #include "egress/wire_adapter.hpp"
 #include "egress/openai/upstream_request.hpp"
+#include "accounting/request_record.hpp"
 
 #include <memory>
 #include <deque>
@@ -35,6 +36,7 @@ namespace routeshift {
 // ---- configuration --------------------------------------------------------------------------
 
 struct Zone;  // ngx_routeshift_zone.cpp
+struct LogSpool;  // ngx_routeshift_log_spool.cpp
 
 struct MainConf {
     ngx_shm_zone_t* shm_zone = nullptr;
@@ -42,6 +44,7 @@ struct MainConf {
     ngx_uint_t keepalive_max = NGX_CONF_UNSET_UINT;  // idle upstream connections per worker
     ngx_msec_t keepalive_timeout = NGX_CONF_UNSET_MSEC;
     ngx_msec_t config_poll = NGX_CONF_UNSET_MSEC;    // how often a worker looks for a new snapshot
+    LogSpool* log_spool = nullptr;                   // routeshift_log_spool (docs/design.md §11)
 };
 
 struct LocConf {
@@ -171,6 +174,7 @@ struct RequestCtx {
     // accounting: the session this request belongs to (forced by metadata.session_id or inferred);
     // written to the response header, $routeshift_session_id and the request log
     std::string session_id;
+    std::vector<AttemptRecord> attempt_log;  // every accounted attempt, in order, for the request log
 
     // errors produced by the gateway itself (rendered by the error filter)
     ApiError error;
@@ -326,6 +330,23 @@ bool cost_ceiling_exceeded(const RequestCtx& ctx);
 // $routeshift_cost_ceiling: "exceeded", "unpriced" (500 cost_ceiling_unpriced), "within" (a
 // ceiling applied and did not end the request), "" (no ceiling).
 std::string_view cost_ceiling_state(const RequestCtx& ctx);
+
+// ngx_routeshift_log_spool.cpp: the request-log spool (docs/design.md §11)
+char* log_spool_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;  // routeshift_log_spool
+ngx_int_t log_spool_postconfiguration(ngx_conf_t* cf);  // registers the log-phase writer
+void log_spool_worker_start(ngx_cycle_t* cycle);
+void log_spool_worker_exit(ngx_cycle_t* cycle);  // closes (renames) this worker's file
+// `"spool":{...}` for the status JSON, "" when no spool is configured.
+std::string log_spool_status_json();
+// Prometheus text lines routeshift_spool_backlog_bytes, routeshift_spool_limit_bytes and
+// routeshift_spool_dropped_records_total ("" when no spool is configured).
+std::string spool_metrics_text();
+
+// ngx_routeshift_request_log.cpp: the request-log record
+// The attempt on `c` was accounted with `status` (as in $routeshift_attempt_statuses): note it.
+void request_log_attempt_done(RequestCtx& ctx, const Candidate& c, int status);
+// The request's record as one JSON line (no newline); `ctx` null when our handler never ran.
+std::string request_log_line(ngx_http_request_t* r, const RequestCtx* ctx, std::string_view request_id);
 
 // ngx_routeshift_regex.cpp: installs the PCRE2 engine routing-rule regexes compile with.
 void regex_engine_install();

@@ -23,6 +23,9 @@ ngx_command_t commands[] = {
      nullptr},
     {ngx_string("routeshift_config_poll"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_msec_slot, NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, config_poll), nullptr},
+    {ngx_string("routeshift_log_spool"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE, log_spool_directive,
+     NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+
     {ngx_string("routeshift_pass"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_pass,
      NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
     {ngx_string("routeshift_admin"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_admin,
@@ -64,6 +67,7 @@ ngx_command_t commands[] = {
 
 ngx_int_t postconfiguration(ngx_conf_t* cf) noexcept {
     if (body_filter_init(cf) != NGX_OK) return NGX_ERROR;
+    if (log_spool_postconfiguration(cf) != NGX_OK) return NGX_ERROR;
     return error_filter_init(cf);
 }
 
@@ -223,6 +227,7 @@ ngx_int_t init_process(ngx_cycle_t* cycle) noexcept {
     mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
     keepalive_configure(mc->keepalive_max, mc->keepalive_timeout);
+    log_spool_worker_start(cycle);
     if (mc->shm_zone == nullptr) return NGX_OK;
     try {
         zone_worker_start(mc->shm_zone);  // parse the current snapshot before the first request
@@ -236,6 +241,14 @@ ngx_int_t init_process(ngx_cycle_t* cycle) noexcept {
     config_poll_event.cancelable = 1;
     ngx_add_timer(&config_poll_event, mc->config_poll);
     return NGX_OK;
+}
+
+void exit_process(ngx_cycle_t* cycle) noexcept {
+    try {
+        log_spool_worker_exit(cycle);
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "routeshift: closing the log spool failed");
+    }
 }
 
 char* set_zone(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
@@ -299,7 +312,7 @@ ngx_module_t ngx_http_routeshift_module = {
     init_process,  // init process
     nullptr,       // init thread
     nullptr,       // exit thread
-    nullptr,       // exit process
+    exit_process,  // exit process
     nullptr,       // exit master
     NGX_MODULE_V1_PADDING,
 };

@@ -212,6 +212,7 @@ void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_
     }
     if (!ctx.attempt_statuses.empty()) ctx.attempt_statuses += ',';
     ctx.attempt_statuses += std::to_string(status);
+    request_log_attempt_done(ctx, c, status);
     bool has_usage = ctx.usage.prompt_tokens > 0 || ctx.usage.completion_tokens > 0;
     zone_attempt_done(ctx.zone, ctx, c, status, outcome, cooldown, has_usage ? &ctx.usage : nullptr);
     cost_ceiling_attempt_done(ctx, c);

@@ -743,7 +743,10 @@ std::string zone_status_json(ngx_shm_zone_t* z) {
         }
     }
     json_object_set_new(root.get(), "keys", keys.release());
-    return json_dump_compact(root.get());
+    std::string status = json_dump_compact(root.get());
+    std::string spool = log_spool_status_json();  // the request-log spool, docs/design.md §11
+    if (!spool.empty()) status.insert(status.size() - 1, "," + spool);
+    return status;
 }
 
 }  // namespace routeshift
