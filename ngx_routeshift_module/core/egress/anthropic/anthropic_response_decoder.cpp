@@ -34,12 +34,22 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; 
 canonical::UsageReport usage_report(JsonValue u) {
     canonical::UsageReport r;
     if (!u.is(JsonType::object)) return r;
-    // json_object_find: the last of duplicate keys counts, as in jansson
-    json_read_int(json_object_find(u, "input_tokens"), &r.input_tokens);
-    json_read_int(json_object_find(u, "cache_read_input_tokens"), &r.cache_read_tokens);
-    json_read_int(json_object_find(u, "cache_creation_input_tokens"), &r.cache_write_tokens);
-    json_read_int(json_object_find(u, "output_tokens"), &r.output_tokens);
-    json_read_int(json_object_find(json_object_find(u, "output_tokens_details"), "thinking_tokens"), &r.reasoning_tokens);
+    // One pass over the members (a lookup per field walked the object five times); a later
+    // duplicate overwrites an earlier one, so the last counts, as in jansson.
+    JsonValue input, cache_read, cache_creation, output, details;
+    JsonMember m;
+    for (JsonObjectReader members(u); members.next(&m);) {
+        if (json_key_equals(m, "input_tokens")) input = m.value;
+        else if (json_key_equals(m, "cache_read_input_tokens")) cache_read = m.value;
+        else if (json_key_equals(m, "cache_creation_input_tokens")) cache_creation = m.value;
+        else if (json_key_equals(m, "output_tokens")) output = m.value;
+        else if (json_key_equals(m, "output_tokens_details")) details = m.value;
+    }
+    json_read_int(input, &r.input_tokens);
+    json_read_int(cache_read, &r.cache_read_tokens);
+    json_read_int(cache_creation, &r.cache_write_tokens);
+    json_read_int(output, &r.output_tokens);
+    json_read_int(json_object_find(details, "thinking_tokens"), &r.reasoning_tokens);
     return r;
 }
 
