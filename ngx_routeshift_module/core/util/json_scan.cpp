@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
@@ -716,6 +717,13 @@ bool json_string_decode(JsonValue v, std::string* out) {
     return true;
 }
 
+std::string_view json_string_text(JsonValue v, std::string* storage) {
+    std::string_view plain;
+    if (json_string_plain(v, &plain)) return plain;
+    if (!json_string_decode(v, storage)) return {};
+    return *storage;
+}
+
 std::string json_key_decode(const JsonMember& m) {
     std::string out;
     if (!m.key_escaped) out.assign(m.key);
@@ -735,6 +743,16 @@ bool json_read_int(JsonValue v, int64_t* out) {
     auto res = std::from_chars(v.text.data(), v.text.data() + v.text.size(), x);
     if (res.ec != std::errc()) return false;
     *out = static_cast<int64_t>(x);
+    return true;
+}
+
+bool json_read_number(JsonValue v, double* out) {
+    if (!v.is(JsonType::integer) && !v.is(JsonType::real)) return false;
+    // from_chars rounds to nearest like strtod (jansson's reader), without its locale; it refuses
+    // underflow ("1e-400"), which json_scan accepts and strtod reads as 0 or a subnormal
+    auto res = std::from_chars(v.text.data(), v.text.data() + v.text.size(), *out);
+    if (res.ec == std::errc::result_out_of_range) *out = std::strtod(std::string(v.text).c_str(), nullptr);
+    else if (res.ec != std::errc()) return false;
     return true;
 }
 

@@ -141,9 +141,13 @@ bool json_string_plain(JsonValue v, std::string_view* inner);
 bool json_string_decode(JsonValue v, std::string* out);
 // Same, for a member's key.
 std::string json_key_decode(const JsonMember& m);
+// The decoded text of a string value: a view of the token when it has no escapes, else decoded
+// into `storage`; "" when `v` is not a string (what jansson's json_string_value gave as "").
+std::string_view json_string_text(JsonValue v, std::string* storage);
 
 bool json_read_bool(JsonValue v, bool* out);     // false unless `v` is true/false
 bool json_read_int(JsonValue v, int64_t* out);   // false unless `v` is an integer
+bool json_read_number(JsonValue v, double* out); // false unless `v` is a number (integer or real)
 bool json_array_empty(JsonValue v);              // `v` is [] (whitespace allowed)
 
 }  // namespace routeshift

@@ -15,7 +15,9 @@ enum class RegexResult { matched, no_match, error };  // error: match limit hit 
 class RegexMatcher {
 public:
     virtual ~RegexMatcher() = default;
-    // Searches `text` (UTF-8) anywhere; anchor the pattern with ^...$ for a whole-text match.
+    // Searches `text` anywhere; anchor the pattern with ^...$ for a whole-text match. `text` must
+    // be valid UTF-8, which the engine does not check again (the rule engine's subjects are
+    // decoded from JSON the scanner validated; a check per match was half the cost of a short one).
     // Not thread-safe: a matcher belongs to one config, used by one worker.
     virtual RegexResult match(std::string_view text) const = 0;
 };

@@ -131,6 +131,9 @@ static void test_match_kinds(void**) {
         {R"({"content_regex": "(?i)HELLO"})", kHello, 5, true},
         {R"({"content_regex": "secret"})", R"({"model":"m","messages":[{"role":"assistant","content":"secret"}]})", 5, false},
         {R"({"content_regex": "sec\u00e9ret"})", R"({"model":"m","messages":[{"role":"system","content":"a sec\u00e9ret"}]})", 5, true},
+        // UTF-8 semantics without PCRE2's per-match UTF check: "." is one code point, caseless folds é/É
+        {R"({"content_regex": "^.$"})", R"({"model":"m","messages":[{"role":"user","content":"\u00e9"}]})", 5, true},
+        {R"({"content_regex": "(?i)^\u00c9t\u00e9$"})", R"({"model":"m","messages":[{"role":"user","content":"\u00e9T\u00c9"}]})", 5, true},
         {R"({"content_regex": "partB"})", R"({"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"partA"},{"type":"text","text":"partB"}]}]})", 5, true},
         {R"({"messages_min": 2})", kHello, 5, false},
         {R"({"messages_max": 1})", kHello, 5, true},

@@ -6,8 +6,9 @@
 // The body is written as text: "model" and "max_tokens", then "system" and "messages" from the
 // MessagesWriter (message text copied as escaped tokens, linear in the prompt size), then the
 // small members (tools, tool_choice, sampling, thinking, output_config, metadata, service_tier,
-// stream) built with jansson from the request's small top-level values, which do not grow with
-// the prompt.
+// stream), written from the canonical request's scanned values: numbers and strings are copied as
+// the tokens the client sent. Only values with structure of their own (tools, a tool_choice
+// object, a client thinking object, response_format) are parsed with jansson, and only when sent.
 #include "egress/anthropic/anthropic_internal.hpp"
 
 #include "config/provider_catalog.hpp"
@@ -28,73 +29,59 @@ namespace {
 
 [[noreturn]] void bad(std::string param, std::string message) { cannot_express(std::move(param), std::move(message)); }
 
-// The request's top-level values other than the messages, as a jansson object (the rules below
-// read them there; their size does not grow with the prompt).
-JsonPtr small_members(const CanonicalRequest& c) {
-    static constexpr std::pair<const char*, JsonValue CanonicalRequest::*> kFields[] = {
-        {"tools", &CanonicalRequest::tools},
-        {"functions", &CanonicalRequest::functions},
-        {"tool_choice", &CanonicalRequest::tool_choice},
-        {"function_call", &CanonicalRequest::function_call},
-        {"parallel_tool_calls", &CanonicalRequest::parallel_tool_calls},
-        {"temperature", &CanonicalRequest::temperature},
-        {"top_p", &CanonicalRequest::top_p},
-        {"top_k", &CanonicalRequest::top_k},
-        {"stop", &CanonicalRequest::stop},
-        {"n", &CanonicalRequest::n},
-        {"max_tokens", &CanonicalRequest::max_tokens},
-        {"max_completion_tokens", &CanonicalRequest::max_completion_tokens},
-        {"logprobs", &CanonicalRequest::logprobs},
-        {"reasoning_effort", &CanonicalRequest::reasoning_effort},
-        {"thinking", &CanonicalRequest::thinking},
-        {"response_format", &CanonicalRequest::response_format},
-        {"modalities", &CanonicalRequest::modalities},
-        {"audio", &CanonicalRequest::audio},
-        {"user", &CanonicalRequest::user},
-        {"safety_identifier", &CanonicalRequest::safety_identifier},
-        {"service_tier", &CanonicalRequest::service_tier},
-    };
-    JsonPtr obj(require_allocated(json_object()));
-    for (const auto& [name, field] : kFields) {
-        JsonValue v = c.*field;
-        if (v.text.empty()) continue;
-        JsonPtr dom = json_parse(v.text, nullptr);
-        if (!dom) throw std::runtime_error("validated request value did not parse");
-        set_json_member(obj.get(), name, dom.release());
-    }
-    if (c.stream) set_json_member(obj.get(), "stream", json_true());
-    return obj;
+// The DOM of one small request value (tools, tool_choice, a thinking object, response_format),
+// parsed only when the client sent it; null when absent or JSON null (what json_present() tests).
+JsonPtr dom_of(JsonValue value) {
+    if (value.absent_or_null()) return nullptr;
+    JsonPtr dom = json_parse(value.text, nullptr);
+    if (!dom) throw std::bad_alloc();  // scanned already: only memory can fail here
+    return dom;
+}
+
+bool is_number(JsonValue v) { return v.is(JsonType::integer) || v.is(JsonType::real); }
+bool is_true(JsonValue v) { return v.is(JsonType::boolean) && v.text[0] == 't'; }
+bool is_false(JsonValue v) { return v.is(JsonType::boolean) && v.text[0] == 'f'; }
+
+// A real as the DOM path wrote it (json_dump_append's form), for values the rules below changed.
+void append_real(std::string& out, double value) {
+    JsonPtr real(require_allocated(json_real(value)));
+    json_dump_append(out, real.get());
 }
 
 class BodyBuilder {
 public:
     BodyBuilder(const CanonicalRequest& req, std::string_view model, Flavor fl, const ProviderKey& key)
-        : canonical_(req), small_(small_members(req)), req_(small_.get()), model_(model), fl_(fl), key_(key),
-          claude_(parse_claude(model)), messages_(req) {}
+        : canonical_(req), model_(model), fl_(fl), key_(key), claude_(parse_claude(model)), messages_(req) {}
 
     std::string build();
 
 private:
-    void convert_tools(json_t* body);
-    JsonPtr convert_tool_choice(const json_t* tc, bool has_tools);
+    void member(const char* name) {  // starts ,"name": in the members after "messages"
+        tail_ += ",\"";
+        tail_ += name;
+        tail_ += "\":";
+    }
+    void convert_tools();
+    JsonPtr convert_tool_choice(JsonValue tc, bool has_tools);
     int64_t output_cap();
-    void sampling(json_t* body, bool thinking_on);
-    JsonPtr thinking(int64_t* max_tokens, bool max_from_client, bool* thinking_on, JsonPtr* effort);
-    void response_format(json_t* output_config);
+    void sampling(bool thinking_on);
+    std::string thinking(int64_t* max_tokens, bool max_from_client, bool* thinking_on, std::string* effort);
+    std::string response_format();
 
     const CanonicalRequest& canonical_;
-    JsonPtr small_;
-    const json_t* req_;  // small_: every top-level value but the messages
     std::string_view model_;
     Flavor fl_;
     const ProviderKey& key_;  // the body never depends on the key today; kept for per-key rules
     ClaudeModel claude_;
     MessagesWriter messages_;
+    std::string tail_;  // the members after "messages", each with its leading comma
 };
 
-void BodyBuilder::convert_tools(json_t* body) {
-    const json_t* tools = json_object_get(req_, "tools");
-    const json_t* functions = json_object_get(req_, "functions");  // legacy
+void BodyBuilder::convert_tools() {
+    JsonPtr tools_dom = dom_of(canonical_.tools);
+    const json_t* tools = tools_dom.get();
+    JsonPtr functions_dom = json_present(tools) ? nullptr : dom_of(canonical_.functions);  // legacy
+    const json_t* functions = functions_dom.get();
     JsonPtr out(require_allocated(json_array()));
     auto add = [&](const json_t* fn, const json_t* tool, const std::string& path) {
         const json_t* name = json_object_get(fn, "name");
@@ -141,8 +128,8 @@ void BodyBuilder::convert_tools(json_t* body) {
     }
 
     bool has_tools = json_array_size(out.get()) > 0;
-    const json_t* tc = json_object_get(req_, "tool_choice");
-    if (!json_present(tc) && !json_present(tools)) tc = json_object_get(req_, "function_call");  // legacy
+    JsonValue tc = canonical_.tool_choice;
+    if (tc.absent_or_null() && !json_present(tools)) tc = canonical_.function_call;  // legacy
     JsonPtr choice = convert_tool_choice(tc, has_tools);
 
     if (!has_tools && messages_.history_has_tools()) {
@@ -163,14 +150,21 @@ void BodyBuilder::convert_tools(json_t* body) {
             set_json_member(choice.get(), "type", new_json_string("none"));
         }
     }
-    if (json_array_size(out.get()) > 0) set_json_member(body, "tools", out.release());
-    if (choice) set_json_member(body, "tool_choice", choice.release());
+    if (json_array_size(out.get()) > 0) {
+        member("tools");
+        json_dump_append(tail_, out.get());
+    }
+    if (choice) {
+        member("tool_choice");
+        json_dump_append(tail_, choice.get());
+    }
 }
 
-JsonPtr BodyBuilder::convert_tool_choice(const json_t* tc, bool has_tools) {
-    const json_t* ptc = json_object_get(req_, "parallel_tool_calls");
-    bool no_parallel = json_is_false(ptc);
+JsonPtr BodyBuilder::convert_tool_choice(JsonValue tc_value, bool has_tools) {
+    bool no_parallel = is_false(canonical_.parallel_tool_calls);
     if (!has_tools) return nullptr;  // nothing to choose from (OpenAI would have refused it)
+    JsonPtr tc_dom = dom_of(tc_value);
+    const json_t* tc = tc_dom.get();
     std::string type;
     std::string name;
     if (!json_present(tc)) {
@@ -204,39 +198,41 @@ JsonPtr BodyBuilder::convert_tool_choice(const json_t* tc, bool has_tools) {
 
 // max_completion_tokens (preferred) or max_tokens; -1 when the client sent neither.
 int64_t BodyBuilder::output_cap() {
-    for (const char* k : {"max_completion_tokens", "max_tokens"}) {
-        const json_t* v = json_object_get(req_, k);
-        if (!json_present(v)) continue;
-        if (!json_is_integer(v) || json_integer_value(v) < 1)
-            bad(k, std::string("'") + k + "' must be a positive integer.");
-        return json_integer_value(v);
+    for (auto [k, v] : {std::pair{"max_completion_tokens", canonical_.max_completion_tokens},
+                        std::pair{"max_tokens", canonical_.max_tokens}}) {
+        if (v.absent_or_null()) continue;
+        int64_t cap = 0;
+        if (!json_read_int(v, &cap) || cap < 1) bad(k, std::string("'") + k + "' must be a positive integer.");
+        return cap;
     }
     return -1;
 }
 
-// thinking from `reasoning_effort` (or a client `thinking` object, forwarded as is).
-JsonPtr BodyBuilder::thinking(int64_t* max_tokens, bool max_from_client, bool* thinking_on, JsonPtr* effort) {
+// thinking from `reasoning_effort` (or a client `thinking` object, forwarded as is), as JSON text
+// ("" for none); `effort` gets output_config.effort's level ("" for none).
+std::string BodyBuilder::thinking(int64_t* max_tokens, bool max_from_client, bool* thinking_on, std::string* effort) {
     *thinking_on = false;
-    const json_t* client = json_object_get(req_, "thinking");
-    if (json_is_object(client)) {
-        std::string_view t = json_string_view(json_object_get(client, "type"));
+    if (canonical_.thinking.is(JsonType::object)) {
+        JsonPtr client = dom_of(canonical_.thinking);
+        std::string_view t = json_string_view(json_object_get(client.get(), "type"));
         *thinking_on = t == "enabled" || t == "adaptive";
-        if (t == "enabled" && json_is_integer(json_object_get(client, "budget_tokens"))) {
-            int64_t b = json_integer_value(json_object_get(client, "budget_tokens"));
+        if (t == "enabled" && json_is_integer(json_object_get(client.get(), "budget_tokens"))) {
+            int64_t b = json_integer_value(json_object_get(client.get(), "budget_tokens"));
             if (!max_from_client && *max_tokens <= b) *max_tokens = b + kDefaultMaxTokens;
         }
-        return JsonPtr(share(client));
+        std::string text;
+        json_dump_append(text, client.get());
+        return text;
     }
-    const json_t* re = json_object_get(req_, "reasoning_effort");
-    if (!json_present(re)) return nullptr;
-    if (!json_is_string(re)) bad("reasoning_effort", "'reasoning_effort' must be a string.");
-    std::string_view e = json_string_view(re);
+    JsonValue re = canonical_.reasoning_effort;
+    if (re.absent_or_null()) return {};
+    if (!re.is(JsonType::string)) bad("reasoning_effort", "'reasoning_effort' must be a string.");
+    std::string storage;
+    std::string_view e = json_string_text(re, &storage);
     int64_t budget;
     std::string level;
     if (e == "none") {
-        JsonPtr t(require_allocated(json_object()));
-        set_json_member(t.get(), "type", new_json_string("disabled"));
-        return t;
+        return R"({"type":"disabled"})";
     } else if (e == "minimal" || e == "low") {
         budget = kThinkingMinBudget;
         level = "low";
@@ -253,14 +249,12 @@ JsonPtr BodyBuilder::thinking(int64_t* max_tokens, bool max_from_client, bool* t
         bad("reasoning_effort", "Unsupported 'reasoning_effort' value '" + std::string(e) + "'.");
     }
     *thinking_on = true;
-    JsonPtr t(require_allocated(json_object()));
     if (fl_ == Flavor::anthropic && claude_adaptive_thinking(claude_)) {
         // Adaptive thinking: the model sizes its own thinking; the effort level steers it. Thinking
         // counts against max_tokens, so a defaulted cap leaves the same room as a budget would.
         if (!max_from_client && *max_tokens <= budget) *max_tokens = budget + kDefaultMaxTokens;
-        set_json_member(t.get(), "type", new_json_string("adaptive"));
-        effort->reset(new_json_string(level));
-        return t;
+        *effort = std::move(level);
+        return R"({"type":"adaptive"})";
     }
     if (!max_from_client) {
         if (*max_tokens <= budget) *max_tokens = budget + kDefaultMaxTokens;
@@ -271,23 +265,23 @@ JsonPtr BodyBuilder::thinking(int64_t* max_tokens, bool max_from_client, bool* t
                                              std::to_string(kThinkingMinBudget) +
                                              " tokens with this provider (thinking budget minimum).");
     }
-    set_json_member(t.get(), "type", new_json_string("enabled"));
-    set_json_member(t.get(), "budget_tokens", require_allocated(json_integer(budget)));
-    return t;
+    return R"({"type":"enabled","budget_tokens":)" + std::to_string(budget) + "}";
 }
 
 double clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 // temperature / top_p / top_k / stop, per provider and model (rules listed in provider_adapter.hpp).
-void BodyBuilder::sampling(json_t* body, bool thinking_on) {
-    const json_t* temp = json_object_get(req_, "temperature");
-    const json_t* top_p = json_object_get(req_, "top_p");
-    const json_t* top_k = json_object_get(req_, "top_k");  // extension some clients send
+void BodyBuilder::sampling(bool thinking_on) {
+    JsonValue temp = canonical_.temperature;
+    JsonValue top_p = canonical_.top_p;
+    JsonValue top_k = canonical_.top_k;  // extension some clients send
     for (auto [v, k] : {std::pair{temp, "temperature"}, std::pair{top_p, "top_p"}})
-        if (json_present(v) && !json_is_number(v)) bad(k, std::string("'") + k + "' must be a number.");
-    if (json_present(top_k) && !json_is_integer(top_k)) bad("top_k", "'top_k' must be an integer.");
-    bool has_t = json_present(temp), has_p = json_present(top_p), has_k = json_present(top_k);
-    double t = has_t ? json_number_value(temp) : 0, p = has_p ? json_number_value(top_p) : 0;
+        if (!v.absent_or_null() && !is_number(v)) bad(k, std::string("'") + k + "' must be a number.");
+    if (!top_k.absent_or_null() && !top_k.is(JsonType::integer)) bad("top_k", "'top_k' must be an integer.");
+    bool has_t = !temp.absent_or_null(), has_p = !top_p.absent_or_null(), has_k = !top_k.absent_or_null();
+    double t = 0, p = 0;
+    if (has_t) json_read_number(temp, &t);
+    if (has_p) json_read_number(top_p, &p);
 
     switch (fl_) {
     case Flavor::anthropic:
@@ -322,72 +316,93 @@ void BodyBuilder::sampling(json_t* body, bool thinking_on) {
         break;
     }
     p = clamp(p, 0.0, 1.0);
+    // A value the rules kept is copied as the client's token; a changed one is written anew.
+    double sent = 0;
     if (has_t) {
-        bool same = json_is_number(temp) && json_number_value(temp) == t;
-        set_json_member(body, "temperature", same ? share(temp) : require_allocated(json_real(t)));
+        member("temperature");
+        if (json_read_number(temp, &sent) && sent == t) tail_ += temp.text;
+        else append_real(tail_, t);
     }
     if (has_p) {
-        bool same = json_number_value(top_p) == p;
-        set_json_member(body, "top_p", same ? share(top_p) : require_allocated(json_real(p)));
+        member("top_p");
+        if (json_read_number(top_p, &sent) && sent == p) tail_ += top_p.text;
+        else append_real(tail_, p);
     }
-    if (has_k && json_integer_value(top_k) >= 0) set_json_member(body, "top_k", share(top_k));
+    int64_t k = -1;
+    if (has_k && json_read_int(top_k, &k) && k >= 0) {
+        member("top_k");
+        tail_ += top_k.text;
+    }
 
-    const json_t* stop = json_object_get(req_, "stop");
-    if (json_present(stop)) {
-        JsonPtr seqs(require_allocated(json_array()));
-        auto add = [&](const json_t* s, const std::string& path) {
-            if (!json_is_string(s)) bad(path, "'" + path + "' must be a string.");
-            if (!is_blank(json_string_view(s))) append_json_element(seqs.get(), share(s));  // whitespace-only is rejected upstream
+    JsonValue stop = canonical_.stop;
+    if (!stop.absent_or_null()) {
+        std::string sequences;  // "," + each kept string token
+        auto add = [&](JsonValue s, const std::string& path) {
+            if (!s.is(JsonType::string)) bad(path, "'" + path + "' must be a string.");
+            std::string storage;
+            if (is_blank(json_string_text(s, &storage))) return;  // whitespace-only is rejected upstream
+            sequences += ',';
+            sequences += s.text;
         };
-        if (json_is_string(stop)) add(stop, "stop");
-        else if (json_is_array(stop))
-            for (size_t i = 0; i < json_array_size(stop); ++i)
-                add(json_array_get(stop, i), "stop[" + std::to_string(i) + "]");
-        else bad("stop", "'stop' must be a string or an array of strings.");
-        if (fl_ != Flavor::minimax && json_array_size(seqs.get()) > 0) set_json_member(body, "stop_sequences", seqs.release());
+        if (stop.is(JsonType::string)) {
+            add(stop, "stop");
+        } else if (stop.is(JsonType::array)) {
+            JsonValue element;
+            size_t i = 0;
+            for (JsonArrayReader elements(stop); elements.next(&element); ++i) add(element, "stop[" + std::to_string(i) + "]");
+        } else {
+            bad("stop", "'stop' must be a string or an array of strings.");
+        }
+        if (fl_ != Flavor::minimax && !sequences.empty()) {
+            member("stop_sequences");
+            sequences[0] = '[';
+            tail_ += sequences;
+            tail_ += ']';
+        }
     }
 }
 
-void BodyBuilder::response_format(json_t* output_config) {
-    const json_t* rf = json_object_get(req_, "response_format");
-    if (!json_present(rf)) return;
+// output_config.format as JSON text ("" for none); may add a system instruction instead.
+std::string BodyBuilder::response_format() {
+    JsonPtr rf_dom = dom_of(canonical_.response_format);
+    const json_t* rf = rf_dom.get();
+    if (!rf) return {};
     std::string_view type = json_string_view(json_object_get(rf, "type"));
-    if (type == "text") return;
+    if (type == "text") return {};
     if (type == "json_object") {
         messages_.add_system_text("Respond with a single valid JSON object only: no prose, no Markdown code fences.");
-        return;
+        return {};
     }
     if (type != "json_schema") bad("response_format.type", "Unsupported 'response_format' type.");
     const json_t* js = json_object_get(rf, "json_schema");
     const json_t* schema = json_object_get(js, "schema");
     if (!json_is_object(schema)) bad("response_format.json_schema.schema", "'response_format.json_schema.schema' must be an object.");
     if (fl_ == Flavor::anthropic && claude_structured_outputs(claude_)) {
-        json_t* f = require_allocated(json_object());
-        JsonPtr g(f);
-        set_json_member(f, "type", new_json_string("json_schema"));
-        set_json_member(f, "schema", share(schema));
-        set_json_member(output_config, "format", g.release());
-        return;
+        std::string format = R"({"type":"json_schema","schema":)";
+        json_dump_append(format, schema);
+        format += '}';
+        return format;
     }
     // No native structured output on this endpoint/model: instruct.
     std::string text = "Respond with a single valid JSON object only (no prose, no Markdown code fences) that "
                        "conforms to this JSON Schema:\n";
     json_dump_append(text, schema);
     messages_.add_system_text(text);
+    return {};
 }
 
 std::string BodyBuilder::build() {
     if (canonical_.messages.empty()) bad("", "The request body is not available.");
     // Fields the Messages API cannot express.
-    const json_t* n = json_object_get(req_, "n");
-    if (json_present(n) && !(json_is_integer(n) && json_integer_value(n) == 1))
+    JsonValue n = canonical_.n;
+    int64_t choices = 0;
+    if (!n.absent_or_null() && !(json_read_int(n, &choices) && choices == 1))
         bad("n", "This provider returns a single choice: 'n' must be 1.");
-    if (json_is_true(json_object_get(req_, "logprobs")))
-        bad("logprobs", "'logprobs' is not supported by this provider.");
-    const json_t* modalities = json_object_get(req_, "modalities");
-    for (size_t i = 0; json_is_array(modalities) && i < json_array_size(modalities); ++i)
-        if (json_string_view(json_array_get(modalities, i)) == "audio") bad("modalities", "Audio output is not supported by this provider.");
-    if (json_present(json_object_get(req_, "audio"))) bad("audio", "Audio output is not supported by this provider.");
+    if (is_true(canonical_.logprobs)) bad("logprobs", "'logprobs' is not supported by this provider.");
+    JsonValue modality;
+    for (JsonArrayReader modalities(canonical_.modalities); modalities.next(&modality);)
+        if (json_string_equals(modality, "audio")) bad("modalities", "Audio output is not supported by this provider.");
+    if (!canonical_.audio.absent_or_null()) bad("audio", "Audio output is not supported by this provider.");
 
     messages_.convert();
 
@@ -395,39 +410,55 @@ std::string BodyBuilder::build() {
     bool cap_from_client = cap > 0;
     if (!cap_from_client) cap = kDefaultMaxTokens;  // the body never depends on the key
     bool thinking_on = false;
-    JsonPtr effort;
-    JsonPtr think = thinking(&cap, cap_from_client, &thinking_on, &effort);
+    std::string effort;
+    std::string think = thinking(&cap, cap_from_client, &thinking_on, &effort);
 
-    JsonPtr output_config(require_allocated(json_object()));
-    response_format(output_config.get());  // may add a system instruction: before `system` is written
+    std::string format = response_format();  // may add a system instruction: before `system` is written
 
     // Everything after "messages", in the order the Messages body has always had.
-    JsonPtr tail(require_allocated(json_object()));
-    json_t* b = tail.get();
-    convert_tools(b);
-    sampling(b, thinking_on);
-    if (think) set_json_member(b, "thinking", think.release());
-    if (effort) set_json_member(output_config.get(), "effort", effort.release());
-    if (json_object_size(output_config.get()) > 0) set_json_member(b, "output_config", output_config.release());
+    convert_tools();
+    sampling(thinking_on);
+    if (!think.empty()) {
+        member("thinking");
+        tail_ += think;
+    }
+    if (!format.empty() || !effort.empty()) {
+        member("output_config");
+        tail_ += '{';
+        if (!format.empty()) tail_ += "\"format\":" + format;
+        if (!format.empty() && !effort.empty()) tail_ += ',';
+        if (!effort.empty()) {
+            tail_ += "\"effort\":";
+            json_quoted_append(tail_, effort);
+        }
+        tail_ += '}';
+    }
 
-    std::string_view user = json_string_view(json_object_get(req_, "user"));
-    if (user.empty()) user = json_string_view(json_object_get(req_, "safety_identifier"));
+    std::string user_storage;
+    std::string_view user = json_string_text(canonical_.user, &user_storage);
+    if (user.empty()) user = json_string_text(canonical_.safety_identifier, &user_storage);
     if (!user.empty()) {
-        json_t* md = require_allocated(json_object());
-        set_json_member(b, "metadata", md);
-        set_json_member(md, "user_id", new_json_string(user));
+        member("metadata");
+        tail_ += "{\"user_id\":";
+        json_quoted_append(tail_, user);
+        tail_ += '}';
     }
     if (fl_ == Flavor::anthropic) {
-        std::string_view tier = json_string_view(json_object_get(req_, "service_tier"));
-        if (tier == "auto") set_json_member(b, "service_tier", new_json_string("auto"));
-        else if (tier == "default") set_json_member(b, "service_tier", new_json_string("standard_only"));
+        if (json_string_equals(canonical_.service_tier, "auto")) {
+            member("service_tier");
+            tail_ += "\"auto\"";
+        } else if (json_string_equals(canonical_.service_tier, "default")) {
+            member("service_tier");
+            tail_ += "\"standard_only\"";
+        }
     }
-    if (canonical_.stream) set_json_member(b, "stream", json_true());
+    if (canonical_.stream) {
+        member("stream");
+        tail_ += "true";
+    }
 
-    std::string tail_json;
-    json_dump_append(tail_json, b);
     std::string out;
-    out.reserve(canonical_.model.text.size() + 2 * 1024 + tail_json.size() +
+    out.reserve(canonical_.model.text.size() + 2 * 1024 + tail_.size() +
                 static_cast<size_t>(canonical_.messages.back().raw.text.data() + canonical_.messages.back().raw.text.size() -
                                     canonical_.messages.front().raw.text.data()));
     out += R"({"model":)";
@@ -440,16 +471,12 @@ std::string BodyBuilder::build() {
     }
     out += R"(,"messages":)";
     messages_.append_messages(out);
-    if (tail_json.size() > 2) {  // the members of {...}
-        out += ',';
-        out.append(tail_json, 1, tail_json.size() - 2);
-    }
+    out += tail_;
     out += '}';
     return out;
 }
 
 }  // namespace
-
 bool anthropic_build_body(const ChatRequest& req, std::string_view upstream_model, std::string_view kind_name,
                           const ProviderKey& key, std::string* out, ApiError* err) {
     return run_request_builder("Anthropic", [&] {

@@ -1,5 +1,9 @@
 // Anthropic Messages response decoder: Messages JSON or SSE -> canonical events, one upstream event
 // at a time. Stop reasons are mapped here; the OpenAI chat writer does usage and chunk writing.
+// Both the JSON answer and every stream event are read from the strict scanner's output (json_scan:
+// validated once, values read as spans, strings decoded only when they hold escapes), not a DOM; of
+// duplicate keys the last counts, as in jansson. Only error payloads and a tool call's non-empty
+// input object (re-written compact) still go through jansson.
 #include "egress/anthropic/anthropic_internal.hpp"
 
 #include "egress/response_decoder.hpp"
@@ -25,42 +29,27 @@ canonical::FinishReason map_stop_reason(std::string_view r) {
     return canonical::FinishReason::stop;  // end_turn, stop_sequence, pause_turn, null, unknown
 }
 
-canonical::UsageReport usage_report(const json_t* u) {
-    canonical::UsageReport r;
-    if (!json_is_object(u)) return r;
-    auto take = [&](const char* k, int64_t* dst) {
-        const json_t* v = json_object_get(u, k);
-        if (json_is_integer(v)) *dst = json_integer_value(v);
-    };
-    take("input_tokens", &r.input_tokens);
-    take("cache_read_input_tokens", &r.cache_read_tokens);
-    take("cache_creation_input_tokens", &r.cache_write_tokens);
-    take("output_tokens", &r.output_tokens);
-    const json_t* d = json_object_get(u, "output_tokens_details");
-    if (json_is_integer(json_object_get(d, "thinking_tokens"))) r.reasoning_tokens = json_integer_value(json_object_get(d, "thinking_tokens"));
-    return r;
-}
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-// The text of a string value: a view of the token when it has no escapes, else decoded into
-// `storage`; "" when `v` is not a string.
-std::string_view string_text(JsonValue v, std::string* storage) {
-    std::string_view plain;
-    if (json_string_plain(v, &plain)) return plain;
-    if (!json_string_decode(v, storage)) storage->clear();
-    return *storage;
-}
 
 canonical::UsageReport usage_report(JsonValue u) {
     canonical::UsageReport r;
     if (!u.is(JsonType::object)) return r;
-    // json_object_find: the last of duplicate keys counts, as in jansson
-    json_read_int(json_object_find(u, "input_tokens"), &r.input_tokens);
-    json_read_int(json_object_find(u, "cache_read_input_tokens"), &r.cache_read_tokens);
-    json_read_int(json_object_find(u, "cache_creation_input_tokens"), &r.cache_write_tokens);
-    json_read_int(json_object_find(u, "output_tokens"), &r.output_tokens);
-    json_read_int(json_object_find(json_object_find(u, "output_tokens_details"), "thinking_tokens"), &r.reasoning_tokens);
+    // One pass over the members (a lookup per field walked the object five times); a later
+    // duplicate overwrites an earlier one, so the last counts, as in jansson.
+    JsonValue input, cache_read, cache_creation, output, details;
+    JsonMember m;
+    for (JsonObjectReader members(u); members.next(&m);) {
+        if (json_key_equals(m, "input_tokens")) input = m.value;
+        else if (json_key_equals(m, "cache_read_input_tokens")) cache_read = m.value;
+        else if (json_key_equals(m, "cache_creation_input_tokens")) cache_creation = m.value;
+        else if (json_key_equals(m, "output_tokens")) output = m.value;
+        else if (json_key_equals(m, "output_tokens_details")) details = m.value;
+    }
+    json_read_int(input, &r.input_tokens);
+    json_read_int(cache_read, &r.cache_read_tokens);
+    json_read_int(cache_creation, &r.cache_write_tokens);
+    json_read_int(output, &r.output_tokens);
+    json_read_int(json_object_find(details, "thinking_tokens"), &r.reasoning_tokens);
     return r;
 }
 
@@ -91,7 +80,7 @@ private:
     };
 
     void on_event(const SseEvent& ev, canonical::EventSink& sink);
-    void handle(std::string_view type, const json_t* data, canonical::EventSink& sink);
+    void handle(std::string_view type, std::string_view data, const JsonMembers& event, canonical::EventSink& sink);
     void fail(canonical::EventSink& sink, const canonical::ErrorReport& report);
     void ensure_started(canonical::EventSink& sink);
     bool feed_sse(std::string_view bytes, canonical::EventSink& sink);
@@ -109,7 +98,24 @@ private:
     std::unordered_map<int64_t, Block> blocks_;  // open content blocks by index
     std::string stop_reason_;
     std::string scratch_;
+    JsonMembers event_;  // the current stream event's members (reused: no allocation per event)
 };
+
+// The compact form of a value, as jansson's DOM writes it (of duplicate keys, the last).
+std::string compact_json(JsonValue object) {
+    JsonPtr dom = json_parse(object.text, nullptr);
+    if (!dom) throw std::bad_alloc();  // scanned already: only memory can fail here
+    std::string out;
+    json_dump_append(out, dom.get());
+    return out;
+}
+
+// The index member of a content-block event; -1 when absent or not an integer.
+int64_t block_index(const JsonMembers& event) {
+    int64_t index = -1;
+    if (!json_read_int(json_find(event, "index"), &index)) index = -1;
+    return index;
+}
 
 void AnthropicDecoder::fail(canonical::EventSink& sink, const canonical::ErrorReport& report) {
     sink.error(report);
@@ -123,46 +129,51 @@ void AnthropicDecoder::ensure_started(canonical::EventSink& sink) {
     sink.message_start({});
 }
 
-void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical::EventSink& sink) {
+void AnthropicDecoder::handle(std::string_view type, std::string_view data, const JsonMembers& d, canonical::EventSink& sink) {
+    std::string storage, storage2;
     if (type == "ping") {
         sink.keep_alive();
         return;
     }
     if (type == "error") {
-        ErrorInfo e = error_info(d);
+        JsonPtr dom = json_parse(data, nullptr);  // rare: the error readers take the DOM
+        if (!dom) throw std::bad_alloc();         // scanned already: only memory can fail here
+        ErrorInfo e = error_info(dom.get());
         int status = status_for_error_type(e.type);
         ApiError a = openai_error_for(status, classify_info(status, e), e, {});
         fail(sink, error_report_for(a));
         return;
     }
     if (type == "message_start") {
-        const json_t* msg = json_object_get(d, "message");
+        JsonValue msg = json_find(d, "message");
         started_ = true;
-        sink.message_start({json_string_view(json_object_get(msg, "id")), json_string_view(json_object_get(msg, "model"))});
-        sink.usage(usage_report(json_object_get(msg, "usage")));
+        sink.message_start({json_string_text(json_object_find(msg, "id"), &storage),
+                            json_string_text(json_object_find(msg, "model"), &storage2)});
+        sink.usage(usage_report(json_object_find(msg, "usage")));
         return;
     }
     if (type == "content_block_start") {
         ensure_started(sink);
-        const json_t* cb = json_object_get(d, "content_block");
-        const json_t* idx = json_object_get(d, "index");
-        int64_t index = json_is_integer(idx) ? json_integer_value(idx) : -1;
+        JsonValue cb = json_find(d, "content_block");
+        int64_t index = block_index(d);
         Block b;
-        b.type = json_string_view(json_object_get(cb, "type"));
+        b.type = json_string_text(json_object_find(cb, "type"), &storage);
         if (b.type == "tool_use") {
             b.ordinal = tool_calls_++;
-            const json_t* in = json_object_get(cb, "input");
-            if (json_is_object(in) && json_object_size(in) > 0) json_dump_append(b.start_input, in);
-            sink.tool_call_start(b.ordinal, json_string_view(json_object_get(cb, "id")), json_string_view(json_object_get(cb, "name")), {});
+            JsonValue in = json_object_find(cb, "input");
+            JsonMember first;
+            if (JsonObjectReader(in).next(&first)) b.start_input = compact_json(in);  // not empty
+            sink.tool_call_start(b.ordinal, json_string_text(json_object_find(cb, "id"), &storage),
+                                 json_string_text(json_object_find(cb, "name"), &storage2), {});
         } else if (b.type == "text") {
-            std::string_view text = json_string_view(json_object_get(cb, "text"));
+            std::string_view text = json_string_text(json_object_find(cb, "text"), &storage);
             if (!text.empty()) sink.text_delta(text);
         } else if (b.type == "thinking") {
-            std::string_view text = json_string_view(json_object_get(cb, "thinking"));
+            std::string_view text = json_string_text(json_object_find(cb, "thinking"), &storage);
             if (!text.empty()) sink.reasoning_delta(text);
         } else if (b.type == "redacted_thinking") {
             scratch_ = "[{\"type\":\"redacted_thinking\",\"data\":";
-            json_quoted_append(scratch_, json_string_view(json_object_get(cb, "data")));
+            json_quoted_append(scratch_, json_string_text(json_object_find(cb, "data"), &storage));
             scratch_ += "}]";
             sink.reasoning_state(scratch_);
         }
@@ -171,24 +182,23 @@ void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical:
     }
     if (type == "content_block_delta") {
         ensure_started(sink);
-        const json_t* delta = json_object_get(d, "delta");
-        std::string_view dt = json_string_view(json_object_get(delta, "type"));
-        const json_t* idx = json_object_get(d, "index");
-        auto it = blocks_.find(json_is_integer(idx) ? json_integer_value(idx) : -1);
+        JsonValue delta = json_find(d, "delta");
+        JsonValue delta_type = json_object_find(delta, "type");
+        auto it = blocks_.find(block_index(d));
         Block* b = it == blocks_.end() ? nullptr : &it->second;
-        if (dt == "text_delta") {
-            std::string_view text = json_string_view(json_object_get(delta, "text"));
+        if (json_string_equals(delta_type, "text_delta")) {
+            std::string_view text = json_string_text(json_object_find(delta, "text"), &storage);
             if (!text.empty()) sink.text_delta(text);
-        } else if (dt == "input_json_delta") {
-            std::string_view part = json_string_view(json_object_get(delta, "partial_json"));
+        } else if (json_string_equals(delta_type, "input_json_delta")) {
+            std::string_view part = json_string_text(json_object_find(delta, "partial_json"), &storage);
             if (part.empty() || !b || b->type != "tool_use") return;
             b->args_sent = true;
             sink.tool_call_arguments_delta(b->ordinal, part);
-        } else if (dt == "thinking_delta") {
-            std::string_view text = json_string_view(json_object_get(delta, "thinking"));
+        } else if (json_string_equals(delta_type, "thinking_delta")) {
+            std::string_view text = json_string_text(json_object_find(delta, "thinking"), &storage);
             if (!text.empty()) sink.reasoning_delta(text);
-        } else if (dt == "signature_delta") {
-            std::string_view sig = json_string_view(json_object_get(delta, "signature"));
+        } else if (json_string_equals(delta_type, "signature_delta")) {
+            std::string_view sig = json_string_text(json_object_find(delta, "signature"), &storage);
             if (sig.empty()) return;
             scratch_ = "[{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":";
             json_quoted_append(scratch_, sig);
@@ -199,8 +209,7 @@ void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical:
         return;
     }
     if (type == "content_block_stop") {
-        const json_t* idx = json_object_get(d, "index");
-        auto it = blocks_.find(json_is_integer(idx) ? json_integer_value(idx) : -1);
+        auto it = blocks_.find(block_index(d));
         if (it == blocks_.end()) return;
         const Block& b = it->second;
         if (b.type == "tool_use" && !b.args_sent) {
@@ -213,11 +222,13 @@ void AnthropicDecoder::handle(std::string_view type, const json_t* d, canonical:
     }
     if (type == "message_delta") {
         ensure_started(sink);
-        const json_t* delta = json_object_get(d, "delta");
-        if (json_is_string(json_object_get(delta, "stop_reason"))) stop_reason_ = json_string_view(json_object_get(delta, "stop_reason"));
-        sink.usage(usage_report(json_object_get(d, "usage")));
+        JsonValue delta = json_find(d, "delta");
+        JsonValue stop_reason = json_object_find(delta, "stop_reason");
+        if (stop_reason.is(JsonType::string)) stop_reason_ = json_string_text(stop_reason, &storage);
+        sink.usage(usage_report(json_find(d, "usage")));
         if (stop_reason_ == "refusal") {
-            std::string_view explanation = json_string_view(json_object_get(json_object_get(delta, "stop_details"), "explanation"));
+            std::string_view explanation =
+                json_string_text(json_object_find(json_object_find(delta, "stop_details"), "explanation"), &storage);
             if (!explanation.empty()) sink.refusal_delta(explanation);
         }
         return;
@@ -235,18 +246,20 @@ void AnthropicDecoder::on_event(const SseEvent& ev, canonical::EventSink& sink) 
     std::string_view data = ev.data;
     while (!data.empty() && is_space(data.front())) data.remove_prefix(1);
     if (data.empty()) {
-        if (ev.event == "ping") handle("ping", nullptr, sink);
+        if (ev.event == "ping") handle("ping", {}, event_, sink);
         return;  // comments, keep-alives
     }
-    JsonPtr d = json_parse(data, nullptr);
-    if (!d || !json_is_object(d.get())) {
+    JsonValue root;
+    event_.clear();
+    if (!json_scan(data, &root, &event_, nullptr) || !root.is(JsonType::object)) {
         fail(sink, stream_error_report("upstream sent an invalid stream event", "upstream_protocol_error"));
         return;
     }
-    std::string_view type = json_string_view(json_object_get(d.get(), "type"));
+    std::string storage;
+    std::string_view type = json_string_text(json_find(event_, "type"), &storage);
     if (type.empty()) type = ev.event;
     if (ev.event == "error") type = "error";
-    handle(type, d.get(), sink);
+    handle(type, data, event_, sink);
 }
 
 bool AnthropicDecoder::feed_sse(std::string_view bytes, canonical::EventSink& sink) {
@@ -295,27 +308,27 @@ bool AnthropicDecoder::feed(std::string_view bytes, canonical::EventSink& sink) 
 // rest of the answer path); of duplicate keys the last counts, as in jansson.
 void AnthropicDecoder::decode_message(const JsonMembers& msg, canonical::EventSink& sink) {
     std::string id_storage, model_storage;
-    sink.message_start({string_text(json_find(msg, "id"), &id_storage), string_text(json_find(msg, "model"), &model_storage)});
+    sink.message_start({json_string_text(json_find(msg, "id"), &id_storage), json_string_text(json_find(msg, "model"), &model_storage)});
     std::string reasoning, text, blocks, scratch;
     JsonValue content = json_find(msg, "content");
     JsonValue block;
     for (JsonArrayReader items(content); items.next(&block);) {
         JsonValue type = json_object_find(block, "type");
         if (json_string_equals(type, "text")) {
-            text += string_text(json_object_find(block, "text"), &scratch);
+            text += json_string_text(json_object_find(block, "text"), &scratch);
         } else if (json_string_equals(type, "thinking")) {
-            std::string_view thinking = string_text(json_object_find(block, "thinking"), &scratch);
+            std::string_view thinking = json_string_text(json_object_find(block, "thinking"), &scratch);
             reasoning += thinking;
             blocks += blocks.empty() ? "[" : ",";
             blocks += "{\"type\":\"thinking\",\"thinking\":";
             json_quoted_append(blocks, thinking);
             blocks += ",\"signature\":";
-            json_quoted_append(blocks, string_text(json_object_find(block, "signature"), &scratch));
+            json_quoted_append(blocks, json_string_text(json_object_find(block, "signature"), &scratch));
             blocks += "}";
         } else if (json_string_equals(type, "redacted_thinking")) {
             blocks += blocks.empty() ? "[" : ",";
             blocks += "{\"type\":\"redacted_thinking\",\"data\":";
-            json_quoted_append(blocks, string_text(json_object_find(block, "data"), &scratch));
+            json_quoted_append(blocks, json_string_text(json_object_find(block, "data"), &scratch));
             blocks += "}";
         }
     }
@@ -326,24 +339,17 @@ void AnthropicDecoder::decode_message(const JsonMembers& msg, canonical::EventSi
     for (JsonArrayReader items(content); items.next(&block);) {
         if (!json_string_equals(json_object_find(block, "type"), "tool_use")) continue;
         // server_tool_use, web_search_tool_result, ...: executed by the provider, not client tools
-        std::string arguments;
         JsonValue input = json_object_find(block, "input");
-        if (!input.absent_or_null()) {
-            // compact, as jansson writes it (the arguments string the client always got)
-            JsonPtr dom = json_parse(input.text, nullptr);
-            if (!dom) throw std::bad_alloc();  // scanned already: only memory can fail here
-            json_dump_append(arguments, dom.get());
-        } else {
-            arguments = "{}";
-        }
+        // compact, as jansson writes it (the arguments string the client always got)
+        std::string arguments = input.absent_or_null() ? "{}" : compact_json(input);
         std::string id_text, name_text;
-        sink.tool_call_start(ordinal++, string_text(json_object_find(block, "id"), &id_text),
-                             string_text(json_object_find(block, "name"), &name_text), arguments);
+        sink.tool_call_start(ordinal++, json_string_text(json_object_find(block, "id"), &id_text),
+                             json_string_text(json_object_find(block, "name"), &name_text), arguments);
     }
     std::string stop_storage;
-    std::string_view stop_reason = string_text(json_find(msg, "stop_reason"), &stop_storage);
+    std::string_view stop_reason = json_string_text(json_find(msg, "stop_reason"), &stop_storage);
     if (stop_reason == "refusal") {
-        std::string_view explanation = string_text(json_object_find(json_find(msg, "stop_details"), "explanation"), &scratch);
+        std::string_view explanation = json_string_text(json_object_find(json_find(msg, "stop_details"), "explanation"), &scratch);
         if (!explanation.empty()) sink.refusal_delta(explanation);
     }
     sink.usage(usage_report(json_find(msg, "usage")));

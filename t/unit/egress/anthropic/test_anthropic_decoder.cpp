@@ -119,6 +119,54 @@ void json_answer_escapes_and_duplicate_keys(void**) {
                   "error 502 upstream_protocol_error upstream answer is not a Messages API message");
 }
 
+
+// Stream events are read from the scanned text: escapes decoded, the last of duplicate keys counts
+// (at every level), a type from the event: line when the data has none, an escaped key found; and
+// the events are the same whatever the split of the bytes (every single split point, and one byte
+// at a time).
+void stream_escapes_duplicates_and_any_split(void**) {
+    std::string body =
+        "event: message_start\n"
+        R"(data: {"type":"message_start","message":{"id":"m\u0031","model":"c","usage":{"input_tokens":3,"input_tokens":4,"output_tokens":1}}})" "\n\n"
+        R"(data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":"pre\"fix\n"}})" "\n\n"
+        R"(data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"caf\u00e9 \ud83d\ude00 \\ \/"}})" "\r\n\r\n"
+        R"(data: {"type":"content_block_stop","index":0})" "\n\n"
+        R"(data: {"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"t\u0031","name":"get","input":{"a" : [1, 2.50, {"b":null}], "a":"last"}}})" "\n\n"
+        R"(data: {"type":"content_block_stop","index":1})" "\n\n"
+        R"(data: {"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"t2","name":"put","input":{}}})" "\n\n"
+        R"(data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"x\":"}})" "\n\n"
+        R"(data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"1}"}})" "\n\n"
+        R"(data: {"type":"content_block_stop","index":2})" "\n\n"
+        R"(data: {"type":"content_block_start","index":3,"content_block":{"type":"thinking","thinking":"hm\tm"}})" "\n\n"
+        R"(data: {"type":"content_block_delta","index":3,"delta":{"type":"signature_delta","signature":"s\/g"}})" "\n\n"
+        R"(data: {"type":"content_block_start","index":4,"content_block":{"type":"redacted_thinking","data":"r\u0000d"}})" "\n\n"
+        "event: ping\ndata: \n\n"
+        "event: message_delta\n"
+        R"(data: {"delta":{"stop_reason":"tool_use","stop_reason":"end_turn"},"usage":{"output_tokens":9}})" "\n\n"
+        R"(data: {"t\u0079pe":"message_stop"})" "\n\n";
+    std::string expected =
+        "start m1 c\nusage 4 -1 -1 1 -1\ntext pre\"fix\n\ntext caf\xC3\xA9 \xF0\x9F\x98\x80 \\ /\n"
+        "tool 0 t1 get \nargs 0 {\"a\":\"last\"}\ntool 1 t2 put \nargs 1 {\"x\":\nargs 1 1}\n"
+        "reasoning hm\tm\nstate [{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"s/g\"}]\n"
+        "state [{\"type\":\"redacted_thinking\",\"data\":\"r\\u0000d\"}]\nkeep_alive\n"
+        "usage -1 -1 -1 9 -1\nfinish stop\n";
+    assert_str_eq(decode(true, body).joined(), expected);
+    assert_str_eq(decode(true, body, 1).joined(), expected);
+    for (size_t cut = 1; cut < body.size(); ++cut) {
+        auto decoder = anthropic_response_decoder(true);
+        test::EventRecorder rec;
+        decoder->feed(std::string_view(body).substr(0, cut), rec);
+        decoder->feed(std::string_view(body).substr(cut), rec);
+        decoder->finish(rec);
+        if (rec.joined() != expected) fail_msg("split at %zu: %s", cut, rec.joined().c_str());
+    }
+    // an event that is not a JSON object, or not JSON, breaks the stream as before
+    std::string start = "data: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\"}}\n\n";
+    for (std::string_view bad : {"data: [1]\n\n", "data: {\"type\":\"message_stop\"\n\n", "data: {\"a\":1}x\n\n"}) {
+        test::EventRecorder rec = decode(true, start + std::string(bad));
+        assert_str_eq(rec.events.back(), "error 502 upstream_protocol_error upstream sent an invalid stream event");
+    }
+}
 }  // namespace
 
 int main() {
@@ -131,6 +179,7 @@ int main() {
         cmocka_unit_test(many_content_blocks),
         cmocka_unit_test(leading_whitespace_is_bounded),
         cmocka_unit_test(json_answer_escapes_and_duplicate_keys),
+        cmocka_unit_test(stream_escapes_duplicates_and_any_split),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -627,6 +627,40 @@ static void test_non_string_thinking_replayed_empty(void**) {
     expect_json(b.body.get(), "messages.1.content.0", R"({"type":"thinking","thinking":"","signature":"s"})");
 }
 
+
+// The members after "messages" are written from the client's tokens: numbers and strings kept as
+// sent (escapes included), a value the rules change written anew, in the body's usual order.
+static void test_small_members_copied_as_tokens(void**) {
+    auto ends_with = [](const std::string& text, const std::string& tail) {
+        if (text.size() < tail.size() || text.compare(text.size() - tail.size(), tail.size(), tail) != 0)
+            fail_msg("body %s does not end with %s", text.c_str(), tail.c_str());
+    };
+    std::string messages = R"("messages":[{"role":"user","content":"hi"}])";
+    Built b = build_ok("{\"model\":\"x\"," + messages +
+                       R"(,"temperature":0.20,"top_k":5,"stop":["a\/b","  ","\u0041"],"max_tokens":64,)"
+                       R"("user":"u\u0031","service_tier":"auto","stream":true,"reasoning_effort":null})");
+    ends_with(b.text, R"(,"temperature":0.20,"top_k":5,"stop_sequences":["a\/b","\u0041"],)"
+                      R"("metadata":{"user_id":"u1"},"service_tier":"auto","stream":true})");
+    assert_true(b.text.rfind(R"({"model":"claude-sonnet-4-5","max_tokens":64,)", 0) == 0);
+    // clamped to Anthropic's range: written as a real; top_p 1 is the default and left out
+    b = build_ok("{\"model\":\"x\"," + messages + R"(,"temperature":1.5,"top_p":1,"safety_identifier":"s"})");
+    ends_with(b.text, R"(,"temperature":1.0,"metadata":{"user_id":"s"}})");
+    // reasoning_effort: thinking and output_config as text; adaptive models get the effort level
+    b = build_ok("{\"model\":\"x\"," + messages + R"(,"reasoning_effort":"medium","service_tier":"default"})");
+    ends_with(b.text, R"(,"thinking":{"type":"enabled","budget_tokens":4096},"service_tier":"standard_only"})");
+    b = build_ok("{\"model\":\"x\"," + messages + R"(,"reasoning_effort":"high","response_format":{"type":"json_schema",)"
+                 R"("json_schema":{"name":"n","schema":{"type":"object"}}}})", "claude-opus-4-7");
+    ends_with(b.text, R"(,"thinking":{"type":"adaptive"},"output_config":{"format":{"type":"json_schema",)"
+                      R"("schema":{"type":"object"}},"effort":"high"}})");
+    // the checks read the same values: wrong types are still refused with the same param
+    build_fails("{\"model\":\"x\"," + messages + R"(,"temperature":"hot"})", "temperature");
+    build_fails("{\"model\":\"x\"," + messages + R"(,"top_k":1.5})", "top_k");
+    build_fails("{\"model\":\"x\"," + messages + R"(,"stop":["a",1]})", "stop[1]");
+    build_fails("{\"model\":\"x\"," + messages + R"(,"max_tokens":0})", "max_tokens");
+    build_fails("{\"model\":\"x\"," + messages + R"(,"n":2})", "n");
+    build_fails("{\"model\":\"x\"," + messages + R"(,"modalities":["text","au\u0064io"]})", "modalities");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minimal_body),
@@ -659,6 +693,7 @@ int main(void) {
         cmocka_unit_test(test_tool_call_arguments_copied),
         cmocka_unit_test(test_data_url_with_escapes),
         cmocka_unit_test(test_non_string_thinking_replayed_empty),
+        cmocka_unit_test(test_small_members_copied_as_tokens),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
