@@ -18,8 +18,11 @@ const std::set<std::string> kValued = {
     "--upstream-model",
     // rule add
     "--priority", "--match", "--action", "--conditions", "--retry-budget", "--cost-ceiling-microcents",
+    // spend, budget
+    "--by", "--since", "--key", "--daily", "--monthly", "--period",
 };
-const std::set<std::string> kFlags = {"--disabled", "--status", "--print", "--key-stdin", "--help", "--all"};
+const std::set<std::string> kFlags = {"--disabled", "--status", "--print", "--key-stdin", "--help", "--all",
+                                     "--per-day"};
 const std::set<std::string> kGlobal = {"--db", "--nginx", "--secret-file", "--poll-ms", "--timeout-ms",
                                        "--backoff-max-ms", "--log-level", "--help"};
 
