@@ -284,6 +284,8 @@ ngx_int_t spend_admin_handler(ngx_http_request_t* r, ngx_shm_zone_t* zone);
 // The caller (ctx.vk and its team) against its spend budgets: false = ctx.fail(429
 // budget_exceeded) with Retry-After set. No lock unless the key or its team has a budget.
 bool spend_admit_caller(RequestCtx& ctx);
+// How many requests were refused with budget_exceeded since the zone was created (metrics, status).
+void spend_refusals(ngx_shm_zone_t* zone, uint64_t* by_virtual_key, uint64_t* by_team);
 
 // ngx_routeshift_handler.cpp
 ngx_int_t chat_handler(ngx_http_request_t* r) noexcept;

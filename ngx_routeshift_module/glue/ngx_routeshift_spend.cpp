@@ -153,6 +153,13 @@ std::string spend_status_json(ngx_shm_zone_t* z) {
 
 }  // namespace
 
+void spend_refusals(ngx_shm_zone_t* zone, uint64_t* by_virtual_key, uint64_t* by_team) {
+    SpendLock lock(zone);
+    auto* sz = static_cast<SpendZone*>(*zone_spend_anchor(zone));
+    *by_virtual_key = sz ? sz->refused_virtual_key : 0;
+    *by_team = sz ? sz->refused_team : 0;
+}
+
 ngx_int_t spend_admin_handler(ngx_http_request_t* r, ngx_shm_zone_t* zone) {
     if (r->method == NGX_HTTP_GET) return admin_send_json(r, 200, spend_status_json(zone));
     if (r->method != NGX_HTTP_PUT && r->method != NGX_HTTP_POST) return admin_send_error(r, 405, "use PUT or GET");

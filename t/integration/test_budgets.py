@@ -40,7 +40,7 @@ def push_spend(gw, doc: dict) -> dict:
     return r.json
 
 
-def setup(gw, mocks, *, key_budget=None, team_budget=None):
+def budgeted_world(gw, mocks, *, key_budget=None, team_budget=None):
     """One provider; a budgeted team with one key (its own budget optional) and an unbudgeted key."""
     m = mocks.new("a")
     s = Snapshot()
@@ -59,7 +59,7 @@ def setup(gw, mocks, *, key_budget=None, team_budget=None):
 
 
 def test_key_at_its_daily_budget_gets_429_until_midnight(gw, mocks, sdk):
-    m, s, team, vk, free = setup(gw, mocks, key_budget={"daily_budget_microcents": 1000})
+    m, s, team, vk, free = budgeted_world(gw, mocks, key_budget={"daily_budget_microcents": 1000})
     vk_id = s.vkey_id(vk)
     # nothing pushed yet: nothing is known to be spent
     assert gw.chat(chat_body("gpt-4o"), key=vk).status == 200
@@ -87,7 +87,7 @@ def test_key_at_its_daily_budget_gets_429_until_midnight(gw, mocks, sdk):
 
 
 def test_reset_when_the_pushed_amount_drops(gw, mocks):
-    m, s, team, vk, free = setup(gw, mocks, key_budget={"monthly_budget_microcents": 20000})
+    m, s, team, vk, free = budgeted_world(gw, mocks, key_budget={"monthly_budget_microcents": 20000})
     vk_id = s.vkey_id(vk)
     push_spend(gw, report(keys={vk_id: (0, 20001)}))
     r = gw.chat(chat_body("gpt-4o"), key=vk)
@@ -102,7 +102,7 @@ def test_reset_when_the_pushed_amount_drops(gw, mocks):
 
 
 def test_team_budget_covers_all_its_keys(gw, mocks):
-    m, s, team, vk, free = setup(gw, mocks, team_budget={"daily_budget_microcents": 50,
+    m, s, team, vk, free = budgeted_world(gw, mocks, team_budget={"daily_budget_microcents": 50,
                                                         "monthly_budget_microcents": 10**9})
     second = s.vkey(team_id=team)
     gw.push(s.bump())
@@ -122,7 +122,7 @@ def test_team_budget_covers_all_its_keys(gw, mocks):
 
 
 def test_amounts_of_an_earlier_day_or_month_do_not_count(gw, mocks):
-    m, s, team, vk, free = setup(gw, mocks, key_budget={"daily_budget_microcents": 10,
+    m, s, team, vk, free = budgeted_world(gw, mocks, key_budget={"daily_budget_microcents": 10,
                                                         "monthly_budget_microcents": 1000})
     vk_id = s.vkey_id(vk)
     day_start, _, month_start, _ = periods()
@@ -138,7 +138,7 @@ def test_amounts_of_an_earlier_day_or_month_do_not_count(gw, mocks):
 
 
 def test_bad_spend_reports_are_rejected_and_change_nothing(gw, mocks):
-    m, s, team, vk, free = setup(gw, mocks, key_budget={"daily_budget_microcents": 10})
+    m, s, team, vk, free = budgeted_world(gw, mocks, key_budget={"daily_budget_microcents": 10})
     vk_id = s.vkey_id(vk)
     push_spend(gw, report(keys={vk_id: (10, 10)}))
     day_start, _, month_start, _ = periods()

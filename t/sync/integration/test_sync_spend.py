@@ -97,7 +97,7 @@ def test_spend_command_prints_an_aligned_table(db: Sync):
     assert [line.split()[0] for line in out] == ["model", "claude", "gpt-4o", "total"], out
     out = db.run("spend", "--by", "provider", "--since", "2w").stdout.splitlines()
     assert [line.split()[0] for line in out] == ["provider", "anthropic", "openai", "total"], out
-    assert out[1].split()[-1] == "$2.50", out
+    assert out[1].split()[-1] == "$1.50", out
 
     out = db.run("spend", "--by", "session").stdout.splitlines()
     assert out[0].split() == ["session", "first_seen", "last_seen", "requests", "prompt_tokens",
