@@ -182,6 +182,7 @@ def test_serve_pushes_spent_amounts_to_a_fleet_of_two_nginx(db: Sync, upstream, 
         wait_until(lambda n=n: n.chat(key, "m1").status == 429, 10, interval=0.1,
                    what=f"429 on {n.admin_target} (log: {srv.log()[-1500:]})")
     lag = time.monotonic() - started
+    print(f"spend push: both nginx refused {lag:.2f} s after the row was inserted")
     assert lag < 3.0, f"the fleet took {lag:.2f} s to see the spend"
     r = fleet[1].chat(key, "m1")
     assert r.status == 429 and r.json["error"]["code"] == "budget_exceeded", r
