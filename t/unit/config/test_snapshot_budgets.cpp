@@ -56,16 +56,16 @@ static void test_budgets_are_parsed(void**) {
 
 static void test_bad_budgets_are_rejected_naming_the_row(void**) {
     std::string error;
-    assert_null(parse_mutated([](json_t* r) { json_object_set_new(row(r, "teams", 1), "daily_budget_microcents", json_integer(0)); },
-                              &error));
+    assert_true(nullptr == parse_mutated([](json_t* r) { json_object_set_new(row(r, "teams", 1), "daily_budget_microcents", json_integer(0)); },
+                               &error));
     assert_contains(error, "teams[1] (id 2)");
     assert_contains(error, "daily_budget_microcents 0 is out of range");
-    assert_null(parse_mutated(
+    assert_true(nullptr == parse_mutated(
         [](json_t* r) { json_object_set_new(row(r, "virtual_keys", 0), "monthly_budget_microcents", json_integer(-5)); },
         &error));
     assert_contains(error, "virtual_keys[0] (id 5)");
     assert_contains(error, "monthly_budget_microcents");
-    assert_null(parse_mutated(
+    assert_true(nullptr == parse_mutated(
         [](json_t* r) { json_object_set_new(row(r, "virtual_keys", 1), "daily_budget_microcents", json_string("100")); },
         &error));
     assert_contains(error, "daily_budget_microcents");
