@@ -25,6 +25,8 @@ int cmd_rule(Context& ctx);
 int cmd_provider(Context& ctx);
 int cmd_model(Context& ctx);
 int cmd_team(Context& ctx);
+int cmd_spend(Context& ctx);   // cli_spend.cpp
+int cmd_budget(Context& ctx);  // cli_budget.cpp
 
 // --- helpers (cli_common.cpp) ---
 std::unique_ptr<PgConnection> open_db(const Context& ctx);
@@ -39,6 +41,9 @@ int64_t resolve_team(PgConnection& db, const std::string& name_or_id);
 std::string read_secret_from_stdin(const char* what);
 // Prints a result as a tab-separated table with a header line.
 void print_table(const PgResult& r, const std::vector<std::string>& headers);
+// Prints rows (the first is the header) as space-aligned columns; columns from
+// `first_right_aligned` on (numbers, money) are right-aligned.
+void print_aligned_table(const std::vector<std::vector<std::string>>& rows, size_t first_right_aligned);
 // The subcommand word (positional[1]) or UsageError listing `choices`.
 std::string subcommand(const Context& ctx, const char* command, const char* choices);
 

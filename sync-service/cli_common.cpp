@@ -2,6 +2,7 @@
 
 #include "migrations.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <termios.h>
@@ -102,6 +103,24 @@ void print_table(const PgResult& r, const std::vector<std::string>& headers) {
         for (int col = 0; col < r.cols(); ++col) {
             if (col) line += '\t';
             line += r.is_null(row, col) ? std::string("-") : r.str(row, col);
+        }
+        std::printf("%s\n", line.c_str());
+    }
+}
+
+void print_aligned_table(const std::vector<std::vector<std::string>>& rows, size_t first_right_aligned) {
+    std::vector<size_t> width;
+    for (const auto& row : rows) {
+        width.resize(std::max(width.size(), row.size()));
+        for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    }
+    for (const auto& row : rows) {
+        std::string line;
+        for (size_t c = 0; c < row.size(); ++c) {
+            if (c) line += "  ";
+            std::string pad(width[c] - row[c].size(), ' ');
+            if (c >= first_right_aligned) line += pad + row[c];
+            else line += c + 1 == row.size() ? row[c] : row[c] + pad;
         }
         std::printf("%s\n", line.c_str());
     }

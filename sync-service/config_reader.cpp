@@ -75,13 +75,16 @@ ConfigRows read_rows(PgConnection& c) {
         }
     }
     {
-        PgResult r = c.exec("SELECT id, name, rpm_limit, tpm_limit FROM teams ORDER BY id");
-        for (int i = 0; i < r.rows(); ++i) rows.teams.push_back({r.i64(i, 0), r.str(i, 1), r.opt_i64(i, 2), r.opt_i64(i, 3)});
+        PgResult r = c.exec("SELECT id, name, rpm_limit, tpm_limit, daily_budget_microcents, monthly_budget_microcents"
+                            " FROM teams ORDER BY id");
+        for (int i = 0; i < r.rows(); ++i)
+            rows.teams.push_back({r.i64(i, 0), r.str(i, 1), r.opt_i64(i, 2), r.opt_i64(i, 3), r.opt_i64(i, 4), r.opt_i64(i, 5)});
     }
     {
         PgResult r = c.exec(
             "SELECT id, team_id, name, key_hash, enabled AND revoked_at IS NULL,"
-            " floor(extract(epoch FROM expires_at))::bigint, rpm_limit, tpm_limit FROM virtual_keys ORDER BY id");
+            " floor(extract(epoch FROM expires_at))::bigint, rpm_limit, tpm_limit,"
+            " daily_budget_microcents, monthly_budget_microcents FROM virtual_keys ORDER BY id");
         for (int i = 0; i < r.rows(); ++i) {
             VirtualKeyRow v;
             v.id = r.i64(i, 0);
@@ -92,6 +95,8 @@ ConfigRows read_rows(PgConnection& c) {
             v.expires_at = r.opt_i64(i, 5);
             v.rpm_limit = r.opt_i64(i, 6);
             v.tpm_limit = r.opt_i64(i, 7);
+            v.daily_budget_microcents = r.opt_i64(i, 8);
+            v.monthly_budget_microcents = r.opt_i64(i, 9);
             rows.virtual_keys.push_back(std::move(v));
         }
     }

@@ -50,6 +50,13 @@ Plain-SQL conveniences:
   model add --provider P --model M [--upstream-model U] | model rm --provider P --model M | model list
   team add --name N | team list
 
+Spend and budgets (US dollars; days and months are UTC):
+  spend [--by team|key|model|provider|session] [--since 7d|24h|30m|2w] [--per-day]
+                                            requests, tokens and cost from request_logs (default: team, 7d)
+  budget set (--key ID | --team T) [--daily USD] [--monthly USD]
+  budget clear (--key ID | --team T) [--period daily|monthly|both]
+  budget list                               budgets with today's and this month's spend
+
 Global options (environment fallback):
   --db CONNINFO        ROUTESHIFT_DATABASE_URL, DATABASE_URL, or libpq PG* variables
   --nginx TARGET       ROUTESHIFT_NGINX_ADMIN; http://127.0.0.1:PORT/admin or unix:/path.sock:/admin;
@@ -101,6 +108,8 @@ int main(int argc, char** argv) {
         if (cmd == "provider") return cmd_provider(ctx);
         if (cmd == "model") return cmd_model(ctx);
         if (cmd == "team") return cmd_team(ctx);
+        if (cmd == "spend") return cmd_spend(ctx);
+        if (cmd == "budget") return cmd_budget(ctx);
         throw UsageError("unknown command '" + cmd + "' (routeshift-sync --help lists them)");
     } catch (const UsageError& e) {
         LOG_ERROR("%s", e.what());

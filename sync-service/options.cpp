@@ -19,8 +19,11 @@ const std::set<std::string> kValued = {
     // rule add
     "--priority", "--match", "--action", "--conditions", "--retry-budget", "--cost-ceiling-microcents",
     "--log-spool",
+    // spend, budget
+    "--by", "--since", "--key", "--daily", "--monthly", "--period",
 };
-const std::set<std::string> kFlags = {"--disabled", "--status", "--print", "--key-stdin", "--help", "--all", "--once"};
+const std::set<std::string> kFlags = {"--disabled", "--status", "--print", "--key-stdin", "--help", "--all",
+                                     "--once", "--per-day"};
 const std::set<std::string> kGlobal = {"--db", "--nginx", "--secret-file", "--poll-ms", "--timeout-ms",
                                        "--backoff-max-ms", "--log-level", "--help", "--log-spool"};
 

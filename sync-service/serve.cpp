@@ -6,6 +6,7 @@
 #include "migrations.hpp"
 #include "pg_connection.hpp"
 #include "snapshot_builder.hpp"
+#include "spend_push.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -99,6 +100,7 @@ public:
             }
             if (db_ && dirty_ && now >= retry_build_at_) rebuild();
             push_all();
+            spend_.tick(db_.get());  // budgets: spent amounts to every nginx (docs/design.md §13)
             wait_events();
         }
         LOG_INFO("received %s, exiting", g_stop == SIGINT ? "SIGINT" : "SIGTERM");
@@ -311,6 +313,7 @@ private:
     bool force_rebuild_ = false;
     int64_t built_generation_ = 0;
     std::shared_ptr<const Snapshot> desired_;
+    SpendPusher spend_{opts_};
 };
 
 }  // namespace

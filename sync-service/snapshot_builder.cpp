@@ -173,6 +173,8 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
         set(o, "name", jstr(t.name));
         set(o, "rpm_limit", jopt_int(t.rpm_limit));
         set(o, "tpm_limit", jopt_int(t.tpm_limit));
+        set(o, "daily_budget_microcents", jopt_int(t.daily_budget_microcents));
+        set(o, "monthly_budget_microcents", jopt_int(t.monthly_budget_microcents));
         json_array_append_new(jteams, o);
     }
     set(root.p, "teams", jteams);
@@ -190,6 +192,8 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
         else set(o, "expires_at", json_null());
         set(o, "rpm_limit", jopt_int(v.rpm_limit));
         set(o, "tpm_limit", jopt_int(v.tpm_limit));
+        set(o, "daily_budget_microcents", jopt_int(v.daily_budget_microcents));
+        set(o, "monthly_budget_microcents", jopt_int(v.monthly_budget_microcents));
         json_array_append_new(jvks, o);
     }
     set(root.p, "virtual_keys", jvks);

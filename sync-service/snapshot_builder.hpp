@@ -64,6 +64,7 @@ struct TeamRow {
     int64_t id = 0;
     std::string name;
     std::optional<int64_t> rpm_limit = std::nullopt, tpm_limit = std::nullopt;
+    std::optional<int64_t> daily_budget_microcents = std::nullopt, monthly_budget_microcents = std::nullopt;
 };
 
 struct VirtualKeyRow {
@@ -74,6 +75,7 @@ struct VirtualKeyRow {
     bool enabled = true;                // false when disabled or revoked
     std::optional<int64_t> expires_at;  // unix seconds
     std::optional<int64_t> rpm_limit = std::nullopt, tpm_limit = std::nullopt;
+    std::optional<int64_t> daily_budget_microcents = std::nullopt, monthly_budget_microcents = std::nullopt;
 };
 
 struct AliasRow {

@@ -278,6 +278,19 @@ enum class Outcome { success, failure, client_gone };
 void zone_attempt_done(ngx_shm_zone_t* shm_zone, RequestCtx& ctx, Candidate& c,
                        int status, Outcome outcome, int64_t cooldown_ms, const Usage* usage);
 
+// Where ngx_routeshift_spend.cpp anchors its table in the zone (null until the first push); read
+// and written with the zone's slab mutex held.
+void** zone_spend_anchor(ngx_shm_zone_t* shm_zone);
+
+// ngx_routeshift_spend.cpp (docs/design.md §13)
+// GET …/spend (what the zone holds) and PUT …/spend (replace the spent amounts).
+ngx_int_t spend_admin_handler(ngx_http_request_t* r, ngx_shm_zone_t* zone);
+// The caller (ctx.vk and its team) against its spend budgets: false = ctx.fail(429
+// budget_exceeded) with Retry-After set. No lock unless the key or its team has a budget.
+bool spend_admit_caller(RequestCtx& ctx);
+// How many requests were refused with budget_exceeded since the zone was created (metrics, status).
+void spend_refusals(ngx_shm_zone_t* zone, uint64_t* by_virtual_key, uint64_t* by_team);
+
 // ngx_routeshift_handler.cpp
 ngx_int_t chat_handler(ngx_http_request_t* r) noexcept;
 RequestCtx* get_ctx(ngx_http_request_t* r);
@@ -310,6 +323,9 @@ ngx_int_t finalize_error(RequestCtx& ctx);
 
 // ngx_routeshift_admin.cpp
 ngx_int_t admin_handler(ngx_http_request_t* r) noexcept;
+// An admin answer: JSON `body` with `status`; an error in the OpenAI envelope.
+ngx_int_t admin_send_json(ngx_http_request_t* r, ngx_uint_t status, const std::string& body);
+ngx_int_t admin_send_error(ngx_http_request_t* r, ngx_uint_t status, std::string message);
 
 // ngx_routeshift_variables.cpp
 ngx_int_t variables_add(ngx_conf_t* cf);

@@ -189,6 +189,14 @@ void snapshot_body_handler(ngx_http_request_t* r) noexcept {
 
 }  // namespace
 
+ngx_int_t admin_send_json(ngx_http_request_t* r, ngx_uint_t status, const std::string& body) {
+    return send_json(r, status, body);
+}
+
+ngx_int_t admin_send_error(ngx_http_request_t* r, ngx_uint_t status, std::string message) {
+    return send_error(r, status, std::move(message));
+}
+
 ngx_int_t admin_handler(ngx_http_request_t* r) noexcept {
     try {
         if (!peer_is_local(r->connection)) {
@@ -220,6 +228,7 @@ ngx_int_t admin_handler(ngx_http_request_t* r) noexcept {
             answer_when_acknowledged(r, version, "{\"invalidated\":true,\"generation\":" + std::to_string(gen) + "}");
             return NGX_DONE;
         }
+        if (ends_with(uri, "/spend")) return spend_admin_handler(r, zone);
         if (ends_with(uri, "/status")) {
             if (r->method != NGX_HTTP_GET) return send_error(r, 405, "use GET");
             return send_json(r, 200, zone_status_json(zone));

@@ -241,6 +241,7 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
         ApiError err;
         ctx.vk = authenticate(*ctx.cfg, key, (int64_t)ngx_time(), &err);
         if (ctx.vk == nullptr) return fail(ctx, err);
+        if (!spend_admit_caller(ctx)) return finalize_error(ctx);  // over its spend budget: 429
 
         if (r->headers_in.content_length_n > (off_t)lc->max_body_size) {
             return fail(ctx, 413,

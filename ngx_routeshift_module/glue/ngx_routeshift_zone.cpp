@@ -58,6 +58,7 @@ struct ShmHeader {
     size_t snapshot_len;
     WorkerRecord workers[NGX_MAX_PROCESSES];
     CallerSlot* callers[kCallerBuckets];
+    void* spend;               // the spend table of ngx_routeshift_spend.cpp (docs/design.md §13)
     uint32_t nslots;
     KeySlot slots[1];
 };
@@ -259,6 +260,8 @@ bool zone_apply_snapshot(ngx_shm_zone_t* z, std::string_view json, std::string* 
     *nkeys = cfg->keys.size();
     return true;
 }
+
+void** zone_spend_anchor(ngx_shm_zone_t* z) { return &header(z)->spend; }
 
 uint64_t zone_invalidate(ngx_shm_zone_t* z) {
     ShmHeader* sh = header(z);

@@ -107,6 +107,12 @@ const json_t* table(const json_t* root, const char* key) {
     return v;
 }
 
+// A team's or virtual key's spend budget (docs/design.md §13); null/absent = none.
+SpendBudget parse_spend_budget(const Row& row) {
+    return {row.int_in_range("daily_budget_microcents", 0, 1, INT64_MAX),
+            row.int_in_range("monthly_budget_microcents", 0, 1, INT64_MAX)};
+}
+
 std::string alias_key(int64_t team_id, std::string_view alias) {
     std::string k = std::to_string(team_id);
     k += '\0';
@@ -278,6 +284,8 @@ std::shared_ptr<Config> build(const json_t* root) {
             TeamLimits limits{row.int_in_range("rpm_limit", 0, 0, INT64_MAX), row.int_in_range("tpm_limit", 0, 0, INT64_MAX)};
             if (limits.rpm_limit || limits.tpm_limit) cfg->team_limits.emplace(id, limits);
             if (limits.tpm_limit) cfg->token_limits = true;
+            SpendBudget budget = parse_spend_budget(row);
+            if (budget.any()) cfg->team_budgets.emplace(id, budget);
         }
     }
 
@@ -307,6 +315,7 @@ std::shared_ptr<Config> build(const json_t* root) {
             vk.rpm_limit = row.int_in_range("rpm_limit", 0, 0, INT64_MAX);
             vk.tpm_limit = row.int_in_range("tpm_limit", 0, 0, INT64_MAX);
             if (vk.tpm_limit) cfg->token_limits = true;
+            vk.budget = parse_spend_budget(row);
             std::string hkey(reinterpret_cast<const char*>(vk.hash), 32);
             if (!cfg->virtual_key_by_hash.emplace(hkey, cfg->virtual_keys.size()).second)
                 row.error("duplicate key_hash");

@@ -2,6 +2,7 @@
 // indexed for the request path. Immutable once built; workers share it through shared_ptr.
 #pragma once
 #include "util/json_util.hpp"
+#include "accounting/spend_budget.hpp"
 #include "config/key_metadata.hpp"
 #include "config/model_prices.hpp"
 #include "config/provider_catalog.hpp"
@@ -62,6 +63,7 @@ struct VirtualKey {
     bool enabled = true;
     int64_t expires_at = 0;   // unix seconds, 0 = never
     long long rpm_limit = 0, tpm_limit = 0;  // 0 = unlimited (docs/design.md §9)
+    SpendBudget budget;       // daily/monthly spend budget (docs/design.md §13)
 };
 
 // A team's request and token limits (docs/design.md §9); teams without limits are not listed.
@@ -88,6 +90,7 @@ struct Config {
     ModelPrices prices;               // by (provider, upstream model); see model_prices.hpp
     RoutingRules routing_rules;  // compiled once per snapshot, in evaluation order
     std::unordered_map<int64_t, TeamLimits> team_limits;  // team id -> limits (limited teams only)
+    std::unordered_map<int64_t, SpendBudget> team_budgets;  // team id -> spend budget (budgeted teams only, §13)
     bool token_limits = false;  // some key, virtual key or team has a TPM limit: requests measure their prompt
 
     std::unordered_map<std::string, size_t> provider_by_name;        // enabled and disabled
