@@ -3,6 +3,7 @@
 // one the former jansson-based implementation produced, including jansson's semantics for
 // duplicate keys (the last one wins).
 #include "ingress/chat_request.hpp"
+#include "util/utf8_text.hpp"
 
 namespace routeshift {
 
@@ -54,6 +55,22 @@ bool has_duplicate_keys(const JsonMembers& m) {
 }
 
 }  // namespace
+
+bool valid_model_name(std::string_view model, ApiError* err) {
+    // The name reaches upstream paths, request lines and the X-RouteShift-Resolved-Model header
+    // (and, through a "*" provider, a per-worker cache): its size is bounded and it can be neither
+    // a dot segment nor carry bytes that do not belong in a header.
+    if (model.size() > kMaxModelNameBytes)
+        return bad(err, "The 'model' parameter must be at most " + std::to_string(kMaxModelNameBytes) + " bytes long.",
+                   "model");
+    if (model == "." || model == "..") return bad(err, "The 'model' parameter is not a valid model name.", "model");
+    for (char ch : model) {
+        unsigned char c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f)
+            return bad(err, "The 'model' parameter must not contain control characters.", "model");
+    }
+    return true;
+}
 
 const json_t* ChatRequest::dom() const {
     if (!dom_ && !body.empty()) dom_ = json_parse(body, nullptr);
@@ -113,6 +130,8 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
         // Error path only: jansson's own wording (line, column, text) as before.
         std::string perr;
         if (json_parse(body, &perr)) perr = serr.to_string();  // jansson accepts what we refuse
+        // jansson quotes the bytes "near" the error, which may end inside a character
+        perr = sanitize_utf8(perr);
         reject("We could not parse the JSON body of your request (" + perr + ").", "");
         return out;
     }
@@ -165,6 +184,10 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
         return out;
     }
     json_string_decode(model, &req.model);
+    if (!valid_model_name(req.model, err)) {
+        out.reset();
+        return out;
+    }
 
     if (messages.absent_or_null()) {
         reject("Missing required parameter: 'messages'.", "messages");
