@@ -96,16 +96,18 @@ ASAN_MODULE := $(ASAN_BUILD)/ngx_http_routeshift_module.so
 ASAN_CC     := -fsanitize=address,undefined -fno-omit-frame-pointer
 LIBASAN     := $(shell $(CXX) -print-file-name=libasan.so)
 ASAN_TESTS  ?= t/integration $(wildcard t/sync/integration)
+# the core with SANITIZE=1 is exactly the unit tests' library (same Makefile, same flags): shared
+ASAN_CORE   := $(ROOT)/t/unit/build/core
 
 $(ASAN_BUILD)/nginx/Makefile: config config.make $(SRC_LIST)
 	mkdir -p $(ASAN_BUILD)/nginx
-	cd $(NGX_SRC) && . ./conf_flags && RS_CORE_LIB=$(ASAN_BUILD)/core/librouteshift_core.a ./configure \
+	cd $(NGX_SRC) && . ./conf_flags && RS_CORE_LIB=$(ASAN_CORE)/librouteshift_core.a ./configure \
 	  --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS) $(ASAN_CC)" \
 	  --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC $(ASAN_CC)" \
 	  "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(ROOT) --builddir=$(ASAN_BUILD)/nginx > $(ASAN_BUILD)/configure.log
 
 $(ASAN_MODULE): $(ASAN_BUILD)/nginx/Makefile $(MODULE_SRCS)
-	$(MAKE) -C ngx_routeshift_module/core OUT=$(ASAN_BUILD)/core SANITIZE=1
+	$(MAKE) -C ngx_routeshift_module/core OUT=$(ASAN_CORE) SANITIZE=1
 	@# SANITIZE=1 in the environment: nginx's own call of the core Makefile keeps the same flags
 	SANITIZE=1 $(MAKE) -j2 -f $(ASAN_BUILD)/nginx/Makefile -C $(NGX_SRC) modules
 	cp $(ASAN_BUILD)/nginx/ngx_http_routeshift_module.so $(ASAN_MODULE).tmp && mv -f $(ASAN_MODULE).tmp $(ASAN_MODULE)

@@ -3,7 +3,6 @@
 // one the former jansson-based implementation produced, including jansson's semantics for
 // duplicate keys (the last one wins).
 #include "ingress/chat_request.hpp"
-#include "util/utf8_text.hpp"
 
 namespace routeshift {
 
@@ -59,16 +58,13 @@ bool has_duplicate_keys(const JsonMembers& m) {
 bool valid_model_name(std::string_view model, ApiError* err) {
     // The name reaches upstream paths, request lines and the X-RouteShift-Resolved-Model header
     // (and, through a "*" provider, a per-worker cache): its size is bounded and it can be neither
-    // a dot segment nor carry bytes that do not belong in a header.
+    // a dot segment nor break a header line (CR, LF).
     if (model.size() > kMaxModelNameBytes)
         return bad(err, "The 'model' parameter must be at most " + std::to_string(kMaxModelNameBytes) + " bytes long.",
                    "model");
     if (model == "." || model == "..") return bad(err, "The 'model' parameter is not a valid model name.", "model");
-    for (char ch : model) {
-        unsigned char c = static_cast<unsigned char>(ch);
-        if (c < 0x20 || c == 0x7f)
-            return bad(err, "The 'model' parameter must not contain control characters.", "model");
-    }
+    if (model.find_first_of("\r\n") != std::string_view::npos)
+        return bad(err, "The 'model' parameter must not contain line breaks.", "model");
     return true;
 }
 
@@ -130,8 +126,7 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
         // Error path only: jansson's own wording (line, column, text) as before.
         std::string perr;
         if (json_parse(body, &perr)) perr = serr.to_string();  // jansson accepts what we refuse
-        // jansson quotes the bytes "near" the error, which may end inside a character
-        perr = sanitize_utf8(perr);
+        // (jansson's "near" text may end inside a character: openai_error_body repairs it)
         reject("We could not parse the JSON body of your request (" + perr + ").", "");
         return out;
     }
@@ -184,10 +179,6 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
         return out;
     }
     json_string_decode(model, &req.model);
-    if (!valid_model_name(req.model, err)) {
-        out.reset();
-        return out;
-    }
 
     if (messages.absent_or_null()) {
         reject("Missing required parameter: 'messages'.", "messages");
@@ -274,6 +265,11 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
         }
     }
 
+    // last, so every structural error is reported as before; then what the name may be
+    if (!valid_model_name(req.model, err)) {
+        out.reset();
+        return out;
+    }
     req.duplicate_keys = has_duplicate_keys(req.members);
     return out;
 }

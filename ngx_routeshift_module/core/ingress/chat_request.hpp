@@ -56,7 +56,8 @@ private:
 inline constexpr size_t kMaxModelNameBytes = 256;
 
 // Whether `model` is acceptable as a client's model name: at most kMaxModelNameBytes, not "." or
-// "..", no control characters. Fills `err` (400, param "model") when not.
+// "..", no CR or LF (it is echoed in X-RouteShift-Resolved-Model). Fills `err` (400, param "model")
+// when not. Checked after every other field, so their errors keep their precedence.
 bool valid_model_name(std::string_view model, ApiError* err);
 
 // Returns the request, or fills `err` (status 400, type invalid_request_error, param set to the
