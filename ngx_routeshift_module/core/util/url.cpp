@@ -50,7 +50,8 @@ bool valid_path(std::string_view p) {
 }
 
 bool valid_reg_name(std::string_view h) {
-    if (h.empty() || h.size() > 253) return false;
+    // (one trailing dot, an absolute FQDN, is removed before: "host.." is not a name)
+    if (h.empty() || h.size() > 253 || h.back() == '.') return false;
     size_t label = 0;
     for (size_t i = 0; i < h.size(); ++i) {
         char c = h[i];

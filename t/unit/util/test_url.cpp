@@ -135,6 +135,7 @@ static void test_rejects_nul_and_trailing_bytes(void**) {
     bad("http://127.0.0.1\tx");
     bad("https://api.example.com/v1\r\n");
     bad("https://h\xC3\xA9st.example.com");
+    bad("https://host.example.com..");  // fuzz_url: accepted as "host.example.com." before
     Url u = ok("http://127.0.0.1:8081/v1");
     assert_str_eq(u.host, "127.0.0.1");
 }
