@@ -26,7 +26,7 @@ js:
 	@cd t/js && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
 .PHONY: js all help deps core module sync unit integration sync-test test bench bench-instructions run stop clean \
-        deb deb-test install
+        deb deb-test install fuzz test-asan module-asan
 
 all: module sync ## build the module and the sync service
 
@@ -80,7 +80,42 @@ unit: ## CMocka unit tests (core library, sync service)
 integration: module sync js ## pytest integration suite (real nginx, Postgres, mock providers, official SDKs)
 	$(PYTEST) -q -p no:cacheprovider t/integration $(wildcard t/sync/integration)
 
-test: deps unit integration deb-test ## everything (installs deps first)
+test: deps unit fuzz integration deb-test ## everything (installs deps first)
+
+# libFuzzer targets (fuzz/, clang, build/fuzz): each runs FUZZ_SECONDS (default 8: the whole step
+# stays under 3 minutes); `make fuzz FUZZ_SECONDS=600` is a campaign. Saved crash inputs
+# (t/fuzz/<target>/) are replayed first.
+FUZZ_SECONDS ?= 8
+fuzz: ## libFuzzer targets over every parser and translator, FUZZ_SECONDS each (default 8)
+	$(MAKE) -C fuzz -j2 FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# The module with AddressSanitizer + UBSan (build/asan), loaded into Debian's nginx with libasan
+# preloaded; reports land in each gateway's prefix and fail the test (t/integration/README.md).
+ASAN_BUILD  := $(BUILD)/asan
+ASAN_MODULE := $(ASAN_BUILD)/ngx_http_routeshift_module.so
+ASAN_CC     := -fsanitize=address,undefined -fno-omit-frame-pointer
+LIBASAN     := $(shell $(CXX) -print-file-name=libasan.so)
+ASAN_TESTS  ?= t/integration $(wildcard t/sync/integration)
+# the core with SANITIZE=1 is exactly the unit tests' library (same Makefile, same flags): shared
+ASAN_CORE   := $(ROOT)/t/unit/build/core
+
+$(ASAN_BUILD)/nginx/Makefile: config config.make $(SRC_LIST)
+	mkdir -p $(ASAN_BUILD)/nginx
+	cd $(NGX_SRC) && . ./conf_flags && RS_CORE_LIB=$(ASAN_CORE)/librouteshift_core.a ./configure \
+	  --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS) $(ASAN_CC)" \
+	  --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC $(ASAN_CC)" \
+	  "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(ROOT) --builddir=$(ASAN_BUILD)/nginx > $(ASAN_BUILD)/configure.log
+
+$(ASAN_MODULE): $(ASAN_BUILD)/nginx/Makefile $(MODULE_SRCS)
+	$(MAKE) -C ngx_routeshift_module/core OUT=$(ASAN_CORE) SANITIZE=1
+	@# SANITIZE=1 in the environment: nginx's own call of the core Makefile keeps the same flags
+	SANITIZE=1 $(MAKE) -j2 -f $(ASAN_BUILD)/nginx/Makefile -C $(NGX_SRC) modules
+	cp $(ASAN_BUILD)/nginx/ngx_http_routeshift_module.so $(ASAN_MODULE).tmp && mv -f $(ASAN_MODULE).tmp $(ASAN_MODULE)
+
+module-asan: $(ASAN_MODULE) ## the module built with AddressSanitizer + UBSan (build/asan)
+
+test-asan: module-asan sync js ## integration suite against the ASan module in Debian's nginx (LD_PRELOAD libasan)
+	ROUTESHIFT_MODULE=$(ASAN_MODULE) ROUTESHIFT_ASAN=$(LIBASAN) $(PYTEST) -q -p no:cacheprovider $(ASAN_TESTS)
 
 bench: module ## wrk: req/s, p50/p99 of proxy_pass, OpenAI pass-through, Anthropic translation at 1 KB and 100 KB
 	bash bench/run.sh

@@ -73,7 +73,11 @@ struct EndpointEntry : UpstreamEndpoint {
     std::vector<unsigned char> ip_sockaddr;  // IP-literal hosts: the address, port set
     socklen_t ip_socklen = 0;
 };
-using EndpointCache = std::unordered_map<std::string, EndpointEntry>;
+// Keyed by key index, stream flag and model; `bytes` approximates what the entries hold, so the
+// cache is bounded in memory and not only in entries (clients choose model names).
+struct EndpointCache : std::unordered_map<std::string, EndpointEntry> {
+    size_t bytes = 0;
+};
 
 // One provider key that may serve this request: the planner's candidate plus transport state.
 struct Candidate : PlannedCandidate {

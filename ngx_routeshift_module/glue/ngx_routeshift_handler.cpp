@@ -74,11 +74,18 @@ private:
                 }
             }
         }
-        // Clients choose model names (a "*" provider takes any): past this size the cache stops
-        // growing and the entry lives only as long as the request.
+        // Clients choose model names (a "*" provider takes any): past this many entries or bytes
+        // (the 2x of the key: it is also inside the path) the cache stops growing and the entry
+        // lives only as long as the request.
         constexpr size_t kMaxCachedEndpoints = 4096;
+        constexpr size_t kMaxCachedEndpointBytes = 4u << 20;
+        const size_t entry_bytes = sizeof(EndpointEntry) + 2 * cache_key.size() + e.host.size() + e.host_header.size() +
+                                   e.sni.size() + e.path.size() + e.error.size() + e.conn_key.size() +
+                                   e.peer_name_text.size() + e.ip_sockaddr.size();
         EndpointEntry* slot;
-        if (ctx_.endpoints->size() < kMaxCachedEndpoints) {
+        if (ctx_.endpoints->size() < kMaxCachedEndpoints &&
+            ctx_.endpoints->bytes + entry_bytes <= kMaxCachedEndpointBytes) {
+            ctx_.endpoints->bytes += entry_bytes;
             slot = &ctx_.endpoints->emplace(std::move(cache_key), std::move(e)).first->second;
         } else {
             slot = &ctx_.own_endpoints.emplace_back(std::move(e));

@@ -40,6 +40,36 @@ def read_to_end(sock) -> bytes:
     return data
 
 
+def sanitizer_env(prefix: Path) -> dict:
+    """nginx's environment. With ROUTESHIFT_ASAN=<libasan.so> (make test-asan: the module built
+    with -fsanitize=address,undefined) Debian's nginx runs with that runtime preloaded, and every
+    process (master, workers run as nobody) writes its reports to <prefix>/sanitizer/."""
+    env = dict(os.environ)
+    lib = env.pop("ROUTESHIFT_ASAN", "")
+    if lib:
+        d = prefix / "sanitizer"
+        d.mkdir(exist_ok=True)
+        os.chmod(d, 0o777)
+        env["LD_PRELOAD"] = lib
+        # leaks: nginx frees pools by design only at exit, and the master's exit path is not ours
+        env["ASAN_OPTIONS"] = f"log_path={d}/asan:detect_leaks=0:abort_on_error=0"
+        env["UBSAN_OPTIONS"] = f"log_path={d}/ubsan:print_stacktrace=1"
+    return env
+
+
+def sanitizer_reports(prefix: Path) -> list[str]:
+    """One problem per sanitizer report file (their first lines)."""
+    d = prefix / "sanitizer"
+    if not d.is_dir():
+        return []
+    out = []
+    for f in sorted(d.iterdir()):
+        text = f.read_text(errors="replace")
+        if text.strip():
+            out.append(f"sanitizer report {f.name}:\n" + text[:4000])
+    return out
+
+
 def module_path() -> Path:
     return Path(os.environ.get("ROUTESHIFT_MODULE", str(DEFAULT_MODULE)))
 
@@ -484,7 +514,7 @@ class Gateway:
             [NGINX, "-p", str(self.prefix) + "/", "-c", str(self.conf_path),
              "-e", str(self.error_log_path)],
             stdin=subprocess.DEVNULL, stdout=self.stderr_f, stderr=self.stderr_f,
-            start_new_session=True)
+            start_new_session=True, env=sanitizer_env(self.prefix))
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
@@ -578,8 +608,9 @@ class Gateway:
             return ""
 
     def log_problems(self) -> list[str]:
-        """[alert]/[crit]/[emerg] lines and any registered secret in error/access logs."""
-        problems = []
+        """[alert]/[crit]/[emerg] lines, any registered secret in error/access logs, and any
+        sanitizer report (make test-asan)."""
+        problems = sanitizer_reports(self.prefix)
         text = self.error_log()
         for line in text.splitlines():
             if any(p in line for p in LOG_PROBLEMS):

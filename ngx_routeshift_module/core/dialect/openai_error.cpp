@@ -1,6 +1,7 @@
 // OpenAI-shaped error bodies (see openai_error.hpp).
 #include "dialect/openai_error.hpp"
 #include "util/redaction.hpp"
+#include "util/utf8_text.hpp"
 
 #include "util/json_util.hpp"
 
@@ -13,60 +14,21 @@ namespace {
 
 constexpr size_t kMaxTextMessage = 1024;  // bytes of a non-JSON upstream body kept as message
 
+// Appends `s` JSON-escaped; text that is not valid UTF-8 (a provider's bytes, a cut message)
+// gets U+FFFD in place of the bad bytes, so the body is always valid UTF-8 JSON.
+void append_text(std::string& out, std::string_view s) {
+    if (valid_utf8(s)) json_escape_append(out, s);
+    else json_escape_append(out, sanitize_utf8(s));
+}
+
 void append_string_or_null(std::string& out, std::string_view s) {
     if (s.empty()) {
         out += "null";
         return;
     }
     out += '"';
-    json_escape_append(out, s);
+    append_text(out, s);
     out += '"';
-}
-
-// Replaces invalid UTF-8 sequences by U+FFFD so the result can always be a JSON string.
-std::string sanitize_utf8(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        size_t len = 0;
-        uint32_t cp = 0;
-        if (c < 0x80) {
-            out += static_cast<char>(c);
-            ++i;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4;
-            cp = c & 0x07;
-        }
-        bool ok = len != 0 && i + len <= s.size();
-        for (size_t k = 1; ok && k < len; ++k) {
-            unsigned char cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80) ok = false;
-            else cp = (cp << 6) | (cc & 0x3F);
-        }
-        if (ok) {
-            // reject overlong forms, surrogates and values above U+10FFFF
-            if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-                (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-                ok = false;
-        }
-        if (ok) {
-            out.append(s.data() + i, len);
-            i += len;
-        } else {
-            out += "\xEF\xBF\xBD";
-            ++i;
-        }
-    }
-    return out;
 }
 
 // Redacts every string (values and object keys) of a parsed tree in place.
@@ -107,9 +69,9 @@ std::string fallback_message(int status) {
 std::string envelope(std::string_view message, std::string_view type, const json_t* param,
                      const json_t* code) {
     std::string out = "{\"error\":{\"message\":\"";
-    json_escape_append(out, message);
+    append_text(out, message);
     out += "\",\"type\":\"";
-    json_escape_append(out, type);
+    append_text(out, type);
     out += "\",\"param\":";
     if (param && (json_is_string(param) || json_is_integer(param))) json_dump_append(out, param);
     else out += "null";
@@ -143,9 +105,9 @@ std::string_view openai_error_type_for_status(int status) {
 
 std::string openai_error_body(const ApiError& e) {
     std::string out = "{\"error\":{\"message\":\"";
-    json_escape_append(out, e.message);
+    append_text(out, e.message);
     out += "\",\"type\":\"";
-    json_escape_append(out, e.type.empty() ? openai_error_type_for_status(e.status) : e.type);
+    append_text(out, e.type.empty() ? openai_error_type_for_status(e.status) : e.type);
     out += "\",\"param\":";
     append_string_or_null(out, e.param);
     out += ",\"code\":";
@@ -221,11 +183,8 @@ std::string normalize_upstream_error(int status, std::string_view body,
     size_t e = text.find_last_not_of(" \t\r\n");
     text = b == std::string::npos ? std::string() : text.substr(b, e - b + 1);
     if (text.size() > kMaxTextMessage) {
-        text.resize(kMaxTextMessage);
-        // do not leave a partial code point behind (sanitize would turn it into U+FFFD)
-        while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80) text.pop_back();
-        if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0) text.pop_back();
-        text += "...";
+        // never a partial character at the cut (sanitize would turn it into U+FFFD)
+        text = std::string(utf8_prefix(text, kMaxTextMessage)) + "...";
     }
     if (text.empty()) text = fallback_message(status);
     return envelope(sanitize_utf8(text), default_type, nullptr, nullptr);

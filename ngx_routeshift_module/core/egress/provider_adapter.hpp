@@ -10,6 +10,7 @@
 #include "egress/openai/stream_relay.hpp"
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -129,6 +130,8 @@ std::unique_ptr<ResponseTranslator> gemini_translator(const TranslatorOptions& o
 // (classified by status). park_ms comes from google.rpc.RetryInfo.retryDelay (or "retry in Ns" in
 // the message); the glue may also turn it into Retry-After for the client.
 ErrorVerdict gemini_classify_error(int status, std::string_view body);
+// The same, with every secret in the message replaced (before any truncation).
+ErrorVerdict gemini_classify_error(int status, std::string_view body, std::span<const std::string_view> secrets);
 // "{base_path}/models/{model}:generateContent" or ":streamGenerateContent?alt=sse"; the model is
 // percent-encoded, a "models/" (or "tunedModels/") prefix is accepted. base_path: the base URL's
 // path ("/v1beta"), "" or without trailing slash.

@@ -13,7 +13,13 @@ bool WireAdapter::spliced_request(const Config&, const ProviderKey&, const Upstr
 }
 
 std::string WireAdapter::client_error_body(int status, std::string_view body, const ErrorContext& ctx) const {
-    return redact_secrets(openai_error_body(classify_error(status, body, ctx).error), ctx.secrets);
+    // redact the decoded text first: a provider's plain text may quote the key in an escaped form
+    // ("\u0073k-...") that is only literal text once serialised (found by fuzz_error_normalizer)
+    ApiError e = classify_error(status, body, ctx).error;
+    e.message = redact_secrets(e.message, ctx.secrets);
+    e.param = redact_secrets(e.param, ctx.secrets);
+    e.code = redact_secrets(e.code, ctx.secrets);
+    return redact_secrets(openai_error_body(e), ctx.secrets);
 }
 
 const WireAdapter& wire_adapter(WireFormat wire) {

@@ -55,6 +55,19 @@ bool has_duplicate_keys(const JsonMembers& m) {
 
 }  // namespace
 
+bool valid_model_name(std::string_view model, ApiError* err) {
+    // The name reaches upstream paths, request lines and the X-RouteShift-Resolved-Model header
+    // (and, through a "*" provider, a per-worker cache): its size is bounded and it can be neither
+    // a dot segment nor break a header line (CR, LF).
+    if (model.size() > kMaxModelNameBytes)
+        return bad(err, "The 'model' parameter must be at most " + std::to_string(kMaxModelNameBytes) + " bytes long.",
+                   "model");
+    if (model == "." || model == "..") return bad(err, "The 'model' parameter is not a valid model name.", "model");
+    if (model.find_first_of("\r\n") != std::string_view::npos)
+        return bad(err, "The 'model' parameter must not contain line breaks.", "model");
+    return true;
+}
+
 const json_t* ChatRequest::dom() const {
     if (!dom_ && !body.empty()) dom_ = json_parse(body, nullptr);
     return dom_.get();
@@ -113,6 +126,7 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
         // Error path only: jansson's own wording (line, column, text) as before.
         std::string perr;
         if (json_parse(body, &perr)) perr = serr.to_string();  // jansson accepts what we refuse
+        // (jansson's "near" text may end inside a character: openai_error_body repairs it)
         reject("We could not parse the JSON body of your request (" + perr + ").", "");
         return out;
     }
@@ -251,6 +265,11 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
         }
     }
 
+    // last, so every structural error is reported as before; then what the name may be
+    if (!valid_model_name(req.model, err)) {
+        out.reset();
+        return out;
+    }
     req.duplicate_keys = has_duplicate_keys(req.members);
     return out;
 }

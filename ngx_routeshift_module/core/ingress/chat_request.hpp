@@ -52,9 +52,17 @@ private:
     mutable JsonPtr dom_;
 };
 
+// The longest model name a client may send (bytes, after JSON unescaping).
+inline constexpr size_t kMaxModelNameBytes = 256;
+
+// Whether `model` is acceptable as a client's model name: at most kMaxModelNameBytes, not "." or
+// "..", no CR or LF (it is echoed in X-RouteShift-Resolved-Model). Fills `err` (400, param "model")
+// when not. Checked after every other field, so their errors keep their precedence.
+bool valid_model_name(std::string_view model, ApiError* err);
+
 // Returns the request, or fills `err` (status 400, type invalid_request_error, param set to the
 // offending field, e.g. "model", "messages", "messages[2].role", "stream") and returns nullopt.
-// Checks: body is a JSON object; model is a non-empty string; messages is a non-empty array of
+// Checks: body is a JSON object; model is a non-empty string (valid_model_name); messages is a non-empty array of
 // objects each with a string role in {system, developer, user, assistant, tool, function};
 // stream (if present) is a boolean; stream_options (if present) is an object and only allowed with
 // stream=true; metadata (if present) is an object whose route_hint/session_id are strings.

@@ -14,6 +14,10 @@ int hex_value(char c) {
     return -1;
 }
 
+// "." and ".." as a whole segment are dot segments (RFC 3986 §5.2.4): a server or proxy removes
+// them, so a model named ".." would climb out of /model/{id}/. Written as %2E they stay data.
+bool dot_segment(std::string_view segment) { return segment == "." || segment == ".."; }
+
 }  // namespace
 
 bool percent_unreserved(unsigned char c) {
@@ -23,6 +27,10 @@ bool percent_unreserved(unsigned char c) {
 
 void percent_encode_append(std::string& out, std::string_view s, PercentEncode mode) {
     const bool keep_slash = mode == PercentEncode::path;
+    if (mode == PercentEncode::path_segment && dot_segment(s)) {
+        for (size_t i = 0; i < s.size(); ++i) out += "%2E";
+        return;
+    }
     for (char ch : s) {
         unsigned char c = static_cast<unsigned char>(ch);
         if (percent_unreserved(c) || (keep_slash && c == '/')) {

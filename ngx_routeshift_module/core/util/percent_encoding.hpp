@@ -10,6 +10,9 @@ namespace routeshift {
 enum class PercentEncode {
     segment,  // only RFC 3986 unreserved (A-Z a-z 0-9 - . _ ~) stays: one path segment or query part
     path,     // as `segment`, and '/' stays too: a whole path
+    // as `segment`, and "." / ".." are written %2E / %2E%2E: a segment of a URL we send (a model
+    // name) never becomes a dot segment, which a server or proxy would resolve (RFC 3986 §5.2.4)
+    path_segment,
 };
 
 // True for the RFC 3986 unreserved characters.

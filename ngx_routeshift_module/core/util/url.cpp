@@ -50,7 +50,8 @@ bool valid_path(std::string_view p) {
 }
 
 bool valid_reg_name(std::string_view h) {
-    if (h.empty() || h.size() > 253) return false;
+    // (one trailing dot, an absolute FQDN, is removed before: "host.." is not a name)
+    if (h.empty() || h.size() > 253 || h.back() == '.') return false;
     size_t label = 0;
     for (size_t i = 0; i < h.size(); ++i) {
         char c = h[i];
@@ -69,6 +70,15 @@ bool valid_reg_name(std::string_view h) {
 }  // namespace
 
 std::optional<Url> parse_url(std::string_view text, std::string* error) {
+    // NUL, spaces, control and non-ASCII bytes belong nowhere in a URL we connect to: a NUL would
+    // end the host early for inet_pton ("127.0.0.1\0junk" read as 127.0.0.1) while the rest stays
+    for (char ch : text) {
+        unsigned char c = static_cast<unsigned char>(ch);
+        if (c <= 0x20 || c >= 0x7f) {
+            fail(error, "URL contains a control, space or non-ASCII byte");
+            return std::nullopt;
+        }
+    }
     Url u;
     std::string_view rest;
     if (starts_with_ci(text, "https://")) {

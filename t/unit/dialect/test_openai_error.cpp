@@ -157,11 +157,36 @@ static void test_redacts_secrets(void**) {
     assert_not_contains(wrapped, "ABCDEFGH");
 }
 
+// issue 13: whatever bytes a message holds, the body is valid UTF-8 JSON
+static void test_output_is_valid_utf8(void**) {
+    ApiError e;
+    e.status = 502;
+    e.message = "cut \xE2\x82 and \xFF bytes";
+    e.code = "bad\xC3";
+    std::string out = openai_error_body(e);
+    JsonPtr doc = json_parse(out, nullptr);  // jansson refuses invalid UTF-8
+    assert_non_null(doc.get());
+    assert_contains(out, "cut \xEF\xBF\xBD\xEF\xBF\xBD and \xEF\xBF\xBD bytes");
+    assert_non_null(json_parse(openai_error_event(e).substr(6), nullptr).get());
+    // a plain-text upstream error cut at the message limit keeps whole characters
+    std::string text(1023, 'a');
+    text += "\xE2\x82\xAC tail";
+    std::string body = normalize_upstream_error(500, text, {});
+    assert_non_null(json_parse(body, nullptr).get());
+    assert_not_contains(body, "\xEF\xBF\xBD");
+    // a key escaped as "\/" in a body that is not JSON is still found
+    const std::string_view secrets[] = {"sk-proj/ABCDEFGHIJKLMNOPQRSTUV"};
+    std::string n = normalize_upstream_error(401, "oops: sk-proj\\/ABCDEFGHIJKLMNOPQRSTUV {", secrets);
+    assert_not_contains(n, "ABCDEFGHIJKLMNOPQRSTUV");
+    assert_contains(n, "[redacted]");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_body),         cmocka_unit_test(test_type_for_status),
         cmocka_unit_test(test_keeps_openai_shape), cmocka_unit_test(test_adds_missing_keys),
         cmocka_unit_test(test_wraps_other_shapes), cmocka_unit_test(test_redacts_secrets),
+        cmocka_unit_test(test_output_is_valid_utf8),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

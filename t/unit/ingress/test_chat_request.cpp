@@ -1,6 +1,7 @@
 // chat_request: validation of OpenAI chat-completions bodies.
 #include "ingress/chat_request.hpp"
 #include "chat_body_gen.hpp"
+#include "util/utf8_text.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -412,6 +413,54 @@ static void test_null_err_pointer(void**) {
     assert_false(parse_chat_request("{}", nullptr).has_value());
 }
 
+// issue 13: model names are bounded, never dot segments, never break a header line (clear 400s)
+static void test_model_name_bounds(void**) {
+    auto body = [](const std::string& model) {
+        return R"({"model":)" + model + R"(,"messages":[{"role":"user","content":"hi"}]})";
+    };
+    ApiError err;
+    std::string at_limit(kMaxModelNameBytes, 'm');
+    assert_true(parse_chat_request(body("\"" + at_limit + "\""), &err).has_value());
+    auto r = parse_chat_request(body("\"" + at_limit + "x\""), &err);
+    assert_false(r.has_value());
+    assert_int_equal(err.status, 400);
+    assert_str_eq(err.param, "model");
+    assert_contains(err.message, "256 bytes");
+    // the limit counts decoded bytes: escapes cannot smuggle a longer name
+    std::string escaped;
+    for (size_t i = 0; i < kMaxModelNameBytes + 1; ++i) escaped += "\\u0041";
+    assert_false(parse_chat_request(body("\"" + escaped + "\""), &err).has_value());
+    for (const char* m : {"\".\"", "\"..\"", "\"\\u002e\\u002e\""}) {
+        assert_false(parse_chat_request(body(m), &err).has_value());
+        assert_str_eq(err.param, "model");
+        assert_int_equal(err.status, 400);
+    }
+    assert_true(parse_chat_request(body("\"...\""), &err).has_value());
+    assert_true(parse_chat_request(body("\"a/../b\""), &err).has_value());  // encoded as one segment
+    assert_false(parse_chat_request(body("\"gpt\\r\\nX-Evil: 1\""), &err).has_value());
+    assert_str_eq(err.param, "model");
+    assert_false(parse_chat_request(body("\"gpt\\n\""), &err).has_value());
+    // other fields' errors keep their precedence over the name checks
+    assert_false(parse_chat_request(R"({"model":"..","messages":[]})", &err).has_value());
+    assert_str_eq(err.param, "messages");
+}
+
+// issue 13: jansson's "near '...'" text may end inside a character; the error stays valid UTF-8
+static void test_parse_error_message_is_valid_utf8(void**) {
+    // jansson cuts its quoted token to fit its error text: with 2-byte characters and either
+    // parity of the cut, one of these lands inside a character
+    for (const char* lead : {"", "a"}) {
+        std::string bodytext = std::string("{\"model\":\"") + lead;
+        for (int i = 0; i < 200; ++i) bodytext += "\xC3\xA9";
+        bodytext += "\x01\"}";
+        ApiError err;
+        assert_false(parse_chat_request(bodytext, &err).has_value());
+        std::string out = openai_error_body(err);
+        assert_true(valid_utf8(out));
+        assert_non_null(json_parse(out, nullptr).get());
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minimal),        cmocka_unit_test(test_full),
@@ -424,6 +473,8 @@ int main(void) {
         cmocka_unit_test(test_nul_escapes_as_before),
         cmocka_unit_test(test_move_and_lazy_dom),
         cmocka_unit_test(test_differential_vs_dom_reference),
+        cmocka_unit_test(test_model_name_bounds),
+        cmocka_unit_test(test_parse_error_message_is_valid_utf8),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -48,12 +48,25 @@ static void test_decode(void**) {
         assert_str_eq(percent_decode(encode(s)), s);
 }
 
+// issue 13: a model named "." or ".." must not become a dot segment of an upstream path
+static void test_path_segment_never_a_dot_segment(void**) {
+    assert_str_eq(encode(".", PercentEncode::path_segment), "%2E");
+    assert_str_eq(encode("..", PercentEncode::path_segment), "%2E%2E");
+    assert_str_eq(encode("...", PercentEncode::path_segment), "...");
+    assert_str_eq(encode("a.b", PercentEncode::path_segment), "a.b");
+    assert_str_eq(encode("../x", PercentEncode::path_segment), "..%2Fx");
+    assert_str_eq(percent_decode(encode("..", PercentEncode::path_segment)), "..");
+    // the SigV4 rule (segment/path) is unchanged: AWS signs what is sent
+    assert_str_eq(encode("..", PercentEncode::segment), "..");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unreserved_kept),
         cmocka_unit_test(test_everything_else_escaped_uppercase),
         cmocka_unit_test(test_path_keeps_slash),
         cmocka_unit_test(test_decode),
+        cmocka_unit_test(test_path_segment_never_a_dot_segment),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

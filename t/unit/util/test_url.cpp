@@ -124,11 +124,28 @@ static void test_catalog(void**) {
     assert_null(provider_info(""));
 }
 
+// issue 13: a NUL (or any control, space, non-ASCII byte) is refused, not cut off by inet_pton
+static void test_rejects_nul_and_trailing_bytes(void**) {
+    std::string err;
+    assert_false(parse_url(std::string_view("http://127.0.0.1\0junk", 21), &err).has_value());
+    assert_false(parse_url(std::string_view("http://127.0.0.1\0", 17), &err).has_value());
+    assert_false(parse_url(std::string_view("http://[::1\0x]:80", 17), &err).has_value());
+    assert_false(parse_url(std::string_view("http://host.example\0.com/v1", 27), &err).has_value());
+    bad("http://127.0.0.1 junk");
+    bad("http://127.0.0.1\tx");
+    bad("https://api.example.com/v1\r\n");
+    bad("https://h\xC3\xA9st.example.com");
+    bad("https://host.example.com..");  // fuzz_url: accepted as "host.example.com." before
+    Url u = ok("http://127.0.0.1:8081/v1");
+    assert_str_eq(u.host, "127.0.0.1");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_https_default_port), cmocka_unit_test(test_http_port_trailing_slash),
         cmocka_unit_test(test_ip_literals),        cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_catalog),
+        cmocka_unit_test(test_rejects_nul_and_trailing_bytes),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -24,7 +24,7 @@ bool region_ok(std::string_view r) {
 
 std::string bedrock_path(std::string_view upstream_model, bool stream) {
     std::string p = "/model/";
-    percent_encode_append(p, upstream_model, PercentEncode::segment);  // the whole id is one segment (':' '/' encoded)
+    percent_encode_append(p, upstream_model, PercentEncode::path_segment);  // the whole id is one segment (':' '/' encoded)
     p += stream ? "/converse-stream" : "/converse";
     return p;
 }

@@ -63,7 +63,14 @@ std::string normalize_error_type(std::string_view t) {
     if (colon != std::string_view::npos) t = t.substr(0, colon);
     while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
     while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-    std::string out(t);
+    // The type is echoed into the client's message: an AWS type name is an identifier, so any
+    // other byte (control, non-ASCII, quote) is dropped and the length is bounded.
+    std::string out;
+    for (char c : t) {
+        bool word = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '.' || c == '-';
+        if (word && out.size() < kMaxErrorTypeName) out += c;
+    }
     if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
     return out;
 }

@@ -14,10 +14,13 @@
 
 namespace routeshift::bedrock_internal {
 
-inline constexpr size_t kMaxJsonAnswer = 64u << 20;       // a non-streaming answer larger than this is refused
-inline constexpr size_t kMaxStreamMessage = 8u << 20;     // one event-stream message
+// Per-request budgets, checked before a byte is buffered (a hostile provider must not take a worker
+// down; the parsed DOM costs about twice the text on top). Converse answers are text and tool calls.
+inline constexpr size_t kMaxJsonAnswer = 8u << 20;        // a non-streaming answer larger than this is refused
+inline constexpr size_t kMaxStreamMessage = 2u << 20;     // one event-stream message
 inline constexpr int64_t kLongParkMs = 60LL * 60 * 1000;  // broken credentials / no access: 1 hour
 inline constexpr size_t kMaxErrorMessage = 1024;
+inline constexpr size_t kMaxErrorTypeName = 64;           // an AWS error type echoed into a message
 inline constexpr std::string_view kDummyToolName = "dummy_tool";
 
 inline json_t* share(const json_t* v) { return json_incref(const_cast<json_t*>(v)); }

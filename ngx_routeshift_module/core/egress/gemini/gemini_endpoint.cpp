@@ -21,7 +21,7 @@ std::string gemini_request_path(std::string_view base_path, std::string_view ups
     } else {
         out += "/models/";
     }
-    percent_encode_append(out, m, PercentEncode::segment);  // one segment: ':' and '/' escaped
+    percent_encode_append(out, m, PercentEncode::path_segment);  // one segment: ':' and '/' escaped
     out += stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
     return out;
 }

@@ -1,6 +1,8 @@
 // Gemini error classification: google.rpc.Status bodies -> retry/park verdict and the OpenAI-shaped
 // error the client gets.
 #include "egress/gemini/gemini_internal.hpp"
+#include "util/redaction.hpp"
+#include "util/utf8_text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -122,6 +124,8 @@ const json_t* find_error(const json_t* root) {
     return !json_present(e) ? nullptr : e;
 }
 
+constexpr size_t kMaxPlainTextError = 512;  // bytes of a plain-text error body kept as message
+
 constexpr int64_t kLongParkMs = 60LL * 60 * 1000;  // broken key / exhausted daily quota: 1 hour
 
 ErrorVerdict verdict(int http, const GoogleError& g) {
@@ -225,7 +229,9 @@ ErrorVerdict verdict(int http, const GoogleError& g) {
 
 }  // namespace gemini_internal
 
-ErrorVerdict gemini_classify_error(int status, std::string_view body) {
+ErrorVerdict gemini_classify_error(int status, std::string_view body) { return gemini_classify_error(status, body, {}); }
+
+ErrorVerdict gemini_classify_error(int status, std::string_view body, std::span<const std::string_view> secrets) {
     GoogleError g;
     string_view b = trim(body);
     if (b.starts_with("data:")) {  // an SSE event carrying the error
@@ -237,8 +243,11 @@ ErrorVerdict gemini_classify_error(int status, std::string_view body) {
     JsonPtr root = b.empty() ? nullptr : json_parse(b, nullptr);
     if (const json_t* e = root ? find_error(root.get()) : nullptr) {
         g = read_google_error(e);
+        g.message = redact_secrets(g.message, secrets);
     } else if (!b.empty() && b.front() != '<' && b.front() != '{' && b.front() != '[') {
-        g.message = string(b.substr(0, 512));  // plain-text error from a proxy in front of Google
+        // plain-text error from a proxy in front of Google: redacted BEFORE the cut, so a key
+        // across the cut cannot leave its first characters behind; the cut keeps whole characters
+        g.message = string(utf8_prefix(redact_secrets(b, secrets), kMaxPlainTextError));
     }
     return verdict(status, g);
 }

@@ -14,7 +14,10 @@ using namespace gemini_internal;
 
 namespace {
 
-constexpr size_t kMaxJsonBody = 64u << 20;  // non-streaming answer (may carry generated images)
+// Per-request budget of a non-streaming answer (it may carry generated images), checked before a
+// byte is buffered; the parsed DOM costs about twice the text on top. Stream events: SseParser's
+// 4 MiB default per event.
+constexpr size_t kMaxJsonBody = 16u << 20;
 constexpr size_t kMaxChoices = 16;          // candidateCount is at most 8
 constexpr string_view kFallbackId = "chatcmpl-gemini";  // neither the gateway nor Gemini named the answer
 

@@ -27,8 +27,8 @@ public:
     std::unique_ptr<ResponseTranslator> translator(const TranslatorOptions& opt, std::string_view) const override {
         return gemini_translator(opt);
     }
-    ErrorVerdict classify_error(int status, std::string_view body, const ErrorContext&) const override {
-        return gemini_classify_error(status, body);
+    ErrorVerdict classify_error(int status, std::string_view body, const ErrorContext& ctx) const override {
+        return gemini_classify_error(status, body, ctx.secrets);
     }
 };
 

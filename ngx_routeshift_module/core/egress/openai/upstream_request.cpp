@@ -316,7 +316,7 @@ bool chat_endpoint(const Config& cfg, const ProviderKey& key, std::string_view u
             std::string_view dep = azure_deployment(key, upstream_model);
             if (dep.empty()) return fail(error, key_name(cfg, key) + ": no azure deployment name");
             ep.path += "/openai/deployments/";
-            percent_encode_append(ep.path, dep);
+            percent_encode_append(ep.path, dep, PercentEncode::path_segment);
             ep.path += "/chat/completions?api-version=";
             percent_encode_append(ep.path, key.meta.api_version);
         }

@@ -117,10 +117,22 @@ void test_credentials_never_leak(void**) {
 
 }  // namespace
 
+// issue 13: x-amzn-ErrorType / :exception-type bytes are echoed into the client's message; only
+// identifier characters survive, bounded, so the message stays valid UTF-8 JSON
+static void test_error_type_sanitised(void**) {
+    ErrorVerdict v = bedrock_classify_error(400, R"({"message":"bad"})", "Validation\xFF\"Exc\neption\x01:http://x");
+    assert_str_eq(v.error.message, "bad (ValidationException)");
+    assert_non_null(json_parse(openai_error_body(v.error), nullptr).get());
+    std::string long_type(500, 'A');
+    v = bedrock_classify_error(400, R"({"message":"bad"})", long_type);
+    assert_true(v.error.message.size() < 100);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_credentials_never_leak),
+        cmocka_unit_test(test_error_type_sanitised),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

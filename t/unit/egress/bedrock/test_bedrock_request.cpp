@@ -443,12 +443,20 @@ void test_key_validation(void**) {
 
 }  // namespace
 
+// issue 13: a model id "." / ".." never climbs out of /model/{id}/
+static void test_path_never_has_dot_segments(void**) {
+    assert_str_eq(bedrock_path("..", false), "/model/%2E%2E/converse");
+    assert_str_eq(bedrock_path(".", true), "/model/%2E/converse-stream");
+    assert_str_eq(bedrock_path("a..b", false), "/model/a..b/converse");
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_system_and_defaults), cmocka_unit_test(test_roles_and_merging),
         cmocka_unit_test(test_images_and_documents), cmocka_unit_test(test_tools_and_choice),
         cmocka_unit_test(test_tool_history),         cmocka_unit_test(test_path),
         cmocka_unit_test(test_http_request),         cmocka_unit_test(test_key_validation),
+        cmocka_unit_test(test_path_never_has_dot_segments),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -645,6 +645,31 @@ static void test_classify_client_errors(void**) {
     assert_str_eq(v.error.type, "authentication_error");
 }
 
+// issue 13: a plain-text error is redacted BEFORE it is cut to 512 bytes (a key across the cut
+// must not leave its first characters), and the cut never splits a character
+static void test_plain_text_error_redacted_before_cut(void**) {
+    const std::string secret = "AIzaSyPLAINTEXTKEY000000000000000000000";
+    const std::string_view secrets[] = {secret};
+    std::string body(505, 'x');
+    body += secret;  // starts 7 bytes before the cut
+    ErrorVerdict v = gemini_classify_error(500, body, secrets);
+    assert_not_contains(v.error.message, "AIza");
+    assert_true(v.error.message.size() <= 512);
+    assert_true(v.error.message.starts_with(std::string(505, 'x') + "[redac"));
+    // a key that does not look like Google's is only caught by the secret itself
+    const std::string other = "proxy-secret-0123456789abcdef";
+    const std::string_view others[] = {other};
+    std::string body2(508, 'y');
+    body2 += other;
+    v = gemini_classify_error(502, body2, others);
+    assert_not_contains(v.error.message, "prox");
+    std::string utf(511, 'z');
+    utf += "\xE2\x82\xAC more";
+    v = gemini_classify_error(503, utf, {});
+    assert_non_null(json_parse(openai_error_body(v.error), nullptr).get());
+    assert_not_contains(openai_error_body(v.error), "\xEF\xBF\xBD");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_system_prompt_placement),
@@ -667,6 +692,7 @@ int main(void) {
         cmocka_unit_test(test_classify_rate_limits),
         cmocka_unit_test(test_classify_server_errors),
         cmocka_unit_test(test_classify_client_errors),
+        cmocka_unit_test(test_plain_text_error_redacted_before_cut),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -578,6 +578,12 @@ static void test_passthrough_builds_no_dom(void**) {
     assert_int_equal(allocs, 0);  // jansson never ran
 }
 
+// issue 13: a deployment named after the model never becomes a dot segment
+static void test_azure_deployment_not_a_dot_segment(void**) {
+    assert_str_eq(endpoint(31, "..").path, "/openai/deployments/%2E%2E/chat/completions?api-version=2025-04-01-preview");
+    assert_str_eq(endpoint(31, ".").path, "/openai/deployments/%2E/chat/completions?api-version=2025-04-01-preview");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_openai_exact_request),
@@ -597,6 +603,7 @@ int main(void) {
         cmocka_unit_test(test_passthrough_builds_no_dom),
         cmocka_unit_test(test_splice_pieces),
         cmocka_unit_test(test_splice_pieces_generated),
+        cmocka_unit_test(test_azure_deployment_not_a_dot_segment),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
