@@ -168,52 +168,53 @@ void write_key_families(PrometheusText& text, const std::vector<KeyMetricsView>&
     ids.reserve(keys.size());
     for (const KeyMetricsView& k : keys) ids.push_back(std::to_string(k.id));
     auto each = [&](auto&& body) {
-        for (size_t i = 0; i < keys.size(); i++)
-            if (keys[i].has_slot) body(keys[i], std::string_view(ids[i]));
+        for (size_t i = 0; i < keys.size(); i++) {
+            if (!keys[i].has_slot) continue;
+            const KeyMetricsView& k = keys[i];
+            body(k, MetricLabels{{"provider", k.provider}, {"key_id", ids[i]}, {"key", k.label}});
+        }
     };
-#define RS_KEY_LABELS {"provider", k.provider}, {"key_id", id}, {"key", k.label}
     text.family("routeshift_attempts_total", "counter", "Upstream attempts per provider key and status (499: the client left first).");
-    each([&](const KeyMetricsView& k, std::string_view id) {
+    each([&](const KeyMetricsView& k, const MetricLabels& key) {
         for (size_t slot = 0; slot < kStatusSlots; slot++) {
             uint64_t n = k.counters.attempts[slot];
             if (n == 0) continue;
             StatusLabels status = status_slot_labels(slot);
-            text.sample("routeshift_attempts_total", {RS_KEY_LABELS, {"code", status.code}, {"class", status.status_class}}, n);
+            text.sample("routeshift_attempts_total", key.with({{"code", status.code}, {"class", status.status_class}}), n);
         }
     });
     text.family("routeshift_retries_total", "counter", "Attempts that were not the first of their request.");
-    each([&](const KeyMetricsView& k, std::string_view id) { text.sample("routeshift_retries_total", {RS_KEY_LABELS}, k.counters.retries); });
+    each([&](const KeyMetricsView& k, const MetricLabels& key) { text.sample("routeshift_retries_total", key, k.counters.retries); });
     text.family("routeshift_cooldowns_total", "counter", "Attempts that parked the key (cooldown started or extended).");
-    each([&](const KeyMetricsView& k, std::string_view id) { text.sample("routeshift_cooldowns_total", {RS_KEY_LABELS}, k.counters.cooldowns); });
+    each([&](const KeyMetricsView& k, const MetricLabels& key) { text.sample("routeshift_cooldowns_total", key, k.counters.cooldowns); });
     text.family("routeshift_key_cooldown_active", "gauge", "1 while the key is cooling down.");
-    each([&](const KeyMetricsView& k, std::string_view id) {
-        text.sample("routeshift_key_cooldown_active", {RS_KEY_LABELS}, (uint64_t)(k.cooldown_remaining_ms > 0 ? 1 : 0));
+    each([&](const KeyMetricsView& k, const MetricLabels& key) {
+        text.sample("routeshift_key_cooldown_active", key, (uint64_t)(k.cooldown_remaining_ms > 0 ? 1 : 0));
     });
     text.family("routeshift_key_cooldown_remaining_seconds", "gauge", "Time until the key's cooldown ends.");
-    each([&](const KeyMetricsView& k, std::string_view id) {
-        text.sample("routeshift_key_cooldown_remaining_seconds", {RS_KEY_LABELS}, (double)k.cooldown_remaining_ms / 1000.0);
+    each([&](const KeyMetricsView& k, const MetricLabels& key) {
+        text.sample("routeshift_key_cooldown_remaining_seconds", key, (double)k.cooldown_remaining_ms / 1000.0);
     });
     text.family("routeshift_key_circuit_state", "gauge", "Circuit breaker state of the key: 1 for the current state.");
-    each([&](const KeyMetricsView& k, std::string_view id) {
+    each([&](const KeyMetricsView& k, const MetricLabels& key) {
         for (BreakerState state : {BreakerState::closed, BreakerState::open, BreakerState::half_open}) {
-            text.sample("routeshift_key_circuit_state", {RS_KEY_LABELS, {"state", breaker_state_name(state)}},
+            text.sample("routeshift_key_circuit_state", key.with({{"state", breaker_state_name(state)}}),
                         (uint64_t)(k.breaker == state ? 1 : 0));
         }
     });
     text.family("routeshift_key_inflight", "gauge", "Attempts in flight on the key, across all workers.");
-    each([&](const KeyMetricsView& k, std::string_view id) { text.sample("routeshift_key_inflight", {RS_KEY_LABELS}, (uint64_t)k.inflight); });
+    each([&](const KeyMetricsView& k, const MetricLabels& key) { text.sample("routeshift_key_inflight", key, (uint64_t)k.inflight); });
     text.family("routeshift_key_tokens_total", "counter", "Tokens the key's attempts reported.");
-    each([&](const KeyMetricsView& k, std::string_view id) {
-        text.sample("routeshift_key_tokens_total", {RS_KEY_LABELS, {"direction", direction_input}}, k.prompt_tokens);
-        text.sample("routeshift_key_tokens_total", {RS_KEY_LABELS, {"direction", direction_output}}, k.completion_tokens);
+    each([&](const KeyMetricsView& k, const MetricLabels& key) {
+        text.sample("routeshift_key_tokens_total", key.with({{"direction", direction_input}}), k.prompt_tokens);
+        text.sample("routeshift_key_tokens_total", key.with({{"direction", direction_output}}), k.completion_tokens);
     });
     text.family("routeshift_key_cost_microcents_total", "counter", "Cost of the key's reported usage at the price in force.");
-    each([&](const KeyMetricsView& k, std::string_view id) { text.sample("routeshift_key_cost_microcents_total", {RS_KEY_LABELS}, k.counters.cost_microcents); });
+    each([&](const KeyMetricsView& k, const MetricLabels& key) { text.sample("routeshift_key_cost_microcents_total", key, k.counters.cost_microcents); });
     text.family("routeshift_attempt_ttfb_seconds", "histogram", "Time from an attempt's pick to the provider's status line.");
-    each([&](const KeyMetricsView& k, std::string_view id) { text.histogram("routeshift_attempt_ttfb_seconds", {RS_KEY_LABELS}, k.counters.ttfb); });
+    each([&](const KeyMetricsView& k, const MetricLabels& key) { text.histogram("routeshift_attempt_ttfb_seconds", key, k.counters.ttfb); });
     text.family("routeshift_attempt_duration_seconds", "histogram", "Time from an attempt's pick to its end.");
-    each([&](const KeyMetricsView& k, std::string_view id) { text.histogram("routeshift_attempt_duration_seconds", {RS_KEY_LABELS}, k.counters.duration); });
-#undef RS_KEY_LABELS
+    each([&](const KeyMetricsView& k, const MetricLabels& key) { text.histogram("routeshift_attempt_duration_seconds", key, k.counters.duration); });
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <stdexcept>
 
 namespace routeshift {
 namespace {
@@ -31,6 +32,11 @@ void append_seconds(std::string& out, uint64_t ms) {
 
 }  // namespace
 
+void MetricLabels::add(std::initializer_list<MetricLabel> labels) {
+    if (size_ + labels.size() > kMaxLabels) throw std::length_error("too many metric labels");
+    for (const MetricLabel& label : labels) items_[size_++] = label;
+}
+
 void append_label_value(std::string& out, std::string_view value) {
     for (char c : value) {
         if (c == '\\') out += "\\\\";
@@ -52,48 +58,43 @@ void PrometheusText::family(std::string_view name, std::string_view type, std::s
     out_ += '\n';
 }
 
-void PrometheusText::series(std::string_view name, std::string_view suffix, MetricLabels labels,
-                            const MetricLabel* extra) {
+void PrometheusText::series(std::string_view name, std::string_view suffix, const MetricLabels& labels) {
     out_ += name;
     out_ += suffix;
-    if (labels.size() == 0 && extra == nullptr) {
+    if (labels.size() == 0) {
         out_ += ' ';
         return;
     }
     out_ += '{';
-    bool first = true;
-    auto one = [&](const MetricLabel& label) {
-        if (!first) out_ += ',';
-        first = false;
+    for (const MetricLabel& label : labels) {
+        if (&label != labels.begin()) out_ += ',';
         out_ += label.first;
         out_ += "=\"";
         append_label_value(out_, label.second);
         out_ += '"';
-    };
-    for (const MetricLabel& label : labels) one(label);
-    if (extra) one(*extra);
+    }
     out_ += "} ";
 }
 
-void PrometheusText::sample(std::string_view name, MetricLabels labels, uint64_t value) {
-    series(name, "", labels, nullptr);
+void PrometheusText::sample(std::string_view name, const MetricLabels& labels, uint64_t value) {
+    series(name, "", labels);
     append_format(out_, "%" PRIu64, value);
     out_ += '\n';
 }
 
-void PrometheusText::sample(std::string_view name, MetricLabels labels, int64_t value) {
-    series(name, "", labels, nullptr);
+void PrometheusText::sample(std::string_view name, const MetricLabels& labels, int64_t value) {
+    series(name, "", labels);
     append_format(out_, "%" PRId64, value);
     out_ += '\n';
 }
 
-void PrometheusText::sample(std::string_view name, MetricLabels labels, double value) {
-    series(name, "", labels, nullptr);
+void PrometheusText::sample(std::string_view name, const MetricLabels& labels, double value) {
+    series(name, "", labels);
     append_format(out_, "%.3f", value);
     out_ += '\n';
 }
 
-void PrometheusText::histogram(std::string_view name, MetricLabels labels, const MetricsHistogram& histogram) {
+void PrometheusText::histogram(std::string_view name, const MetricLabels& labels, const MetricsHistogram& histogram) {
     uint64_t count = counter_load(histogram.count);
     uint64_t cumulative = 0;
     std::string le;
@@ -101,19 +102,17 @@ void PrometheusText::histogram(std::string_view name, MetricLabels labels, const
         cumulative += counter_load(histogram.buckets[i]);
         le.clear();
         append_seconds(le, kMetricsBucketBoundsMs[i]);
-        MetricLabel bound{"le", le};
-        series(name, "_bucket", labels, &bound);
+        series(name, "_bucket", labels.with({{"le", le}}));
         append_format(out_, "%" PRIu64, std::min(cumulative, count));
         out_ += '\n';
     }
-    MetricLabel infinity{"le", "+Inf"};
-    series(name, "_bucket", labels, &infinity);
+    series(name, "_bucket", labels.with({{"le", "+Inf"}}));
     append_format(out_, "%" PRIu64, count);
     out_ += '\n';
-    series(name, "_sum", labels, nullptr);
+    series(name, "_sum", labels);
     append_seconds(out_, counter_load(histogram.sum_ms));
     out_ += '\n';
-    series(name, "_count", labels, nullptr);
+    series(name, "_count", labels);
     append_format(out_, "%" PRIu64, count);
     out_ += '\n';
 }

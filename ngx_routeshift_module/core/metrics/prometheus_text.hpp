@@ -3,6 +3,7 @@
 #pragma once
 #include "metrics/metric_counters.hpp"
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -12,7 +13,27 @@
 namespace routeshift {
 
 using MetricLabel = std::pair<std::string_view, std::string_view>;  // name, value (unescaped)
-using MetricLabels = std::initializer_list<MetricLabel>;
+
+// A series' labels (at most kMaxLabels; more is a programming error: std::length_error). `with`
+// adds labels to a common set, e.g. a key's labels plus the status code.
+class MetricLabels {
+public:
+    static constexpr size_t kMaxLabels = 8;
+    MetricLabels(std::initializer_list<MetricLabel> labels) { add(labels); }
+    MetricLabels with(std::initializer_list<MetricLabel> more) const {
+        MetricLabels all = *this;
+        all.add(more);
+        return all;
+    }
+    const MetricLabel* begin() const { return items_.data(); }
+    const MetricLabel* end() const { return items_.data() + size_; }
+    size_t size() const { return size_; }
+
+private:
+    void add(std::initializer_list<MetricLabel> labels);
+    std::array<MetricLabel, kMaxLabels> items_{};
+    size_t size_ = 0;
+};
 
 // Appends `value` escaped for a label value: backslash, double quote and line feed.
 void append_label_value(std::string& out, std::string_view value);
@@ -23,15 +44,15 @@ public:
 
     // `# HELP` and `# TYPE` (counter, gauge, histogram), once per family, before its samples.
     void family(std::string_view name, std::string_view type, std::string_view help);
-    void sample(std::string_view name, MetricLabels labels, uint64_t value);
-    void sample(std::string_view name, MetricLabels labels, int64_t value);
-    void sample(std::string_view name, MetricLabels labels, double value);
+    void sample(std::string_view name, const MetricLabels& labels, uint64_t value);
+    void sample(std::string_view name, const MetricLabels& labels, int64_t value);
+    void sample(std::string_view name, const MetricLabels& labels, double value);
     // `name_bucket{…,le="0.05"}` … (cumulative, le in seconds), `le="+Inf"`, `name_sum` (seconds),
     // `name_count`. Buckets read while other workers add are clamped so they never decrease.
-    void histogram(std::string_view name, MetricLabels labels, const MetricsHistogram& histogram);
+    void histogram(std::string_view name, const MetricLabels& labels, const MetricsHistogram& histogram);
 
 private:
-    void series(std::string_view name, std::string_view suffix, MetricLabels labels, const MetricLabel* extra);
+    void series(std::string_view name, std::string_view suffix, const MetricLabels& labels);
     std::string& out_;
 };
 

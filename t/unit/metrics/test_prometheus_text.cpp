@@ -1,6 +1,8 @@
 // prometheus_text: the exposition-format writer (label escaping, families, cumulative histograms).
 #include "metrics/prometheus_text.hpp"
 
+#include <stdexcept>
+
 #include "test_util.hpp"
 
 using namespace routeshift;
@@ -72,12 +74,30 @@ static void test_histogram_read_mid_update_never_exceeds_count(void**) {
     assert_true(out.find("rs_seconds_bucket{le=\"+Inf\"} 2\n") != std::string::npos);
 }
 
+static void test_labels_with(void**) {
+    MetricLabels key{{"provider", "p"}, {"key", "k"}};
+    std::string out;
+    PrometheusText text(out);
+    text.sample("rs_total", key.with({{"code", "200"}}), (uint64_t)1);
+    text.sample("rs_total", key, (uint64_t)2);
+    assert_str_eq(out, "rs_total{provider=\"p\",key=\"k\",code=\"200\"} 1\nrs_total{provider=\"p\",key=\"k\"} 2\n");
+    bool threw = false;
+    try {
+        MetricLabels eight{{"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "4"}, {"e", "5"}, {"f", "6"}, {"g", "7"}, {"h", "8"}};
+        (void)eight.with({{"i", "9"}});
+    } catch (const std::length_error&) {
+        threw = true;
+    }
+    assert_true(threw);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_label_values_escaped),
         cmocka_unit_test(test_family_and_samples),
         cmocka_unit_test(test_histogram_cumulative),
         cmocka_unit_test(test_histogram_read_mid_update_never_exceeds_count),
+        cmocka_unit_test(test_labels_with),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
