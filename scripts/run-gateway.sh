@@ -3,7 +3,7 @@
 # with our module and a demo config, and a local demo provider (so it works with no provider
 # account). Everything lives in ./run; `make stop` (or Ctrl-C) stops what this started.
 #
-#   RS_PORT (8080)  RS_ADMIN_PORT (8081)  RS_PG_PORT (55432)  RS_DEMO_PORT (8090)
+#   RS_PORT (8080)  RS_ADMIN_PORT (8081)  RS_METRICS_PORT (8082)  RS_PG_PORT (55432)  RS_DEMO_PORT (8090)
 #   OPENAI_API_KEY  if set, an "openai" provider with that key and model gpt-4o-mini is added too
 #   RS_DETACH=1     start everything and return instead of waiting for Ctrl-C
 set -euo pipefail
@@ -13,6 +13,7 @@ RUN=$ROOT/run
 BUILD=$ROOT/build
 PORT=${RS_PORT:-8080}
 ADMIN_PORT=${RS_ADMIN_PORT:-8081}
+METRICS_PORT=${RS_METRICS_PORT:-8082}
 PG_PORT=${RS_PG_PORT:-55432}
 DEMO_PORT=${RS_DEMO_PORT:-8090}
 SYNC=$BUILD/routeshift-sync
@@ -74,7 +75,7 @@ RESOLVER=$(awk '/^nameserver/ {print $2; exit}' /etc/resolv.conf 2>/dev/null || 
 RESOLVER=${RESOLVER:-127.0.0.53}
 case $RESOLVER in *:*) RESOLVER="[$RESOLVER]";; esac
 sed -e "s#@MODULE@#$BUILD/ngx_http_routeshift_module.so#" -e "s#@RUN@#$RUN#g" \
-    -e "s#@PORT@#$PORT#" -e "s#@ADMIN_PORT@#$ADMIN_PORT#" -e "s#@RESOLVER@#$RESOLVER#" \
+    -e "s#@PORT@#$PORT#" -e "s#@ADMIN_PORT@#$ADMIN_PORT#" -e "s#@METRICS_PORT@#$METRICS_PORT#" -e "s#@RESOLVER@#$RESOLVER#" \
     "$ROOT/scripts/demo-nginx.conf.tmpl" > "$RUN/nginx.conf"
 nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/error.log"
 
@@ -92,7 +93,8 @@ cat <<EOF
 RouteShift is running.
   OpenAI-compatible endpoint  http://127.0.0.1:$PORT/v1     (model "smart" or "demo/demo-model")
   virtual key                 $(cat "$RUN/virtual_key")   (also in run/virtual_key)
-  status page                 curl http://127.0.0.1:$ADMIN_PORT/admin/status
+  status page                 http://127.0.0.1:$ADMIN_PORT/admin/   (JSON: http://127.0.0.1:$ADMIN_PORT/admin/status)
+  metrics (Prometheus)        http://127.0.0.1:$METRICS_PORT/metrics
   config                      psql $DB_URL   (or: build/routeshift-sync --help)
   logs                        run/access.log run/error.log run/sync.log
   request logs                psql $DB_URL -c 'TABLE request_logs'   (spooled in run/spool)

@@ -19,9 +19,11 @@ extern "C" {
 #include "egress/wire_adapter.hpp"
 #include "egress/openai/upstream_request.hpp"
 #include "accounting/request_record.hpp"
+#include "metrics/metric_counters.hpp"
 
 #include <memory>
 #include <deque>
+#include <initializer_list>
 #include <span>
 #include <new>
 #include <unordered_map>
@@ -51,6 +53,7 @@ struct LocConf {
     ngx_http_upstream_conf_t upstream;  // timeouts, tls context, hide headers
     ngx_flag_t pass = 0;                // routeshift_pass
     ngx_flag_t admin = 0;               // routeshift_admin
+    ngx_flag_t metrics = 0;             // routeshift_metrics (Prometheus text, docs/design.md §14)
     size_t max_body_size = NGX_CONF_UNSET_SIZE;
     ngx_uint_t retry_budget = NGX_CONF_UNSET_UINT;
     ngx_str_t environment = ngx_null_string;  // routeshift_environment, matched by rule conditions
@@ -179,6 +182,10 @@ struct RequestCtx {
     // written to the response header, $routeshift_session_id and the request log
     std::string session_id;
     std::vector<AttemptRecord> attempt_log;  // every accounted attempt, in order, for the request log
+
+    // metrics (ngx_routeshift_metrics.cpp): tokens and cost summed over the attempts, counted
+    // per (provider, model) in the log phase
+    RequestSample metrics_sample;
 
     // errors produced by the gateway itself (rendered by the error filter)
     ApiError error;
@@ -331,6 +338,15 @@ ngx_int_t admin_handler(ngx_http_request_t* r) noexcept;
 ngx_int_t admin_send_json(ngx_http_request_t* r, ngx_uint_t status, const std::string& body);
 ngx_int_t admin_send_error(ngx_http_request_t* r, ngx_uint_t status, std::string message);
 
+// ngx_routeshift_send_document.cpp: a complete in-memory answer with its Content-Type and extra
+// headers (name, value: string literals or other memory that outlives the request).
+using DocumentHeader = std::pair<std::string_view, std::string_view>;
+ngx_int_t send_document(ngx_http_request_t* r, ngx_uint_t status, std::string_view content_type,
+                        std::string_view body, std::initializer_list<DocumentHeader> headers);
+
+// ngx_routeshift_status_page.cpp: the human status page (HTML that renders …/status live).
+ngx_int_t send_status_page(ngx_http_request_t* r);
+
 // ngx_routeshift_variables.cpp
 ngx_int_t variables_add(ngx_conf_t* cf);
 
@@ -358,9 +374,10 @@ void log_spool_worker_start(ngx_cycle_t* cycle);
 void log_spool_worker_exit(ngx_cycle_t* cycle);  // closes (renames) this worker's file
 // `"spool":{...}` for the status JSON, "" when no spool is configured.
 std::string log_spool_status_json();
-// Prometheus text lines routeshift_spool_backlog_bytes, routeshift_spool_limit_bytes and
-// routeshift_spool_dropped_records_total ("" when no spool is configured).
-std::string spool_metrics_text();
+// Prometheus families routeshift_spool_backlog_bytes, routeshift_spool_limit_bytes and
+// routeshift_spool_dropped_records_total (none when no spool is configured).
+class PrometheusText;
+void write_spool_metrics(PrometheusText& text);
 
 // ngx_routeshift_request_log.cpp: the request-log record
 // The attempt on `c` was accounted with `status` (as in $routeshift_attempt_statuses): note it.

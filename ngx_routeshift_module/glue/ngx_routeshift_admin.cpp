@@ -31,20 +31,7 @@ bool peer_is_local(ngx_connection_t* c) {
 }
 
 ngx_int_t send_json(ngx_http_request_t* r, ngx_uint_t status, const std::string& body) {
-    r->headers_out.status = status;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_length_n = (off_t)body.size();
-    if (ngx_http_discard_request_body(r) != NGX_OK) r->keepalive = 0;
-    ngx_int_t rc = ngx_http_send_header(r);
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) return rc;
-    ngx_buf_t* b = ngx_create_temp_buf(r->pool, body.size() ? body.size() : 1);
-    if (b == nullptr) return NGX_ERROR;
-    b->last = ngx_cpymem(b->pos, body.data(), body.size());
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-    ngx_chain_t out = {b, nullptr};
-    return ngx_http_output_filter(r, &out);
+    return send_document(r, status, "application/json", body, {});
 }
 
 ngx_int_t send_error(ngx_http_request_t* r, ngx_uint_t status, std::string message) {
@@ -232,6 +219,10 @@ ngx_int_t admin_handler(ngx_http_request_t* r) noexcept {
         if (ends_with(uri, "/status")) {
             if (r->method != NGX_HTTP_GET) return send_error(r, 405, "use GET");
             return send_json(r, 200, zone_status_json(zone));
+        }
+        if (ends_with(uri, "/status.html") || ends_with(uri, "/")) {  // the page reads …/status
+            if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) return send_error(r, 405, "use GET");
+            return send_status_page(r);
         }
         return send_error(r, 404, "unknown admin endpoint");
     } catch (...) {

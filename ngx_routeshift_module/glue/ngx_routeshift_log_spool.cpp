@@ -11,6 +11,7 @@
 // dropped and counted; the error log says so at most once a second per worker, and warns once a
 // second per worker while the spool is over 80 % of its bound.
 #include "ngx_routeshift.hpp"
+#include "metrics/prometheus_text.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -329,20 +330,16 @@ std::string log_spool_status_json() {
     return out;
 }
 
-std::string spool_metrics_text() {
-    if (g_spool == nullptr || g_spool->shared == nullptr) return {};
-    std::string out;
-    out += "# HELP routeshift_spool_backlog_bytes Bytes of request-log records in the spool directory, not yet "
-           "deleted by the shipper.\n# TYPE routeshift_spool_backlog_bytes gauge\nrouteshift_spool_backlog_bytes ";
-    out += std::to_string((uint64_t)g_spool->shared->backlog_bytes);
-    out += "\n# HELP routeshift_spool_limit_bytes The spool's bound (max_size).\n"
-           "# TYPE routeshift_spool_limit_bytes gauge\nrouteshift_spool_limit_bytes ";
-    out += std::to_string(g_spool->max_size);
-    out += "\n# HELP routeshift_spool_dropped_records_total Request-log records dropped (spool full or unwritable).\n"
-           "# TYPE routeshift_spool_dropped_records_total counter\nrouteshift_spool_dropped_records_total ";
-    out += std::to_string((uint64_t)g_spool->shared->dropped_records);
-    out += "\n";
-    return out;
+void write_spool_metrics(PrometheusText& text) {
+    if (g_spool == nullptr || g_spool->shared == nullptr) return;
+    text.family("routeshift_spool_backlog_bytes", "gauge",
+                "Bytes of request-log records in the spool directory, not yet deleted by the shipper.");
+    text.sample("routeshift_spool_backlog_bytes", {}, (uint64_t)g_spool->shared->backlog_bytes);
+    text.family("routeshift_spool_limit_bytes", "gauge", "The spool's bound (max_size).");
+    text.sample("routeshift_spool_limit_bytes", {}, (uint64_t)g_spool->max_size);
+    text.family("routeshift_spool_dropped_records_total", "counter",
+                "Request-log records dropped (spool full or unwritable).");
+    text.sample("routeshift_spool_dropped_records_total", {}, (uint64_t)g_spool->shared->dropped_records);
 }
 
 }  // namespace routeshift

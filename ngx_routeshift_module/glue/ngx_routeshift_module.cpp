@@ -1,5 +1,6 @@
 // Module definition: directives, configuration structs, and start-up hooks.
 #include "ngx_routeshift.hpp"
+#include "ngx_routeshift_metrics.hpp"
 
 #include <malloc.h>
 
@@ -10,6 +11,7 @@ namespace {
 char* set_zone(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_pass(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_admin(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_metrics(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 
 ngx_command_t commands[] = {
     {ngx_string("routeshift_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE2, set_zone,
@@ -29,6 +31,8 @@ ngx_command_t commands[] = {
     {ngx_string("routeshift_pass"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_pass,
      NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
     {ngx_string("routeshift_admin"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_admin,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+    {ngx_string("routeshift_metrics"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_metrics,
      NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
     {ngx_string("routeshift_max_body_size"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
@@ -68,6 +72,7 @@ ngx_command_t commands[] = {
 ngx_int_t postconfiguration(ngx_conf_t* cf) noexcept {
     if (body_filter_init(cf) != NGX_OK) return NGX_ERROR;
     if (log_spool_postconfiguration(cf) != NGX_OK) return NGX_ERROR;
+    if (metrics_init(cf) != NGX_OK) return NGX_ERROR;
     return error_filter_init(cf);
 }
 
@@ -273,11 +278,11 @@ char* set_zone(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
     return NGX_CONF_OK;
 }
 
-// routeshift_pass / routeshift_admin: makes this location's content handler ours. A location takes
-// one of the two directives, once; `role` is the LocConf flag the directive sets.
+// routeshift_pass / routeshift_admin / routeshift_metrics: makes this location's content handler
+// ours. A location takes one of the three directives, once; `role` is the LocConf flag the directive sets.
 char* claim_location(ngx_conf_t* cf, void* conf, ngx_flag_t LocConf::*role, ngx_http_handler_pt handler) noexcept {
     auto* lc = static_cast<LocConf*>(conf);
-    if (lc->pass || lc->admin) return const_cast<char*>("is duplicate");
+    if (lc->pass || lc->admin || lc->metrics) return const_cast<char*>("is duplicate");
     lc->*role = 1;
     auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
         ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
@@ -292,6 +297,10 @@ char* set_pass(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
 
 char* set_admin(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
     return claim_location(cf, conf, &LocConf::admin, admin_handler);
+}
+
+char* set_metrics(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
+    return claim_location(cf, conf, &LocConf::metrics, metrics_handler);
 }
 
 ngx_http_module_t module_ctx = {

@@ -6,6 +6,7 @@
 // (zone_refresh), never in a request, and records the version it holds so the admin API can
 // answer a push once every worker has it.
 #include "ngx_routeshift.hpp"
+#include "ngx_routeshift_metrics.hpp"
 #include "routing/balance_strategy.hpp"
 #include "routing/circuit_breaker.hpp"
 #include "routing/latency_histogram.hpp"
@@ -28,6 +29,7 @@ struct KeySlot {
     LatencyHistogram latency;  // successful attempts: TTFB for streams, total time otherwise
     RateWindow rpm_window, tpm_window;
     CircuitBreaker breaker;
+    KeyMetrics metrics;        // Prometheus counters (ngx_routeshift_metrics.cpp)
 };
 
 // RPM/TPM windows of one limited virtual key or team, in a small chained hash of slab
@@ -59,6 +61,7 @@ struct ShmHeader {
     WorkerRecord workers[NGX_MAX_PROCESSES];
     CallerSlot* callers[kCallerBuckets];
     void* spend;               // the spend table of ngx_routeshift_spend.cpp (docs/design.md §13)
+    ModelMetricsTable* model_metrics;  // per (provider, model) counters; null: no room
     uint32_t nslots;
     KeySlot slots[1];
 };
@@ -231,6 +234,7 @@ ngx_int_t zone_init(ngx_shm_zone_t* shm_zone, void* data) noexcept {
         if (sh == nullptr) return NGX_ERROR;
         ngx_memzero(sh, bytes);
         sh->nslots = (uint32_t)nslots;
+        sh->model_metrics = metrics_table_create(p);
         p->data = sh;
         shm_zone->data = sh;
 
@@ -623,6 +627,7 @@ void zone_attempt_done(ngx_shm_zone_t* z, RequestCtx& ctx, Candidate& c, int sta
         if (usage->prompt_tokens > 0) s->prompt_tokens += (uint64_t)usage->prompt_tokens;
         if (usage->completion_tokens > 0) s->completion_tokens += (uint64_t)usage->completion_tokens;
     }
+    metrics_attempt_done_locked(s->metrics, ctx, c, status, cooldown_ms > 0, usage, now);
     uint64_t window = rate_window_ms(cfg);
     if (outcome == Outcome::client_gone) {
         if (status == 0) {  // the pick never became a request: give its reservations back
@@ -700,6 +705,7 @@ std::string zone_status_json(ngx_shm_zone_t* z) {
         json_object_set_new(root.get(), "generation", json_integer(sh->generation));
         json_object_set_new(root.get(), "epoch", json_integer((json_int_t)sh->epoch));
         json_object_set_new(root.get(), "applied_at", json_integer((json_int_t)sh->applied_at));
+        json_object_set_new(root.get(), "now", json_integer((json_int_t)ngx_time()));  // the status page's clock
         json_object_set_new(root.get(), "slots", json_integer(sh->nslots));
         json_object_set_new(root.get(), "config_version", json_integer((json_int_t)sh->version));
         JsonPtr workers(json_array());
@@ -750,6 +756,44 @@ std::string zone_status_json(ngx_shm_zone_t* z) {
     std::string spool = log_spool_status_json();  // the request-log spool, docs/design.md §11
     if (!spool.empty()) status.insert(status.size() - 1, "," + spool);
     return status;
+}
+
+ModelMetricsTable* zone_model_metrics(ngx_shm_zone_t* z) { return header(z)->model_metrics; }
+
+ZoneMetricsView zone_metrics_view(ngx_shm_zone_t* z) {
+    auto cfg = zone_config(z);
+    ShmHeader* sh = header(z);
+    ZoneMetricsView view;
+    uint64_t now = ngx_current_msec;
+    view.models = sh->model_metrics;
+    if (cfg) {
+        view.keys.resize(cfg->keys.size());
+        for (size_t i = 0; i < view.keys.size(); i++) {  // names copied before the lock
+            const ProviderKey& k = cfg->keys[i];
+            view.keys[i].id = k.id;
+            view.keys[i].provider = cfg->providers[k.provider].name;
+            view.keys[i].label = k.label;
+        }
+    }
+    static const std::vector<int> none;
+    const auto& slots = g_view.slots ? *g_view.slots : none;
+    Lock lock(z);
+    view.generation = sh->generation;
+    view.applied_at = sh->applied_at;
+    for (size_t i = 0; i < view.keys.size(); i++) {
+        const ProviderKey& k = cfg->keys[i];
+        KeyMetricsView& v = view.keys[i];
+        KeySlot* s = i < slots.size() ? slot_for(sh, slots[i], k.id) : nullptr;
+        if (s == nullptr) continue;
+        v.has_slot = true;
+        v.inflight = s->inflight;
+        v.cooldown_remaining_ms = s->cooldown_until > now ? s->cooldown_until - now : 0;
+        v.breaker = breaker_state(s->breaker, now);
+        v.prompt_tokens = s->prompt_tokens;
+        v.completion_tokens = s->completion_tokens;
+        v.counters = s->metrics;
+    }
+    return view;
 }
 
 }  // namespace routeshift
