@@ -42,6 +42,8 @@ struct MainConf {
     ngx_uint_t keepalive_max = NGX_CONF_UNSET_UINT;  // idle upstream connections per worker
     ngx_msec_t keepalive_timeout = NGX_CONF_UNSET_MSEC;
     ngx_msec_t config_poll = NGX_CONF_UNSET_MSEC;    // how often a worker looks for a new snapshot
+    ngx_array_t* admin_socket_modes = nullptr;       // routeshift_admin_socket_mode (ngx_routeshift_admin.cpp)
+    ngx_str_t admin_token = ngx_null_string;         // routeshift_admin_token_file's token
 };
 
 struct LocConf {
@@ -306,6 +308,11 @@ ngx_int_t finalize_error(RequestCtx& ctx);
 
 // ngx_routeshift_admin.cpp
 ngx_int_t admin_handler(ngx_http_request_t* r) noexcept;
+ngx_int_t ready_handler(ngx_http_request_t* r) noexcept;  // routeshift_ready
+char* set_admin_socket_mode(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_admin_token_file(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+// init_module: applies routeshift_admin_socket_mode to the unix sockets nginx just created.
+ngx_int_t admin_apply_socket_modes(ngx_cycle_t* cycle) noexcept;
 
 // ngx_routeshift_variables.cpp
 ngx_int_t variables_add(ngx_conf_t* cf);

@@ -88,6 +88,7 @@ struct Config {
     ModelPrices prices;               // by (provider, upstream model); see model_prices.hpp
     RoutingRules routing_rules;  // compiled once per snapshot, in evaluation order
     std::unordered_map<int64_t, TeamLimits> team_limits;  // team id -> limits (limited teams only)
+    std::string quarantined_json;  // the sync's "quarantined" rows (a JSON array) for /admin/status
     bool token_limits = false;  // some key, virtual key or team has a TPM limit: requests measure their prompt
 
     std::unordered_map<std::string, size_t> provider_by_name;        // enabled and disabled
