@@ -77,10 +77,11 @@ def test_sql_refuses_openai_compat_without_base_url(db: Sync):
 
 def test_cli_refuses_a_secret_under_another_master_key(db: Sync):
     basic_config(db)
+    db.run("provider-key", "add", "--provider", "local", "--label", "second", input="sk-x-0")
     other = db.env(PROVIDER_KEY_SECRET=new_master_secret())
     r = db.run("provider-key", "add", "--provider", "local", "--label", "wrong", input="sk-x-1", env=other, expect=1)
     assert "not the key that sealed them" in r.stderr and "nothing was stored" in r.stderr
-    assert db.sql("SELECT count(*) FROM provider_keys") == "1"
+    assert db.sql("SELECT count(*) FROM provider_keys") == "2"
     r = db.run("provider-key", "rotate", "--provider", "local", "--label", "main", input="sk-x-2", env=other, expect=1)
     assert "not the key that sealed them" in r.stderr
     assert "valid" in db.run("check").stdout  # nothing changed
@@ -143,12 +144,14 @@ def test_change_after_a_postgres_outage_is_live_within_a_second(fake: FakeAdmin,
         time.sleep(4.0)  # long enough for a 30 s-style backoff to have grown
         pg.start()
         # commit as soon as Postgres accepts it, then time the arrival
-        wait_until(lambda: "UPDATE" in psql(db.db_url, "UPDATE model_aliases SET target = 'after'", check=False)
-                   or db.generation() == good + 1, 30.0, 0.05, "first commit after the outage")
+        deadline = time.monotonic() + 60
+        while psql(db.db_url, "UPDATE model_aliases SET target = 'after' RETURNING 'ok'", check=False) != "ok":
+            assert time.monotonic() < deadline, "Postgres did not come back"
+            time.sleep(0.05)
         t0 = time.monotonic()
-        wait_generation(fake, db.generation(), timeout=3.0)
+        wait_generation(fake, db.generation(), timeout=5.0)
         elapsed = time.monotonic() - t0
-        assert elapsed < 1.6, f"change live {elapsed:.2f} s after commit"
+        assert elapsed < 1.8, f"change live {elapsed:.2f} s after commit"
         assert fake.doc["model_aliases"][0]["target"] == "after"
     finally:
         pg.destroy()
@@ -246,3 +249,32 @@ def test_unix_socket_served_by_another_user_is_refused(db: Sync, serve, tmp_path
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_token_handshake_with_the_real_nginx(db: Sync, serve, tmp_path, upstream):
+    """nginx with routeshift_admin_token_file and the sync with the same token: pushes go through
+    (signed GET proves nginx, then the PUT on the same connection); unsigned TCP requests get 401."""
+    import hashlib
+    import hmac
+    from sync_helpers import Nginx, http_call
+    token = os.urandom(24).hex()
+    token_file = tmp_path / "admin.token"
+    token_file.write_text(token + "\n")
+    ngx = Nginx(tmp_path / "nginx-token", http_extra=f"routeshift_admin_token_file {token_file};").start()
+    try:
+        db.run("provider", "add", "--name", "local", "--kind", "openai_compat", "--base-url", upstream.base_url)
+        db.run("model", "add", "--provider", "local", "--model", "m1")
+        db.run("provider-key", "add", "--provider", "local", "--label", "k1", input="sk-token-test-1")
+        srv = serve(db, "--nginx", ngx.admin_target, "--admin-token-file", str(token_file))
+        srv.wait_log(r"pushed generation \d+ to http://127\.0\.0\.1")
+        nonce = "00112233445566778899aabbccddeeff"
+        path = "/admin/snapshot/generation"
+        mac = hmac.new(token.encode(), f"routeshift-admin-request\n{nonce}\nGET\n{path}".encode(), hashlib.sha256)
+        r = http_call(ngx.admin_port, "GET", path, headers={"X-RouteShift-Admin-Auth": f"{nonce}:{mac.hexdigest()}"})
+        assert r.status == 200 and r.json()["generation"] == db.generation(), r
+        assert http_call(ngx.admin_port, "GET", path).status == 401
+        db.sql("UPDATE providers SET name = 'renamed'")
+        srv.wait_log(r"pushed generation %d " % db.generation())
+        assert token not in srv.log()
+    finally:
+        ngx.stop()
