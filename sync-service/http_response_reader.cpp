@@ -55,7 +55,7 @@ std::optional<size_t> parse_hex(std::string_view digits, size_t limit) {
 
 }  // namespace
 
-HttpResponseReader::State HttpResponseReader::fail(std::string message) {
+HttpResponseReader::State HttpResponseReader::reject(std::string message) {
     error_ = std::move(message);
     state_ = State::failed;
     pending_.clear();
@@ -79,32 +79,32 @@ HttpResponseReader::State HttpResponseReader::feed(std::string_view bytes) {
 
 HttpResponseReader::State HttpResponseReader::finish() {
     if (state_ != State::need_more) return state_;
-    if (mode_ == Mode::header) return fail(pending_.empty() ? "connection closed without a response"
+    if (mode_ == Mode::header) return reject(pending_.empty() ? "connection closed without a response"
                                                             : "incomplete response header");
     if (mode_ == Mode::until_close) {
         state_ = State::complete;
         return state_;
     }
-    return fail(mode_ == Mode::chunked ? "incomplete or malformed chunked body" : "incomplete body");
+    return reject(mode_ == Mode::chunked ? "incomplete or malformed chunked body" : "incomplete body");
 }
 
 HttpResponseReader::State HttpResponseReader::parse_header() {
     size_t head_end = pending_.find("\r\n\r\n", header_scan_);
     if (head_end == std::string::npos) {
-        if (pending_.size() > kMaxResponseHeaderBytes) return fail("response header too large");
+        if (pending_.size() > kMaxResponseHeaderBytes) return reject("response header too large");
         header_scan_ = pending_.size() < 3 ? 0 : pending_.size() - 3;
         return state_;
     }
-    if (head_end > kMaxResponseHeaderBytes) return fail("response header too large");
+    if (head_end > kMaxResponseHeaderBytes) return reject("response header too large");
     std::string_view head(pending_.data(), head_end);
     size_t eol = head.find("\r\n");
     std::string_view status_line = head.substr(0, eol);
     if (status_line.substr(0, 7) != "HTTP/1." || status_line.size() < 12 || status_line[8] != ' ')
-        return fail("malformed status line");
+        return reject("malformed status line");
     int status = 0;
     for (size_t i = 9; i < 12; ++i) {
         char c = status_line[i];
-        if (c < '0' || c > '9') return fail("malformed status code");
+        if (c < '0' || c > '9') return reject("malformed status code");
         status = status * 10 + (c - '0');
     }
     bool chunked = false;
@@ -122,9 +122,9 @@ HttpResponseReader::State HttpResponseReader::parse_header() {
         if (equal_ignoring_case(name, "x-routeshift-admin-proof")) response_.admin_proof.assign(value);
         if (equal_ignoring_case(name, "content-length")) {
             auto n = parse_decimal(value, std::numeric_limits<size_t>::max());
-            if (!n) return fail("bad Content-Length");
-            if (content_length && *content_length != *n) return fail("conflicting Content-Length headers");
-            if (*n > max_body_) return fail("response body too large (Content-Length " + std::string(value) + ")");
+            if (!n) return reject("bad Content-Length");
+            if (content_length && *content_length != *n) return reject("conflicting Content-Length headers");
+            if (*n > max_body_) return reject("response body too large (Content-Length " + std::string(value) + ")");
             content_length = n;
         }
     }
@@ -157,7 +157,7 @@ HttpResponseReader::State HttpResponseReader::parse_body() {
         }
         return state_;
     }
-    if (available.size() > max_body_ - response_.body.size()) return fail("response body too large");
+    if (available.size() > max_body_ - response_.body.size()) return reject("response body too large");
     response_.body.append(available.data(), available.size());
     consumed_ = pending_.size();
     return state_;
@@ -166,11 +166,11 @@ HttpResponseReader::State HttpResponseReader::parse_body() {
 bool HttpResponseReader::take_line(std::string_view* line, size_t limit) {
     size_t eol = pending_.find("\r\n", consumed_);
     if (eol == std::string::npos) {
-        if (pending_.size() - consumed_ > limit) fail("chunk header or trailer line too long");
+        if (pending_.size() - consumed_ > limit) reject("chunk header or trailer line too long");
         return false;
     }
     if (eol - consumed_ > limit) {
-        fail("chunk header or trailer line too long");
+        reject("chunk header or trailer line too long");
         return false;
     }
     *line = std::string_view(pending_.data() + consumed_, eol - consumed_);
@@ -186,7 +186,7 @@ HttpResponseReader::State HttpResponseReader::parse_chunked() {
             if (!take_line(&line, kMaxChunkLineBytes)) return state_;
             if (size_t semi = line.find(';'); semi != std::string_view::npos) line = line.substr(0, semi);
             auto size = parse_hex(trim(line), max_body_ - response_.body.size());
-            if (!size) return fail("bad chunk size or response body too large");
+            if (!size) return reject("bad chunk size or response body too large");
             remaining_ = *size;
             chunk_phase_ = remaining_ == 0 ? ChunkPhase::trailers : ChunkPhase::data;
             break;
@@ -202,7 +202,7 @@ HttpResponseReader::State HttpResponseReader::parse_chunked() {
         }
         case ChunkPhase::data_end:
             if (pending_.size() - consumed_ < 2) return state_;
-            if (pending_.compare(consumed_, 2, "\r\n") != 0) return fail("malformed chunked body");
+            if (pending_.compare(consumed_, 2, "\r\n") != 0) return reject("malformed chunked body");
             consumed_ += 2;
             chunk_phase_ = ChunkPhase::size_line;
             break;

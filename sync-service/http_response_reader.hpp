@@ -42,7 +42,7 @@ private:
     enum class Mode { header, content_length, chunked, until_close };
     enum class ChunkPhase { size_line, data, data_end, trailers };
 
-    State fail(std::string message);
+    State reject(std::string message);
     State parse_header();
     State parse_body();
     State parse_chunked();

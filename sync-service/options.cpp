@@ -170,8 +170,8 @@ std::vector<AdminTarget> Context::targets(bool required) const {
         if (!t) throw UsageError(err);
         t->token = token;
         if (!t->unix_socket && token.empty())
-            LOG_WARN("nginx target %s: TCP without an admin token (--admin-token-file): whoever binds that port "
-                     "while nginx is down receives the provider secrets; prefer a unix socket or set a token",
+            LOG_WARN("no admin token (--admin-token-file) for the TCP target %s: whoever binds that port while "
+                     "nginx is down receives the provider secrets; prefer a unix socket or set a token",
                      spec.c_str());
         out.push_back(std::move(*t));
     }
