@@ -102,8 +102,7 @@ void TargetPusher::poll() {
     auto info = admin_get_generation(target_, timing_.http_timeout_ms, &err);
     if (!info) {
         if (reachable_) LOG_WARN("nginx target %s: %s", target_.spec.c_str(), err.c_str());
-        reachable_ = false;
-        known_ = -1;
+        reachable_ = false;  // known_ stays: coming back with another generation is reported as a restart
         return;
     }
     if (!polled_) {

@@ -271,7 +271,7 @@ def test_token_handshake_with_the_real_nginx(db: Sync, serve, tmp_path, upstream
         path = "/admin/snapshot/generation"
         mac = hmac.new(token.encode(), f"routeshift-admin-request\n{nonce}\nGET\n{path}".encode(), hashlib.sha256)
         r = http_call(ngx.admin_port, "GET", path, headers={"X-RouteShift-Admin-Auth": f"{nonce}:{mac.hexdigest()}"})
-        assert r.status == 200 and r.json()["generation"] == db.generation(), r
+        assert r.status == 200 and r.json["generation"] == db.generation(), r
         assert http_call(ngx.admin_port, "GET", path).status == 401
         db.sql("UPDATE providers SET name = 'renamed'")
         srv.wait_log(r"pushed generation %d " % db.generation())

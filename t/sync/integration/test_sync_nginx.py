@@ -175,7 +175,7 @@ def test_bad_rows_refused_by_sql_or_quarantined(stack: Stack):
                        after=mark)
     stack.wait_synced(timeout=1.5)
     assert stack.ok()["model"] == "m1", "the rest of the config keeps serving"
-    st = http_call(stack.nginx.admin_port, "GET", "/admin/status", transcript=stack.transcript).json()
+    st = http_call(stack.nginx.admin_port, "GET", "/admin/status", transcript=stack.transcript).json
     assert [q["table"] for q in st["quarantined"]] == ["provider_keys"], st["quarantined"]
     stack.db.sql("DELETE FROM provider_keys WHERE label = 'copied'")
     stack.wait_synced(timeout=1.5)
