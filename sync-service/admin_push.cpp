@@ -1,9 +1,15 @@
 #include "admin_push.hpp"
 
+#include "secret_box.hpp"  // hex_encode
+#include "util/admin_auth.hpp"  // module core
+
 #include <jansson.h>
+#include <openssl/rand.h>
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
@@ -11,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdexcept>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -42,15 +49,22 @@ int remaining_ms(Clock::time_point deadline) {
     return left < 0 ? 0 : static_cast<int>(left);
 }
 
+std::atomic<bool> g_abort{false};
+
+// Waits in slices so that abort_admin_requests() (shutdown) ends even a hung exchange promptly.
 bool wait_fd(int fd, short events, Clock::time_point deadline, std::string* error) {
     for (;;) {
+        if (g_abort.load(std::memory_order_relaxed)) {
+            *error = "aborted (shutting down)";
+            return false;
+        }
         int ms = remaining_ms(deadline);
         if (ms == 0) {
             *error = "timed out";
             return false;
         }
         pollfd p{fd, events, 0};
-        int n = ::poll(&p, 1, ms);
+        int n = ::poll(&p, 1, std::min(ms, 100));
         if (n > 0) return true;
         if (n < 0 && errno != EINTR) {
             *error = std::string("poll: ") + std::strerror(errno);
@@ -147,51 +161,24 @@ bool send_all(int fd, std::string_view data, Clock::time_point deadline, std::st
     return true;
 }
 
-bool ieq(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
+// The process listening on a unix socket: nginx's master (root) or, unprivileged, our own user.
+// Anyone else (e.g. `nobody` binding the path while nginx is down) must not receive secrets.
+bool peer_is_trusted(int fd, const AdminTarget& t, std::string* error) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+        *error = "connect " + t.socket_path + ": cannot read the peer's credentials: " + std::strerror(errno);
+        return false;
     }
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
-}
-
-// Decodes a chunked body; false if incomplete/malformed.
-bool dechunk(std::string_view in, std::string* out) {
-    out->clear();
-    for (;;) {
-        size_t eol = in.find("\r\n");
-        if (eol == std::string_view::npos) return false;
-        std::string_view line = in.substr(0, eol);
-        size_t semi = line.find(';');
-        if (semi != std::string_view::npos) line = line.substr(0, semi);
-        line = trim(line);
-        if (line.empty()) return false;
-        size_t size = 0;
-        for (char c : line) {
-            int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                                                     : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
-            if (v < 0 || size > (SIZE_MAX >> 4)) return false;
-            size = size * 16 + static_cast<size_t>(v);
-        }
-        in.remove_prefix(eol + 2);
-        if (size == 0) return true;  // trailers ignored
-        if (in.size() < size + 2) return false;
-        out->append(in.data(), size);
-        if (in.substr(size, 2) != "\r\n") return false;
-        in.remove_prefix(size + 2);
-    }
+    if (cred.uid == 0 || cred.uid == ::geteuid()) return true;
+    *error = "connect " + t.socket_path + ": the socket is served by uid " + std::to_string(cred.uid) +
+             " (pid " + std::to_string(cred.pid) + "), neither root nor this service's user: refusing to talk to it";
+    return false;
 }
 
 }  // namespace
+
+void abort_admin_requests() { g_abort = true; }
 
 std::optional<AdminTarget> parse_admin_target(std::string_view spec, std::string* error) {
     AdminTarget t;
@@ -291,130 +278,101 @@ bool parse_http_response(std::string_view raw, HttpResponse* out, std::string* e
 }
 
 bool parse_http_response_framed(std::string_view raw, HttpResponse* out, std::string* error, bool* framed) {
-    size_t head_end = raw.find("\r\n\r\n");
-    if (head_end == std::string_view::npos) {
-        *error = "incomplete response header";
+    HttpResponseReader reader;
+    if (reader.feed(raw) == HttpResponseReader::State::need_more) reader.finish();
+    *framed = reader.framed();
+    if (reader.state() != HttpResponseReader::State::complete) {
+        *error = reader.error();
         return false;
     }
-    std::string_view head = raw.substr(0, head_end);
-    std::string_view body = raw.substr(head_end + 4);
-    size_t eol = head.find("\r\n");
-    std::string_view status_line = head.substr(0, eol);
-    if (status_line.substr(0, 7) != "HTTP/1." || status_line.size() < 12 || status_line[8] != ' ') {
-        *error = "malformed status line";
-        return false;
-    }
-    int status = 0;
-    for (size_t i = 9; i < 12; ++i) {
-        char c = status_line[i];
-        if (c < '0' || c > '9') {
-            *error = "malformed status code";
-            return false;
-        }
-        status = status * 10 + (c - '0');
-    }
-    bool chunked = false;
-    std::optional<size_t> content_length;
-    std::string_view headers = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
-    while (!headers.empty()) {
-        size_t e = headers.find("\r\n");
-        std::string_view line = headers.substr(0, e);
-        headers = e == std::string_view::npos ? std::string_view() : headers.substr(e + 2);
-        size_t colon = line.find(':');
-        if (colon == std::string_view::npos) continue;
-        std::string_view name = trim(line.substr(0, colon)), value = trim(line.substr(colon + 1));
-        if (ieq(name, "transfer-encoding") && value.find("chunked") != std::string_view::npos) chunked = true;
-        if (ieq(name, "content-length")) {
-            size_t n = 0;
-            for (char c : value) {
-                if (c < '0' || c > '9') {
-                    *error = "bad Content-Length";
-                    return false;
-                }
-                n = n * 10 + static_cast<size_t>(c - '0');
-            }
-            content_length = n;
-        }
-    }
-    out->status = status;
-    *framed = chunked || content_length.has_value();
-    if (chunked) {
-        if (!dechunk(body, &out->body)) {
-            *error = "incomplete or malformed chunked body";
-            return false;
-        }
-    } else if (content_length) {
-        if (body.size() < *content_length) {
-            *error = "incomplete body";
-            return false;
-        }
-        out->body.assign(body.data(), *content_length);
-    } else {
-        out->body.assign(body.data(), body.size());
-    }
+    *out = std::move(reader.response());
     return true;
 }
 
-bool http_request(const AdminTarget& t, const char* method, const std::string& path, std::string_view body,
-                  int timeout_ms, HttpResponse* out, std::string* error) {
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-    int fd = connect_to(t, deadline, error);
-    if (fd < 0) return false;
+namespace {
+
+std::string random_nonce() {
+    unsigned char bytes[routeshift::kAdminNonceHexChars / 2];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for the admin nonce");
+    return hex_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+// One request on an open connection, its answer read completely; with a token, signed and its
+// answer's proof checked. `keep_alive` leaves the connection usable for a second request.
+bool exchange(int fd, const AdminTarget& t, const char* method, const std::string& path, std::string_view body,
+              bool keep_alive, Clock::time_point deadline, HttpResponse* out, std::string* error) {
+    const std::string target_path = t.prefix + path;
     std::string req;
-    req.reserve(256);
+    req.reserve(384);
     req += method;
     req += ' ';
-    req += t.prefix + path;
-    req += " HTTP/1.1\r\nHost: " + t.host_header + "\r\nUser-Agent: routeshift-sync\r\nConnection: close\r\n";
+    req += target_path;
+    req += " HTTP/1.1\r\nHost: " + t.host_header + "\r\nUser-Agent: routeshift-sync\r\n";
+    req += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
     req += "Accept: application/json\r\n";
+    std::string nonce;
+    if (!t.token.empty()) {
+        nonce = random_nonce();
+        req += "X-RouteShift-Admin-Auth: " + nonce + ":" +
+               routeshift::admin_request_mac(t.token, nonce, method, target_path) + "\r\n";
+    }
     bool has_body = std::strcmp(method, "GET") != 0;
     if (has_body) {
         req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
     }
     req += "\r\n";
     bool ok = send_all(fd, req, deadline, error) && (!has_body || send_all(fd, body, deadline, error));
-    std::string raw;
-    if (ok) {
+    HttpResponseReader reader;
+    while (ok && reader.state() == HttpResponseReader::State::need_more) {
+        // The deadline covers the whole exchange, also a peer that never stops sending.
+        if (remaining_ms(deadline) == 0) {
+            *error = "timed out";
+            return false;
+        }
         char buf[16384];
-        for (;;) {
-            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-            if (n > 0) {
-                raw.append(buf, static_cast<size_t>(n));
-                if (raw.size() > (64u << 20)) {
-                    *error = "response too large";
-                    ok = false;
-                    break;
-                }
-                // Stop early once a complete Content-Length/chunked response is in.
-                HttpResponse probe;
-                std::string perr;
-                bool framed = false;
-                if (parse_http_response_framed(raw, &probe, &perr, &framed) && framed) break;
-                continue;
-            }
-            if (n == 0) break;
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-                if (!wait_fd(fd, POLLIN, deadline, error)) {
-                    ok = false;
-                    break;
-                }
-                continue;
-            }
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n > 0) {
+            reader.feed(std::string_view(buf, static_cast<size_t>(n)));
+        } else if (n == 0) {
+            reader.finish();
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            ok = wait_fd(fd, POLLIN, deadline, error);
+        } else {
             *error = std::string("recv: ") + std::strerror(errno);
             ok = false;
-            break;
         }
     }
-    ::close(fd);
     if (!ok) return false;
-    if (raw.empty()) {
-        *error = "connection closed without a response";
+    if (reader.state() != HttpResponseReader::State::complete) {
+        *error = reader.error();
         return false;
     }
-    HttpResponse resp;
-    if (!parse_http_response(raw, &resp, error)) return false;
-    *out = std::move(resp);
+    if (!t.token.empty() &&
+        !routeshift::constant_time_equal(reader.response().admin_proof, routeshift::admin_response_proof(t.token, nonce))) {
+        *error = "the admin endpoint did not prove it holds the admin token (an impostor, or nginx without "
+                 "routeshift_admin_token_file): nothing more is sent to it";
+        return false;
+    }
+    *out = std::move(reader.response());
     return true;
+}
+
+}  // namespace
+
+bool http_request(const AdminTarget& t, const char* method, const std::string& path, std::string_view body,
+                  int timeout_ms, HttpResponse* out, std::string* error) {
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    int fd = connect_to(t, deadline, error);
+    if (fd < 0) return false;
+    bool ok = !t.unix_socket || peer_is_trusted(fd, t, error);
+    if (ok && !t.token.empty() && !body.empty()) {
+        // The body may hold secrets: the peer proves itself first, on this very connection.
+        HttpResponse probe;
+        ok = exchange(fd, t, "GET", "/snapshot/generation", {}, true, deadline, &probe, error);
+    }
+    if (ok) ok = exchange(fd, t, method, path, body, false, deadline, out, error);
+    ::close(fd);
+    return ok;
 }
 
 std::string admin_error_message(const std::string& body) {

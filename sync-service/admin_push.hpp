@@ -6,8 +6,16 @@
 //   PUT  <prefix>/snapshot                    body = snapshot JSON  -> 200 {"generation":N,"keys":K}
 //   GET  <prefix>/snapshot/generation                               -> {"generation":N,"epoch":E}
 //   POST <prefix>/model-aliases/invalidate                          -> {"invalidated":true,...}
-// One connection per request (Connection: close), bounded by a timeout. Never logs bodies.
+// One connection per request (Connection: close); the timeout bounds the whole exchange (connect,
+// send, every read), answers are parsed incrementally with bounded sizes (http_response_reader).
+// A unix-socket peer must run as root or as this process's user (SO_PEERCRED, checked before
+// anything is sent). With a shared admin token (--admin-token-file) every request is signed and
+// every answer must carry nginx's proof (core/util/admin_auth.hpp); a snapshot PUT first proves the
+// peer with a GET on the same connection, so secrets never reach a peer that could not prove
+// itself. Never logs bodies.
 #pragma once
+#include "http_response_reader.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,16 +31,12 @@ struct AdminTarget {
     unsigned port = 80;
     std::string prefix;       // "/admin" (no trailing slash)
     std::string host_header;
+    std::string token;        // shared admin token ("" = none)
 };
 
 // Parses a target; refuses anything that is not loopback or a unix socket (secrets travel in
 // plaintext). Returns nullopt and sets `error`.
 std::optional<AdminTarget> parse_admin_target(std::string_view spec, std::string* error);
-
-struct HttpResponse {
-    int status = 0;
-    std::string body;
-};
 
 // Parses a complete raw HTTP/1.x response (Content-Length, chunked, or read-until-close).
 // False when it is malformed or incomplete.
@@ -67,6 +71,10 @@ PushResult admin_push_snapshot(const AdminTarget& t, std::string_view json, int 
 
 // POST <prefix>/model-aliases/invalidate. Returns the response; false on transport errors.
 bool admin_invalidate(const AdminTarget& t, int timeout_ms, HttpResponse* out, std::string* error);
+
+// Makes every request in flight (and every later one) fail within ~100 ms: serve's shutdown, so a
+// hung nginx cannot hold SIGTERM up for a whole timeout.
+void abort_admin_requests();
 
 // The "message" of an {"error":{"message":...}} body, or a shortened body.
 std::string admin_error_message(const std::string& body);

@@ -5,6 +5,7 @@
 #include "cli.hpp"
 
 #include "log.hpp"
+#include "master_key_check.hpp"
 
 #include <jansson.h>
 
@@ -45,6 +46,12 @@ int64_t find_key(PgConnection& db, const Context& ctx) {
     return r.i64(0, 0);
 }
 
+// A secret sealed under the wrong master key could be read by nobody else: refuse to store it.
+void refuse_wrong_master_key(PgConnection& db, const SecretBox& box, int64_t except_id) {
+    MasterKeyVerdict v = check_master_key(db, box, except_id);
+    if (v.kind == MasterKeyVerdict::mismatch) throw CommandError(v.message + "; nothing was stored");
+}
+
 SealedSecret seal_for(const SecretBox& box, int64_t id, std::string& plaintext) {
     SealedSecret sealed;
     std::string err;
@@ -73,6 +80,7 @@ int add(Context& ctx) {
     auto db = open_db(ctx);
     require_schema(*db);
     int64_t pid = resolve_provider(*db, provider);
+    refuse_wrong_master_key(*db, box, 0);
     std::string secret = read_secret_from_stdin("provider secret");
 
     db->exec("BEGIN");
@@ -110,6 +118,7 @@ int rotate(Context& ctx) {
     auto db = open_db(ctx);
     require_schema(*db);
     int64_t id = find_key(*db, ctx);
+    refuse_wrong_master_key(*db, box, id);
     std::string secret = read_secret_from_stdin("new provider secret");
     SealedSecret sealed = seal_for(box, id, secret);
     db->exec_params("UPDATE provider_keys SET secret_ciphertext = decode($2, 'hex'), secret_nonce = decode($3, 'hex'),"

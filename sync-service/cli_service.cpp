@@ -29,7 +29,7 @@ int cmd_migrate(Context& ctx) {
 }
 
 int cmd_serve(Context& ctx) {
-    ctx.args.allow_only({});
+    ctx.args.allow_only({"--last-good-file"});
     ServeOptions o;
     o.conninfo = ctx.conninfo;
     o.targets = ctx.targets(true);
@@ -38,6 +38,7 @@ int cmd_serve(Context& ctx) {
     o.backoff_max_ms = ctx.backoff_max_ms;
     o.log_spool_dir = ctx.log_spool_dir;
     o.backoff_initial_ms = std::min(250, o.backoff_max_ms);
+    o.last_good_path = ctx.last_good_file;
     SecretBox box = load_secret_box(ctx);  // fatal (exit 2) when missing or malformed
     // The process holds the master key and decrypted secrets: no core dumps, no ptrace by peers.
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -55,9 +56,13 @@ int cmd_check(Context& ctx) {
     else err = "PROVIDER_KEY_SECRET is not set";
     BuildOptions bo;
     bo.box = box ? &*box : nullptr;
+    bo.quarantine = true;  // report every bad row, as serve would quarantine them
     Snapshot snap;
     std::vector<std::string> errors;
     bool ok = build_snapshot(rows, bo, &snap, &errors);
+    for (const auto& q : snap.quarantined)
+        errors.push_back("QUARANTINED " + q.table + " id " + std::to_string(q.id) + " (serve leaves it out): " + q.reason);
+    if (!snap.quarantined.empty()) ok = false;
     PriceCheck prices = check_prices_for_ceiling(rows, static_cast<int64_t>(std::time(nullptr)));
     errors.insert(errors.end(), prices.errors.begin(), prices.errors.end());
     if (!prices.errors.empty()) ok = false;

@@ -64,12 +64,16 @@ Global options (environment fallback):
   --secret-file PATH   PROVIDER_KEY_SECRET, PROVIDER_KEY_SECRET_FILE, $CREDENTIALS_DIRECTORY/provider_key_secret
   --poll-ms N          ROUTESHIFT_POLL_MS (1000)          nginx generation polling interval
   --timeout-ms N       ROUTESHIFT_HTTP_TIMEOUT_MS (5000)  per admin request
-  --backoff-max-ms N   ROUTESHIFT_BACKOFF_MAX_MS (30000)  Postgres reconnect backoff cap
+  --backoff-max-ms N   ROUTESHIFT_BACKOFF_MAX_MS (1000)   Postgres reconnect backoff cap
+  --last-good-file P   ROUTESHIFT_LAST_GOOD_FILE ($STATE_DIRECTORY/last-good-snapshot)  serve: the last
+                       good snapshot, sealed with the master key, served at start when Postgres is down
+  --admin-token-file P ROUTESHIFT_ADMIN_TOKEN_FILE        the shared admin token (routeshift_admin_token_file):
+                       requests are signed, nginx must prove it holds the token before secrets are sent
   --log-level L        ROUTESHIFT_LOG_LEVEL (info)        debug, info, warn, error
   --log-spool DIR      ROUTESHIFT_LOG_SPOOL               nginx's routeshift_log_spool directory: serve
                                                           and ship move its records into request_logs
 
-Exit status: 0 ok, 1 failure, 2 usage or configuration error.
+Exit status: 0 ok, 1 failure, 2 usage or configuration error (serve: also a wrong master secret).
 )";
 
 }  // namespace

@@ -1,11 +1,14 @@
 #include "options.hpp"
 
 #include "log.hpp"
+#include "util/admin_auth.hpp"  // module core
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace rsync {
 namespace {
@@ -15,7 +18,7 @@ const std::set<std::string> kValued = {
     "--db", "--nginx", "--secret-file", "--poll-ms", "--timeout-ms", "--backoff-max-ms", "--log-level",
     "--provider", "--label", "--weight", "--rpm", "--tpm", "--cooldown", "--metadata", "--id", "--team",
     "--name", "--expires-at", "--expires-in", "--alias", "--target", "--kind", "--base-url", "--model",
-    "--upstream-model",
+    "--upstream-model", "--last-good-file", "--admin-token-file",
     // rule add
     "--priority", "--match", "--action", "--conditions", "--retry-budget", "--cost-ceiling-microcents",
     "--log-spool",
@@ -25,7 +28,8 @@ const std::set<std::string> kValued = {
 const std::set<std::string> kFlags = {"--disabled", "--status", "--print", "--key-stdin", "--help", "--all",
                                      "--once", "--per-day"};
 const std::set<std::string> kGlobal = {"--db", "--nginx", "--secret-file", "--poll-ms", "--timeout-ms",
-                                       "--backoff-max-ms", "--log-level", "--help", "--log-spool"};
+                                       "--backoff-max-ms", "--log-level", "--help", "--log-spool",
+                                       "--admin-token-file"};
 
 int env_int(const char* name, int def, int lo, int hi) {
     const char* v = std::getenv(name);
@@ -140,9 +144,15 @@ Context make_context(Args args) {
     if (auto f = c.args.get("--secret-file")) c.secret_file = *f;
     if (auto spool = c.args.get("--log-spool")) c.log_spool_dir = *spool;
     else if (const char* e = std::getenv("ROUTESHIFT_LOG_SPOOL"); e && *e) c.log_spool_dir = e;
+    if (auto f = c.args.get("--admin-token-file")) c.admin_token_file = *f;
+    else if (const char* e = std::getenv("ROUTESHIFT_ADMIN_TOKEN_FILE"); e && *e) c.admin_token_file = e;
+    // systemd's StateDirectory= sets STATE_DIRECTORY: the last good snapshot lives there by default.
+    if (auto f = c.args.get("--last-good-file")) c.last_good_file = *f;
+    else if (const char* e = std::getenv("ROUTESHIFT_LAST_GOOD_FILE"); e && *e) c.last_good_file = e;
+    else if (const char* d = std::getenv("STATE_DIRECTORY"); d && *d) c.last_good_file = std::string(d) + "/last-good-snapshot";
     c.poll_ms = env_int("ROUTESHIFT_POLL_MS", 1000, 50, 60000);
     c.timeout_ms = env_int("ROUTESHIFT_HTTP_TIMEOUT_MS", 5000, 100, 600000);
-    c.backoff_max_ms = env_int("ROUTESHIFT_BACKOFF_MAX_MS", 30000, 100, 3600000);
+    c.backoff_max_ms = env_int("ROUTESHIFT_BACKOFF_MAX_MS", 1000, 100, 3600000);
     if (auto v = c.args.get_int("--poll-ms", 50, 60000)) c.poll_ms = static_cast<int>(*v);
     if (auto v = c.args.get_int("--timeout-ms", 100, 600000)) c.timeout_ms = static_cast<int>(*v);
     if (auto v = c.args.get_int("--backoff-max-ms", 100, 3600000)) c.backoff_max_ms = static_cast<int>(*v);
@@ -150,11 +160,26 @@ Context make_context(Args args) {
 }
 
 std::vector<AdminTarget> Context::targets(bool required) const {
+    std::string token;
+    if (!admin_token_file.empty()) {
+        std::ifstream in(admin_token_file, std::ios::binary);
+        if (!in) throw UsageError("cannot read the admin token file " + admin_token_file);
+        std::stringstream text;
+        text << in.rdbuf();
+        std::string err;
+        if (!routeshift::admin_token_from_file_text(text.str(), &token, &err))
+            throw UsageError(admin_token_file + ": " + err);
+    }
     std::vector<AdminTarget> out;
     for (const auto& spec : nginx_specs) {
         std::string err;
         auto t = parse_admin_target(spec, &err);
         if (!t) throw UsageError(err);
+        t->token = token;
+        if (!t->unix_socket && token.empty())
+            LOG_WARN("no admin token (--admin-token-file) for the TCP target %s: whoever binds that port while "
+                     "nginx is down receives the provider secrets; prefer a unix socket or set a token",
+                     spec.c_str());
         out.push_back(std::move(*t));
     }
     if (required && out.empty())

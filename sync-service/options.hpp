@@ -6,7 +6,9 @@
 //   --secret-file PATH     (else PROVIDER_KEY_SECRET / PROVIDER_KEY_SECRET_FILE / systemd credential)
 //   --poll-ms N            ROUTESHIFT_POLL_MS (default 1000)
 //   --timeout-ms N         ROUTESHIFT_HTTP_TIMEOUT_MS (default 5000)
-//   --backoff-max-ms N     ROUTESHIFT_BACKOFF_MAX_MS (default 30000)
+//   --backoff-max-ms N     ROUTESHIFT_BACKOFF_MAX_MS (default 1000)
+//   --last-good-file PATH  ROUTESHIFT_LAST_GOOD_FILE, else $STATE_DIRECTORY/last-good-snapshot (serve)
+//   --admin-token-file P   ROUTESHIFT_ADMIN_TOKEN_FILE: the shared admin token (routeshift_admin_token_file)
 //   --log-level L          ROUTESHIFT_LOG_LEVEL (debug, info, warn, error; default info)
 //   --log-spool DIR        ROUTESHIFT_LOG_SPOOL (request-log spool shipped by serve and ship)
 #pragma once
@@ -51,8 +53,10 @@ struct Context {
     std::string secret_file;
     int poll_ms = 1000;
     int timeout_ms = 5000;
-    int backoff_max_ms = 30000;
-    std::string log_spool_dir;  // --log-spool / ROUTESHIFT_LOG_SPOOL: the request-log spool to ship
+    int backoff_max_ms = 1000;
+    std::string log_spool_dir;     // --log-spool / ROUTESHIFT_LOG_SPOOL: the request-log spool to ship
+    std::string last_good_file;    // serve: where the sealed last good snapshot is kept ("" = nowhere)
+    std::string admin_token_file;  // shared admin token (design.md §15); "" = none
 
     // Parsed --nginx/ROUTESHIFT_NGINX_ADMIN targets; UsageError when one is invalid or, if
     // `required`, when none is configured.

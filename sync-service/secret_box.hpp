@@ -63,6 +63,7 @@ public:
 
     bool has_key() const { return !keys_.empty(); }
     int current_version() const { return current_; }
+    bool holds_version(int version) const { return keys_.count(version) != 0; }
 
     // Encrypts with a fresh nonce. Returns false only on an OpenSSL failure.
     bool seal(std::string_view plaintext, std::string_view aad, SealedSecret* out,

@@ -1,12 +1,15 @@
 #include "serve.hpp"
 
 #include "config_reader.hpp"
+#include "last_good_snapshot.hpp"
 #include "log.hpp"
 #include "log_shipper.hpp"
+#include "master_key_check.hpp"
 #include "migrations.hpp"
 #include "pg_connection.hpp"
 #include "snapshot_builder.hpp"
 #include "spend_push.hpp"
+#include "target_pusher.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -16,7 +19,6 @@
 #include <fcntl.h>
 #include <memory>
 #include <optional>
-#include <set>
 #include <poll.h>
 #include <unistd.h>
 
@@ -54,61 +56,86 @@ void install_signals() {
     std::signal(SIGPIPE, SIG_IGN);
 }
 
-struct TargetState {
-    AdminTarget target;
-    int64_t known = -1;                      // generation it serves (accepted or observed); -1 = unknown
-    bool must_push = true;                   // push even if `known` matches: first contact, back from
-                                             // unreachable (it may have restarted), SIGHUP
-    std::optional<int64_t> epoch;            // last epoch seen
-    bool reachable = true;                   // last poll succeeded
-    bool polled = false;                     // at least one poll answered
-    std::set<int64_t> rejected;              // generations it refused (not retried until it restarts)
-    std::shared_ptr<const Snapshot> last_accepted;
-    Clock::time_point retry_at{};            // after a failed push
-};
-
 class Server {
 public:
     Server(const ServeOptions& o, const SecretBox& box) : opts_(o), box_(box) {
-        for (const auto& t : o.targets) {
-            TargetState ts;
-            ts.target = t;
-            targets_.push_back(std::move(ts));
-        }
+        PushTiming timing;
+        timing.poll_interval_ms = o.poll_interval_ms;
+        timing.http_timeout_ms = o.http_timeout_ms;
+        for (const auto& t : o.targets) pushers_.push_back(std::make_unique<TargetPusher>(t, board_, timing));
         backoff_ms_ = o.backoff_initial_ms;
     }
 
     int run() {
-        LOG_INFO("serve: %zu nginx target(s), poll every %d ms", targets_.size(), opts_.poll_interval_ms);
-        for (const auto& t : targets_) LOG_INFO("nginx target %s", t.target.spec.c_str());
-        while (!g_stop) {
-            auto now = Clock::now();
-            if (!db_ && now >= next_connect_) connect_db();
-            if (g_hup) {
-                g_hup = 0;
-                LOG_INFO("SIGHUP: rebuilding and re-pushing to every target");
-                dirty_ = true;
-                force_rebuild_ = true;
-                for (auto& t : targets_) {
-                    t.must_push = true;
-                    t.rejected.clear();
-                }
+        LOG_INFO("serve: %zu nginx target(s), poll every %d ms", opts_.targets.size(), opts_.poll_interval_ms);
+        for (const auto& t : opts_.targets) LOG_INFO("nginx target %s", t.spec.c_str());
+        if (!restore_last_good()) return 2;
+        for (auto& p : pushers_) p->start();
+        while (!g_stop && exit_code_ < 0) {
+            try {
+                step();
+            } catch (const std::exception& e) {
+                // Nothing a peer or a row sends may end the service: log and go on.
+                LOG_ERROR("serve: %s (continuing)", e.what());
+                retry_build_at_ = Clock::now() + milliseconds(opts_.poll_interval_ms);
             }
-            if (now >= next_poll_) {
-                next_poll_ = now + milliseconds(opts_.poll_interval_ms);
-                poll_targets();
-            }
-            if (db_ && dirty_ && now >= retry_build_at_) rebuild();
-            push_all();
-            spend_.tick(db_.get());  // budgets: spent amounts to every nginx (docs/design.md §13)
-            wait_events();
         }
-        LOG_INFO("received %s, exiting", g_stop == SIGINT ? "SIGINT" : "SIGTERM");
+        board_.stop();
+        abort_admin_requests();
+        for (auto& p : pushers_) p->join();
         db_.reset();
+        if (exit_code_ >= 0) return exit_code_;
+        LOG_INFO("received %s, exiting", g_stop == SIGINT ? "SIGINT" : "SIGTERM");
         return 0;
     }
 
 private:
+    void step() {
+        auto now = Clock::now();
+        if (!db_ && now >= next_connect_) connect_db();
+        if (exit_code_ >= 0) return;
+        if (g_hup) {
+            g_hup = 0;
+            LOG_INFO("SIGHUP: rebuilding and re-pushing to every target");
+            dirty_ = true;
+            force_rebuild_ = true;
+            board_.push_again_everywhere();
+        }
+        if (board_.take_newer_generation() && db_) {
+            dirty_ = true;  // someone pushed something newer: make sure we are not stale
+            force_rebuild_ = true;
+        }
+        if (db_ && dirty_ && Clock::now() >= retry_build_at_) rebuild();
+        spend_.tick(db_.get());  // budgets: spent amounts to every nginx (docs/design.md §13)
+        wait_events();
+    }
+
+    // The snapshot persisted by an earlier run is served until Postgres gives a fresh one. A file
+    // that does not open with this master key means the key is wrong (exit 2, no restart loop).
+    bool restore_last_good() {
+        if (opts_.last_good_path.empty()) return true;
+        auto snap = std::make_shared<Snapshot>();
+        std::string err;
+        switch (load_last_good_snapshot(opts_.last_good_path, box_, snap.get(), &err)) {
+        case LastGoodLoad::loaded:
+            LOG_INFO("loaded the last good snapshot (generation %lld) from %s", static_cast<long long>(snap->generation),
+                     opts_.last_good_path.c_str());
+            desired_ = snap;
+            board_.publish(std::move(snap));
+            return true;
+        case LastGoodLoad::absent: return true;
+        case LastGoodLoad::unreadable:
+            LOG_WARN("ignoring the last good snapshot: %s", err.c_str());
+            return true;
+        case LastGoodLoad::not_authentic:
+            LOG_ERROR("wrong master secret: %s; fix PROVIDER_KEY_SECRET (or delete the file if the master key was "
+                      "replaced on purpose)",
+                      err.c_str());
+            return false;
+        }
+        return true;
+    }
+
     void drop_db(const std::string& why) {
         LOG_WARN("lost the Postgres connection: %s; nginx keeps its current snapshot, reconnecting", why.c_str());
         db_.reset();
@@ -125,14 +152,25 @@ private:
                 std::string problem = schema_problem(*c);
                 if (!problem.empty()) throw PgError(problem, "", false);
                 c->exec("LISTEN routeshift_config");
+                if (!master_key_checked_) {
+                    MasterKeyVerdict v = check_master_key(*c, box_);
+                    if (v.kind == MasterKeyVerdict::mismatch) {
+                        LOG_ERROR("wrong master secret: %s; exiting with status 2", v.message.c_str());
+                        exit_code_ = 2;
+                        return;
+                    }
+                    master_key_checked_ = true;
+                }
             } catch (const PgError& e) {
                 err = e.what();
                 c.reset();
             }
         }
         if (!c) {
-            if (connect_failures_ == 0 || backoff_ms_ >= opts_.backoff_max_ms)
-                LOG_WARN("cannot use Postgres: %s (retrying in %d ms)", err.c_str(), backoff_ms_);
+            // Short, capped backoff (default 250 ms -> 1 s): a change committed after an outage is
+            // live about a second after Postgres is back. Loud once, then every ~minute.
+            if (connect_failures_ % 60 == 0)
+                LOG_WARN("cannot use Postgres: %s (retrying every %d ms at most)", err.c_str(), opts_.backoff_max_ms);
             else
                 LOG_DEBUG("cannot use Postgres: %s (retrying in %d ms)", err.c_str(), backoff_ms_);
             ++connect_failures_;
@@ -140,8 +178,7 @@ private:
             backoff_ms_ = std::min(backoff_ms_ * 2, opts_.backoff_max_ms);
             return;
         }
-        LOG_INFO("connected to Postgres%s, listening on routeshift_config",
-                 connect_failures_ ? " again" : "");
+        LOG_INFO("connected to Postgres%s, listening on routeshift_config", connect_failures_ ? " again" : "");
         connect_failures_ = 0;
         backoff_ms_ = opts_.backoff_initial_ms;
         db_ = std::move(c);
@@ -160,6 +197,8 @@ private:
             std::vector<std::string> errors;
             BuildOptions bo;
             bo.box = &box_;
+            bo.quarantine = true;
+            bo.previous_json = desired_ ? &desired_->json : nullptr;
             if (!build_snapshot(rows, bo, snap.get(), &errors)) {
                 std::string keeping = desired_ ? "generation " + std::to_string(desired_->generation)
                                                : std::string("whatever nginx has now");
@@ -168,9 +207,16 @@ private:
                               static_cast<long long>(rows.generation), keeping.c_str(), e.c_str());
                 return;
             }
-            LOG_INFO("built snapshot generation %lld (%zu provider keys shipped)",
-                     static_cast<long long>(snap->generation), snap->provider_keys);
-            desired_ = std::move(snap);
+            for (const auto& q : snap->quarantined)
+                LOG_ERROR("config generation %lld: QUARANTINED %s id %lld (%s): %s",
+                          static_cast<long long>(rows.generation), q.table.c_str(), static_cast<long long>(q.id),
+                          q.kept_previous ? "its last good version is served" : "left out", q.reason.c_str());
+            LOG_INFO("built snapshot generation %lld (%zu provider keys shipped%s)",
+                     static_cast<long long>(snap->generation), snap->provider_keys,
+                     snap->quarantined.empty() ? "" : ", some rows quarantined");
+            desired_ = snap;
+            board_.publish(snap);
+            persist(*snap);
         } catch (const PgError& e) {
             if (e.connection_lost || !db_->ok()) {
                 drop_db(e.what());
@@ -182,96 +228,18 @@ private:
         }
     }
 
-    void poll_targets() {
-        for (auto& t : targets_) {
-            std::string err;
-            auto info = admin_get_generation(t.target, opts_.http_timeout_ms, &err);
-            if (!info) {
-                if (t.reachable) LOG_WARN("nginx target %s: %s", t.target.spec.c_str(), err.c_str());
-                t.reachable = false;
-                t.known = -1;
-                continue;
-            }
-            if (!t.polled) {
-                LOG_INFO("nginx target %s reports generation %lld", t.target.spec.c_str(),
-                         static_cast<long long>(info->generation));
-            } else if (!t.reachable) {
-                LOG_INFO("nginx target %s is reachable again (generation %lld)", t.target.spec.c_str(),
-                         static_cast<long long>(info->generation));
-                t.must_push = true;  // it may have restarted (or been upgraded) meanwhile
-                t.rejected.clear();
-            }
-            t.polled = true;
-            t.reachable = true;
-            bool new_zone = t.epoch && info->epoch && *info->epoch < *t.epoch;
-            if (info->epoch) t.epoch = info->epoch;
-            if (t.known >= 0 && (new_zone || info->generation != t.known)) {
-                LOG_WARN("nginx target %s reports generation %lld, expected %lld%s: re-pushing",
-                         t.target.spec.c_str(), static_cast<long long>(info->generation),
-                         static_cast<long long>(t.known),
-                         info->generation == 0 ? " (nginx restarted)" : new_zone ? " (new shared zone)" : "");
-                t.rejected.clear();  // a restarted nginx may be a different build: try again
-                t.retry_at = {};
-                if (new_zone) t.must_push = true;
-                if (desired_ && info->generation > desired_->generation && db_) {
-                    dirty_ = true;  // someone pushed something newer: make sure we are not stale
-                    force_rebuild_ = true;
-                }
-            }
-            t.known = info->generation;
-        }
-        if (dirty_ && db_ && Clock::now() >= retry_build_at_) rebuild();
-    }
-
-    void push_all() {
-        auto now = Clock::now();
-        for (auto& t : targets_) {
-            if (!t.reachable || !t.polled || now < t.retry_at) continue;
-            std::shared_ptr<const Snapshot> snap;
-            if (desired_ && !t.rejected.count(desired_->generation)) {
-                if (t.must_push || t.known != desired_->generation) snap = desired_;
-            } else if (t.last_accepted && (t.must_push || t.known != t.last_accepted->generation) &&
-                       !t.rejected.count(t.last_accepted->generation)) {
-                snap = t.last_accepted;  // it refused the newest one and lost the old one: restore that
-            }
-            if (!snap) continue;
-            PushResult r = admin_push_snapshot(t.target, snap->json, opts_.http_timeout_ms);
-            switch (r.kind) {
-            case PushResult::accepted:
-                t.known = snap->generation;
-                t.must_push = false;
-                t.last_accepted = snap;
-                LOG_INFO("pushed generation %lld to %s (nginx: generation %lld, %lld keys)",
-                         static_cast<long long>(snap->generation), t.target.spec.c_str(),
-                         static_cast<long long>(r.generation), static_cast<long long>(r.keys));
-                break;
-            case PushResult::rejected:
-                // Applied whole or not at all: it still serves what it had (t.known unchanged).
-                t.rejected.insert(snap->generation);
-                t.must_push = false;
-                LOG_ERROR("nginx target %s rejected generation %lld (HTTP %d): %s; its previous snapshot stays "
-                          "active",
-                          t.target.spec.c_str(), static_cast<long long>(snap->generation), r.status,
-                          snap->redact(r.message).c_str());
-                break;
-            case PushResult::failed:
-                t.retry_at = now + milliseconds(opts_.poll_interval_ms);
-                LOG_WARN("pushing generation %lld to %s failed: %s (will retry)",
-                         static_cast<long long>(snap->generation), t.target.spec.c_str(),
-                         snap->redact(r.message).c_str());
-                break;
-            }
-        }
+    void persist(const Snapshot& snap) {
+        if (opts_.last_good_path.empty()) return;
+        std::string err;
+        if (!save_last_good_snapshot(opts_.last_good_path, snap, box_, &err))
+            LOG_WARN("cannot keep the last good snapshot: %s", err.c_str());
     }
 
     void wait_events() {
         auto now = Clock::now();
-        auto until = next_poll_;
+        auto until = now + milliseconds(opts_.poll_interval_ms);  // to notice newer generations
         if (!db_) until = std::min(until, next_connect_);
         if (db_ && dirty_) until = std::min(until, retry_build_at_);
-        for (const auto& t : targets_) {
-            if (t.reachable && t.polled && t.retry_at > now) until = std::min(until, t.retry_at);
-        }
         int timeout = static_cast<int>(
             std::max<long long>(0, std::chrono::duration_cast<milliseconds>(until - now).count()));
         pollfd fds[2];
@@ -302,15 +270,17 @@ private:
 
     const ServeOptions& opts_;
     const SecretBox& box_;
-    std::vector<TargetState> targets_;
+    SnapshotBoard board_;
+    std::vector<std::unique_ptr<TargetPusher>> pushers_;
     std::unique_ptr<PgConnection> db_;
     Clock::time_point next_connect_{};
-    Clock::time_point next_poll_{};
     Clock::time_point retry_build_at_{};
     int backoff_ms_ = 250;
     int connect_failures_ = 0;
     bool dirty_ = true;
     bool force_rebuild_ = false;
+    bool master_key_checked_ = false;
+    int exit_code_ = -1;  // >= 0: stop with this status (a fatal startup problem)
     int64_t built_generation_ = 0;
     std::shared_ptr<const Snapshot> desired_;
     SpendPusher spend_{opts_};

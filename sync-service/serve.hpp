@@ -1,20 +1,20 @@
 // `routeshift-sync serve`: keeps every configured nginx admin endpoint on the current snapshot.
 //
+//   * on start, loads the last good snapshot (--last-good-file, sealed with the master key) and
+//     serves it to every target until Postgres gives a fresh one; a file that does not open with
+//     the master key is a wrong master secret: exit 2 (as is a key that opens none of the stored
+//     provider secrets, checked on the first Postgres connection);
 //   * connects to Postgres, LISTENs on channel routeshift_config, builds the snapshot (one
-//     REPEATABLE READ transaction; generation = config_state.generation) and validates it;
-//   * pushes it (PUT <prefix>/snapshot) to every target whose reported generation differs;
-//   * on every NOTIFY rebuilds immediately (skipped when config_state.generation is unchanged) and
-//     pushes a valid result; an invalid result is logged with the offending row and NOT pushed:
-//     nginx keeps the last good snapshot, and so does the service (it re-pushes that one to an nginx
-//     that restarted meanwhile);
-//   * every poll interval (default 1 s) GETs <prefix>/snapshot/generation from each target: a value
-//     different from what it last accepted (0 after an nginx restart, or anything else), or an epoch
-//     that went backwards (a new shared zone), triggers a re-push; the first contact with a target
-//     always pushes once;
-//   * when Postgres goes away the service keeps polling nginx (and re-pushing its in-memory last
-//     good snapshot to restarted targets) and reconnects with capped exponential backoff; after a
-//     reconnect it rebuilds (NOTIFYs sent while it was away are lost, the rebuild covers them);
-//   * SIGTERM/SIGINT: clean exit 0; SIGHUP: rebuild and re-push to every target.
+//     REPEATABLE READ transaction; generation = config_state.generation) with bad rows quarantined
+//     (snapshot_quarantine.hpp: left out, or served in their last good version, logged as
+//     QUARANTINED and listed in the snapshot's "quarantined"), publishes it to the per-target
+//     pushers (target_pusher.hpp: concurrent, each with its own timeout and retry) and persists it;
+//   * on every NOTIFY rebuilds immediately (skipped when config_state.generation is unchanged); a
+//     build that fails as a whole (no row to blame) is logged and NOT pushed;
+//   * when Postgres goes away the pushers keep serving the last good snapshot (also to restarted
+//     targets) and the service reconnects with a short capped backoff (250 ms -> 1 s by default);
+//     after a reconnect it rebuilds (NOTIFYs sent while it was away are lost, the rebuild covers them);
+//   * no exception ends the loop; SIGTERM/SIGINT: clean exit 0; SIGHUP: rebuild and re-push everywhere.
 #pragma once
 #include "admin_push.hpp"
 #include "secret_box.hpp"
@@ -30,11 +30,12 @@ struct ServeOptions {
     int poll_interval_ms = 1000;
     int http_timeout_ms = 5000;
     int backoff_initial_ms = 250;
-    int backoff_max_ms = 30000;
-    std::string log_spool_dir;  // non-empty: also ship this request-log spool (log_shipper.hpp)
+    int backoff_max_ms = 1000;
+    std::string log_spool_dir;   // non-empty: also ship this request-log spool (log_shipper.hpp)
+    std::string last_good_path;  // empty: not persisted
 };
 
-// Returns the process exit code (0 after SIGTERM/SIGINT).
+// Returns the process exit code (0 after SIGTERM/SIGINT, 2 for a wrong master secret).
 int run_serve(const ServeOptions& opts, const SecretBox& box);
 
 }  // namespace rsync

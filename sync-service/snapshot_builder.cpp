@@ -6,6 +6,8 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 
@@ -36,6 +38,39 @@ void scrub_secrets(json_t* keys) {
 }
 
 void set(json_t* obj, const char* key, json_t* value) { json_object_set_new(obj, key, value); }
+
+}  // namespace
+
+std::vector<std::string> secrets_in_snapshot(const json_t* root) {
+    std::vector<std::string> out;
+    size_t i;
+    json_t* k;
+    json_array_foreach(json_object_get(root, "provider_keys"), i, k) {
+        json_t* s = json_object_get(k, "secret");
+        if (json_is_string(s)) out.emplace_back(json_string_value(s), json_string_length(s));
+    }
+    return out;
+}
+
+void scrub_snapshot_secrets(json_t* root) { scrub_secrets(json_object_get(root, "provider_keys")); }
+
+namespace {
+
+// A json_t parsed from the previous snapshot; scrubbed and freed with it.
+struct PreviousSnapshot {
+    json_t* root = nullptr;
+    explicit PreviousSnapshot(const std::string* text) {
+        if (!text) return;
+        json_error_t err;
+        root = json_loadb(text->data(), text->size(), 0, &err);
+    }
+    ~PreviousSnapshot() {
+        if (root) scrub_secrets(json_object_get(root, "provider_keys"));
+        json_decref(root);
+    }
+    PreviousSnapshot(const PreviousSnapshot&) = delete;
+    PreviousSnapshot& operator=(const PreviousSnapshot&) = delete;
+};
 
 std::string key_row_name(const ProviderKeyRow& k, const std::map<int64_t, const ProviderRow*>& providers) {
     std::string s = "provider_keys id " + std::to_string(k.id) + " (";
@@ -81,6 +116,14 @@ std::string Snapshot::redact(std::string text) const {
 bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* out,
                     std::vector<std::string>* errors) {
     size_t errors_before = errors->size();
+    const bool quarantine = opts.quarantine && opts.validate;
+    std::vector<QuarantinedRow> quarantined;
+    std::vector<int64_t> quarantined_keys;  // skipped while building: their last good version may return
+    // A row-level problem: an error (strict) or a quarantined row (serve, check).
+    auto row_problem = [&](const char* table, int64_t id, std::string message) {
+        if (quarantine) quarantined.push_back({table, id, std::move(message), false});
+        else errors->push_back(std::move(message));
+    };
     if (rows.generation < 1) errors->push_back("config_state: generation must be >= 1");
 
     std::map<int64_t, const ProviderRow*> providers;
@@ -122,7 +165,8 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
         if (opts.box) {
             std::string err;
             if (!opts.box->open(k.sealed, provider_key_aad(k.id), &plain, &err)) {
-                errors->push_back(key_row_name(k, providers) + ": secret does not decrypt: " + err);
+                row_problem("provider_keys", k.id, key_row_name(k, providers) + ": secret does not decrypt: " + err);
+                quarantined_keys.push_back(k.id);
                 continue;
             }
         } else {
@@ -130,7 +174,8 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
         }
         json_t* md = json_object_from_text(k.metadata_json);
         if (!md) {
-            errors->push_back(key_row_name(k, providers) + ": metadata is not a JSON object");
+            row_problem("provider_keys", k.id, key_row_name(k, providers) + ": metadata is not a JSON object");
+            quarantined_keys.push_back(k.id);
             wipe(plain);
             continue;
         }
@@ -208,7 +253,8 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
     }
     set(root.p, "model_aliases", jaliases);
 
-    add_rules_to_snapshot(root.p, rows.routing_rules, errors);  // rules + their time zones
+    std::vector<std::string> rule_errors;
+    add_rules_to_snapshot(root.p, rows.routing_rules, &rule_errors);  // rules + their time zones
 
     json_t* jprices = json_array();
     for (const auto& p : rows.model_prices) {
@@ -225,38 +271,80 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
     }
     set(root.p, "model_prices", jprices);
 
-    if (errors->size() != errors_before) {
-        scrub_secrets(jkeys);
-        for (auto& s : secrets) wipe(s);
-        return false;
-    }
-
-    char* dumped = json_dumps(root.p, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!dumped) {
-        errors->push_back("snapshot serialisation failed (out of memory?)");
-        for (auto& s : secrets) wipe(s);
-        return false;
-    }
-    std::string text(dumped);
-    OPENSSL_cleanse(dumped, text.size());  // the dump holds secrets
-    free(dumped);
-    scrub_secrets(jkeys);
-
-    if (opts.validate) {
-        std::string perr;
-        if (!routeshift::parse_snapshot(text, &perr)) {
-            errors->push_back("snapshot rejected by the module's validator: " + perr);
-            wipe(text);
-            for (auto& s : secrets) wipe(s);
-            return false;
+    PreviousSnapshot previous(quarantine ? opts.previous_json : nullptr);
+    for (auto& e : rule_errors) {
+        // "routing_rules id N: ..."
+        int64_t id = std::strtoll(e.c_str() + std::strlen("routing_rules id "), nullptr, 10);
+        if (quarantine) {
+            bool kept = restore_previous_row(root.p, previous.root, "routing_rules", id);
+            quarantined.push_back({"routing_rules", id, std::move(e), kept});
+        } else {
+            errors->push_back(std::move(e));
         }
     }
+    for (int64_t id : quarantined_keys) {
+        bool kept = restore_previous_row(root.p, previous.root, "provider_keys", id);
+        for (auto& q : quarantined) {
+            if (q.table == "provider_keys" && q.id == id) q.kept_previous = kept;
+        }
+    }
+
+    auto fail = [&](std::string* text) {
+        scrub_secrets(json_object_get(root.p, "provider_keys"));
+        for (auto& s : secrets) wipe(s);
+        if (text) wipe(*text);
+        return false;
+    };
+    if (errors->size() != errors_before) return fail(nullptr);
+
+    std::string text;
+    if (quarantine) {
+        std::string error;
+        if (!validate_with_quarantine(root.p, previous.root, &quarantined, &text, &error)) {
+            errors->push_back(error);
+            return fail(&text);
+        }
+        if (!quarantined.empty()) {
+            // Shown by /admin/status; the module ignores it when parsing.
+            wipe(text);
+            set(root.p, "quarantined", quarantined_json(quarantined));
+            char* dumped = json_dumps(root.p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            if (!dumped) {
+                errors->push_back("snapshot serialisation failed (out of memory?)");
+                return fail(nullptr);
+            }
+            text.assign(dumped);
+            OPENSSL_cleanse(dumped, text.size());
+            free(dumped);
+        }
+        for (auto& s : secrets) wipe(s);
+        secrets = opts.box ? secrets_in_snapshot(root.p) : std::vector<std::string>{};
+        key_count = json_array_size(json_object_get(root.p, "provider_keys"));
+    } else {
+        char* dumped = json_dumps(root.p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!dumped) {
+            errors->push_back("snapshot serialisation failed (out of memory?)");
+            return fail(nullptr);
+        }
+        text.assign(dumped);
+        OPENSSL_cleanse(dumped, text.size());  // the dump holds secrets
+        free(dumped);
+        if (opts.validate) {
+            std::string perr;
+            if (!routeshift::parse_snapshot(text, &perr)) {
+                errors->push_back("snapshot rejected by the module's validator: " + perr);
+                return fail(&text);
+            }
+        }
+    }
+    scrub_secrets(json_object_get(root.p, "provider_keys"));
     wipe(out->json);
     for (auto& s : out->secrets) wipe(s);
     out->generation = rows.generation;
     out->json = std::move(text);
     out->provider_keys = key_count;
     out->secrets = std::move(secrets);
+    out->quarantined = std::move(quarantined);
     return true;
 }
 

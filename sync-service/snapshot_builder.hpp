@@ -8,10 +8,13 @@
 //   * only USABLE provider keys: enabled keys of enabled providers. Their secrets are decrypted
 //     here (AAD "provider_keys:<id>"); disabled keys never leave the database, so disabling a key
 //     whose ciphertext cannot be decrypted any more also unblocks the config.
-// Any problem (a secret that does not decrypt, a row the parser rejects) fails the whole build with
-// messages naming the table and row id; the caller keeps the previous snapshot.
+// By default any problem (a secret that does not decrypt, a row the parser rejects) fails the whole
+// build with messages naming the table and row id; the caller keeps the previous snapshot. With
+// BuildOptions::quarantine (serve, check) such rows are quarantined instead (snapshot_quarantine.hpp)
+// and only problems no row can be blamed for fail the build.
 #pragma once
 #include "secret_box.hpp"
+#include "snapshot_quarantine.hpp"
 
 #include <jansson.h>
 
@@ -125,6 +128,7 @@ struct Snapshot {
     std::string json;
     size_t provider_keys = 0;              // keys shipped
     std::vector<std::string> secrets;      // shipped plaintexts, to redact text coming back from nginx
+    std::vector<QuarantinedRow> quarantined;  // rows left out or served in their last good version
     Snapshot() = default;
     Snapshot(const Snapshot&) = delete;
     Snapshot& operator=(const Snapshot&) = delete;
@@ -139,6 +143,10 @@ struct BuildOptions {
     // --redacted` without the master key). The JSON is still validated.
     const SecretBox* box = nullptr;
     bool validate = true;  // run routeshift::parse_snapshot
+    // Quarantine failing rows instead of failing the build (needs `validate`).
+    bool quarantine = false;
+    // The last good snapshot's JSON (with secrets), for the last good version of quarantined rows.
+    const std::string* previous_json = nullptr;
 };
 
 // Builds and validates. On failure returns false and appends one message per problem to `errors`
@@ -146,6 +154,11 @@ struct BuildOptions {
 // does not decrypt: ..."); `out` is then untouched.
 bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* out,
                     std::vector<std::string>* errors);
+
+// The plaintext secrets of a snapshot's provider_keys (for redaction), and their scrubbing before
+// the tree is freed.
+std::vector<std::string> secrets_in_snapshot(const json_t* root);
+void scrub_snapshot_secrets(json_t* root);
 
 // Parses jsonb text holding an object (a new reference); null when it is not a JSON object.
 json_t* json_object_from_text(const std::string& text);

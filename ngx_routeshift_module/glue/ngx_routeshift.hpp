@@ -47,6 +47,9 @@ struct MainConf {
     ngx_msec_t keepalive_timeout = NGX_CONF_UNSET_MSEC;
     ngx_msec_t config_poll = NGX_CONF_UNSET_MSEC;    // how often a worker looks for a new snapshot
     LogSpool* log_spool = nullptr;                   // routeshift_log_spool (docs/design.md §11)
+
+    ngx_array_t* admin_socket_modes = nullptr;       // routeshift_admin_socket_mode (ngx_routeshift_admin.cpp)
+    ngx_str_t admin_token = ngx_null_string;         // routeshift_admin_token_file's token
 };
 
 struct LocConf {
@@ -346,6 +349,12 @@ ngx_int_t send_document(ngx_http_request_t* r, ngx_uint_t status, std::string_vi
 
 // ngx_routeshift_status_page.cpp: the human status page (HTML that renders …/status live).
 ngx_int_t send_status_page(ngx_http_request_t* r);
+
+ngx_int_t ready_handler(ngx_http_request_t* r) noexcept;  // routeshift_ready
+char* set_admin_socket_mode(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_admin_token_file(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+// init_module: applies routeshift_admin_socket_mode to the unix sockets nginx just created.
+ngx_int_t admin_apply_socket_modes(ngx_cycle_t* cycle) noexcept;
 
 // ngx_routeshift_variables.cpp
 ngx_int_t variables_add(ngx_conf_t* cf);

@@ -1,33 +1,56 @@
-// The admin API the sync service talks to (docs/design.md §5). Loopback and unix-socket peers
-// only: a snapshot carries provider secrets.
+// The admin API the sync service talks to (docs/design.md §5, §15). Loopback and unix-socket
+// peers only (a snapshot carries provider secrets), optionally a shared token for TCP peers; the
+// readiness probe; the admin socket's mode.
 #include "ngx_routeshift.hpp"
+#include "util/admin_auth.hpp"
 
 #include <arpa/inet.h>
+#include <grp.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace routeshift {
 namespace {
 
-bool peer_is_local(ngx_connection_t* c) {
-    switch (c->sockaddr->sa_family) {
-#if (NGX_HAVE_UNIX_DOMAIN)
-    case AF_UNIX: return true;
-#endif
+enum class Peer { unix_socket, loopback, remote };
+
+// The kernel's view of the peer. Not c->sockaddr: the realip module rewrites that from
+// X-Forwarded-For, and "X-Forwarded-For: 127.0.0.1" must not open the admin API.
+Peer real_peer(ngx_connection_t* c) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getpeername(c->fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return Peer::remote;
+    switch (ss.ss_family) {
+    case AF_UNIX: return Peer::unix_socket;
     case AF_INET: {
-        auto* sin = reinterpret_cast<struct sockaddr_in*>(c->sockaddr);
-        return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+        auto* sin = reinterpret_cast<struct sockaddr_in*>(&ss);
+        return (ntohl(sin->sin_addr.s_addr) >> 24) == 127 ? Peer::loopback : Peer::remote;
     }
-#if (NGX_HAVE_INET6)
     case AF_INET6: {
-        auto* sin6 = reinterpret_cast<struct sockaddr_in6*>(c->sockaddr);
-        if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)) return true;
-        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) return sin6->sin6_addr.s6_addr[12] == 127;
-        return false;
+        auto* sin6 = reinterpret_cast<struct sockaddr_in6*>(&ss);
+        if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)) return Peer::loopback;
+        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) && sin6->sin6_addr.s6_addr[12] == 127) return Peer::loopback;
+        return Peer::remote;
     }
-#endif
-    default: return false;
+    default: return Peer::remote;
     }
+}
+
+bool add_response_header(ngx_http_request_t* r, const char* name, const std::string& value) {
+    auto* h = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_out.headers));
+    auto* data = h ? static_cast<u_char*>(ngx_pnalloc(r->pool, value.size() ? value.size() : 1)) : nullptr;
+    if (data == nullptr) return false;
+    h->hash = 1;
+    h->key.data = reinterpret_cast<u_char*>(const_cast<char*>(name));
+    h->key.len = std::strlen(name);
+    h->value.data = data;
+    h->value.len = value.size();
+    ngx_memcpy(data, value.data(), value.size());
+    return true;
 }
 
 ngx_int_t send_json(ngx_http_request_t* r, ngx_uint_t status, const std::string& body) {
@@ -84,15 +107,8 @@ void ack_answer(AckWait& w, size_t holding) {
                       holding, w.workers, w.version, kAckWait);
     }
     body += "}";
-    ngx_table_elt_t* h = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_out.headers));
-    std::string value = std::to_string(holding) + "/" + std::to_string(w.workers);
-    u_char* data = h ? static_cast<u_char*>(ngx_pnalloc(r->pool, value.size())) : nullptr;
-    if (data) {
-        h->hash = 1;
-        ngx_str_set(&h->key, "X-RouteShift-Workers-Acknowledged");
-        h->value.data = ngx_cpymem(data, value.data(), value.size()) - value.size();
-        h->value.len = value.size();
-    }
+    add_response_header(r, "X-RouteShift-Workers-Acknowledged",
+                        std::to_string(holding) + "/" + std::to_string(w.workers));
     ngx_http_finalize_request(r, send_json(r, 200, body));
 }
 
@@ -174,6 +190,54 @@ void snapshot_body_handler(ngx_http_request_t* r) noexcept {
     }
 }
 
+// routeshift_admin_token_file: a TCP peer must sign its request; any request that signs gets
+// nginx's proof back (core/util/admin_auth.hpp). False: the request is refused (answered).
+enum class TokenCheck { not_required, passed, failed };
+
+TokenCheck check_token(ngx_http_request_t* r, Peer peer) {
+    const ngx_str_t& token = main_conf(r)->admin_token;
+    if (token.len == 0) return TokenCheck::not_required;
+    std::string_view auth = find_header(r->headers_in.headers, "x-routeshift-admin-auth");
+    size_t colon = auth.find(':');
+    if (colon == kAdminNonceHexChars) {
+        std::string_view token_text = string_view_of(token);
+        std::string_view nonce = auth.substr(0, colon);
+        std::string expected =
+            admin_request_mac(token_text, nonce, string_view_of(r->method_name), string_view_of(r->unparsed_uri));
+        if (constant_time_equal(auth.substr(colon + 1), expected)) {
+            add_response_header(r, "X-RouteShift-Admin-Proof", admin_response_proof(token_text, nonce));
+            return TokenCheck::passed;
+        }
+    }
+    return peer == Peer::unix_socket && auth.empty() ? TokenCheck::not_required : TokenCheck::failed;
+}
+
+ngx_int_t answer_readiness(ngx_http_request_t* r) {
+    ngx_shm_zone_t* zone = zone_of(r);
+    int64_t generation = zone ? zone_generation(zone, nullptr) : 0;
+    if (generation > 0) return send_json(r, 200, "{\"ready\":true,\"generation\":" + std::to_string(generation) + "}");
+    add_response_header(r, "Retry-After", "1");
+    return send_json(r, 503, "{\"ready\":false,\"generation\":0}");
+}
+
+// /status plus the rows the sync quarantined (an empty list when none).
+std::string status_with_quarantine(ngx_shm_zone_t* zone) {
+    std::string status = zone_status_json(zone);
+    auto cfg = zone_config(zone);
+    if (status.empty() || status.back() != '}') return status;
+    status.pop_back();
+    status += ",\"quarantined\":";
+    status += cfg && !cfg->quarantined_json.empty() ? cfg->quarantined_json : "[]";
+    status += "}";
+    return status;
+}
+
+struct AdminSocketMode {
+    ngx_str_t path;
+    ngx_uint_t mode;
+    ngx_str_t group;  // empty: keep nginx's
+};
+
 }  // namespace
 
 ngx_int_t admin_send_json(ngx_http_request_t* r, ngx_uint_t status, const std::string& body) {
@@ -184,14 +248,123 @@ ngx_int_t admin_send_error(ngx_http_request_t* r, ngx_uint_t status, std::string
     return send_error(r, status, std::move(message));
 }
 
+// routeshift_admin_socket_mode /path.sock 0660 [group]: nginx creates every unix listen socket
+// 0666; this narrows the admin one once nginx has created it (init_module, in the master, as root).
+char* set_admin_socket_mode(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* mc = static_cast<MainConf*>(conf);
+    auto* args = static_cast<ngx_str_t*>(cf->args->elts);
+    if (cf->args->nelts < 3 || cf->args->nelts > 4) return const_cast<char*>("takes a socket path, a mode and an optional group");
+    if (mc->admin_socket_modes == nullptr) {
+        mc->admin_socket_modes = ngx_array_create(cf->pool, 1, sizeof(AdminSocketMode));
+        if (mc->admin_socket_modes == nullptr) return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    auto* m = static_cast<AdminSocketMode*>(ngx_array_push(mc->admin_socket_modes));
+    if (m == nullptr) return static_cast<char*>(NGX_CONF_ERROR);
+    m->path = args[1];
+    if (m->path.len > 5 && ngx_strncmp(m->path.data, "unix:", 5) == 0) {
+        m->path.data += 5;
+        m->path.len -= 5;
+    }
+    if (m->path.len == 0 || m->path.data[0] != '/') return const_cast<char*>("needs an absolute socket path");
+    std::string_view mode_text = string_view_of(args[2]);
+    unsigned value = 0;
+    for (char c : mode_text) {
+        if (c < '0' || c > '7') return const_cast<char*>("mode must be octal, e.g. 0600 or 0660");
+        value = value * 8 + static_cast<unsigned>(c - '0');
+    }
+    if (mode_text.empty() || (value & ~0770u) != 0)
+        return const_cast<char*>("mode must give nothing to others (e.g. 0600 or 0660)");
+    m->mode = value;
+    m->group = cf->args->nelts == 4 ? args[3] : ngx_str_t{0, nullptr};
+    return NGX_CONF_OK;
+}
+
+// routeshift_admin_token_file path: read once at configuration time (the master, before workers).
+char* set_admin_token_file(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    try {
+        auto* mc = static_cast<MainConf*>(conf);
+        if (mc->admin_token.len) return const_cast<char*>("is duplicate");
+        auto* args = static_cast<ngx_str_t*>(cf->args->elts);
+        ngx_str_t name = args[1];
+        if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) return static_cast<char*>(NGX_CONF_ERROR);
+        std::ifstream in(std::string(string_view_of(name)), std::ios::binary);
+        if (!in) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "cannot read the admin token file \"%V\"", &name);
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+        std::stringstream text;
+        text << in.rdbuf();
+        std::string token, error;
+        if (!admin_token_from_file_text(text.str(), &token, &error)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", &name, error.c_str());
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+        auto* data = static_cast<u_char*>(ngx_pnalloc(cf->pool, token.size()));
+        if (data == nullptr) return static_cast<char*>(NGX_CONF_ERROR);
+        ngx_memcpy(data, token.data(), token.size());
+        mc->admin_token.data = data;
+        mc->admin_token.len = token.size();
+        return NGX_CONF_OK;
+    } catch (...) {
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+}
+
+ngx_int_t admin_apply_socket_modes(ngx_cycle_t* cycle) noexcept {
+    auto* mc = static_cast<MainConf*>(ngx_http_cycle_get_module_main_conf(cycle, ngx_http_routeshift_module));
+    if (mc == nullptr || mc->admin_socket_modes == nullptr) return NGX_OK;
+    auto* modes = static_cast<AdminSocketMode*>(mc->admin_socket_modes->elts);
+    for (ngx_uint_t i = 0; i < mc->admin_socket_modes->nelts; ++i) {
+        std::string path(string_view_of(modes[i].path));
+        if (modes[i].group.len) {
+            std::string group(string_view_of(modes[i].group));
+            struct group* g = ::getgrnam(group.c_str());
+            if (g == nullptr) {
+                ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "routeshift_admin_socket_mode: unknown group \"%s\"",
+                              group.c_str());
+                return NGX_ERROR;
+            }
+            if (::chown(path.c_str(), (uid_t)-1, g->gr_gid) != 0) {
+                ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno, "routeshift_admin_socket_mode: chown \"%s\"",
+                              path.c_str());
+                return NGX_ERROR;
+            }
+        }
+        if (::chmod(path.c_str(), static_cast<mode_t>(modes[i].mode)) != 0) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                          "routeshift_admin_socket_mode: chmod \"%s\" (is it a \"listen unix:\" socket?)", path.c_str());
+            return NGX_ERROR;
+        }
+    }
+    return NGX_OK;
+}
+
+ngx_int_t ready_handler(ngx_http_request_t* r) noexcept {
+    try {
+        if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) return send_error(r, 405, "use GET");
+        return answer_readiness(r);
+    } catch (...) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+>>>>>>> s5-syncops
+}
+
 ngx_int_t admin_handler(ngx_http_request_t* r) noexcept {
     try {
-        if (!peer_is_local(r->connection)) {
+        Peer peer = real_peer(r->connection);
+        if (peer == Peer::remote) {
             return send_error(r, 403, "the admin API is only served to loopback and unix-socket clients");
+        }
+        if (check_token(r, peer) == TokenCheck::failed) {
+            return send_error(r, 401, "the admin API needs a valid X-RouteShift-Admin-Auth (routeshift_admin_token_file)");
+        }
+        std::string_view uri = string_view_of(r->uri);
+        if (ends_with(uri, "/ready")) {
+            if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) return send_error(r, 405, "use GET");
+            return answer_readiness(r);
         }
         ngx_shm_zone_t* zone = zone_of(r);
         if (zone == nullptr) return send_error(r, 500, "no routeshift_zone is configured");
-        std::string_view uri = string_view_of(r->uri);
 
         if (ends_with(uri, "/snapshot")) {
             if (r->method != NGX_HTTP_PUT && r->method != NGX_HTTP_POST) return send_error(r, 405, "use PUT");
@@ -218,7 +391,7 @@ ngx_int_t admin_handler(ngx_http_request_t* r) noexcept {
         if (ends_with(uri, "/spend")) return spend_admin_handler(r, zone);
         if (ends_with(uri, "/status")) {
             if (r->method != NGX_HTTP_GET) return send_error(r, 405, "use GET");
-            return send_json(r, 200, zone_status_json(zone));
+            return send_json(r, 200, status_with_quarantine(zone));
         }
         if (ends_with(uri, "/status.html") || ends_with(uri, "/")) {  // the page reads …/status
             if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) return send_error(r, 405, "use GET");

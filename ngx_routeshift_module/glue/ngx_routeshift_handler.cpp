@@ -233,6 +233,7 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
         ctx.slots = zone_slots(mc->shm_zone);
         ctx.endpoints = zone_endpoints(mc->shm_zone);
         if (!ctx.cfg) {
+            ctx.retry_after = 1;  // the sync pushes within about a second of a restart
             return fail(ctx, 503, "The gateway has not received its configuration yet.", "server_error",
                         "", "not_configured");
         }

@@ -6,7 +6,6 @@
 #include "metrics/metric_counters.hpp"
 #include "routing/circuit_breaker.hpp"
 
-#include <functional>
 #include <string>
 #include <vector>
 

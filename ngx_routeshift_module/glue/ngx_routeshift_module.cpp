@@ -13,6 +13,8 @@ char* set_pass(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_admin(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_metrics(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 
+char* set_ready(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+
 ngx_command_t commands[] = {
     {ngx_string("routeshift_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE2, set_zone,
      NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
@@ -34,6 +36,13 @@ ngx_command_t commands[] = {
      NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
     {ngx_string("routeshift_metrics"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_metrics,
      NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+
+    {ngx_string("routeshift_ready"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_ready, NGX_HTTP_LOC_CONF_OFFSET, 0,
+     nullptr},
+    {ngx_string("routeshift_admin_socket_mode"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE23, set_admin_socket_mode,
+     NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+    {ngx_string("routeshift_admin_token_file"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_admin_token_file,
+     NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
     {ngx_string("routeshift_max_body_size"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_size_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(LocConf, max_body_size), nullptr},
@@ -303,6 +312,18 @@ char* set_metrics(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
     return claim_location(cf, conf, &LocConf::metrics, metrics_handler);
 }
 
+
+// routeshift_ready: the readiness probe (200 once a snapshot is loaded, else 503), for any listener.
+char* set_ready(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* lc = static_cast<LocConf*>(conf);
+    if (lc->pass || lc->admin) return const_cast<char*>("cannot share a location with routeshift_pass or routeshift_admin");
+    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    clcf->handler = ready_handler;
+    return NGX_CONF_OK;
+}
+
+ngx_int_t init_module(ngx_cycle_t* cycle) noexcept { return admin_apply_socket_modes(cycle); }
+
 ngx_http_module_t module_ctx = {
     preconfiguration, postconfiguration, create_main_conf, init_main_conf,
     nullptr,          nullptr,           create_loc_conf,  merge_loc_conf,
@@ -317,7 +338,7 @@ ngx_module_t ngx_http_routeshift_module = {
     commands,
     NGX_HTTP_MODULE,
     nullptr,       // init master
-    nullptr,       // init module
+    init_module,   // init module: admin socket modes (sockets exist by then)
     init_process,  // init process
     nullptr,       // init thread
     nullptr,       // exit thread

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 
@@ -305,3 +306,128 @@ def test_push_answer_waits_at_most_one_second(gw_factory, mocks):
         assert gw.chat(chat_body("gpt-4o"), key=vk).status == 200
     workers = gw.status()["workers"]
     assert sum(w["request_parses"] for w in workers) <= 1, workers
+
+
+# ---- issue 12: a locked admin API, readiness -------------------------------------------------
+
+def _non_loopback_ipv4() -> str | None:
+    """An address of this machine outside 127.0.0.0/8, to connect from as a 'remote' peer."""
+    import socket as _socket
+    import subprocess as _subprocess
+    try:
+        out = _subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5).stdout
+    except OSError:
+        return None
+    for addr in out.split():
+        if "." in addr and not addr.startswith("127."):
+            try:
+                s = _socket.socket()
+                s.bind((addr, 0))
+                s.close()
+                return addr
+            except OSError:
+                continue
+    return None
+
+
+def test_realip_cannot_open_the_admin_api(gw_factory):
+    """peer_is_local looks at the socket's real peer: X-Forwarded-For: 127.0.0.1 through a trusted
+    realip proxy must not make a non-loopback client local."""
+    from helpers import free_port
+    addr = _non_loopback_ipv4()
+    if addr is None:
+        pytest.skip("no non-loopback IPv4 address on this machine")
+    port = free_port()
+    gw = gw_factory(http_extra=(
+        f"server {{ listen {addr}:{port}; set_real_ip_from {addr}; real_ip_header X-Forwarded-For; "
+        f"location = /whoami {{ return 200 $remote_addr; }} location /admin/ {{ routeshift_admin; }} }}"))
+    forged = {"X-Forwarded-For": "127.0.0.1"}
+    who = http_request(port, "GET", "/whoami", headers=forged, host=addr)
+    assert who.status == 200 and who.body == b"127.0.0.1", "realip must be active for this test to mean anything"
+    r = http_request(port, "GET", "/admin/status", headers=forged, host=addr)
+    assert r.status == 403, r.describe()
+    assert_openai_error(r, 403)
+    r = http_request(port, "PUT", "/admin/snapshot", body={"version": 1, "generation": 99}, headers=forged, host=addr)
+    assert r.status == 403, r.describe()
+    assert gw.generation() == 0
+
+
+def test_readiness_and_retry_after(gw_factory, mocks):
+    gw = gw_factory(server_extra="location = /ready { routeshift_ready; }")
+    r = http_request(gw.port, "GET", "/ready")
+    assert r.status == 503 and r.header("Retry-After") == "1", r.describe()
+    assert r.json == {"ready": False, "generation": 0}
+    r = gw.admin("GET", "/admin/ready")
+    assert r.status == 503 and r.header("Retry-After") == "1", r.describe()
+    c = gw.chat(chat_body("gpt-4o"), key="sk-proxy-nothing-loaded-yet")
+    assert c.status == 503 and c.header("Retry-After") == "1", c.describe()
+    assert_openai_error(c, 503)
+    s = Snapshot()
+    p = s.provider("openai", "openai", mocks.new("a").base_url())
+    s.key(p, label="main")
+    s.model(p, "gpt-4o")
+    s.vkey()
+    gw.push(s)
+    r = http_request(gw.port, "GET", "/ready")
+    assert r.status == 200 and r.json == {"ready": True, "generation": s.generation}, r.describe()
+    assert r.header("Retry-After") is None
+    assert gw.admin("GET", "/admin/ready").status == 200
+
+
+def _signed(token: str, method: str, path: str, nonce: str = "0123456789abcdef0123456789abcdef") -> dict:
+    import hmac as _hmac
+    mac = _hmac.new(token.encode(), f"routeshift-admin-request\n{nonce}\n{method}\n{path}".encode(),
+                    hashlib.sha256).hexdigest()
+    return {"X-RouteShift-Admin-Auth": f"{nonce}:{mac}"}
+
+
+def _proof(token: str, nonce: str = "0123456789abcdef0123456789abcdef") -> str:
+    import hmac as _hmac
+    return _hmac.new(token.encode(), f"routeshift-admin-response\n{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def test_admin_token_on_tcp(gw_factory, tmp_path):
+    token = "t0ken-" + os.urandom(20).hex()
+    token_file = tmp_path / "admin.token"
+    token_file.write_text(token + "\n")
+    gw = gw_factory(http_extra=f"routeshift_admin_token_file {token_file};")
+    r = gw.admin("GET", "/admin/snapshot/generation")
+    assert r.status == 401, r.describe()
+    assert_openai_error(r, 401)
+    assert token not in r.body.decode()
+    r = http_request(gw.admin_port, "GET", "/admin/snapshot/generation",
+                     headers=_signed(token, "GET", "/admin/snapshot/generation"))
+    assert r.status == 200 and r.json["generation"] == 0, r.describe()
+    assert r.header("X-RouteShift-Admin-Proof") == _proof(token)
+    # a wrong token, or a signature for another method/path, is refused
+    assert http_request(gw.admin_port, "GET", "/admin/snapshot/generation",
+                        headers=_signed("x" * 40, "GET", "/admin/snapshot/generation")).status == 401
+    r = http_request(gw.admin_port, "PUT", "/admin/snapshot", body={"version": 1, "generation": 5},
+                     headers=_signed(token, "GET", "/admin/snapshot/generation"))
+    assert r.status == 401 and gw.admin("GET", "/admin/ready").status == 401
+
+
+def test_admin_socket_mode(gw_factory):
+    import grp
+    import stat as _stat
+    sock = f"/tmp/rs-mode-{os.getpid()}-a.sock"
+    group = grp.getgrgid(os.getgid()).gr_name
+    gw_factory(http_extra=(f"routeshift_admin_socket_mode unix:{sock} 0660 {group}; "
+                           f"server {{ listen unix:{sock}; location /admin/ {{ routeshift_admin; }} }}"))
+    st = os.stat(sock)
+    assert _stat.S_ISSOCK(st.st_mode) and _stat.S_IMODE(st.st_mode) == 0o660, oct(st.st_mode)
+    assert st.st_gid == os.getgid()
+    plain = f"/tmp/rs-mode-{os.getpid()}-b.sock"
+    gw_factory(http_extra=(f"routeshift_admin_socket_mode {plain} 0600; "
+                           f"server {{ listen unix:{plain}; location /admin/ {{ routeshift_admin; }} }}"))
+    assert _stat.S_IMODE(os.stat(plain).st_mode) == 0o600
+
+
+def test_status_lists_quarantined_rows(basic):
+    assert basic.gw.status()["quarantined"] == []
+    doc = basic.snap.to_dict()
+    doc["generation"] = basic.snap.generation + 1
+    doc["quarantined"] = [{"table": "providers", "id": 9, "reason": "providers[1] (id 9): bad base_url",
+                           "kept_previous": False}]
+    basic.gw.push(doc)
+    assert basic.gw.status()["quarantined"] == doc["quarantined"]

@@ -4,6 +4,7 @@
 #include "config/snapshot_text.hpp"
 
 #include <climits>
+#include <cstdlib>
 #include <new>
 #include <optional>
 #include <set>
@@ -131,6 +132,11 @@ std::shared_ptr<Config> build(const json_t* root) {
     if (!gen || !json_is_integer(gen)) fail("generation is required and must be an integer");
     if (json_integer_value(gen) < 1) fail("generation must be >= 1");
     cfg->generation = json_integer_value(gen);
+    if (const json_t* q = json_object_get(root, "quarantined"); json_is_array(q) && json_array_size(q) > 0) {
+        char* dumped = json_dumps(q, JSON_COMPACT | JSON_PRESERVE_ORDER);  // shown as is by /admin/status
+        if (dumped) cfg->quarantined_json = dumped;
+        free(dumped);
+    }
 
     if (const json_t* s = json_object_get(root, "settings"); s && !json_is_null(s)) {
         if (!json_is_object(s)) fail(std::string("settings must be an object, got ") + json_type_name(s));

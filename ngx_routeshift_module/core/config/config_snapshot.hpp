@@ -91,6 +91,8 @@ struct Config {
     RoutingRules routing_rules;  // compiled once per snapshot, in evaluation order
     std::unordered_map<int64_t, TeamLimits> team_limits;  // team id -> limits (limited teams only)
     std::unordered_map<int64_t, SpendBudget> team_budgets;  // team id -> spend budget (budgeted teams only, §13)
+
+    std::string quarantined_json;  // the sync's "quarantined" rows (a JSON array) for /admin/status
     bool token_limits = false;  // some key, virtual key or team has a TPM limit: requests measure their prompt
 
     std::unordered_map<std::string, size_t> provider_by_name;        // enabled and disabled

@@ -308,6 +308,7 @@ http {{
     scgi_temp_path {prefix}/scgi_temp;
     log_format rs escape=json '{{"status":"$status","provider":"$routeshift_provider","key":"$routeshift_provider_key","model":"$routeshift_resolved_model","gen":"$routeshift_generation"}}';
     routeshift_zone routeshift 16m;
+    {http_extra}
     server {{
         listen 127.0.0.1:{port};
         access_log {prefix}/access.log rs;
@@ -339,8 +340,9 @@ def _children(pid: int) -> list[int]:
 
 
 class Nginx:
-    def __init__(self, prefix: Path):
+    def __init__(self, prefix: Path, http_extra: str = ""):
         self.prefix = Path(prefix)
+        self.http_extra = http_extra
         self.port = free_port()
         self.admin_port = free_port()
         self.proc: Optional[subprocess.Popen] = None
@@ -362,7 +364,7 @@ class Nginx:
             (self.prefix / d).mkdir(exist_ok=True)
         conf = self.prefix / "nginx.conf"
         conf.write_text(NGINX_CONF.format(module=MODULE, prefix=self.prefix, port=self.port,
-                                          admin_port=self.admin_port))
+                                          admin_port=self.admin_port, http_extra=self.http_extra))
         self.out = open(self.prefix / "nginx.stderr", "ab")
         self.proc = subprocess.Popen([NGINX, "-p", str(self.prefix) + "/", "-c", str(conf), "-e",
                                       str(self.prefix / "error.log")], stdin=subprocess.DEVNULL,

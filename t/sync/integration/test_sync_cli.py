@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 
-from sync_helpers import Sync, new_master_secret, new_provider_secret, pg_dump
+from sync_helpers import Sync, new_master_secret, new_provider_secret, pg_dump, psql
 
 
 def setup_provider(db: Sync, name: str = "openai", kind: str = "openai", base_url: str | None = None) -> None:
@@ -145,17 +145,21 @@ def test_check_reports_bad_rows_by_name(db: Sync):
     assert "valid" in r.stdout
     pid = db.sql("SELECT id FROM providers")
 
-    # malformed: a base URL with a query string (the schema allows it, the module does not)
-    db.sql("UPDATE providers SET base_url = 'http://127.0.0.1:9/v1?x=1'")
+    # malformed: a base URL with a query string is refused by the schema (sql/008) ...
+    err = psql(db.db_url, "UPDATE providers SET base_url = 'http://127.0.0.1:9/v1?x=1'", check=False)
+    assert "base_url must not carry a query or fragment" in err
+    # ... and what only the module's validator catches is reported by check, row by row
+    db.sql("UPDATE provider_keys SET metadata = '{\"auth_header\": \"cookie\"}' WHERE label = 'second'")
     r = db.run("check", expect=1)
-    assert f"providers[0] (id {pid})" in r.stderr and "base_url" in r.stderr
-    db.sql("UPDATE providers SET base_url = 'http://127.0.0.1:9/v1'")
+    assert "QUARANTINED provider_keys" in r.stderr and "provider_keys[1]" in r.stderr and "auth_header" in r.stderr
+    db.sql("UPDATE provider_keys SET metadata = '{}' WHERE label = 'second'")
+    assert pid and "valid" in db.run("check").stdout
 
-    # conflicting: an azure provider without base_url needs resource_name on every key
-    db.sql("UPDATE providers SET kind = 'azure', base_url = NULL")
-    r = db.run("check", expect=1)
-    assert "resource_name" in r.stderr and "provider_keys[0]" in r.stderr
+    # conflicting: an azure provider without base_url needs resource_name on every key (sql/008)
+    err = psql(db.db_url, "UPDATE providers SET kind = 'azure', base_url = NULL", check=False)
+    assert "resource_name" in err and "label main" in err
     db.sql("UPDATE provider_keys SET metadata = '{\"resource_name\": \"myres\", \"api_version\": \"v1\"}'")
+    db.sql("UPDATE providers SET kind = 'azure', base_url = NULL")
     assert "valid" in db.run("check").stdout
     db.sql("UPDATE providers SET kind = 'openai_compat', base_url = 'http://127.0.0.1:9/v1'")
 
@@ -168,10 +172,9 @@ def test_check_reports_bad_rows_by_name(db: Sync):
     db.run("provider-key", "disable", "--provider", "local", "--label", "second")
     assert "valid" in db.run("check").stdout
 
-    # conflicting: a bedrock provider whose keys carry no region (SigV4 needs one)
-    db.sql("UPDATE providers SET kind = 'bedrock'")
-    r = db.run("check", expect=1)
-    assert "bedrock key needs metadata.region" in r.stderr
+    # conflicting: a bedrock provider whose keys carry no region (SigV4 needs one): refused (sql/008)
+    err = psql(db.db_url, "UPDATE providers SET kind = 'bedrock'", check=False)
+    assert "bedrock needs metadata.region" in err
 
 
 def test_check_print_never_shows_secrets(db: Sync):

@@ -90,29 +90,35 @@ def test_first_contact_pushes_even_with_equal_generation(db: Sync, fake: FakeAdm
     assert fake.push_count() == 1
 
 
-def test_invalid_row_reported_and_not_pushed(db: Sync, fake: FakeAdmin, serve):
+def test_invalid_row_quarantined_rest_pushed(db: Sync, fake: FakeAdmin, serve):
+    """A row only the module's validator rejects is quarantined (issue 12): its last good version
+    keeps serving, every other change of the same commit is pushed, the row is reported."""
     basic_config(db)
     srv = serve(db, "--nginx", fake.target)
     good = db.generation()
     wait_generation(fake, good)
-    n = fake.push_count()
-    pid = db.sql("SELECT id FROM providers")
-    db.sql("UPDATE providers SET base_url = 'http://127.0.0.1:9/v1#frag'")
-    m = srv.wait_log(r"config generation (\d+) is invalid and NOT pushed \(keeping generation (\d+)\): "
-                     r"snapshot rejected by the module's validator: providers\[0\] \(id " + pid + r"\)")
-    assert int(m.group(1)) == good + 1 and int(m.group(2)) == good
-    time.sleep(1.2)
-    assert fake.push_count() == n and fake.generation == good
-    # nginx restarting meanwhile gets the last GOOD snapshot back
+    kid = db.sql("SELECT id FROM provider_keys")
+    db.sql("BEGIN; UPDATE provider_keys SET metadata = '{\"auth_header\": \"cookie\"}';"
+           " UPDATE model_aliases SET target = 'm2'; COMMIT;")
+    m = srv.wait_log(r"config generation (\d+): QUARANTINED provider_keys id " + kid +
+                     r" \(its last good version is served\): provider_keys\[0\] \(id " + kid + r"\).*auth_header")
+    assert int(m.group(1)) == good + 1
+    wait_generation(fake, good + 1)
+    assert fake.doc["model_aliases"][0]["target"] == "m2"  # the rest of the commit flows
+    assert fake.doc["provider_keys"][0]["metadata"] == {}  # the key in its last good version
+    q = fake.doc["quarantined"]
+    assert q[0]["table"] == "provider_keys" and q[0]["id"] == int(kid) and q[0]["kept_previous"] is True, q
+    # nginx restarting meanwhile gets the newest snapshot back
     fake.restart()
-    wait_generation(fake, good, timeout=3.0)
-    # fixing the row ships the fixed config
-    db.sql("UPDATE providers SET base_url = 'http://127.0.0.1:9/v2'")
+    wait_generation(fake, good + 1, timeout=3.0)
+    # fixing the row ships it and ends the quarantine
+    db.sql("UPDATE provider_keys SET metadata = '{\"auth_header\": \"api-key\"}'")
     wait_generation(fake, good + 2)
-    assert fake.doc["providers"][0]["base_url"] == "http://127.0.0.1:9/v2"
+    assert fake.doc["provider_keys"][0]["metadata"] == {"auth_header": "api-key"}
+    assert "quarantined" not in fake.doc
 
 
-def test_undecryptable_secret_reported_and_not_pushed(db: Sync, fake: FakeAdmin, serve):
+def test_undecryptable_secret_quarantined(db: Sync, fake: FakeAdmin, serve):
     basic_config(db)
     db.run("provider-key", "add", "--provider", "local", "--label", "second", input="sk-local-secret-2")
     srv = serve(db, "--nginx", fake.target)
@@ -120,8 +126,11 @@ def test_undecryptable_secret_reported_and_not_pushed(db: Sync, fake: FakeAdmin,
     wait_generation(fake, good)
     db.sql("UPDATE provider_keys SET secret_ciphertext = (SELECT secret_ciphertext FROM provider_keys WHERE label='main'),"
            " secret_nonce = (SELECT secret_nonce FROM provider_keys WHERE label='main') WHERE label = 'second'")
-    srv.wait_log(r"provider_keys id \d+ \(provider local, label second\): secret does not decrypt")
-    assert fake.generation == good
+    srv.wait_log(r"QUARANTINED provider_keys id \d+ \(its last good version is served\): "
+                 r"provider_keys id \d+ \(provider local, label second\): secret does not decrypt")
+    wait_generation(fake, good + 1)
+    secrets = {k["label"]: k["secret"] for k in fake.doc["provider_keys"]}
+    assert secrets == {"main": "sk-local-secret-1", "second": "sk-local-secret-2"}
     assert "sk-local-secret" not in srv.log()
 
 
