@@ -78,6 +78,7 @@ def installed():
         if not secret_existed:
             SECRET_FILE.unlink(missing_ok=True)
             shutil.rmtree("/etc/routeshift", ignore_errors=True)
+        shutil.rmtree("/var/spool/routeshift", ignore_errors=True)
         if not user_existed and _user_exists("routeshift"):
             run("deluser", "--system", "routeshift", check=False)
 
@@ -128,6 +129,9 @@ def test_sync_package_creates_user_master_key_and_unit(installed):
     assert "ExecStart=/usr/bin/routeshift-sync serve" in unit
     assert not [line for line in unit.splitlines() if "/usr/local/" in line and not line.startswith("#")]
     assert "LoadCredential=provider_key_secret:/etc/routeshift/provider_key_secret" in unit
+    spool = Path("/var/spool/routeshift").stat()
+    assert stat.S_IMODE(spool.st_mode) == 0o2770 and spool.st_uid == pwd.getpwnam("www-data").pw_uid \
+        and spool.st_gid == grp.getgrnam("routeshift").gr_gid, oct(spool.st_mode)
     out = run(str(INSTALLED_SYNC), "version").stdout
     assert re.search(r"\d+\.\d+\.\d+", out), out
     # the master key survives a reinstall (secrets in Postgres are sealed under it)
@@ -172,6 +176,7 @@ def test_serves_chat_through_etc_nginx_with_packaged_sync(installed, tmp_path):
         port = free_port()
         SITE_FILE.write_text(f"""# written by t/packaging/test_debian_packages.py (removed after the test)
 routeshift_zone routeshift 16m;
+routeshift_admin_socket_mode {socket_path} 0660 routeshift;
 server {{
     listen 127.0.0.1:{port};
     location = /v1/chat/completions {{ routeshift_pass; }}
