@@ -11,20 +11,13 @@ namespace {
 
 // ---- output ---------------------------------------------------------------------------------
 
-// Output buffers are all this size: a large event is copied into several, so memory follows the
-// output in flight (nginx reads the provider again only once it is sent), not the largest event.
-constexpr size_t kOutputBufferSize = 4096;
-
-// Appends a copy of `data` to `*ll`'s chain in buffers of kOutputBufferSize, reusing sent ones.
+// Appends a copy of `data` to `*ll`'s chain, reusing sent buffers of our own where they fit.
 ngx_int_t emit(ngx_http_request_t* r, ngx_http_upstream_t* u, ngx_chain_t*** ll, std::string_view data) {
-    while (data.size() > kOutputBufferSize) {
-        if (emit(r, u, ll, data.substr(0, kOutputBufferSize)) != NGX_OK) return NGX_ERROR;
-        data.remove_prefix(kOutputBufferSize);
-    }
     if (data.empty()) return NGX_OK;
     ngx_chain_t* cl = nullptr;
     for (ngx_chain_t** pp = &u->free_bufs; *pp; pp = &(*pp)->next) {
-        if ((*pp)->buf->start) {  // ours (passthrough buffers point into the upstream buffer)
+        ngx_buf_t* b = (*pp)->buf;
+        if (b->start && (size_t)(b->end - b->start) >= data.size()) {
             cl = *pp;
             *pp = cl->next;
             break;
@@ -35,9 +28,10 @@ ngx_int_t emit(ngx_http_request_t* r, ngx_http_upstream_t* u, ngx_chain_t*** ll,
         if (cl == nullptr) return NGX_ERROR;
         ngx_buf_t* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
         if (b == nullptr) return NGX_ERROR;
-        b->start = static_cast<u_char*>(ngx_palloc(r->pool, kOutputBufferSize));
+        size_t size = std::max<size_t>(data.size(), 4096);
+        b->start = static_cast<u_char*>(ngx_palloc(r->pool, size));
         if (b->start == nullptr) return NGX_ERROR;
-        b->end = b->start + kOutputBufferSize;
+        b->end = b->start + size;
         cl->buf = b;
     }
     ngx_buf_t* b = cl->buf;
@@ -580,13 +574,9 @@ ngx_int_t consume(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll, u_c
     if (resp.mode == BodyMode::translated) {
         ctx.scratch.clear();
         uint64_t skipped = resp.translator->skipped_events();
-        if (!resp.translator->feed(piece, &ctx.scratch) && u->length != 0) {
+        if (!resp.translator->feed(piece, &ctx.scratch)) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "routeshift: the provider's answer ended with an error or could not be read");
-            // nothing more will be relayed: end the request once the error is sent, and close
-            // the provider's connection rather than read it to its end
-            u->length = 0;
-            u->keepalive = 0;
         }
         if (resp.translator->skipped_events() != skipped) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
