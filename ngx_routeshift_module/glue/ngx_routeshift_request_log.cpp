@@ -91,7 +91,7 @@ void fill_from_ctx(const RequestCtx& ctx, int status, RequestRecord& record) {
 
 }  // namespace
 
-void request_log_attempt_done(RequestCtx& ctx, const Candidate& c, int status) {
+void request_log_attempt_done(RequestCtx& ctx, const Candidate& c, int status, std::string_view failure) {
     AttemptRecord attempt;
     const ProviderKey& key = ctx.cfg->keys[c.key];
     attempt.provider = ctx.cfg->providers[key.provider].name;
@@ -99,7 +99,9 @@ void request_log_attempt_done(RequestCtx& ctx, const Candidate& c, int status) {
     attempt.model = ctx.plan.targets[c.target].upstream_model;
     attempt.status = status;
     attempt.latency_ms = ctx.attempt.started_msec ? (int64_t)(ngx_current_msec - ctx.attempt.started_msec) : -1;
-    if (ctx.attempt.upstream_status == 0) {
+    if (!failure.empty()) {
+        attempt.error_class = std::string(failure);  // the $routeshift_attempt_statuses token: cut, ttft, stall, invalid…
+    } else if (ctx.attempt.upstream_status == 0) {
         attempt.error_class = status == NGX_HTTP_CLIENT_CLOSED_REQUEST ? "client_gone"
                               : status == 504                          ? "timeout"
                                                                        : "connect";

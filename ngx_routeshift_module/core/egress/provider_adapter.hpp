@@ -47,6 +47,11 @@ public:
     virtual const Usage& usage() const = 0;
     virtual bool complete() const = 0;    // the provider signalled a complete answer
     virtual bool saw_error() const = 0;   // an error event was produced
+    // Malformed upstream events skipped instead of relayed (the glue logs them).
+    virtual uint64_t skipped_events() const { return 0; }
+    // The answer has shown its first content (text, reasoning, refusal, a tool call, an image or a
+    // finish): until then the glue holds the client's headers and may still fail over.
+    virtual bool content_started() const { return true; }
 };
 
 // What the gateway does with a provider error answer (status >= 400, or an error signalled in a

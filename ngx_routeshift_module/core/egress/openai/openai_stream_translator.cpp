@@ -11,6 +11,8 @@ public:
     const Usage& usage() const override { return relay_.usage(); }
     bool complete() const override { return relay_.saw_done(); }
     bool saw_error() const override { return relay_.saw_error(); }
+    uint64_t skipped_events() const override { return relay_.malformed_events(); }
+    bool content_started() const override { return relay_.content_started(); }
 
 private:
     OpenAIStreamRelay relay_;
