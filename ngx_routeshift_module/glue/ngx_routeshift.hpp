@@ -8,6 +8,7 @@ extern "C" {
 #include <ngx_http.h>
 }
 
+#include "accounting/session_inference.hpp"
 #include "ingress/chat_request.hpp"
 #include "config/config_snapshot.hpp"
 #include "routing/model_resolver.hpp"
@@ -171,6 +172,8 @@ struct RequestCtx {
     // accounting: the session this request belongs to (forced by metadata.session_id or inferred);
     // written to the response header, $routeshift_session_id and the request log
     std::string session_id;
+    SessionInference session;      // infers it (ngx_routeshift_accounting_headers.cpp)
+    bool trailers_pending = false; // a stream announced the cost/session trailers
 
     // errors produced by the gateway itself (rendered by the error filter)
     ApiError error;
@@ -326,6 +329,16 @@ bool cost_ceiling_exceeded(const RequestCtx& ctx);
 // $routeshift_cost_ceiling: "exceeded", "unpriced" (500 cost_ceiling_unpriced), "within" (a
 // ceiling applied and did not end the request), "" (no ceiling).
 std::string_view cost_ceiling_state(const RequestCtx& ctx);
+
+// ngx_routeshift_accounting_headers.cpp (docs/design.md §12): sessions and cost in the response.
+// The request's session: the checked metadata.session_id, or inferred; false = 400 set in ctx.
+bool session_begin(RequestCtx& ctx);
+// An attempt's 2xx answer begins (after its translator is made): a first turn's id follows it.
+void session_answer_start(RequestCtx& ctx);
+// The whole body of an OpenAI JSON answer relayed untouched (a first turn's id follows it).
+void session_passthrough_answer(RequestCtx& ctx, std::string_view body);
+// Installs the header/body filters (before error_filter_init, so they run after it).
+ngx_int_t accounting_filter_init(ngx_conf_t* cf);
 
 // ngx_routeshift_regex.cpp: installs the PCRE2 engine routing-rule regexes compile with.
 void regex_engine_install();

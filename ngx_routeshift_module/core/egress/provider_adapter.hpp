@@ -15,6 +15,8 @@
 
 namespace routeshift {
 
+class SessionInference;  // accounting/session_inference.hpp
+
 // Options shared by every response translator.
 struct TranslatorOptions {
     bool stream = false;          // the client asked for SSE
@@ -46,6 +48,8 @@ public:
     virtual const Usage& usage() const = 0;
     virtual bool complete() const = 0;    // the provider signalled a complete answer
     virtual bool saw_error() const = 0;   // an error event was produced
+    // Choice 0 of the answer, as the client receives it, is fed to `session` (a first turn's id).
+    virtual void observe_session(SessionInference* session) = 0;
 };
 
 // What the gateway does with a provider error answer (status >= 400, or an error signalled in a

@@ -716,6 +716,24 @@ bool json_string_decode(JsonValue v, std::string* out) {
     return true;
 }
 
+bool json_string_decode_pieces(JsonValue v, bool (*piece)(void* context, std::string_view text), void* context) {
+    if (!v.is(JsonType::string)) return false;
+    std::string_view raw = inner(v);
+    const char* p = raw.data();
+    const char* end = p + raw.size();
+    char buf[4];
+    size_t n;
+    while (p < end) {
+        const char* bs = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(end - p)));
+        const char* run_end = bs ? bs : end;
+        if (run_end > p && !piece(context, std::string_view(p, static_cast<size_t>(run_end - p)))) return true;
+        if (!bs) break;
+        p = decode_escape(bs, end, buf, &n);
+        if (!piece(context, std::string_view(buf, n))) return true;
+    }
+    return true;
+}
+
 std::string json_key_decode(const JsonMember& m) {
     std::string out;
     if (!m.key_escaped) out.assign(m.key);

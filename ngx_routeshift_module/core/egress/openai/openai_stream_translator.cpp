@@ -11,6 +11,7 @@ public:
     const Usage& usage() const override { return relay_.usage(); }
     bool complete() const override { return relay_.saw_done(); }
     bool saw_error() const override { return relay_.saw_error(); }
+    void observe_session(SessionInference* session) override { relay_.observe_session(session); }
 
 private:
     OpenAIStreamRelay relay_;

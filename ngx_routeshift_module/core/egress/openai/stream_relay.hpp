@@ -9,6 +9,8 @@
 
 namespace routeshift {
 
+class SessionInference;  // accounting/session_inference.hpp
+
 struct Usage {
     int64_t prompt_tokens = -1;      // -1 = unknown
     int64_t completion_tokens = -1;
@@ -35,6 +37,8 @@ public:
     bool saw_error() const { return error_; }
     bool saw_first_event() const { return events_ > 0; }
     const Usage& usage() const { return usage_; }
+    // Each event's data goes to `session` while it awaits a first turn's answer.
+    void observe_session(SessionInference* session) { session_ = session; }
 
     // The error event text for a stream that broke (e.g. upstream timeout mid-stream).
     static std::string error_event(std::string_view message, std::string_view code);
@@ -49,6 +53,7 @@ private:
     bool broken_ = false;  // the parser gave up; nothing more is relayed
     uint64_t events_ = 0;
     Usage usage_;
+    SessionInference* session_ = nullptr;
 };
 
 // Usage from a complete non-streaming chat.completion JSON body (fields left -1 when absent).
