@@ -58,6 +58,7 @@ bool answer_relayed(const RequestCtx& ctx) {
     if (!ctx.relaying() || ctx.response.mode == BodyMode::error) return false;
     if (ctx.current < 0) return ctx.plan.static_answer;
     int status = ctx.attempt.upstream_status;
+    if (ctx.response.translator && ctx.response.translator->saw_error() && !ctx.req.stream) return false;
     return status >= 200 && status < 300;
 }
 
