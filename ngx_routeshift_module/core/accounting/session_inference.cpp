@@ -167,9 +167,19 @@ void CanonicalTextHash::text(std::string_view decoded, Spacing spacing) {
             ++p;
             continue;
         }
+        // plain bytes and single spaces between them (prose) go in one piece
         const unsigned char* run = p;
-        size_t room = kSessionFieldLimit - field_bytes_;
-        while (p < end && kClasses.of[*p] == kPlain && static_cast<size_t>(p - run) < room) ++p;
+        const unsigned char* stop = p + std::min(static_cast<size_t>(end - p), kSessionFieldLimit - field_bytes_);
+        const bool single_spaces = spacing == Spacing::collapse;
+        while (p < stop) {
+            if (kClasses.of[*p] == kPlain) {
+                ++p;
+            } else if (single_spaces && *p == ' ' && p + 1 < stop && kClasses.of[p[1]] == kPlain) {
+                p += 2;
+            } else {
+                break;
+            }
+        }
         put(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
         field_bytes_ += static_cast<size_t>(p - run);
     }

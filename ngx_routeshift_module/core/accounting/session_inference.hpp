@@ -29,8 +29,10 @@ namespace routeshift {
 
 inline constexpr size_t kMaxSessionIdBytes = 128;
 // Canonical bytes of one field (a system message, the first user message, the answer's content,
-// one tool call's arguments...) that count; the rest of a longer field is not hashed.
-inline constexpr size_t kSessionFieldLimit = 8192;
+// one tool call's arguments...) that count; the rest of a longer field is not hashed. Small on
+// purpose: every first turn hashes its opening, and the answer's first 512 bytes already tell
+// conversations apart (docs/design.md §12, limits).
+inline constexpr size_t kSessionFieldLimit = 512;
 
 // A client's metadata.session_id: 1..128 bytes of printable ASCII (it travels in a response
 // header), no leading or trailing space. Otherwise fills `error` (400 invalid_request_error,
@@ -68,7 +70,7 @@ private:
     void flush();
 
     EVP_MD_CTX* ctx_ = nullptr;
-    char stage_[1024];  // a field set this short is hashed in one shot, without a context of its own
+    char stage_[1280];  // a field set this short is hashed in one shot, without a context of its own
     size_t staged_ = 0;
     size_t field_bytes_ = 0;
     bool pending_space_ = false;

@@ -217,7 +217,7 @@ static void test_only_the_field_limit_counts(void**) {
     std::string prefix(kSessionFieldLimit, 'a');
     std::string a = first_turn_id(body_of(kOpening), {prefix, "b"});
     std::string b = first_turn_id(body_of(kOpening), {prefix, "c"});
-    assert_str_eq(a, b);  // the same first 8 KiB of the answer: one session (documented limit)
+    assert_str_eq(a, b);  // the same first 512 bytes of the answer: one session (documented limit)
     std::string c = first_turn_id(body_of(kOpening), {prefix.substr(1), "c"});
     assert_string_not_equal(a.c_str(), c.c_str());
     // a long user message is hashed up to the limit, also when escapes come after it
