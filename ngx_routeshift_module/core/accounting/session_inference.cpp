@@ -212,7 +212,13 @@ void CanonicalTextHash::end_field() {
 }
 
 void CanonicalTextHash::digest(unsigned char out[32]) {
-    if (ctx_ == nullptr) {
+    if (ctx_ == nullptr && staged_ == 0) {
+        // nothing fed (an answer without tool calls): SHA-256 of the empty string
+        static constexpr unsigned char kEmpty[32] = {
+            0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+            0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+        std::memcpy(out, kEmpty, 32);
+    } else if (ctx_ == nullptr) {
         sha256_once(stage_, staged_, out);  // all of it is still staged
     } else {
         flush();

@@ -2,6 +2,7 @@
 #include "util/json_scan.hpp"
 #include "util/json_scan_simd.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -723,11 +724,15 @@ bool json_string_decode_pieces(JsonValue v, bool (*piece)(void* context, std::st
     const char* end = p + raw.size();
     char buf[4];
     size_t n;
+    // runs of at most 4 KiB: a reader that stops early never scans the rest of a long string
+    constexpr size_t kRun = 4096;
     while (p < end) {
-        const char* bs = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(end - p)));
-        const char* run_end = bs ? bs : end;
+        const char* scan_end = p + std::min(static_cast<size_t>(end - p), kRun);
+        const char* bs = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(scan_end - p)));
+        const char* run_end = bs ? bs : scan_end;
         if (run_end > p && !piece(context, std::string_view(p, static_cast<size_t>(run_end - p)))) return true;
-        if (!bs) break;
+        p = run_end;
+        if (!bs) continue;
         p = decode_escape(bs, end, buf, &n);
         if (!piece(context, std::string_view(buf, n))) return true;
     }
