@@ -51,6 +51,8 @@ struct LocConf {
     ngx_flag_t admin = 0;               // routeshift_admin
     size_t max_body_size = NGX_CONF_UNSET_SIZE;
     ngx_uint_t retry_budget = NGX_CONF_UNSET_UINT;
+    ngx_msec_t first_token_timeout = NGX_CONF_UNSET_MSEC;  // streams: attempt start -> first content
+    ngx_msec_t stream_idle_timeout = NGX_CONF_UNSET_MSEC;  // streams: between two reads once relaying
     ngx_str_t environment = ngx_null_string;  // routeshift_environment, matched by rule conditions
     ngx_str_t ssl_trusted_certificate = ngx_null_string;
     ngx_flag_t ssl_verify = NGX_CONF_UNSET;
@@ -88,6 +90,7 @@ enum class Phase : uint8_t {
     resolving,          // planned; DNS lookups of the candidates' hosts in flight
     awaiting_headers,   // an attempt's request is out; its status and headers are awaited
     awaiting_error_body,  // an error status: its body decides retry vs relay
+    holding,            // a 2xx answer is read before its headers go out (docs/design.md §10)
     relaying,           // the answer's headers are decided, its body goes to the client
     complete,           // the upstream body is complete, accounted, flushed to the client
     failed,             // the gateway answers with its own error (RequestCtx::error)
@@ -112,6 +115,16 @@ struct Attempt {
     SplicedBody spliced;              // the body as spans of the client's (wires that splice)
     ngx_msec_t started_msec = 0;      // when the attempt was picked (latency balancing)
     ngx_msec_t status_msec = 0;       // when its status line arrived (a stream's time to first byte)
+    const char* failure = nullptr;    // why a 2xx attempt failed ($routeshift_attempt_statuses token)
+};
+
+// A stream's time limits (ngx_routeshift_stream_timers.cpp, docs/design.md §10): the request's
+// own copy of the upstream conf, whose read_timeout nginx arms, switched per phase.
+struct StreamTimers {
+    ngx_http_upstream_conf_t* conf = nullptr;  // null: no limit configured, the location's conf
+    ngx_msec_t first_token = 0;  // attempt start -> first content-bearing event (0 = off)
+    ngx_msec_t idle = 0;         // between two reads once the stream is relayed (0 = off)
+    ngx_msec_t read = 0;         // the socket read timeout otherwise in force
 };
 
 // The answer being relayed (reset with every attempt).
@@ -123,6 +136,10 @@ struct Response {
     std::string error_body;      // error body, up to kMaxErrorBody
     std::unique_ptr<ResponseTranslator> translator;
     UsageScanner usage_scanner;  // passthrough JSON: finds "usage" as the bytes pass
+    // held answer (docs/design.md §10): what the client gets once the headers are released
+    std::string held;
+    off_t body_left = -1;        // Content-Length bytes still to read while holding
+    bool released = false;       // release_response_headers ran for this answer
 };
 
 struct RequestCtx {
@@ -157,8 +174,10 @@ struct RequestCtx {
     std::string attempt_statuses;  // "429,200"
     Attempt attempt;
     Response response;
+    StreamTimers timers;
     bool midstream_failure = false;  // the relayed answer broke before its end
     bool client_aborted = false;     // the client closed its connection first
+    bool stale_retry_used = false;   // a stale pooled connection already got its free retry
     Usage usage;
     ngx_msec_t start_msec = 0;
     ngx_msec_t first_byte_msec = 0;

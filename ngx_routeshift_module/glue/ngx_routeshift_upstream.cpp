@@ -1,7 +1,7 @@
 // The provider transport: an nginx upstream whose balancer (peer.get) picks a provider key for
 // every attempt and rebuilds the whole request for it (URL, Host, TLS name, auth, body). Retries
 // come from ngx_http_upstream_next; the answer is relayed unbuffered, SSE event by event.
-#include "ngx_routeshift.hpp"
+#include "ngx_routeshift_response.hpp"
 #include "util/redaction.hpp"
 #include "routing/cooldown.hpp"
 
@@ -11,13 +11,20 @@ namespace {
 
 // ---- output ---------------------------------------------------------------------------------
 
-// Appends a copy of `data` to `*ll`'s chain, reusing sent buffers of our own where they fit.
+// Output buffers are all this size: a large event is copied into several, so memory follows the
+// output in flight (nginx reads the provider again only once it is sent), not the largest event.
+constexpr size_t kOutputBufferSize = 4096;
+
+// Appends a copy of `data` to `*ll`'s chain in buffers of kOutputBufferSize, reusing sent ones.
 ngx_int_t emit(ngx_http_request_t* r, ngx_http_upstream_t* u, ngx_chain_t*** ll, std::string_view data) {
+    while (data.size() > kOutputBufferSize) {
+        if (emit(r, u, ll, data.substr(0, kOutputBufferSize)) != NGX_OK) return NGX_ERROR;
+        data.remove_prefix(kOutputBufferSize);
+    }
     if (data.empty()) return NGX_OK;
     ngx_chain_t* cl = nullptr;
     for (ngx_chain_t** pp = &u->free_bufs; *pp; pp = &(*pp)->next) {
-        ngx_buf_t* b = (*pp)->buf;
-        if (b->start && (size_t)(b->end - b->start) >= data.size()) {
+        if ((*pp)->buf->start) {  // ours (passthrough buffers point into the upstream buffer)
             cl = *pp;
             *pp = cl->next;
             break;
@@ -28,10 +35,9 @@ ngx_int_t emit(ngx_http_request_t* r, ngx_http_upstream_t* u, ngx_chain_t*** ll,
         if (cl == nullptr) return NGX_ERROR;
         ngx_buf_t* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
         if (b == nullptr) return NGX_ERROR;
-        size_t size = std::max<size_t>(data.size(), 4096);
-        b->start = static_cast<u_char*>(ngx_palloc(r->pool, size));
+        b->start = static_cast<u_char*>(ngx_palloc(r->pool, kOutputBufferSize));
         if (b->start == nullptr) return NGX_ERROR;
-        b->end = b->start + size;
+        b->end = b->start + kOutputBufferSize;
         cl->buf = b;
     }
     ngx_buf_t* b = cl->buf;
@@ -122,6 +128,7 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
         ctx.attempt.started_msec = ngx_current_msec;
         ctx.attempt.head = std::move(head);
         ctx.attempt.spliced = std::move(spliced);
+        stream_timers_attempt(ctx);
         ctx.response = Response{};
         r->state = 0;
         u->process_header = process_status_line;  // reinit_request is skipped after connect errors
@@ -155,6 +162,7 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
         u->ssl_name.data = reinterpret_cast<u_char*>(const_cast<char*>(name.data()));
         u->ssl_name.len = name.size();
 #endif
+        pc->cached = 0;  // set again by keepalive_get only when this attempt reuses a connection
         return keepalive_get(pc, c);
     } catch (const std::exception& e) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: choosing a provider key failed: %s", e.what());
@@ -165,6 +173,11 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
     }
 }
 
+// How soon after its pick a reused connection must fail to count as stale (not the key's fault).
+constexpr ngx_msec_t kStaleConnectionWindowMs = 250;
+
+}  // namespace
+
 // Accounts the current attempt once: counters, in-flight, cooldown, usage. Called when the
 // answer's body is complete (before its last bytes reach the client, so anyone who saw the
 // answer also sees the accounting) or, at the latest, when nginx frees the peer.
@@ -174,20 +187,27 @@ void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_
     const ProviderKey& key = ctx.cfg->keys[c.key];
     const Provider& prov = ctx.cfg->providers[key.provider];
     int status = ctx.attempt.upstream_status;
-    if (status == 0 && pc->cached && (state & NGX_PEER_FAILED) && !ctx.client_aborted) {
-        // a pooled connection the provider had already closed: nginx grants an extra try
-        // (tries++), and the key is not to blame, so it may be picked again
+    // A pooled connection the provider had already closed fails at once: nginx grants an extra
+    // try (tries++ when pc->cached), and the key is not to blame, so it may be picked again. Only
+    // once per request, and only for a failure within a few milliseconds: a provider that accepts
+    // and then stays silent or closes later is a failure of the key like any other.
+    if (status == 0 && pc->cached && (state & NGX_PEER_FAILED) && !ctx.client_aborted && !ctx.stale_retry_used &&
+        ngx_current_msec - ctx.attempt.started_msec <= kStaleConnectionWindowMs) {
+        ctx.stale_retry_used = true;
         ctx.attempt.recorded = true;
         c.tried = false;
         ctx.attempts--;
         zone_attempt_done(ctx.zone, ctx, c, 0, Outcome::client_gone, 0, nullptr);
         return;
     }
+    pc->cached = 0;  // not a stale connection: no extra try from nginx either
     ctx.attempt.recorded = true;
     int64_t cooldown = ctx.attempt.pending_cooldown_ms;
     Outcome outcome;
-    if (status == 0 && ctx.client_aborted) {
-        // the client left before the provider answered: not the provider's fault
+    std::string token;  // $routeshift_attempt_statuses: the status, or why a 2xx answer failed
+    if (ctx.client_aborted && ctx.phase != Phase::complete) {
+        // the client left before the answer was complete: not the provider's fault, and not a
+        // success either (an aborted stream is no served answer)
         status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
         outcome = Outcome::client_gone;
         cooldown = 0;
@@ -195,11 +215,26 @@ void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_
         // no response: connection refused/reset, TLS failure, or timeout
         bool timed_out = pc->connection && (pc->connection->read->timedout || pc->connection->write->timedout);
         status = timed_out ? 504 : 502;
+        if (const char* limit = timed_out ? stream_timers_token(ctx, false) : nullptr) token = limit;
         outcome = Outcome::failure;
         cooldown = (int64_t)key.cooldown_seconds * 1000;
         ctx.last_failure = std::string(timed_out ? "Timed out talking to provider '" : "Could not reach provider '") +
                            prov.name + "' (key '" + key.label + "').";
+    } else if (ctx.attempt.failure || ctx.phase == Phase::holding) {
+        // a 2xx answer that broke off, timed out or could not be used before the client saw it
+        bool timed_out = pc->connection && pc->connection->read->timedout;
+        const char* limit = timed_out ? stream_timers_token(ctx, false) : nullptr;
+        token = ctx.attempt.failure ? ctx.attempt.failure : limit ? limit : timed_out ? "timeout" : "cut";
+        outcome = Outcome::failure;
+        cooldown = (int64_t)key.cooldown_seconds * 1000;
+        if (!ctx.attempt.failure) {
+            ctx.last_failure = "Provider '" + prov.name + "' (key '" + key.label + "') " +
+                               (timed_out ? "timed out in the middle of its answer." : "broke off its answer.");
+        }
     } else if (ctx.midstream_failure) {
+        bool timed_out = pc->connection && pc->connection->read->timedout;
+        const char* limit = timed_out ? stream_timers_token(ctx, true) : nullptr;
+        token = limit ? limit : timed_out ? "timeout" : "cut";
         outcome = Outcome::failure;  // the answer broke after it started: park the key like a 5xx
         cooldown = (int64_t)key.cooldown_seconds * 1000;
         ctx.last_failure = "Provider '" + prov.name + "' (key '" + key.label + "') broke off its answer.";
@@ -211,7 +246,7 @@ void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_
                            std::to_string(status) + ".";
     }
     if (!ctx.attempt_statuses.empty()) ctx.attempt_statuses += ',';
-    ctx.attempt_statuses += std::to_string(status);
+    ctx.attempt_statuses += token.empty() ? std::to_string(status) : token;
     bool has_usage = ctx.usage.prompt_tokens > 0 || ctx.usage.completion_tokens > 0;
     zone_attempt_done(ctx.zone, ctx, c, status, outcome, cooldown, has_usage ? &ctx.usage : nullptr);
     cost_ceiling_attempt_done(ctx, c);
@@ -221,6 +256,8 @@ void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_
                       (int64_t)key.id, prov.name.c_str(), key.label.c_str(), (int64_t)cooldown, status);
     }
 }
+
+namespace {
 
 void peer_free(ngx_peer_connection_t* pc, void* data, ngx_uint_t state) noexcept {
     auto& ctx = *static_cast<RequestCtx*>(data);
@@ -335,11 +372,25 @@ ngx_int_t peek_error_body(ngx_http_request_t* r, RequestCtx& ctx, std::string_vi
     return NGX_OK;
 }
 
+// A provider response header by lower-case name, also when it is hidden from the client.
+std::string_view provider_header(const ngx_list_t& headers, std::string_view lowcase_name) {
+    for (const ngx_list_part_t* part = &headers.part; part; part = part->next) {
+        auto* h = static_cast<const ngx_table_elt_t*>(part->elts);
+        for (ngx_uint_t i = 0; i < part->nelts; i++) {
+            if (h[i].key.data && h[i].key.len == lowcase_name.size() &&
+                ngx_strncmp(h[i].lowcase_key, lowcase_name.data(), lowcase_name.size()) == 0) {
+                return string_view_of(h[i].value);
+            }
+        }
+    }
+    return {};
+}
+
 // The key's secret and Bedrock's error-type header, for the wire adapter's error verdicts.
 ErrorContext error_context(const RequestCtx& ctx, const std::string_view* secret) {
     ErrorContext ec;
     ec.secrets = std::span<const std::string_view>(secret, 1);
-    ec.amzn_error_type = find_header(ctx.r->upstream->headers_in.headers, "x-amzn-errortype");
+    ec.amzn_error_type = provider_header(ctx.r->upstream->headers_in.headers, "x-amzn-errortype");
     return ec;
 }
 
@@ -390,18 +441,19 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
                                              key.cooldown_seconds, (int64_t)ngx_time());
         }
         if (v.retry && cost_ceiling_allows_retry(ctx, body, may_retry)) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
-        ctx.phase = Phase::relaying;
         ctx.response.mode = BodyMode::error;
         // another wire format's error becomes an OpenAI error with the status OpenAI would use
         // (Anthropic 529 -> 503); OpenAI-compatible statuses are already right
         if (wire_adapter(key).converts() && v.error.status >= 400) ctx.response.client_status = v.error.status;
+        release_response_headers(r, ctx);
         return NGX_OK;
     }
-    ctx.phase = Phase::relaying;
     std::string_view ctype = u->headers_in.content_type ? string_view_of(u->headers_in.content_type->value) : std::string_view{};
     ctx.response.translator = make_translator(ctx, ctype);
     ctx.response.mode = ctx.response.translator ? BodyMode::translated : BodyMode::passthrough;
     session_answer_start(ctx);
+    if (hold_answer_start(ctx, u)) return hold_answer(r, ctx);
+    release_response_headers(r, ctx);
     return NGX_OK;
 }
 
@@ -424,6 +476,7 @@ ngx_int_t process_header(ngx_http_request_t* r) noexcept {
     if (ctx == nullptr) return NGX_ERROR;
     try {
         if (ctx->phase == Phase::awaiting_error_body) return decide(r, *ctx);  // more of the error body
+        if (ctx->phase == Phase::holding) return hold_answer(r, *ctx);         // more of a held answer
         ngx_http_upstream_t* u = r->upstream;
         auto* umcf = static_cast<ngx_http_upstream_main_conf_t*>(
             ngx_http_get_module_main_conf(r, ngx_http_upstream_module));
@@ -481,13 +534,17 @@ std::vector<std::string_view> secrets_of(const RequestCtx& ctx) {
     return s;
 }
 
+}  // namespace
+
 // Providers quote credentials in error messages; an error event inside a stream must not carry
 // them to the client. Only output holding an error is searched.
-void scrub(const RequestCtx& ctx, std::string* out) {
+void scrub_answer(const RequestCtx& ctx, std::string* out) {
     if (out->find("\"error\"") == std::string::npos || ctx.current < 0) return;
     auto secrets = secrets_of(ctx);
     *out = redact_secrets(*out, std::span<const std::string_view>(secrets));
 }
+
+namespace {
 
 // The upstream body is complete: produce the tail of the client's answer.
 ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll) {
@@ -501,7 +558,7 @@ ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** l
         // an answer the provider did not complete ends in an error, never in a clean [DONE]
         if (!resp.translator->finish(&ctx.scratch)) ctx.midstream_failure = true;
         ctx.usage = resp.translator->usage();
-        scrub(ctx, &ctx.scratch);
+        scrub_answer(ctx, &ctx.scratch);
         rc = emit(r, u, ll, ctx.scratch);
     } else if (resp.mode == BodyMode::error) {
         const ProviderKey& key = ctx.cfg->keys[ctx.cands[(size_t)ctx.current].key];
@@ -523,11 +580,21 @@ ngx_int_t consume(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll, u_c
     Response& resp = ctx.response;
     if (resp.mode == BodyMode::translated) {
         ctx.scratch.clear();
-        if (!resp.translator->feed(piece, &ctx.scratch)) {
+        uint64_t skipped = resp.translator->skipped_events();
+        if (!resp.translator->feed(piece, &ctx.scratch) && u->length != 0) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "routeshift: the provider's answer ended with an error or could not be read");
+            // nothing more will be relayed: end the request once the error is sent, and close
+            // the provider's connection rather than read it to its end
+            u->length = 0;
+            u->keepalive = 0;
         }
-        scrub(ctx, &ctx.scratch);
+        if (resp.translator->skipped_events() != skipped) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "routeshift: skipped %uL malformed event(s) of the provider's stream",
+                          resp.translator->skipped_events() - skipped);
+        }
+        scrub_answer(ctx, &ctx.scratch);
         return emit(r, u, ll, ctx.scratch);
     }
     if (resp.mode == BodyMode::error) {
@@ -561,6 +628,9 @@ ngx_int_t input_filter_init(void* data) noexcept {
     RequestCtx* ctx = get_ctx(r);
     if (ctx == nullptr) return NGX_ERROR;
     try {
+        ngx_chain_t** held = out_tail(u);
+        ngx_int_t rc = send_held_answer(r, *ctx, &held);
+        if (rc != NGX_DECLINED) return rc;
         int status = (int)u->headers_in.status_n;
         if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED ||
             (!u->headers_in.chunked && u->headers_in.content_length_n == 0)) {
@@ -703,6 +773,11 @@ void start_upstream(RequestCtx& ctx) {
     }
     ngx_http_upstream_t* u = r->upstream;
     u->conf = &lc->upstream;
+    if (stream_timers_init(r, ctx, *lc) != NGX_OK) {
+        ctx.release_reserved_pick();
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
     u->output.tag = (ngx_buf_tag_t)&ngx_http_routeshift_module;
     u->create_request = create_request;
     u->reinit_request = reinit_request;

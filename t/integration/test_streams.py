@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helpers import chat_body, raw_request, sse_events
-from mock_provider import Reply
+from mock_provider import Reply, chunk_body
 
 
 def test_200_parallel_streams(basic, sdk):
@@ -51,11 +51,15 @@ def test_mid_stream_drop_raw_wire(basic):
 
 
 def test_clean_end_without_done_is_error(basic, sdk):
-    basic.mock.set_default(Reply.stream(["short ", "answer"], done=False))
+    # no [DONE] and no finish_reason: the answer is not complete (a stream that did carry its
+    # finish_reason is complete without [DONE]: test_response_session.py)
+    basic.mock.set_default(Reply.stream([chunk_body("chatcmpl-x", 1, "gpt-4o", {"content": "short "}),
+                                         chunk_body("chatcmpl-x", 1, "gpt-4o", {"content": "answer"})],
+                                        done=False))
     res = sdk({"baseURL": basic.gw.base_url, "apiKey": basic.vkey, "mode": "stream",
                "request": chat_body("gpt-4o")})
     assert not res.get("completed") and "error" in res, \
-        f"upstream ended without [DONE]; the client must see an error, got {res}"
+        f"upstream ended without [DONE] or finish_reason; the client must see an error, got {res}"
 
 
 def test_upstream_error_event_passed_through(basic, sdk):

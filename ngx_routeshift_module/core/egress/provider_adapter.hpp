@@ -50,6 +50,11 @@ public:
     virtual bool saw_error() const = 0;   // an error event was produced
     // Choice 0 of the answer, as the client receives it, is fed to `session` (a first turn's id).
     virtual void observe_session(SessionInference* session) = 0;
+    // Malformed upstream events skipped instead of relayed (the glue logs them).
+    virtual uint64_t skipped_events() const { return 0; }
+    // The answer has shown its first content (text, reasoning, refusal, a tool call, an image or a
+    // finish): until then the glue holds the client's headers and may still fail over.
+    virtual bool content_started() const { return true; }
 };
 
 // What the gateway does with a provider error answer (status >= 400, or an error signalled in a

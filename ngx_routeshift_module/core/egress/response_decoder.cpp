@@ -30,7 +30,7 @@ bool DecodedResponseTranslator::feed(std::string_view bytes, std::string* out) {
     try {
         if (writer_.saw_error() || finished_) return false;  // nothing is accepted after finish()
         if (writer_.complete()) return true;  // trailing bytes after the end of the answer
-        bool ok = decoder_->feed(bytes, writer_);
+        bool ok = decoder_->feed(bytes, observer_);
         return ok && !writer_.saw_error();
     } catch (const std::bad_alloc&) {
         throw;
@@ -45,7 +45,7 @@ bool DecodedResponseTranslator::finish(std::string* out) {
     try {
         bool first_call = !finished_;
         finished_ = true;
-        if (first_call && !writer_.ended()) decoder_->finish(writer_);
+        if (first_call && !writer_.ended()) decoder_->finish(observer_);
         return writer_.complete();
     } catch (const std::bad_alloc&) {
         throw;

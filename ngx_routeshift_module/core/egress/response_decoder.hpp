@@ -25,12 +25,63 @@ public:
     virtual void finish(canonical::EventSink& sink) = 0;
 };
 
+// Passes every event to the writer and notes when the first content-bearing one went by (the glue
+// holds a stream's headers until then).
+class ContentObserver final : public canonical::EventSink {
+public:
+    explicit ContentObserver(canonical::EventSink& next) : next_(next) {}
+    bool content_started() const { return started_; }
+
+    void message_start(const canonical::MessageStart& start) override { next_.message_start(start); }
+    void choice(size_t index) override { next_.choice(index); }
+    void text_delta(std::string_view text) override {
+        started_ |= !text.empty();
+        next_.text_delta(text);
+    }
+    void text_delta_with_logprobs(std::string_view text, std::span<const canonical::TokenLogprobs> tokens) override {
+        started_ |= !text.empty() || !tokens.empty();
+        next_.text_delta_with_logprobs(text, tokens);
+    }
+    void reasoning_delta(std::string_view text) override {
+        started_ |= !text.empty();
+        next_.reasoning_delta(text);
+    }
+    void reasoning_state(std::string_view blocks_json) override { next_.reasoning_state(blocks_json); }
+    void refusal_delta(std::string_view text) override {
+        started_ |= !text.empty();
+        next_.refusal_delta(text);
+    }
+    void tool_call_start(size_t index, std::string_view id, std::string_view name,
+                         std::string_view arguments) override {
+        started_ = true;
+        next_.tool_call_start(index, id, name, arguments);
+    }
+    void tool_call_arguments_delta(size_t index, std::string_view arguments) override {
+        next_.tool_call_arguments_delta(index, arguments);
+    }
+    void image(std::string_view media_type, std::string_view base64_data) override {
+        started_ = true;
+        next_.image(media_type, base64_data);
+    }
+    void usage(const canonical::UsageReport& usage) override { next_.usage(usage); }
+    void finish(canonical::FinishReason reason) override {
+        started_ = true;
+        next_.finish(reason);
+    }
+    void error(const canonical::ErrorReport& error) override { next_.error(error); }
+    void keep_alive() override { next_.keep_alive(); }
+
+private:
+    canonical::EventSink& next_;
+    bool started_ = false;
+};
+
 // ResponseTranslator = one decoder + the OpenAI chat writer. Catches every exception of the
 // decoder (the glue calls it from nginx callbacks) and reports it as an error event.
 class DecodedResponseTranslator final : public ResponseTranslator {
 public:
     DecodedResponseTranslator(std::unique_ptr<ResponseDecoder> decoder, OpenAIChatWriterOptions options)
-        : decoder_(std::move(decoder)), writer_(std::move(options)) {}
+        : decoder_(std::move(decoder)), writer_(std::move(options)), observer_(writer_) {}
 
     bool feed(std::string_view bytes, std::string* out) override;
     bool finish(std::string* out) override;
@@ -38,12 +89,14 @@ public:
     bool complete() const override { return writer_.complete(); }
     bool saw_error() const override { return writer_.saw_error(); }
     void observe_session(SessionInference* session) override { writer_.observe_session(session); }
+    bool content_started() const override { return observer_.content_started(); }
 
 private:
     void internal_error();
 
     std::unique_ptr<ResponseDecoder> decoder_;
     OpenAIChatWriter writer_;
+    ContentObserver observer_;  // between the decoder and writer_
     bool finished_ = false;
 };
 

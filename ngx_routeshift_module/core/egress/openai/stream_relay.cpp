@@ -37,6 +37,47 @@ bool has_usage_object(std::string_view d) {
     return false;
 }
 
+// True when a choice carries a finish reason (`"finish_reason": "stop"`): every other chunk has
+// `"finish_reason":null`. Same quoting argument as has_usage_object.
+bool has_finish_reason(std::string_view d) {
+    constexpr std::string_view needle = "\"finish_reason\"";
+    size_t pos = 0;
+    while ((pos = d.find(needle, pos)) != std::string_view::npos) {
+        size_t i = pos + needle.size();
+        while (i < d.size() && is_ws(d[i])) ++i;
+        if (i < d.size() && d[i] == ':') {
+            ++i;
+            while (i < d.size() && is_ws(d[i])) ++i;
+            if (i < d.size() && d[i] == '"') return true;
+        }
+        pos += needle.size();
+    }
+    return false;
+}
+
+// True when a chunk carries content: a non-empty string in a delta's content, reasoning or
+// refusal, or tool calls. The keys are searched as in has_usage_object; `"content":""` (the usual
+// role chunk) and `null` values do not count.
+bool has_content(std::string_view d) {
+    for (std::string_view key : {std::string_view("\"content\""), std::string_view("\"reasoning_content\""),
+                                 std::string_view("\"reasoning\""), std::string_view("\"refusal\""),
+                                 std::string_view("\"tool_calls\"")}) {
+        size_t pos = 0;
+        while ((pos = d.find(key, pos)) != std::string_view::npos) {
+            size_t i = pos + key.size();
+            while (i < d.size() && is_ws(d[i])) ++i;
+            if (i < d.size() && d[i] == ':') {
+                ++i;
+                while (i < d.size() && is_ws(d[i])) ++i;
+                if (i < d.size() && d[i] == '[') return key == "\"tool_calls\"";
+                if (i + 1 < d.size() && d[i] == '"' && d[i + 1] != '"') return true;
+            }
+            pos += key.size();
+        }
+    }
+    return false;
+}
+
 // Usage counters from a `usage` object (scanned text). Last duplicate wins, as in jansson.
 void read_usage(JsonValue u, Usage* out) {
     JsonValue prompt, completion, total, details;
@@ -65,12 +106,20 @@ void OpenAIStreamRelay::on_event(const SseEvent& ev, std::string* out) {
     if (session_ && session_->awaiting_answer()) session_->answer_openai_chunk(data);
     if (data == "[DONE]") {
         done_ = true;
-    } else if (!data.empty() && data.front() == '{' &&
-               (has_usage_object(data) || data.find("\"error\"") != std::string_view::npos)) {
-        // Scanned, not parsed: same acceptance as jansson (json_parse), no DOM, no allocation.
+    } else if (!data.empty()) {
+        // Every event is checked (scanned, not parsed: same acceptance as jansson, no DOM, no
+        // allocation): one that is not a JSON object would make the client's SDK throw, so it is
+        // skipped and counted (the glue logs it), and the stream goes on.
         JsonValue root;
         JsonMembers top;
-        if (json_scan(data, &root, &top, nullptr) && root.is(JsonType::object)) {
+        const bool inspect = has_usage_object(data) || data.find("\"error\"") != std::string_view::npos;
+        if (!json_scan(data, &root, inspect ? &top : nullptr, nullptr) || !root.is(JsonType::object)) {
+            ++malformed_;
+            return;
+        }
+        if (has_finish_reason(data)) finished_ = content_ = true;
+        if (!content_ && has_content(data)) content_ = true;
+        if (inspect) {
             const JsonValue err = json_find(top, "error");
             const bool is_error = !err.absent_or_null() || json_string_equals(json_find(top, "object"), "error");
             if (is_error) error_ = true;
@@ -78,7 +127,10 @@ void OpenAIStreamRelay::on_event(const SseEvent& ev, std::string* out) {
             JsonValue usage = json_find(top, "usage");
             const bool top_usage = usage.is(JsonType::object);
             if (!top_usage) usage = json_object_find(json_find(top, "x_groq"), "usage");  // Groq legacy
-            if (usage.is(JsonType::object)) read_usage(usage, &usage_);
+            if (usage.is(JsonType::object)) {
+                read_usage(usage, &usage_);
+                saw_usage_ = true;
+            }
 
             if (!want_usage_ && top_usage && !is_error) {
                 // the usage-only chunk the gateway forced via include_usage: accounted, not relayed
@@ -104,6 +156,13 @@ bool OpenAIStreamRelay::finish(std::string* out) {
     if (broken_) return false;
     parser_.flush([this, out](const SseEvent& ev) { on_event(ev, out); });
     if (done_) return true;
+    if (!error_ && finished_ && (saw_usage_ || !want_usage_)) {
+        // the provider said the answer is complete (finish_reason, and the usage chunk the client
+        // asked for) but sent no sentinel: the gateway ends the stream as OpenAI would
+        out->append("data: [DONE]\n\n");
+        done_ = true;
+        return true;
+    }
     if (!error_) out->append(error_event("upstream stream ended before completion", "stream_truncated"));
     return false;
 }

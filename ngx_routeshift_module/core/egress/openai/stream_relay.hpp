@@ -28,7 +28,9 @@ public:
     // saw_error() is true, and any further input is discarded.
     bool feed(std::string_view bytes, std::string* out);
 
-    // The upstream body ended (clean close). If no [DONE] was seen, appends an OpenAI error event
+    // The upstream body ended (clean close). A stream is complete when it sent [DONE], or when a
+    // choice carried its finish_reason (and the usage chunk came, when the client asked for
+    // usage): then [DONE] is appended here if missing. Otherwise appends an OpenAI error event
     // followed by nothing else so the client sees an error rather than a short "complete" answer,
     // and returns false. Returns true for a complete stream.
     bool finish(std::string* out);
@@ -36,6 +38,10 @@ public:
     bool saw_done() const { return done_; }
     bool saw_error() const { return error_; }
     bool saw_first_event() const { return events_ > 0; }
+    // A chunk carried content, a tool call or a finish_reason: the answer has begun.
+    bool content_started() const { return content_; }
+    // Events skipped because their data was not a JSON object (never relayed).
+    uint64_t malformed_events() const { return malformed_; }
     const Usage& usage() const { return usage_; }
     // Each event's data goes to `session` while it awaits a first turn's answer.
     void observe_session(SessionInference* session) { session_ = session; }
@@ -51,7 +57,11 @@ private:
     bool done_ = false;
     bool error_ = false;
     bool broken_ = false;  // the parser gave up; nothing more is relayed
+    bool finished_ = false;   // a choice carried its finish_reason
+    bool content_ = false;    // a chunk carried content (or a finish_reason)
+    bool saw_usage_ = false;  // a usage object arrived
     uint64_t events_ = 0;
+    uint64_t malformed_ = 0;
     Usage usage_;
     SessionInference* session_ = nullptr;
 };

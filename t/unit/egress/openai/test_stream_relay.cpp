@@ -229,6 +229,67 @@ static void test_usage_from_completion(void**) {
     assert_int_equal(partial.total_tokens, -1);
 }
 
+static const char* kFinishChunk =
+    "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":null}\n\n";
+
+// issue 11: a stream that said it finished (and sent the usage the client asked for) is complete
+// without [DONE]; the relay adds it
+static void test_finished_without_done(void**) {
+    for (bool want_usage : {false, true}) {
+        OpenAIStreamRelay r(want_usage);
+        std::string out;
+        std::string in = chunk("a") + kFinishChunk + (want_usage ? kUsageChunk : "");
+        assert_true(r.feed(in, &out));
+        assert_true(r.finish(&out));
+        assert_true(r.saw_done());
+        assert_str_eq(out, in + "data: [DONE]\n\n");
+    }
+    // the client asked for usage and it never came: not complete
+    OpenAIStreamRelay r(true);
+    std::string out;
+    assert_true(r.feed(chunk("a") + kFinishChunk, &out));
+    assert_false(r.finish(&out));
+    assert_contains(out, "stream_truncated");
+    assert_true(out.find("[DONE]") == std::string::npos);
+    // a finish_reason of null is no finish
+    OpenAIStreamRelay n(false);
+    out.clear();
+    assert_true(n.feed(chunk("a") + chunk("b"), &out));
+    assert_false(n.finish(&out));
+    assert_contains(out, "stream_truncated");
+}
+
+// issue 11: a malformed event is skipped (counted for the log), the stream goes on
+static void test_malformed_event_skipped(void**) {
+    OpenAIStreamRelay r(false);
+    std::string out;
+    std::string bad = "data: {\"id\":\"c\",\"choices\":[{\"delta\":{\"content\":\"x\n\n";
+    assert_true(r.feed(chunk("a") + bad + "data: 42\n\n" + chunk("b") + kFinishChunk + "data: [DONE]\n\n", &out));
+    assert_int_equal(r.malformed_events(), 2);
+    assert_str_eq(out, chunk("a") + chunk("b") + kFinishChunk + "data: [DONE]\n\n");
+    assert_true(r.finish(&out));
+    assert_false(r.saw_error());
+}
+
+// the glue holds a stream's headers until its first content
+static void test_content_started(void**) {
+    OpenAIStreamRelay r(false);
+    std::string out;
+    std::string role = "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
+                       "\"finish_reason\":null}]}\n\n";
+    assert_true(r.feed(": keep-alive\n\n" + role, &out));
+    assert_false(r.content_started());
+    assert_true(r.feed(chunk("x"), &out));
+    assert_true(r.content_started());
+
+    OpenAIStreamRelay tools(false);
+    assert_true(tools.feed("data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0}]}}]}\n\n", &out));
+    assert_true(tools.content_started());
+    OpenAIStreamRelay fin(false);
+    assert_true(fin.feed(kFinishChunk, &out));
+    assert_true(fin.content_started());
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_passthrough_identity),
@@ -244,6 +305,9 @@ int main(void) {
         cmocka_unit_test(test_oversized_event),
         cmocka_unit_test(test_recorded_streams),
         cmocka_unit_test(test_usage_from_completion),
+        cmocka_unit_test(test_finished_without_done),
+        cmocka_unit_test(test_malformed_event_skipped),
+        cmocka_unit_test(test_content_started),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
