@@ -63,8 +63,12 @@ bool answer_relayed(const RequestCtx& ctx) {
 }
 
 // Everything the response will say is known: the body is complete (non-streaming answers held
-// until then, static answers, errors) or there is no upstream body at all.
-bool body_known(const RequestCtx& ctx) { return ctx.phase != Phase::relaying; }
+// until then, static answers, the gateway's errors) or there is no upstream body at all. A relayed
+// provider error goes out as it is read: the cost so far (that error's own usage, which error
+// bodies rarely report, is not in it).
+bool body_known(const RequestCtx& ctx) {
+    return ctx.phase != Phase::relaying || ctx.response.mode == BodyMode::error;
+}
 
 // A first turn's session completes once its answer is complete (as far as the client got it).
 void settle_session(RequestCtx& ctx, bool body_complete) {
