@@ -8,6 +8,7 @@ extern "C" {
 #include <ngx_http.h>
 }
 
+#include "accounting/session_inference.hpp"
 #include "ingress/chat_request.hpp"
 #include "config/config_snapshot.hpp"
 #include "routing/model_resolver.hpp"
@@ -208,6 +209,9 @@ struct RequestCtx {
     // metrics (ngx_routeshift_metrics.cpp): tokens and cost summed over the attempts, counted
     // per (provider, model) in the log phase
     RequestSample metrics_sample;
+
+    SessionInference session;      // infers it (ngx_routeshift_accounting_headers.cpp)
+    bool trailers_pending = false; // a stream announced the cost/session trailers
 
     // errors produced by the gateway itself (rendered by the error filter)
     ApiError error;
@@ -413,6 +417,16 @@ void write_spool_metrics(PrometheusText& text);
 void request_log_attempt_done(RequestCtx& ctx, const Candidate& c, int status, std::string_view failure);
 // The request's record as one JSON line (no newline); `ctx` null when our handler never ran.
 std::string request_log_line(ngx_http_request_t* r, const RequestCtx* ctx, std::string_view request_id);
+
+// ngx_routeshift_accounting_headers.cpp (docs/design.md §12): sessions and cost in the response.
+// The request's session: the checked metadata.session_id, or inferred; false = 400 set in ctx.
+bool session_begin(RequestCtx& ctx);
+// An attempt's 2xx answer begins (after its translator is made): a first turn's id follows it.
+void session_answer_start(RequestCtx& ctx);
+// The whole body of an OpenAI JSON answer relayed untouched (a first turn's id follows it).
+void session_passthrough_answer(RequestCtx& ctx, std::string_view body);
+// Installs the header/body filters (before error_filter_init, so they run after it).
+ngx_int_t accounting_filter_init(ngx_conf_t* cf);
 
 // ngx_routeshift_regex.cpp: installs the PCRE2 engine routing-rule regexes compile with.
 void regex_engine_install();

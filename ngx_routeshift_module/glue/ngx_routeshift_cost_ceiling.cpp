@@ -14,11 +14,16 @@ int64_t ceiling_of(const RequestCtx& ctx) { return ctx.plan.budget.cost_ceiling_
 
 bool has_tokens(const Usage& usage) { return usage.prompt_tokens > 0 || usage.completion_tokens > 0; }
 
-// What the current attempt really cost: the usage its error body reported, else its answer's.
+// What the current attempt really cost: the usage its error body reported, else its answer's, at
+// the price in force when the request was planned (the ceiling's rows when it looked them up).
 int64_t current_attempt_cost(const RequestCtx& ctx, const Candidate& c) {
     const Usage& usage = has_tokens(ctx.attempt.error_usage) ? ctx.attempt.error_usage : ctx.usage;
-    if (!has_tokens(usage) || c.target >= ctx.plan.target_costs.size()) return 0;
-    const ModelPrice* price = ctx.plan.target_costs[c.target].price;
+    if (!has_tokens(usage) || c.target >= ctx.plan.targets.size()) return 0;
+    const Target& target = ctx.plan.targets[c.target];
+    const ModelPrice* price = c.target < ctx.plan.target_costs.size()
+                                  ? ctx.plan.target_costs[c.target].price
+                                  : ctx.cfg->prices.in_force(target.provider, target.upstream_model,
+                                                             ctx.plan.planned_at_unix);
     return price ? usage_cost_microcents(usage, *price) : 0;
 }
 
@@ -46,15 +51,16 @@ CandidatesLeft candidates_left(const RequestCtx& ctx, int64_t spent) {
 }  // namespace
 
 void cost_ceiling_attempt_done(RequestCtx& ctx, const Candidate& c) {
-    if (ceiling_of(ctx) <= 0) return;
+    // always: X-RouteShift-Cost-Microcents and the request log report it (docs/design.md §12)
     ctx.spent_microcents = add_microcents(ctx.spent_microcents, current_attempt_cost(ctx, c));
 }
 
 bool cost_ceiling_allows_retry(RequestCtx& ctx, std::string_view error_body, bool may_retry) {
+    // an OpenAI-shaped error body may say what the failed attempt used: it was billed (and is
+    // counted in the request's cost even without a ceiling)
+    if (ctx.current >= 0) ctx.attempt.error_usage = usage_from_completion(error_body);
     int64_t ceiling = ceiling_of(ctx);
     if (ceiling <= 0 || ctx.current < 0) return may_retry;
-    // an OpenAI-shaped error body may say what the failed attempt used: it was billed
-    ctx.attempt.error_usage = usage_from_completion(error_body);
     const Candidate& current = ctx.cands[(size_t)ctx.current];
     int64_t spent = add_microcents(ctx.spent_microcents, current_attempt_cost(ctx, current));
     CandidatesLeft left = candidates_left(ctx, spent);

@@ -144,6 +144,10 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     }
     ctx.req = std::move(*req);
     ctx.req.host_splices_body = true;  // peer_get sends OpenAI-wire bodies as spans of the client's
+    if (!session_begin(ctx)) {
+        ngx_http_finalize_request(r, finalize_error(ctx));
+        return;
+    }
     if (!admit_caller(ctx)) {
         ngx_http_finalize_request(r, finalize_error(ctx));
         return;

@@ -89,6 +89,7 @@ ngx_int_t postconfiguration(ngx_conf_t* cf) noexcept {
     if (body_filter_init(cf) != NGX_OK) return NGX_ERROR;
     if (log_spool_postconfiguration(cf) != NGX_OK) return NGX_ERROR;
     if (metrics_init(cf) != NGX_OK) return NGX_ERROR;
+    if (accounting_filter_init(cf) != NGX_OK) return NGX_ERROR;
     return error_filter_init(cf);
 }
 

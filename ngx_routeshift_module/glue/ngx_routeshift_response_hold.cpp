@@ -60,6 +60,7 @@ ngx_int_t complete_held_answer(ngx_http_request_t* r, RequestCtx& ctx) {
             return fail_held_answer(r, ctx, "invalid", "a truncated or malformed answer");
         }
         ctx.usage = resp.usage_scanner.usage();
+        session_passthrough_answer(ctx, resp.held);  // a first turn's session (docs/design.md §12)
     }
     scrub_answer(ctx, &resp.held);
     // the answer's length is known: a relayed one keeps it as Content-Length (translated answers

@@ -41,6 +41,7 @@ ngx_int_t send_static_answer(RequestCtx& ctx) {
     options.fallback_id = "chatcmpl-rule-" + std::to_string(ctx.plan.decided_rule);
     options.created = (int64_t)ngx_time();
     OpenAIChatWriter writer(std::move(options));
+    writer.observe_session(&ctx.session);  // a first turn's session follows the static answer
     // Pool memory: the chain below points into it until the request ends.
     std::string* body = pool_new<std::string>(r->pool);
     if (body == nullptr) return NGX_HTTP_INTERNAL_SERVER_ERROR;

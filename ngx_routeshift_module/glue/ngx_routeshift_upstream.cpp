@@ -446,6 +446,7 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
     std::string_view ctype = u->headers_in.content_type ? string_view_of(u->headers_in.content_type->value) : std::string_view{};
     ctx.response.translator = make_translator(ctx, ctype);
     ctx.response.mode = ctx.response.translator ? BodyMode::translated : BodyMode::passthrough;
+    session_answer_start(ctx);
     if (hold_answer_start(ctx, u)) return hold_answer(r, ctx);
     release_response_headers(r, ctx);
     return NGX_OK;

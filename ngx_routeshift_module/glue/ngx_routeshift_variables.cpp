@@ -75,6 +75,11 @@ VarDef vars[] = {
          if (status >= 200 && status < 400 && !c.midstream_failure) return std::string();
          return c.last_failure;
      }},
+    // what every attempt really cost, in microcents; the session (docs/design.md §12)
+    {ngx_string("routeshift_cost_microcents"),
+     [](const RequestCtx& c) -> std::string { return std::to_string(c.spent_microcents); }},
+    {ngx_string("routeshift_session_id"),
+     [](const RequestCtx& c) -> std::string { return c.session_id; }},
     {ngx_string("routeshift_cost_ceiling"),
      [](const RequestCtx& c) -> std::string { return std::string(cost_ceiling_state(c)); }},
     {ngx_string("routeshift_tags"),  // labels of the matching tag rules, comma-separated

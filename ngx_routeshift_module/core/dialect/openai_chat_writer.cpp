@@ -1,5 +1,6 @@
 #include "dialect/openai_chat_writer.hpp"
 
+#include "accounting/session_inference.hpp"
 #include "dialect/openai_error.hpp"
 #include "util/json_util.hpp"
 
@@ -130,7 +131,10 @@ void OpenAIChatWriter::string_delta(std::string_view opening, std::string_view t
     chunk(scratch_);
 }
 
-void OpenAIChatWriter::text_delta(std::string_view text) { string_delta("{\"content\":", text, &Choice::text); }
+void OpenAIChatWriter::text_delta(std::string_view text) {
+    if (SessionInference* session = observing(); session && !ended()) session->answer_text(text);
+    string_delta("{\"content\":", text, &Choice::text);
+}
 
 // OpenAI `logprobs.content` entries: token, logprob, UTF-8 bytes and the top alternatives.
 void OpenAIChatWriter::append_logprobs_entries(std::string& out, std::span<const canonical::TokenLogprobs> tokens) const {
@@ -161,6 +165,7 @@ void OpenAIChatWriter::append_logprobs_entries(std::string& out, std::span<const
 
 void OpenAIChatWriter::text_delta_with_logprobs(std::string_view text, std::span<const canonical::TokenLogprobs> tokens) {
     if (ended()) return;
+    if (SessionInference* session = observing()) session->answer_text(text);
     ensure_started();
     if (!options_.stream) {
         current_->text.append(text);
@@ -214,6 +219,7 @@ void OpenAIChatWriter::refusal_delta(std::string_view text) { string_delta("{\"r
 void OpenAIChatWriter::tool_call_start(size_t index, std::string_view id, std::string_view name,
                                        std::string_view arguments) {
     if (ended()) return;
+    if (SessionInference* session = observing()) session->answer_tool_call(index, name, arguments);
     ensure_started();
     current_->tool_calls = std::max(current_->tool_calls, index + 1);
     if (!options_.stream) {
@@ -235,6 +241,7 @@ void OpenAIChatWriter::tool_call_start(size_t index, std::string_view id, std::s
 
 void OpenAIChatWriter::tool_call_arguments_delta(size_t index, std::string_view arguments) {
     if (ended()) return;
+    if (SessionInference* session = observing()) session->answer_tool_arguments(index, arguments);
     ensure_started();
     if (!options_.stream) {
         call_at(index).arguments.append(arguments);

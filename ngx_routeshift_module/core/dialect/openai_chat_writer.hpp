@@ -13,6 +13,8 @@
 
 namespace routeshift {
 
+class SessionInference;  // accounting/session_inference.hpp
+
 struct OpenAIChatWriterOptions {
     bool stream = false;          // the client asked for SSE
     bool include_usage = false;   // stream_options.include_usage: a usage chunk before [DONE]
@@ -51,6 +53,8 @@ public:
     bool complete() const { return complete_; }    // finish() was written
     bool saw_error() const { return error_; }      // an error was written
     bool ended() const { return complete_ || error_; }
+    // Choice 0's text and tool calls also go to `session` (a first turn's id).
+    void observe_session(SessionInference* session) { session_ = session; }
 
 private:
     struct ToolCall {
@@ -98,6 +102,8 @@ private:
     std::vector<Choice> others_;  // choices 1..n
     Choice* current_ = &first_;
     size_t current_index_ = 0;
+    SessionInference* session_ = nullptr;
+    SessionInference* observing() const { return current_index_ == 0 ? session_ : nullptr; }
 };
 
 }  // namespace routeshift

@@ -16,6 +16,8 @@
 
 namespace routeshift {
 
+class SessionInference;  // accounting/session_inference.hpp
+
 // Options shared by every response translator.
 struct TranslatorOptions {
     bool stream = false;          // the client asked for SSE
@@ -47,6 +49,8 @@ public:
     virtual const Usage& usage() const = 0;
     virtual bool complete() const = 0;    // the provider signalled a complete answer
     virtual bool saw_error() const = 0;   // an error event was produced
+    // Choice 0 of the answer, as the client receives it, is fed to `session` (a first turn's id).
+    virtual void observe_session(SessionInference* session) = 0;
     // Malformed upstream events skipped instead of relayed (the glue logs them).
     virtual uint64_t skipped_events() const { return 0; }
     // The answer has shown its first content (text, reasoning, refusal, a tool call, an image or a

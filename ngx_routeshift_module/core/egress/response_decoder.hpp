@@ -88,6 +88,7 @@ public:
     const Usage& usage() const override { return writer_.usage(); }
     bool complete() const override { return writer_.complete(); }
     bool saw_error() const override { return writer_.saw_error(); }
+    void observe_session(SessionInference* session) override { writer_.observe_session(session); }
     bool content_started() const override { return observer_.content_started(); }
 
 private:

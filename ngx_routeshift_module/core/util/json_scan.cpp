@@ -2,6 +2,7 @@
 #include "util/json_scan.hpp"
 #include "util/json_scan_simd.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -722,6 +723,28 @@ std::string_view json_string_text(JsonValue v, std::string* storage) {
     if (json_string_plain(v, &plain)) return plain;
     if (!json_string_decode(v, storage)) return {};
     return *storage;
+}
+
+bool json_string_decode_pieces(JsonValue v, bool (*piece)(void* context, std::string_view text), void* context) {
+    if (!v.is(JsonType::string)) return false;
+    std::string_view raw = inner(v);
+    const char* p = raw.data();
+    const char* end = p + raw.size();
+    char buf[4];
+    size_t n;
+    // runs of at most 4 KiB: a reader that stops early never scans the rest of a long string
+    constexpr size_t kRun = 4096;
+    while (p < end) {
+        const char* scan_end = p + std::min(static_cast<size_t>(end - p), kRun);
+        const char* bs = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(scan_end - p)));
+        const char* run_end = bs ? bs : scan_end;
+        if (run_end > p && !piece(context, std::string_view(p, static_cast<size_t>(run_end - p)))) return true;
+        p = run_end;
+        if (!bs) continue;
+        p = decode_escape(bs, end, buf, &n);
+        if (!piece(context, std::string_view(buf, n))) return true;
+    }
+    return true;
 }
 
 std::string json_key_decode(const JsonMember& m) {

@@ -139,6 +139,10 @@ bool json_string_equals(JsonValue v, std::string_view s);
 bool json_string_plain(JsonValue v, std::string_view* inner);
 // Decodes a string value into `out` (replacing its content). False if `v` is not a string.
 bool json_string_decode(JsonValue v, std::string* out);
+// Decodes a string value piece by piece, without copying it: `piece` gets the runs between escapes
+// as views into `v` and each escape's decoded bytes, in order, until it returns false. False if
+// `v` is not a string.
+bool json_string_decode_pieces(JsonValue v, bool (*piece)(void* context, std::string_view text), void* context);
 // Same, for a member's key.
 std::string json_key_decode(const JsonMember& m);
 // The decoded text of a string value: a view of the token when it has no escapes, else decoded

@@ -11,6 +11,7 @@ public:
     const Usage& usage() const override { return relay_.usage(); }
     bool complete() const override { return relay_.saw_done(); }
     bool saw_error() const override { return relay_.saw_error(); }
+    void observe_session(SessionInference* session) override { relay_.observe_session(session); }
     uint64_t skipped_events() const override { return relay_.malformed_events(); }
     bool content_started() const override { return relay_.content_started(); }
 

@@ -1,6 +1,7 @@
 // Pass-through relay of an OpenAI-compatible SSE answer (see stream_relay.hpp).
 #include "egress/openai/stream_relay.hpp"
 
+#include "accounting/session_inference.hpp"
 #include "util/json_scan.hpp"
 #include "util/json_util.hpp"
 
@@ -102,6 +103,7 @@ void read_usage(JsonValue u, Usage* out) {
 void OpenAIStreamRelay::on_event(const SseEvent& ev, std::string* out) {
     ++events_;
     std::string_view data = trim(ev.data);
+    if (session_ && session_->awaiting_answer()) session_->answer_openai_chunk(data);
     if (data == "[DONE]") {
         done_ = true;
     } else if (!data.empty()) {

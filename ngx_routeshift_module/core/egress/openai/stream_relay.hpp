@@ -9,6 +9,8 @@
 
 namespace routeshift {
 
+class SessionInference;  // accounting/session_inference.hpp
+
 struct Usage {
     int64_t prompt_tokens = -1;      // -1 = unknown
     int64_t completion_tokens = -1;
@@ -41,6 +43,8 @@ public:
     // Events skipped because their data was not a JSON object (never relayed).
     uint64_t malformed_events() const { return malformed_; }
     const Usage& usage() const { return usage_; }
+    // Each event's data goes to `session` while it awaits a first turn's answer.
+    void observe_session(SessionInference* session) { session_ = session; }
 
     // The error event text for a stream that broke (e.g. upstream timeout mid-stream).
     static std::string error_event(std::string_view message, std::string_view code);
@@ -59,6 +63,7 @@ private:
     uint64_t events_ = 0;
     uint64_t malformed_ = 0;
     Usage usage_;
+    SessionInference* session_ = nullptr;
 };
 
 // Usage from a complete non-streaming chat.completion JSON body (fields left -1 when absent).

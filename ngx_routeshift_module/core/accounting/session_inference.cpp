@@ -1,0 +1,405 @@
+// Session stitching: the forced id, or a digest of the conversation's opening and first answer
+// (see session_inference.hpp and docs/design.md §12).
+#include "accounting/session_inference.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+namespace routeshift {
+namespace {
+
+// OpenSSL 3 looks an algorithm up (under a lock) on every EVP_sha256() use; fetch it once.
+const EVP_MD* sha256() {
+    static EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched ? fetched : EVP_sha256();
+}
+
+// One-shot SHA-256 with a context kept per thread (EVP_Digest allocates one on every call): the
+// short fields of most requests never need a context of their own.
+void sha256_once(const void* data, size_t n, unsigned char out[32]) {
+    thread_local EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    if (ctx == nullptr || EVP_DigestInit_ex(ctx, sha256(), nullptr) != 1 || EVP_DigestUpdate(ctx, data, n) != 1 ||
+        EVP_DigestFinal_ex(ctx, out, &len) != 1 || len != 32) {
+        throw std::runtime_error("SHA-256 failed");
+    }
+}
+
+// Byte classes of the canonical text: 0 plain, 1 whitespace, 2 a byte the field framing escapes.
+constexpr unsigned char kPlain = 0, kSpace = 1, kFramed = 2;
+struct ByteClasses {
+    unsigned char of[256] = {};
+    constexpr ByteClasses() {
+        of[static_cast<unsigned char>(' ')] = kSpace;
+        of[static_cast<unsigned char>('\t')] = kSpace;
+        of[static_cast<unsigned char>('\n')] = kSpace;
+        of[static_cast<unsigned char>('\r')] = kSpace;
+        of[0] = kFramed;  // 0x00 ends a field
+        of[1] = kFramed;  // 0x01 escapes 0x00 and 0x01 inside one
+    }
+};
+constexpr ByteClasses kClasses;
+
+constexpr char kFieldEnd = '\0';
+constexpr char kFramingEscape = '\1';
+
+bool is_role(JsonValue role, std::string_view name) { return json_string_equals(role, name); }
+
+void append_hex(std::string& out, const unsigned char* bytes, size_t n) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; ++i) {
+        out.push_back(kHex[bytes[i] >> 4]);
+        out.push_back(kHex[bytes[i] & 15]);
+    }
+}
+
+// The members of a message (or tool call) the digest reads; the last duplicate wins, as in jansson.
+struct MessageFields {
+    JsonValue role, content, tool_calls;
+};
+
+MessageFields message_fields(JsonValue message) {
+    MessageFields f;
+    JsonObjectReader reader(message);
+    for (JsonMember m; reader.next(&m);) {
+        if (json_key_equals(m, "role")) f.role = m.value;
+        else if (json_key_equals(m, "content")) f.content = m.value;
+        else if (json_key_equals(m, "tool_calls")) f.tool_calls = m.value;
+    }
+    return f;
+}
+
+// Content as the digest sees it: a string, or an array's text parts (other parts as their JSON
+// when `other_parts`; an assistant message's refusal parts are not echoed by every client).
+void hash_content(CanonicalTextHash& hash, JsonValue content, bool other_parts) {
+    using Spacing = CanonicalTextHash::Spacing;
+    if (content.is(JsonType::string)) {
+        hash.json_value(content, Spacing::collapse);
+        return;
+    }
+    if (!content.is(JsonType::array)) return;
+    JsonArrayReader parts(content);
+    JsonValue type;
+    for (JsonValue part; parts.next(&part, "type", &type);) {
+        if (json_string_equals(type, "text")) hash.json_value(json_object_find(part, "text"), Spacing::collapse);
+        else if (other_parts) hash.json_value(part, Spacing::drop);
+    }
+}
+
+}  // namespace
+
+bool check_forced_session_id(std::string_view id, ApiError* error) {
+    const char* problem = nullptr;
+    if (id.empty() || id.size() > kMaxSessionIdBytes) {
+        problem = "at most 128 bytes";
+    } else if (id.front() == ' ' || id.back() == ' ') {
+        problem = "without leading or trailing spaces";
+    } else {
+        for (char c : id) {
+            if (c < 0x20 || c > 0x7e) {
+                problem = "printable ASCII characters only";
+                break;
+            }
+        }
+    }
+    if (problem == nullptr) return true;
+    error->status = 400;
+    error->type = "invalid_request_error";
+    error->message = std::string("Invalid 'metadata.session_id': expected 1 to 128 printable ASCII characters (") +
+                     problem + ").";
+    error->param = "metadata.session_id";
+    error->code = "invalid_session_id";
+    return false;
+}
+
+// ---- CanonicalTextHash ------------------------------------------------------------------------
+
+CanonicalTextHash::~CanonicalTextHash() { EVP_MD_CTX_free(ctx_); }
+
+void CanonicalTextHash::start() {
+    ctx_ = EVP_MD_CTX_new();
+    if (ctx_ == nullptr) throw std::bad_alloc();
+    if (EVP_DigestInit_ex(ctx_, sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 is not available");
+}
+
+void CanonicalTextHash::flush() {
+    if (staged_ == 0) return;
+    if (ctx_ == nullptr) start();
+    EVP_DigestUpdate(ctx_, stage_, staged_);
+    staged_ = 0;
+}
+
+void CanonicalTextHash::put(const char* bytes, size_t n) {
+    while (n > 0) {
+        if (staged_ == sizeof stage_) flush();
+        size_t take = std::min(n, sizeof stage_ - staged_);
+        std::memcpy(stage_ + staged_, bytes, take);
+        staged_ += take;
+        bytes += take;
+        n -= take;
+    }
+}
+
+void CanonicalTextHash::text(std::string_view decoded, Spacing spacing) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(decoded.data());
+    const unsigned char* end = p + decoded.size();
+    while (p < end && field_bytes_ < kSessionFieldLimit) {
+        unsigned char cls = kClasses.of[*p];
+        if (cls == kSpace) {
+            // collapsed: one space between words, none at the field's start or end
+            if (spacing == Spacing::collapse && field_bytes_ > 0) pending_space_ = true;
+            ++p;
+            continue;
+        }
+        if (pending_space_) {
+            put(" ", 1);
+            ++field_bytes_;
+            pending_space_ = false;
+        }
+        if (cls == kFramed) {
+            const char escaped[2] = {kFramingEscape, static_cast<char>(*p + 1)};
+            put(escaped, 2);
+            ++field_bytes_;
+            ++p;
+            continue;
+        }
+        // plain bytes and single spaces between them (prose) go in one piece
+        const unsigned char* run = p;
+        const unsigned char* stop = p + std::min(static_cast<size_t>(end - p), kSessionFieldLimit - field_bytes_);
+        const bool single_spaces = spacing == Spacing::collapse;
+        while (p < stop) {
+            if (kClasses.of[*p] == kPlain) {
+                ++p;
+            } else if (single_spaces && *p == ' ' && p + 1 < stop && kClasses.of[p[1]] == kPlain) {
+                p += 2;
+            } else {
+                break;
+            }
+        }
+        put(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        field_bytes_ += static_cast<size_t>(p - run);
+    }
+}
+
+void CanonicalTextHash::json_value(JsonValue value, Spacing spacing) {
+    if (value.absent_or_null()) return;
+    if (!value.is(JsonType::string)) {
+        text(value.text, spacing);
+        return;
+    }
+    struct Feed {
+        CanonicalTextHash* hash;
+        Spacing spacing;
+    } feed{this, spacing};
+    json_string_decode_pieces(
+        value,
+        [](void* context, std::string_view piece) {
+            auto* f = static_cast<Feed*>(context);
+            f->hash->text(piece, f->spacing);
+            return f->hash->field_bytes_ < kSessionFieldLimit;
+        },
+        &feed);
+}
+
+void CanonicalTextHash::end_field() {
+    put(&kFieldEnd, 1);
+    field_bytes_ = 0;
+    pending_space_ = false;
+}
+
+void CanonicalTextHash::digest(unsigned char out[32]) {
+    if (ctx_ == nullptr && staged_ == 0) {
+        // nothing fed (an answer without tool calls): SHA-256 of the empty string
+        static constexpr unsigned char kEmpty[32] = {
+            0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+            0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+        std::memcpy(out, kEmpty, 32);
+    } else if (ctx_ == nullptr) {
+        sha256_once(stage_, staged_, out);  // all of it is still staged
+    } else {
+        flush();
+        unsigned int len = 0;
+        if (EVP_DigestFinal_ex(ctx_, out, &len) != 1 || len != 32) throw std::runtime_error("SHA-256 failed");
+    }
+    reset();
+}
+
+void CanonicalTextHash::reset() {
+    EVP_MD_CTX_free(ctx_);
+    ctx_ = nullptr;
+    staged_ = 0;
+    field_bytes_ = 0;
+    pending_space_ = false;
+}
+
+// ---- SessionInference -------------------------------------------------------------------------
+
+void SessionInference::begin(const ChatRequest& request, int64_t caller_id) {
+    using Spacing = CanonicalTextHash::Spacing;
+    if (!request.session_id.empty()) {
+        id_ = request.session_id;  // forced (checked by the caller)
+        return;
+    }
+    CanonicalTextHash opening;
+    opening.text("routeshift-session-1", Spacing::collapse);
+    opening.end_field();
+    opening.text(std::to_string(caller_id), Spacing::collapse);
+    opening.end_field();
+    // the end user the client names, when it does: two users' "hi" differ even with equal answers
+    opening.json_value(json_find(request.members, "user"), Spacing::collapse);
+    opening.end_field();
+    opening.json_value(json_find(request.members, "safety_identifier"), Spacing::collapse);
+    opening.end_field();
+
+    bool first_user = true;
+    JsonArrayReader messages(json_find(request.members, "messages"));
+    for (JsonValue message; messages.next(&message);) {
+        if (!message.is(JsonType::object)) continue;
+        MessageFields f = message_fields(message);
+        if (is_role(f.role, "assistant")) {
+            // a later turn: everything the id needs is in the request
+            opening.digest(opening_);
+            feed_assistant_message(f.content, f.tool_calls);
+            finish_id();
+            return;
+        }
+        if (is_role(f.role, "system") || is_role(f.role, "developer")) {
+            opening.text("S", Spacing::collapse);
+        } else if (first_user && is_role(f.role, "user")) {
+            opening.text("U", Spacing::collapse);
+            first_user = false;
+        } else {
+            continue;
+        }
+        opening.end_field();
+        hash_content(opening, f.content, true);
+        opening.end_field();
+    }
+    opening.digest(opening_);
+    awaiting_ = true;  // a first turn: the answer completes the id
+}
+
+void SessionInference::feed_assistant_message(JsonValue content, JsonValue tool_calls) {
+    hash_content(content_, content, false);
+    JsonArrayReader calls(tool_calls);
+    for (JsonValue call; calls.next(&call);) {
+        JsonValue function = json_object_find(call, "function");
+        start_tool_call();
+        tools_.json_value(json_object_find(function, "name"), CanonicalTextHash::Spacing::collapse);
+        tools_.end_field();
+        tools_.json_value(json_object_find(function, "arguments"), CanonicalTextHash::Spacing::drop);
+    }
+    end_tool_call();
+}
+
+void SessionInference::start_tool_call() {
+    end_tool_call();
+    in_tool_call_ = true;
+}
+
+void SessionInference::end_tool_call() {
+    if (!in_tool_call_) return;
+    tools_.end_field();
+    in_tool_call_ = false;
+}
+
+void SessionInference::finish_id() {
+    unsigned char parts[96];
+    std::memcpy(parts, opening_, 32);
+    content_.digest(parts + 32);
+    tools_.digest(parts + 64);
+    unsigned char digest[32];
+    sha256_once(parts, sizeof parts, digest);
+    id_ = "ses_";
+    append_hex(id_, digest, 16);  // 128 bits: collisions only between conversations that hash alike
+}
+
+void SessionInference::restart_answer() {
+    if (!awaiting_) return;
+    content_.reset();
+    tools_.reset();
+    in_tool_call_ = false;
+    tool_index_ = 0;
+}
+
+void SessionInference::answer_text(std::string_view text) {
+    if (awaiting_) content_.text(text, CanonicalTextHash::Spacing::collapse);
+}
+
+void SessionInference::answer_tool_call(size_t index, std::string_view name, std::string_view arguments) {
+    if (!awaiting_) return;
+    start_tool_call();
+    tool_index_ = index;
+    tools_.text(name, CanonicalTextHash::Spacing::collapse);
+    tools_.end_field();
+    tools_.text(arguments, CanonicalTextHash::Spacing::drop);
+}
+
+void SessionInference::answer_tool_arguments(size_t index, std::string_view arguments) {
+    // calls stream one after the other; a delta of another call than the current one is not
+    // hashed (no provider interleaves them; the id would then not match the next turn's)
+    if (awaiting_ && in_tool_call_ && index == tool_index_) tools_.text(arguments, CanonicalTextHash::Spacing::drop);
+}
+
+void SessionInference::answer_openai_chunk(std::string_view data) {
+    if (!awaiting_ || data.empty() || data.front() != '{') return;
+    JsonValue root;
+    JsonMembers top;
+    if (!json_scan(data, &root, &top, nullptr) || !root.is(JsonType::object)) return;
+    JsonArrayReader choices(json_find(top, "choices"));
+    JsonValue index_value;
+    for (JsonValue choice; choices.next(&choice, "index", &index_value);) {
+        int64_t index = 0;
+        if (json_read_int(index_value, &index) && index != 0) continue;
+        JsonValue delta = json_object_find(choice, "delta");
+        content_.json_value(json_object_find(delta, "content"), CanonicalTextHash::Spacing::collapse);
+        JsonArrayReader calls(json_object_find(delta, "tool_calls"));
+        JsonValue call_index;
+        for (JsonValue call; calls.next(&call, "index", &call_index);) {
+            int64_t position = 0;
+            if (!json_read_int(call_index, &position) || position < 0) continue;
+            JsonValue function = json_object_find(call, "function");
+            JsonValue name = json_object_find(function, "name");
+            if (name.is(JsonType::string)) {  // the call's first delta names it
+                start_tool_call();
+                tool_index_ = static_cast<size_t>(position);
+                tools_.json_value(name, CanonicalTextHash::Spacing::collapse);
+                tools_.end_field();
+            } else if (!in_tool_call_ || static_cast<size_t>(position) != tool_index_) {
+                continue;
+            }
+            tools_.json_value(json_object_find(function, "arguments"), CanonicalTextHash::Spacing::drop);
+        }
+        return;  // choice 0 appears once per chunk
+    }
+}
+
+void SessionInference::answer_openai_completion(std::string_view body) {
+    if (!awaiting_) return;
+    JsonValue root;
+    JsonMembers top;
+    if (!json_scan(body, &root, &top, nullptr) || !root.is(JsonType::object)) return;
+    JsonArrayReader choices(json_find(top, "choices"));
+    JsonValue index_value;
+    for (JsonValue choice; choices.next(&choice, "index", &index_value);) {
+        int64_t index = 0;
+        if (json_read_int(index_value, &index) && index != 0) continue;
+        JsonValue message = json_object_find(choice, "message");
+        MessageFields f = message_fields(message);
+        feed_assistant_message(f.content, f.tool_calls);
+        return;
+    }
+}
+
+void SessionInference::complete_answer() {
+    if (!awaiting_) return;
+    end_tool_call();
+    finish_id();
+    awaiting_ = false;
+}
+
+}  // namespace routeshift
