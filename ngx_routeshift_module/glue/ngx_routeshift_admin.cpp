@@ -346,7 +346,6 @@ ngx_int_t ready_handler(ngx_http_request_t* r) noexcept {
     } catch (...) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
->>>>>>> s5-syncops
 }
 
 ngx_int_t admin_handler(ngx_http_request_t* r) noexcept {
