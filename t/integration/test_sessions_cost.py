@@ -264,12 +264,14 @@ def test_translated_providers_give_the_same_session(gw_factory, mocks, sdk):
             ids[prov] = res["headers"].get(SESSION)
         assert len(set(ids.values())) == 1 and ids["oa"].startswith("ses_"), ids
         sid = ids["oa"]
-        # streamed first turns: the id comes as a trailer
+        # streamed first turns: the id comes as a trailer (the OpenAI mock streams when asked to)
+        oa.set_default(Reply.stream(["Hello there,", " friend."]))
         for prov in ("oa", "an", "ge"):
             headers, sse, trailers = stream_raw(gw, vk, body(OPENING, model=f"{prov}/m"), te_trailers=True)
             assert streamed_text(sse) == text, sse
             assert trailers.get(SESSION) == sid, (prov, headers, trailers)
         # the next turn, served by each wire
+        oa.set_default(Reply.completion(text))
         for prov in ("oa", "an", "ge"):
             r = gw.chat(body(next_turn(text), model=f"{prov}/m"), key=vk)
             assert r.status == 200 and r.header(SESSION) == sid, r.describe()
