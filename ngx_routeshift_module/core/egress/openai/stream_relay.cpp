@@ -1,6 +1,8 @@
 // Pass-through relay of an OpenAI-compatible SSE answer (see stream_relay.hpp).
 #include "egress/openai/stream_relay.hpp"
 
+#include <optional>
+
 #include "accounting/session_inference.hpp"
 #include "util/json_scan.hpp"
 #include "util/json_util.hpp"
@@ -17,63 +19,58 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-// True when the text has `"usage"` used as a key whose value is an object (`"usage": {`).
-// Every OpenAI chunk carries `"usage":null` once include_usage is on, so a plain substring test
-// would parse every chunk. A quote inside a JSON string is always escaped, so `"usage"` with both
-// quotes unescaped can only be a key or the exact string value "usage".
-bool has_usage_object(std::string_view d) {
-    constexpr std::string_view needle = "\"usage\"";
+// Looks at the value after each `"key":` of the text (whitespace skipped), until `verdict` gives
+// an answer: true or false ends the search, nothing goes on to the next occurrence. A quote inside
+// a JSON string is always escaped, so `"key"` with both quotes unescaped can only be a key or the
+// exact string value "key" (which no ':' follows): no parse needed.
+template <class Verdict>
+bool first_verdict_for_key(std::string_view d, std::string_view quoted_key, Verdict verdict) {
     size_t pos = 0;
-    while ((pos = d.find(needle, pos)) != std::string_view::npos) {
-        size_t i = pos + needle.size();
+    while ((pos = d.find(quoted_key, pos)) != std::string_view::npos) {
+        size_t i = pos + quoted_key.size();
         while (i < d.size() && is_ws(d[i])) ++i;
         if (i < d.size() && d[i] == ':') {
             ++i;
             while (i < d.size() && is_ws(d[i])) ++i;
-            if (i < d.size() && d[i] == '{') return true;
+            if (std::optional<bool> v = verdict(d.substr(i))) return *v;
         }
-        pos += needle.size();
+        pos += quoted_key.size();
     }
     return false;
+}
+
+// True when `"usage"` is a key whose value is an object. Every OpenAI chunk carries
+// `"usage":null` once include_usage is on, so a plain substring test would parse every chunk.
+bool has_usage_object(std::string_view d) {
+    return first_verdict_for_key(d, "\"usage\"", [](std::string_view v) -> std::optional<bool> {
+        if (!v.empty() && v[0] == '{') return true;
+        return std::nullopt;
+    });
 }
 
 // True when a choice carries a finish reason (`"finish_reason": "stop"`): every other chunk has
-// `"finish_reason":null`. Same quoting argument as has_usage_object.
+// `"finish_reason":null`.
 bool has_finish_reason(std::string_view d) {
-    constexpr std::string_view needle = "\"finish_reason\"";
-    size_t pos = 0;
-    while ((pos = d.find(needle, pos)) != std::string_view::npos) {
-        size_t i = pos + needle.size();
-        while (i < d.size() && is_ws(d[i])) ++i;
-        if (i < d.size() && d[i] == ':') {
-            ++i;
-            while (i < d.size() && is_ws(d[i])) ++i;
-            if (i < d.size() && d[i] == '"') return true;
-        }
-        pos += needle.size();
-    }
-    return false;
+    return first_verdict_for_key(d, "\"finish_reason\"", [](std::string_view v) -> std::optional<bool> {
+        if (!v.empty() && v[0] == '"') return true;
+        return std::nullopt;
+    });
 }
 
 // True when a chunk carries content: a non-empty string in a delta's content, reasoning or
-// refusal, or tool calls. The keys are searched as in has_usage_object; `"content":""` (the usual
-// role chunk) and `null` values do not count.
+// refusal, or tool calls. `"content":""` (the usual role chunk) and `null` values do not count.
 bool has_content(std::string_view d) {
     for (std::string_view key : {std::string_view("\"content\""), std::string_view("\"reasoning_content\""),
                                  std::string_view("\"reasoning\""), std::string_view("\"refusal\""),
                                  std::string_view("\"tool_calls\"")}) {
-        size_t pos = 0;
-        while ((pos = d.find(key, pos)) != std::string_view::npos) {
-            size_t i = pos + key.size();
-            while (i < d.size() && is_ws(d[i])) ++i;
-            if (i < d.size() && d[i] == ':') {
-                ++i;
-                while (i < d.size() && is_ws(d[i])) ++i;
-                if (i < d.size() && d[i] == '[') return key == "\"tool_calls\"";
-                if (i + 1 < d.size() && d[i] == '"' && d[i + 1] != '"') return true;
-            }
-            pos += key.size();
-        }
+        bool tool_calls = key == "\"tool_calls\"";
+        std::optional<bool> found;
+        first_verdict_for_key(d, key, [&](std::string_view v) -> std::optional<bool> {
+            if (!v.empty() && v[0] == '[') found = tool_calls;
+            else if (v.size() > 1 && v[0] == '"' && v[1] != '"') found = true;
+            return found;
+        });
+        if (found) return *found;
     }
     return false;
 }
