@@ -69,16 +69,17 @@ inline bool valid_json_document(std::string_view text) {
     return routeshift::valid_utf8(text) && routeshift::json_parse(text, nullptr) != nullptr;
 }
 
-// Every "data: ..." payload of an SSE text, in order.
+// Every "data: ..." payload of an SSE text, in order. Lines end at CR, LF or CRLF, as an SSE
+// client reads them (a provider may end an event with a bare CR).
 inline std::vector<std::string_view> sse_data(std::string_view sse) {
     std::vector<std::string_view> out;
     size_t p = 0;
     while (p < sse.size()) {
-        size_t e = sse.find('\n', p);
+        size_t e = sse.find_first_of("\r\n", p);
         if (e == std::string_view::npos) e = sse.size();
         std::string_view line = sse.substr(p, e - p);
         if (line.starts_with("data: ")) out.push_back(line.substr(6));
-        p = e + 1;
+        p = e + (sse.compare(e, 2, "\r\n") == 0 ? 2 : 1);
     }
     return out;
 }

@@ -6,6 +6,7 @@
 #include "accounting/session_inference.hpp"
 #include "util/json_scan.hpp"
 #include "util/json_util.hpp"
+#include "util/utf8_text.hpp"
 
 namespace routeshift {
 
@@ -98,12 +99,19 @@ void read_usage(JsonValue u, Usage* out) {
 }  // namespace
 
 void OpenAIStreamRelay::on_event(const SseEvent& ev, std::string* out) {
+    // [DONE] ends the answer: whatever a provider sends after it is not part of it (the client's
+    // SDK stops reading there; relaying more would put events after the sentinel)
+    if (done_) return;
     ++events_;
     std::string_view data = trim(ev.data);
     if (session_ && session_->awaiting_answer()) session_->answer_openai_chunk(data);
     if (data == "[DONE]") {
+        // written as the sentinel alone, whatever else the provider put around it
         done_ = true;
-    } else if (!data.empty()) {
+        out->append("data: [DONE]\n\n");
+        return;
+    }
+    if (!data.empty()) {
         // Every event is checked (scanned, not parsed: same acceptance as jansson, no DOM, no
         // allocation): one that is not a JSON object would make the client's SDK throw, so it is
         // skipped and counted (the glue logs it), and the stream goes on.
@@ -135,7 +143,35 @@ void OpenAIStreamRelay::on_event(const SseEvent& ev, std::string* out) {
             }
         }
     }
-    out->append(ev.raw.data(), ev.raw.size());
+    append_data_event(ev, out);
+}
+
+// The event as the client gets it: its exact bytes when every line is a data line or a readable
+// comment (the common case: spliced, not rebuilt); otherwise only its data, so that no other line
+// a provider sends (unknown fields, invalid UTF-8) reaches the client.
+void OpenAIStreamRelay::append_data_event(const SseEvent& ev, std::string* out) {
+    bool only_data = true;
+    for (size_t p = 0; p < ev.raw.size() && only_data;) {
+        size_t e = ev.raw.find('\n', p);
+        if (e == std::string_view::npos) e = ev.raw.size();
+        std::string_view line = ev.raw.substr(p, e - p);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        // comments (": keep-alive") keep idle connections open on the way: relayed when readable
+        only_data = line.empty() || line.starts_with("data:") || (line.front() == ':' && valid_utf8(line));
+        p = e + 1;
+    }
+    if (only_data) {
+        out->append(ev.raw.data(), ev.raw.size());
+        return;
+    }
+    if (ev.data.empty()) return;  // nothing but other fields or comments
+    for (size_t p = 0; p <= ev.data.size();) {
+        size_t e = ev.data.find('\n', p);
+        if (e == std::string_view::npos) e = ev.data.size();
+        out->append("data: ").append(ev.data.substr(p, e - p)).append("\n");
+        p = e + 1;
+    }
+    out->append("\n");
 }
 
 bool OpenAIStreamRelay::feed(std::string_view bytes, std::string* out) {

@@ -50,6 +50,7 @@ public:
     static std::string error_event(std::string_view message, std::string_view code);
 
 private:
+    void append_data_event(const SseEvent& ev, std::string* out);
     void on_event(const SseEvent& ev, std::string* out);
 
     SseParser parser_;

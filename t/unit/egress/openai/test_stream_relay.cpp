@@ -137,7 +137,8 @@ static void test_done_without_blank_line(void**) {
     assert_false(r.saw_done());
     assert_true(r.finish(&out));
     assert_true(r.saw_done());
-    assert_str_eq(out, chunk("a") + "data: [DONE]\n");
+    // the sentinel goes out as a whole event (the blank line the provider left out added)
+    assert_str_eq(out, chunk("a") + "data: [DONE]\n\n");
 }
 
 static void test_comments_forwarded(void**) {
@@ -234,6 +235,26 @@ static const char* kFinishChunk =
 
 // issue 11: a stream that said it finished (and sent the usage the client asked for) is complete
 // without [DONE]; the relay adds it
+// Found by fuzz_stream_relay (t/fuzz/fuzz_stream_relay/): events after [DONE] were relayed.
+static void test_nothing_after_done(void**) {
+    OpenAIStreamRelay r(false);
+    std::string out;
+    std::string answer = chunk("a") + kFinishChunk + "data: [DONE]\n\n";
+    assert_true(r.feed(answer + chunk("late") + "data: not json\n\n", &out));
+    assert_true(r.finish(&out));
+    assert_str_eq(out, answer);
+}
+
+// Found by fuzz_translate_openai: a line that is neither data nor a comment (here with invalid
+// UTF-8) was relayed verbatim; now only the event's data is.
+static void test_only_data_and_comments_relayed(void**) {
+    OpenAIStreamRelay r(false);
+    std::string out;
+    std::string a = chunk("a");
+    assert_true(r.feed(": keep-alive\n\n" + a + "bogus\xeb: x\n" + a + "event: x\n\n", &out));
+    assert_str_eq(out, ": keep-alive\n\n" + a + a);
+}
+
 static void test_finished_without_done(void**) {
     for (bool want_usage : {false, true}) {
         OpenAIStreamRelay r(want_usage);
@@ -306,6 +327,8 @@ int main(void) {
         cmocka_unit_test(test_recorded_streams),
         cmocka_unit_test(test_usage_from_completion),
         cmocka_unit_test(test_finished_without_done),
+        cmocka_unit_test(test_nothing_after_done),
+        cmocka_unit_test(test_only_data_and_comments_relayed),
         cmocka_unit_test(test_malformed_event_skipped),
         cmocka_unit_test(test_content_started),
     };
