@@ -167,6 +167,20 @@ def basic(gw, mocks) -> Basic:
     return Basic(gw, a, s, vk, secret)
 
 
+@pytest.fixture
+def pair(gw, mocks):
+    """Provider "openai" on mock a: key A (weight 1000, tried first) and key B (weight 1)."""
+    m = mocks.new("a")
+    s = Snapshot()
+    p = s.provider("openai", "openai", m.base_url())
+    ka = s.key(p, weight=1000, label="A", cooldown_seconds=30)
+    kb = s.key(p, weight=1, label="B", cooldown_seconds=30)
+    s.model(p, "gpt-4o")
+    vk = s.vkey()
+    gw.push(s)
+    return dict(gw=gw, m=m, s=s, ka=ka, kb=kb, vk=vk)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

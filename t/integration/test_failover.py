@@ -10,20 +10,6 @@ from helpers import Snapshot, assert_openai_error, chat_body, closed_port
 from mock_provider import Reply
 
 
-@pytest.fixture
-def pair(gw, mocks):
-    """One provider on mock a with key A (weight 1000, tried first) and key B (weight 1)."""
-    m = mocks.new("a")
-    s = Snapshot()
-    p = s.provider("openai", "openai", m.base_url())
-    ka = s.key(p, weight=1000, label="A", cooldown_seconds=30)
-    kb = s.key(p, weight=1, label="B", cooldown_seconds=30)
-    s.model(p, "gpt-4o")
-    vk = s.vkey()
-    gw.push(s)
-    return dict(gw=gw, m=m, s=s, ka=ka, kb=kb, vk=vk)
-
-
 def test_429_retry_after_parks_key_then_key_returns(pair):
     gw, m, s, ka, kb, vk = (pair[k] for k in ("gw", "m", "s", "ka", "kb", "vk"))
     m.enqueue(Reply.error(429, "rate limited", headers={"Retry-After": "2"}), key=ka)

@@ -7,24 +7,9 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 
 from helpers import Snapshot, assert_openai_error, chat_body, raw_request, sse_events
 from mock_provider import Reply, chunk_body, completion_body
-
-
-@pytest.fixture
-def pair(gw, mocks):
-    """Provider "openai" on mock a: key A (weight 1000, tried first) and key B (weight 1)."""
-    m = mocks.new("a")
-    s = Snapshot()
-    p = s.provider("openai", "openai", m.base_url())
-    ka = s.key(p, weight=1000, label="A", cooldown_seconds=30)
-    kb = s.key(p, weight=1, label="B", cooldown_seconds=30)
-    s.model(p, "gpt-4o")
-    vk = s.vkey()
-    gw.push(s)
-    return dict(gw=gw, m=m, s=s, ka=ka, kb=kb, vk=vk)
 
 
 def unpack(pair, *names):
