@@ -153,6 +153,10 @@ def test_every_request_exactly_once_through_faults(db, pg_cluster, upstream, spo
     assert stack.rows("status = 200 AND cost_microcents = 5 AND prompt_tokens = 3 AND completion_tokens = 1") == sent["ok"]
     assert stack.rows("status = 200 AND tags = '{logged}' AND metadata = '{\"run\": \"logs\"}'") == sent["ok"]
     assert stack.rows("status = 401 AND virtual_key_id IS NULL") == sent["auth"]
+    # sessions: every successful request is the same first turn with the same answer, so one
+    # inferred session (docs/design.md §12), whichever node state, worker or shipper run logged it
+    assert stack.rows("status = 200 AND session_id LIKE 'ses\\_%'") == sent["ok"]
+    assert db.sql("SELECT count(DISTINCT session_id) FROM request_logs WHERE status = 200") == "1"
     assert stack.rows("status = 200 AND jsonb_array_length(attempt_details) = 1 AND "
                       "attempt_details->0->>'provider' = 'mock'") == sent["ok"]
     # rotated files are deleted once shipped; what is left is the live files of the current workers
