@@ -62,3 +62,23 @@ def test_gemini_plain_text_error_redacted_before_cut(gw, wire_mocks):
     text = r.body.decode()
     assert secret[:4] not in e["message"][500:], e["message"][490:]
     assert secret[:8] not in text
+
+
+def test_provider_headers_allow_listed_and_scrubbed(basic):
+    # a provider echoing the key in headers of every kind, 2xx and 4xx: only the allow-list reaches
+    # the client (rate limits, request ids, content headers), with the key masked there too
+    s = basic.secret
+    echo = {"Location": f"https://provider.example/redirect?key={s}", "WWW-Authenticate": f'Bearer "{s}"',
+            "X-Debug-Key": s, "x-ratelimit-remaining-requests": "41", "x-ratelimit-note": f"for {s}",
+            "x-request-id": "req-upstream-7"}
+    for reply, stream in ((Reply.completion("hi", headers=echo), False),
+                          (Reply.error(400, "bad request", headers=echo), False),
+                          (Reply.stream(["a", "b"], headers=echo), True)):
+        basic.mock.set_default(reply)
+        r = basic.chat({"model": "gpt-4o", "messages": MSG, "stream": stream})
+        raw = "\n".join(f"{k}: {v}" for k, v in r.headers) + r.body.decode(errors="replace")
+        assert s not in raw, raw
+        names = {k.lower() for k, _ in r.headers}
+        assert not names & {"location", "www-authenticate", "x-debug-key"}, r.headers
+        assert r.header("x-ratelimit-remaining-requests") == "41" and r.header("x-request-id") == "req-upstream-7"
+        assert (r.header("x-ratelimit-note") or "").startswith("for "), r.headers
