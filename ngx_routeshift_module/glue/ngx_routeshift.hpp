@@ -386,6 +386,8 @@ ngx_int_t variables_add(ngx_conf_t* cf);
 // The attempt on `c` ended: what it really used (its error body's usage, else its answer's) joins
 // the request's spend.
 void cost_ceiling_attempt_done(RequestCtx& ctx, const Candidate& c);
+// The price row in force for candidate `c` when the request was planned (null: unpriced).
+const ModelPrice* attempt_price(const RequestCtx& ctx, const Candidate& c);
 // The current attempt failed with a retryable `error_body`; `may_retry`: the retry budget allows
 // another attempt. Whether to retry: not when the budget says no, nor when untried candidates
 // remain but none fits the ceiling after this attempt's spend. When the ceiling is what ends the

@@ -8,6 +8,17 @@
 #include "accounting/cost.hpp"
 
 namespace routeshift {
+// The price row in force when the request was planned for candidate `c` (the ceiling's row when it
+// looked prices up), used by the ceiling, the request log and the metrics alike.
+const ModelPrice* attempt_price(const RequestCtx& ctx, const Candidate& c) {
+    if (c.target < ctx.plan.target_costs.size() && ctx.plan.target_costs[c.target].price) {
+        return ctx.plan.target_costs[c.target].price;
+    }
+    if (!ctx.cfg || c.target >= ctx.plan.targets.size()) return nullptr;
+    const Target& target = ctx.plan.targets[c.target];
+    return ctx.cfg->prices.in_force(target.provider, target.upstream_model, ctx.plan.planned_at_unix);
+}
+
 namespace {
 
 int64_t ceiling_of(const RequestCtx& ctx) { return ctx.plan.budget.cost_ceiling_microcents; }
@@ -18,12 +29,8 @@ bool has_tokens(const Usage& usage) { return usage.prompt_tokens > 0 || usage.co
 // the price in force when the request was planned (the ceiling's rows when it looked them up).
 int64_t current_attempt_cost(const RequestCtx& ctx, const Candidate& c) {
     const Usage& usage = has_tokens(ctx.attempt.error_usage) ? ctx.attempt.error_usage : ctx.usage;
-    if (!has_tokens(usage) || c.target >= ctx.plan.targets.size()) return 0;
-    const Target& target = ctx.plan.targets[c.target];
-    const ModelPrice* price = c.target < ctx.plan.target_costs.size()
-                                  ? ctx.plan.target_costs[c.target].price
-                                  : ctx.cfg->prices.in_force(target.provider, target.upstream_model,
-                                                             ctx.plan.planned_at_unix);
+    if (!has_tokens(usage)) return 0;
+    const ModelPrice* price = attempt_price(ctx, c);
     return price ? usage_cost_microcents(usage, *price) : 0;
 }
 

@@ -240,12 +240,7 @@ void metrics_attempt_done_locked(KeyMetrics& key_metrics, RequestCtx& ctx, const
         if (ctx.attempt.status_msec) sample.ttfb_ms = (int64_t)(ctx.attempt.status_msec - ctx.attempt.started_msec);
     }
     if (usage) {
-        const Config& cfg = *ctx.cfg;
-        const ProviderKey& key = cfg.keys[c.key];
-        if (c.target < ctx.plan.targets.size()) {
-            const ModelPrice* price = cfg.prices.in_force(key.provider, ctx.plan.targets[c.target].upstream_model, (int64_t)ngx_time());
-            if (price) sample.cost_microcents = usage_cost_microcents(*usage, *price);
-        }
+        if (const ModelPrice* price = attempt_price(ctx, c)) sample.cost_microcents = usage_cost_microcents(*usage, *price);
         RequestSample& total = ctx.metrics_sample;
         total.prompt_tokens += std::max<int64_t>(usage->prompt_tokens, 0);
         total.completion_tokens += std::max<int64_t>(usage->completion_tokens, 0);

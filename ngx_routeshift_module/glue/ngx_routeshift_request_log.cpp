@@ -13,17 +13,6 @@ namespace {
 
 bool has_tokens(const Usage& usage) { return usage.prompt_tokens > 0 || usage.completion_tokens > 0; }
 
-// The price row of candidate `c` in force when the request was planned (the cost ceiling's, else
-// looked up the same way).
-const ModelPrice* price_of(const RequestCtx& ctx, const Candidate& c) {
-    if (c.target < ctx.plan.target_costs.size() && ctx.plan.target_costs[c.target].price) {
-        return ctx.plan.target_costs[c.target].price;
-    }
-    if (!ctx.cfg || c.target >= ctx.plan.targets.size()) return nullptr;
-    const Target& target = ctx.plan.targets[c.target];
-    return ctx.cfg->prices.in_force(target.provider, target.upstream_model, (int64_t)ctx.r->start_sec);
-}
-
 int64_t cost_of(const Usage& usage, const ModelPrice* price) {
     return price && has_tokens(usage) ? usage_cost_microcents(usage, *price) : -1;
 }
@@ -57,7 +46,7 @@ void estimate_cut_answer(const RequestCtx& ctx, RequestRecord& record) {
     Usage estimate = estimate_cut_usage(measure_prompt(ctx.req).estimated_tokens, body > 0 ? (uint64_t)body : 0,
                                         ctx.req.stream);
     last.usage = estimate;
-    last.cost_microcents = cost_of(estimate, price_of(ctx, ctx.cands[(size_t)ctx.current]));
+    last.cost_microcents = cost_of(estimate, attempt_price(ctx, ctx.cands[(size_t)ctx.current]));
     record.usage = estimate;
     record.usage_estimated = true;
 }
@@ -113,7 +102,7 @@ void request_log_attempt_done(RequestCtx& ctx, const Candidate& c, int status, s
     // an error body may report what the failed attempt used (it was billed); else the answer's
     if (has_tokens(ctx.attempt.error_usage)) attempt.usage = ctx.attempt.error_usage;
     else if (ctx.relaying()) attempt.usage = ctx.usage;
-    attempt.cost_microcents = cost_of(attempt.usage, price_of(ctx, c));
+    attempt.cost_microcents = cost_of(attempt.usage, attempt_price(ctx, c));
     ctx.attempt_log.push_back(std::move(attempt));
 }
 
