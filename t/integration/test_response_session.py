@@ -12,6 +12,18 @@ from helpers import Snapshot, assert_openai_error, chat_body, raw_request, sse_e
 from mock_provider import Reply, chunk_body, completion_body
 
 
+
+def one_key(gw, mocks):
+    """Provider "openai" on mock a with a single key: (mock, the key's secret, a virtual key)."""
+    m = mocks.new("a")
+    s = Snapshot()
+    p = s.provider("openai", "openai", m.base_url())
+    secret = s.key(p, label="only")
+    s.model(p, "gpt-4o")
+    vk = s.vkey()
+    gw.push(s)
+    return m, secret, vk
+
 def unpack(pair, *names):
     return (pair[n] for n in names)
 
@@ -50,13 +62,7 @@ def test_malformed_200_fails_over(pair):
 
 
 def test_malformed_200_without_fallback_is_502_openai_error(gw, mocks):
-    m = mocks.new("a")
-    s = Snapshot()
-    p = s.provider("openai", "openai", m.base_url())
-    secret = s.key(p, label="only")
-    s.model(p, "gpt-4o")
-    vk = s.vkey()
-    gw.push(s)
+    m, secret, vk = one_key(gw, mocks)
     m.set_default(Reply.raw(200, b"<html>not json " + secret.encode() + b"</html>",
                             headers={"Content-Type": "application/json"}))
     r = gw.chat(chat_body("gpt-4o"), key=vk)
@@ -94,13 +100,7 @@ def test_untranslatable_anthropic_200_fails_over_to_openai(gw, mocks):
 
 
 def test_2xx_error_naming_the_key_is_scrubbed(gw, mocks):
-    m = mocks.new("a")
-    s = Snapshot()
-    p = s.provider("openai", "openai", m.base_url())
-    secret = s.key(p, label="only")
-    s.model(p, "gpt-4o")
-    vk = s.vkey()
-    gw.push(s)
+    m, secret, vk = one_key(gw, mocks)
     m.set_default(Reply.json({"error": {"message": f"key {secret} is over quota", "type": "x"}}))
     r = gw.chat(chat_body("gpt-4o"), key=vk)
     assert secret.encode() not in r.body, r.describe()
