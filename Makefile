@@ -25,7 +25,7 @@ js:
 	@command -v npm >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
 	@cd t/js && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
-.PHONY: js all help deps core module sync unit integration sync-test test bench bench-instructions run stop clean \
+.PHONY: js all help deps core module sync unit integration sync-test test bench bench-instructions fuzz fuzz-campaign run stop clean \
         deb deb-test install fuzz test-asan module-asan
 
 all: module sync ## build the module and the sync service
@@ -82,12 +82,17 @@ integration: module sync js ## pytest integration suite (real nginx, Postgres, m
 
 test: deps unit fuzz integration deb-test ## everything (installs deps first)
 
-# libFuzzer targets (fuzz/, clang, build/fuzz): each runs FUZZ_SECONDS (default 8: the whole step
-# stays under 3 minutes); `make fuzz FUZZ_SECONDS=600` is a campaign. Saved crash inputs
-# (t/fuzz/<target>/) are replayed first.
-FUZZ_SECONDS ?= 8
-fuzz: ## libFuzzer targets over every parser and translator, FUZZ_SECONDS each (default 8)
-	$(MAKE) -C fuzz -j2 FUZZ_SECONDS=$(FUZZ_SECONDS)
+# libFuzzer targets (fuzz/, clang, build/fuzz). `make fuzz` (part of `make test`) is deterministic:
+# the saved crash inputs (t/fuzz/<target>/), then FUZZ_RUNS executions per target from the seeds
+# with a fixed seed. `make fuzz-campaign FUZZ_SECONDS=600` explores (run it after touching a parser
+# or translator; what it finds goes to t/fuzz/ with its fix).
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= 30000
+fuzz: ## libFuzzer check of every parser and translator: regression inputs + FUZZ_RUNS fixed-seed runs each
+	$(MAKE) -C fuzz -j2 check FUZZ_RUNS=$(FUZZ_RUNS)
+
+fuzz-campaign: ## libFuzzer exploration: every target for FUZZ_SECONDS (default 60), corpus kept in build/fuzz/corpus
+	$(MAKE) -C fuzz -j2 campaign FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 # The module with AddressSanitizer + UBSan (build/asan), loaded into Debian's nginx with libasan
 # preloaded; reports land in each gateway's prefix and fail the test (t/integration/README.md).

@@ -14,6 +14,18 @@ namespace {
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+// Whether one of the event's lines (ended by CR, LF or CRLF) is a data field; an event of
+// comments alone has none.
+bool has_data_line(std::string_view raw) {
+    for (size_t p = 0; p < raw.size();) {
+        if (raw.compare(p, 5, "data:") == 0) return true;
+        size_t e = raw.find_first_of("\r\n", p);
+        if (e == std::string_view::npos) break;
+        p = e + 1;
+    }
+    return false;
+}
+
 std::string_view trim(std::string_view s) {
     while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
     while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
@@ -111,6 +123,11 @@ void OpenAIStreamRelay::on_event(const SseEvent& ev, std::string* out) {
         out->append("data: [DONE]\n\n");
         return;
     }
+    if (data.empty() && has_data_line(ev.raw)) {
+        // a data field with nothing in it: the client's SDK would JSON.parse("") and throw
+        ++malformed_;
+        return;
+    }
     if (!data.empty()) {
         // Every event is checked (scanned, not parsed: same acceptance as jansson, no DOM, no
         // allocation): one that is not a JSON object would make the client's SDK throw, so it is
@@ -152,10 +169,10 @@ void OpenAIStreamRelay::on_event(const SseEvent& ev, std::string* out) {
 void OpenAIStreamRelay::append_data_event(const SseEvent& ev, std::string* out) {
     bool only_data = true;
     for (size_t p = 0; p < ev.raw.size() && only_data;) {
-        size_t e = ev.raw.find('\n', p);
+        // lines end at CR, LF or CRLF (a CRLF reads as a line and an empty one: harmless here)
+        size_t e = ev.raw.find_first_of("\r\n", p);
         if (e == std::string_view::npos) e = ev.raw.size();
         std::string_view line = ev.raw.substr(p, e - p);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         // comments (": keep-alive") keep idle connections open on the way: relayed when readable
         only_data = line.empty() || line.starts_with("data:") || (line.front() == ':' && valid_utf8(line));
         p = e + 1;

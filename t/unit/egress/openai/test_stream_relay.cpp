@@ -292,6 +292,19 @@ static void test_malformed_event_skipped(void**) {
     assert_false(r.saw_error());
 }
 
+// A data field with nothing in it ("data: ", "data:", blanks) is dropped like any malformed event
+// (the SDK would JSON.parse("")); an event of comments alone still passes (found by fuzzing).
+static void test_empty_data_event_skipped(void**) {
+    OpenAIStreamRelay r(false);
+    std::string out;
+    assert_true(r.feed(chunk("a") + "data: \n\n" + "data:\r\r" + "data:   \ndata:\n\n" + ": ping\n\n" + chunk("b") +
+                           kFinishChunk + "data: [DONE]\n\n",
+                       &out));
+    assert_int_equal(r.malformed_events(), 3);
+    assert_str_eq(out, chunk("a") + ": ping\n\n" + chunk("b") + kFinishChunk + "data: [DONE]\n\n");
+    assert_true(r.finish(&out));
+}
+
 // the glue holds a stream's headers until its first content
 static void test_content_started(void**) {
     OpenAIStreamRelay r(false);
@@ -330,6 +343,7 @@ int main(void) {
         cmocka_unit_test(test_nothing_after_done),
         cmocka_unit_test(test_only_data_and_comments_relayed),
         cmocka_unit_test(test_malformed_event_skipped),
+        cmocka_unit_test(test_empty_data_event_skipped),
         cmocka_unit_test(test_content_started),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
