@@ -26,7 +26,7 @@ js:
 	@cd t/js && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
 .PHONY: js all help deps core module sync unit integration sync-test test bench bench-instructions fuzz fuzz-campaign run stop clean \
-        deb deb-test install fuzz test-asan module-asan
+        deb deb-test deb-check install fuzz test-asan module-asan test-build unit-build fuzz-build sync-tests-build
 
 all: module sync ## build the module and the sync service
 
@@ -80,7 +80,28 @@ unit: ## CMocka unit tests (core library, sync service)
 integration: module sync js ## pytest integration suite (real nginx, Postgres, mock providers, official SDKs)
 	$(PYTEST) -q -p no:cacheprovider t/integration $(wildcard t/sync/integration)
 
-test: deps unit fuzz integration deb-test ## everything (installs deps first)
+# `make test`: everything is compiled first by one parallel make (its job slots shared by the unit
+# tests, the fuzz targets, the module, the sync and the packages, so the serial parts of one --
+# nginx's configure, dpkg's, lintian -- overlap the compiles of the others), then the steps run in
+# order, each timed: unit tests, the fuzz check, the integration suite (alone: it measures
+# timeouts), the packages installed into this machine's nginx.
+test: deps ## everything (installs deps first): build, unit, fuzz, integration, packages
+	@t0=$$(date +%s); \
+	step() { s=$$(date +%s); $(MAKE) --no-print-directory $$1 || exit 1; echo "### make test: $$1 took $$(( $$(date +%s) - s )) s"; }; \
+	step test-build; step unit; step fuzz; step integration; step deb-check; \
+	echo "### make test: passed in $$(( $$(date +%s) - t0 )) s"
+
+test-build: core ## compile everything `make test` runs, in parallel
+	$(MAKE) -j2 --no-print-directory unit-build fuzz-build module sync-tests-build js deb
+
+unit-build:
+	$(MAKE) -C t/unit build
+
+fuzz-build:
+	$(MAKE) -C fuzz build
+
+sync-tests-build: sync
+	@if [ -f t/sync/Makefile ]; then $(MAKE) -C t/sync tests; fi
 
 # libFuzzer targets (fuzz/, clang, build/fuzz). `make fuzz` (part of `make test`) is deterministic:
 # the saved crash inputs (t/fuzz/<target>/), then FUZZ_RUNS executions per target from the seeds
@@ -148,6 +169,10 @@ deb: ## Debian packages libnginx-mod-http-routeshift + routeshift-sync into buil
 	@ls -1 $(DEB_DIR)/*.deb
 
 deb-test: deb ## install both packages into this machine's nginx and serve a chat request (root; purges them after)
+	@$(MAKE) --no-print-directory deb-check
+
+deb-check: # the packages already in build/deb/, installed and tested
+	@ls $(DEB_DIR)/*.deb > /dev/null
 	$(PYTEST) -q -p no:cacheprovider t/packaging
 
 # Non-Debian systems: the module where `nginx -V` says modules live, the sync service under PREFIX.

@@ -69,18 +69,32 @@ inline bool valid_json_document(std::string_view text) {
     return routeshift::valid_utf8(text) && routeshift::json_parse(text, nullptr) != nullptr;
 }
 
-// Every "data: ..." payload of an SSE text, in order. Lines end at CR, LF or CRLF, as an SSE
-// client reads them (a provider may end an event with a bare CR).
-inline std::vector<std::string_view> sse_data(std::string_view sse) {
-    std::vector<std::string_view> out;
+// The data of every event of an SSE text, as a client's SSE reader sees it: lines end at CR, LF or
+// CRLF; an event's data lines are joined with "\n" (one space after "data:" dropped); a blank line
+// ends the event. A last event without its blank line is included (stricter than a client).
+inline std::vector<std::string> sse_data(std::string_view sse) {
+    std::vector<std::string> out;
+    std::string data;
+    bool has_data = false;
     size_t p = 0;
     while (p < sse.size()) {
         size_t e = sse.find_first_of("\r\n", p);
         if (e == std::string_view::npos) e = sse.size();
         std::string_view line = sse.substr(p, e - p);
-        if (line.starts_with("data: ")) out.push_back(line.substr(6));
+        if (line.empty()) {
+            if (has_data) out.push_back(std::move(data));
+            data.clear();
+            has_data = false;
+        } else if (line.starts_with("data:")) {
+            line.remove_prefix(5);
+            if (line.starts_with(" ")) line.remove_prefix(1);
+            if (has_data) data.push_back('\n');
+            data.append(line);
+            has_data = true;
+        }
         p = e + (sse.compare(e, 2, "\r\n") == 0 ? 2 : 1);
     }
+    if (has_data) out.push_back(std::move(data));
     return out;
 }
 
