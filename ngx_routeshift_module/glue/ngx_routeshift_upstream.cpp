@@ -408,6 +408,7 @@ std::unique_ptr<ResponseTranslator> make_translator(RequestCtx& ctx, std::string
         snprintf(id, sizeof id, "chatcmpl-rs%08lx%08lx", (unsigned long)ngx_random(), (unsigned long)ngx_random());
         opt.id = id;
         opt.created = (int64_t)ngx_time();
+        opt.legacy_functions = ctx.req.legacy_functions;
     }
     return wire.translator(opt, ctype);
 }

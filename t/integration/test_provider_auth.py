@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from helpers import Snapshot, chat_body
+from helpers import Snapshot, chat_body, sse_events
+from mock_provider import Reply
 
 CLIENT_HEADERS = {
     "X-Client-Secret": "client-private-value",
@@ -93,6 +94,29 @@ def test_azure_dated_api_version_url(gw, mocks):
     assert q.query_params == {"api-version": ["2024-10-21"]}, q.target
     assert q.header("api-key") == sec and q.header("authorization") is None, q.header_list
     _assert_clean(q, vk, sec)
+
+
+def test_azure_version_without_stream_options(gw, mocks):
+    """Azure dated versions before 2024-09-01 answer 400 "Unrecognized request argument supplied:
+    stream_options": the gateway sends none there (the client's own included), and the stream works."""
+    m, s, sec, vk = _one(gw, mocks, "azure", path="", metadata={
+        "api_version": "2024-06-01", "deployment": "old-deploy"})
+
+    def azure_2024_06(req):
+        if isinstance(req.json, dict) and "stream_options" in req.json:
+            return Reply.error(400, "Unrecognized request argument supplied: stream_options",
+                               type_="invalid_request_error")
+        return Reply.stream(["Hel", "lo"])
+    m.handler = azure_2024_06
+    for extra in ({}, {"stream_options": {"include_usage": True}}):
+        r = gw.chat(chat_body("m-public", stream=True, **extra), key=vk)
+        assert r.status == 200, r.describe()
+        events = sse_events(r.body)
+        assert events[-1] == "[DONE]", events
+        text = "".join((e["choices"][0]["delta"].get("content") or "") for e in events[:-1] if e.get("choices"))
+        assert text == "Hello", events
+        q = m.requests[-1]
+        assert "stream_options" not in q.json and q.query_params == {"api-version": ["2024-06-01"]}, q.json
 
 
 @pytest.mark.parametrize("meta,expect_model", [

@@ -227,7 +227,8 @@ def test_forced_session_id(one, sdk):
     ma.set_default(Reply.completion("ok"))
     res = sdk_plain(sdk, gw, vk, body(OPENING, metadata={"session_id": "conv-42", "team": "x"}))
     assert res["headers"].get(SESSION) == "conv-42", res["headers"]
-    assert "metadata" not in ma.requests[-1].json, "our metadata must not reach the provider"
+    # session_id is ours and stays here; the client's own member reaches OpenAI (stored completions)
+    assert ma.requests[-1].json.get("metadata") == {"team": "x"}, ma.requests[-1].json
     assert gw.wait_access(1)[-1]["session"] == "conv-42"
     for bad in ["x" * 129, "tab\there", "caf\u00e9", " lead"]:
         r = gw.chat(body(OPENING, metadata={"session_id": bad}), key=vk)

@@ -24,6 +24,11 @@ struct KeyMetadata {
     std::string session_token;      // bedrock SigV4 ("" = long-term credentials); a credential
 
     bool azure_v1() const { return api_version.empty() || api_version == "v1"; }
+    // Azure dated versions before 2024-09-01 reject `stream_options` ("Unrecognized request
+    // argument supplied"): the gateway cannot ask them for a usage chunk.
+    bool azure_rejects_stream_options() const {
+        return !azure_v1() && api_version.size() >= 10 && api_version[4] == '-' && api_version.compare(0, 10, "2024-09-01") < 0;
+    }
 };
 
 // Parses and validates a key's metadata object for a provider of `kind`. On a problem returns

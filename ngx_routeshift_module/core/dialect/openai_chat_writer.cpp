@@ -221,12 +221,22 @@ void OpenAIChatWriter::tool_call_start(size_t index, std::string_view id, std::s
     if (ended()) return;
     if (SessionInference* session = observing()) session->answer_tool_call(index, name, arguments);
     ensure_started();
+    if (options_.legacy_functions && index > 0) return;  // the legacy form holds one call
     current_->tool_calls = std::max(current_->tool_calls, index + 1);
     if (!options_.stream) {
         ToolCall& call = call_at(index);
         call.id.assign(id);
         call.name.assign(name);
         call.arguments.assign(arguments);
+        return;
+    }
+    if (options_.legacy_functions) {
+        scratch_ = "{\"function_call\":{\"name\":";
+        append_quoted(scratch_, name);
+        scratch_ += ",\"arguments\":";
+        append_quoted(scratch_, arguments);
+        scratch_ += "}}";
+        chunk(scratch_);
         return;
     }
     scratch_ = "{\"tool_calls\":[{\"index\":" + std::to_string(index) + ",\"id\":";
@@ -243,8 +253,16 @@ void OpenAIChatWriter::tool_call_arguments_delta(size_t index, std::string_view 
     if (ended()) return;
     if (SessionInference* session = observing()) session->answer_tool_arguments(index, arguments);
     ensure_started();
+    if (options_.legacy_functions && index > 0) return;
     if (!options_.stream) {
         call_at(index).arguments.append(arguments);
+        return;
+    }
+    if (options_.legacy_functions) {
+        scratch_ = "{\"function_call\":{\"arguments\":";
+        append_quoted(scratch_, arguments);
+        scratch_ += "}}";
+        chunk(scratch_);
         return;
     }
     scratch_ = "{\"tool_calls\":[{\"index\":" + std::to_string(index) + ",\"function\":{\"arguments\":";
@@ -317,10 +335,11 @@ std::string_view OpenAIChatWriter::finish_reason_text(const Choice& choice) cons
     switch (choice.finish_reason) {
     case canonical::FinishReason::length: return "length";
     case canonical::FinishReason::content_filter: return "content_filter";
-    case canonical::FinishReason::tool_calls: return "tool_calls";
+    case canonical::FinishReason::tool_calls: return options_.legacy_functions ? "function_call" : "tool_calls";
     case canonical::FinishReason::stop: break;
     }
-    return choice.tool_calls > 0 ? "tool_calls" : "stop";
+    if (choice.tool_calls == 0) return "stop";
+    return options_.legacy_functions ? "function_call" : "tool_calls";
 }
 
 void OpenAIChatWriter::write_choice_message(const Choice& c) {
@@ -340,7 +359,13 @@ void OpenAIChatWriter::write_choice_message(const Choice& c) {
         out.append(",\"thinking_blocks\":");
         out.append(c.reasoning_blocks);
     }
-    if (!c.calls.empty()) {
+    if (!c.calls.empty() && options_.legacy_functions) {
+        out.append(",\"function_call\":{\"name\":");
+        append_quoted(out, c.calls[0].name);
+        out.append(",\"arguments\":");
+        append_quoted(out, c.calls[0].arguments);
+        out.append("}");
+    } else if (!c.calls.empty()) {
         out.append(",\"tool_calls\":[");
         for (size_t i = 0; i < c.calls.size(); ++i) {
             if (i) out.push_back(',');

@@ -22,6 +22,10 @@ struct OpenAIChatWriterOptions {
     std::string id;               // "id" of the objects ("" -> the provider's id, else fallback_id)
     std::string fallback_id = "chatcmpl-gateway";
     int64_t created = 0;          // unix seconds (0 -> now)
+    // The request used the legacy `functions` (no `tools`): the first tool call is written as
+    // `function_call` (the legacy form holds one; later calls are dropped) and a choice that calls
+    // it finishes with "function_call", as OpenAI answers such a request.
+    bool legacy_functions = false;
 };
 
 class OpenAIChatWriter final : public canonical::EventSink {

@@ -25,6 +25,7 @@ struct TranslatorOptions {
     std::string model;            // "model" of the OpenAI objects produced (the upstream model)
     std::string id;               // "id" of the OpenAI objects (chatcmpl-...), same on every chunk
     int64_t created = 0;          // unix seconds, same on every chunk
+    bool legacy_functions = false;  // the client used `functions`: answer with message.function_call
 };
 
 // Translates one successful (2xx) provider answer into the OpenAI shape, incrementally.

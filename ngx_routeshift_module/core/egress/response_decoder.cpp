@@ -63,6 +63,7 @@ OpenAIChatWriterOptions writer_options(const TranslatorOptions& options, std::st
     w.id = options.id;
     w.fallback_id.assign(fallback_id);
     w.created = options.created;
+    w.legacy_functions = options.legacy_functions;
     return w;
 }
 

@@ -80,6 +80,7 @@ ChatRequest& ChatRequest::operator=(ChatRequest&& o) noexcept {
     session_id = std::move(o.session_id);
     stream = o.stream;
     include_usage = o.include_usage;
+    legacy_functions = o.legacy_functions;
     message_count = o.message_count;
     bool borrowed = o.body_borrowed();
     const char* old_base = o.body.data();
@@ -136,7 +137,7 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
     }
 
     // One pass over the top-level members; a later duplicate replaces an earlier one (jansson).
-    JsonValue model, messages, stream, stream_options, metadata;
+    JsonValue model, messages, stream, stream_options, metadata, tools, functions;
     for (size_t i = 0; i < req.members.size(); ++i) {
         const JsonMember& m = req.members[i];
         if (!m.key_escaped) {
@@ -144,6 +145,7 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
             switch (k.size()) {
             case 5:
                 if (k == "model") model = m.value;
+                else if (k == "tools") tools = m.value;
                 break;
             case 6:
                 if (k == "stream") stream = m.value;
@@ -151,6 +153,9 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
             case 8:
                 if (k == "messages") messages = m.value;
                 else if (k == "metadata") metadata = m.value;
+                break;
+            case 9:
+                if (k == "functions") functions = m.value;
                 break;
             case 14:
                 if (k == "stream_options") stream_options = m.value;
@@ -167,8 +172,13 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
             metadata = m.value;
         } else if (json_key_equals(m, "stream_options")) {
             stream_options = m.value;
+        } else if (json_key_equals(m, "tools")) {
+            tools = m.value;
+        } else if (json_key_equals(m, "functions")) {
+            functions = m.value;
         }
     }
+    req.legacy_functions = functions.is(JsonType::array) && tools.absent_or_null();
 
     if (model.absent_or_null()) {
         reject("You must provide a model parameter.", "model");

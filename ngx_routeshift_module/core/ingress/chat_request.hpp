@@ -16,6 +16,9 @@ struct ChatRequest {
     std::string session_id;     // metadata.session_id ("" if absent)
     bool stream = false;
     bool include_usage = false; // stream_options.include_usage
+    // The legacy function-calling form: `functions` without `tools`. Such a client reads
+    // message.function_call and finish_reason "function_call" (translated answers must say so).
+    bool legacy_functions = false;
     size_t message_count = 0;
 
     // The body exactly as received and its top-level members (views into `body`, document order,

@@ -84,6 +84,40 @@ void stream_tool_calls(void**) {
     assert_str_eq(out, expected);
 }
 
+// A request with the legacy `functions`: OpenAI answers with message.function_call (one call) and
+// finish_reason "function_call"; so does every translated provider.
+void legacy_functions_answer(void**) {
+    OpenAIChatWriterOptions streamed = options(true);
+    streamed.legacy_functions = true;
+    OpenAIChatWriter w(streamed);
+    std::string out;
+    w.bind(&out);
+    w.tool_call_start(0, "call_a", "get_weather", "");
+    w.tool_call_arguments_delta(0, "{\"city\":\"Paris\"}");
+    w.tool_call_start(1, "call_b", "noop", "{}");  // the legacy form holds one call
+    w.tool_call_arguments_delta(1, "x");
+    w.finish(FinishReason::tool_calls);
+    assert_str_eq(out, chunk(R"({"role":"assistant","content":""})") +
+                           chunk(R"({"function_call":{"name":"get_weather","arguments":""}})") +
+                           chunk(R"({"function_call":{"arguments":"{\"city\":\"Paris\"}"}})") +
+                           chunk("{}", "\"function_call\"") + "data: [DONE]\n\n");
+
+    OpenAIChatWriterOptions plain = options(false);
+    plain.legacy_functions = true;
+    OpenAIChatWriter j(plain);
+    std::string body;
+    j.bind(&body);
+    j.tool_call_start(0, "call_a", "get_weather", "{\"city\":");
+    j.tool_call_arguments_delta(0, "\"Oslo\"}");
+    j.tool_call_start(1, "call_b", "noop", "{}");
+    j.finish(FinishReason::stop);
+    assert_true(test::contains(body, R"("message":{"role":"assistant","content":null,"refusal":null,)"
+                                     R"("function_call":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}})"));
+    assert_false(test::contains(body, "tool_calls"));
+    assert_false(test::contains(body, "noop"));
+    assert_true(test::contains(body, R"("finish_reason":"function_call")"));
+}
+
 void stream_truncated_gets_error_and_no_done(void**) {
     OpenAIChatWriter w(options(true, true));
     std::string out;
@@ -311,6 +345,7 @@ int main() {
         cmocka_unit_test(stream_text_then_finish),
         cmocka_unit_test(stream_include_usage_adds_usage_chunk),
         cmocka_unit_test(stream_tool_calls),
+        cmocka_unit_test(legacy_functions_answer),
         cmocka_unit_test(stream_truncated_gets_error_and_no_done),
         cmocka_unit_test(stream_reasoning_state_refusal_and_keep_alive),
         cmocka_unit_test(provider_id_and_model_when_not_fixed),

@@ -5,6 +5,7 @@
 
 #include "egress/anthropic/anthropic_internal.hpp"
 #include "egress/cannot_express.hpp"
+#include "egress/tool_call_id.hpp"
 
 #include <algorithm>
 
@@ -25,6 +26,15 @@ std::string decode(JsonValue v) {
     std::string s;
     json_string_decode(v, &s);
     return s;
+}
+
+// A tool-call id (a string token) as Anthropic accepts it, quoted: the client's token itself when it
+// fits, else the deterministic rewrite (the same for the tool_use and the tool_result naming it).
+std::string tool_id_json(JsonValue id) {
+    if (portable_tool_call_id(id.text.substr(1, id.text.size() - 2))) return std::string(id.text);
+    std::string out;
+    json_quoted_append(out, provider_tool_call_id(decode(id)));
+    return out;
 }
 
 int hex_value(char c) {
@@ -357,7 +367,7 @@ void MessagesWriter::assistant_message(const CanonicalMessage& m, Turn& t, const
             if (!is_string(c.id) || empty_string(c.id)) bad(cp + ".id", "'" + cp + ".id' must be a non-empty string.");
             if (!is_string(c.name) || empty_string(c.name))
                 bad(cp + ".function.name", "'" + cp + ".function.name' must be a non-empty string.");
-            tool_use(t, c.id.text, c.name, c.arguments, cp + ".function.arguments");
+            tool_use(t, tool_id_json(c.id), c.name, c.arguments, cp + ".function.arguments");
         }
     } else if (given(m.tool_calls)) {
         bad(path + ".tool_calls", "'" + path + ".tool_calls' must be an array.");
@@ -449,7 +459,7 @@ void MessagesWriter::tool_message(const CanonicalMessage& m, Turn& t, const std:
     if (!is_string(m.tool_call_id) || empty_string(m.tool_call_id))
         bad(path + ".tool_call_id", "'" + path + ".tool_call_id' must be a non-empty string.");
     std::string block = R"({"type":"tool_result","tool_use_id":)";
-    block += m.tool_call_id.text;
+    block += tool_id_json(m.tool_call_id);
     tool_result_content(block, m, path + ".content");
     if (m.cache_control.is(JsonType::object)) {
         block += R"(,"cache_control":)";

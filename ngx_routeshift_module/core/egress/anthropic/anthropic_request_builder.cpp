@@ -66,6 +66,7 @@ private:
     int64_t output_cap();
     void sampling(bool thinking_on);
     std::string thinking(int64_t* max_tokens, bool max_from_client, bool* thinking_on, std::string* effort);
+    bool last_tool_call_lacks_thinking() const;
     std::string response_format();
 
     const CanonicalRequest& canonical_;
@@ -208,6 +209,16 @@ int64_t BodyBuilder::output_cap() {
     return -1;
 }
 
+// Whether the conversation's last assistant message calls tools without replaying its thinking.
+bool BodyBuilder::last_tool_call_lacks_thinking() const {
+    for (auto m = canonical_.messages.rbegin(); m != canonical_.messages.rend(); ++m) {
+        if (m->role != MessageRole::assistant) continue;
+        const bool calls = m->call_count > 0 || m->function_call.is(JsonType::object);
+        return calls && !(m->thinking_blocks.is(JsonType::array) && !json_array_empty(m->thinking_blocks));
+    }
+    return false;
+}
+
 // thinking from `reasoning_effort` (or a client `thinking` object, forwarded as is), as JSON text
 // ("" for none); `effort` gets output_config.effort's level ("" for none).
 std::string BodyBuilder::thinking(int64_t* max_tokens, bool max_from_client, bool* thinking_on, std::string* effort) {
@@ -227,6 +238,10 @@ std::string BodyBuilder::thinking(int64_t* max_tokens, bool max_from_client, boo
     JsonValue re = canonical_.reasoning_effort;
     if (re.absent_or_null()) return {};
     if (!re.is(JsonType::string)) bad("reasoning_effort", "'reasoning_effort' must be a string.");
+    // With thinking on, Anthropic requires the last assistant message of a tool loop to start with
+    // its thinking block ("a final assistant message must start with a thinking block"). A normal
+    // OpenAI client sends its tool-call message back without one: that turn goes without thinking.
+    if (last_tool_call_lacks_thinking()) return {};
     std::string storage;
     std::string_view e = json_string_text(re, &storage);
     int64_t budget;

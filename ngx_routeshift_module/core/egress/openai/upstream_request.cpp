@@ -47,6 +47,46 @@ std::string_view body_model(const Config& cfg, const ProviderKey& key, std::stri
     return upstream_model;
 }
 
+// What the provider gets of a stream's `stream_options`: the client's with include_usage forced
+// (the gateway accounts usage), or nothing for a provider that rejects the parameter.
+bool sends_stream_options(const Config& cfg, const ProviderKey& key) {
+    return !(cfg.providers[key.provider].kind == ProviderKind::azure && key.meta.azure_rejects_stream_options());
+}
+
+// Whether the provider gets the client's `metadata` (minus the members that are the gateway's own:
+// route_hint, session_id). OpenAI and Azure define it (stored completions); other OpenAI-wire
+// providers do not, and some reject unknown parameters.
+bool sends_metadata(const Config& cfg, const ProviderKey& key) {
+    const ProviderKind kind = cfg.providers[key.provider].kind;
+    return kind == ProviderKind::openai || kind == ProviderKind::azure;
+}
+
+bool gateway_metadata_key(std::string_view key) { return key == "route_hint" || key == "session_id"; }
+
+bool gateway_metadata_member(const JsonMember& m) {
+    return json_key_equals(m, "route_hint") || json_key_equals(m, "session_id");
+}
+
+// Whether `metadata` (as sent) has a member that is not the gateway's.
+bool has_client_metadata(JsonValue metadata) {
+    if (!metadata.is(JsonType::object)) return false;
+    JsonObjectReader r(metadata);
+    for (JsonMember m; r.next(&m);)
+        if (!gateway_metadata_member(m)) return true;
+    return false;
+}
+
+bool has_client_metadata(const json_t* metadata) {
+    if (!json_is_object(metadata)) return false;
+    const char* k;
+    size_t klen;
+    json_t* v;
+    json_object_keylen_foreach(const_cast<json_t*>(metadata), k, klen, v) {
+        if (!gateway_metadata_key(std::string_view(k, klen))) return true;
+    }
+    return false;
+}
+
 // Appends to a SplicedBody. Bytes of our own that equal the client's bytes where its body
 // continues (`cursor_`) are sent as the client's instead, so an unchanged compact body stays one
 // span and a rewritten member splits it only around the new value. Either way the bytes are the
@@ -147,6 +187,23 @@ void splice_stream_options(PieceWriter& out, JsonValue so) {
     out.own('}');
 }
 
+// The client's metadata object without the gateway's members (has_client_metadata was true).
+void splice_client_metadata(PieceWriter& out, JsonValue metadata) {
+    out.own('{');
+    bool first = true;
+    JsonObjectReader r(metadata);
+    for (JsonMember m; r.next(&m);) {
+        if (gateway_metadata_member(m)) continue;
+        if (!first) out.own(',');
+        first = false;
+        out.own('"');
+        out.client(m.key);
+        out.own("\":");
+        out.client(m.value.text);
+    }
+    out.own('}');
+}
+
 // The messages array copied with the role of "developer" messages replaced by "system" (Z.ai has
 // no developer role). A message's role is its last "role" member, as in jansson; all its "role"
 // members are rewritten.
@@ -205,6 +262,25 @@ void dump_messages_developer_as_system(std::string& out, const json_t* messages)
     out += ']';
 }
 
+// The same from the DOM.
+void dump_client_metadata(std::string& out, const json_t* metadata) {
+    out += '{';
+    bool first = true;
+    const char* k;
+    size_t klen;
+    json_t* v;
+    json_object_keylen_foreach(const_cast<json_t*>(metadata), k, klen, v) {
+        std::string_view key(k, klen);
+        if (gateway_metadata_key(key)) continue;
+        if (!first) out += ',';
+        first = false;
+        dump_string(out, key);
+        out += ':';
+        json_dump_append(out, v);
+    }
+    out += '}';
+}
+
 // stream_options with include_usage forced to true, other keys kept in place.
 void dump_stream_options(std::string& out, const json_t* so) {
     out += '{';
@@ -250,13 +326,13 @@ struct ChatBodyObject {
         first = false;
     }
 
-    void close(std::string_view model, bool stream) {
+    void close(std::string_view model, bool stream, bool stream_options) {
         if (!had_model) {
             separate();
             out += "\"model\":";
             dump_string(out, model);
         }
-        if (stream && !had_stream_options) {
+        if (stream && stream_options && !had_stream_options) {
             separate();
             out += "\"stream_options\":{\"include_usage\":true}";
         }
@@ -349,6 +425,9 @@ void splice_chat_body(const Config& cfg, const ProviderKey& key, const ChatReque
     std::string model_json;
     dump_string(model_json, model);
 
+    const bool stream_options = sends_stream_options(cfg, key);
+    const bool metadata = sends_metadata(cfg, key);
+
     spliced->pieces.reserve(8);  // a body the splice leaves alone is 1 piece; a new model makes 3
     PieceWriter out(*spliced, req.body);
     out.own('{');
@@ -356,8 +435,9 @@ void splice_chat_body(const Config& cfg, const ProviderKey& key, const ChatReque
     for (size_t i = 0; i < req.members.size(); ++i) {
         const JsonMember& m = req.members[i];
         const TopKey k = top_key(m);
-        if (k == TopKey::metadata) continue;  // ours: route_hint, session_id
-        if (k == TopKey::stream_options && !req.stream) continue;
+        // route_hint and session_id are ours; the client's own members go where they are defined
+        if (k == TopKey::metadata && !(metadata && has_client_metadata(m.value))) continue;
+        if (k == TopKey::stream_options && !(req.stream && stream_options)) continue;
         if (!first) out.own(',');
         first = false;
         out.own('"');
@@ -374,6 +454,10 @@ void splice_chat_body(const Config& cfg, const ProviderKey& key, const ChatReque
             out.replaced(m.value.text);
             had_stream_options = true;
             break;
+        case TopKey::metadata:
+            splice_client_metadata(out, m.value);
+            out.replaced(m.value.text);
+            break;
         case TopKey::messages:
             if (kind == ProviderKind::zai) splice_developer_as_system(out, m.value);
             else out.client(m.value.text);
@@ -388,7 +472,7 @@ void splice_chat_body(const Config& cfg, const ProviderKey& key, const ChatReque
         out.own("\"model\":");
         out.own(model_json);
     }
-    if (req.stream && !had_stream_options) {
+    if (req.stream && stream_options && !had_stream_options) {
         if (!first) out.own(',');
         out.own("\"stream_options\":{\"include_usage\":true}");
     }
@@ -407,6 +491,8 @@ std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const
                                 std::string_view upstream_model) {
     const ProviderKind kind = cfg.providers[key.provider].kind;
     const std::string_view model = body_model(cfg, key, upstream_model);
+    const bool stream_options = sends_stream_options(cfg, key);
+    const bool metadata = sends_metadata(cfg, key);
 
     std::string out;
     out.reserve(256);
@@ -418,14 +504,16 @@ std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const
         json_t* v;
         json_object_keylen_foreach(const_cast<json_t*>(root), k, klen, v) {
             std::string_view key_sv(k, klen);
-            if (key_sv == "metadata") continue;  // ours: route_hint, session_id
-            if (key_sv == "stream_options" && !req.stream) continue;
+            if (key_sv == "metadata" && !(metadata && has_client_metadata(v))) continue;
+            if (key_sv == "stream_options" && !(req.stream && stream_options)) continue;
             body.separate();
             dump_string(out, key_sv);
             out += ':';
             if (key_sv == "model") {
                 dump_string(out, model);
                 body.had_model = true;
+            } else if (key_sv == "metadata") {
+                dump_client_metadata(out, v);
             } else if (key_sv == "stream_options") {
                 dump_stream_options(out, v);
                 body.had_stream_options = true;
@@ -436,7 +524,7 @@ std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const
             }
         }
     }
-    body.close(model, req.stream);
+    body.close(model, req.stream, stream_options);
     return out;
 }
 

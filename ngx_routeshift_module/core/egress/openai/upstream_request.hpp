@@ -47,8 +47,11 @@ void splice_chat_body(const Config& cfg, const ProviderKey& key, const ChatReque
                       std::string_view upstream_model, SplicedBody* out);
 
 // Upstream JSON body: the client's body with `model` replaced (Azure v1: the deployment name),
-// `metadata` removed (it is ours), provider quirks applied (zai: developer->system role), and,
-// when `req.stream`, `stream_options.include_usage` forced to true so usage can be accounted.
+// the gateway's `metadata` members removed (route_hint, session_id; OpenAI and Azure keep the
+// client's other members, other providers get no `metadata`), provider quirks applied (zai:
+// developer->system role), and, when `req.stream`, `stream_options.include_usage` forced to true
+// so usage can be accounted (Azure dated versions before 2024-09-01 reject `stream_options`: they
+// get none, and the stream's usage is estimated).
 // Built by splicing `req.body` (no DOM): the members are copied byte for byte except the ones
 // rewritten, so the output is semantically equal to build_chat_body_dom (not byte-equal: spacing
 // between top-level members goes, spacing and escapes inside values stay as the client sent them).

@@ -4,6 +4,9 @@
 
 #include "test_util.hpp"
 
+#include <cctype>
+#include <cstring>
+
 using namespace routeshift;
 
 namespace {
@@ -303,6 +306,29 @@ static void test_tool_results_placed_before_text(void**) {
                 R"([{"type":"tool_use","id":"c1","name":"now","input":{}}])");
 }
 
+// Ids minted by other providers (Gemini's carry signatures; dots, slashes, '=') are refused by
+// Anthropic (^[a-zA-Z0-9_-]+$): the call and its result get the same rewritten id; fitting ids
+// (escaped or not) pass unchanged.
+static void test_foreign_tool_call_ids_mapped(void**) {
+    Built b = build_ok(req(R"({"role":"user","content":"go"},
+        {"role":"assistant","tool_calls":[
+            {"id":"fc.gemini/AbC+sig==","type":"function","function":{"name":"now","arguments":"{}"}},
+            {"id":"call\u005f2","type":"function","function":{"name":"now","arguments":"{}"}}]},
+        {"role":"tool","tool_call_id":"fc.gemini/AbC+sig==","content":"noon"},
+        {"role":"tool","tool_call_id":"call_2","content":"one"})",
+                           kTools));
+    const char* call = json_string_value(at(b.body.get(), "messages.1.content.0.id"));
+    const char* result = json_string_value(at(b.body.get(), "messages.2.content.0.tool_use_id"));
+    assert_non_null(call);
+    assert_non_null(result);
+    assert_string_equal(call, result);
+    assert_int_equal(strlen(call), 43);
+    assert_true(strncmp(call, "rs_", 3) == 0);
+    for (const char* c = call; *c; ++c) assert_true(isalnum((unsigned char)*c) || *c == '_' || *c == '-');
+    expect_json(b.body.get(), "messages.1.content.1.id", R"("call_2")");
+    expect_json(b.body.get(), "messages.2.content.1.tool_use_id", R"("call_2")");
+}
+
 static void test_tool_call_arguments_validation(void**) {
     auto with_args = [](const char* args) {
         return req(std::string(R"({"role":"user","content":"x"},{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"now","arguments":)") +
@@ -434,6 +460,27 @@ static void test_reasoning_effort(void**) {
     b = build_ok(req(kUser, R"("thinking":{"type":"enabled","budget_tokens":2000},"reasoning_effort":"high")"), "glm-4.6", "zai");
     expect_json(b.body.get(), "thinking", R"({"type":"enabled","budget_tokens":2000})");
     build_fails(req(kUser, R"("reasoning_effort":"extreme")"), "reasoning_effort");
+}
+
+// A follow-up turn of a tool loop from a normal OpenAI client (its tool-call message carries no
+// thinking block): Anthropic would refuse it with thinking on, so that turn goes without; a
+// message that replays its thinking_blocks keeps thinking on.
+static void test_reasoning_effort_tool_followup(void**) {
+    std::string loop = R"({"role":"user","content":"time?"},
+        {"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"now","arguments":"{}"}}]},
+        {"role":"tool","tool_call_id":"c1","content":"noon"})";
+    Built b = build_ok(req(loop, std::string(kTools) + R"(,"reasoning_effort":"high")"), "claude-sonnet-4-5");
+    expect_absent(b.body.get(), "thinking");
+    std::string replayed = R"({"role":"user","content":"time?"},
+        {"role":"assistant","thinking_blocks":[{"type":"thinking","thinking":"t","signature":"sig"}],
+         "tool_calls":[{"id":"c1","type":"function","function":{"name":"now","arguments":"{}"}}]},
+        {"role":"tool","tool_call_id":"c1","content":"noon"})";
+    b = build_ok(req(replayed, std::string(kTools) + R"(,"reasoning_effort":"high")"), "claude-sonnet-4-5");
+    expect_json(b.body.get(), "thinking", R"({"type":"enabled","budget_tokens":16384})");
+    // an earlier tool loop followed by a plain assistant answer: thinking on
+    std::string later = loop + R"(,{"role":"assistant","content":"It is noon."},{"role":"user","content":"thanks"})";
+    b = build_ok(req(later, std::string(kTools) + R"(,"reasoning_effort":"high")"), "claude-sonnet-4-5");
+    expect_json(b.body.get(), "thinking", R"({"type":"enabled","budget_tokens":16384})");
 }
 
 static void test_sampling_rules_anthropic(void**) {
@@ -675,6 +722,7 @@ int main(void) {
         cmocka_unit_test(test_tool_choice),
         cmocka_unit_test(test_tool_calls_and_results_in_history),
         cmocka_unit_test(test_tool_results_placed_before_text),
+        cmocka_unit_test(test_foreign_tool_call_ids_mapped),
         cmocka_unit_test(test_tool_call_arguments_validation),
         cmocka_unit_test(test_tool_history_without_tools),
         cmocka_unit_test(test_legacy_functions),
@@ -682,6 +730,7 @@ int main(void) {
         cmocka_unit_test(test_stream_user_and_misc),
         cmocka_unit_test(test_response_format),
         cmocka_unit_test(test_reasoning_effort),
+        cmocka_unit_test(test_reasoning_effort_tool_followup),
         cmocka_unit_test(test_sampling_rules_anthropic),
         cmocka_unit_test(test_sampling_rules_compatible),
         cmocka_unit_test(test_kind_overloads),

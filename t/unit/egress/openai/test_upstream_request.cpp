@@ -306,6 +306,48 @@ static void test_header_injection_rejected(void**) {
     assert_contains(perr, "provider_keys[0] (id 1)");
 }
 
+// The client's own metadata reaches OpenAI and Azure (stored completions), never the gateway's
+// members; Azure versions before 2024-09-01 reject stream_options and get none.
+static void test_metadata_and_old_azure_stream_options(void**) {
+    std::string err;
+    auto cfg = parse_snapshot(
+        R"({"generation":1,"providers":[{"id":1,"name":"o","kind":"openai"},{"id":2,"name":"g","kind":"groq"},
+            {"id":3,"name":"az","kind":"azure"}],
+            "provider_keys":[{"id":1,"provider_id":1,"secret":"k1"},{"id":2,"provider_id":2,"secret":"k2"},
+            {"id":3,"provider_id":3,"secret":"k3","metadata":{"resource_name":"r","api_version":"2024-06-01","deployment":"d"}},
+            {"id":4,"provider_id":3,"secret":"k4","metadata":{"resource_name":"r","api_version":"2024-09-01-preview","deployment":"d"}},
+            {"id":5,"provider_id":3,"secret":"k5","metadata":{"resource_name":"r","api_version":"2024-08-01-preview","deployment":"d"}}],
+            "models":[{"provider_id":1,"model":"*"},{"provider_id":2,"model":"*"},{"provider_id":3,"model":"*"}]})",
+        &err);
+    if (!cfg) fail_msg("snapshot: %s", err.c_str());
+    ChatRequest r = request(
+        R"({"model":"m","store":true,"metadata":{"route_hint":"x","team":"blue","session_id":"s","n":{"a":1}},"messages":[{"role":"user","content":"hi"}]})");
+    assert_str_eq(build_chat_body(*cfg, test::key_by_id(*cfg, 1), r, "gpt"),
+                  R"({"model":"gpt","store":true,"metadata":{"team":"blue","n":{"a":1}},"messages":[{"role":"user","content":"hi"}]})");
+    assert_str_eq(build_chat_body_dom(*cfg, test::key_by_id(*cfg, 1), r, "gpt"),
+                  R"({"model":"gpt","store":true,"metadata":{"team":"blue","n":{"a":1}},"messages":[{"role":"user","content":"hi"}]})");
+    assert_str_eq(build_chat_body(*cfg, test::key_by_id(*cfg, 3), r, "gpt"),
+                  R"({"model":"gpt","store":true,"metadata":{"team":"blue","n":{"a":1}},"messages":[{"role":"user","content":"hi"}]})");
+    // a provider that does not define metadata gets none; nor does anyone when only ours was sent
+    assert_str_eq(build_chat_body(*cfg, test::key_by_id(*cfg, 2), r, "llama"),
+                  R"({"model":"llama","store":true,"messages":[{"role":"user","content":"hi"}]})");
+    ChatRequest ours = request(R"({"model":"m","metadata":{"route_hint":"x","session_id":"s"},"messages":[{"role":"user"}]})");
+    assert_str_eq(build_chat_body(*cfg, test::key_by_id(*cfg, 1), ours, "gpt"), R"({"model":"gpt","messages":[{"role":"user"}]})");
+    assert_str_eq(build_chat_body_dom(*cfg, test::key_by_id(*cfg, 1), ours, "gpt"), R"({"model":"gpt","messages":[{"role":"user"}]})");
+
+    ChatRequest st = request(R"({"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user"}]})");
+    ChatRequest plain = request(R"({"model":"m","stream":true,"messages":[{"role":"user"}]})");
+    for (int64_t old_key : {3, 5}) {
+        const ProviderKey& k = test::key_by_id(*cfg, old_key);
+        assert_str_eq(build_chat_body(*cfg, k, st, "gpt"), R"({"model":"gpt","stream":true,"messages":[{"role":"user"}]})");
+        assert_str_eq(build_chat_body_dom(*cfg, k, st, "gpt"), R"({"model":"gpt","stream":true,"messages":[{"role":"user"}]})");
+        assert_str_eq(build_chat_body(*cfg, k, plain, "gpt"), R"({"model":"gpt","stream":true,"messages":[{"role":"user"}]})");
+        assert_str_eq(build_chat_body_dom(*cfg, k, plain, "gpt"), R"({"model":"gpt","stream":true,"messages":[{"role":"user"}]})");
+    }
+    assert_str_eq(build_chat_body(*cfg, test::key_by_id(*cfg, 4), plain, "gpt"),
+                  R"({"model":"gpt","stream":true,"messages":[{"role":"user"}],"stream_options":{"include_usage":true}})");
+}
+
 // ---- spliced body == DOM body -------------------------------------------------------------------
 
 static std::vector<std::string> top_keys(const json_t* o) {
@@ -404,9 +446,10 @@ static void test_splice_exact_bytes(void**) {
         const char* in;
         const char* out;
     } cases[] = {
-        {R"({"metadata":{"a":1},"model":"m","messages":[{"role":"user"}]})", R"({"model":"up","messages":[{"role":"user"}]})"},
-        {R"({"model":"m","metadata":{"a":1},"messages":[{"role":"user"}]})", R"({"model":"up","messages":[{"role":"user"}]})"},
-        {R"({"model":"m","messages":[{"role":"user"}],"metadata":{"a":1}})", R"({"model":"up","messages":[{"role":"user"}]})"},
+        // (OpenAI: the client's metadata members stay, the gateway's go)
+        {R"({"metadata":{"a":1},"model":"m","messages":[{"role":"user"}]})", R"({"metadata":{"a":1},"model":"up","messages":[{"role":"user"}]})"},
+        {R"({"model":"m","metadata":{"route_hint":"h","a":1},"messages":[{"role":"user"}]})", R"({"model":"up","metadata":{"a":1},"messages":[{"role":"user"}]})"},
+        {R"({"model":"m","messages":[{"role":"user"}],"metadata":{"route_hint":"h"}})", R"({"model":"up","messages":[{"role":"user"}]})"},
         // spacing between top-level members goes, everything inside values stays as sent
         {"{ \"model\" : \"m\" ,\n \"messages\" : [ {\"role\" : \"user\", \"content\":\"\\u00e9\\/\"} ] ,\n \"t\" : 1.0E2 }",
          "{\"model\":\"up\",\"messages\":[ {\"role\" : \"user\", \"content\":\"\\u00e9\\/\"} ],\"t\":1.0E2}"},
@@ -604,6 +647,7 @@ int main(void) {
         cmocka_unit_test(test_splice_pieces),
         cmocka_unit_test(test_splice_pieces_generated),
         cmocka_unit_test(test_azure_deployment_not_a_dot_segment),
+        cmocka_unit_test(test_metadata_and_old_azure_stream_options),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
