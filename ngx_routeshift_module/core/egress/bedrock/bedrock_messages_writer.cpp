@@ -196,33 +196,22 @@ void MessagesWriter::media_block(std::string& blocks, const ContentPart& part, c
 }
 
 void MessagesWriter::system_content(const CanonicalMessage& m, const std::string& path) {
-    if (m.content.is(JsonType::string)) return text_block(system_, m.content);
-    if (!m.content.is(JsonType::array)) {
-        if (!m.content.absent_or_null()) reject(path, "content must be a string or an array of text parts");
-        return;
-    }
-    for (uint32_t i = 0; i < m.part_count; ++i) {
-        const ContentPart& part = req_.parts_of(m)[i];
-        if (part.kind != PartKind::text)
-            reject(path + "[" + std::to_string(i) + "].type", "system and developer messages may only contain text parts");
-        text_block(system_, part.text);
-    }
+    visit_content(m, path, system_, "content must be a string or an array of text parts",
+                  [&](const ContentPart& part, const std::string& p) {
+                      if (part.kind != PartKind::text)
+                          reject(p + ".type", "system and developer messages may only contain text parts");
+                      text_block(system_, part.text);
+                  });
 }
 
 std::string MessagesWriter::user_blocks(const CanonicalMessage& m, const std::string& path) {
     std::string blocks;
-    if (m.content.is(JsonType::string)) {
-        text_block(blocks, m.content);
-    } else if (m.content.is(JsonType::array)) {
-        for (uint32_t i = 0; i < m.part_count; ++i) {
-            const ContentPart& part = req_.parts_of(m)[i];
-            if (part.raw.is(JsonType::string)) text_block(blocks, part.raw);  // a bare string part
-            else if (part.kind == PartKind::text) text_block(blocks, part.text);
-            else media_block(blocks, part, path + "[" + std::to_string(i) + "]", true);
-        }
-    } else if (!m.content.absent_or_null()) {
-        reject(path, "content must be a string or an array of content parts");
-    }
+    visit_content(m, path, blocks, "content must be a string or an array of content parts",
+                  [&](const ContentPart& part, const std::string& p) {
+                      if (part.raw.is(JsonType::string)) text_block(blocks, part.raw);  // a bare string part
+                      else if (part.kind == PartKind::text) text_block(blocks, part.text);
+                      else media_block(blocks, part, p, true);
+                  });
     return blocks;
 }
 
@@ -252,20 +241,12 @@ void MessagesWriter::tool_use(std::string& blocks, std::string_view id, JsonValu
 
 std::string MessagesWriter::assistant_blocks(const CanonicalMessage& m, const std::string& path) {
     std::string blocks;
-    const std::string content_path = path + ".content";
-    if (m.content.is(JsonType::string)) {
-        text_block(blocks, m.content);
-    } else if (m.content.is(JsonType::array)) {
-        for (uint32_t i = 0; i < m.part_count; ++i) {
-            const ContentPart& part = req_.parts_of(m)[i];
-            if (part.kind != PartKind::text && part.kind != PartKind::refusal)
-                reject(content_path + "[" + std::to_string(i) + "].type",
-                       "assistant messages may only contain text and refusal parts");
-            text_block(blocks, part.text);
-        }
-    } else if (!m.content.absent_or_null()) {
-        reject(content_path, "content must be a string, an array of parts or null");
-    }
+    visit_content(m, path + ".content", blocks, "content must be a string, an array of parts or null",
+                  [&](const ContentPart& part, const std::string& p) {
+                      if (part.kind != PartKind::text && part.kind != PartKind::refusal)
+                          reject(p + ".type", "assistant messages may only contain text and refusal parts");
+                      text_block(blocks, part.text);
+                  });
     if (m.tool_calls.is(JsonType::array)) {
         for (uint32_t i = 0; i < m.call_count; ++i) {
             const ToolCall& c = req_.calls_of(m)[i];
@@ -290,19 +271,12 @@ std::string MessagesWriter::assistant_blocks(const CanonicalMessage& m, const st
 
 std::string MessagesWriter::tool_result_content(const CanonicalMessage& m, const std::string& path) {
     std::string blocks;
-    if (m.content.is(JsonType::string)) {
-        text_block(blocks, m.content);
-    } else if (m.content.is(JsonType::array)) {
-        for (uint32_t i = 0; i < m.part_count; ++i) {
-            const ContentPart& part = req_.parts_of(m)[i];
-            const std::string p = path + "[" + std::to_string(i) + "]";
-            if (part.kind == PartKind::text) text_block(blocks, part.text);
-            else if (part.kind == PartKind::image_url) media_block(blocks, part, p, false);
-            else reject(p + ".type", "tool results may only contain text and image parts");
-        }
-    } else if (!m.content.absent_or_null()) {
-        reject(path, "content must be a string or an array of parts");
-    }
+    visit_content(m, path, blocks, "content must be a string or an array of parts",
+                  [&](const ContentPart& part, const std::string& p) {
+                      if (part.kind == PartKind::text) text_block(blocks, part.text);
+                      else if (part.kind == PartKind::image_url) media_block(blocks, part, p, false);
+                      else reject(p + ".type", "tool results may only contain text and image parts");
+                  });
     // Bedrock rejects blank text; an empty tool output still has to be answered.
     if (blocks.empty()) blocks = "{\"text\":\"(empty)\"}";
     return blocks;

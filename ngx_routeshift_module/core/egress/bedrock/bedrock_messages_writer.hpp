@@ -4,6 +4,7 @@
 // and no DOM of the messages is built. Tool call arguments go through jansson, as before.
 #pragma once
 #include "canonical/canonical_request.hpp"
+#include "egress/cannot_express.hpp"
 
 #include <string>
 #include <vector>
@@ -28,6 +29,19 @@ private:
         std::string blocks;  // comma-separated content blocks
     };
     void text_block(std::string& blocks, JsonValue token);  // unless blank (Converse rejects it)
+    // Content that is a string (one text block unless blank, appended to `blocks`) or an array of
+    // parts (each given to `visit(part, part_path)`); anything else present is rejected.
+    template <class Visit>
+    void visit_content(const CanonicalMessage& m, const std::string& path, std::string& blocks,
+                       const char* not_content, Visit&& visit) {
+        if (m.content.is(JsonType::string)) {
+            text_block(blocks, m.content);
+        } else if (m.content.is(JsonType::array)) {
+            for (uint32_t i = 0; i < m.part_count; ++i) visit(req_.parts_of(m)[i], path + "[" + std::to_string(i) + "]");
+        } else if (!m.content.absent_or_null()) {
+            cannot_express(path, not_content);
+        }
+    }
     void media_block(std::string& blocks, const ContentPart& part, const std::string& path, bool allow_documents);
     void system_content(const CanonicalMessage& m, const std::string& path);
     std::string user_blocks(const CanonicalMessage& m, const std::string& path);
