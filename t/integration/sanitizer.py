@@ -2,18 +2,27 @@
 gateway harness (helpers.Gateway) and the sync-service suite (t/sync/integration, sync_helpers.Nginx)."""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
+
+
+def report_dir(prefix: Path) -> Path:
+    """Where the processes of the nginx at `prefix` write their reports: a world-writable directory
+    under /tmp named after the prefix, because workers run as nobody and cannot reach a report
+    directory inside a 0700 pytest tmp_path (the sync suite's prefixes): their reports were lost."""
+    digest = hashlib.sha256(str(Path(prefix).resolve()).encode()).hexdigest()[:16]
+    return Path("/tmp") / f"routeshift-sanitizer-{digest}"
 
 
 def sanitizer_env(prefix: Path) -> dict:
     """nginx's environment. With ROUTESHIFT_ASAN=<libasan.so> (make test-asan: the module built
     with -fsanitize=address,undefined) Debian's nginx runs with that runtime preloaded, and every
-    process (master, workers run as nobody) writes its reports to <prefix>/sanitizer/."""
+    process (master, workers run as nobody) writes its reports to report_dir(prefix)."""
     env = dict(os.environ)
     lib = env.pop("ROUTESHIFT_ASAN", "")
     if lib:
-        d = prefix / "sanitizer"
+        d = report_dir(prefix)
         d.mkdir(parents=True, exist_ok=True)
         os.chmod(d, 0o777)
         env["LD_PRELOAD"] = lib
@@ -27,7 +36,7 @@ def sanitizer_env(prefix: Path) -> dict:
 
 def sanitizer_reports(prefix: Path) -> list[str]:
     """One problem per sanitizer report file (their first 4000 characters)."""
-    d = prefix / "sanitizer"
+    d = report_dir(prefix)
     if not d.is_dir():
         return []
     out = []
