@@ -121,6 +121,10 @@ ASAN_BUILD  := $(BUILD)/asan
 ASAN_MODULE := $(ASAN_BUILD)/ngx_http_routeshift_module.so
 ASAN_CC     := -fsanitize=address,undefined -fno-omit-frame-pointer
 LIBASAN     := $(shell $(CXX) -print-file-name=libasan.so)
+# libstdc++ preloaded with libasan: nginx is C, so without it libstdc++ arrives only with the
+# module's dlopen, after ASan resolved its __cxa_throw interceptor to nothing, and the first C++
+# throw in a worker dies in "CHECK failed: real___cxa_throw != 0".
+LIBSTDCXX   := $(shell $(CXX) -print-file-name=libstdc++.so.6)
 ASAN_TESTS  ?= t/integration $(wildcard t/sync/integration)
 # the core with SANITIZE=1 is exactly the unit tests' library (same Makefile, same flags): shared
 ASAN_CORE   := $(ROOT)/t/unit/build/core
@@ -141,7 +145,7 @@ $(ASAN_MODULE): $(ASAN_BUILD)/nginx/Makefile $(MODULE_SRCS)
 module-asan: $(ASAN_MODULE) ## the module built with AddressSanitizer + UBSan (build/asan)
 
 test-asan: module-asan sync js ## integration suite against the ASan module in Debian's nginx (LD_PRELOAD libasan)
-	ROUTESHIFT_MODULE=$(ASAN_MODULE) ROUTESHIFT_ASAN=$(LIBASAN) $(PYTEST) -q -p no:cacheprovider $(ASAN_TESTS)
+	ROUTESHIFT_MODULE=$(ASAN_MODULE) ROUTESHIFT_ASAN="$(LIBASAN) $(LIBSTDCXX)" $(PYTEST) -q -p no:cacheprovider $(ASAN_TESTS)
 
 bench: module ## wrk: req/s, p50/p99 of proxy_pass, OpenAI pass-through, Anthropic translation at 1 KB and 100 KB
 	bash bench/run.sh

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
+from sanitizer import sanitizer_env, sanitizer_reports
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 JS_DIR = REPO / "t" / "js"
@@ -38,36 +40,6 @@ def read_to_end(sock) -> bytes:
             break
         data += chunk
     return data
-
-
-def sanitizer_env(prefix: Path) -> dict:
-    """nginx's environment. With ROUTESHIFT_ASAN=<libasan.so> (make test-asan: the module built
-    with -fsanitize=address,undefined) Debian's nginx runs with that runtime preloaded, and every
-    process (master, workers run as nobody) writes its reports to <prefix>/sanitizer/."""
-    env = dict(os.environ)
-    lib = env.pop("ROUTESHIFT_ASAN", "")
-    if lib:
-        d = prefix / "sanitizer"
-        d.mkdir(exist_ok=True)
-        os.chmod(d, 0o777)
-        env["LD_PRELOAD"] = lib
-        # leaks: nginx frees pools by design only at exit, and the master's exit path is not ours
-        env["ASAN_OPTIONS"] = f"log_path={d}/asan:detect_leaks=0:abort_on_error=0"
-        env["UBSAN_OPTIONS"] = f"log_path={d}/ubsan:print_stacktrace=1"
-    return env
-
-
-def sanitizer_reports(prefix: Path) -> list[str]:
-    """One problem per sanitizer report file (their first lines)."""
-    d = prefix / "sanitizer"
-    if not d.is_dir():
-        return []
-    out = []
-    for f in sorted(d.iterdir()):
-        text = f.read_text(errors="replace")
-        if text.strip():
-            out.append(f"sanitizer report {f.name}:\n" + text[:4000])
-    return out
 
 
 def module_path() -> Path:

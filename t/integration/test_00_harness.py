@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import ssl
 import time
@@ -243,3 +244,28 @@ def test_mock_idle_timeout_closes_connection(mocks):
     time.sleep(0.5)
     assert m.idle_closes == 1
     conn.close()
+
+
+def test_sanitizer_env_and_reports(tmp_path, monkeypatch):
+    """make test-asan: nginx gets libasan preloaded and a report directory; any non-empty report
+    there is a problem (Gateway.log_problems fails the test on it)."""
+    from sanitizer import report_dir, sanitizer_env, sanitizer_reports
+    monkeypatch.delenv("ROUTESHIFT_ASAN", raising=False)
+    assert sanitizer_env(tmp_path).get("LD_PRELOAD") == os.environ.get("LD_PRELOAD")  # untouched
+    assert sanitizer_reports(tmp_path) == []
+    monkeypatch.setenv("ROUTESHIFT_ASAN", "/usr/lib/libasan-test.so")
+    env = sanitizer_env(tmp_path)
+    assert env["LD_PRELOAD"] == "/usr/lib/libasan-test.so"
+    assert "ROUTESHIFT_ASAN" not in env
+    d = report_dir(tmp_path)
+    assert str(d).startswith("/tmp/") and (d.stat().st_mode & 0o777) == 0o777  # workers run as nobody
+    assert f"log_path={d}/asan" in env["ASAN_OPTIONS"]
+    assert "detect_leaks=0" in env["ASAN_OPTIONS"]
+    assert f"log_path={d}/ubsan" in env["UBSAN_OPTIONS"]
+    (d / "asan.123").write_text("")  # an empty file is no report
+    assert sanitizer_reports(tmp_path) == []
+    (d / "ubsan.456").write_text("runtime error: signed integer overflow\n")
+    reports = sanitizer_reports(tmp_path)
+    assert len(reports) == 1 and "ubsan.456" in reports[0] and "signed integer overflow" in reports[0]
+    import shutil
+    shutil.rmtree(d)

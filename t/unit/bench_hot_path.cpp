@@ -9,13 +9,14 @@
 // Prints ns/op per phase (thread CPU time, so a busy machine inflates it less than wall time) and
 // allocations per op (C++ operator new + jansson's allocator).
 //
-// Then the cost per prompt byte of building the Anthropic Messages body (anthropic_build_body) for
-// conversations of 1 KB, 10 KB, 100 KB and 1 MB: ns/byte and, where the kernel lets a process count
-// its own instructions (perf_event_paranoid <= 2), instructions/byte.
-//   make -C t/unit bench BENCH_ARGS="200000 anthropic"      # only the Anthropic part
-//   bench_hot_path 3 anthropic 100                          # one size (KB), 1 + 3 calls: for
-//   valgrind --tool=callgrind --toggle-collect='routeshift::anthropic_build_body*' (instructions)
-// The Anthropic part runs max(3, iterations / size in KB) calls per size.
+// Then the cost per prompt byte of building the translated bodies (anthropic_build_body,
+// gemini_build_body, bedrock_build_body) for conversations of 1 KB, 10 KB, 100 KB and 1 MB: ns/byte
+// and, where the kernel lets a process count its own instructions (perf_event_paranoid <= 2),
+// instructions/byte.
+//   make -C t/unit bench BENCH_ARGS="200000 anthropic"      # only the Anthropic part (or gemini, bedrock)
+//   bench_hot_path 3 gemini 100                             # one size (KB), 1 + 3 calls: for
+//   valgrind --tool=callgrind --toggle-collect='routeshift::gemini_build_body*' (instructions)
+// Each builder runs max(3, iterations / size in KB) calls per size.
 #include "ingress/chat_request.hpp"
 #include "snapshot_fixture.hpp"
 #include "egress/openai/stream_relay.hpp"
@@ -181,9 +182,11 @@ private:
     int fd_ = -1;
 };
 
-static void bench_anthropic(const ProviderKey& key, size_t iters, size_t only_kb) {
+// `build(req, out, err)` builds one provider body; `label` names it in the table.
+template <class Build>
+static void bench_builder(const char* label, size_t iters, size_t only_kb, Build&& build) {
     InstructionCounter counter;
-    std::printf("\nanthropic_build_body per prompt byte%s\n",
+    std::printf("\n%s per prompt byte%s\n", label,
                 counter.read() < 0 ? " (instruction counting unavailable here)" : "");
     for (size_t kb : {size_t(1), size_t(10), size_t(100), size_t(1024)}) {
         if (only_kb && kb != only_kb) continue;
@@ -191,12 +194,12 @@ static void bench_anthropic(const ProviderKey& key, size_t iters, size_t only_kb
         ApiError err;
         auto req = parse_chat_request(body, &err);
         if (!req) {
-            std::fprintf(stderr, "anthropic bench body refused: %s\n", err.message.c_str());
+            std::fprintf(stderr, "%s bench body refused: %s\n", label, err.message.c_str());
             std::exit(1);
         }
         std::string out;
-        if (!anthropic_build_body(*req, "claude-sonnet-4-5", "anthropic", key, &out, &err)) {
-            std::fprintf(stderr, "anthropic bench body not built: %s\n", err.message.c_str());
+        if (!build(*req, &out, &err)) {
+            std::fprintf(stderr, "%s bench body not built: %s\n", label, err.message.c_str());
             std::exit(1);
         }
         size_t calls = std::max<size_t>(3, iters / kb);
@@ -204,7 +207,7 @@ static void bench_anthropic(const ProviderKey& key, size_t iters, size_t only_kb
         long long i0 = counter.read();
         double t0 = cpu_ns();
         for (size_t i = 0; i < calls; ++i) {
-            anthropic_build_body(*req, "claude-sonnet-4-5", "anthropic", key, &out, &err);
+            build(*req, &out, &err);
             g_sink = g_sink + out.size();
         }
         double t1 = cpu_ns();
@@ -221,9 +224,25 @@ static void bench_anthropic(const ProviderKey& key, size_t iters, size_t only_kb
     }
 }
 
+// The three translating builders; `only` ("anthropic", "gemini", "bedrock" or "" for all).
+static void bench_builders(const ProviderKey& key, size_t iters, const std::string& only, size_t only_kb) {
+    if (only.empty() || only == "anthropic")
+        bench_builder("anthropic_build_body", iters, only_kb, [&](const ChatRequest& r, std::string* out, ApiError* err) {
+            return anthropic_build_body(r, "claude-sonnet-4-5", "anthropic", key, out, err);
+        });
+    if (only.empty() || only == "gemini")
+        bench_builder("gemini_build_body", iters, only_kb, [&](const ChatRequest& r, std::string* out, ApiError* err) {
+            return gemini_build_body(r, "gemini-2.5-flash", key, out, err);
+        });
+    if (only.empty() || only == "bedrock")
+        bench_builder("bedrock_build_body", iters, only_kb, [&](const ChatRequest& r, std::string* out, ApiError* err) {
+            return bedrock_build_body(r, "anthropic.claude-sonnet-4-5", key, out, err);
+        });
+}
+
 int main(int argc, char** argv) {
     size_t iters = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200000;
-    bool only_anthropic = argc > 2 && std::strcmp(argv[2], "anthropic") == 0;
+    std::string only_builder = argc > 2 ? argv[2] : "";  // anthropic | gemini | bedrock
     json_set_alloc_funcs(jansson_malloc, std::free);
     auto cfg = test::fixture_config();
     const ProviderKey& openai = test::key_by_id(*cfg, 10);
@@ -231,11 +250,11 @@ int main(int argc, char** argv) {
     const ProviderKey& zai = test::key_by_id(*cfg, 60);
     const std::string stream = make_stream();
 
-    ProviderKey anthropic_key;
-    anthropic_key.secret = "sk-ant-bench";
-    anthropic_key.metadata = json_parse("{}", nullptr);
-    if (only_anthropic) {
-        bench_anthropic(anthropic_key, iters, argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0);
+    ProviderKey builder_key;
+    builder_key.secret = "sk-bench-builder-key";
+    builder_key.metadata = json_parse("{}", nullptr);
+    if (!only_builder.empty()) {
+        bench_builders(builder_key, iters, only_builder, argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0);
         return 0;
     }
 
@@ -268,6 +287,6 @@ int main(int argc, char** argv) {
         relay.finish(&out);
         return out.size() + static_cast<size_t>(relay.usage().total_tokens);
     });
-    bench_anthropic(anthropic_key, iters, 0);
+    bench_builders(builder_key, iters, "", 0);
     return 0;
 }

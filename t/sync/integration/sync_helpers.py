@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import http.client as httpclient
@@ -20,6 +21,9 @@ from typing import Any, Optional
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent.parent
+# the sanitized-module run (make test-asan): one helper for both suites, in t/integration
+sys.path.append(str(REPO / "t" / "integration"))
+from sanitizer import sanitizer_env, sanitizer_reports  # noqa: E402
 SYNC_BIN = Path(os.environ.get("ROUTESHIFT_SYNC", str(REPO / "build" / "routeshift-sync")))
 MODULE = Path(os.environ.get("ROUTESHIFT_MODULE", str(REPO / "build" / "ngx_http_routeshift_module.so")))
 NGINX = os.environ.get("ROUTESHIFT_NGINX", "/usr/sbin/nginx")
@@ -368,7 +372,8 @@ class Nginx:
         self.out = open(self.prefix / "nginx.stderr", "ab")
         self.proc = subprocess.Popen([NGINX, "-p", str(self.prefix) + "/", "-c", str(conf), "-e",
                                       str(self.prefix / "error.log")], stdin=subprocess.DEVNULL,
-                                     stdout=self.out, stderr=self.out, start_new_session=True)
+                                     stdout=self.out, stderr=self.out, start_new_session=True,
+                                     env=sanitizer_env(self.prefix))
         deadline = time.monotonic() + timeout
         while True:
             assert self.proc.poll() is None, f"nginx exited at start:\n{self.logs()[-3000:]}"
@@ -402,6 +407,8 @@ class Nginx:
                 pass
         self.out.close()
         self.proc = None
+        reports = sanitizer_reports(self.prefix)
+        assert not reports, "\n".join(reports)
 
     def logs(self) -> str:
         out = []

@@ -3,6 +3,8 @@
 #pragma once
 #include "egress/provider_adapter.hpp"
 
+#include "egress/cannot_express.hpp"
+
 #include "util/ascii_text.hpp"
 #include "util/json_builder.hpp"
 #include "util/json_util.hpp"
@@ -22,6 +24,11 @@ inline constexpr int64_t kLongParkMs = 60LL * 60 * 1000;  // broken credentials 
 inline constexpr size_t kMaxErrorMessage = 1024;
 inline constexpr size_t kMaxErrorTypeName = 64;           // an AWS error type echoed into a message
 inline constexpr std::string_view kDummyToolName = "dummy_tool";
+
+// A request Converse cannot express (or a malformed field): the shared CannotExpress.
+[[noreturn]] inline void reject(std::string param, std::string message) {
+    cannot_express(std::move(param), std::move(message));
+}
 
 inline json_t* share(const json_t* v) { return json_incref(const_cast<json_t*>(v)); }
 

@@ -450,13 +450,30 @@ static void test_path_never_has_dot_segments(void**) {
     assert_str_eq(bedrock_path("a..b", false), "/model/a..b/converse");
 }
 
+// The conversation is written as text: each message string is the client's token copied as sent
+// (an escape stays the escape it was), the rest of the body as jansson writes it. Exact bytes.
+static void test_body_bytes_text_tokens_verbatim(void**) {
+    std::string got = build_ok(R"({"model":"x","messages":[{"role":"system","content":"Be brief."},)"
+                               R"({"role":"user","content":[{"type":"text","text":"caf\u00e9 \"q\"\n\/"},"  bare \u0042 "]},)"
+                               R"({"role":"assistant","content":" ","tool_calls":[{"id":"call_1","type":"function",)"
+                               R"("function":{"name":"search","arguments":"{\"q\": \"x\"}"}}]},)"
+                               R"({"role":"tool","tool_call_id":"call_1","content":"{\"hits\": 3}"}],"temperature":0.5})");
+    assert_str_eq(got, R"({"messages":[{"role":"user","content":[{"text":"caf\u00e9 \"q\"\n\/"},{"text":"  bare \u0042 "}]},)"
+                       R"({"role":"assistant","content":[{"toolUse":{"toolUseId":"call_1","name":"search","input":{"q":"x"}}}]},)"
+                       R"({"role":"user","content":[{"toolResult":{"toolUseId":"call_1","content":[{"text":"{\"hits\": 3}"}],)"
+                       R"("status":"success"}}]}],"system":[{"text":"Be brief."}],"inferenceConfig":{"temperature":0.5},)"
+                       R"("toolConfig":{"tools":[{"toolSpec":{"name":"dummy_tool","description":"Placeholder required for )"
+                       R"(conversations with earlier tool calls. Never call it.","inputSchema":{"json":{"type":"object",)"
+                       R"("properties":{}}}}}]}})");
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_system_and_defaults), cmocka_unit_test(test_roles_and_merging),
         cmocka_unit_test(test_images_and_documents), cmocka_unit_test(test_tools_and_choice),
         cmocka_unit_test(test_tool_history),         cmocka_unit_test(test_path),
         cmocka_unit_test(test_http_request),         cmocka_unit_test(test_key_validation),
-        cmocka_unit_test(test_path_never_has_dot_segments),
+        cmocka_unit_test(test_path_never_has_dot_segments), cmocka_unit_test(test_body_bytes_text_tokens_verbatim),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

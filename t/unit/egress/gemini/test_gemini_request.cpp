@@ -670,6 +670,30 @@ static void test_plain_text_error_redacted_before_cut(void**) {
     assert_not_contains(openai_error_body(v.error), "\xEF\xBF\xBD");
 }
 
+// The conversation is written as text: each message string is the client's token copied as sent
+// (an escape stays the escape it was), the rest of the body as jansson writes it. Exact bytes.
+void test_body_bytes_text_tokens_verbatim(void**) {
+    std::string body = R"({"model":"g","messages":[{"role":"system","content":"Be brief."},)"
+                       R"({"role":"user","content":[{"type":"text","text":"caf\u00e9 \"q\"\n\/"}]},)"
+                       R"({"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",)"
+                       R"("function":{"name":"search","arguments":"{\"q\": \"x\"}"}}]},)"
+                       R"({"role":"tool","tool_call_id":"call_1","content":"{\"hits\": 3}"},)"
+                       R"({"role":"tool","tool_call_id":"call_1","content":"plain \u0041"}],"temperature":0.5})";
+    ApiError perr;
+    auto req = parse_chat_request(body, &perr);
+    assert_true(req.has_value());
+    ProviderKey key = make_key();
+    std::string out;
+    ApiError err;
+    assert_true(gemini_build_body(*req, "gemini-2.5-flash", key, &out, &err));
+    assert_str_eq(out, R"({"systemInstruction":{"parts":[{"text":"Be brief."}]},"contents":[)"
+                       R"({"role":"user","parts":[{"text":"caf\u00e9 \"q\"\n\/"}]},)"
+                       R"({"role":"model","parts":[{"functionCall":{"name":"search","args":{"q":"x"}}}]},)"
+                       R"({"role":"user","parts":[{"functionResponse":{"name":"search","response":{"result":{"hits":3}}}},)"
+                       R"({"functionResponse":{"name":"search","response":{"result":"plain \u0041"}}}]}],)"
+                       R"("generationConfig":{"temperature":0.5}})");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_system_prompt_placement),
@@ -693,6 +717,7 @@ int main(void) {
         cmocka_unit_test(test_classify_server_errors),
         cmocka_unit_test(test_classify_client_errors),
         cmocka_unit_test(test_plain_text_error_redacted_before_cut),
+        cmocka_unit_test(test_body_bytes_text_tokens_verbatim),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
