@@ -5,7 +5,7 @@
 #include "egress/bedrock/bedrock_messages_writer.hpp"
 
 #include "egress/bedrock/bedrock_internal.hpp"
-#include "egress/bedrock/sigv4.hpp"
+#include "egress/tool_call_id.hpp"
 
 namespace routeshift::bedrock_internal {
 
@@ -37,16 +37,6 @@ void begin_block(std::string& blocks) {
     if (!blocks.empty()) blocks += ',';
 }
 
-// Bedrock toolUseId must match [a-zA-Z0-9_-]{1,64}. Valid ids pass unchanged; any other id is
-// rewritten deterministically (same input -> same output), so an assistant tool call and the tool
-// message answering it still match without any state.
-std::string tool_use_id(std::string_view id) {
-    bool ok = !id.empty() && id.size() <= 64;
-    for (char c : id)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) ok = false;
-    if (ok) return std::string(id);
-    return "rs_" + sha256_hex(id).substr(0, 40);
-}
 
 bool base64_ok(std::string_view s) {
     if (s.empty() || s.size() % 4 != 0) return false;
@@ -229,7 +219,7 @@ void MessagesWriter::tool_use(std::string& blocks, std::string_view id, JsonValu
     }
     begin_block(blocks);
     blocks += R"({"toolUse":{"toolUseId":)";
-    json_quoted_append(blocks, tool_use_id(id));
+    json_quoted_append(blocks, provider_tool_call_id(id));
     blocks += R"(,"name":)";
     json_quoted_append(blocks, plain_name);
     blocks += R"(,"input":)";
@@ -319,7 +309,7 @@ void MessagesWriter::convert() {
             }
             std::string content = tool_result_content(m, path + ".content");  // may reject: first
             std::string block = R"({"toolResult":{"toolUseId":)";
-            json_quoted_append(block, tool_use_id(id));
+            json_quoted_append(block, provider_tool_call_id(id));
             block += R"(,"content":[)";
             block += content;
             block += R"(],"status":"success"}})";
