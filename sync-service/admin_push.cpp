@@ -1,6 +1,7 @@
 #include "admin_push.hpp"
 
 #include "secret_box.hpp"  // hex_encode
+#include "config/snapshot_digest.hpp"  // module core
 #include "util/admin_auth.hpp"  // module core
 
 #include <jansson.h>
@@ -413,6 +414,9 @@ std::optional<GenerationInfo> admin_get_generation(const AdminTarget& t, int tim
     info.generation = json_integer_value(g);
     json_t* e = json_object_get(root, "epoch");
     if (json_is_integer(e)) info.epoch = json_integer_value(e);
+    json_t* d = json_object_get(root, "digest");
+    if (json_is_string(d) && json_string_length(d) == routeshift::kSnapshotDigestHexChars)
+        info.digest.assign(json_string_value(d), json_string_length(d));
     json_decref(root);
     return info;
 }

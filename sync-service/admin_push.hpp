@@ -4,7 +4,7 @@
 //           unix:/run/routeshift/admin.sock:/admin
 // The path is the admin location prefix ("/admin" when omitted). Requests made:
 //   PUT  <prefix>/snapshot                    body = snapshot JSON  -> 200 {"generation":N,"keys":K}
-//   GET  <prefix>/snapshot/generation                               -> {"generation":N,"epoch":E}
+//   GET  <prefix>/snapshot/generation                     -> {"generation":N,"epoch":E,"digest":D}
 //   POST <prefix>/model-aliases/invalidate                          -> {"invalidated":true,...}
 // One connection per request (Connection: close); the timeout bounds the whole exchange (connect,
 // send, every read), answers are parsed incrementally with bounded sizes (http_response_reader).
@@ -53,6 +53,7 @@ bool http_request(const AdminTarget& t, const char* method, const std::string& p
 struct GenerationInfo {
     int64_t generation = 0;
     std::optional<int64_t> epoch;
+    std::string digest;  // hex SHA-256 of the snapshot nginx holds ("" = none, or an older module)
 };
 
 // GET <prefix>/snapshot/generation. nullopt with `error` on failure.

@@ -1,5 +1,5 @@
 // The admin commands of routeshift-sync (one file per area: cli_service.cpp, cli_provider_key.cpp,
-// cli_virtual_key.cpp, cli_alias.cpp, cli_rule.cpp, cli_config.cpp) and their shared helpers (cli_common.cpp).
+// cli_virtual_key.cpp, cli_alias.cpp, cli_rule.cpp, cli_config.cpp, cli_balancing.cpp, cli_limit.cpp) and their shared helpers (cli_common.cpp).
 // Each returns the process exit code; usage problems throw UsageError (exit 2), failures
 // CommandError or PgError (exit 1).
 #pragma once
@@ -7,7 +7,9 @@
 #include "pg_connection.hpp"
 #include "secret_box.hpp"
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,8 @@ int cmd_model(Context& ctx);
 int cmd_team(Context& ctx);
 int cmd_spend(Context& ctx);   // cli_spend.cpp
 int cmd_budget(Context& ctx);  // cli_budget.cpp
+int cmd_balancing(Context& ctx);  // cli_balancing.cpp
+int cmd_limit(Context& ctx);      // cli_limit.cpp
 
 // --- helpers (cli_common.cpp) ---
 std::unique_ptr<PgConnection> open_db(const Context& ctx);
@@ -36,6 +40,10 @@ SecretBox load_secret_box(const Context& ctx);  // UsageError when no key is con
 // Accepts a name or a numeric id; CommandError when unknown.
 int64_t resolve_provider(PgConnection& db, const std::string& name_or_id);
 int64_t resolve_team(PgConnection& db, const std::string& name_or_id);
+// The provider key addressed by --id N, or by --provider P --label L; CommandError when unknown.
+int64_t find_provider_key(PgConnection& db, const Context& ctx);
+// An integer option as text for a query parameter (nullopt when absent); UsageError out of lo..hi.
+std::optional<std::string> opt_num(const Context& ctx, const char* name, long long lo, long long hi);
 // Reads a secret: prompts on the terminal without echo, or reads all of a piped stdin. Trailing
 // newline/whitespace is dropped; empty or control characters are refused.
 std::string read_secret_from_stdin(const char* what);

@@ -54,6 +54,29 @@ int64_t resolve_team(PgConnection& db, const std::string& v) {
     return r.i64(0, 0);
 }
 
+std::optional<std::string> opt_num(const Context& ctx, const char* name, long long lo, long long hi) {
+    auto v = ctx.args.get_int(name, lo, hi);
+    if (!v) return std::nullopt;
+    return std::to_string(*v);
+}
+
+int64_t find_provider_key(PgConnection& db, const Context& ctx) {
+    if (auto id = ctx.args.get_int("--id", 1, INT64_MAX)) {
+        PgResult r = db.exec_params("SELECT id FROM provider_keys WHERE id = $1", {std::to_string(*id)});
+        if (r.rows() != 1) throw CommandError("no provider key with id " + std::to_string(*id));
+        return *id;
+    }
+    if (!ctx.args.has("--provider") || !ctx.args.has("--label"))
+        throw UsageError("address the key with --id N, or with --provider P --label L");
+    int64_t pid = resolve_provider(db, ctx.args.require("--provider"));
+    PgResult r = db.exec_params("SELECT id FROM provider_keys WHERE provider_id = $1 AND label = $2",
+                                {std::to_string(pid), ctx.args.require("--label")});
+    if (r.rows() != 1)
+        throw CommandError("provider " + ctx.args.require("--provider") + " has no key labelled '" +
+                           ctx.args.require("--label") + "'");
+    return r.i64(0, 0);
+}
+
 std::string read_secret_from_stdin(const char* what) {
     std::string s;
     if (isatty(STDIN_FILENO)) {

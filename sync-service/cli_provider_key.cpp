@@ -22,30 +22,6 @@ void check_metadata(const std::string& text) {
     if (!ok) throw UsageError("--metadata must be a JSON object, e.g. '{\"resource_name\":\"myres\",\"api_version\":\"v1\"}'");
 }
 
-std::optional<std::string> opt_num(const Context& ctx, const char* name, long long lo, long long hi) {
-    auto v = ctx.args.get_int(name, lo, hi);
-    if (!v) return std::nullopt;
-    return std::to_string(*v);
-}
-
-// The key addressed by --id, or by --provider + --label.
-int64_t find_key(PgConnection& db, const Context& ctx) {
-    if (auto id = ctx.args.get_int("--id", 1, INT64_MAX)) {
-        PgResult r = db.exec_params("SELECT id FROM provider_keys WHERE id = $1", {std::to_string(*id)});
-        if (r.rows() != 1) throw CommandError("no provider key with id " + std::to_string(*id));
-        return *id;
-    }
-    if (!ctx.args.has("--provider") || !ctx.args.has("--label"))
-        throw UsageError("address the key with --id N, or with --provider P --label L");
-    int64_t pid = resolve_provider(db, ctx.args.require("--provider"));
-    PgResult r = db.exec_params("SELECT id FROM provider_keys WHERE provider_id = $1 AND label = $2",
-                                {std::to_string(pid), ctx.args.require("--label")});
-    if (r.rows() != 1)
-        throw CommandError("provider " + ctx.args.require("--provider") + " has no key labelled '" +
-                           ctx.args.require("--label") + "'");
-    return r.i64(0, 0);
-}
-
 // A secret sealed under the wrong master key could be read by nobody else: refuse to store it.
 void refuse_wrong_master_key(PgConnection& db, const SecretBox& box, int64_t except_id) {
     MasterKeyVerdict v = check_master_key(db, box, except_id);
@@ -117,7 +93,7 @@ int rotate(Context& ctx) {
     SecretBox box = load_secret_box(ctx);
     auto db = open_db(ctx);
     require_schema(*db);
-    int64_t id = find_key(*db, ctx);
+    int64_t id = find_provider_key(*db, ctx);
     refuse_wrong_master_key(*db, box, id);
     std::string secret = read_secret_from_stdin("new provider secret");
     SealedSecret sealed = seal_for(box, id, secret);
@@ -133,7 +109,7 @@ int set_enabled(Context& ctx, bool enabled) {
     ctx.args.allow_only({"--id", "--provider", "--label"});
     auto db = open_db(ctx);
     require_schema(*db);
-    int64_t id = find_key(*db, ctx);
+    int64_t id = find_provider_key(*db, ctx);
     db->exec_params("UPDATE provider_keys SET enabled = $2 WHERE id = $1",
                     {std::to_string(id), std::string(enabled ? "true" : "false")});
     std::printf("%s provider key id %lld\n", enabled ? "enabled" : "disabled", static_cast<long long>(id));

@@ -57,6 +57,24 @@ Spend and budgets (US dollars; days and months are UTC):
   budget clear (--key ID | --team T) [--period daily|monthly|both]
   budget list                               budgets with today's and this month's spend
 
+Balancing (docs/design.md §9; a change reaches nginx with the next snapshot):
+  balancing list [--provider P]             strategies, key weights and priorities, model priorities
+  balancing set --provider P --strategy weighted_round_robin|latency|least_busy
+  balancing set (--id N | --provider P --label L) [--weight 0..1000] [--priority 0..1000]
+  balancing set --provider P --model M --priority 0..1000   failover tier of a provider for a model
+  balancing set --defaults --latency-window SECONDS         p50 window of the latency strategy
+  balancing clear (--provider P | --id N | --provider P --label L | --provider P --model M | --defaults)
+
+Limits and the circuit breaker (docs/design.md §9):
+  limit list
+  limit set (--id N | --provider P --label L) [--rpm N] [--tpm N] [--breaker-threshold 0..1000]
+            [--cooldown SECONDS]             a provider key (breaker 0 = no breaker for the key)
+  limit set (--key ID | --team T) [--rpm N] [--tpm N]      a virtual key or a team
+  limit set --defaults [--breaker-threshold N] [--cooldown SECONDS] [--rate-window SECONDS]
+  limit clear (--id N | --provider P --label L | --key ID | --team T | --defaults)
+              [--limit rpm|tpm|breaker|cooldown|rate-window|all]
+                                            keys and callers: unlimited / the default; --defaults: back to 5, 30 s, 60 s
+
 Global options (environment fallback):
   --db CONNINFO        ROUTESHIFT_DATABASE_URL, DATABASE_URL, or libpq PG* variables
   --nginx TARGET       ROUTESHIFT_NGINX_ADMIN; http://127.0.0.1:PORT/admin or unix:/path.sock:/admin;
@@ -68,7 +86,10 @@ Global options (environment fallback):
   --last-good-file P   ROUTESHIFT_LAST_GOOD_FILE ($STATE_DIRECTORY/last-good-snapshot)  serve: the last
                        good snapshot, sealed with the master key, served at start when Postgres is down
   --admin-token-file P ROUTESHIFT_ADMIN_TOKEN_FILE        the shared admin token (routeshift_admin_token_file):
-                       requests are signed, nginx must prove it holds the token before secrets are sent
+                       requests are signed, nginx must prove it holds the token before secrets are sent;
+                       a TCP target needs it (unix-socket targets are checked by their owner instead)
+  --allow-tcp-without-token  ROUTESHIFT_ALLOW_TCP_WITHOUT_TOKEN=1  accept a TCP target without a token
+                       (any local process that binds the port while nginx is down gets the secrets)
   --log-level L        ROUTESHIFT_LOG_LEVEL (info)        debug, info, warn, error
   --log-spool DIR      ROUTESHIFT_LOG_SPOOL               nginx's routeshift_log_spool directory: serve
                                                           and ship move its records into request_logs
@@ -114,6 +135,8 @@ int main(int argc, char** argv) {
         if (cmd == "team") return cmd_team(ctx);
         if (cmd == "spend") return cmd_spend(ctx);
         if (cmd == "budget") return cmd_budget(ctx);
+        if (cmd == "balancing") return cmd_balancing(ctx);
+        if (cmd == "limit") return cmd_limit(ctx);
         throw UsageError("unknown command '" + cmd + "' (routeshift-sync --help lists them)");
     } catch (const UsageError& e) {
         LOG_ERROR("%s", e.what());

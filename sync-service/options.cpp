@@ -24,12 +24,14 @@ const std::set<std::string> kValued = {
     "--log-spool",
     // spend, budget
     "--by", "--since", "--key", "--daily", "--monthly", "--period",
+    // balancing, limit
+    "--strategy", "--latency-window", "--breaker-threshold", "--rate-window", "--limit",
 };
 const std::set<std::string> kFlags = {"--disabled", "--status", "--print", "--key-stdin", "--help", "--all",
-                                     "--once", "--per-day"};
+                                     "--once", "--per-day", "--allow-tcp-without-token", "--defaults"};
 const std::set<std::string> kGlobal = {"--db", "--nginx", "--secret-file", "--poll-ms", "--timeout-ms",
                                        "--backoff-max-ms", "--log-level", "--help", "--log-spool",
-                                       "--admin-token-file"};
+                                       "--admin-token-file", "--allow-tcp-without-token"};
 
 int env_int(const char* name, int def, int lo, int hi) {
     const char* v = std::getenv(name);
@@ -146,6 +148,13 @@ Context make_context(Args args) {
     else if (const char* e = std::getenv("ROUTESHIFT_LOG_SPOOL"); e && *e) c.log_spool_dir = e;
     if (auto f = c.args.get("--admin-token-file")) c.admin_token_file = *f;
     else if (const char* e = std::getenv("ROUTESHIFT_ADMIN_TOKEN_FILE"); e && *e) c.admin_token_file = e;
+    if (c.args.has("--allow-tcp-without-token")) {
+        c.allow_tcp_without_token = true;
+    } else if (const char* e = std::getenv("ROUTESHIFT_ALLOW_TCP_WITHOUT_TOKEN"); e && *e) {
+        std::string v = e;
+        if (v != "1" && v != "0") throw UsageError("ROUTESHIFT_ALLOW_TCP_WITHOUT_TOKEN must be 1 or 0");
+        c.allow_tcp_without_token = v == "1";
+    }
     // systemd's StateDirectory= sets STATE_DIRECTORY: the last good snapshot lives there by default.
     if (auto f = c.args.get("--last-good-file")) c.last_good_file = *f;
     else if (const char* e = std::getenv("ROUTESHIFT_LAST_GOOD_FILE"); e && *e) c.last_good_file = e;
@@ -176,10 +185,20 @@ std::vector<AdminTarget> Context::targets(bool required) const {
         auto t = parse_admin_target(spec, &err);
         if (!t) throw UsageError(err);
         t->token = token;
-        if (!t->unix_socket && token.empty())
-            LOG_WARN("no admin token (--admin-token-file) for the TCP target %s: whoever binds that port while "
-                     "nginx is down receives the provider secrets; prefer a unix socket or set a token",
+        // The sync authenticates the nginx it pushes to (issue 12): a unix socket by its owner
+        // (SO_PEERCRED), a TCP port only by the shared token's proof. Without either, a process that
+        // binds the port while nginx is down would receive every provider secret.
+        if (!t->unix_socket && token.empty()) {
+            if (!allow_tcp_without_token)
+                throw UsageError("the TCP admin target " + spec +
+                                 " has no admin token, so the sync cannot tell nginx from any process that bound "
+                                 "that port and would hand it every provider secret: use a unix socket "
+                                 "(unix:/path.sock:/admin), or set --admin-token-file (nginx: "
+                                 "routeshift_admin_token_file), or accept the risk with --allow-tcp-without-token");
+            LOG_WARN("no admin token for the TCP target %s (--allow-tcp-without-token): whoever binds that port "
+                     "while nginx is down receives the provider secrets",
                      spec.c_str());
+        }
         out.push_back(std::move(*t));
     }
     if (required && out.empty())

@@ -9,6 +9,7 @@
 //   --backoff-max-ms N     ROUTESHIFT_BACKOFF_MAX_MS (default 1000)
 //   --last-good-file PATH  ROUTESHIFT_LAST_GOOD_FILE, else $STATE_DIRECTORY/last-good-snapshot (serve)
 //   --admin-token-file P   ROUTESHIFT_ADMIN_TOKEN_FILE: the shared admin token (routeshift_admin_token_file)
+//   --allow-tcp-without-token  ROUTESHIFT_ALLOW_TCP_WITHOUT_TOKEN=1: accept a TCP target without a token
 //   --log-level L          ROUTESHIFT_LOG_LEVEL (debug, info, warn, error; default info)
 //   --log-spool DIR        ROUTESHIFT_LOG_SPOOL (request-log spool shipped by serve and ship)
 #pragma once
@@ -57,9 +58,10 @@ struct Context {
     std::string log_spool_dir;     // --log-spool / ROUTESHIFT_LOG_SPOOL: the request-log spool to ship
     std::string last_good_file;    // serve: where the sealed last good snapshot is kept ("" = nowhere)
     std::string admin_token_file;  // shared admin token (design.md §15); "" = none
+    bool allow_tcp_without_token = false;  // else a TCP target without a token is a UsageError
 
-    // Parsed --nginx/ROUTESHIFT_NGINX_ADMIN targets; UsageError when one is invalid or, if
-    // `required`, when none is configured.
+    // Parsed --nginx/ROUTESHIFT_NGINX_ADMIN targets; UsageError when one is invalid, is TCP without
+    // an admin token (unless allow_tcp_without_token) or, if `required`, when none is configured.
     std::vector<AdminTarget> targets(bool required) const;
 };
 

@@ -1,5 +1,6 @@
 #include "target_pusher.hpp"
 
+#include "config/snapshot_digest.hpp"  // module core
 #include "log.hpp"
 
 #include <algorithm>
@@ -128,6 +129,24 @@ void TargetPusher::poll() {
         if (desired_ && info->generation > desired_->generation) board_.note_newer_generation();
     }
     known_ = info->generation;
+    check_digest(*info);
+}
+
+// Someone else pushed under the generation we pushed (a stale sync, a hand-made PUT, a local
+// impostor): same number, other content. The digest tells; the pushed snapshot goes back.
+void TargetPusher::check_digest(const GenerationInfo& info) {
+    if (info.digest.empty() || held_digest_.empty() || info.generation != held_generation_ ||
+        info.digest == held_digest_)
+        return;
+    ++foreign_snapshots_;
+    LOG_WARN("nginx target %s holds a snapshot this sync did not push (generation %lld, digest %.12s, pushed "
+             "%.12s): re-pushing (foreign snapshot %llu on this target)",
+             target_.spec.c_str(), static_cast<long long>(info.generation), info.digest.c_str(),
+             held_digest_.c_str(), static_cast<unsigned long long>(foreign_snapshots_));
+    held_digest_.clear();
+    must_push_ = true;
+    rejected_.clear();
+    retry_at_ = {};
 }
 
 void TargetPusher::push_if_needed(const std::shared_ptr<const Snapshot>& desired) {
@@ -143,6 +162,8 @@ void TargetPusher::push_if_needed(const std::shared_ptr<const Snapshot>& desired
     switch (r.kind) {
     case PushResult::accepted:
         known_ = snap->generation;
+        held_generation_ = snap->generation;
+        held_digest_ = routeshift::snapshot_digest(snap->json);
         must_push_ = false;
         last_accepted_ = snap;
         LOG_INFO("pushed generation %lld to %s (nginx: generation %lld, %lld keys)",

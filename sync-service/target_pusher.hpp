@@ -6,7 +6,8 @@
 // and pushes when the target's generation differs from the desired one, it restarted (generation 0,
 // a lower epoch), or SIGHUP asked for it. Each exchange is bounded by the HTTP timeout; a failed
 // push is retried after a poll interval; a rejected generation is not retried until the target
-// restarts. A pusher only ever blocks itself.
+// restarts. A snapshot someone else pushed (its content digest differs from what was pushed under
+// that generation) is counted, logged and replaced. A pusher only ever blocks itself.
 #pragma once
 #include "admin_push.hpp"
 #include "snapshot_builder.hpp"
@@ -73,6 +74,7 @@ private:
     void run() noexcept;
     void poll();
     void push_if_needed(const std::shared_ptr<const Snapshot>& desired);
+    void check_digest(const GenerationInfo& info);
 
     AdminTarget target_;
     SnapshotBoard& board_;
@@ -88,6 +90,9 @@ private:
     std::shared_ptr<const Snapshot> last_accepted_;
     std::shared_ptr<const Snapshot> desired_;  // as of the last poll (to spot newer generations)
     Clock::time_point retry_at_{};  // after a failed push
+    int64_t held_generation_ = -1;  // generation and content digest of the last accepted push
+    std::string held_digest_;
+    uint64_t foreign_snapshots_ = 0;  // pushes by someone else that were corrected
 };
 
 }  // namespace rsync

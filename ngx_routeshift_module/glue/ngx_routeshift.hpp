@@ -279,6 +279,8 @@ bool zone_apply_snapshot(ngx_shm_zone_t* shm_zone, std::string_view json, std::s
 // Alias invalidation: returns the zone version workers must reach.
 uint64_t zone_invalidate(ngx_shm_zone_t* shm_zone);
 int64_t zone_generation(ngx_shm_zone_t* shm_zone, uint64_t* epoch);
+// Hex SHA-256 of the snapshot text the zone holds ("" when none; docs/design.md §15).
+std::string zone_snapshot_digest(ngx_shm_zone_t* shm_zone);
 std::string zone_status_json(ngx_shm_zone_t* shm_zone);
 // What the zone says about a plan's candidates, in one lock round-trip: how many are healthy,
 // the shortest remaining cooldown of the others, and the first attempt's key, already picked

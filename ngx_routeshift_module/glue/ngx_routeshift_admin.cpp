@@ -220,12 +220,13 @@ ngx_int_t answer_readiness(ngx_http_request_t* r) {
     return send_json(r, 503, "{\"ready\":false,\"generation\":0}");
 }
 
-// /status plus the rows the sync quarantined (an empty list when none).
+// /status plus the rows the sync quarantined (an empty list when none) and the snapshot's digest.
 std::string status_with_quarantine(ngx_shm_zone_t* zone) {
     std::string status = zone_status_json(zone);
     auto cfg = zone_config(zone);
     if (status.empty() || status.back() != '}') return status;
     status.pop_back();
+    status += ",\"snapshot_digest\":\"" + zone_snapshot_digest(zone) + "\"";
     status += ",\"quarantined\":";
     status += cfg && !cfg->quarantined_json.empty() ? cfg->quarantined_json : "[]";
     status += "}";
@@ -375,7 +376,9 @@ ngx_int_t admin_handler(ngx_http_request_t* r) noexcept {
             if (r->method != NGX_HTTP_GET) return send_error(r, 405, "use GET");
             uint64_t epoch = 0;
             int64_t gen = zone_generation(zone, &epoch);
-            return send_json(r, 200, "{\"generation\":" + std::to_string(gen) + ",\"epoch\":" + std::to_string(epoch) + "}");
+            // The digest lets the sync spot a snapshot it did not push, even under its generation.
+            return send_json(r, 200, "{\"generation\":" + std::to_string(gen) + ",\"epoch\":" + std::to_string(epoch) +
+                                         ",\"digest\":\"" + zone_snapshot_digest(zone) + "\"}");
         }
         if (ends_with(uri, "/model-aliases/invalidate")) {
             if (r->method != NGX_HTTP_POST) return send_error(r, 405, "use POST");

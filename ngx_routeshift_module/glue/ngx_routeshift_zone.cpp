@@ -7,6 +7,7 @@
 // answer a push once every worker has it.
 #include "ngx_routeshift.hpp"
 #include "ngx_routeshift_metrics.hpp"
+#include "config/snapshot_digest.hpp"
 #include "routing/balance_strategy.hpp"
 #include "routing/circuit_breaker.hpp"
 #include "routing/latency_histogram.hpp"
@@ -58,6 +59,7 @@ struct ShmHeader {
     uint64_t applied_at;       // unix seconds
     u_char* snapshot;
     size_t snapshot_len;
+    char digest[kSnapshotDigestHexChars];  // of the snapshot text (§15: the sync spots foreign pushes)
     WorkerRecord workers[NGX_MAX_PROCESSES];
     CallerSlot* callers[kCallerBuckets];
     void* spend;               // the spend table of ngx_routeshift_spend.cpp (docs/design.md §13)
@@ -163,6 +165,7 @@ CallerSlot* caller_slot(ShmHeader* sh, ngx_slab_pool_t* p, CallerKind kind, int6
 
 bool store_snapshot(ngx_shm_zone_t* z, std::string_view json, const Config& cfg, std::string* error,
                     uint64_t* version) {
+    std::string digest = snapshot_digest(json);  // before the lock: it reads the whole text
     ShmHeader* sh = header(z);
     ngx_slab_pool_t* p = pool(z);
     Lock lock(z);
@@ -181,6 +184,7 @@ bool store_snapshot(ngx_shm_zone_t* z, std::string_view json, const Config& cfg,
     if (sh->snapshot) ngx_slab_free_locked(p, sh->snapshot);
     sh->snapshot = blob;
     sh->snapshot_len = json.size();
+    ngx_memcpy(sh->digest, digest.data(), sizeof sh->digest);
     sh->generation = cfg.generation;
     sh->applied_at = (uint64_t)ngx_time();
     *version = __atomic_add_fetch(&sh->version, 1, __ATOMIC_RELEASE);
@@ -279,6 +283,12 @@ int64_t zone_generation(ngx_shm_zone_t* z, uint64_t* epoch) {
     Lock lock(z);
     if (epoch) *epoch = sh->epoch;
     return sh->generation;
+}
+
+std::string zone_snapshot_digest(ngx_shm_zone_t* z) {
+    ShmHeader* sh = header(z);
+    Lock lock(z);
+    return sh->snapshot ? std::string(sh->digest, sizeof sh->digest) : std::string();
 }
 
 void zone_refresh(ngx_shm_zone_t* z, bool in_request) {

@@ -415,6 +415,7 @@ bool parse_routing_rules(const json_t* root, const Config& config, const std::un
         std::stable_sort(out->rules.begin(), out->rules.end(), [](const RoutingRule& a, const RoutingRule& b) {
             return a.priority != b.priority ? a.priority < b.priority : a.id < b.id;
         });
+        build_rule_model_index(config, out->rules, &out->model_index);
         return true;
     } catch (const RuleError& e) {
         *error = e.message;

@@ -3,6 +3,7 @@
 // RegexEngine) into typed rules in evaluation order. The rule engine (routing/rule_engine.hpp)
 // evaluates them per request.
 #pragma once
+#include "config/rule_model_index.hpp"
 #include "util/json_util.hpp"
 #include "util/regex.hpp"
 #include "util/time_zone.hpp"
@@ -86,6 +87,7 @@ struct RoutingRule {
 struct RoutingRules {
     std::vector<RoutingRule> rules;             // priority ascending, ties by id
     std::map<std::string, TimeZone> time_zones; // the snapshot's embedded zones, by IANA name
+    RuleModelIndex model_index;                 // the rules each known model name can reach
     bool empty() const { return rules.empty(); }
 };
 

@@ -100,17 +100,15 @@ bool conditions_hold(const RoutingRule& rule, const VirtualKey& caller, const Ch
     return true;
 }
 
+// `model_tested`: the rule came from the model index, its model and stream tests already passed.
 bool matches(const RoutingRule& rule, const VirtualKey& caller, const ChatRequest& request, RequestFacts& facts,
-             RuleOutcome* outcome) {
+             bool model_tested, RuleOutcome* outcome) {
     if (rule.virtual_keys.set && !in_key_set(rule.virtual_keys, caller)) return false;
     if (rule.teams.set && !in_team_set(rule.teams, caller)) return false;
-    if (rule.stream && *rule.stream != request.stream) return false;
-    if (!rule.models.empty() && std::find(rule.models.begin(), rule.models.end(), request.model) == rule.models.end())
-        return false;
-    if (!rule.model_globs.empty() &&
-        std::none_of(rule.model_globs.begin(), rule.model_globs.end(),
-                     [&](const std::string& g) { return glob_match(g, request.model); }))
-        return false;
+    if (!model_tested) {
+        if (rule.stream && *rule.stream != request.stream) return false;
+        if (!rule_model_names_match(rule, request.model)) return false;
+    }
     if (rule.messages.set && !rule.messages.contains(request.message_count)) return false;
     if (rule.tools && *rule.tools != facts.tools()) return false;
     if (rule.needs_prompt_size) {
@@ -127,7 +125,7 @@ bool matches(const RoutingRule& rule, const VirtualKey& caller, const ChatReques
         if (m.regex ? !regex_matches(*m.regex, value, outcome) : value != m.exact) return false;
     }
     // Regexes last: the cheap tests above usually decide first.
-    if (rule.model_regex && !regex_matches(*rule.model_regex, request.model, outcome)) return false;
+    if (!model_tested && rule.model_regex && !regex_matches(*rule.model_regex, request.model, outcome)) return false;
     if (rule.content_regex && !regex_matches(*rule.content_regex, facts.text(), outcome)) return false;
     return true;
 }
@@ -186,19 +184,27 @@ RuleOutcome evaluate_rules(const RoutingRules& rules, const VirtualKey& caller, 
     RuleOutcome outcome;
     if (rules.rules.empty()) return outcome;
     RequestFacts facts(request);
-    for (const RoutingRule& rule : rules.rules) {
-        if (!conditions_hold(rule, caller, request, now_unix, environment)) continue;
-        if (!matches(rule, caller, request, facts, &outcome)) continue;
+    // True when the rule decides (evaluation ends).
+    auto evaluate = [&](const RoutingRule& rule, bool model_tested) {
+        if (!conditions_hold(rule, caller, request, now_unix, environment)) return false;
+        if (!matches(rule, caller, request, facts, model_tested, &outcome)) return false;
         outcome.matched.push_back(rule.id);
         if (rule.action == RuleAction::tag) {
             for (const std::string& label : rule.labels) {
                 if (std::find(outcome.tags.begin(), outcome.tags.end(), label) == outcome.tags.end())
                     outcome.tags.push_back(label);
             }
-            continue;
+            return false;
         }
         outcome.decided = &rule;
-        break;
+        return true;
+    };
+    if (const std::vector<uint32_t>* indexed = rules.model_index.candidates(request.model, request.stream)) {
+        for (uint32_t i : *indexed)
+            if (evaluate(rules.rules[i], true)) break;
+    } else {
+        for (const RoutingRule& rule : rules.rules)
+            if (evaluate(rule, false)) break;
     }
     return outcome;
 }

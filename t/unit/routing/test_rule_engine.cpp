@@ -256,6 +256,54 @@ static void test_facts_and_regexes_only_when_needed(void**) {
     assert_int_equal(o.matched[0], 3);
 }
 
+static std::vector<int64_t> indexed_ids(const Config& cfg, std::string_view model, bool stream) {
+    std::vector<int64_t> ids;
+    const std::vector<uint32_t>* list = cfg.routing_rules.model_index.candidates(model, stream);
+    if (list == nullptr) return {-1};
+    for (uint32_t i : *list) ids.push_back(cfg.routing_rules.rules[i].id);
+    return ids;
+}
+
+// The per-snapshot model index: a known name (public model or alias, team aliases included) walks
+// only the rules its model and stream tests let through, without running those tests per request
+// (no model-regex match at all); an unknown name takes the whole list; the outcome is the same.
+static void test_model_index_skips_rules_and_agrees(void**) {
+    auto cfg = config(R"([
+      {"id": 1, "priority": 1, "match": {"model": "claude-sonnet"}, "action": {"tag": {"labels": ["a"]}}},
+      {"id": 2, "priority": 2, "match": {"model_glob": "gpt-*"}, "action": {"tag": {"labels": ["b"]}}},
+      {"id": 3, "priority": 3, "match": {"model_regex": "^gpt-4o$"}, "action": {"tag": {"labels": ["c"]}}},
+      {"id": 4, "priority": 4, "match": {"stream": true}, "action": {"tag": {"labels": ["d"]}}},
+      {"id": 5, "priority": 5, "match": {"messages_max": 9}, "action": {"tag": {"labels": ["e"]}}},
+      {"id": 6, "priority": 6, "match": {"model_regex": "mini|^deep$", "stream": false}, "action": {"block": {"status": 403}}},
+      {"id": 7, "priority": 7, "match": {"model": ["smart", "zzz"]}, "action": {"static": {"content": "s"}}}
+    ])");
+    assert_true((indexed_ids(*cfg, "gpt-4o", false) == std::vector<int64_t>{2, 3, 5}));
+    assert_true((indexed_ids(*cfg, "gpt-4o", true) == std::vector<int64_t>{2, 3, 4, 5}));
+    assert_true((indexed_ids(*cfg, "gpt-4o-mini", false) == std::vector<int64_t>{2, 5, 6}));
+    assert_true((indexed_ids(*cfg, "deep", false) == std::vector<int64_t>{5, 6}));  // a team's alias
+    assert_true((indexed_ids(*cfg, "smart", true) == std::vector<int64_t>{4, 5, 7}));
+    assert_true((indexed_ids(*cfg, "zzz", false) == std::vector<int64_t>{-1}));  // not a known name
+
+    g_engine.matches = 0;
+    ChatRequest req = request(kHello);
+    RuleOutcome o = evaluate_rules(cfg->routing_rules, key(*cfg, 5), req, kNoon, "");
+    assert_int_equal(g_engine.matches, 0);  // the model regexes ran once, at snapshot time
+    assert_true((o.matched == std::vector<int64_t>{2, 3, 5}));
+    assert_null(o.decided);
+
+    req = request(R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]})");
+    o = evaluate_rules(cfg->routing_rules, key(*cfg, 5), req, kNoon, "");
+    assert_int_equal(decided(o), 6);
+    assert_true((o.matched == std::vector<int64_t>{2, 5, 6}));
+
+    g_engine.matches = 0;
+    req = request(R"({"model":"zzz","stream":true,"messages":[{"role":"user","content":"x"}]})");
+    o = evaluate_rules(cfg->routing_rules, key(*cfg, 5), req, kNoon, "");
+    assert_int_equal(g_engine.matches, 1);  // the full loop: rule 3's model regex per request (6 fails on stream)
+    assert_int_equal(decided(o), 7);
+    assert_true((o.matched == std::vector<int64_t>{4, 5, 7}));
+}
+
 static void test_pathological_regex_is_no_match(void**) {
     auto cfg = config(R"([{"id": 1, "match": {"content_regex": "^(a+)+$"}, "action": {"block": {"status": 400}}}])");
     std::string body = R"({"model":"gpt-4o","messages":[{"role":"user","content":")" + std::string(40, 'a') + R"(b"}]})";
@@ -336,6 +384,7 @@ int main() {
         cmocka_unit_test(test_percentage_is_stable_and_spread),
         cmocka_unit_test(test_facts_and_regexes_only_when_needed),
         cmocka_unit_test(test_pathological_regex_is_no_match),
+        cmocka_unit_test(test_model_index_skips_rules_and_agrees),
         cmocka_unit_test(test_planner_route_chain_and_caps),
         cmocka_unit_test(test_planner_route_hint_overrides_the_chain),
         cmocka_unit_test(test_planner_block_and_static),
