@@ -428,7 +428,7 @@ bool session_begin(RequestCtx& ctx);
 // An attempt's 2xx answer begins (after its translator is made): a first turn's id follows it.
 void session_answer_start(RequestCtx& ctx);
 // The whole body of an OpenAI JSON answer relayed untouched (a first turn's id follows it).
-void session_passthrough_answer(RequestCtx& ctx, std::string_view body);
+void session_passthrough_answer(RequestCtx& ctx, const JsonMembers& answer);
 // Installs the header/body filters (before error_filter_init, so they run after it).
 ngx_int_t accounting_filter_init(ngx_conf_t* cf);
 

@@ -156,8 +156,8 @@ void session_answer_start(RequestCtx& ctx) {
     if (ctx.response.translator) ctx.response.translator->observe_session(&ctx.session);
 }
 
-void session_passthrough_answer(RequestCtx& ctx, std::string_view body) {
-    if (ctx.session.awaiting_answer()) ctx.session.answer_openai_completion(body);
+void session_passthrough_answer(RequestCtx& ctx, const JsonMembers& answer) {
+    if (ctx.session.awaiting_answer()) ctx.session.answer_openai_completion(answer);
 }
 
 ngx_int_t accounting_filter_init(ngx_conf_t*) {

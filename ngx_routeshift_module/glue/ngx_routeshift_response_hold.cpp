@@ -27,8 +27,7 @@ bool take_piece(ngx_http_request_t* r, RequestCtx& ctx, std::string_view piece) 
         return ok;
     }
     if (resp.held.size() + piece.size() > kMaxHeldAnswer) return false;
-    resp.held.append(piece);
-    resp.usage_scanner.feed(piece);
+    resp.held.append(piece);  // its usage is read from the one scan of the whole answer
     return true;
 }
 
@@ -55,12 +54,14 @@ ngx_int_t complete_held_answer(ngx_http_request_t* r, RequestCtx& ctx) {
         if (!ok) return fail_held_answer(r, ctx, "invalid", "an answer that could not be translated");
         ctx.usage = resp.translator->usage();
     } else {
+        // one scan checks the answer and finds its usage and, for a first turn, its session
         JsonValue root;
-        if (!json_scan(resp.held, &root, nullptr, nullptr) || !root.is(JsonType::object)) {
+        JsonMembers top;
+        if (!json_scan(resp.held, &root, &top, nullptr) || !root.is(JsonType::object)) {
             return fail_held_answer(r, ctx, "invalid", "a truncated or malformed answer");
         }
-        ctx.usage = resp.usage_scanner.usage();
-        session_passthrough_answer(ctx, resp.held);  // a first turn's session (docs/design.md §12)
+        ctx.usage = usage_from_members(top);
+        session_passthrough_answer(ctx, top);  // a first turn's session (docs/design.md §12)
     }
     scrub_answer(ctx, &resp.held);
     // the answer's length is known: a relayed one keeps it as Content-Length (translated answers

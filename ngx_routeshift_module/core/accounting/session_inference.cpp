@@ -2,32 +2,20 @@
 // (see session_inference.hpp and docs/design.md §12).
 #include "accounting/session_inference.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstring>
-#include <new>
-#include <stdexcept>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace routeshift {
 namespace {
 
-// OpenSSL 3 looks an algorithm up (under a lock) on every EVP_sha256() use; fetch it once.
-const EVP_MD* sha256() {
-    static EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    return fetched ? fetched : EVP_sha256();
-}
-
-// One-shot SHA-256 with a context kept per thread (EVP_Digest allocates one on every call): the
-// short fields of most requests never need a context of their own.
-void sha256_once(const void* data, size_t n, unsigned char out[32]) {
-    thread_local EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    unsigned int len = 0;
-    if (ctx == nullptr || EVP_DigestInit_ex(ctx, sha256(), nullptr) != 1 || EVP_DigestUpdate(ctx, data, n) != 1 ||
-        EVP_DigestFinal_ex(ctx, out, &len) != 1 || len != 32) {
-        throw std::runtime_error("SHA-256 failed");
-    }
-}
+// The fixed SipHash key of session digests: not a secret (ids are labels a client may also force);
+// a new key or version tag gives every conversation a new id.
+constexpr unsigned char kSessionKey[16] = {'r', 'o', 'u', 't', 'e', 's', 'h', 'i', 'f', 't', '-', 's', 'e', 's', '-', '2'};
+constexpr std::string_view kVersionTag = "routeshift-session-2";
 
 // Byte classes of the canonical text: 0 plain, 1 whitespace, 2 a byte the field framing escapes.
 constexpr unsigned char kPlain = 0, kSpace = 1, kFramed = 2;
@@ -43,6 +31,43 @@ struct ByteClasses {
     }
 };
 constexpr ByteClasses kClasses;
+
+// Where a run of plain bytes (with single spaces between them when `single_spaces`) that starts at
+// `p` ends, at most at `stop`. Prose is mostly such a run: 16 bytes a step with SSE2 (x86-64
+// baseline) while every byte is above 0x20 (all plain) or a space before such a byte; anything
+// else below 0x21 (whitespace, framed bytes, other control bytes) is decided a byte at a time.
+const unsigned char* plain_run_end(const unsigned char* p, const unsigned char* stop, bool single_spaces) {
+    while (p < stop) {
+#if defined(__SSE2__)
+        const __m128i limit = _mm_set1_epi8(0x20);
+        const __m128i space = _mm_set1_epi8(' ');
+        while (stop - p > 16) {  // 17 bytes readable: the byte after a space at the last lane
+            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+            // unsigned byte <= 0x20 exactly when min(byte, 0x20) == byte
+            unsigned low = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(bytes, limit), bytes));
+            unsigned next_low = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(next, limit), next));
+            unsigned spaces = single_spaces ? (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, space)) : 0u;
+            unsigned undecided = low & ~(spaces & ~next_low);
+            if (undecided == 0) {
+                p += 16;
+                continue;
+            }
+            p += __builtin_ctz(undecided);
+            break;
+        }
+#endif
+        if (p >= stop) break;
+        if (kClasses.of[*p] == kPlain) {
+            ++p;
+        } else if (single_spaces && *p == ' ' && p + 1 < stop && kClasses.of[p[1]] == kPlain) {
+            p += 2;
+        } else {
+            break;
+        }
+    }
+    return p;
+}
 
 constexpr char kFieldEnd = '\0';
 constexpr char kFramingEscape = '\1';
@@ -118,31 +143,7 @@ bool check_forced_session_id(std::string_view id, ApiError* error) {
 
 // ---- CanonicalTextHash ------------------------------------------------------------------------
 
-CanonicalTextHash::~CanonicalTextHash() { EVP_MD_CTX_free(ctx_); }
-
-void CanonicalTextHash::start() {
-    ctx_ = EVP_MD_CTX_new();
-    if (ctx_ == nullptr) throw std::bad_alloc();
-    if (EVP_DigestInit_ex(ctx_, sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 is not available");
-}
-
-void CanonicalTextHash::flush() {
-    if (staged_ == 0) return;
-    if (ctx_ == nullptr) start();
-    EVP_DigestUpdate(ctx_, stage_, staged_);
-    staged_ = 0;
-}
-
-void CanonicalTextHash::put(const char* bytes, size_t n) {
-    while (n > 0) {
-        if (staged_ == sizeof stage_) flush();
-        size_t take = std::min(n, sizeof stage_ - staged_);
-        std::memcpy(stage_ + staged_, bytes, take);
-        staged_ += take;
-        bytes += take;
-        n -= take;
-    }
-}
+CanonicalTextHash::CanonicalTextHash() : hash_(kSessionKey) {}
 
 void CanonicalTextHash::text(std::string_view decoded, Spacing spacing) {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(decoded.data());
@@ -170,16 +171,7 @@ void CanonicalTextHash::text(std::string_view decoded, Spacing spacing) {
         // plain bytes and single spaces between them (prose) go in one piece
         const unsigned char* run = p;
         const unsigned char* stop = p + std::min(static_cast<size_t>(end - p), kSessionFieldLimit - field_bytes_);
-        const bool single_spaces = spacing == Spacing::collapse;
-        while (p < stop) {
-            if (kClasses.of[*p] == kPlain) {
-                ++p;
-            } else if (single_spaces && *p == ' ' && p + 1 < stop && kClasses.of[p[1]] == kPlain) {
-                p += 2;
-            } else {
-                break;
-            }
-        }
+        p = plain_run_end(p, stop, spacing == Spacing::collapse);
         put(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
         field_bytes_ += static_cast<size_t>(p - run);
     }
@@ -211,27 +203,13 @@ void CanonicalTextHash::end_field() {
     pending_space_ = false;
 }
 
-void CanonicalTextHash::digest(unsigned char out[32]) {
-    if (ctx_ == nullptr && staged_ == 0) {
-        // nothing fed (an answer without tool calls): SHA-256 of the empty string
-        static constexpr unsigned char kEmpty[32] = {
-            0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
-            0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
-        std::memcpy(out, kEmpty, 32);
-    } else if (ctx_ == nullptr) {
-        sha256_once(stage_, staged_, out);  // all of it is still staged
-    } else {
-        flush();
-        unsigned int len = 0;
-        if (EVP_DigestFinal_ex(ctx_, out, &len) != 1 || len != 32) throw std::runtime_error("SHA-256 failed");
-    }
+void CanonicalTextHash::digest(unsigned char out[kSessionDigestBytes]) {
+    hash_.finish(out);
     reset();
 }
 
 void CanonicalTextHash::reset() {
-    EVP_MD_CTX_free(ctx_);
-    ctx_ = nullptr;
-    staged_ = 0;
+    hash_ = SipHash128(kSessionKey);
     field_bytes_ = 0;
     pending_space_ = false;
 }
@@ -245,7 +223,7 @@ void SessionInference::begin(const ChatRequest& request, int64_t caller_id) {
         return;
     }
     CanonicalTextHash opening;
-    opening.text("routeshift-session-1", Spacing::collapse);
+    opening.text(kVersionTag, Spacing::collapse);
     opening.end_field();
     opening.text(std::to_string(caller_id), Spacing::collapse);
     opening.end_field();
@@ -308,14 +286,16 @@ void SessionInference::end_tool_call() {
 }
 
 void SessionInference::finish_id() {
-    unsigned char parts[96];
-    std::memcpy(parts, opening_, 32);
-    content_.digest(parts + 32);
-    tools_.digest(parts + 64);
-    unsigned char digest[32];
-    sha256_once(parts, sizeof parts, digest);
+    unsigned char parts[3 * kSessionDigestBytes];
+    std::memcpy(parts, opening_, kSessionDigestBytes);
+    content_.digest(parts + kSessionDigestBytes);
+    tools_.digest(parts + 2 * kSessionDigestBytes);
+    SipHash128 hash(kSessionKey);
+    hash.update(parts, sizeof parts);
+    unsigned char digest[kSessionDigestBytes];
+    hash.finish(digest);
     id_ = "ses_";
-    append_hex(id_, digest, 16);  // 128 bits: collisions only between conversations that hash alike
+    append_hex(id_, digest, sizeof digest);  // 128 bits: collisions only between conversations that hash alike
 }
 
 void SessionInference::restart_answer() {
@@ -382,7 +362,11 @@ void SessionInference::answer_openai_completion(std::string_view body) {
     if (!awaiting_) return;
     JsonValue root;
     JsonMembers top;
-    if (!json_scan(body, &root, &top, nullptr) || !root.is(JsonType::object)) return;
+    if (json_scan(body, &root, &top, nullptr) && root.is(JsonType::object)) answer_openai_completion(top);
+}
+
+void SessionInference::answer_openai_completion(const JsonMembers& top) {
+    if (!awaiting_) return;
     JsonArrayReader choices(json_find(top, "choices"));
     JsonValue index_value;
     for (JsonValue choice; choices.next(&choice, "index", &index_value);) {

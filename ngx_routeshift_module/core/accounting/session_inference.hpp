@@ -17,8 +17,7 @@
 #include "dialect/openai_error.hpp"
 #include "ingress/chat_request.hpp"
 #include "util/json_scan.hpp"
-
-#include <openssl/types.h>
+#include "util/siphash.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -39,8 +38,10 @@ inline constexpr size_t kSessionFieldLimit = 512;
 // param metadata.session_id) and returns false.
 bool check_forced_session_id(std::string_view id, ApiError* error);
 
-// SHA-256 over canonicalised text, fed in pieces. Fields are framed, so ("ab","c") and ("a","bc")
-// differ.
+// A 128-bit digest (SipHash-2-4 under a fixed key, docs/design.md §12) of canonicalised text, fed
+// in pieces. Fields are framed, so ("ab","c") and ("a","bc") differ.
+inline constexpr size_t kSessionDigestBytes = 16;
+
 class CanonicalTextHash {
 public:
     enum class Spacing : uint8_t {
@@ -48,10 +49,7 @@ public:
         drop,      // no whitespace at all (JSON arguments re-serialised by the client)
     };
 
-    CanonicalTextHash() = default;
-    ~CanonicalTextHash();
-    CanonicalTextHash(const CanonicalTextHash&) = delete;
-    CanonicalTextHash& operator=(const CanonicalTextHash&) = delete;
+    CanonicalTextHash();
 
     // Appends decoded text to the current field.
     void text(std::string_view decoded, Spacing spacing);
@@ -60,18 +58,14 @@ public:
     // Ends the current field (an empty field is a field too).
     void end_field();
     // The digest of everything fed; the hash starts over afterwards.
-    void digest(unsigned char out[32]);
+    void digest(unsigned char out[kSessionDigestBytes]);
     // Forgets everything fed.
     void reset();
 
 private:
-    void start();
-    void put(const char* bytes, size_t n);
-    void flush();
+    void put(const char* bytes, size_t n) { hash_.update(bytes, n); }
 
-    EVP_MD_CTX* ctx_ = nullptr;
-    char stage_[1280];  // a field set this short is hashed in one shot, without a context of its own
-    size_t staged_ = 0;
+    SipHash128 hash_;
     size_t field_bytes_ = 0;
     bool pending_space_ = false;
 };
@@ -99,6 +93,8 @@ public:
     // `chat.completion` object.
     void answer_openai_chunk(std::string_view data);
     void answer_openai_completion(std::string_view body);
+    // ...or from the top-level members of a `chat.completion` object already scanned.
+    void answer_openai_completion(const JsonMembers& top);
     // The answer reached the client: a first turn's id is known from now on.
     void complete_answer();
 
@@ -110,7 +106,7 @@ private:
 
     std::string id_;
     bool awaiting_ = false;
-    unsigned char opening_[32] = {};
+    unsigned char opening_[kSessionDigestBytes] = {};
     CanonicalTextHash content_;          // the first assistant message's content
     CanonicalTextHash tools_;            // its tool calls: name, arguments, name, arguments...
     size_t tool_index_ = 0;              // the call whose arguments are being fed

@@ -227,6 +227,49 @@ static void test_only_the_field_limit_counts(void**) {
     assert_str_eq(d, e);
 }
 
+// The canonical text of a piece fed whole (prose runs taken 16 bytes a step) equals the same piece
+// fed a byte at a time (every byte decided alone), and canonicalises as §12 says.
+static void test_whole_and_bytewise_canonical_text_agree(void**) {
+    using Spacing = CanonicalTextHash::Spacing;
+    auto digest_of = [](std::string_view text, Spacing spacing, bool bytewise) {
+        CanonicalTextHash hash;
+        if (bytewise) {
+            for (char c : text) hash.text(std::string_view(&c, 1), spacing);
+        } else {
+            hash.text(text, spacing);
+        }
+        hash.end_field();
+        unsigned char out[kSessionDigestBytes];
+        hash.digest(out);
+        return std::string(reinterpret_cast<const char*>(out), sizeof out);
+    };
+    // words, single and double spaces, tabs, newlines, framed and other control bytes, UTF-8, at
+    // every offset of a 16-byte step and across the field limit
+    const std::string pieces[] = {"word", " ", "  ", "\t", "\n", " \n ", std::string(1, '\0'), "\1", "\x05",
+                                  " \x05", "caf\xc3\xa9", "a-much-longer-word-without-spaces", "!", " x"};
+    uint32_t state = 12345;
+    for (int round = 0; round < 400; round++) {
+        std::string text;
+        size_t length = 1 + round * 3 % 700;
+        while (text.size() < length) {
+            state = state * 1103515245u + 12345u;
+            text += pieces[(state >> 16) % (sizeof pieces / sizeof pieces[0])];
+        }
+        for (Spacing spacing : {Spacing::collapse, Spacing::drop}) {
+            assert_true(digest_of(text, spacing, false) == digest_of(text, spacing, true));
+        }
+    }
+    // collapsing: runs of whitespace are one space, none at either end
+    assert_true(digest_of("  a \t b\n\nc  ", Spacing::collapse, false) == digest_of("a b c", Spacing::collapse, false));
+    assert_true(digest_of("a  b", Spacing::collapse, false) != digest_of("ab", Spacing::collapse, false));
+    assert_true(digest_of(" a b ", Spacing::drop, false) == digest_of("ab", Spacing::drop, false));
+    std::string prose;
+    for (int i = 0; i < 40; i++) prose += "lorem ipsum dolor ";
+    std::string spaced = prose;
+    spaced.replace(95, 1, "   ");  // the space after the sixth "lorem"
+    assert_true(digest_of(prose, Spacing::collapse, false) == digest_of(spaced, Spacing::collapse, false));
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forced_id_checked_and_kept),
@@ -238,6 +281,7 @@ int main() {
         cmocka_unit_test(test_text_and_chunks_agree),
         cmocka_unit_test(test_restart_forgets_a_failed_attempt),
         cmocka_unit_test(test_only_the_field_limit_counts),
+        cmocka_unit_test(test_whole_and_bytewise_canonical_text_agree),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

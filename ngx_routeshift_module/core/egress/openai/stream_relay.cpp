@@ -233,13 +233,16 @@ std::string OpenAIStreamRelay::error_event(std::string_view message, std::string
 }
 
 Usage usage_from_completion(std::string_view body) {
-    Usage u;
     JsonValue root;
     JsonMembers top;
-    if (json_scan(body, &root, &top, nullptr) && root.is(JsonType::object)) {
-        JsonValue usage = json_find(top, "usage");
-        if (usage.is(JsonType::object)) read_usage(usage, &u);
-    }
+    if (json_scan(body, &root, &top, nullptr) && root.is(JsonType::object)) return usage_from_members(top);
+    return Usage{};
+}
+
+Usage usage_from_members(const JsonMembers& top) {
+    Usage u;
+    JsonValue usage = json_find(top, "usage");
+    if (usage.is(JsonType::object)) read_usage(usage, &u);
     return u;
 }
 

@@ -10,6 +10,7 @@
 namespace routeshift {
 
 class SessionInference;  // accounting/session_inference.hpp
+class JsonMembers;       // util/json_scan.hpp
 
 struct Usage {
     int64_t prompt_tokens = -1;      // -1 = unknown
@@ -69,5 +70,7 @@ private:
 
 // Usage from a complete non-streaming chat.completion JSON body (fields left -1 when absent).
 Usage usage_from_completion(std::string_view body);
+// The same from the top-level members of an already scanned chat.completion object.
+Usage usage_from_members(const JsonMembers& top);
 
 }  // namespace routeshift
