@@ -200,14 +200,14 @@ def test_bad_input_and_bad_key(world, sdk_line):
 def test_raw_errors_and_auth_headers(world):
     port = world.gw.port
     r = http_request(port, "POST", "/v1/messages", body("claude-alias"), headers={"anthropic-version": "2023-06-01"})
-    assert r.status == 401 and r.json()["error"]["type"] == "authentication_error", r.describe()
+    assert r.status == 401 and r.json["error"]["type"] == "authentication_error", r.describe()
     world.claude.enqueue(AReply.message("ok"))
     r = http_request(port, "POST", "/v1/messages", body("claude-alias"), headers={"x-api-key": world.vk})
-    assert r.status == 200 and r.json()["content"][0]["text"] == "ok", r.describe()
+    assert r.status == 200 and r.json["content"][0]["text"] == "ok", r.describe()
     r = http_request(port, "POST", "/v1/messages", "{not json", headers={"x-api-key": world.vk})
-    assert r.status == 400 and r.json()["type"] == "error", r.describe()
+    assert r.status == 400 and r.json["type"] == "error", r.describe()
     r = http_request(port, "POST", "/v1/messages", body("no-such-model"), headers={"x-api-key": world.vk})
-    assert r.status == 404 and r.json()["error"]["type"] == "not_found_error", r.describe()
+    assert r.status == 404 and r.json["error"]["type"] == "not_found_error", r.describe()
 
 
 def test_count_tokens(world):

@@ -13,7 +13,7 @@ def test_chat_still_served_on_both_locations(basic):
     port = basic.gw.port
     for path in ("/v1/chat/completions", "/v1/chat/completions/"):
         r = http_request(port, "POST", path, chat_body(), headers={"Authorization": f"Bearer {basic.vkey}"})
-        assert r.status == 200 and r.json()["object"] == "chat.completion", (path, r.describe())
+        assert r.status == 200 and r.json["object"] == "chat.completion", (path, r.describe())
 
 
 @pytest.mark.parametrize("method,path,dialect", [
@@ -32,7 +32,7 @@ def test_404_in_dialect(basic, method, path, dialect):
     r = http_request(basic.gw.port, method, path, chat_body() if method == "POST" else None,
                      headers={"Authorization": f"Bearer {basic.vkey}"})
     assert r.status == 404, r.describe()
-    j = r.json()
+    j = r.json
     if dialect == "openai":
         assert j["error"]["type"] == "invalid_request_error" and j["error"]["code"] in ("unknown_url", "endpoint_not_served"), j
         assert "choices" not in j
@@ -53,7 +53,7 @@ def test_405_with_allow(basic, path, dialect):
     r = http_request(basic.gw.port, "GET", path, headers={"Authorization": f"Bearer {basic.vkey}"})
     assert r.status == 405, r.describe()
     assert r.header("allow") == "POST"
-    j = r.json()
+    j = r.json
     if dialect == "openai":
         assert j["error"]["code"] == "method_not_allowed", j
     else:
