@@ -448,6 +448,21 @@ void dialect_static_answer(RequestCtx& ctx, std::string* body);
 // POST /v1/messages/count_tokens: the gateway's estimate of the request's input tokens.
 ngx_int_t send_count_tokens(RequestCtx& ctx);
 
+// A static rule's content through a dialect writer (OpenAI or Anthropic): one message, usage
+// zero, finished; the writer's usage becomes the request's.
+template <typename Writer>
+void write_static_content(Writer& writer, RequestCtx& ctx, std::string* body) {
+    writer.bind(body);
+    writer.message_start({});
+    if (!ctx.plan.static_content.empty()) writer.text_delta(ctx.plan.static_content);
+    canonical::UsageReport nothing;
+    nothing.input_tokens = 0;
+    nothing.output_tokens = 0;
+    writer.usage(nothing);
+    writer.finish(canonical::FinishReason::stop);
+    ctx.usage = writer.usage();
+}
+
 // ngx_routeshift_rule_response.cpp: a static rule's answer (returns the status/rc for
 // ngx_http_finalize_request), and X-RouteShift-Rule on a rule-decided answer.
 ngx_int_t send_static_answer(RequestCtx& ctx);

@@ -35,15 +35,7 @@ std::unique_ptr<ResponseTranslator> dialect_translator(RequestCtx& ctx, std::str
 
 void dialect_static_answer(RequestCtx& ctx, std::string* body) {
     AnthropicMessagesAnswerWriter writer(anthropic_options(ctx, ctx.plan.requested_model));
-    writer.bind(body);
-    writer.message_start({});
-    if (!ctx.plan.static_content.empty()) writer.text_delta(ctx.plan.static_content);
-    canonical::UsageReport nothing;
-    nothing.input_tokens = 0;
-    nothing.output_tokens = 0;
-    writer.usage(nothing);
-    writer.finish(canonical::FinishReason::stop);
-    ctx.usage = writer.usage();
+    write_static_content(writer, ctx, body);
 }
 
 ngx_int_t send_count_tokens(RequestCtx& ctx) {

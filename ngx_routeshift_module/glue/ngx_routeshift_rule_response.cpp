@@ -43,15 +43,7 @@ void openai_static_answer(RequestCtx& ctx, std::string* body) {
     options.created = (int64_t)ngx_time();
     OpenAIChatWriter writer(std::move(options));
     writer.observe_session(&ctx.session);  // a first turn's session follows the static answer
-    writer.bind(body);
-    writer.message_start({});
-    if (!ctx.plan.static_content.empty()) writer.text_delta(ctx.plan.static_content);
-    canonical::UsageReport nothing;
-    nothing.input_tokens = 0;
-    nothing.output_tokens = 0;
-    writer.usage(nothing);
-    writer.finish(canonical::FinishReason::stop);
-    ctx.usage = writer.usage();
+    write_static_content(writer, ctx, body);
 }
 
 }  // namespace

@@ -3,29 +3,17 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 
-from helpers import JS_DIR, Snapshot, http_request
+from helpers import Snapshot, http_request, run_sdk
 from mock_anthropic import AReply, MockAnthropic
 from mock_provider import Reply
 
 SDKS = ["1", "0"]
 
 
-def run_anthropic(job: dict, timeout: float = 120.0) -> dict:
-    r = subprocess.run(["node", str(JS_DIR / "anthropic.mjs")], input=json.dumps(job),
-                       capture_output=True, text=True, timeout=timeout, cwd=JS_DIR)
-    key = job.get("apiKey")
-    if key and len(key) >= 8:
-        assert key not in r.stdout and key not in r.stderr, "anthropic.mjs printed the apiKey"
-    try:
-        return json.loads(r.stdout.strip().splitlines()[-1])
-    except Exception:
-        raise AssertionError(f"anthropic.mjs gave no JSON (rc {r.returncode}):\nstdout: "
-                             f"{r.stdout[-2000:]}\nstderr: {r.stderr[-2000:]}")
+def run_anthropic(job: dict) -> dict:
+    return run_sdk(job, script="anthropic.mjs")
 
 
 class World:

@@ -15,17 +15,9 @@
 
 import Anthropic1 from '@anthropic-ai/sdk';
 import Anthropic0 from 'anthropic-sdk-0';
+import { headersObject, readStdin } from './job_io.mjs';
 
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (c) => { data += c; });
-    process.stdin.on('end', () => resolve(data));
-    process.stdin.on('error', reject);
-  });
-}
-
+// The SDK's error: its status, and the error body the gateway sent (type checked by the tests).
 function errorInfo(e) {
   return {
     status: e?.status ?? null,
@@ -34,13 +26,6 @@ function errorInfo(e) {
     name: e?.constructor?.name ?? e?.name ?? null,
     body: e?.error ?? null,
   };
-}
-
-function headersObject(h) {
-  const out = {};
-  if (!h) return out;
-  for (const [k, v] of h.entries()) out[k.toLowerCase()] = v;
-  return out;
 }
 
 const job = JSON.parse(await readStdin());
