@@ -10,6 +10,7 @@ extern "C" {
 
 #include "accounting/session_inference.hpp"
 #include "ingress/chat_request.hpp"
+#include "ingress/endpoint_route.hpp"
 #include "config/config_snapshot.hpp"
 #include "routing/model_resolver.hpp"
 #include "routing/planner.hpp"
@@ -164,6 +165,12 @@ struct RequestCtx {
     std::shared_ptr<EndpointCache> endpoints;       // same version as cfg
     std::deque<EndpointEntry> own_endpoints;        // when the shared cache is full
     const VirtualKey* vk = nullptr;
+
+    // what the client called (docs/design.md §18): its answers and errors are in its dialect
+    Endpoint endpoint = Endpoint::chat_completions;
+    Dialect dialect = Dialect::openai;
+    std::string_view allow;      // a 405's Allow header
+    std::string converted_body;  // an Anthropic client's body in OpenAI shape (`req` views it)
 
     // plan
     ChatRequest req;             // views the client body (read_body_in_memory's one buffer)
@@ -434,6 +441,29 @@ ngx_int_t accounting_filter_init(ngx_conf_t* cf);
 
 // ngx_routeshift_regex.cpp: installs the PCRE2 engine routing-rule regexes compile with.
 void regex_engine_install();
+
+// ngx_routeshift_dialect.cpp (docs/design.md §18): the client dialect's side of the answer
+// The translator of the current attempt's 2xx answer for a client that does not speak OpenAI.
+std::unique_ptr<ResponseTranslator> dialect_translator(RequestCtx& ctx, std::string_view content_type);
+// A static rule's answer in the client's dialect, written to `body`; fills ctx.usage.
+void dialect_static_answer(RequestCtx& ctx, std::string* body);
+// POST /v1/messages/count_tokens: the gateway's estimate of the request's input tokens.
+ngx_int_t send_count_tokens(RequestCtx& ctx);
+
+// A static rule's content through a dialect writer (OpenAI or Anthropic): one message, usage
+// zero, finished; the writer's usage becomes the request's.
+template <typename Writer>
+void write_static_content(Writer& writer, RequestCtx& ctx, std::string* body) {
+    writer.bind(body);
+    writer.message_start({});
+    if (!ctx.plan.static_content.empty()) writer.text_delta(ctx.plan.static_content);
+    canonical::UsageReport nothing;
+    nothing.input_tokens = 0;
+    nothing.output_tokens = 0;
+    writer.usage(nothing);
+    writer.finish(canonical::FinishReason::stop);
+    ctx.usage = writer.usage();
+}
 
 // ngx_routeshift_rule_response.cpp: a static rule's answer (returns the status/rc for
 // ngx_http_finalize_request), and X-RouteShift-Rule on a rule-decided answer.

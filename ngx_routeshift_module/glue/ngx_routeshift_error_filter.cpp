@@ -3,8 +3,10 @@
 //    body is re-framed or normalised);
 //  * every error response nginx itself produces for a request we handle (our own 4xx, "no live
 //    upstreams", timeouts after the last attempt, body too large...) is rewritten into the
-//    OpenAI error envelope, so a client never sees an HTML error page.
+//    error envelope of the client's dialect (OpenAI, Anthropic, Google: docs/design.md §18), so a
+//    client never sees an HTML error page.
 #include "ngx_routeshift.hpp"
+#include "dialect/dialect_error.hpp"
 
 namespace routeshift {
 namespace {
@@ -84,6 +86,7 @@ RequestCtx* ctx_for_error(ngx_http_request_t* r) {
     RequestCtx* ctx = pool_new<RequestCtx>(r->pool);
     if (ctx == nullptr) return nullptr;
     ctx->r = r;
+    ctx->dialect = route_endpoint({}, string_view_of(r->uri)).dialect;  // the error in the client's dialect
     ngx_http_set_ctx(r, ctx, ngx_http_routeshift_module);
     return ctx;
 }
@@ -116,7 +119,7 @@ ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
         if (status < 400) return next_header_filter(r);
         ApiError e = ctx->phase == Phase::failed ? ctx->error : default_error(status, *ctx);
         e.status = status;
-        ctx->error_json = openai_error_body(e);
+        ctx->error_json = dialect_error_body(ctx->dialect, e);
         ctx->replace_body = true;
         set_json_type(r);
         ngx_http_clear_content_length(r);
@@ -126,6 +129,7 @@ ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
         if (ctx->retry_after && add_header(r, "Retry-After", std::to_string(ctx->retry_after)) != NGX_OK) {
             return NGX_ERROR;
         }
+        if (!ctx->allow.empty() && add_header(r, "Allow", ctx->allow) != NGX_OK) return NGX_ERROR;
         if (add_routing_headers(r, *ctx) != NGX_OK) return NGX_ERROR;
         return next_header_filter(r);
     } catch (const std::exception& e) {

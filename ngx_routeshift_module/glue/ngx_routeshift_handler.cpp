@@ -1,6 +1,8 @@
-// The chat-completions content handler: authenticate, read the body, parse it in place, hand it
+// The routeshift_pass content handler: dispatch on method + path (docs/design.md §18), authenticate,
+// read the body, parse it in place (an Anthropic client's converted to OpenAI shape once), hand it
 // to the planner (core/routing/planner), resolve the candidates' hosts, then start the upstream.
 #include "ngx_routeshift.hpp"
+#include "ingress/anthropic_messages_ingress.hpp"
 #include "ingress/virtual_key_auth.hpp"
 #include "routing/rate_limiter.hpp"
 
@@ -137,6 +139,16 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
         return;
     }
     ApiError err;
+    std::string_view client_body = body;
+    if (ctx.dialect == Dialect::anthropic) {  // converted once; the pipeline reads OpenAI shape
+        AnthropicBodyKind kind = ctx.endpoint == Endpoint::messages_count_tokens ? AnthropicBodyKind::count_tokens
+                                                                                 : AnthropicBodyKind::messages;
+        if (!anthropic_messages_to_openai(client_body, kind, &ctx.converted_body, &err)) {
+            ngx_http_finalize_request(r, fail(ctx, err));
+            return;
+        }
+        body = ctx.converted_body;
+    }
     auto req = parse_chat_request_borrowed(body, &err);  // the body buffer lives as long as the request
     if (!req) {
         ngx_http_finalize_request(r, fail(ctx, err));
@@ -144,6 +156,11 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     }
     ctx.req = std::move(*req);
     ctx.req.host_splices_body = true;  // peer_get sends OpenAI-wire bodies as spans of the client's
+    if (ctx.dialect == Dialect::anthropic) ctx.req.anthropic_client_body = client_body;
+    if (ctx.endpoint == Endpoint::messages_count_tokens) {
+        ngx_http_finalize_request(r, send_count_tokens(ctx));
+        return;
+    }
     if (!session_begin(ctx)) {
         ngx_http_finalize_request(r, finalize_error(ctx));
         return;
@@ -222,9 +239,21 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
         ctx.start_msec = ngx_current_msec;
         ngx_http_set_ctx(r, pctx, ngx_http_routeshift_module);
 
-        if (r->method != NGX_HTTP_POST) {
-            return fail(ctx, 405, "Only POST is supported on this endpoint.", "invalid_request_error",
-                        "", "method_not_allowed");
+        EndpointRoute route = route_endpoint(string_view_of(r->method_name), string_view_of(r->uri));
+        ctx.endpoint = route.endpoint;
+        ctx.dialect = route.dialect;
+        if (route.endpoint == Endpoint::unknown) {
+            return fail(ctx, 404, "Unknown endpoint " + std::string(string_view_of(r->uri)) + ".",
+                        "invalid_request_error", "", "unknown_url");
+        }
+        if (route.endpoint == Endpoint::not_served) {
+            return fail(ctx, 404, "The endpoint " + std::string(string_view_of(r->uri)) + " is not served by this gateway.",
+                        "invalid_request_error", "", "endpoint_not_served");
+        }
+        if (!route.method_allowed) {
+            ctx.allow = route.allow;
+            return fail(ctx, 405, "Only " + std::string(route.allow) + " is supported on this endpoint.",
+                        "invalid_request_error", "", "method_not_allowed");
         }
         auto* mc = static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_routeshift_module));
         auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));

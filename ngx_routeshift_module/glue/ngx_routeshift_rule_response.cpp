@@ -32,8 +32,9 @@ ngx_int_t add_rule_header(RequestCtx& ctx) {
     return push_header(ctx.r, name, std::to_string(ctx.plan.decided_rule));
 }
 
-ngx_int_t send_static_answer(RequestCtx& ctx) {
-    ngx_http_request_t* r = ctx.r;
+namespace {
+
+void openai_static_answer(RequestCtx& ctx, std::string* body) {
     OpenAIChatWriterOptions options;
     options.stream = ctx.req.stream;
     options.include_usage = ctx.req.include_usage;
@@ -42,18 +43,18 @@ ngx_int_t send_static_answer(RequestCtx& ctx) {
     options.created = (int64_t)ngx_time();
     OpenAIChatWriter writer(std::move(options));
     writer.observe_session(&ctx.session);  // a first turn's session follows the static answer
+    write_static_content(writer, ctx, body);
+}
+
+}  // namespace
+
+ngx_int_t send_static_answer(RequestCtx& ctx) {
+    ngx_http_request_t* r = ctx.r;
     // Pool memory: the chain below points into it until the request ends.
     std::string* body = pool_new<std::string>(r->pool);
     if (body == nullptr) return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    writer.bind(body);
-    writer.message_start({});
-    if (!ctx.plan.static_content.empty()) writer.text_delta(ctx.plan.static_content);
-    canonical::UsageReport nothing;
-    nothing.input_tokens = 0;
-    nothing.output_tokens = 0;
-    writer.usage(nothing);
-    writer.finish(canonical::FinishReason::stop);
-    ctx.usage = writer.usage();
+    if (ctx.dialect == Dialect::anthropic) dialect_static_answer(ctx, body);
+    else openai_static_answer(ctx, body);
     ctx.phase = Phase::complete;
 
     r->headers_out.status = NGX_HTTP_OK;

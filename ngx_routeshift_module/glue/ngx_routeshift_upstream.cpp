@@ -2,6 +2,7 @@
 // every attempt and rebuilds the whole request for it (URL, Host, TLS name, auth, body). Retries
 // come from ngx_http_upstream_next; the answer is relayed unbuffered, SSE event by event.
 #include "ngx_routeshift_response.hpp"
+#include "dialect/dialect_error.hpp"
 #include "util/redaction.hpp"
 #include "routing/cooldown.hpp"
 
@@ -401,6 +402,10 @@ std::unique_ptr<ResponseTranslator> make_translator(RequestCtx& ctx, std::string
     TranslatorOptions opt;
     opt.stream = ctx.req.stream;
     opt.include_usage = ctx.req.include_usage;
+    if (ctx.dialect != Dialect::openai) {  // the client's dialect decides (docs/design.md §18)
+        ctx.response.converted = true;
+        return dialect_translator(ctx, ctype);
+    }
     ctx.response.converted = wire.converts();
     if (ctx.response.converted) {
         opt.model = ctx.plan.targets[c.target].upstream_model;
@@ -440,7 +445,9 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
         ctx.response.mode = BodyMode::error;
         // another wire format's error becomes an OpenAI error with the status OpenAI would use
         // (Anthropic 529 -> 503); OpenAI-compatible statuses are already right
-        if (wire_adapter(key).converts() && v.error.status >= 400) ctx.response.client_status = v.error.status;
+        if ((wire_adapter(key).converts() || ctx.dialect != Dialect::openai) && v.error.status >= 400) {
+            ctx.response.client_status = v.error.status;
+        }
         release_response_headers(r, ctx);
         return NGX_OK;
     }
@@ -559,8 +566,10 @@ ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** l
     } else if (resp.mode == BodyMode::error) {
         const ProviderKey& key = ctx.cfg->keys[ctx.cands[(size_t)ctx.current].key];
         std::string_view secret = key.secret;
-        std::string body = wire_adapter(key).client_error_body(ctx.attempt.upstream_status, resp.error_body,
-                                                               error_context(ctx, &secret));
+        std::string body = dialect_error_from_openai_body(
+            ctx.dialect, resp.client_status ? resp.client_status : ctx.attempt.upstream_status,
+            wire_adapter(key).client_error_body(ctx.attempt.upstream_status, resp.error_body,
+                                                error_context(ctx, &secret)));
         rc = emit(r, u, ll, body);
     } else {
         ctx.usage = resp.usage_scanner.usage();
@@ -740,8 +749,11 @@ void finalize_request(ngx_http_request_t* r, ngx_int_t rc) noexcept {
                        !ctx->response.translator->complete() && !ctx->response.translator->saw_error()) {
                 ctx->phase = Phase::complete;
                 ctx->usage = ctx->response.translator->usage();
-                std::string ev = OpenAIStreamRelay::error_event(
-                    "The provider's stream was interrupted before completion.", "stream_interrupted");
+                std::string ev = ctx->dialect == Dialect::openai
+                                     ? OpenAIStreamRelay::error_event(
+                                           "The provider's stream was interrupted before completion.", "stream_interrupted")
+                                     : dialect_error_event(ctx->dialect, {502, "The provider's stream was interrupted before completion.",
+                                                                          "server_error", "", "stream_interrupted"});
                 emit(r, u, &ll, ev);
             }
             if (out) ngx_http_output_filter(r, out);

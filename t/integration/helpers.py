@@ -697,14 +697,15 @@ def ensure_js_deps() -> None:
         raise RuntimeError(f"`npm ci` in {JS_DIR} failed:\n{r.stdout}\n{r.stderr}")
 
 
-def run_sdk(job: dict, timeout: float = 120.0) -> dict:
-    r = subprocess.run(["node", str(JS_DIR / "chat.mjs")], input=json.dumps(job),
+def run_sdk(job: dict, timeout: float = 120.0, script: str = "chat.mjs") -> dict:
+    """Runs an SDK client script of t/js (chat.mjs: openai; anthropic.mjs: @anthropic-ai/sdk)."""
+    r = subprocess.run(["node", str(JS_DIR / script)], input=json.dumps(job),
                        capture_output=True, text=True, timeout=timeout, cwd=JS_DIR)
     key = job.get("apiKey")
     if key and len(key) >= 8:
-        assert key not in r.stdout and key not in r.stderr, "chat.mjs printed the apiKey"
+        assert key not in r.stdout and key not in r.stderr, f"{script} printed the apiKey"
     try:
         return json.loads(r.stdout.strip().splitlines()[-1])
     except Exception:
-        raise AssertionError(f"chat.mjs gave no JSON (rc {r.returncode}):\nstdout: "
+        raise AssertionError(f"{script} gave no JSON (rc {r.returncode}):\nstdout: "
                              f"{r.stdout[-2000:]}\nstderr: {r.stderr[-2000:]}")

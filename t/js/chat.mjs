@@ -21,16 +21,7 @@
 
 import OpenAI from 'openai';
 import { performance } from 'node:perf_hooks';
-
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (c) => { data += c; });
-    process.stdin.on('end', () => resolve(data));
-    process.stdin.on('error', reject);
-  });
-}
+import { headersObject, readStdin } from './job_io.mjs';
 
 function errorInfo(e) {
   const out = {
@@ -42,13 +33,6 @@ function errorInfo(e) {
     name: e?.constructor?.name ?? e?.name ?? null,
   };
   if (e?.cause) out.cause = String(e.cause?.message ?? e.cause);
-  return out;
-}
-
-function headersObject(h) {
-  const out = {};
-  if (!h) return out;
-  for (const [k, v] of h.entries()) out[k] = v;
   return out;
 }
 

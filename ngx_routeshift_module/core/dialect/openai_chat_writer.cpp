@@ -1,4 +1,5 @@
 #include "dialect/openai_chat_writer.hpp"
+#include "dialect/usage_accumulation.hpp"
 
 #include "accounting/session_inference.hpp"
 #include "dialect/openai_error.hpp"
@@ -300,21 +301,7 @@ void OpenAIChatWriter::image(std::string_view media_type, std::string_view base6
 
 void OpenAIChatWriter::usage(const canonical::UsageReport& report) {
     if (ended()) return;
-    auto take = [](int64_t v, int64_t* dst) {
-        if (v >= 0) *dst = v;
-    };
-    take(report.input_tokens, &tokens_.input_tokens);
-    take(report.cache_read_tokens, &tokens_.cache_read_tokens);
-    take(report.cache_write_tokens, &tokens_.cache_write_tokens);
-    take(report.output_tokens, &tokens_.output_tokens);
-    take(report.reasoning_tokens, &tokens_.reasoning_tokens);
-    if (tokens_.input_tokens < 0 && tokens_.output_tokens < 0) return;  // nothing billable known yet
-    // OpenAI's prompt_tokens include the cached tokens; completion_tokens include reasoning.
-    usage_.prompt_tokens = std::max<int64_t>(tokens_.input_tokens, 0) + std::max<int64_t>(tokens_.cache_read_tokens, 0) +
-                           std::max<int64_t>(tokens_.cache_write_tokens, 0);
-    usage_.completion_tokens = std::max<int64_t>(tokens_.output_tokens, 0);
-    usage_.total_tokens = usage_.prompt_tokens + usage_.completion_tokens;
-    usage_.cached_tokens = std::max<int64_t>(tokens_.cache_read_tokens, 0);
+    accumulate_usage(report, &tokens_, &usage_);
 }
 
 void OpenAIChatWriter::append_usage_json(std::string& out) const {

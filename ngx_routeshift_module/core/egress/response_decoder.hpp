@@ -119,5 +119,7 @@ std::unique_ptr<ResponseDecoder> bedrock_response_decoder(bool stream);
 // `gateway_id`: the id the client will see ("" = the provider's); Gemini's synthesized tool-call
 // ids derive from it.
 std::unique_ptr<ResponseDecoder> gemini_response_decoder(bool stream, std::string gateway_id);
+// OpenAI chat answers, for clients of another dialect (egress/openai/openai_response_decoder.cpp).
+std::unique_ptr<ResponseDecoder> openai_response_decoder(bool stream);
 
 }  // namespace routeshift

@@ -6,6 +6,7 @@
 #include "dialect/openai_error.hpp"
 #include "egress/openai/upstream_request.hpp"
 #include "egress/provider_adapter.hpp"
+#include "egress/response_decoder.hpp"
 #include "ingress/chat_request.hpp"
 #include <cstdint>
 #include <memory>
@@ -76,5 +77,9 @@ public:
 const WireAdapter& wire_adapter(WireFormat wire);
 
 inline const WireAdapter& wire_adapter(const ProviderKey& key) { return wire_adapter(key.wire); }
+
+// The decoder of a 2xx answer of `wire` into canonical events, for a client whose dialect is not
+// the wire's (docs/design.md §18). `gateway_id`: the id the client will see (Gemini tool-call ids).
+std::unique_ptr<ResponseDecoder> wire_response_decoder(WireFormat wire, bool stream, std::string gateway_id);
 
 }  // namespace routeshift

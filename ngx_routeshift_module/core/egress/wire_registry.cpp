@@ -32,4 +32,14 @@ const WireAdapter& wire_adapter(WireFormat wire) {
     return openai_wire();
 }
 
+std::unique_ptr<ResponseDecoder> wire_response_decoder(WireFormat wire, bool stream, std::string gateway_id) {
+    switch (wire) {
+    case WireFormat::anthropic: return anthropic_response_decoder(stream);
+    case WireFormat::gemini: return gemini_response_decoder(stream, std::move(gateway_id));
+    case WireFormat::bedrock: return bedrock_response_decoder(stream);
+    case WireFormat::openai: break;
+    }
+    return openai_response_decoder(stream);
+}
+
 }  // namespace routeshift

@@ -35,6 +35,10 @@ struct ChatRequest {
     // build_body of a wire that splices (OpenAI chat) then leaves its bytes empty instead of
     // copying the client's body, and the host builds each attempt from spans of `body`.
     bool host_splices_body = false;
+    // The client's Anthropic Messages body when the client spoke Anthropic and this request is its
+    // OpenAI-shaped conversion (docs/design.md §18): the Anthropic wire sends it with only the model
+    // replaced. Views the client's body buffer, like `body` when borrowed.
+    std::string_view anthropic_client_body;
 
     // The jansson DOM of `body`, parsed on first use and cached (null when `body` is not JSON,
     // e.g. a default-constructed request). For code paths that need a tree; the OpenAI-compatible

@@ -1,5 +1,6 @@
 // The Anthropic Messages wire (anthropic, minimax, moonshot; zai/mimo with "api":"anthropic").
 #include "egress/wire_adapters.hpp"
+#include "ingress/anthropic_messages_ingress.hpp"
 
 namespace routeshift {
 namespace {
@@ -14,6 +15,10 @@ public:
     }
     bool build_body(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
                     std::string_view upstream_model, std::string* out, ApiError* err) const override {
+        if (!req.anthropic_client_body.empty()) {  // an Anthropic client: its body, model replaced
+            *out = anthropic_body_with_model(req.anthropic_client_body, upstream_model);
+            return true;
+        }
         return anthropic_build_body(req, upstream_model, cfg.providers[key.provider].kind, key, out, err);
     }
     bool request_head(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,

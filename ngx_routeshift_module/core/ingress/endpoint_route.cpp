@@ -1,0 +1,92 @@
+#include "ingress/endpoint_route.hpp"
+
+#include <array>
+
+namespace routeshift {
+namespace {
+
+struct ServedPath {
+    std::string_view path;
+    Endpoint endpoint;
+    Dialect dialect;
+};
+
+constexpr std::array<ServedPath, 3> kServed{{
+    {"/v1/chat/completions", Endpoint::chat_completions, Dialect::openai},
+    {"/v1/messages", Endpoint::messages, Dialect::anthropic},
+    {"/v1/messages/count_tokens", Endpoint::messages_count_tokens, Dialect::anthropic},
+}};
+
+// Paths of the whole API surface (issue 10, product docs 003/004) that are not served yet: a clear
+// "not served" 404 instead of the generic one. Exact paths, then prefixes of their sub-paths.
+constexpr std::array<std::string_view, 20> kNotServedExact{
+    "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/moderations", "/v1/images/generations",
+    "/v1/images/edits", "/v1/audio/transcriptions", "/v1/audio/speech", "/v1/rerank", "/v1/files",
+    "/v1/batches", "/v1/batch", "/v1/models", "/v1/threads", "/v1/assistants", "/v1/midjourney/imagine",
+    "/v1/suno/generate", "/v1/chat/completions/async", "/v1/messages/batches", "/v1/embed",
+};
+constexpr std::array<std::string_view, 9> kNotServedPrefixes{
+    "/v1/models/", "/v1/files/", "/v1/batches/", "/v1/responses/", "/v1/threads/", "/v1/assistants/",
+    "/v1/chat/completions/async/", "/v1/messages/batches/", "/openai/deployments/",
+};
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+Dialect dialect_of(std::string_view path) {
+    if (starts_with(path, "/v1beta/") || path == "/v1beta" || starts_with(path, "/v1/models/gemini/")) {
+        return Dialect::google;
+    }
+    if (path == "/v1/messages" || starts_with(path, "/v1/messages/")) return Dialect::anthropic;
+    return Dialect::openai;
+}
+
+bool not_served(std::string_view path, Dialect dialect) {
+    if (dialect == Dialect::google) return starts_with(path, "/v1beta/models/") || starts_with(path, "/v1/models/gemini/");
+    for (std::string_view p : kNotServedExact) {
+        if (path == p) return true;
+    }
+    for (std::string_view p : kNotServedPrefixes) {
+        if (starts_with(path, p) && path.size() > p.size()) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+EndpointRoute route_endpoint(std::string_view method, std::string_view path) {
+    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    EndpointRoute route;
+    route.dialect = dialect_of(path);
+    for (const ServedPath& served : kServed) {
+        if (path != served.path) continue;
+        route.endpoint = served.endpoint;
+        route.dialect = served.dialect;
+        route.allow = "POST";
+        route.method_allowed = method == "POST";
+        return route;
+    }
+    route.endpoint = not_served(path, route.dialect) ? Endpoint::not_served : Endpoint::unknown;
+    return route;
+}
+
+std::string_view dialect_name(Dialect dialect) {
+    switch (dialect) {
+    case Dialect::anthropic: return "anthropic";
+    case Dialect::google: return "google";
+    case Dialect::openai: break;
+    }
+    return "openai";
+}
+
+std::string_view endpoint_name(Endpoint endpoint) {
+    switch (endpoint) {
+    case Endpoint::chat_completions: return "chat_completions";
+    case Endpoint::messages: return "messages";
+    case Endpoint::messages_count_tokens: return "messages_count_tokens";
+    case Endpoint::not_served: return "not_served";
+    case Endpoint::unknown: break;
+    }
+    return "unknown";
+}
+
+}  // namespace routeshift

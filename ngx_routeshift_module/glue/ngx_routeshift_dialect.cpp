@@ -1,0 +1,51 @@
+// The client dialect's side of an answer (docs/design.md §18): which translator an Anthropic client's
+// answer goes through, a static rule's answer in that dialect, and count_tokens. OpenAI clients
+// never come here (their answers are relayed or translated as before).
+#include "ngx_routeshift.hpp"
+#include "canonical/prompt_size.hpp"
+#include "dialect/anthropic_messages_translator.hpp"
+
+#include <cstdio>
+
+namespace routeshift {
+
+namespace {
+
+AnthropicAnswerWriterOptions anthropic_options(const RequestCtx& ctx, std::string model) {
+    AnthropicAnswerWriterOptions options;
+    options.stream = ctx.req.stream;
+    options.model = std::move(model);
+    char id[40];
+    snprintf(id, sizeof id, "msg_rs%08lx%08lx", (unsigned long)ngx_random(), (unsigned long)ngx_random());
+    options.id = id;
+    return options;
+}
+
+}  // namespace
+
+std::unique_ptr<ResponseTranslator> dialect_translator(RequestCtx& ctx, std::string_view) {
+    const Candidate& c = ctx.cands[(size_t)ctx.current];
+    WireFormat wire = ctx.cfg->keys[c.key].wire;
+    // the provider speaks Anthropic Messages: its answer is relayed as it is (usage still read)
+    bool relay = wire == WireFormat::anthropic;
+    AnthropicAnswerWriterOptions options = anthropic_options(ctx, ctx.plan.targets[c.target].upstream_model);
+    return anthropic_messages_translator(wire_response_decoder(wire, ctx.req.stream, options.id), std::move(options),
+                                         relay);
+}
+
+void dialect_static_answer(RequestCtx& ctx, std::string* body) {
+    AnthropicMessagesAnswerWriter writer(anthropic_options(ctx, ctx.plan.requested_model));
+    write_static_content(writer, ctx, body);
+}
+
+ngx_int_t send_count_tokens(RequestCtx& ctx) {
+    // Estimated like every other consumer of prompt sizes (rules, TPM limits, the cost ceiling):
+    // no provider is asked, so the number is the gateway's, not the model's tokenizer's.
+    std::string* body = pool_new<std::string>(ctx.r->pool);
+    if (body == nullptr) return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    *body = "{\"input_tokens\":" + std::to_string(measure_prompt(ctx.req).estimated_tokens) + "}";
+    ctx.phase = Phase::complete;
+    return send_document(ctx.r, NGX_HTTP_OK, "application/json", *body, {});
+}
+
+}  // namespace routeshift

@@ -1,0 +1,94 @@
+// endpoint_route: method + path -> endpoint and client dialect (docs/design.md §18).
+#include "ingress/endpoint_route.hpp"
+
+#include "test_util.hpp"
+
+using namespace routeshift;
+
+static void test_served_endpoints(void**) {
+    EndpointRoute chat = route_endpoint("POST", "/v1/chat/completions");
+    assert_int_equal((int)chat.endpoint, (int)Endpoint::chat_completions);
+    assert_int_equal((int)chat.dialect, (int)Dialect::openai);
+    assert_true(chat.method_allowed);
+
+    EndpointRoute messages = route_endpoint("POST", "/v1/messages");
+    assert_int_equal((int)messages.endpoint, (int)Endpoint::messages);
+    assert_int_equal((int)messages.dialect, (int)Dialect::anthropic);
+
+    EndpointRoute count = route_endpoint("POST", "/v1/messages/count_tokens");
+    assert_int_equal((int)count.endpoint, (int)Endpoint::messages_count_tokens);
+    assert_int_equal((int)count.dialect, (int)Dialect::anthropic);
+
+    // a base URL ending in "/" joined by a client gives a trailing slash
+    assert_int_equal((int)route_endpoint("POST", "/v1/messages/").endpoint, (int)Endpoint::messages);
+    assert_int_equal((int)route_endpoint("POST", "/v1/chat/completions/").endpoint, (int)Endpoint::chat_completions);
+}
+
+static void test_wrong_method(void**) {
+    for (const char* method : {"GET", "PUT", "DELETE", "post"}) {
+        EndpointRoute route = route_endpoint(method, "/v1/messages");
+        assert_int_equal((int)route.endpoint, (int)Endpoint::messages);
+        assert_false(route.method_allowed);
+        assert_str_eq(route.allow, "POST");
+        assert_int_equal((int)route.dialect, (int)Dialect::anthropic);
+    }
+    assert_false(route_endpoint("GET", "/v1/chat/completions").method_allowed);
+}
+
+static void test_unknown_paths_by_prefix(void**) {
+    struct Case {
+        const char* path;
+        Dialect dialect;
+    } cases[] = {
+        {"/v1/nope", Dialect::openai},
+        {"/", Dialect::openai},
+        {"/v2/chat/completions", Dialect::openai},
+        {"/v1/chat/completion", Dialect::openai},
+        {"/v1/messagesx", Dialect::openai},
+        {"/v1/messages/nope", Dialect::anthropic},
+        {"/v1beta/nope", Dialect::google},
+        {"/v1beta", Dialect::google},
+    };
+    for (const Case& c : cases) {
+        EndpointRoute route = route_endpoint("POST", c.path);
+        if (route.endpoint != Endpoint::unknown) fail_msg("%s: not unknown", c.path);
+        if (route.dialect != c.dialect) fail_msg("%s: dialect %s", c.path, std::string(dialect_name(route.dialect)).c_str());
+    }
+}
+
+static void test_not_served_yet(void**) {
+    struct Case {
+        const char* method;
+        const char* path;
+        Dialect dialect;
+    } cases[] = {
+        {"POST", "/v1/embeddings", Dialect::openai},
+        {"GET", "/v1/models", Dialect::openai},
+        {"GET", "/v1/models/gpt-4o", Dialect::openai},
+        {"POST", "/v1/responses", Dialect::openai},
+        {"POST", "/v1/files", Dialect::openai},
+        {"GET", "/v1/files/file-1/content", Dialect::openai},
+        {"POST", "/openai/deployments/gpt/chat/completions", Dialect::openai},
+        {"POST", "/v1beta/models/gemini-2.5-flash:generateContent", Dialect::google},
+        {"POST", "/v1/models/gemini/gemini-2.5-flash:streamGenerateContent", Dialect::google},
+        {"POST", "/v1/messages/batches", Dialect::anthropic},
+    };
+    for (const Case& c : cases) {
+        EndpointRoute route = route_endpoint(c.method, c.path);
+        if (route.endpoint != Endpoint::not_served) fail_msg("%s %s: %s", c.method, c.path,
+                                                              std::string(endpoint_name(route.endpoint)).c_str());
+        if (route.dialect != c.dialect) fail_msg("%s: dialect %s", c.path, std::string(dialect_name(route.dialect)).c_str());
+    }
+    // a prefix alone is no endpoint
+    assert_int_equal((int)route_endpoint("POST", "/openai/deployments/").endpoint, (int)Endpoint::unknown);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_served_endpoints),
+        cmocka_unit_test(test_wrong_method),
+        cmocka_unit_test(test_unknown_paths_by_prefix),
+        cmocka_unit_test(test_not_served_yet),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
