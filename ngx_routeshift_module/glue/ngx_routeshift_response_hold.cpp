@@ -30,7 +30,7 @@ bool take_piece(ngx_http_request_t* r, RequestCtx& ctx, std::string_view piece) 
                           "routeshift: skipped %uL malformed event(s) of the provider's stream",
                           resp.translator->skipped_events() - skipped);
         }
-        return ok && (!ctx.req.stream || resp.held.size() <= kMaxHeldStreamPrefix);
+        return ok && (!ctx.req.stream || resp.translator->content_started() || resp.held.size() <= kMaxHeldStreamPrefix);
     }
     if (resp.held.size() + piece.size() > kMaxHeldAnswer) return false;
     resp.held.append(piece);
@@ -91,6 +91,29 @@ ngx_int_t release_held_stream(ngx_http_request_t* r, RequestCtx& ctx) {
     return NGX_OK;
 }
 
+// A held stream's translator gave up after its first content (in the same read): the content and
+// the error event go out, and the answer is over (nothing more is read from the provider).
+ngx_int_t release_given_up_stream(ngx_http_request_t* r, RequestCtx& ctx) {
+    ctx.phase = Phase::complete;
+    ctx.midstream_failure = true;  // never back to the keep-alive pool
+    ctx.attempt.failure = "invalid";
+    ctx.usage = ctx.response.translator->usage();
+    r->upstream->keepalive = 0;
+    scrub_answer(ctx, &ctx.response.held);
+    record_attempt(r, ctx, &r->upstream->peer, 0);
+    release_response_headers(r, ctx);
+    return NGX_OK;
+}
+
+// A piece of the held body could not be taken: before the first content the attempt fails over;
+// after it (same read) the stream is released with its error event.
+ngx_int_t piece_refused(ngx_http_request_t* r, RequestCtx& ctx) {
+    if (ctx.req.stream && ctx.response.translator->content_started()) return release_given_up_stream(r, ctx);
+    return fail_held_answer(r, ctx, "invalid",
+                            ctx.req.stream ? "a stream that could not be read, or too much before its first token"
+                                           : "an answer that could not be read");
+}
+
 // Nothing more to read: nginx finalizes the request once the queued output is sent.
 ngx_int_t complete_length(ngx_http_request_t* r) {
     r->upstream->length = 0;
@@ -126,7 +149,7 @@ ngx_int_t hold_answer(ngx_http_request_t* r, RequestCtx& ctx) {
                 std::string_view piece(reinterpret_cast<const char*>(b->pos), n);
                 b->pos += n;
                 ctx.attempt.chunked.size -= (off_t)n;
-                if (!take_piece(r, ctx, piece)) return fail_held_answer(r, ctx, "invalid", "an answer that could not be read");
+                if (!take_piece(r, ctx, piece)) return piece_refused(r, ctx);
                 continue;
             }
             if (rc == NGX_DONE) {
@@ -143,7 +166,7 @@ ngx_int_t hold_answer(ngx_http_request_t* r, RequestCtx& ctx) {
         std::string_view piece(reinterpret_cast<const char*>(b->pos), n);
         b->pos += n;
         if (resp.body_left >= 0) resp.body_left -= (off_t)n;
-        if (!take_piece(r, ctx, piece)) return fail_held_answer(r, ctx, "invalid", "an answer that could not be read");
+        if (!take_piece(r, ctx, piece)) return piece_refused(r, ctx);
         done = resp.body_left == 0;
     }
     if (!done && ctx.req.stream) {
