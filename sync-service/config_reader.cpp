@@ -114,7 +114,7 @@ ConfigRows read_rows(PgConnection& c) {
     {
         PgResult r = c.exec(
             "SELECT id, name, team_id, priority, match::text, action::text, conditions::text, enabled,"
-            " retry_budget, cost_ceiling_microcents FROM routing_rules ORDER BY priority, id");
+            " retry_budget, cost_ceiling_microcents, first_token_timeout_ms FROM routing_rules ORDER BY priority, id");
         for (int i = 0; i < r.rows(); ++i) {
             RoutingRuleRow x;
             x.id = r.i64(i, 0);
@@ -127,6 +127,7 @@ ConfigRows read_rows(PgConnection& c) {
             x.enabled = r.boolean(i, 7);
             x.retry_budget = r.opt_i64(i, 8);
             x.cost_ceiling_microcents = r.opt_i64(i, 9);
+            x.first_token_timeout_ms = r.opt_i64(i, 10);
             rows.routing_rules.push_back(std::move(x));
         }
     }

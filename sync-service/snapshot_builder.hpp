@@ -95,6 +95,7 @@ struct RoutingRuleRow {
     int64_t priority = 100;
     std::string match_json = "{}", action_json = "{}", conditions_json = "{}";
     std::optional<int64_t> retry_budget, cost_ceiling_microcents;
+    std::optional<int64_t> first_token_timeout_ms;
     bool enabled = true;
 };
 

@@ -154,6 +154,7 @@ struct Response {
     std::string held;
     off_t body_left = -1;        // Content-Length bytes still to read while holding
     bool released = false;       // release_response_headers ran for this answer
+    bool stream_held = false;    // a stream held until its first content, now released
 };
 
 struct RequestCtx {

@@ -14,7 +14,8 @@ void scrub_answer(const RequestCtx& ctx, std::string* out);
 
 // ngx_routeshift_response_hold.cpp
 // Whether this 2xx answer is held before the client's headers go out: a non-streaming answer with
-// a framed body (Content-Length or chunked; a close-delimited one is relayed), until complete.
+// a framed body (Content-Length or chunked; a close-delimited one is relayed), until complete; a
+// translated stream (every SSE stream), until its first content-bearing event.
 bool hold_answer_start(const RequestCtx& ctx, const ngx_http_upstream_t* u);
 // Reads the held answer from the header buffer (called from process_header while
 // Phase::holding). NGX_AGAIN: more to read; NGX_OK: released (headers go out now);
@@ -25,8 +26,16 @@ ngx_int_t hold_answer(ngx_http_request_t* r, RequestCtx& ctx);
 // or an error is relayed. Headers pushed to r->headers_out here go out with the answer.
 void release_response_headers(ngx_http_request_t* r, RequestCtx& ctx);
 // After the headers: queues the held answer's bytes on `*ll` (no copy). NGX_OK: the answer is
-// complete (nothing more to read); NGX_DECLINED: the body goes on (or was not held).
+// complete (nothing more to read), or a released stream goes on (u->length set to what is left);
+// NGX_DECLINED: the body was not held.
 ngx_int_t send_held_answer(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll);
+
+// ngx_routeshift_output_buffers.cpp
+// Appends a copy of `data` to `*ll`'s chain, in reused output buffers of one size (at most
+// kMaxSpareOutputBuffers spares are kept; the rest go back to the pool).
+ngx_int_t emit(ngx_http_request_t* r, ngx_http_upstream_t* u, ngx_chain_t*** ll, std::string_view data);
+// The end of u->out_bufs, where the next output goes.
+ngx_chain_t** out_tail(ngx_http_upstream_t* u);
 
 // ngx_routeshift_provider_headers.cpp
 // Hides every provider response header outside the allow-list (hash 0: nginx does not copy it)

@@ -1,8 +1,10 @@
-// Held answers (docs/design.md §10): a non-streaming 2xx answer is read whole, translated and
-// checked before the client's headers go out, so a truncated, malformed or untranslatable body
-// fails over to the next candidate like any other failure, and the answer's usage (hence its cost)
-// is known when the headers are written. The body is read through nginx's header buffer: while Phase::holding, process_header de-frames
-// what arrived and empties the buffer again.
+// Held answers (docs/design.md §10): the client's headers go out only once the attempt is known to
+// be usable, so every failure before that fails over to the next candidate like any other.
+// A non-streaming 2xx answer is read whole, translated and checked (its usage, hence its cost, is
+// known when the headers are written); a stream is held until its first content-bearing event,
+// what came before it (role chunk, comments) kept and sent with the headers. The body is read
+// through nginx's header buffer: while Phase::holding, process_header de-frames what arrived and
+// empties the buffer again.
 #include "ngx_routeshift_response.hpp"
 
 #include "util/json_scan.hpp"
@@ -12,6 +14,10 @@ namespace {
 
 // The largest answer held, as the translators bound a JSON answer (kMaxJsonAnswer).
 constexpr size_t kMaxHeldAnswer = 64u << 20;
+// The most a stream may send the client before its first content (role chunks, keep-alive
+// comments): a provider that only keeps the connection alive meets the first-token limit long
+// before this; one that floods without content fails over instead of growing the worker.
+constexpr size_t kMaxHeldStreamPrefix = 256u << 10;
 
 // One de-framed piece of the held body: through the translator, or kept as is.
 bool take_piece(ngx_http_request_t* r, RequestCtx& ctx, std::string_view piece) {
@@ -24,7 +30,7 @@ bool take_piece(ngx_http_request_t* r, RequestCtx& ctx, std::string_view piece) 
                           "routeshift: skipped %uL malformed event(s) of the provider's stream",
                           resp.translator->skipped_events() - skipped);
         }
-        return ok;
+        return ok && (!ctx.req.stream || resp.translator->content_started() || resp.held.size() <= kMaxHeldStreamPrefix);
     }
     if (resp.held.size() + piece.size() > kMaxHeldAnswer) return false;
     resp.held.append(piece);  // its usage is read from the one scan of the whole answer
@@ -51,6 +57,10 @@ ngx_int_t complete_held_answer(ngx_http_request_t* r, RequestCtx& ctx) {
     Response& resp = ctx.response;
     if (resp.mode == BodyMode::translated) {
         bool ok = resp.translator->finish(&resp.held) && !resp.translator->saw_error();
+        if (!ok && ctx.req.stream) {
+            return resp.translator->saw_error() ? fail_held_answer(r, ctx, "invalid", "an error event before its first token")
+                                                : fail_held_answer(r, ctx, "cut", "a stream that ended before completing");
+        }
         if (!ok) return fail_held_answer(r, ctx, "invalid", "an answer that could not be translated");
         ctx.usage = resp.translator->usage();
     } else {
@@ -73,6 +83,38 @@ ngx_int_t complete_held_answer(ngx_http_request_t* r, RequestCtx& ctx) {
     return NGX_OK;
 }
 
+// A held stream showed its first content: what was held goes out with the headers, and the rest of
+// the stream is relayed as it comes (input_filter).
+ngx_int_t release_held_stream(ngx_http_request_t* r, RequestCtx& ctx) {
+    ctx.response.stream_held = true;
+    scrub_answer(ctx, &ctx.response.held);
+    release_response_headers(r, ctx);
+    return NGX_OK;
+}
+
+// A held stream's translator gave up after its first content (in the same read): the content and
+// the error event go out, and the answer is over (nothing more is read from the provider).
+ngx_int_t release_given_up_stream(ngx_http_request_t* r, RequestCtx& ctx) {
+    ctx.phase = Phase::complete;
+    ctx.midstream_failure = true;  // never back to the keep-alive pool
+    ctx.attempt.failure = "invalid";
+    ctx.usage = ctx.response.translator->usage();
+    r->upstream->keepalive = 0;
+    scrub_answer(ctx, &ctx.response.held);
+    record_attempt(r, ctx, &r->upstream->peer, 0);
+    release_response_headers(r, ctx);
+    return NGX_OK;
+}
+
+// A piece of the held body could not be taken: before the first content the attempt fails over;
+// after it (same read) the stream is released with its error event.
+ngx_int_t piece_refused(ngx_http_request_t* r, RequestCtx& ctx) {
+    if (ctx.req.stream && ctx.response.translator->content_started()) return release_given_up_stream(r, ctx);
+    return fail_held_answer(r, ctx, "invalid",
+                            ctx.req.stream ? "a stream that could not be read, or too much before its first token"
+                                           : "an answer that could not be read");
+}
+
 // Nothing more to read: nginx finalizes the request once the queued output is sent.
 ngx_int_t complete_length(ngx_http_request_t* r) {
     r->upstream->length = 0;
@@ -84,7 +126,10 @@ ngx_int_t complete_length(ngx_http_request_t* r) {
 bool hold_answer_start(const RequestCtx& ctx, const ngx_http_upstream_t* u) {
     int status = (int)u->headers_in.status_n;
     if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED) return false;
-    return !ctx.req.stream && (u->headers_in.chunked || u->headers_in.content_length_n >= 0);
+    // a stream is held whatever its framing (a close-delimited one that ends before its first
+    // content is an attempt failure); only a translator can tell when its content starts
+    if (ctx.req.stream) return ctx.response.mode == BodyMode::translated;
+    return u->headers_in.chunked || u->headers_in.content_length_n >= 0;
 }
 
 ngx_int_t hold_answer(ngx_http_request_t* r, RequestCtx& ctx) {
@@ -105,7 +150,7 @@ ngx_int_t hold_answer(ngx_http_request_t* r, RequestCtx& ctx) {
                 std::string_view piece(reinterpret_cast<const char*>(b->pos), n);
                 b->pos += n;
                 ctx.attempt.chunked.size -= (off_t)n;
-                if (!take_piece(r, ctx, piece)) return fail_held_answer(r, ctx, "invalid", "an answer that could not be read");
+                if (!take_piece(r, ctx, piece)) return piece_refused(r, ctx);
                 continue;
             }
             if (rc == NGX_DONE) {
@@ -122,8 +167,12 @@ ngx_int_t hold_answer(ngx_http_request_t* r, RequestCtx& ctx) {
         std::string_view piece(reinterpret_cast<const char*>(b->pos), n);
         b->pos += n;
         if (resp.body_left >= 0) resp.body_left -= (off_t)n;
-        if (!take_piece(r, ctx, piece)) return fail_held_answer(r, ctx, "invalid", "an answer that could not be read");
+        if (!take_piece(r, ctx, piece)) return piece_refused(r, ctx);
         done = resp.body_left == 0;
+    }
+    if (!done && ctx.req.stream) {
+        if (resp.translator->content_started()) return release_held_stream(r, ctx);
+        if (resp.translator->saw_error()) return fail_held_answer(r, ctx, "invalid", "an error event before its first token");
     }
     if (!done) {
         // everything read is consumed: the buffer takes the next bytes from its start, and the
@@ -153,26 +202,32 @@ void release_response_headers(ngx_http_request_t* r, RequestCtx& ctx) {
 
 ngx_int_t send_held_answer(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll) {
     Response& resp = ctx.response;
-    if (!resp.released || resp.held.empty()) {
-        return ctx.phase == Phase::complete && resp.released ? complete_length(r) : NGX_DECLINED;
-    }
     ngx_http_upstream_t* u = r->upstream;
-    ngx_chain_t* cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
-    if (cl == nullptr) return NGX_ERROR;
-    ngx_buf_t* b = cl->buf;
-    b->start = nullptr;  // the held string's memory: never reused for other output
-    b->end = nullptr;
-    b->pos = reinterpret_cast<u_char*>(resp.held.data());
-    b->last = b->pos + resp.held.size();
-    b->memory = 1;
-    b->temporary = 0;
-    b->flush = 1;
-    b->tag = u->output.tag;
-    cl->next = nullptr;
-    **ll = cl;
-    *ll = &cl->next;
-    // a complete answer: nothing more to read; a released stream goes on in input_filter
-    return ctx.phase == Phase::complete ? complete_length(r) : NGX_DECLINED;
+    if (resp.released && !resp.held.empty()) {
+        ngx_chain_t* cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
+        if (cl == nullptr) return NGX_ERROR;
+        ngx_buf_t* b = cl->buf;
+        b->start = nullptr;  // the held string's memory: never reused for other output
+        b->end = nullptr;
+        b->pos = reinterpret_cast<u_char*>(resp.held.data());
+        b->last = b->pos + resp.held.size();
+        b->memory = 1;
+        b->temporary = 0;
+        b->flush = 1;
+        b->tag = u->output.tag;
+        cl->next = nullptr;
+        **ll = cl;
+        *ll = &cl->next;
+    }
+    // a complete answer: nothing more to read
+    if (resp.released && ctx.phase == Phase::complete) return complete_length(r);
+    if (!resp.stream_held) return NGX_DECLINED;
+    // a released stream goes on in input_filter, from where holding left its body
+    u->length = u->headers_in.chunked ? 1 : resp.body_left;
+    // nginx reads on only when the provider sends more: the held bytes go out now, from the
+    // client's write handler (which sends what is queued and then reads the provider again)
+    ngx_post_event(r->connection->write, &ngx_posted_events);
+    return NGX_OK;
 }
 
 }  // namespace routeshift

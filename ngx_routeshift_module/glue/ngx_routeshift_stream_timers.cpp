@@ -1,5 +1,6 @@
 // A stream's time limits per attempt (docs/design.md §10), separate from the socket read timeout:
-// routeshift_first_token_timeout (from the attempt's start to its first content-bearing event)
+// routeshift_first_token_timeout, or the deciding routing rule's first_token_timeout_ms (from the
+// attempt's start to its first content-bearing event)
 // and routeshift_stream_idle_timeout (between two reads once the stream is relayed). Both are
 // nginx's own upstream read timer, armed from the request's copy of the upstream conf: no timer
 // of ours outlives the connection, and a timeout takes nginx's own paths (the next candidate
@@ -9,12 +10,15 @@
 namespace routeshift {
 
 ngx_int_t stream_timers_init(ngx_http_request_t* r, RequestCtx& ctx, const LocConf& lc) {
-    if (!ctx.req.stream || (lc.first_token_timeout == 0 && lc.stream_idle_timeout == 0)) return NGX_OK;
+    // the deciding routing rule's first-token limit replaces the directive's
+    int64_t rule_limit = ctx.plan.budget.first_token_timeout_ms;
+    ngx_msec_t first_token = rule_limit > 0 ? (ngx_msec_t)rule_limit : lc.first_token_timeout;
+    if (!ctx.req.stream || (first_token == 0 && lc.stream_idle_timeout == 0)) return NGX_OK;
     auto* conf = static_cast<ngx_http_upstream_conf_t*>(ngx_palloc(r->pool, sizeof(ngx_http_upstream_conf_t)));
     if (conf == nullptr) return NGX_ERROR;
     *conf = lc.upstream;
     ctx.timers.conf = conf;
-    ctx.timers.first_token = lc.first_token_timeout;
+    ctx.timers.first_token = first_token;
     ctx.timers.idle = lc.stream_idle_timeout;
     ctx.timers.read = lc.upstream.read_timeout;
     r->upstream->conf = conf;

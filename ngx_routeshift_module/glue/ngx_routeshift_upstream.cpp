@@ -10,49 +10,6 @@ namespace routeshift {
 namespace {
 
 
-// ---- output ---------------------------------------------------------------------------------
-
-// Appends a copy of `data` to `*ll`'s chain, reusing sent buffers of our own where they fit.
-ngx_int_t emit(ngx_http_request_t* r, ngx_http_upstream_t* u, ngx_chain_t*** ll, std::string_view data) {
-    if (data.empty()) return NGX_OK;
-    ngx_chain_t* cl = nullptr;
-    for (ngx_chain_t** pp = &u->free_bufs; *pp; pp = &(*pp)->next) {
-        ngx_buf_t* b = (*pp)->buf;
-        if (b->start && (size_t)(b->end - b->start) >= data.size()) {
-            cl = *pp;
-            *pp = cl->next;
-            break;
-        }
-    }
-    if (cl == nullptr) {
-        cl = ngx_alloc_chain_link(r->pool);
-        if (cl == nullptr) return NGX_ERROR;
-        ngx_buf_t* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
-        if (b == nullptr) return NGX_ERROR;
-        size_t size = std::max<size_t>(data.size(), 4096);
-        b->start = static_cast<u_char*>(ngx_palloc(r->pool, size));
-        if (b->start == nullptr) return NGX_ERROR;
-        b->end = b->start + size;
-        cl->buf = b;
-    }
-    ngx_buf_t* b = cl->buf;
-    b->pos = b->start;
-    b->last = ngx_cpymem(b->pos, data.data(), data.size());
-    b->temporary = 1;
-    b->flush = 1;
-    b->tag = u->output.tag;
-    cl->next = nullptr;
-    **ll = cl;
-    *ll = &cl->next;
-    return NGX_OK;
-}
-
-ngx_chain_t** out_tail(ngx_http_upstream_t* u) {
-    ngx_chain_t** ll = &u->out_bufs;
-    while (*ll) ll = &(*ll)->next;
-    return ll;
-}
-
 // ---- balancer ---------------------------------------------------------------------------------
 
 ngx_int_t process_status_line(ngx_http_request_t* r) noexcept;
@@ -578,7 +535,26 @@ ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** l
     return rc;
 }
 
-// Consumes one piece of de-framed upstream body.
+// The translator gave up on a stream (its error event is queued): the answer is over. Nothing more
+// is read; nginx finalizes the request once the output is sent and closes the upstream
+// connection, instead of reading an endless provider to its end.
+void end_given_up_stream(ngx_http_request_t* r, RequestCtx& ctx) {
+    ngx_http_upstream_t* u = r->upstream;
+    ctx.phase = Phase::complete;
+    ctx.midstream_failure = true;  // never back to the keep-alive pool
+    ctx.attempt.failure = "invalid";
+    ctx.usage = ctx.response.translator->usage();
+    u->length = 0;
+    u->keepalive = 0;
+    record_attempt(r, ctx, &u->peer, 0);
+}
+
+bool stream_given_up(const RequestCtx& ctx) {
+    return ctx.phase == Phase::complete && ctx.attempt.failure != nullptr;
+}
+
+// Consumes one piece of de-framed upstream body. NGX_DONE: a stream's translator gave up, the
+// answer is over.
 ngx_int_t consume(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll, u_char* pos, size_t n) {
     ngx_http_upstream_t* u = r->upstream;
     std::string_view piece(reinterpret_cast<const char*>(pos), n);
@@ -586,7 +562,8 @@ ngx_int_t consume(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll, u_c
     if (resp.mode == BodyMode::translated) {
         ctx.scratch.clear();
         uint64_t skipped = resp.translator->skipped_events();
-        if (!resp.translator->feed(piece, &ctx.scratch)) {
+        bool given_up = !resp.translator->feed(piece, &ctx.scratch);
+        if (given_up) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "routeshift: the provider's answer ended with an error or could not be read");
         }
@@ -596,7 +573,12 @@ ngx_int_t consume(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll, u_c
                           resp.translator->skipped_events() - skipped);
         }
         scrub_answer(ctx, &ctx.scratch);
-        return emit(r, u, ll, ctx.scratch);
+        if (emit(r, u, ll, ctx.scratch) != NGX_OK) return NGX_ERROR;
+        if (given_up && ctx.req.stream) {
+            end_given_up_stream(r, ctx);
+            return NGX_DONE;
+        }
+        return NGX_OK;
     }
     if (resp.mode == BodyMode::error) {
         if (resp.error_body.size() < kMaxErrorBody) {
@@ -658,6 +640,7 @@ ngx_int_t input_filter(void* data, ssize_t bytes) noexcept {
     if (ctx == nullptr) return NGX_ERROR;
     try {
         if (ctx->first_byte_msec == 0) ctx->first_byte_msec = ngx_current_msec;
+        if (stream_given_up(*ctx)) return NGX_OK;  // read while the error event is still being sent
         ngx_buf_t* buf = &u->buffer;
         ngx_chain_t** ll = out_tail(u);
 
@@ -679,7 +662,9 @@ ngx_int_t input_filter(void* data, ssize_t bytes) noexcept {
                 }
                 u->length -= (off_t)n;
             }
-            if (consume(r, *ctx, &ll, pos, n) != NGX_OK) return NGX_ERROR;
+            ngx_int_t rc = consume(r, *ctx, &ll, pos, n);
+            if (rc == NGX_DONE) return NGX_OK;
+            if (rc != NGX_OK) return NGX_ERROR;
             if (u->length == 0) {
                 u->keepalive = !u->headers_in.connection_close;
                 return body_complete(r, *ctx, &ll);
@@ -703,7 +688,9 @@ ngx_int_t input_filter(void* data, ssize_t bytes) noexcept {
                     ctx->attempt.chunked.size -= (off_t)n;
                     buf->pos = buf->last;
                 }
-                if (consume(r, *ctx, &ll, pos, n) != NGX_OK) return NGX_ERROR;
+                ngx_int_t consumed = consume(r, *ctx, &ll, pos, n);
+                if (consumed == NGX_DONE) return NGX_OK;
+                if (consumed != NGX_OK) return NGX_ERROR;
                 continue;
             }
             if (rc == NGX_DONE) {

@@ -15,6 +15,7 @@ namespace routeshift {
 namespace {
 
 constexpr int kMaxRetryBudget = 20;    // the column's CHECK
+constexpr int64_t kMaxFirstTokenTimeoutMs = 3600000;  // one hour, the column's CHECK (sql/009)
 constexpr size_t kMaxLabel = 64;
 constexpr size_t kMaxStaticContent = 1 << 20;
 
@@ -392,7 +393,7 @@ bool parse_routing_rules(const json_t* root, const Config& config, const std::un
             where += " (id " + std::to_string(rule.id) + ")";
             Fields f(where, json_array_get(rows, i));
             f.only({"id", "name", "team_id", "priority", "match", "action", "conditions", "enabled", "retry_budget",
-                    "cost_ceiling_microcents"});
+                    "cost_ceiling_microcents", "first_token_timeout_ms"});
             if (!ids.insert(rule.id).second) f.fail("duplicate id");
             if (!f.boolean("enabled").value_or(true)) continue;
             rule.name = f.string("name").value_or("");
@@ -410,6 +411,9 @@ bool parse_routing_rules(const json_t* root, const Config& config, const std::un
             if (rule.action == RuleAction::tag && (rule.retry_budget || rule.cost_ceiling_microcents))
                 f.fail("retry_budget and cost_ceiling_microcents apply only to route, block and static rules "
                        "(a tag rule never decides)");
+            rule.first_token_timeout_ms = f.integer("first_token_timeout_ms", 1, kMaxFirstTokenTimeoutMs).value_or(0);
+            if (rule.action == RuleAction::tag && rule.first_token_timeout_ms)
+                f.fail("first_token_timeout_ms", "applies only to route, block and static rules (a tag rule never decides)");
             out->rules.push_back(std::move(rule));
         }
         std::stable_sort(out->rules.begin(), out->rules.end(), [](const RoutingRule& a, const RoutingRule& b) {

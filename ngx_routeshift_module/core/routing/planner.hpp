@@ -48,6 +48,7 @@ struct PlannedCandidate {
 struct PlanBudget {
     unsigned attempts = 1;  // upstream attempts, first one included (>= 1)
     int64_t cost_ceiling_microcents = 0;  // max spend across all attempts; 0 = no ceiling
+    int64_t first_token_timeout_ms = 0;   // the deciding rule's first-token limit for streams; 0 = the directive's
 };
 
 // What the host tells the planner about the keys' runtime health.

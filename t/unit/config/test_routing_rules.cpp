@@ -35,7 +35,7 @@ static int setup(void**) {
 static void test_every_kind_parses_in_priority_order(void**) {
     auto cfg = parse_ok(R"([
       {"id": 4, "priority": 50, "match": {"model": "gpt-4o", "stream": true}, "action": {"route": {"models": ["gpt-4o-mini", "claude-sonnet"]}},
-       "retry_budget": 2, "cost_ceiling_microcents": 5000},
+       "retry_budget": 2, "cost_ceiling_microcents": 5000, "first_token_timeout_ms": 2500},
       {"id": 3, "priority": 10, "match": {"content_regex": "(?i)password"}, "action": {"block": {"status": 403, "message": "no secrets"}}},
       {"id": 2, "priority": 50, "match": {"metadata": {"team": "blue", "ticket": {"regex": "^T-[0-9]+$"}}}, "action": {"tag": {"labels": ["blue", "ticketed"]}}},
       {"id": 1, "priority": 90, "match": {"model_glob": "claude-*"}, "action": {"static": {"content": "maintenance"}}},
@@ -60,6 +60,8 @@ static void test_every_kind_parses_in_priority_order(void**) {
     assert_int_equal(rules[2].route_models.size(), 2);
     assert_int_equal(rules[2].retry_budget, 2);
     assert_int_equal(rules[2].cost_ceiling_microcents, 5000);
+    assert_int_equal(rules[2].first_token_timeout_ms, 2500);
+    assert_int_equal(rules[0].first_token_timeout_ms, 0);  // not set: the directive's limit
     assert_true(rules[2].stream.has_value() && *rules[2].stream);
     assert_false(rules[2].needs_prompt_size);
     assert_int_equal(rules[3].team_id, 2);
@@ -126,6 +128,11 @@ static void test_bad_values_rejected(void**) {
         {R"([{"id": 3, "action": {"tag": {"labels": ["a"]}}, "retry_budget": 2}])", "never decides"},
         {R"([{"id": 3, "action": {"route": {"model": "gpt-4o"}}, "retry_budget": 21}])", "retry_budget"},
         {R"([{"id": 3, "action": {"route": {"model": "gpt-4o"}}, "cost_ceiling_microcents": 0}])", "cost_ceiling"},
+        {R"([{"id": 3, "action": {"route": {"model": "gpt-4o"}}, "first_token_timeout_ms": 0}])", "first_token_timeout_ms"},
+        {R"([{"id": 3, "action": {"route": {"model": "gpt-4o"}}, "first_token_timeout_ms": 3600001}])",
+         "first_token_timeout_ms"},
+        {R"([{"id": 3, "action": {"route": {"model": "gpt-4o"}}, "first_token_timeout_ms": "5s"}])", "first_token_timeout_ms"},
+        {R"([{"id": 3, "action": {"tag": {"labels": ["a"]}}, "first_token_timeout_ms": 500}])", "never decides"},
         {R"([{"id": 3, "team_id": 9, "action": {"tag": {"labels": ["a"]}}}])", "team_id: 9 does not exist"},
         {R"([{"id": 3, "match": {"virtual_keys": ["nobody"]}, "action": {"tag": {"labels": ["a"]}}}])", "'nobody' does not exist"},
         {R"([{"id": 3, "match": {"teams": [42]}, "action": {"tag": {"labels": ["a"]}}}])", "team id 42"},

@@ -318,7 +318,7 @@ static void test_pathological_regex_is_no_match(void**) {
 
 static void test_planner_route_chain_and_caps(void**) {
     auto cfg = config(R"([{"id": 11, "match": {"model": "gpt-4o"}, "action": {"route": {"models": ["gpt-4o-mini", "smart", "claude-sonnet"]}},
-                           "retry_budget": 2, "cost_ceiling_microcents": 900}])");
+                           "retry_budget": 2, "cost_ceiling_microcents": 900, "first_token_timeout_ms": 1500}])");
     Plan p = plan(*cfg, 5, kHello);
     assert_true(p.ok);
     assert_str_eq(target_models(p), "gpt-4o-mini,gpt-4o,claude-sonnet-4-5");  // the alias resolved in place
@@ -328,6 +328,7 @@ static void test_planner_route_chain_and_caps(void**) {
     assert_int_equal(p.decided_rule, 11);
     assert_int_equal(p.budget.attempts, 2);
     assert_int_equal(p.budget.cost_ceiling_microcents, 900);
+    assert_int_equal(p.budget.first_token_timeout_ms, 1500);
     assert_str_eq(p.requested_model, "gpt-4o");
     // without a matching rule: the request's model, the settings' budget, no ceiling
     Plan q = plan(*cfg, 5, R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]})");
@@ -335,6 +336,7 @@ static void test_planner_route_chain_and_caps(void**) {
     assert_int_equal(q.decided_rule, 0);
     assert_int_equal(q.budget.attempts, 2);  // settings' 3, capped by gpt-4o-mini's two healthy keys
     assert_int_equal(q.budget.cost_ceiling_microcents, 0);
+    assert_int_equal(q.budget.first_token_timeout_ms, 0);  // the directive's limit
 }
 
 static void test_planner_route_hint_overrides_the_chain(void**) {
