@@ -40,6 +40,8 @@ SecretBox load_secret_box(const Context& ctx);  // UsageError when no key is con
 // Accepts a name or a numeric id; CommandError when unknown.
 int64_t resolve_provider(PgConnection& db, const std::string& name_or_id);
 int64_t resolve_team(PgConnection& db, const std::string& name_or_id);
+// The --provider filter of a list command: that provider's id as query text, or nullopt.
+std::optional<std::string> provider_filter(PgConnection& db, const Context& ctx);
 // The provider key addressed by --id N, or by --provider P --label L; CommandError when unknown.
 int64_t find_provider_key(PgConnection& db, const Context& ctx);
 // An integer option as text for a query parameter (nullopt when absent); UsageError out of lo..hi.

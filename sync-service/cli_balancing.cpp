@@ -159,8 +159,7 @@ int list(Context& ctx) {
     ctx.args.allow_only({"--provider"});
     auto db = open_db(ctx);
     require_schema(*db);
-    std::optional<std::string> pid;
-    if (auto p = ctx.args.get("--provider")) pid = std::to_string(resolve_provider(*db, *p));
+    std::optional<std::string> pid = provider_filter(*db, ctx);
     PgResult window = db->exec("SELECT latency_window_seconds FROM settings");
     std::printf("latency window: %s s\n\n", window.str(0, 0).c_str());
     PgResult r = db->exec_params(R"SQL(

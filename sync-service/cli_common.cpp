@@ -46,6 +46,11 @@ int64_t resolve_provider(PgConnection& db, const std::string& v) {
     return r.i64(0, 0);
 }
 
+std::optional<std::string> provider_filter(PgConnection& db, const Context& ctx) {
+    if (auto p = ctx.args.get("--provider")) return std::to_string(resolve_provider(db, *p));
+    return std::nullopt;
+}
+
 int64_t resolve_team(PgConnection& db, const std::string& v) {
     PgResult r = all_digits(v) ? db.exec_params("SELECT id FROM teams WHERE id = $1::bigint OR name = $1 "
                                                 "ORDER BY (name = $1) DESC LIMIT 1", {v})

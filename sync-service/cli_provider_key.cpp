@@ -120,8 +120,7 @@ int list(Context& ctx) {
     ctx.args.allow_only({"--provider"});
     auto db = open_db(ctx);
     require_schema(*db);
-    std::optional<std::string> pid;
-    if (auto p = ctx.args.get("--provider")) pid = std::to_string(resolve_provider(*db, *p));
+    std::optional<std::string> pid = provider_filter(*db, ctx);
     // Never selects secret_ciphertext / secret_nonce.
     PgResult r = db->exec_params(
         "SELECT k.id, p.name, k.label, k.enabled, k.weight, k.rpm, k.tpm, k.cooldown_seconds, k.metadata::text,"

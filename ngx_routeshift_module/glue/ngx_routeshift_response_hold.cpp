@@ -51,6 +51,8 @@ ngx_int_t fail_held_answer(ngx_http_request_t* r, RequestCtx& ctx, const char* t
     return NGX_HTTP_UPSTREAM_INVALID_HEADER;
 }
 
+ngx_int_t release_given_up_stream(ngx_http_request_t* r, RequestCtx& ctx, const char* token);
+
 // The whole body is in: finish the translation (or check the relayed JSON), account the attempt
 // and release the headers.
 ngx_int_t complete_held_answer(ngx_http_request_t* r, RequestCtx& ctx) {
@@ -58,6 +60,10 @@ ngx_int_t complete_held_answer(ngx_http_request_t* r, RequestCtx& ctx) {
     if (resp.mode == BodyMode::translated) {
         bool ok = resp.translator->finish(&resp.held) && !resp.translator->saw_error();
         if (!ok && ctx.req.stream) {
+            // content and the failure came in one read: as after the first content anywhere, the
+            // client gets the content and the error event (mid-stream continuation is not built)
+            if (resp.translator->content_started())
+                return release_given_up_stream(r, ctx, resp.translator->saw_error() ? "invalid" : "cut");
             return resp.translator->saw_error() ? fail_held_answer(r, ctx, "invalid", "an error event before its first token")
                                                 : fail_held_answer(r, ctx, "cut", "a stream that ended before completing");
         }
@@ -92,12 +98,13 @@ ngx_int_t release_held_stream(ngx_http_request_t* r, RequestCtx& ctx) {
     return NGX_OK;
 }
 
-// A held stream's translator gave up after its first content (in the same read): the content and
-// the error event go out, and the answer is over (nothing more is read from the provider).
-ngx_int_t release_given_up_stream(ngx_http_request_t* r, RequestCtx& ctx) {
+// A held stream failed after its first content (in the same read): the content and the error
+// event go out, and the answer is over (nothing more is read from the provider). `token`: the
+// attempt's status token (invalid: the translator gave up or an error event; cut: it ended early).
+ngx_int_t release_given_up_stream(ngx_http_request_t* r, RequestCtx& ctx, const char* token) {
     ctx.phase = Phase::complete;
     ctx.midstream_failure = true;  // never back to the keep-alive pool
-    ctx.attempt.failure = "invalid";
+    ctx.attempt.failure = token;
     ctx.usage = ctx.response.translator->usage();
     r->upstream->keepalive = 0;
     scrub_answer(ctx, &ctx.response.held);
@@ -109,7 +116,7 @@ ngx_int_t release_given_up_stream(ngx_http_request_t* r, RequestCtx& ctx) {
 // A piece of the held body could not be taken: before the first content the attempt fails over;
 // after it (same read) the stream is released with its error event.
 ngx_int_t piece_refused(ngx_http_request_t* r, RequestCtx& ctx) {
-    if (ctx.req.stream && ctx.response.translator->content_started()) return release_given_up_stream(r, ctx);
+    if (ctx.req.stream && ctx.response.translator->content_started()) return release_given_up_stream(r, ctx, "invalid");
     return fail_held_answer(r, ctx, "invalid",
                             ctx.req.stream ? "a stream that could not be read, or too much before its first token"
                                            : "an answer that could not be read");

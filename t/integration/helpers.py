@@ -245,7 +245,7 @@ def raw_request(port: int, head: bytes, body: bytes = b"", timeout: float = 15.0
         except (BrokenPipeError, ConnectionResetError):
             pass
         # no shutdown(SHUT_WR): nginx treats a half-closed client as gone (499) while streaming
-        data = b""
+        data = bytearray()  # appended in place: a large answer stays linear to read
         while True:
             try:
                 chunk = s.recv(65536)
@@ -258,17 +258,18 @@ def raw_request(port: int, head: bytes, body: bytes = b"", timeout: float = 15.0
                 break
     finally:
         s.close()
-    return _parse_http(data)
+    return _parse_http(bytes(data))
 
 
-def _complete_http(data: bytes) -> bool:
+def _complete_http(data: bytes | bytearray) -> bool:
     i = data.find(b"\r\n\r\n")
     if i < 0:
         return False
-    m = re.search(rb"(?im)^content-length:\s*(\d+)", data[:i])
+    head = bytes(data[:i])
+    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
     if m:
         return len(data) - i - 4 >= int(m.group(1))
-    if re.search(rb"(?im)^transfer-encoding:\s*chunked", data[:i]):
+    if re.search(rb"(?im)^transfer-encoding:\s*chunked", head):
         return data.endswith(b"0\r\n\r\n")
     return False
 
@@ -285,22 +286,24 @@ def _parse_http(data: bytes) -> Response:
         headers.append((k.strip(), v.strip()))
     complete = True
     if any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in headers):
-        body = b""
+        body = bytearray()  # read by offset: a large answer stays linear to decode
         complete = False
-        while rest:
-            size_line, sep, rest = rest.partition(b"\r\n")
-            if not sep:
+        at = 0
+        while at < len(rest):
+            end = rest.find(b"\r\n", at)
+            if end < 0:
                 break
-            size = int(size_line.split(b";")[0] or b"0", 16)
+            size = int(rest[at:end].split(b";")[0] or b"0", 16)
+            at = end + 2
             if size == 0:
                 complete = True
                 break
-            if len(rest) < size:
-                body += rest
+            if len(rest) - at < size:
+                body += rest[at:]
                 break
-            body += rest[:size]
-            rest = rest[size + 2:]
-        rest = body
+            body += rest[at:at + size]
+            at += size + 2
+        rest = bytes(body)
     return Response(status, headers, rest, complete)
 
 

@@ -82,7 +82,9 @@ def test_stream_chunks_arrive_incrementally(basic, sdk):
     spread = ts[-1] - ts[0]
     gaps = [b - a for a, b in zip(ts, ts[1:])]
     big_gaps = [g for g in gaps if g >= 200]
-    assert spread >= 1500, f"chunks bunched: arrival times (ms) {ts}"
+    # the role chunk is held until the first content (docs/design.md §10.1) and arrives with it;
+    # from there on every chunk goes out as it comes: 5 gaps of ~300 ms
+    assert spread >= 1200, f"chunks bunched: arrival times (ms) {ts}"
     assert len(big_gaps) >= 5, f"expected ~300 ms gaps between chunks, got {gaps}"
     assert ts[0] - res["startMs"] < 1000, "first chunk should arrive before the upstream ends"
 

@@ -8,7 +8,7 @@ import threading
 import time
 
 from helpers import Snapshot, chat_body, read_to_end, sse_events
-from mock_provider import Reply
+from mock_provider import Reply, chunk_body
 
 
 def _post_then_close(port: int, vkey: str, body: bytes, read_first: bool, wait: float) -> bytes:
@@ -200,7 +200,10 @@ def test_stream_read_timeout_mid_stream_is_error(gw_factory, mocks, sdk):
     s.model(p, "gpt-4o")
     vk = s.vkey()
     gw.push(s)
-    m.set_default(Reply.stream(["first ", "second"], delay=2.5))
+    # the first event carries content (it reaches the client at once: a stream is held only until
+    # its first content), then the provider stalls past the read timeout
+    first = chunk_body("chatcmpl-stall", 0, "gpt-4o", {"role": "assistant", "content": "first "})
+    m.set_default(Reply.stream([first, "second"], delay=2.5))
     res = sdk({"baseURL": gw.base_url, "apiKey": vk, "mode": "stream",
                "request": chat_body("gpt-4o")})
     assert "error" in res and not res.get("completed"), res
