@@ -91,8 +91,10 @@ test: deps ## everything (installs deps first): build, unit, fuzz, integration, 
 	step test-build; step unit; step fuzz; step integration; step deb-check; \
 	echo "### make test: passed in $$(( $$(date +%s) - t0 )) s"
 
+# The packages reuse the module's core library (DEB_CORE_LIB: same Makefile, same flags, so the
+# same objects); `make deb` alone compiles everything from the source tree, as a Debian build does.
 test-build: core ## compile everything `make test` runs, in parallel
-	$(MAKE) -j2 --no-print-directory unit-build fuzz-build module sync-tests-build js deb
+	$(MAKE) -j2 --no-print-directory unit-build fuzz-build module sync-tests-build js deb DEB_CORE_LIB=$(BUILD)/core/librouteshift_core.a
 
 unit-build:
 	$(MAKE) -C t/unit build
@@ -126,8 +128,8 @@ LIBASAN     := $(shell $(CXX) -print-file-name=libasan.so)
 # throw in a worker dies in "CHECK failed: real___cxa_throw != 0".
 LIBSTDCXX   := $(shell $(CXX) -print-file-name=libstdc++.so.6)
 ASAN_TESTS  ?= t/integration $(wildcard t/sync/integration)
-# the core with SANITIZE=1 is exactly the unit tests' library (same Makefile, same flags): shared
-ASAN_CORE   := $(ROOT)/t/unit/build/core
+# the core with gcc and the same sanitizers (gcc's libasan is the one preloaded into nginx)
+ASAN_CORE   := $(ASAN_BUILD)/core
 
 $(ASAN_BUILD)/nginx/Makefile: config config.make $(SRC_LIST)
 	mkdir -p $(ASAN_BUILD)/nginx
@@ -166,7 +168,7 @@ deb: ## Debian packages libnginx-mod-http-routeshift + routeshift-sync into buil
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/routeshift
 	git ls-files -z --cached --others --exclude-standard | grep -zv '^t/js/node_modules/' | \
 	  tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/routeshift
-	cd $(DEB_DIR)/routeshift && dpkg-buildpackage -us -uc -b -j2 > $(DEB_DIR)/build.log 2>&1 || \
+	cd $(DEB_DIR)/routeshift && $(if $(DEB_CORE_LIB),RS_CORE_LIB=$(DEB_CORE_LIB)) dpkg-buildpackage -us -uc -b -j2 > $(DEB_DIR)/build.log 2>&1 || \
 	  { tail -40 $(DEB_DIR)/build.log; exit 1; }
 	@# errors fail the build; warnings are printed (and kept in build/deb/lintian.log)
 	lintian --fail-on error --info $(DEB_DIR)/*.deb > $(DEB_DIR)/lintian.log 2>&1; rc=$$?; cat $(DEB_DIR)/lintian.log; exit $$rc
