@@ -207,6 +207,7 @@ struct RequestCtx {
 
     // cost ceiling (ngx_routeshift_cost_ceiling.cpp)
     int64_t spent_microcents = 0;       // what the finished attempts really cost
+    bool cost_unknown = false;          // an attempt used tokens at a model without a price (§12)
     bool cost_ceiling_stopped = false;  // the ceiling ended the chain before the budget did
 
     // accounting: the session this request belongs to (forced by metadata.session_id or inferred);

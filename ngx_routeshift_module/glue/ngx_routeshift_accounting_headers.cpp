@@ -86,7 +86,7 @@ ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
             return NGX_ERROR;
         }
         if (complete) {
-            if (push_field(r, &r->headers_out.headers, kCostHeader, std::to_string(ctx->spent_microcents)) != NGX_OK) {
+            if (!ctx->cost_unknown && push_field(r, &r->headers_out.headers, kCostHeader, std::to_string(ctx->spent_microcents)) != NGX_OK) {
                 return NGX_ERROR;
             }
         } else if (client_accepts_trailers(r)) {
@@ -118,7 +118,8 @@ ngx_int_t body_filter(ngx_http_request_t* r, ngx_chain_t* in) noexcept {
             settle_session(*ctx, ctx->phase == Phase::complete);
             if (ctx->trailers_pending) {
                 ctx->trailers_pending = false;
-                if (push_field(r, &r->headers_out.trailers, kCostHeader, std::to_string(ctx->spent_microcents)) != NGX_OK) {
+                if (!ctx->cost_unknown &&
+                    push_field(r, &r->headers_out.trailers, kCostHeader, std::to_string(ctx->spent_microcents)) != NGX_OK) {
                     return NGX_ERROR;
                 }
                 if (!had_session && !ctx->session_id.empty() &&

@@ -27,12 +27,17 @@ bool has_tokens(const Usage& usage) { return usage.prompt_tokens > 0 || usage.co
 
 // What the current attempt really cost: the usage its error body reported, else its answer's, at
 // the price in force when the request was planned (the ceiling's rows when it looked them up).
+// What the current attempt cost: 0 without tokens; -1 for tokens at a model without a price.
 int64_t current_attempt_cost(const RequestCtx& ctx, const Candidate& c) {
     const Usage& usage = has_tokens(ctx.attempt.error_usage) ? ctx.attempt.error_usage : ctx.usage;
     if (!has_tokens(usage)) return 0;
     const ModelPrice* price = attempt_price(ctx, c);
-    return price ? usage_cost_microcents(usage, *price) : 0;
+    return price ? usage_cost_microcents(usage, *price) : -1;
 }
+
+// The ceiling's arithmetic counts an unpriced attempt as free (the planner already set aside
+// targets without a price whenever a ceiling applies).
+int64_t priced_part(int64_t cost) { return cost < 0 ? 0 : cost; }
 
 int64_t worst_case_of(const RequestCtx& ctx, const Candidate& c) {
     return c.target < ctx.plan.target_costs.size() ? ctx.plan.target_costs[c.target].worst_case_microcents : -1;
@@ -59,7 +64,9 @@ CandidatesLeft candidates_left(const RequestCtx& ctx, int64_t spent) {
 
 void cost_ceiling_attempt_done(RequestCtx& ctx, const Candidate& c) {
     // always: X-RouteShift-Cost-Microcents and the request log report it (docs/design.md §12)
-    ctx.spent_microcents = add_microcents(ctx.spent_microcents, current_attempt_cost(ctx, c));
+    int64_t cost = current_attempt_cost(ctx, c);
+    if (cost < 0) ctx.cost_unknown = true;
+    ctx.spent_microcents = add_microcents(ctx.spent_microcents, priced_part(cost));
 }
 
 bool cost_ceiling_allows_retry(RequestCtx& ctx, std::string_view error_body, bool may_retry) {
@@ -69,7 +76,7 @@ bool cost_ceiling_allows_retry(RequestCtx& ctx, std::string_view error_body, boo
     int64_t ceiling = ceiling_of(ctx);
     if (ceiling <= 0 || ctx.current < 0) return may_retry;
     const Candidate& current = ctx.cands[(size_t)ctx.current];
-    int64_t spent = add_microcents(ctx.spent_microcents, current_attempt_cost(ctx, current));
+    int64_t spent = add_microcents(ctx.spent_microcents, priced_part(current_attempt_cost(ctx, current)));
     CandidatesLeft left = candidates_left(ctx, spent);
     if (may_retry && (left.fitting || (!left.usable && !left.set_aside))) return true;  // nothing left: as before
     if (may_retry ? !left.fitting : (!left.usable && left.set_aside)) {

@@ -13,8 +13,10 @@ namespace {
 
 bool has_tokens(const Usage& usage) { return usage.prompt_tokens > 0 || usage.completion_tokens > 0; }
 
+// 0 when no tokens were used; -1 (unknown) for tokens at a model without a price.
 int64_t cost_of(const Usage& usage, const ModelPrice* price) {
-    return price && has_tokens(usage) ? usage_cost_microcents(usage, *price) : -1;
+    if (!has_tokens(usage)) return 0;
+    return price ? usage_cost_microcents(usage, *price) : -1;
 }
 
 std::string metadata_of(const ChatRequest& req) {

@@ -75,9 +75,10 @@ VarDef vars[] = {
          if (status >= 200 && status < 400 && !c.midstream_failure) return std::string();
          return c.last_failure;
      }},
-    // what every attempt really cost, in microcents; the session (docs/design.md §12)
+    // what every attempt really cost, in microcents (empty when unknown: tokens at an unpriced
+    // model); the session (docs/design.md §12)
     {ngx_string("routeshift_cost_microcents"),
-     [](const RequestCtx& c) -> std::string { return std::to_string(c.spent_microcents); }},
+     [](const RequestCtx& c) -> std::string { return c.cost_unknown ? std::string() : std::to_string(c.spent_microcents); }},
     {ngx_string("routeshift_session_id"),
      [](const RequestCtx& c) -> std::string { return c.session_id; }},
     {ngx_string("routeshift_cost_ceiling"),

@@ -149,3 +149,26 @@ def test_full_spool_drops_counts_and_says_so(spool, gw_factory, mocks):
     log = gw.error_log()
     assert "is filling" in log and "over 80%" in log, log[-2000:]
     assert "DROPPED" in log, log[-2000:]
+
+
+def test_unpriced_model_cost_is_unknown_not_zero(spool, gw_factory, mocks):
+    """Tokens used at a model without a price row: the cost is unknown — no cost header, an empty
+    $routeshift_cost_microcents, NULL in the record — never a free-looking 0. A request that used
+    no tokens (a 401) cost 0."""
+    gw = gw_factory(http_extra=f"routeshift_log_spool {spool} file_time=1s;",
+                    extra_log_fields=',"cost":"$routeshift_cost_microcents"')
+    a, s, vk, _ = world_with_spool(gw, mocks)
+    unpriced = gw.chat(chat_body("gpt-4o-mini", "hi"), key=vk)  # served by the "*" row: no price
+    assert unpriced.status == 200 and unpriced.header("X-RouteShift-Cost-Microcents") is None, unpriced.describe()
+    priced = gw.chat(chat_body("gpt-4o", "hi"), key=vk)
+    assert priced.status == 200 and priced.header("X-RouteShift-Cost-Microcents") == "25", priced.describe()
+    denied = gw.chat(chat_body("gpt-4o", "hi"), key="sk-proxy-wrong")
+    assert denied.status == 401 and denied.header("X-RouteShift-Cost-Microcents") == "0", denied.describe()
+    assert [e["cost"] for e in gw.wait_access(3)[-3:]] == ["", "25", "0"]
+    wait_until(lambda: len(records(spool)) == 3, 5, what="three records")
+    recs = records(spool)
+    mini = next(r for r in recs if r["status"] == 200 and r["requested_model"] == "gpt-4o-mini")
+    assert mini["cost_microcents"] is None and mini["attempt_details"][0]["cost_microcents"] is None, mini
+    assert mini["prompt_tokens"] == 11 and mini["completion_tokens"] == 7, mini  # the tokens are still logged
+    assert next(r for r in recs if r["requested_model"] == "gpt-4o")["cost_microcents"] == 25
+    assert next(r for r in recs if r["status"] == 401)["cost_microcents"] == 0

@@ -116,10 +116,10 @@ Usage estimate_cut_usage(uint64_t estimated_prompt_tokens, uint64_t relayed_body
 }
 
 int64_t attempts_cost_microcents(const std::vector<AttemptRecord>& attempts) {
-    int64_t total = -1;
+    int64_t total = 0;
     for (const AttemptRecord& attempt : attempts) {
-        if (attempt.cost_microcents < 0) continue;
-        total = add_microcents(total < 0 ? 0 : total, attempt.cost_microcents);
+        if (attempt.cost_microcents < 0) return -1;
+        total = add_microcents(total, attempt.cost_microcents);
     }
     return total;
 }

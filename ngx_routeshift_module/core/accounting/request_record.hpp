@@ -23,7 +23,8 @@ struct AttemptRecord {
     int64_t latency_ms = 0;          // from the pick to the end of the attempt
     std::string error_class;         // "" success; "http_<status>", "connect", "timeout", "cut", "client_gone"
     Usage usage;                     // what the attempt reported (-1 = unknown)
-    int64_t cost_microcents = -1;    // usage × the price in force at plan time; -1 = unpriced / no usage
+    int64_t cost_microcents = 0;     // usage × the price in force at plan time (0: no tokens);
+                                     // -1 = unknown: tokens used at a model without a price
 };
 
 struct RequestRecord {
@@ -41,7 +42,7 @@ struct RequestRecord {
     bool stream = false;
     Usage usage;                     // of the answer (or the estimate when usage_estimated)
     bool usage_estimated = false;
-    int64_t cost_microcents = -1;    // over every attempt; -1 = nothing priced
+    int64_t cost_microcents = -1;    // over every attempt; -1 = unknown (an attempt's cost is)
     int64_t latency_ms = -1;
     int64_t ttfb_ms = -1;
     std::string error;               // error code given to the client ("" on success)
@@ -67,7 +68,8 @@ std::string loggable_metadata(std::string_view metadata_text);
 // and bytes / 32 for SSE; both over-count rather than under-count (it is money spent).
 Usage estimate_cut_usage(uint64_t estimated_prompt_tokens, uint64_t relayed_body_bytes, bool stream);
 
-// Total cost of the attempts (the priced ones); -1 when none was priced.
+// Total cost of the attempts: 0 for none; -1 (unknown) when any attempt used tokens at a model
+// without a price -- a partial sum would pass for the whole cost (docs/design.md §12).
 int64_t attempts_cost_microcents(const std::vector<AttemptRecord>& attempts);
 
 // "2026-12-02T05:39:54.123Z" for unix ms.

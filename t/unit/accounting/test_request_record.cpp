@@ -86,7 +86,7 @@ static void test_record_line_has_every_column(void**) {
     const json_t* details = json_object_get(object, "attempt_details");
     assert_int_equal(json_array_size(details), 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(details, 0), "error_class")), "http_429");
-    assert_true(json_is_null(json_object_get(json_array_get(details, 0), "cost_microcents")));
+    assert_int_equal(integer_of(json_array_get(details, 0), "cost_microcents"), 0);  // a 429 used no tokens
     assert_int_equal(integer_of(json_array_get(details, 1), "provider_key_id"), 11);
     assert_string_equal(json_string_value(json_array_get(json_object_get(object, "tags"), 1)), "batch");
     assert_int_equal(json_integer_value(json_array_get(json_object_get(object, "matched_rules"), 1)), 9);
@@ -132,15 +132,16 @@ static void test_cut_stream_estimate(void**) {
 }
 
 static void test_attempts_cost(void**) {
+    assert_int_equal(attempts_cost_microcents({}), 0);  // nothing tried (401, blocked): nothing spent
     std::vector<AttemptRecord> attempts(3);
-    assert_int_equal(attempts_cost_microcents(attempts), -1);  // nothing priced
-    attempts[0].cost_microcents = 0;
-    assert_int_equal(attempts_cost_microcents(attempts), 0);
+    assert_int_equal(attempts_cost_microcents(attempts), 0);  // no tokens used
     attempts[1].cost_microcents = 300;  // a cut stream was still paid for
     attempts[2].cost_microcents = 200;
     assert_int_equal(attempts_cost_microcents(attempts), 500);
     attempts[2].cost_microcents = INT64_MAX;
     assert_true(attempts_cost_microcents(attempts) == INT64_MAX);  // saturates
+    attempts[0].cost_microcents = -1;  // tokens at an unpriced model: the total is not known
+    assert_int_equal(attempts_cost_microcents(attempts), -1);
 }
 
 static void test_no_secret_fields(void**) {
