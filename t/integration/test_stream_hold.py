@@ -7,6 +7,7 @@ statuses in the access log, and a bounded wall time."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -446,6 +447,7 @@ def test_growing_events_do_not_grow_the_worker(gw_factory, mocks):
     got = sum(len(e["choices"][0]["delta"].get("content") or "") for e in sse_events(r.body)
               if isinstance(e, dict) and e.get("choices"))
     assert got == sum(sizes), (got, sum(sizes))
-    assert grown_mib < 32, f"the worker grew {grown_mib:.0f} MiB for one stream"
+    if not os.environ.get("ROUTESHIFT_ASAN"):  # ASan's quarantine keeps freed memory: its RSS says nothing
+        assert grown_mib < 32, f"the worker grew {grown_mib:.0f} MiB for one stream"
     assert took < 60, took
     assert gw.wait_access(2)[-1]["statuses"] == "200"
