@@ -158,7 +158,7 @@ def test_unpriced_model_cost_is_unknown_not_zero(spool, gw_factory, mocks):
     gw = gw_factory(http_extra=f"routeshift_log_spool {spool} file_time=1s;",
                     extra_log_fields=',"cost":"$routeshift_cost_microcents"')
     a, s, vk, _ = world_with_spool(gw, mocks)
-    unpriced = gw.chat(chat_body("gpt-4o-mini", "hi"), key=vk)  # served by the "*" row: no price
+    unpriced = gw.chat(chat_body("openai/gpt-4o-mini", "hi"), key=vk)  # served by the "*" row: no price
     assert unpriced.status == 200 and unpriced.header("X-RouteShift-Cost-Microcents") is None, unpriced.describe()
     priced = gw.chat(chat_body("gpt-4o", "hi"), key=vk)
     assert priced.status == 200 and priced.header("X-RouteShift-Cost-Microcents") == "25", priced.describe()
@@ -167,7 +167,7 @@ def test_unpriced_model_cost_is_unknown_not_zero(spool, gw_factory, mocks):
     assert [e["cost"] for e in gw.wait_access(3)[-3:]] == ["", "25", "0"]
     wait_until(lambda: len(records(spool)) == 3, 5, what="three records")
     recs = records(spool)
-    mini = next(r for r in recs if r["status"] == 200 and r["requested_model"] == "gpt-4o-mini")
+    mini = next(r for r in recs if r["status"] == 200 and r["requested_model"] == "openai/gpt-4o-mini")
     assert mini["cost_microcents"] is None and mini["attempt_details"][0]["cost_microcents"] is None, mini
     assert mini["prompt_tokens"] == 11 and mini["completion_tokens"] == 7, mini  # the tokens are still logged
     assert next(r for r in recs if r["requested_model"] == "gpt-4o")["cost_microcents"] == 25
