@@ -784,6 +784,19 @@ class OpenAIEndpoints:
         return body
 
     @staticmethod
+    def _form(req: RecordedRequest, file_field: str, *required: str) -> "dict | Reply":
+        """The parts of a multipart body with its file part `file_field` and the fields `required`."""
+        parts = _multipart(req)
+        if parts is None:
+            return _err(400, "Expected multipart/form-data.")
+        if file_field not in parts or parts[file_field][0] is None:
+            return _err(400, f"Missing required parameter: '{file_field}'.", param=file_field)
+        for name in required:
+            if name not in parts:
+                return _err(400, f"Missing required parameter: '{name}'.", param=name)
+        return parts
+
+    @staticmethod
     def _sse(events: list) -> Reply:
         return Reply.raw(200, "".join(events).encode(), headers={"Content-Type": "text/event-stream"})
 
@@ -907,13 +920,9 @@ class OpenAIEndpoints:
         return self._image_answer(parts.get("model", (None, None, b""))[2].decode())
 
     def transcriptions(self, req, secret):
-        parts = _multipart(req)
-        if parts is None:
-            return _err(400, "Expected multipart/form-data.")
-        if "file" not in parts or parts["file"][0] is None:
-            return _err(400, "Missing required parameter: 'file'.", param="file")
-        if "model" not in parts:
-            return _err(400, "Missing required parameter: 'model'.", param="model")
+        parts = self._form(req, "file", "model")
+        if isinstance(parts, Reply):
+            return parts
         self.uploads.append(("audio/transcriptions", secret, parts["file"][0], parts["file"][2], parts["model"][2]))
         return Reply.json({"text": f"heard {len(parts['file'][2])} bytes",
                            "usage": {"type": "tokens", "input_tokens": 30, "output_tokens": 6, "total_tokens": 36}})
@@ -931,13 +940,9 @@ class OpenAIEndpoints:
 
     # -- files ------------------------------------------------------------------------------------
     def upload_file(self, req, secret):
-        parts = _multipart(req)
-        if parts is None:
-            return _err(400, "Expected multipart/form-data.")
-        if "file" not in parts or parts["file"][0] is None:
-            return _err(400, "Missing required parameter: 'file'.", param="file")
-        if "purpose" not in parts:
-            return _err(400, "Missing required parameter: 'purpose'.", param="purpose")
+        parts = self._form(req, "file", "purpose")
+        if isinstance(parts, Reply):
+            return parts
         fid = self._id("file-")
         meta = {"id": fid, "object": "file", "bytes": len(parts["file"][2]), "created_at": 1,
                 "filename": parts["file"][0], "purpose": parts["purpose"][2].decode(), "status": "processed"}

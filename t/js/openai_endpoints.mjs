@@ -25,18 +25,7 @@
 import OpenAI, { toFile } from 'openai';
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
-import { headersObject, readStdin } from './job_io.mjs';
-
-function errorInfo(e) {
-  return {
-    status: e?.status ?? null,
-    message: String(e?.message ?? e),
-    type: e?.type ?? e?.error?.type ?? null,
-    code: e?.code ?? e?.error?.code ?? null,
-    param: e?.param ?? e?.error?.param ?? null,
-    name: e?.constructor?.name ?? e?.name ?? null,
-  };
-}
+import { errorInfo, headersObject, readStdin, writeCrash, writeResult } from './job_io.mjs';
 
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 
@@ -127,13 +116,7 @@ async function main() {
   } catch (e) {
     result = { error: errorInfo(e) };
   }
-  let text = JSON.stringify(result);
-  if (job.apiKey && job.apiKey.length >= 8) text = text.split(job.apiKey).join('[apiKey]');
-  process.stdout.write(text + '\n');
+  writeResult(job, result);
 }
 
-main().catch((e) => {
-  process.stdout.write(JSON.stringify({ error: { status: null, message: String(e?.message ?? e),
-                                                 type: 'client_crash', code: null } }) + '\n');
-  process.exitCode = 2;
-});
+main().catch(writeCrash);
