@@ -11,7 +11,8 @@ constexpr size_t kMaxPartHeaderBytes = 16 * 1024;
 constexpr size_t kMaxBoundaryChars = 70;
 
 size_t find_bytes(std::string_view haystack, size_t from, std::string_view needle) {
-    if (from > haystack.size()) return std::string_view::npos;
+    // an empty haystack may have no data pointer at all (memmem's arguments must not be null)
+    if (from >= haystack.size() || haystack.size() - from < needle.size()) return std::string_view::npos;
     const void* hit = memmem(haystack.data() + from, haystack.size() - from, needle.data(), needle.size());
     return hit ? (size_t)(static_cast<const char*>(hit) - haystack.data()) : std::string_view::npos;
 }
