@@ -40,6 +40,7 @@ namespace routeshift {
 // ---- configuration --------------------------------------------------------------------------
 
 struct Zone;  // ngx_routeshift_zone.cpp
+struct RelayCall;  // ngx_routeshift_relay.cpp
 struct LogSpool;  // ngx_routeshift_log_spool.cpp
 
 struct MainConf {
@@ -172,6 +173,7 @@ struct RequestCtx {
     Dialect dialect = Dialect::openai;
     std::string_view allow;      // a 405's Allow header
     std::string converted_body;  // an Anthropic client's body in OpenAI shape (`req` views it)
+    std::shared_ptr<RelayCall> relay;  // Endpoint::openai_relay: the call relayed (docs/design.md §21)
 
     // plan
     ChatRequest req;             // views the client body (read_body_in_memory's one buffer)
@@ -342,6 +344,24 @@ void spend_refusals(ngx_shm_zone_t* zone, uint64_t* by_virtual_key, uint64_t* by
 // ngx_routeshift_handler.cpp
 ngx_int_t chat_handler(ngx_http_request_t* r) noexcept;
 RequestCtx* get_ctx(ngx_http_request_t* r);
+// Virtual-key and team RPM/TPM limits, before planning: false = 429 set in ctx.
+bool admit_caller(RequestCtx& ctx);
+// What the planner asks the glue (endpoints from the per-config cache, health from the zone).
+std::unique_ptr<PlanEnvironment> glue_plan_environment(RequestCtx& ctx);
+// ctx.plan is made: its candidates become ctx.cands, then the hosts resolve and the upstream
+// starts (or the plan's error / static answer is sent).
+void start_planned(RequestCtx& ctx);
+
+// ngx_routeshift_relay.cpp (docs/design.md §21): the relayed OpenAI endpoints
+// The body is in: validate it, plan the call (model, files provider or the object's key), start.
+void relay_read_and_plan(ngx_http_request_t* r, RequestCtx& ctx);
+// peer_get: the head and body pieces of one attempt on candidate `c`. False + `error`: unusable.
+bool relay_attempt_request(RequestCtx& ctx, const Candidate& c, std::string* head, SplicedBody* body,
+                           std::string* error);
+// The endpoint's name for the request log: the relayed one's ("files_upload"), else the dispatch's.
+std::string_view request_endpoint_name(const RequestCtx& ctx);
+// The translator of a 2xx relayed answer (usage, client ids of provider objects).
+std::unique_ptr<ResponseTranslator> relay_translator(RequestCtx& ctx, std::string_view content_type);
 
 // ngx_routeshift_body.cpp: the client body in memory, as one buffer (never a temp file; chunked
 // bodies take memory in proportion to their size). Use instead of ngx_http_read_client_request_body;

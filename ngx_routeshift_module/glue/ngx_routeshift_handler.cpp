@@ -115,6 +115,8 @@ void after_resolve(RequestCtx& ctx) {
     start_upstream(ctx);
 }
 
+}  // namespace
+
 // Virtual-key and team RPM/TPM limits, before planning (docs/design.md §9): false = 429 set.
 bool admit_caller(RequestCtx& ctx) {
     if (ctx.cfg->token_limits) ctx.reserve_tokens = tokens_to_reserve(ctx.req);
@@ -131,7 +133,45 @@ bool admit_caller(RequestCtx& ctx) {
     return true;
 }
 
+std::unique_ptr<PlanEnvironment> glue_plan_environment(RequestCtx& ctx) { return std::make_unique<GlueEnvironment>(ctx); }
+
+void start_planned(RequestCtx& ctx) {
+    ngx_http_request_t* r = ctx.r;
+    if (ctx.plan.static_answer) {  // a static routing rule: no provider, no candidates
+        ngx_http_finalize_request(r, send_static_answer(ctx));
+        return;
+    }
+    if (!ctx.plan.ok && add_rule_header(ctx) != NGX_OK) throw std::bad_alloc();  // a block rule
+    ctx.cands.reserve(ctx.plan.candidates.size());
+    for (PlannedCandidate& planned : ctx.plan.candidates) {
+        Candidate c;
+        static_cast<PlannedCandidate&>(c) = std::move(planned);
+        c.slot = c.key < ctx.slots->size() ? (*ctx.slots)[c.key] : -1;
+        c.ent = static_cast<const EndpointEntry*>(c.endpoint);  // GlueEnvironment hands out entries
+        ctx.cands.push_back(std::move(c));
+    }
+    ctx.plan.candidates.clear();  // they live on in ctx.cands
+    if (ctx.reserved_pick >= 0) {
+        ctx.cands[(size_t)ctx.reserved_pick].tried = true;
+        ctx.cands[(size_t)ctx.reserved_pick].probe = ctx.reserved_probe;
+    }
+    if (!ctx.plan.ok) {
+        ctx.release_reserved_pick();
+        ctx.retry_after = (ngx_uint_t)ctx.plan.retry_after_seconds;
+        ngx_http_finalize_request(r, fail(ctx, ctx.plan.error));
+        return;
+    }
+    ctx.phase = Phase::resolving;
+    resolve_candidates(ctx, after_resolve);
+}
+
+namespace {
+
 void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
+    if (ctx.endpoint == Endpoint::openai_relay) {  // the other OpenAI endpoints (docs/design.md §21)
+        relay_read_and_plan(r, ctx);
+        return;
+    }
     std::string_view body;
     if (!request_body_text(r, &body)) {
         ngx_http_finalize_request(r, fail(ctx, 413, "Request body is too large.", "invalid_request_error", "",
@@ -176,32 +216,7 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     options.environment = string_view_of(lc->environment);
     GlueEnvironment env(ctx);
     ctx.plan = plan_request(*ctx.cfg, *ctx.vk, ctx.req, (int64_t)ngx_time(), options, env);
-    if (ctx.plan.static_answer) {  // a static routing rule: no provider, no candidates
-        ngx_http_finalize_request(r, send_static_answer(ctx));
-        return;
-    }
-    if (!ctx.plan.ok && add_rule_header(ctx) != NGX_OK) throw std::bad_alloc();  // a block rule
-    ctx.cands.reserve(ctx.plan.candidates.size());
-    for (PlannedCandidate& planned : ctx.plan.candidates) {
-        Candidate c;
-        static_cast<PlannedCandidate&>(c) = std::move(planned);
-        c.slot = c.key < ctx.slots->size() ? (*ctx.slots)[c.key] : -1;
-        c.ent = static_cast<const EndpointEntry*>(c.endpoint);  // GlueEnvironment hands out entries
-        ctx.cands.push_back(std::move(c));
-    }
-    ctx.plan.candidates.clear();  // they live on in ctx.cands
-    if (ctx.reserved_pick >= 0) {
-        ctx.cands[(size_t)ctx.reserved_pick].tried = true;
-        ctx.cands[(size_t)ctx.reserved_pick].probe = ctx.reserved_probe;
-    }
-    if (!ctx.plan.ok) {
-        ctx.release_reserved_pick();
-        ctx.retry_after = (ngx_uint_t)ctx.plan.retry_after_seconds;
-        ngx_http_finalize_request(r, fail(ctx, ctx.plan.error));
-        return;
-    }
-    ctx.phase = Phase::resolving;
-    resolve_candidates(ctx, after_resolve);
+    start_planned(ctx);
 }
 
 void body_handler(ngx_http_request_t* r) noexcept {

@@ -62,6 +62,7 @@ void fill_from_ctx(const RequestCtx& ctx, int status, RequestRecord& record) {
     record.requested_model = ctx.plan.requested_model;
     if (record.requested_model.empty()) record.requested_model = ctx.req.route_hint.empty() ? ctx.req.model : ctx.req.route_hint;
     record.stream = ctx.req.stream;
+    record.endpoint = request_endpoint_name(ctx);
     record.metadata_json = metadata_of(ctx.req);
     record.tags = ctx.plan.tags;
     record.matched_rules = ctx.plan.matched_rules;

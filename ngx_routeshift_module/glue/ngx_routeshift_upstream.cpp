@@ -60,7 +60,9 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
             const WireAdapter& wire = wire_adapter(key);
             std::string err;
             // rebuilt on every attempt: Bedrock's SigV4 signature carries the time
-            if (wire.spliced_request(*ctx.cfg, key, *c.ent, ctx.req, ctx.plan.targets[c.target].upstream_model,
+            if (ctx.endpoint == Endpoint::openai_relay) {
+                if (relay_attempt_request(ctx, c, &head, &spliced, &err)) break;
+            } else if (wire.spliced_request(*ctx.cfg, key, *c.ent, ctx.req, ctx.plan.targets[c.target].upstream_model,
                                      &head, &spliced) ||
                 wire.request_head(*ctx.cfg, key, *c.ent, ctx.req.stream, ctx.plan.bodies[c.body].bytes,
                                   (int64_t)ngx_time(), &head, &err)) {
@@ -356,6 +358,7 @@ ErrorVerdict classify_error(const RequestCtx& ctx, int status, std::string_view 
 std::unique_ptr<ResponseTranslator> make_translator(RequestCtx& ctx, std::string_view ctype) {
     const Candidate& c = ctx.cands[(size_t)ctx.current];
     const WireAdapter& wire = wire_adapter(ctx.cfg->keys[c.key]);
+    if (ctx.endpoint == Endpoint::openai_relay) return relay_translator(ctx, ctype);  // §21
     TranslatorOptions opt;
     opt.stream = ctx.req.stream;
     opt.include_usage = ctx.req.include_usage;

@@ -640,3 +640,376 @@ class MockProvider:
         if reply.done:
             out.append(b"data: [DONE]" + end)
         return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Strict OpenAI endpoints other than chat (docs/design.md §21): completions, responses,
+# moderations, images, audio, rerank, files, batches. Objects live per provider key (the account
+# the credential names), so a file created with key A is unknown to key B, as at OpenAI.
+# ----------------------------------------------------------------------------------------------
+
+def _multipart(req: RecordedRequest) -> Optional[dict]:
+    """Parts of a multipart/form-data body: name -> (filename or None, content type, bytes)."""
+    ctype = req.header("content-type") or ""
+    if not ctype.lower().startswith("multipart/form-data"):
+        return None
+    boundary = None
+    for param in ctype.split(";")[1:]:
+        k, _, v = param.strip().partition("=")
+        if k.lower() == "boundary":
+            boundary = v.strip('"')
+    if not boundary:
+        return None
+    delim = b"--" + boundary.encode()
+    body = req.body
+    if not body.startswith(delim) or not body.rstrip(b"\r\n").endswith(delim + b"--"):
+        return None
+    parts = {}
+    for chunk in body[len(delim):].split(b"\r\n" + delim):
+        if chunk.startswith(b"--"):
+            break
+        if not chunk.startswith(b"\r\n"):
+            return None
+        head, sep, content = chunk[2:].partition(b"\r\n\r\n")
+        if not sep:
+            return None
+        name = filename = None
+        ptype = "text/plain"
+        for line in head.decode("latin-1").split("\r\n"):
+            k, _, v = line.partition(":")
+            if k.strip().lower() == "content-disposition":
+                for param in v.split(";")[1:]:
+                    pk, _, pv = param.strip().partition("=")
+                    if pk == "name":
+                        name = pv.strip('"')
+                    elif pk == "filename":
+                        filename = pv.strip('"')
+            elif k.strip().lower() == "content-type":
+                ptype = v.strip()
+        if name is None:
+            return None
+        parts[name] = (filename, ptype, content)
+    return parts
+
+
+def _err(status: int, message: str, param: Any = None, code: Any = None) -> Reply:
+    return Reply.error(status, message, param=param, code=code)
+
+
+class OpenAIEndpoints:
+    """Installs itself as `mock.handler` for every path it knows (chat keeps the mock's script).
+
+        ep = OpenAIEndpoints(mock)
+        ep.fail_next("/v1/files", Reply.error(500, "boom"))   # scripted failure for one call
+        ep.files[secret]                                       # the key's files
+    """
+
+    PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+    def __init__(self, mock: MockProvider):
+        self.mock = mock
+        self.files: dict = {}        # secret -> {file id: {"meta": {...}, "content": bytes}}
+        self.batches: dict = {}      # secret -> {batch id: {...}}
+        self.responses: dict = {}    # secret -> {response id: {...}}
+        self.failures: dict = {}     # path -> [Reply] (consumed in order)
+        self.uploads: list = []      # (endpoint, secret, filename, bytes) of every multipart file part
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        mock.handler = self.handle
+
+    def fail_next(self, path: str, *replies: Reply) -> None:
+        with self._lock:
+            self.failures.setdefault(path, []).extend(replies)
+
+    def _id(self, prefix: str) -> str:
+        return f"{prefix}{self.mock.name}{next(self._ids):04d}"
+
+    # -- dispatch -----------------------------------------------------------------------------
+    def handle(self, req: RecordedRequest) -> Optional[Reply]:
+        if req.path == "/v1/chat/completions":
+            return None
+        secret = req.auth_secret()
+        with self._lock:
+            queued = self.failures.get(req.path)
+            if queued:
+                return queued.pop(0)
+        if not secret:
+            return _err(401, "Missing bearer authentication.", code="invalid_api_key")
+        parts = req.path.split("/")[2:]   # after /v1
+        route = (req.method, "/".join(p if i == 0 or p in ("content", "cancel", "input_items", "generations",
+                                                                  "edits", "transcriptions", "speech") else "{id}"
+                                          for i, p in enumerate(parts)))
+        handler = {
+            ("POST", "completions"): self.completions,
+            ("POST", "responses"): self.create_response,
+            ("GET", "responses/{id}"): self.get_response,
+            ("DELETE", "responses/{id}"): self.delete_response,
+            ("POST", "moderations"): self.moderations,
+            ("POST", "images/generations"): self.images_generations,
+            ("POST", "images/edits"): self.images_edits,
+            ("POST", "audio/transcriptions"): self.transcriptions,
+            ("POST", "audio/speech"): self.speech,
+            ("POST", "rerank"): self.rerank,
+            ("POST", "files"): self.upload_file,
+            ("GET", "files"): self.list_files,
+            ("GET", "files/{id}"): self.get_file,
+            ("DELETE", "files/{id}"): self.delete_file,
+            ("GET", "files/{id}/content"): self.file_content,
+            ("POST", "batches"): self.create_batch,
+            ("GET", "batches"): self.list_batches,
+            ("GET", "batches/{id}"): self.get_batch,
+            ("POST", "batches/{id}/cancel"): self.cancel_batch,
+        }.get(route)
+        if handler is None:
+            return _err(404, f"Invalid URL ({req.method} {req.path})", code="unknown_url")
+        ids = [p for i, p in enumerate(parts) if i > 0 and p not in (
+            "content", "cancel", "input_items", "generations", "edits", "transcriptions", "speech")]
+        with self._lock:
+            return handler(req, secret, *ids)
+
+    # -- JSON helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _json(req: RecordedRequest, *required: str) -> "dict | Reply":
+        if (req.header("content-type") or "").split(";")[0].strip() != "application/json":
+            return _err(400, "Content-Type must be application/json.")
+        body = req.json
+        if not isinstance(body, dict):
+            return _err(400, "We could not parse the JSON body of your request.")
+        for name in required:
+            if name not in body:
+                return _err(400, f"Missing required parameter: '{name}'.", param=name,
+                            code="missing_required_parameter")
+        if "stream" in body and not isinstance(body["stream"], bool):
+            return _err(400, "'stream' must be a boolean.", param="stream")
+        return body
+
+    @staticmethod
+    def _form(req: RecordedRequest, file_field: str, *required: str) -> "dict | Reply":
+        """The parts of a multipart body with its file part `file_field` and the fields `required`."""
+        parts = _multipart(req)
+        if parts is None:
+            return _err(400, "Expected multipart/form-data.")
+        if file_field not in parts or parts[file_field][0] is None:
+            return _err(400, f"Missing required parameter: '{file_field}'.", param=file_field)
+        for name in required:
+            if name not in parts:
+                return _err(400, f"Missing required parameter: '{name}'.", param=name)
+        return parts
+
+    @staticmethod
+    def _sse(events: list) -> Reply:
+        return Reply.raw(200, "".join(events).encode(), headers={"Content-Type": "text/event-stream"})
+
+    # -- completions, responses, moderations, rerank ------------------------------------------------
+    def completions(self, req, secret):
+        body = self._json(req, "model", "prompt")
+        if isinstance(body, Reply):
+            return body
+        usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+        text = f"completed by {self.mock.name}"
+        if body.get("stream"):
+            ev = [f"data: {json.dumps({'id': 'cmpl-1', 'object': 'text_completion', 'model': body['model'], 'choices': [{'index': 0, 'text': w, 'finish_reason': None}]})}\n\n"
+                  for w in text.split(" ")]
+            if (body.get("stream_options") or {}).get("include_usage"):
+                ev.append(f"data: {json.dumps({'id': 'cmpl-1', 'object': 'text_completion', 'model': body['model'], 'choices': [], 'usage': usage})}\n\n")
+            ev.append("data: [DONE]\n\n")
+            return self._sse(ev)
+        return Reply.json({"id": "cmpl-1", "object": "text_completion", "created": 1, "model": body["model"],
+                           "choices": [{"index": 0, "text": text, "finish_reason": "stop", "logprobs": None}],
+                           "usage": usage})
+
+    def _response_object(self, body, rid, status="completed"):
+        return {"id": rid, "object": "response", "created_at": 1, "status": status, "model": body["model"],
+                "previous_response_id": body.get("previous_response_id"),
+                "output": [{"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+                            "content": [{"type": "output_text", "text": f"response from {self.mock.name}",
+                                         "annotations": []}]}],
+                "usage": {"input_tokens": 11, "output_tokens": 4, "total_tokens": 15,
+                          "input_tokens_details": {"cached_tokens": 0},
+                          "output_tokens_details": {"reasoning_tokens": 0}}}
+
+    def create_response(self, req, secret):
+        body = self._json(req, "model", "input")
+        if isinstance(body, Reply):
+            return body
+        store = self.responses.setdefault(secret, {})
+        prev = body.get("previous_response_id")
+        if prev is not None and prev not in store:
+            return _err(404, f"Previous response with id '{prev}' not found.", param="previous_response_id")
+        rid = self._id("resp_")
+        obj = self._response_object(body, rid)
+        if body.get("store", True):
+            store[rid] = obj
+        if not body.get("stream"):
+            return Reply.json(obj)
+        started = dict(obj, status="in_progress", output=[], usage=None)
+        text = obj["output"][0]["content"][0]["text"]
+        item = {"type": "message", "id": "msg_1", "status": "in_progress", "role": "assistant", "content": []}
+        part = {"type": "output_text", "text": "", "annotations": []}
+        done_part = dict(part, text=text)
+        at = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
+        seq = [("response.created", {"response": started}),
+               ("response.in_progress", {"response": started}),
+               ("response.output_item.added", {"output_index": 0, "item": item}),
+               ("response.content_part.added", dict(at, part=part)),
+               ("response.output_text.delta", dict(at, delta=text)),
+               ("response.output_text.done", dict(at, text=text)),
+               ("response.content_part.done", dict(at, part=done_part)),
+               ("response.output_item.done", {"output_index": 0, "item": obj["output"][0]}),
+               ("response.completed", {"response": obj})]
+        events = [(name, dict(data, type=name, sequence_number=n)) for n, (name, data) in enumerate(seq)]
+        return self._sse([f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events])
+
+    def get_response(self, req, secret, rid):
+        obj = self.responses.get(secret, {}).get(rid)
+        return Reply.json(obj) if obj else _err(404, f"Response with id '{rid}' not found.")
+
+    def delete_response(self, req, secret, rid):
+        if self.responses.get(secret, {}).pop(rid, None) is None:
+            return _err(404, f"Response with id '{rid}' not found.")
+        return Reply.json({"id": rid, "object": "response", "deleted": True})
+
+    def moderations(self, req, secret):
+        body = self._json(req, "input")
+        if isinstance(body, Reply):
+            return body
+        return Reply.json({"id": "modr-1", "model": body.get("model", "omni-moderation-latest"),
+                           "results": [{"flagged": "kill" in json.dumps(body["input"]),
+                                        "categories": {"violence": "kill" in json.dumps(body["input"])},
+                                        "category_scores": {"violence": 0.5}}]})
+
+    def rerank(self, req, secret):
+        body = self._json(req, "model", "query", "documents")
+        if isinstance(body, Reply):
+            return body
+        docs = body["documents"]
+        if not isinstance(docs, list) or not docs:
+            return _err(400, "'documents' must be a non-empty array.", param="documents")
+        ranked = sorted(range(len(docs)), key=lambda i: -len(set(str(docs[i]).split()) & set(body["query"].split())))
+        results = [{"index": i, "relevance_score": round(1.0 - n / len(docs), 3)} for n, i in enumerate(ranked)]
+        top_n = body.get("top_n")
+        if isinstance(top_n, int):
+            results = results[:top_n]
+        return Reply.json({"id": "rerank-1", "results": results, "meta": {"billed_units": {"search_units": 1}},
+                           "usage": {"prompt_tokens": 21, "total_tokens": 21}})
+
+    # -- images and audio -----------------------------------------------------------------------
+    def _image_answer(self, model):
+        return Reply.json({"created": 1, "data": [{"b64_json": "aW1hZ2U="}],
+                           "usage": {"input_tokens": 7, "output_tokens": 50, "total_tokens": 57,
+                                     "input_tokens_details": {"text_tokens": 7, "image_tokens": 0}}})
+
+    def images_generations(self, req, secret):
+        body = self._json(req, "prompt")
+        if isinstance(body, Reply):
+            return body
+        return self._image_answer(body.get("model"))
+
+    def images_edits(self, req, secret):
+        parts = _multipart(req)
+        if parts is None:
+            return _err(400, "Expected multipart/form-data.")
+        image = parts.get("image") or parts.get("image[]")
+        if image is None or image[0] is None:
+            return _err(400, "Missing required parameter: 'image'.", param="image")
+        if not image[2].startswith(self.PNG_MAGIC):
+            return _err(400, "Invalid image: must be a PNG.", param="image")
+        if "prompt" not in parts:
+            return _err(400, "Missing required parameter: 'prompt'.", param="prompt")
+        self.uploads.append(("images/edits", secret, image[0], image[2], parts.get("model", (0, 0, b""))[2]))
+        return self._image_answer(parts.get("model", (None, None, b""))[2].decode())
+
+    def transcriptions(self, req, secret):
+        parts = self._form(req, "file", "model")
+        if isinstance(parts, Reply):
+            return parts
+        self.uploads.append(("audio/transcriptions", secret, parts["file"][0], parts["file"][2], parts["model"][2]))
+        return Reply.json({"text": f"heard {len(parts['file'][2])} bytes",
+                           "usage": {"type": "tokens", "input_tokens": 30, "output_tokens": 6, "total_tokens": 36}})
+
+    @staticmethod
+    def speech_bytes(text: str) -> bytes:
+        seed = text.encode()
+        return b"ID3" + bytes((seed[i % len(seed)] * 7 + i) & 0xFF for i in range(50000))
+
+    def speech(self, req, secret):
+        body = self._json(req, "model", "input", "voice")
+        if isinstance(body, Reply):
+            return body
+        return Reply.raw(200, self.speech_bytes(body["input"]), headers={"Content-Type": "audio/mpeg"})
+
+    # -- files ------------------------------------------------------------------------------------
+    def upload_file(self, req, secret):
+        parts = self._form(req, "file", "purpose")
+        if isinstance(parts, Reply):
+            return parts
+        fid = self._id("file-")
+        meta = {"id": fid, "object": "file", "bytes": len(parts["file"][2]), "created_at": 1,
+                "filename": parts["file"][0], "purpose": parts["purpose"][2].decode(), "status": "processed"}
+        self.files.setdefault(secret, {})[fid] = {"meta": meta, "content": parts["file"][2]}
+        self.uploads.append(("files", secret, parts["file"][0], parts["file"][2], b""))
+        return Reply.json(meta)
+
+    @staticmethod
+    def _page(req, items: list) -> dict:
+        after = (req.query_params.get("after") or [None])[0]
+        limit = int((req.query_params.get("limit") or ["20"])[0])
+        if after is not None:
+            ids = [i["id"] for i in items]
+            items = items[ids.index(after) + 1:] if after in ids else []
+        page = items[:limit]
+        return {"object": "list", "data": page, "has_more": len(items) > limit,
+                "first_id": page[0]["id"] if page else None, "last_id": page[-1]["id"] if page else None}
+
+    def list_files(self, req, secret):
+        return Reply.json(self._page(req, [f["meta"] for f in self.files.get(secret, {}).values()]))
+
+    def get_file(self, req, secret, fid):
+        f = self.files.get(secret, {}).get(fid)
+        return Reply.json(f["meta"]) if f else _err(404, f"No such File object: {fid}", param="id")
+
+    def delete_file(self, req, secret, fid):
+        if self.files.get(secret, {}).pop(fid, None) is None:
+            return _err(404, f"No such File object: {fid}", param="id")
+        return Reply.json({"id": fid, "object": "file", "deleted": True})
+
+    def file_content(self, req, secret, fid):
+        f = self.files.get(secret, {}).get(fid)
+        if not f:
+            return _err(404, f"No such File object: {fid}", param="id")
+        return Reply.raw(200, f["content"], headers={"Content-Type": "application/octet-stream"})
+
+    # -- batches ----------------------------------------------------------------------------------
+    def create_batch(self, req, secret):
+        body = self._json(req, "input_file_id", "endpoint", "completion_window")
+        if isinstance(body, Reply):
+            return body
+        f = self.files.get(secret, {}).get(body["input_file_id"])
+        if f is None:
+            return _err(400, f"Invalid 'input_file_id': file {body['input_file_id']} not found.",
+                        param="input_file_id")
+        if f["meta"]["purpose"] != "batch":
+            return _err(400, "The input file must have purpose 'batch'.", param="input_file_id")
+        bid = self._id("batch_")
+        batch = {"id": bid, "object": "batch", "endpoint": body["endpoint"], "errors": None,
+                 "input_file_id": body["input_file_id"], "completion_window": body["completion_window"],
+                 "status": "validating", "output_file_id": None, "error_file_id": None, "created_at": 1,
+                 "metadata": body.get("metadata")}
+        self.batches.setdefault(secret, {})[bid] = batch
+        return Reply.json(batch)
+
+    def list_batches(self, req, secret):
+        return Reply.json(self._page(req, list(self.batches.get(secret, {}).values())))
+
+    def get_batch(self, req, secret, bid):
+        b = self.batches.get(secret, {}).get(bid)
+        return Reply.json(b) if b else _err(404, f"No batch found with id '{bid}'.")
+
+    def cancel_batch(self, req, secret, bid):
+        if req.body:
+            return _err(400, "Cancel takes no body.")
+        b = self.batches.get(secret, {}).get(bid)
+        if not b:
+            return _err(404, f"No batch found with id '{bid}'.")
+        b["status"] = "cancelling"
+        return Reply.json(b)

@@ -19,7 +19,7 @@ def test_chat_still_served_on_both_locations(basic):
 @pytest.mark.parametrize("method,path,dialect", [
     ("POST", "/v1/embeddings", "openai"),
     ("GET", "/v1/models", "openai"),
-    ("POST", "/v1/responses", "openai"),
+    ("POST", "/v1/threads", "openai"),
     ("POST", "/v1/nope", "openai"),
     ("POST", "/openai/deployments/gpt/chat/completions", "openai"),
     ("POST", "/v1/messages/batches", "anthropic"),

@@ -21,20 +21,7 @@
 
 import OpenAI from 'openai';
 import { performance } from 'node:perf_hooks';
-import { headersObject, readStdin } from './job_io.mjs';
-
-function errorInfo(e) {
-  const out = {
-    status: e?.status ?? null,
-    message: String(e?.message ?? e),
-    type: e?.type ?? e?.error?.type ?? null,
-    code: e?.code ?? e?.error?.code ?? null,
-    param: e?.param ?? e?.error?.param ?? null,
-    name: e?.constructor?.name ?? e?.name ?? null,
-  };
-  if (e?.cause) out.cause = String(e.cause?.message ?? e.cause);
-  return out;
-}
+import { errorInfo, headersObject, readStdin } from './job_io.mjs';
 
 async function plain(client, job) {
   const t0 = performance.now();

@@ -71,6 +71,7 @@ std::string request_record_json(const RequestRecord& record) {
         append_json_element(statuses, require_allocated(json_integer(attempt.status)));
     }
     set_json_member(object, "stream", require_allocated(json_boolean(record.stream)));
+    set_json_member(object, "endpoint", optional_string(record.endpoint));
     set_usage(object, record.usage);
     set_json_member(object, "usage_estimated", require_allocated(json_boolean(record.usage_estimated)));
     set_json_member(object, "cost_microcents", integer_or_null(record.cost_microcents));

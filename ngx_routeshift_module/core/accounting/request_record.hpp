@@ -40,6 +40,7 @@ struct RequestRecord {
     int64_t provider_key_id = -1;
     int status = 0;                  // status the client got; 0 = the client went away first
     bool stream = false;
+    std::string endpoint;            // what was called: "chat_completions", "messages", relayed "files_upload", ...
     Usage usage;                     // of the answer (or the estimate when usage_estimated)
     bool usage_estimated = false;
     int64_t cost_microcents = -1;    // over every attempt; -1 = unknown (an attempt's cost is)

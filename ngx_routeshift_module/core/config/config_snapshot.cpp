@@ -157,6 +157,10 @@ std::shared_ptr<Config> build(const json_t* root) {
         cfg->settings.circuit_breaker_threshold = static_cast<int>(req("circuit_breaker_threshold", 5, 0, 1000));
         cfg->settings.latency_window_seconds = static_cast<int>(req("latency_window_seconds", 300, 5, 86400));
         cfg->settings.rate_limit_window_seconds = static_cast<int>(req("rate_limit_window_seconds", 60, 1, 86400));
+        if (const json_t* f = json_object_get(s, "files_provider"); f && !json_is_null(f)) {
+            if (!json_is_string(f)) fail("settings.files_provider must be a string (a provider name)");
+            cfg->settings.files_provider = json_string_value(f);
+        }
     }
 
     // providers

@@ -78,6 +78,7 @@ struct Settings {
     int circuit_breaker_threshold = 5;  // default of keys without their own; 0 = no breaker
     int latency_window_seconds = 300;   // p50 window of latency balancing
     int rate_limit_window_seconds = 60; // the "minute" of RPM/TPM limits (shorter in tests)
+    std::string files_provider;       // provider name serving calls without a model (docs/design.md §21); "" = none
 };
 
 struct Config {

@@ -1,5 +1,7 @@
 #include "ingress/endpoint_route.hpp"
 
+#include "ingress/openai_relay_endpoints.hpp"
+
 #include <array>
 
 namespace routeshift {
@@ -19,15 +21,13 @@ constexpr std::array<ServedPath, 3> kServed{{
 
 // Paths of the whole API surface (issue 10, product docs 003/004) that are not served yet: a clear
 // "not served" 404 instead of the generic one. Exact paths, then prefixes of their sub-paths.
-constexpr std::array<std::string_view, 20> kNotServedExact{
-    "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/moderations", "/v1/images/generations",
-    "/v1/images/edits", "/v1/audio/transcriptions", "/v1/audio/speech", "/v1/rerank", "/v1/files",
-    "/v1/batches", "/v1/batch", "/v1/models", "/v1/threads", "/v1/assistants", "/v1/midjourney/imagine",
+constexpr std::array<std::string_view, 10> kNotServedExact{
+    "/v1/embeddings", "/v1/batch", "/v1/models", "/v1/threads", "/v1/assistants", "/v1/midjourney/imagine",
     "/v1/suno/generate", "/v1/chat/completions/async", "/v1/messages/batches", "/v1/embed",
 };
-constexpr std::array<std::string_view, 9> kNotServedPrefixes{
-    "/v1/models/", "/v1/files/", "/v1/batches/", "/v1/responses/", "/v1/threads/", "/v1/assistants/",
-    "/v1/chat/completions/async/", "/v1/messages/batches/", "/openai/deployments/",
+constexpr std::array<std::string_view, 6> kNotServedPrefixes{
+    "/v1/models/", "/v1/threads/", "/v1/assistants/", "/v1/chat/completions/async/", "/v1/messages/batches/",
+    "/openai/deployments/",
 };
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
@@ -65,6 +65,12 @@ EndpointRoute route_endpoint(std::string_view method, std::string_view path) {
         route.method_allowed = method == "POST";
         return route;
     }
+    if (RelayRoute relay; route.dialect == Dialect::openai && route_relay(method, path, &relay)) {
+        route.endpoint = Endpoint::openai_relay;
+        route.allow = relay.allow;
+        route.method_allowed = relay.method_allowed;
+        return route;
+    }
     route.endpoint = not_served(path, route.dialect) ? Endpoint::not_served : Endpoint::unknown;
     return route;
 }
@@ -83,6 +89,7 @@ std::string_view endpoint_name(Endpoint endpoint) {
     case Endpoint::chat_completions: return "chat_completions";
     case Endpoint::messages: return "messages";
     case Endpoint::messages_count_tokens: return "messages_count_tokens";
+    case Endpoint::openai_relay: return "openai_relay";
     case Endpoint::not_served: return "not_served";
     case Endpoint::unknown: break;
     }

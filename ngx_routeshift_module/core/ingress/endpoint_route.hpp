@@ -17,6 +17,7 @@ enum class Endpoint : unsigned char {
     chat_completions,        // POST /v1/chat/completions (OpenAI)
     messages,                // POST /v1/messages (Anthropic)
     messages_count_tokens,   // POST /v1/messages/count_tokens (Anthropic)
+    openai_relay,            // the other OpenAI endpoints, relayed (ingress/openai_relay_endpoints.hpp, §21)
     not_served,              // an endpoint of the API surface (issue 10) this gateway does not serve yet
     unknown,                 // no such endpoint: 404
 };

@@ -528,20 +528,9 @@ std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const
     return out;
 }
 
-std::string build_http_request_head(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep,
-                                    bool stream, size_t body_size) {
+void append_provider_auth_headers(const Config& cfg, const ProviderKey& key, std::string* out_text) {
+    std::string& out = *out_text;
     const Provider& prov = cfg.providers[key.provider];
-    std::string out;
-    out.reserve(512);
-    out += "POST ";
-    out += ep.path;
-    out += " HTTP/1.1\r\nHost: ";
-    out += ep.host_header;
-    out += "\r\nContent-Type: application/json\r\nContent-Length: ";
-    out += std::to_string(body_size);
-    out += stream ? "\r\nAccept: text/event-stream" : "\r\nAccept: application/json";
-    out += "\r\nUser-Agent: RouteShift/0.1\r\n";
-
     // chat_endpoint refuses unsafe values; never emit one here either.
     if (header_safe(key.secret)) {
         switch (key.auth) {
@@ -577,6 +566,22 @@ std::string build_http_request_head(const Config& cfg, const ProviderKey& key, c
             out += "\r\n";
         }
     }
+}
+
+std::string build_http_request_head(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep,
+                                    bool stream, size_t body_size) {
+    std::string out;
+    out.reserve(512);
+    out += "POST ";
+    out += ep.path;
+    out += " HTTP/1.1\r\nHost: ";
+    out += ep.host_header;
+    out += "\r\nContent-Type: application/json\r\nContent-Length: ";
+    out += std::to_string(body_size);
+    out += stream ? "\r\nAccept: text/event-stream" : "\r\nAccept: application/json";
+    out += "\r\nUser-Agent: RouteShift/0.1\r\n";
+
+    append_provider_auth_headers(cfg, key, &out);
     out += "\r\n";
     return out;
 }

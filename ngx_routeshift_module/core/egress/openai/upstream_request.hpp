@@ -77,4 +77,9 @@ std::string build_http_request(const Config& cfg, const ProviderKey& key,
 std::string build_http_request_head(const Config& cfg, const ProviderKey& key, const UpstreamEndpoint& ep,
                                     bool stream, size_t body_size);
 
+// The key's credential header in its auth shape and the provider's extra headers
+// (OpenAI-Organization / OpenAI-Project), each line ending in CRLF: what every request head of the
+// OpenAI wire carries (chat, and the relayed endpoints of docs/design.md §21).
+void append_provider_auth_headers(const Config& cfg, const ProviderKey& key, std::string* out);
+
 }  // namespace routeshift

@@ -1,0 +1,42 @@
+// Multipart/form-data fields and the client ids of provider objects (docs/design.md §21): the
+// first line of the input is a Content-Type (its boundary), the rest the body. Every listed field
+// lies inside the body, starts after a blank line and ends right before a delimiter; an id parsed
+// from the input is one `encode_provider_object_id` gives back byte for byte.
+#include "fuzz_support.hpp"
+#include "ingress/multipart_model_field.hpp"
+#include "ingress/provider_object_id.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    std::string_view text(reinterpret_cast<const char*>(data), size);
+    size_t eol = text.find('\n');
+    std::string_view content_type = text.substr(0, eol);
+    std::string_view body = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    std::string boundary;
+    if (routeshift::multipart_boundary(content_type, &boundary)) {
+        fuzz::check(!boundary.empty() && boundary.size() <= 70, "boundary length", text);
+        routeshift::MultipartFields fields;
+        std::string error;
+        if (routeshift::read_multipart_fields(body, boundary, &fields, &error)) {
+            for (const routeshift::MultipartField& f : fields.fields) {
+                fuzz::check(f.offset + f.size <= body.size(), "field outside the body", text);
+                fuzz::check(f.offset >= 4 && body.substr(f.offset - 4, 4) == "\r\n\r\n", "field not after a blank line", text);
+                fuzz::check(body.substr(f.offset + f.size, 4 + boundary.size()) == "\r\n--" + boundary,
+                            "field not ended by a delimiter", text);
+                fuzz::check(f.size <= routeshift::kMaxMultipartFieldBytes, "field over the limit", text);
+            }
+        } else {
+            fuzz::check(!error.empty(), "refused without a reason", text);
+        }
+    }
+    for (auto kind : {routeshift::ProviderObjectKind::file, routeshift::ProviderObjectKind::batch,
+                      routeshift::ProviderObjectKind::response}) {
+        routeshift::ParsedProviderObjectId parsed;
+        if (!routeshift::parse_provider_object_id(text, kind, &parsed)) continue;
+        fuzz::check(!parsed.provider_id.empty() && parsed.provider_id.size() <= routeshift::kMaxProviderObjectIdBytes,
+                    "provider id size", text);
+        fuzz::check(!routeshift::provider_object_id_authentic(parsed, "fuzz-secret", 1) ||
+                        routeshift::encode_provider_object_id(kind, parsed.key_id, "fuzz-secret", 1, parsed.provider_id) == text,
+                    "an authentic id that does not round-trip", text);
+    }
+    return 0;
+}
