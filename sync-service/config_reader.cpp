@@ -12,8 +12,8 @@ ConfigRows read_rows(PgConnection& c) {
     }
     {
         PgResult r = c.exec("SELECT retry_budget, default_cooldown_seconds, cost_ceiling_microcents,"
-                            " circuit_breaker_threshold, latency_window_seconds, rate_limit_window_seconds"
-                            " FROM settings");
+                            " circuit_breaker_threshold, latency_window_seconds, rate_limit_window_seconds,"
+                            " files_provider FROM settings");
         if (r.rows() > 1) throw PgError("settings must hold at most one row", "", false);
         if (r.rows() == 1) {
             rows.settings.retry_budget = r.opt_i64(0, 0);
@@ -22,6 +22,7 @@ ConfigRows read_rows(PgConnection& c) {
             rows.settings.circuit_breaker_threshold = r.i64(0, 3);
             rows.settings.latency_window_seconds = r.i64(0, 4);
             rows.settings.rate_limit_window_seconds = r.i64(0, 5);
+            rows.settings.files_provider = r.opt_str(0, 6);
         }
     }
     {

@@ -34,7 +34,7 @@ constexpr const char* kInsert = R"SQL(
 INSERT INTO request_logs (ts, request_id, node, virtual_key_id, team_id, session_id, requested_model,
     resolved_model, provider, provider_key_id, status, attempts, attempt_statuses, stream, prompt_tokens,
     completion_tokens, cached_tokens, cost_microcents, latency_ms, ttfb_ms, error, metadata, tags,
-    matched_rules, attempt_details, usage_estimated)
+    matched_rules, attempt_details, usage_estimated, endpoint)
 SELECT (r->>'ts')::timestamptz, r->>'request_id', coalesce(r->>'node', ''), (r->>'virtual_key_id')::bigint,
     (r->>'team_id')::bigint, r->>'session_id', r->>'requested_model', r->>'resolved_model', r->>'provider',
     (r->>'provider_key_id')::bigint, (r->>'status')::smallint, coalesce((r->>'attempts')::smallint, 0),
@@ -44,7 +44,7 @@ SELECT (r->>'ts')::timestamptz, r->>'request_id', coalesce(r->>'node', ''), (r->
     (r->>'latency_ms')::integer, (r->>'ttfb_ms')::integer, r->>'error', coalesce(r->'metadata', '{}'),
     coalesce(ARRAY(SELECT jsonb_array_elements_text(r->'tags')), '{}'),
     coalesce(ARRAY(SELECT jsonb_array_elements_text(r->'matched_rules'))::bigint[], '{}'),
-    coalesce(r->'attempt_details', '[]'), coalesce((r->>'usage_estimated')::boolean, false)
+    coalesce(r->'attempt_details', '[]'), coalesce((r->>'usage_estimated')::boolean, false), r->>'endpoint'
 FROM jsonb_array_elements($1::jsonb) AS r
 ON CONFLICT (request_id, ts) DO NOTHING
 )SQL";

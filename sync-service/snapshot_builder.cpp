@@ -141,6 +141,7 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
     set(settings, "circuit_breaker_threshold", json_integer(rows.settings.circuit_breaker_threshold));
     set(settings, "latency_window_seconds", json_integer(rows.settings.latency_window_seconds));
     set(settings, "rate_limit_window_seconds", json_integer(rows.settings.rate_limit_window_seconds));
+    if (rows.settings.files_provider) set(settings, "files_provider", json_string(rows.settings.files_provider->c_str()));
     set(root.p, "settings", settings);
 
     json_t* jproviders = json_array();

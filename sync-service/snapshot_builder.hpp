@@ -30,6 +30,7 @@ struct SettingsRow {
     int64_t default_cooldown_seconds = 30;
     std::optional<int64_t> cost_ceiling_microcents;
     int64_t circuit_breaker_threshold = 5, latency_window_seconds = 300, rate_limit_window_seconds = 60;
+    std::optional<std::string> files_provider;  // the provider of model-less calls (files, batches)
 };
 
 struct ProviderRow {
