@@ -153,6 +153,7 @@ def test_every_request_exactly_once_through_faults(db, pg_cluster, upstream, spo
     assert stack.rows("status = 200 AND cost_microcents = 5 AND prompt_tokens = 3 AND completion_tokens = 1") == sent["ok"]
     assert stack.rows("status = 200 AND tags = '{logged}' AND metadata = '{\"run\": \"logs\"}'") == sent["ok"]
     assert stack.rows("status = 401 AND virtual_key_id IS NULL") == sent["auth"]
+    assert stack.rows("status = 200 AND endpoint = 'chat_completions'") == sent["ok"]
     # sessions: every successful request is the same first turn with the same answer, so one
     # inferred session (docs/design.md §12), whichever node state, worker or shipper run logged it
     assert stack.rows("status = 200 AND session_id LIKE 'ses\\_%'") == sent["ok"]

@@ -41,6 +41,7 @@ static int setup(void** state) {
     r.generation = 17;
     r.settings.retry_budget = 3;
     r.settings.default_cooldown_seconds = 20;
+    r.settings.files_provider = "openai";
     r.providers = {
         {1, "openai", "openai", std::nullopt, true},
         {2, "local", "openai_compat", std::string("http://127.0.0.1:9/v1"), true},
@@ -123,6 +124,7 @@ static void test_builds_design_shape(void** state) {
     json_t* settings = json_object_get(j, "settings");
     assert_int_equal(json_integer_value(json_object_get(settings, "retry_budget")), 3);
     assert_int_equal(json_integer_value(json_object_get(settings, "default_cooldown_seconds")), 20);
+    assert_string_equal(json_string_value(json_object_get(settings, "files_provider")), "openai");
 
     json_t* providers = json_object_get(j, "providers");
     assert_int_equal(json_array_size(providers), 3);
@@ -182,6 +184,7 @@ static void test_builds_design_shape(void** state) {
     assert_int_equal(cfg->generation, 17);
     assert_int_equal(cfg->keys.size(), 2);
     assert_int_equal(cfg->settings.retry_budget, 3);
+    assert_string_equal(cfg->settings.files_provider.c_str(), "openai");  // the module reads what the sync wrote
     const std::string* t = cfg->alias_target(2, "smart");
     assert_non_null(t);
     assert_string_equal(t->c_str(), "openai/gpt-4o");
