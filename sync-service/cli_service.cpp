@@ -4,6 +4,7 @@
 #include "config_reader.hpp"
 #include "log.hpp"
 #include "migrations.hpp"
+#include "fallback_check.hpp"
 #include "price_check.hpp"
 #include "serve.hpp"
 #include "snapshot_builder.hpp"
@@ -66,6 +67,9 @@ int cmd_check(Context& ctx) {
     PriceCheck prices = check_prices_for_ceiling(rows, static_cast<int64_t>(std::time(nullptr)));
     errors.insert(errors.end(), prices.errors.begin(), prices.errors.end());
     if (!prices.errors.empty()) ok = false;
+    std::vector<std::string> fallbacks = check_context_fallbacks(rows);  // docs/design.md §20
+    errors.insert(errors.end(), fallbacks.begin(), fallbacks.end());
+    if (!fallbacks.empty()) ok = false;
     for (const auto& w : prices.warnings) LOG_WARN("config generation %lld: %s", static_cast<long long>(rows.generation), w.c_str());
     for (const auto& e : errors) LOG_ERROR("config generation %lld: %s", static_cast<long long>(rows.generation), e.c_str());
     if (!box) LOG_WARN("secrets not checked: %s", err.c_str());

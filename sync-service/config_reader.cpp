@@ -63,7 +63,7 @@ ConfigRows read_rows(PgConnection& c) {
         }
     }
     {
-        PgResult r = c.exec("SELECT id, provider_id, model, upstream_model, enabled, priority FROM models ORDER BY id");
+        PgResult r = c.exec("SELECT id, provider_id, model, upstream_model, enabled, priority, context_fallback_model FROM models ORDER BY id");
         for (int i = 0; i < r.rows(); ++i) {
             ModelRow m;
             m.id = r.i64(i, 0);
@@ -72,6 +72,7 @@ ConfigRows read_rows(PgConnection& c) {
             m.upstream_model = r.opt_str(i, 3);
             m.enabled = r.boolean(i, 4);
             m.priority = r.i64(i, 5);
+            m.context_fallback_model = r.opt_str(i, 6);
             rows.models.push_back(std::move(m));
         }
     }
@@ -115,7 +116,8 @@ ConfigRows read_rows(PgConnection& c) {
     {
         PgResult r = c.exec(
             "SELECT id, name, team_id, priority, match::text, action::text, conditions::text, enabled,"
-            " retry_budget, cost_ceiling_microcents, first_token_timeout_ms FROM routing_rules ORDER BY priority, id");
+            " retry_budget, cost_ceiling_microcents, first_token_timeout_ms, context_fallback_model FROM routing_rules"
+            " ORDER BY priority, id");
         for (int i = 0; i < r.rows(); ++i) {
             RoutingRuleRow x;
             x.id = r.i64(i, 0);
@@ -129,6 +131,7 @@ ConfigRows read_rows(PgConnection& c) {
             x.retry_budget = r.opt_i64(i, 8);
             x.cost_ceiling_microcents = r.opt_i64(i, 9);
             x.first_token_timeout_ms = r.opt_i64(i, 10);
+            x.context_fallback_model = r.opt_str(i, 11);
             rows.routing_rules.push_back(std::move(x));
         }
     }

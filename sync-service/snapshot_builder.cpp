@@ -208,6 +208,7 @@ bool build_snapshot(const ConfigRows& rows, const BuildOptions& opts, Snapshot* 
         set(o, "model", jstr(m.model));
         if (m.upstream_model) set(o, "upstream_model", jstr(*m.upstream_model));
         set(o, "priority", json_integer(m.priority));
+        if (m.context_fallback_model) set(o, "context_fallback_model", jstr(*m.context_fallback_model));
         json_array_append_new(jmodels, o);
     }
     set(root.p, "models", jmodels);

@@ -60,6 +60,7 @@ struct ModelRow {
     int64_t provider_id = 0;
     std::string model;
     std::optional<std::string> upstream_model;
+    std::optional<std::string> context_fallback_model;  // sql/011 (docs/design.md §20)
     bool enabled = true;
     int64_t priority = 0;
 };
@@ -97,6 +98,7 @@ struct RoutingRuleRow {
     std::string match_json = "{}", action_json = "{}", conditions_json = "{}";
     std::optional<int64_t> retry_budget, cost_ceiling_microcents;
     std::optional<int64_t> first_token_timeout_ms;
+    std::optional<std::string> context_fallback_model;  // sql/011
     bool enabled = true;
 };
 

@@ -102,6 +102,8 @@ void add_rules_to_snapshot(json_t* root, const std::vector<RoutingRuleRow>& rows
         set(o, "retry_budget", optional_int(r.retry_budget));
         set(o, "cost_ceiling_microcents", optional_int(r.cost_ceiling_microcents));
         if (r.first_token_timeout_ms) set(o, "first_token_timeout_ms", json_integer(*r.first_token_timeout_ms));
+        if (r.context_fallback_model)
+            set(o, "context_fallback_model", json_stringn(r.context_fallback_model->data(), r.context_fallback_model->size()));
         json_array_append_new(rules, o);
     }
     set(root, "routing_rules", rules);

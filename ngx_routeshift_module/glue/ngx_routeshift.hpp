@@ -16,6 +16,7 @@ extern "C" {
 #include "routing/planner.hpp"
 #include "egress/openai/usage_scanner.hpp"
 #include "dialect/openai_error.hpp"
+#include "egress/error_class.hpp"
 #include "egress/provider_adapter.hpp"
 #include "egress/openai/stream_relay.hpp"
 #include "egress/wire_adapter.hpp"
@@ -131,6 +132,9 @@ struct Attempt {
     ngx_msec_t started_msec = 0;      // when the attempt was picked (latency balancing)
     ngx_msec_t status_msec = 0;       // when its status line arrived (a stream's time to first byte)
     const char* failure = nullptr;    // why a 2xx attempt failed ($routeshift_attempt_statuses token)
+    bool classified = false;          // an error answer's class is known (docs/design.md §20)
+    UpstreamErrorClass error_class = UpstreamErrorClass::invalid_request;
+    bool context_fallback = false;    // its context-length error switched the request to the fallback
 };
 
 // A stream's time limits (ngx_routeshift_stream_timers.cpp, docs/design.md §10): the request's

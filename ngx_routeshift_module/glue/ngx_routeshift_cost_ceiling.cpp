@@ -51,7 +51,7 @@ struct CandidatesLeft {
 CandidatesLeft candidates_left(const RequestCtx& ctx, int64_t spent) {
     CandidatesLeft left;
     for (const Candidate& c : ctx.cands) {
-        if (c.tried) continue;
+        if (c.tried || c.held) continue;
         if (c.over_cost_ceiling) left.set_aside = true;
         if (c.unusable) continue;
         left.usable = true;
@@ -92,7 +92,7 @@ void cost_ceiling_before_pick(RequestCtx& ctx) {
     int64_t ceiling = ceiling_of(ctx);
     if (ceiling <= 0) return;
     for (Candidate& c : ctx.cands) {
-        if (c.tried || c.unusable || attempt_fits(ctx.spent_microcents, worst_case_of(ctx, c), ceiling)) continue;
+        if (c.tried || c.held || c.unusable || attempt_fits(ctx.spent_microcents, worst_case_of(ctx, c), ceiling)) continue;
         c.unusable = true;
         c.over_cost_ceiling = true;
         c.unusable_reason = "its worst case passes the cost ceiling after earlier attempts";

@@ -103,7 +103,7 @@ void after_resolve(RequestCtx& ctx) {
     bool any = false;
     std::string reason;
     for (const Candidate& c : ctx.cands) {
-        if (!c.unusable) any = true;
+        if (!c.unusable && !c.held) any = true;
         else if (reason.empty()) reason = c.unusable_reason;
     }
     if (!any) {

@@ -187,6 +187,17 @@ void write_key_families(PrometheusText& text, const std::vector<KeyMetricsView>&
     each([&](const KeyMetricsView& k, const MetricLabels& key) { text.sample("routeshift_retries_total", key, k.counters.retries); });
     text.family("routeshift_cooldowns_total", "counter", "Attempts that parked the key (cooldown started or extended).");
     each([&](const KeyMetricsView& k, const MetricLabels& key) { text.sample("routeshift_cooldowns_total", key, k.counters.cooldowns); });
+    text.family("routeshift_attempt_request_errors_total", "counter",
+                "Error answers that were the request's fault, by class (docs/design.md §20): not retried on the same model.");
+    each([&](const KeyMetricsView& k, const MetricLabels& key) {
+        for (size_t i = 0; i < kRequestErrorClasses; i++) {
+            text.sample("routeshift_attempt_request_errors_total", key.with({{"class", kRequestErrorClassNames[i]}}),
+                        k.counters.request_errors[i]);
+        }
+    });
+    text.family("routeshift_context_fallbacks_total", "counter",
+                "Context-length errors of the key that sent their request on to its context fallback model.");
+    each([&](const KeyMetricsView& k, const MetricLabels& key) { text.sample("routeshift_context_fallbacks_total", key, k.counters.context_fallbacks); });
     text.family("routeshift_key_cooldown_active", "gauge", "1 while the key is cooling down.");
     each([&](const KeyMetricsView& k, const MetricLabels& key) {
         text.sample("routeshift_key_cooldown_active", key, (uint64_t)(k.cooldown_remaining_ms > 0 ? 1 : 0));
@@ -235,6 +246,15 @@ void metrics_attempt_done_locked(KeyMetrics& key_metrics, RequestCtx& ctx, const
     sample.status = status;
     sample.retry = ctx.attempts > 1;
     sample.cooldown = cooldown;
+    if (ctx.attempt.classified) {
+        switch (ctx.attempt.error_class) {
+        case UpstreamErrorClass::context_length: sample.request_error = 0; break;
+        case UpstreamErrorClass::content_policy: sample.request_error = 1; break;
+        case UpstreamErrorClass::invalid_request: sample.request_error = 2; break;
+        default: break;
+        }
+        sample.context_fallback = ctx.attempt.context_fallback;
+    }
     if (ctx.attempt.started_msec) {
         sample.duration_ms = (int64_t)(now_ms - ctx.attempt.started_msec);
         if (ctx.attempt.status_msec) sample.ttfb_ms = (int64_t)(ctx.attempt.status_msec - ctx.attempt.started_msec);

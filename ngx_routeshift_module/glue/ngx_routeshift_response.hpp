@@ -57,4 +57,14 @@ void stream_timers_released(RequestCtx& ctx);
 // read timeout: the numeric status stays).
 const char* stream_timers_token(const RequestCtx& ctx, bool relaying);
 
+// ngx_routeshift_attempt_outcome.cpp (docs/design.md §20)
+// The wire's verdict on the current attempt's error answer: notes its class (status token,
+// request log, metrics) and, for a context-length error with a context fallback planned, switches
+// the request to it: `verdict` then says retry (the key not parked) and nginx's tries allow the
+// fallback's attempts.
+void attempt_error_outcome(ngx_http_request_t* r, RequestCtx& ctx, ErrorVerdict* verdict);
+// The $routeshift_attempt_statuses token of the current attempt's error answer ("context",
+// "policy"), "" when its status says it.
+std::string_view attempt_error_token(const RequestCtx& ctx);
+
 }  // namespace routeshift

@@ -196,6 +196,7 @@ void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_
         outcome = Outcome::success;
     } else {
         outcome = Outcome::failure;
+        token = attempt_error_token(ctx);  // "context", "policy" (§20); else the status
         ctx.last_failure = "Provider '" + prov.name + "' (key '" + key.label + "') answered HTTP " +
                            std::to_string(status) + ".";
     }
@@ -385,7 +386,6 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
     const Candidate& c = ctx.cands[(size_t)ctx.current];
     const ProviderKey& key = ctx.cfg->keys[c.key];
     if (status >= 400) {
-        bool may_retry = u->peer.tries > 1;
         std::string_view body;
         // error bodies are small and decide both the retry and the key's fate (Gemini reports a
         // revoked key as a 400 API_KEY_INVALID), so read them whenever they fit the buffer
@@ -394,6 +394,8 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
             return NGX_AGAIN;
         }
         ErrorVerdict v = classify_error(ctx, status, body);
+        attempt_error_outcome(r, ctx, &v);  // §20: its class; a context-length error may switch models
+        bool may_retry = u->peer.tries > 1;
         if (v.park_key) {
             ctx.attempt.pending_cooldown_ms =
                 v.park_ms >= 0 ? v.park_ms

@@ -390,7 +390,7 @@ namespace {
 bool key_usable(const Config& cfg, const PlannedCandidate& c) {
     const ProviderKey& k = cfg.keys[c.key];
     const Provider& p = cfg.providers[k.provider];
-    return !c.unusable && k.enabled && p.enabled && k.weight > 0;
+    return !c.unusable && !c.held && k.enabled && p.enabled && k.weight > 0;  // held: a context fallback (§20)
 }
 
 uint64_t rate_window_ms(const Config& cfg) { return (uint64_t)cfg.settings.rate_limit_window_seconds * 1000; }

@@ -38,7 +38,7 @@ public:
         health_calls++;
         routeshift::KeyHealth h;
         for (const routeshift::PlannedCandidate& c : candidates) {
-            if (c.unusable) continue;
+            if (c.unusable || c.held) continue;  // held: a context fallback's, as the zone skips them
             int64_t id = cfg_.keys[c.key].id;
             health_seen.push_back(id);
             if (auto limited = limited_ms.find(id); limited != limited_ms.end()) {

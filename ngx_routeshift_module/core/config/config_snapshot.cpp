@@ -276,6 +276,7 @@ std::shared_ptr<Config> build(const json_t* root) {
             if (up && up->empty()) row.error("upstream_model must not be empty");
             m.upstream_model = up ? *up : m.model;
             m.priority = static_cast<int>(row.int_in_range("priority", 0, 0, 1000));
+            m.context_fallback_model = row.optional_string("context_fallback_model").value_or("");
             cfg->models_by_name[m.model].push_back(cfg->models.size());
             cfg->models.push_back(std::move(m));
         }

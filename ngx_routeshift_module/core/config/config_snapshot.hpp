@@ -53,6 +53,7 @@ struct ModelEntry {
     std::string model;        // public name
     std::string upstream_model;
     int priority = 0;         // failover tier among the providers serving this name: lower first
+    std::string context_fallback_model;  // where a context-length error goes (§20); "" = none
 };
 
 struct VirtualKey {

@@ -393,7 +393,7 @@ bool parse_routing_rules(const json_t* root, const Config& config, const std::un
             where += " (id " + std::to_string(rule.id) + ")";
             Fields f(where, json_array_get(rows, i));
             f.only({"id", "name", "team_id", "priority", "match", "action", "conditions", "enabled", "retry_budget",
-                    "cost_ceiling_microcents", "first_token_timeout_ms"});
+                    "cost_ceiling_microcents", "first_token_timeout_ms", "context_fallback_model"});
             if (!ids.insert(rule.id).second) f.fail("duplicate id");
             if (!f.boolean("enabled").value_or(true)) continue;
             rule.name = f.string("name").value_or("");
@@ -414,6 +414,11 @@ bool parse_routing_rules(const json_t* root, const Config& config, const std::un
             rule.first_token_timeout_ms = f.integer("first_token_timeout_ms", 1, kMaxFirstTokenTimeoutMs).value_or(0);
             if (rule.action == RuleAction::tag && rule.first_token_timeout_ms)
                 f.fail("first_token_timeout_ms", "applies only to route, block and static rules (a tag rule never decides)");
+            rule.context_fallback_model = f.string("context_fallback_model").value_or("");
+            if (!rule.context_fallback_model.empty() && rule.action != RuleAction::route)
+                f.fail("context_fallback_model", "applies only to route rules (docs/design.md §20)");
+            if (has_control_characters(rule.context_fallback_model))
+                f.fail("context_fallback_model", "contains control characters");
             out->rules.push_back(std::move(rule));
         }
         std::stable_sort(out->rules.begin(), out->rules.end(), [](const RoutingRule& a, const RoutingRule& b) {

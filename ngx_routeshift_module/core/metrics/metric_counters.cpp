@@ -42,6 +42,9 @@ void key_metrics_record(KeyMetrics& metrics, const AttemptSample& sample) {
     add(metrics.attempts[status_slot(sample.status)], 1);
     if (sample.retry) add(metrics.retries, 1);
     if (sample.cooldown) add(metrics.cooldowns, 1);
+    if (sample.request_error >= 0 && (size_t)sample.request_error < kRequestErrorClasses)
+        add(metrics.request_errors[sample.request_error], 1);
+    if (sample.context_fallback) add(metrics.context_fallbacks, 1);
     add(metrics.cost_microcents, non_negative(sample.cost_microcents));
     if (sample.ttfb_ms >= 0) histogram_observe(metrics.ttfb, (uint64_t)sample.ttfb_ms);
     histogram_observe(metrics.duration, non_negative(sample.duration_ms));

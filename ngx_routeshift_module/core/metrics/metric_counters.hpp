@@ -46,12 +46,19 @@ struct StatusLabels {
 };
 StatusLabels status_slot_labels(size_t slot);
 
+// The error classes of docs/design.md §20 that are counted per key: the request's fault, never
+// retried on the same model (the retryable ones show in the status codes and cooldowns).
+inline constexpr std::string_view kRequestErrorClassNames[] = {"context_length", "content_policy", "invalid_request"};
+inline constexpr size_t kRequestErrorClasses = sizeof(kRequestErrorClassNames) / sizeof(kRequestErrorClassNames[0]);
+
 // One provider key's attempts (lives in the key's zone slot, reset when the slot is reassigned).
 struct KeyMetrics {
     uint64_t attempts[kStatusSlots];  // by the attempt's status (499: the client left first)
     uint64_t retries;                 // attempts that were not their request's first
     uint64_t cooldowns;               // attempts that parked the key
     uint64_t cost_microcents;         // what the attempts' reported usage cost at the price in force
+    uint64_t request_errors[kRequestErrorClasses];  // error answers by class (kRequestErrorClassNames)
+    uint64_t context_fallbacks;       // context-length errors that switched their request to its fallback
     MetricsHistogram ttfb;            // pick → status line
     MetricsHistogram duration;        // pick → end of the attempt
 };
@@ -64,6 +71,8 @@ struct AttemptSample {
     int64_t ttfb_ms = -1;      // -1: no status line arrived
     int64_t duration_ms = 0;
     int64_t cost_microcents = 0;
+    int request_error = -1;     // index into kRequestErrorClassNames; -1: none
+    bool context_fallback = false;
 };
 void key_metrics_record(KeyMetrics& metrics, const AttemptSample& sample);
 

@@ -51,8 +51,17 @@ bool apply_cost_ceiling(const Config& config, const ChatRequest& request, int64_
     size_t cheapest_target = 0, unpriced_target = SIZE_MAX;
     for (PlannedCandidate& c : plan->candidates) {
         if (c.unusable) continue;
-        usable_before = true;
         const TargetCost& cost = plan->target_costs[c.target];
+        if (c.held) {  // a context fallback's candidate: set aside alike, but it cannot save the plan
+            if (!attempt_fits(0, cost.worst_case_microcents, ceiling)) {
+                c.held = false;
+                c.unusable = true;
+                c.over_cost_ceiling = true;
+                c.unusable_reason = "its worst case passes the cost ceiling";
+            }
+            continue;
+        }
+        usable_before = true;
         if (attempt_fits(0, cost.worst_case_microcents, ceiling)) {
             usable_after = true;
             continue;

@@ -69,6 +69,36 @@ int model_priority(const Config& config, const Target& target) {
 
 }  // namespace
 
+size_t plan_target_candidates(const Config& config, const ChatRequest& request, PlanEnvironment& env, size_t t,
+                              unsigned chain_rank, Plan* plan) {
+    size_t first_body_error = SIZE_MAX;
+    const Provider& provider = config.providers[plan->targets[t].provider];
+    for (size_t ki : provider.keys) {
+        const ProviderKey& key = config.keys[ki];
+        if (!key.enabled || key.weight <= 0) continue;
+        PlannedCandidate c;
+        c.key = ki;
+        c.target = t;
+        c.chain_rank = chain_rank;
+        c.tier = chain_tier(c.chain_rank, priority_tier(model_priority(config, plan->targets[t]), key.priority));
+        std::string endpoint_error;
+        c.endpoint = env.endpoint(ki, plan->targets[t].upstream_model, request.stream, &endpoint_error);
+        if (c.endpoint == nullptr) {
+            c.unusable = true;
+            c.unusable_reason = std::move(endpoint_error);
+        }
+        c.body = body_for(*plan, config, key, t, request);
+        const PlannedBody& body = plan->bodies[c.body];
+        if (!body.ok) {
+            c.unusable = true;
+            c.unusable_reason = body.error.message;
+            if (first_body_error == SIZE_MAX) first_body_error = c.body;
+        }
+        plan->candidates.push_back(std::move(c));
+    }
+    return first_body_error;
+}
+
 Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequest& request, int64_t now_unix,
                   const PlanOptions& options, PlanEnvironment& env) {
     Plan plan;
@@ -103,30 +133,8 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
     const ApiError* first_body_error = nullptr;
     size_t first_body_error_index = SIZE_MAX;
     for (size_t t = 0; t < plan.targets.size(); t++) {
-        const Provider& provider = config.providers[plan.targets[t].provider];
-        for (size_t ki : provider.keys) {
-            const ProviderKey& key = config.keys[ki];
-            if (!key.enabled || key.weight <= 0) continue;
-            PlannedCandidate c;
-            c.key = ki;
-            c.target = t;
-            c.chain_rank = t < chain_ranks.size() ? chain_ranks[t] : 0;
-            c.tier = chain_tier(c.chain_rank, priority_tier(model_priority(config, plan.targets[t]), key.priority));
-            std::string endpoint_error;
-            c.endpoint = env.endpoint(ki, plan.targets[t].upstream_model, request.stream, &endpoint_error);
-            if (c.endpoint == nullptr) {
-                c.unusable = true;
-                c.unusable_reason = std::move(endpoint_error);
-            }
-            c.body = body_for(plan, config, key, t, request);
-            const PlannedBody& body = plan.bodies[c.body];
-            if (!body.ok) {
-                c.unusable = true;
-                c.unusable_reason = body.error.message;
-                if (first_body_error_index == SIZE_MAX) first_body_error_index = c.body;
-            }
-            plan.candidates.push_back(std::move(c));
-        }
+        size_t body_error = plan_target_candidates(config, request, env, t, t < chain_ranks.size() ? chain_ranks[t] : 0, &plan);
+        if (first_body_error_index == SIZE_MAX) first_body_error_index = body_error;
     }
     if (first_body_error_index != SIZE_MAX) first_body_error = &plan.bodies[first_body_error_index].error;
     bool any_usable = std::any_of(plan.candidates.begin(), plan.candidates.end(),
@@ -139,8 +147,9 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
     unsigned budget = config.settings.retry_budget > 0 ? (unsigned)config.settings.retry_budget
                                                        : options.directive_retry_budget;
     plan.budget.attempts = std::max(budget, 1u);
-    plan.budget.cost_ceiling_microcents = config.settings.cost_ceiling_microcents;  // default; a rule's wins
     if (rule && rule->retry_budget > 0) plan.budget.attempts = (unsigned)rule->retry_budget;
+    plan_context_fallback(config, caller.team_id, request, env, rule, &plan);  // held until a context error (§20)
+    plan.budget.cost_ceiling_microcents = config.settings.cost_ceiling_microcents;  // default; a rule's wins
     if (rule && rule->cost_ceiling_microcents > 0) plan.budget.cost_ceiling_microcents = rule->cost_ceiling_microcents;
     if (rule) plan.budget.first_token_timeout_ms = rule->first_token_timeout_ms;
     // after the ceiling is final, before health picks the first key: no pick may pass it

@@ -8,6 +8,7 @@
 #include "dialect/openai_error.hpp"
 #include "egress/openai/upstream_request.hpp"
 #include "ingress/chat_request.hpp"
+#include "routing/context_fallback.hpp"
 #include "routing/cost_ceiling.hpp"
 #include "routing/model_resolver.hpp"
 
@@ -42,6 +43,10 @@ struct PlannedCandidate {
     unsigned chain_rank = 0;
     std::string unusable_reason;
     int64_t tier = 0;                            // failover tier (routing/priority_tiers.hpp)
+    // Planned for the context-length fallback (context_fallback.hpp): `held` (and unusable) until
+    // an attempt fails with context_length_exceeded.
+    bool context_fallback = false;
+    bool held = false;
 };
 
 // Per-request limits: the matched routing rule's, else the settings' defaults.
@@ -88,6 +93,7 @@ struct Plan {
     std::vector<PlannedBody> bodies;
     PlanBudget budget;
     std::vector<TargetCost> target_costs;  // per target, when a cost ceiling is in force (cost_ceiling.hpp)
+    ContextFallbackPlan context_fallback;  // where a context-length error goes (context_fallback.hpp)
     int64_t planned_at_unix = 0;        // `now` of plan_request (rules with time windows use it)
 
     // Routing rules (docs/routing-rules.md). A block rule makes the plan fail with its error; a
@@ -98,6 +104,12 @@ struct Plan {
     bool static_answer = false;
     std::string static_content;
 };
+
+// Appends the candidates of target `t` (every enabled key with weight > 0 of its provider, with
+// endpoint and body; unusable when either fails) to plan->candidates. Returns the index of the
+// first body a wire could not build (SIZE_MAX: none).
+size_t plan_target_candidates(const Config& config, const ChatRequest& request, PlanEnvironment& env, size_t t,
+                              unsigned chain_rank, Plan* plan);
 
 // Plans `request` for `caller`. Routing rules come first (block → the rule's error, static → a
 // static answer, route → the rule's model chain unless metadata.route_hint is given; the deciding

@@ -2,6 +2,7 @@
 // retry/park verdict and the OpenAI-shaped error the client gets.
 #include "egress/anthropic/anthropic_internal.hpp"
 
+#include "egress/error_class.hpp"
 #include "util/redaction.hpp"
 #include "util/sse_parser.hpp"
 
@@ -42,12 +43,6 @@ std::string scalar_text(const json_t* v) {
     if (json_is_string(v)) return std::string(json_string_view(v));
     if (json_is_integer(v)) return std::to_string(json_integer_value(v));
     return {};
-}
-
-bool context_too_long(std::string_view msg) {
-    return contains_ignoring_case(msg, "prompt is too long") || contains_ignoring_case(msg, "context length") ||
-           contains_ignoring_case(msg, "context window") || contains_ignoring_case(msg, "too many tokens") ||
-           contains_ignoring_case(msg, "maximum context");
 }
 
 // The first error object of an SSE body (a 2xx stream that failed before anything was relayed).
@@ -171,7 +166,7 @@ ApiError openai_error_for(int status, ErrorClass cls, const ErrorInfo& e, std::s
     case ErrorClass::invalid:
         a.status = status >= 400 && status <= 499 ? status : 400;
         a.type = std::string(openai_error_type_for_status(a.status));
-        if (a.status == 400 && context_too_long(e.message)) a.code = "context_length_exceeded";
+        if (a.status == 400 && says_context_length_exceeded(e.message)) a.code = "context_length_exceeded";
         else if (a.status == 413 || e.type == "request_too_large") a.code = "request_too_large";
         else if (a.status == 404 && contains_ignoring_case(e.message, "model")) a.code = "model_not_found";
         break;

@@ -1,6 +1,7 @@
 // Bedrock error classification: x-amzn-ErrorType / body (or a stream exception) -> retry/park
 // verdict and the OpenAI-shaped error the client gets.
 #include "egress/bedrock/bedrock_internal.hpp"
+#include "egress/error_class.hpp"
 
 namespace routeshift {
 
@@ -35,12 +36,6 @@ std::string printable_message(std::string_view s) {
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     return out;
-}
-
-bool context_too_long(std::string_view msg) {
-    return contains_ignoring_case(msg, "too long") || contains_ignoring_case(msg, "context length") || contains_ignoring_case(msg, "context window") ||
-           contains_ignoring_case(msg, "too many input tokens") || contains_ignoring_case(msg, "maximum context") ||
-           contains_ignoring_case(msg, "input length");
 }
 
 bool is_credential_error(std::string_view t) {
@@ -112,7 +107,7 @@ ErrorVerdict classify(std::string_view type, int status, std::string_view raw_me
         // the model failed on this input: another key runs the same model, so no retry
         set(502, "server_error", "model_error", false, false);
     } else if (type == "ValidationException") {
-        set(400, "invalid_request_error", context_too_long(msg) ? "context_length_exceeded" : nullptr, false, false);
+        set(400, "invalid_request_error", says_context_length_exceeded(msg) ? "context_length_exceeded" : nullptr, false, false);
     } else if (type == "AccessDeniedException") {
         // this account cannot use the model (or the key is revoked): another key may serve it
         set(403, "permission_error", "access_denied", true, true, kLongParkMs);
@@ -132,7 +127,7 @@ ErrorVerdict classify(std::string_view type, int status, std::string_view raw_me
         set(status, status == 401 ? "authentication_error" : "permission_error", nullptr, true, true, kLongParkMs);
     } else if (status >= 400) {
         set(status, std::string(openai_error_type_for_status(status)).c_str(), nullptr, false, false);
-        if (status == 400 && context_too_long(msg)) a.code = "context_length_exceeded";
+        if (status == 400 && says_context_length_exceeded(msg)) a.code = "context_length_exceeded";
     } else {
         set(502, "server_error", nullptr, true, true);  // an unnamed error signalled with a 2xx
     }

@@ -1,5 +1,6 @@
 // Gemini error classification: google.rpc.Status bodies -> retry/park verdict and the OpenAI-shaped
 // error the client gets.
+#include "egress/error_class.hpp"
 #include "egress/gemini/gemini_internal.hpp"
 #include "util/redaction.hpp"
 #include "util/utf8_text.hpp"
@@ -219,9 +220,7 @@ ErrorVerdict verdict(int http, const GoogleError& g) {
         // INVALID_ARGUMENT, OUT_OF_RANGE and other 4xx: the request itself is at fault
         v.error.status = code >= 400 && code < 500 ? code : 400;
         v.error.type = string(openai_error_type_for_status(v.error.status));
-        if (contains_ignoring_case(g.message, "exceeds the maximum number of tokens") || contains_ignoring_case(g.message, "input token count") ||
-            contains_ignoring_case(g.message, "context window"))
-            v.error.code = "context_length_exceeded";
+        if (says_context_length_exceeded(g.message)) v.error.code = std::string(kContextLengthCode);
     }
     if (!v.park_key) v.park_ms = -1;
     return v;

@@ -1,5 +1,6 @@
 // The OpenAI Chat Completions wire (openai, azure, together, groq, zai, mimo, dashscope,
 // openai_compat): body spliced, JSON answers relayed untouched, SSE through the stream relay.
+#include "egress/error_class.hpp"
 #include "egress/openai/openai_compat_errors.hpp"
 #include "egress/openai/openai_stream_translator.hpp"
 #include "egress/wire_adapters.hpp"
@@ -45,7 +46,9 @@ public:
         return openai_classify_error(status, body);
     }
     std::string client_error_body(int status, std::string_view body, const ErrorContext& ctx) const override {
-        return normalize_upstream_error(status, body, ctx.secrets);
+        std::string envelope = normalize_upstream_error(status, body, ctx.secrets);
+        if (status < 400 || status >= 500) return envelope;
+        return error_body_with_class_code(std::move(envelope), upstream_error_class(openai_classify_error(status, body)));
     }
 };
 
