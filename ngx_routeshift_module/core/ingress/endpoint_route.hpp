@@ -17,6 +17,9 @@ enum class Endpoint : unsigned char {
     chat_completions,        // POST /v1/chat/completions (OpenAI)
     messages,                // POST /v1/messages (Anthropic)
     messages_count_tokens,   // POST /v1/messages/count_tokens (Anthropic)
+    gemini_generate_content,         // POST /v1beta/models/{model}:generateContent (Google)
+    gemini_stream_generate_content,  // POST /v1beta/models/{model}:streamGenerateContent (Google)
+    gemini_count_tokens,             // POST /v1beta/models/{model}:countTokens (Google)
     not_served,              // an endpoint of the API surface (issue 10) this gateway does not serve yet
     unknown,                 // no such endpoint: 404
 };
