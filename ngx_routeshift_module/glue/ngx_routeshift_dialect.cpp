@@ -12,24 +12,24 @@ namespace routeshift {
 
 namespace {
 
-AnthropicAnswerWriterOptions anthropic_options(const RequestCtx& ctx, std::string model) {
-    AnthropicAnswerWriterOptions options;
+// A dialect writer's options: the request's stream flag, `model`, and a fresh id ("<prefix>rs" + hex).
+template <typename Options>
+Options answer_options(const RequestCtx& ctx, std::string model, const char* id_prefix) {
+    Options options;
     options.stream = ctx.req.stream;
     options.model = std::move(model);
-    char id[40];
-    snprintf(id, sizeof id, "msg_rs%08lx%08lx", (unsigned long)ngx_random(), (unsigned long)ngx_random());
+    char id[48];
+    snprintf(id, sizeof id, "%srs%08lx%08lx", id_prefix, (unsigned long)ngx_random(), (unsigned long)ngx_random());
     options.id = id;
     return options;
 }
 
+AnthropicAnswerWriterOptions anthropic_options(const RequestCtx& ctx, std::string model) {
+    return answer_options<AnthropicAnswerWriterOptions>(ctx, std::move(model), "msg_");
+}
+
 GeminiAnswerWriterOptions gemini_options(const RequestCtx& ctx, std::string model) {
-    GeminiAnswerWriterOptions options;
-    options.stream = ctx.req.stream;
-    options.model = std::move(model);
-    char id[40];
-    snprintf(id, sizeof id, "rs%08lx%08lx", (unsigned long)ngx_random(), (unsigned long)ngx_random());
-    options.id = id;
-    return options;
+    return answer_options<GeminiAnswerWriterOptions>(ctx, std::move(model), "");
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // GenerateContentRequest -> OpenAI chat body, built with jansson (see the header).
 #include "ingress/gemini_generate_content_ingress.hpp"
 
+#include "ingress/body_conversion_error.hpp"
+
 #include "util/json_builder.hpp"
 #include "util/json_util.hpp"
 
@@ -10,16 +12,6 @@
 
 namespace routeshift {
 namespace {
-
-struct InvalidRequest {
-    std::string message;
-    std::string param;
-};
-
-[[noreturn]] void invalid(std::string param, std::string what) {
-    std::string message = param.empty() ? what : param + ": " + what;
-    throw InvalidRequest{std::move(message), std::move(param)};
-}
 
 std::string at(const std::string& base, size_t index) { return base + "[" + std::to_string(index) + "]"; }
 std::string at(const std::string& base, const char* member) { return base.empty() ? member : base + "." + member; }
@@ -482,12 +474,7 @@ bool gemini_generate_content_to_openai(std::string_view body, std::string_view m
         *openai_body = json_dump_compact(out.get());
         return true;
     } catch (InvalidRequest& e) {
-        err->status = 400;
-        err->type = "invalid_request_error";
-        err->message = std::move(e.message);
-        err->param = std::move(e.param);
-        err->code.clear();
-        return false;
+        return refuse(e, err);
     }
 }
 

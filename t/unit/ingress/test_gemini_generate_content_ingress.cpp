@@ -4,6 +4,7 @@
 #include "ingress/endpoint_route.hpp"
 #include "ingress/gemini_generate_content_ingress.hpp"
 #include "ingress/gemini_native_path.hpp"
+#include "ingress/virtual_key_auth.hpp"
 #include "util/json_util.hpp"
 
 #include "test_util.hpp"
@@ -179,6 +180,17 @@ static void test_native_paths(void**) {
     assert_int_equal((int)route.dialect, (int)Dialect::google);
 }
 
+static void test_query_api_key(void**) {
+    assert_str_eq(query_api_key("key=sk-proxy-abc"), "sk-proxy-abc");
+    assert_str_eq(query_api_key("alt=sse&key=sk%2Dproxy"), "sk%2Dproxy");  // raw: the glue decodes it
+    assert_str_eq(query_api_key("alt=sse&apikey=x&key=k&key=second"), "k");
+    assert_str_eq(query_api_key("alt=sse&monkey=x"), "");
+    assert_str_eq(query_api_key(""), "");
+    std::string_view args = "alt=sse&key=abc";
+    std::string_view raw = query_api_key(args);
+    assert_ptr_equal(raw.data(), args.data() + 12);  // a span of args: the glue masks these bytes
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_conversation),
@@ -187,6 +199,7 @@ int main(void) {
         cmocka_unit_test(test_count_tokens_body),
         cmocka_unit_test(test_invalid_bodies),
         cmocka_unit_test(test_native_paths),
+        cmocka_unit_test(test_query_api_key),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
