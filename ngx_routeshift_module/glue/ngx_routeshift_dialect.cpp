@@ -4,6 +4,7 @@
 #include "ngx_routeshift.hpp"
 #include "canonical/prompt_size.hpp"
 #include "dialect/anthropic_messages_translator.hpp"
+#include "dialect/gemini_generate_content_translator.hpp"
 
 #include <cstdio>
 
@@ -11,14 +12,24 @@ namespace routeshift {
 
 namespace {
 
-AnthropicAnswerWriterOptions anthropic_options(const RequestCtx& ctx, std::string model) {
-    AnthropicAnswerWriterOptions options;
+// A dialect writer's options: the request's stream flag, `model`, and a fresh id ("<prefix>rs" + hex).
+template <typename Options>
+Options answer_options(const RequestCtx& ctx, std::string model, const char* id_prefix) {
+    Options options;
     options.stream = ctx.req.stream;
     options.model = std::move(model);
-    char id[40];
-    snprintf(id, sizeof id, "msg_rs%08lx%08lx", (unsigned long)ngx_random(), (unsigned long)ngx_random());
+    char id[48];
+    snprintf(id, sizeof id, "%srs%08lx%08lx", id_prefix, (unsigned long)ngx_random(), (unsigned long)ngx_random());
     options.id = id;
     return options;
+}
+
+AnthropicAnswerWriterOptions anthropic_options(const RequestCtx& ctx, std::string model) {
+    return answer_options<AnthropicAnswerWriterOptions>(ctx, std::move(model), "msg_");
+}
+
+GeminiAnswerWriterOptions gemini_options(const RequestCtx& ctx, std::string model) {
+    return answer_options<GeminiAnswerWriterOptions>(ctx, std::move(model), "");
 }
 
 }  // namespace
@@ -26,6 +37,11 @@ AnthropicAnswerWriterOptions anthropic_options(const RequestCtx& ctx, std::strin
 std::unique_ptr<ResponseTranslator> dialect_translator(RequestCtx& ctx, std::string_view) {
     const Candidate& c = ctx.cands[(size_t)ctx.current];
     WireFormat wire = ctx.cfg->keys[c.key].wire;
+    if (ctx.dialect == Dialect::google) {  // a Gemini-wire provider's answer is relayed as it is
+        GeminiAnswerWriterOptions options = gemini_options(ctx, ctx.plan.targets[c.target].upstream_model);
+        return gemini_generate_content_translator(wire_response_decoder(wire, ctx.req.stream, options.id),
+                                                  std::move(options), wire == WireFormat::gemini);
+    }
     // the provider speaks Anthropic Messages: its answer is relayed as it is (usage still read)
     bool relay = wire == WireFormat::anthropic;
     AnthropicAnswerWriterOptions options = anthropic_options(ctx, ctx.plan.targets[c.target].upstream_model);
@@ -34,6 +50,11 @@ std::unique_ptr<ResponseTranslator> dialect_translator(RequestCtx& ctx, std::str
 }
 
 void dialect_static_answer(RequestCtx& ctx, std::string* body) {
+    if (ctx.dialect == Dialect::google) {
+        GeminiGenerateContentWriter writer(gemini_options(ctx, ctx.plan.requested_model));
+        write_static_content(writer, ctx, body);
+        return;
+    }
     AnthropicMessagesAnswerWriter writer(anthropic_options(ctx, ctx.plan.requested_model));
     write_static_content(writer, ctx, body);
 }
@@ -43,7 +64,8 @@ ngx_int_t send_count_tokens(RequestCtx& ctx) {
     // no provider is asked, so the number is the gateway's, not the model's tokenizer's.
     std::string* body = pool_new<std::string>(ctx.r->pool);
     if (body == nullptr) return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    *body = "{\"input_tokens\":" + std::to_string(measure_prompt(ctx.req).estimated_tokens) + "}";
+    std::string tokens = std::to_string(measure_prompt(ctx.req).estimated_tokens);
+    *body = ctx.dialect == Dialect::google ? "{\"totalTokens\":" + tokens + "}" : "{\"input_tokens\":" + tokens + "}";
     ctx.phase = Phase::complete;
     return send_document(ctx.r, NGX_HTTP_OK, "application/json", *body, {});
 }

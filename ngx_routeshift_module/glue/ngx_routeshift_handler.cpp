@@ -3,8 +3,11 @@
 // to the planner (core/routing/planner), resolve the candidates' hosts, then start the upstream.
 #include "ngx_routeshift.hpp"
 #include "ingress/anthropic_messages_ingress.hpp"
+#include "ingress/gemini_generate_content_ingress.hpp"
+#include "ingress/gemini_native_path.hpp"
 #include "ingress/virtual_key_auth.hpp"
 #include "routing/rate_limiter.hpp"
+#include "util/percent_encoding.hpp"
 
 #include <cstdio>
 
@@ -98,6 +101,22 @@ private:
     }
 };
 
+// A Google client's key: `Authorization: Bearer`, `x-goog-api-key`, or the `key` query parameter
+// (docs/design.md §18 "Gemini native"). The query's bytes are masked in the request line once read,
+// so the key reaches no access log; it is never forwarded (providers get their own URL).
+std::string_view presented_google_key(ngx_http_request_t* r, std::string_view authorization) {
+    std::string_view key = presented_key(authorization, find_header(r->headers_in.headers, "x-goog-api-key"));
+    if (!key.empty()) return key;
+    std::string_view raw = query_api_key(string_view_of(r->args));
+    if (raw.empty()) return {};
+    std::string* decoded = pool_new<std::string>(r->pool, percent_decode(raw));
+    if (decoded == nullptr) throw std::bad_alloc();
+    // r->args, r->unparsed_uri and r->request_line view the same bytes of the header buffer
+    auto* bytes = reinterpret_cast<u_char*>(const_cast<char*>(raw.data()));
+    for (size_t i = 0; i < raw.size(); ++i) bytes[i] = 'x';
+    return *decoded;
+}
+
 // Every candidate host resolved (or failed): start the upstream, or answer 502.
 void after_resolve(RequestCtx& ctx) {
     bool any = false;
@@ -167,6 +186,35 @@ void start_planned(RequestCtx& ctx) {
 
 namespace {
 
+// A Gemini native client's body, converted once into OpenAI shape (docs/design.md §18): the model
+// comes from the path. Google streams without alt=sse as one JSON array, which this gateway does
+// not write: such a request is a 400 naming alt=sse.
+bool convert_gemini_body(RequestCtx& ctx, std::string_view client_body, std::string_view* body, ApiError* err) {
+    GeminiNativePath native;
+    std::string_view path = string_view_of(ctx.r->uri);
+    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    if (!parse_gemini_native_path(path, &native)) {
+        err->status = 404;
+        err->message = "Unknown endpoint.";
+        return false;
+    }
+    GeminiBodyKind kind = ctx.endpoint == Endpoint::gemini_count_tokens      ? GeminiBodyKind::count_tokens
+                          : ctx.endpoint == Endpoint::gemini_generate_content ? GeminiBodyKind::generate
+                                                                               : GeminiBodyKind::stream_generate;
+    if (kind == GeminiBodyKind::stream_generate) {
+        ngx_str_t alt;
+        if (ngx_http_arg(ctx.r, (u_char*)"alt", 3, &alt) != NGX_OK || string_view_of(alt) != "sse") {
+            err->status = 400;
+            err->type = "invalid_request_error";
+            err->message = "streamGenerateContent is served as server-sent events only: add the query parameter alt=sse.";
+            return false;
+        }
+    }
+    if (!gemini_generate_content_to_openai(client_body, native.model, kind, &ctx.converted_body, err)) return false;
+    *body = ctx.converted_body;
+    return true;
+}
+
 void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     if (ctx.endpoint == Endpoint::openai_relay) {  // the other OpenAI endpoints (docs/design.md §21)
         relay_read_and_plan(r, ctx);
@@ -189,6 +237,10 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
         }
         body = ctx.converted_body;
     }
+    if (ctx.dialect == Dialect::google && !convert_gemini_body(ctx, client_body, &body, &err)) {
+        ngx_http_finalize_request(r, fail(ctx, err));
+        return;
+    }
     auto req = parse_chat_request_borrowed(body, &err);  // the body buffer lives as long as the request
     if (!req) {
         ngx_http_finalize_request(r, fail(ctx, err));
@@ -197,7 +249,8 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     ctx.req = std::move(*req);
     ctx.req.host_splices_body = true;  // peer_get sends OpenAI-wire bodies as spans of the client's
     if (ctx.dialect == Dialect::anthropic) ctx.req.anthropic_client_body = client_body;
-    if (ctx.endpoint == Endpoint::messages_count_tokens) {
+    if (ctx.dialect == Dialect::google) ctx.req.gemini_client_body = client_body;
+    if (ctx.endpoint == Endpoint::messages_count_tokens || ctx.endpoint == Endpoint::gemini_count_tokens) {
         ngx_http_finalize_request(r, send_count_tokens(ctx));
         return;
     }
@@ -288,7 +341,8 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
 
         std::string_view authz = r->headers_in.authorization ? string_view_of(r->headers_in.authorization->value)
                                                              : std::string_view{};
-        std::string_view key = presented_key(authz, find_header(r->headers_in.headers, "x-api-key"));
+        std::string_view key = ctx.dialect == Dialect::google ? presented_google_key(r, authz)
+                                                              : presented_key(authz, find_header(r->headers_in.headers, "x-api-key"));
         if (key.empty()) {
             return fail(ctx, 401,
                         "Missing API key. Send 'Authorization: Bearer sk-proxy-...' or 'x-api-key'.",

@@ -53,7 +53,7 @@ ngx_int_t send_static_answer(RequestCtx& ctx) {
     // Pool memory: the chain below points into it until the request ends.
     std::string* body = pool_new<std::string>(r->pool);
     if (body == nullptr) return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    if (ctx.dialect == Dialect::anthropic) dialect_static_answer(ctx, body);
+    if (ctx.dialect != Dialect::openai) dialect_static_answer(ctx, body);
     else openai_static_answer(ctx, body);
     ctx.phase = Phase::complete;
 

@@ -3,6 +3,8 @@
 // later stage (rules, planner, request builders, accounting) serves both dialects unchanged.
 #include "ingress/anthropic_messages_ingress.hpp"
 
+#include "ingress/body_conversion_error.hpp"
+
 #include "util/json_builder.hpp"
 #include "util/json_scan.hpp"
 #include "util/json_util.hpp"
@@ -11,17 +13,6 @@
 
 namespace routeshift {
 namespace {
-
-// A client error found while converting: becomes the 400.
-struct InvalidRequest {
-    std::string message;
-    std::string param;
-};
-
-[[noreturn]] void invalid(std::string param, std::string what) {
-    std::string message = param.empty() ? what : param + ": " + what;
-    throw InvalidRequest{std::move(message), std::move(param)};
-}
 
 std::string path(const std::string& base, size_t index) { return base + "." + std::to_string(index); }
 std::string path(const std::string& base, const char* member) { return base + "." + member; }
@@ -320,12 +311,7 @@ bool anthropic_messages_to_openai(std::string_view body, AnthropicBodyKind kind,
         *openai_body = json_dump_compact(out.get());
         return true;
     } catch (InvalidRequest& e) {
-        err->status = 400;
-        err->type = "invalid_request_error";
-        err->message = std::move(e.message);
-        err->param = std::move(e.param);
-        err->code.clear();
-        return false;
+        return refuse(e, err);
     }
 }
 

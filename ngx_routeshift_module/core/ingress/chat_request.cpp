@@ -94,6 +94,7 @@ ChatRequest& ChatRequest::operator=(ChatRequest&& o) noexcept {
     duplicate_keys = o.duplicate_keys;
     host_splices_body = o.host_splices_body;
     anthropic_client_body = o.anthropic_client_body;
+    gemini_client_body = o.gemini_client_body;
     dom_ = std::move(o.dom_);
     prompt_size_ = o.prompt_size_;
     o.prompt_size_.reset();

@@ -39,6 +39,9 @@ struct ChatRequest {
     // OpenAI-shaped conversion (docs/design.md §18): the Anthropic wire sends it with only the model
     // replaced. Views the client's body buffer, like `body` when borrowed.
     std::string_view anthropic_client_body;
+    // The same for a client of the Gemini native paths: a Gemini-wire provider gets this body as
+    // it is (the model is in its URL, auth injected by the wire).
+    std::string_view gemini_client_body;
 
     // The jansson DOM of `body`, parsed on first use and cached (null when `body` is not JSON,
     // e.g. a default-constructed request). For code paths that need a tree; the OpenAI-compatible

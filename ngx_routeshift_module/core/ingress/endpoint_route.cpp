@@ -1,6 +1,7 @@
 #include "ingress/endpoint_route.hpp"
 
 #include "ingress/openai_relay_endpoints.hpp"
+#include "ingress/gemini_native_path.hpp"
 
 #include <array>
 
@@ -40,6 +41,17 @@ Dialect dialect_of(std::string_view path) {
     return Dialect::openai;
 }
 
+// The Gemini native model methods served (docs/design.md §18 "Gemini native"); other methods of
+// a model path are not served.
+Endpoint gemini_endpoint(std::string_view path) {
+    GeminiNativePath native;
+    if (!parse_gemini_native_path(path, &native)) return Endpoint::unknown;
+    if (native.method == "generateContent") return Endpoint::gemini_generate_content;
+    if (native.method == "streamGenerateContent") return Endpoint::gemini_stream_generate_content;
+    if (native.method == "countTokens") return Endpoint::gemini_count_tokens;
+    return Endpoint::unknown;
+}
+
 bool not_served(std::string_view path, Dialect dialect) {
     if (dialect == Dialect::google) return starts_with(path, "/v1beta/models/") || starts_with(path, "/v1/models/gemini/");
     for (std::string_view p : kNotServedExact) {
@@ -71,6 +83,14 @@ EndpointRoute route_endpoint(std::string_view method, std::string_view path) {
         route.method_allowed = relay.method_allowed;
         return route;
     }
+    if (route.dialect == Dialect::google) {
+        if (Endpoint gemini = gemini_endpoint(path); gemini != Endpoint::unknown) {
+            route.endpoint = gemini;
+            route.allow = "POST";
+            route.method_allowed = method == "POST";
+            return route;
+        }
+    }
     route.endpoint = not_served(path, route.dialect) ? Endpoint::not_served : Endpoint::unknown;
     return route;
 }
@@ -90,6 +110,9 @@ std::string_view endpoint_name(Endpoint endpoint) {
     case Endpoint::messages: return "messages";
     case Endpoint::messages_count_tokens: return "messages_count_tokens";
     case Endpoint::openai_relay: return "openai_relay";
+    case Endpoint::gemini_generate_content: return "gemini_generate_content";
+    case Endpoint::gemini_stream_generate_content: return "gemini_stream_generate_content";
+    case Endpoint::gemini_count_tokens: return "gemini_count_tokens";
     case Endpoint::not_served: return "not_served";
     case Endpoint::unknown: break;
     }

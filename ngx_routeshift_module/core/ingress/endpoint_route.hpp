@@ -18,6 +18,9 @@ enum class Endpoint : unsigned char {
     messages,                // POST /v1/messages (Anthropic)
     messages_count_tokens,   // POST /v1/messages/count_tokens (Anthropic)
     openai_relay,            // the other OpenAI endpoints, relayed (ingress/openai_relay_endpoints.hpp, §21)
+    gemini_generate_content,         // POST /v1beta/models/{model}:generateContent (Google)
+    gemini_stream_generate_content,  // POST /v1beta/models/{model}:streamGenerateContent (Google)
+    gemini_count_tokens,             // POST /v1beta/models/{model}:countTokens (Google)
     not_served,              // an endpoint of the API surface (issue 10) this gateway does not serve yet
     unknown,                 // no such endpoint: 404
 };

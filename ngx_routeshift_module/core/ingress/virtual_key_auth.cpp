@@ -70,6 +70,17 @@ std::string_view presented_key(std::string_view authorization, std::string_view 
     return trim(x_api_key);
 }
 
+std::string_view query_api_key(std::string_view args) {
+    while (!args.empty()) {
+        size_t amp = args.find('&');
+        std::string_view pair = args.substr(0, amp);
+        if (pair.starts_with("key=")) return pair.substr(4);
+        if (amp == std::string_view::npos) break;
+        args.remove_prefix(amp + 1);
+    }
+    return {};
+}
+
 const VirtualKey* authenticate(const Config& cfg, std::string_view key, int64_t now_unix, ApiError* err) {
     if (key.empty()) {
         deny(err,

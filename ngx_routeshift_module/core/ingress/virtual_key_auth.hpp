@@ -17,6 +17,12 @@ void hash_virtual_key(std::string_view key, unsigned char out[32]);
 // that header is absent, from `x-api-key`. Returns "" when neither carries a key.
 std::string_view presented_key(std::string_view authorization, std::string_view x_api_key);
 
+// The raw (still percent-encoded) value of the `key` query parameter in `args` (the query string
+// without '?'), a span of `args`; "" when absent. Google's clients may send their API key there
+// (docs/design.md §18 "Gemini native"): the glue decodes it, then masks these bytes so the key is
+// never logged.
+std::string_view query_api_key(std::string_view args);
+
 // Looks the key up (constant-time comparison of the digest). A key that matched before is found
 // in cfg.virtual_key_cache without hashing (per worker; `cfg` must not be shared across threads). Returns the VirtualKey or null and
 // fills `err` with a 401 authentication_error (code invalid_api_key / key_disabled / key_expired).

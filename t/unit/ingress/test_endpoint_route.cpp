@@ -68,8 +68,8 @@ static void test_not_served_yet(void**) {
         {"POST", "/v1/threads", Dialect::openai},
         {"GET", "/v1/assistants/asst_1", Dialect::openai},
         {"POST", "/openai/deployments/gpt/chat/completions", Dialect::openai},
-        {"POST", "/v1beta/models/gemini-2.5-flash:generateContent", Dialect::google},
-        {"POST", "/v1/models/gemini/gemini-2.5-flash:streamGenerateContent", Dialect::google},
+        {"POST", "/v1beta/models/gemini-2.5-flash:embedContent", Dialect::google},
+        {"POST", "/v1/models/gemini/gemini-2.5-flash:batchEmbedContents", Dialect::google},
         {"POST", "/v1/messages/batches", Dialect::anthropic},
     };
     for (const Case& c : cases) {

@@ -16,6 +16,10 @@ public:
     }
     bool build_body(const Config&, const ProviderKey& key, const ChatRequest& req,
                     std::string_view upstream_model, std::string* out, ApiError* err) const override {
+        if (!req.gemini_client_body.empty()) {  // a Gemini native client: its body as sent
+            *out = req.gemini_client_body;
+            return true;
+        }
         return gemini_build_body(req, upstream_model, key, out, err);
     }
     bool request_head(const Config&, const ProviderKey& key, const UpstreamEndpoint& ep, bool stream,
