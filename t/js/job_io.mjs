@@ -17,3 +17,16 @@ export function headersObject(h) {
   for (const [k, v] of h.entries()) out[k] = v;
   return out;
 }
+
+// An SDK error as the tests read it: status, message, the error type / code the gateway sent and
+// the body. Never carries the apiKey (the SDKs do not put it in errors).
+export function sdkError(e) {
+  return {
+    status: e?.status ?? null,
+    message: String(e?.message ?? e),
+    type: e?.type ?? e?.error?.type ?? e?.error?.error?.type ?? null,
+    code: e?.code ?? e?.error?.code ?? null,
+    param: e?.param ?? e?.error?.param ?? null,
+    body: e?.error ?? null,
+  };
+}

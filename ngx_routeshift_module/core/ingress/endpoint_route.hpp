@@ -17,6 +17,8 @@ enum class Endpoint : unsigned char {
     chat_completions,        // POST /v1/chat/completions (OpenAI)
     messages,                // POST /v1/messages (Anthropic)
     messages_count_tokens,   // POST /v1/messages/count_tokens (Anthropic)
+    models_list,             // GET /v1/models (OpenAI; Anthropic's shape with anthropic-version)
+    models_retrieve,         // GET /v1/models/{id}: the id is EndpointRoute::path_model
     not_served,              // an endpoint of the API surface (issue 10) this gateway does not serve yet
     unknown,                 // no such endpoint: 404
 };
@@ -26,6 +28,9 @@ struct EndpointRoute {
     Dialect dialect = Dialect::openai;
     bool method_allowed = true;  // false: 405 with `allow`
     std::string_view allow;      // the methods the endpoint takes ("POST"), for the Allow header
+    // The model the path names (a view into `path`): /v1/models/{id}, and the Azure-style
+    // /openai/deployments/{name}/... (docs/design.md §18 "Models list", "Azure-style paths").
+    std::string_view path_model;
 };
 
 // What `method` on `path` is. A path with a trailing slash is the same endpoint (clients that
