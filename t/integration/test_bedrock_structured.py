@@ -24,7 +24,7 @@ class World:
         self.gw = gw
         self.mock = MockBedrock(name="bedrock", credentials={}, strict_body=True).start()
         s = Snapshot()
-        p = s.provider("bedrock", "bedrock", self.mock.base_url())
+        p = s.provider("bedrock", "bedrock", self.mock.base_url(path=""))
         secret = "rsSecret/structured+KEY"
         akid = akid_for(secret)
         self.mock.credentials[akid] = secret
