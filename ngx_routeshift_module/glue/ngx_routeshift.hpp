@@ -178,6 +178,8 @@ struct RequestCtx {
     std::string_view allow;      // a 405's Allow header
     std::string converted_body;  // an Anthropic client's body in OpenAI shape (`req` views it)
     std::shared_ptr<RelayCall> relay;  // Endpoint::openai_relay: the call relayed (docs/design.md §21)
+    // The model the path names (views r->uri): Azure-style /openai/deployments/{name}/... (§18)
+    std::string_view path_model;
 
     // plan
     ChatRequest req;             // views the client body (read_body_in_memory's one buffer)
@@ -294,6 +296,8 @@ bool zone_apply_snapshot(ngx_shm_zone_t* shm_zone, std::string_view json, std::s
 // Alias invalidation: returns the zone version workers must reach.
 uint64_t zone_invalidate(ngx_shm_zone_t* shm_zone);
 int64_t zone_generation(ngx_shm_zone_t* shm_zone, uint64_t* epoch);
+// When the zone's snapshot was applied (unix seconds; 0 = none): the models list's `created`.
+uint64_t zone_applied_at(ngx_shm_zone_t* shm_zone);
 // Hex SHA-256 of the snapshot text the zone holds ("" when none; docs/design.md §15).
 std::string zone_snapshot_digest(ngx_shm_zone_t* shm_zone);
 std::string zone_status_json(ngx_shm_zone_t* shm_zone);
@@ -475,6 +479,21 @@ std::unique_ptr<ResponseTranslator> dialect_translator(RequestCtx& ctx, std::str
 void dialect_static_answer(RequestCtx& ctx, std::string* body);
 // POST /v1/messages/count_tokens: the gateway's estimate of the request's input tokens.
 ngx_int_t send_count_tokens(RequestCtx& ctx);
+
+// ngx_routeshift_count_tokens.cpp (docs/design.md §18 "count_tokens")
+// The requested model resolves to a provider that relays count_tokens (the Anthropic API) with an
+// enabled key: plan and relay; else the gateway's estimate answers.
+bool count_tokens_may_relay(const RequestCtx& ctx);
+// After planning: every candidate that cannot relay becomes unusable. False: none is left.
+bool count_tokens_keep_relay_candidates(RequestCtx& ctx);
+// A relaying key's endpoint is its Messages endpoint's count_tokens sibling.
+void count_tokens_endpoint_for(const RequestCtx& ctx, const ProviderKey& key, EndpointEntry* entry);
+
+// ngx_routeshift_models_list.cpp (docs/design.md §18 "Models list")
+// GET /v1/models[/{id}] with `anthropic-version` is Anthropic's: its errors too (before auth).
+void models_choose_dialect(RequestCtx& ctx);
+// The caller is authenticated: the list, or the one model `id`, in the client's dialect.
+ngx_int_t send_models_answer(RequestCtx& ctx, std::string_view id);
 
 // A static rule's content through a dialect writer (OpenAI or Anthropic): one message, usage
 // zero, finished; the writer's usage becomes the request's.

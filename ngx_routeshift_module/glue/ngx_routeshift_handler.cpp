@@ -5,6 +5,7 @@
 #include "ingress/anthropic_messages_ingress.hpp"
 #include "ingress/gemini_generate_content_ingress.hpp"
 #include "ingress/gemini_native_path.hpp"
+#include "ingress/azure_deployment_path.hpp"
 #include "ingress/virtual_key_auth.hpp"
 #include "routing/rate_limiter.hpp"
 #include "util/percent_encoding.hpp"
@@ -56,12 +57,15 @@ private:
     const EndpointEntry& endpoint_for(size_t ki, const std::string& model, bool stream) {
         std::string cache_key = std::to_string(ki);
         cache_key += stream ? "|s|" : "|n|";
+        const bool count_tokens = ctx_.endpoint == Endpoint::messages_count_tokens;
+        if (count_tokens) cache_key += "c|";  // another endpoint of the same key
         cache_key += model;
         auto it = ctx_.endpoints->find(cache_key);
         if (it != ctx_.endpoints->end()) return it->second;
         EndpointEntry e;
         const ProviderKey& key = ctx_.cfg->keys[ki];
         e.ok = wire_adapter(key).endpoint(*ctx_.cfg, key, model, stream, &e, &e.error);
+        if (count_tokens) count_tokens_endpoint_for(ctx_, key, &e);
         if (e.ok) {
             e.conn_key = e.sni + "|" + e.host;
             e.peer_name_text = e.host + ":" + std::to_string(e.port);
@@ -174,6 +178,11 @@ void start_planned(RequestCtx& ctx) {
         ctx.cands[(size_t)ctx.reserved_pick].tried = true;
         ctx.cands[(size_t)ctx.reserved_pick].probe = ctx.reserved_probe;
     }
+    if (ctx.endpoint == Endpoint::messages_count_tokens && (!ctx.plan.ok || !count_tokens_keep_relay_candidates(ctx))) {
+        ctx.release_reserved_pick();  // nothing to relay to: the estimate, as for other providers
+        ngx_http_finalize_request(r, send_count_tokens(ctx));
+        return;
+    }
     if (!ctx.plan.ok) {
         ctx.release_reserved_pick();
         ctx.retry_after = (ngx_uint_t)ctx.plan.retry_after_seconds;
@@ -236,6 +245,9 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
             return;
         }
         body = ctx.converted_body;
+    } else if (!ctx.path_model.empty()) {  // Azure-style path: the deployment is the model (§18)
+        ctx.converted_body = body_with_deployment_model(body, ctx.path_model);
+        body = ctx.converted_body;
     }
     if (ctx.dialect == Dialect::google && !convert_gemini_body(ctx, client_body, &body, &err)) {
         ngx_http_finalize_request(r, fail(ctx, err));
@@ -250,7 +262,8 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     ctx.req.host_splices_body = true;  // peer_get sends OpenAI-wire bodies as spans of the client's
     if (ctx.dialect == Dialect::anthropic) ctx.req.anthropic_client_body = client_body;
     if (ctx.dialect == Dialect::google) ctx.req.gemini_client_body = client_body;
-    if (ctx.endpoint == Endpoint::messages_count_tokens || ctx.endpoint == Endpoint::gemini_count_tokens) {
+    if ((ctx.endpoint == Endpoint::messages_count_tokens && !count_tokens_may_relay(ctx)) ||
+        ctx.endpoint == Endpoint::gemini_count_tokens) {
         ngx_http_finalize_request(r, send_count_tokens(ctx));
         return;
     }
@@ -310,6 +323,9 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
         EndpointRoute route = route_endpoint(string_view_of(r->method_name), string_view_of(r->uri));
         ctx.endpoint = route.endpoint;
         ctx.dialect = route.dialect;
+        const bool models = route.endpoint == Endpoint::models_list || route.endpoint == Endpoint::models_retrieve;
+        if (models) models_choose_dialect(ctx);
+        else ctx.path_model = route.path_model;
         if (route.endpoint == Endpoint::unknown) {
             return fail(ctx, 404, "Unknown endpoint " + std::string(string_view_of(r->uri)) + ".",
                         "invalid_request_error", "", "unknown_url");
@@ -341,8 +357,10 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
 
         std::string_view authz = r->headers_in.authorization ? string_view_of(r->headers_in.authorization->value)
                                                              : std::string_view{};
-        std::string_view key = ctx.dialect == Dialect::google ? presented_google_key(r, authz)
-                                                              : presented_key(authz, find_header(r->headers_in.headers, "x-api-key"));
+        std::string_view key = ctx.dialect == Dialect::google
+                                   ? presented_google_key(r, authz)
+                                   : presented_key(authz, find_header(r->headers_in.headers, "x-api-key"),
+                                                   find_header(r->headers_in.headers, "api-key"));
         if (key.empty()) {
             return fail(ctx, 401,
                         "Missing API key. Send 'Authorization: Bearer sk-proxy-...' or 'x-api-key'.",
@@ -351,6 +369,7 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
         ApiError err;
         ctx.vk = authenticate(*ctx.cfg, key, (int64_t)ngx_time(), &err);
         if (ctx.vk == nullptr) return fail(ctx, err);
+        if (models) return send_models_answer(ctx, route.path_model);  // no body, no spend
         if (!spend_admit_caller(ctx)) return finalize_error(ctx);  // over its spend budget: 429
 
         if (r->headers_in.content_length_n > (off_t)lc->max_body_size) {

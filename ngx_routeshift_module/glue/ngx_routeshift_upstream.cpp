@@ -363,6 +363,7 @@ std::unique_ptr<ResponseTranslator> make_translator(RequestCtx& ctx, std::string
     TranslatorOptions opt;
     opt.stream = ctx.req.stream;
     opt.include_usage = ctx.req.include_usage;
+    if (ctx.endpoint == Endpoint::messages_count_tokens) return nullptr;  // {"input_tokens":N} relayed as is
     if (ctx.dialect != Dialect::openai) {  // the client's dialect decides (docs/design.md §18)
         ctx.response.converted = true;
         return dialect_translator(ctx, ctype);

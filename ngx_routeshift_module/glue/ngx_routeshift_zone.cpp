@@ -285,6 +285,12 @@ int64_t zone_generation(ngx_shm_zone_t* z, uint64_t* epoch) {
     return sh->generation;
 }
 
+uint64_t zone_applied_at(ngx_shm_zone_t* z) {
+    ShmHeader* sh = header(z);
+    Lock lock(z);
+    return sh->applied_at;
+}
+
 std::string zone_snapshot_digest(ngx_shm_zone_t* z) {
     ShmHeader* sh = header(z);
     Lock lock(z);

@@ -25,6 +25,9 @@ is consumed: a path not ending in /v1/messages (404 not_found_error), no credent
 authentication_error), no anthropic-version header, a body that is not JSON, or one without
 model / messages / an integer max_tokens (400 invalid_request_error).
 
+POST .../v1/messages/count_tokens is answered {"input_tokens": m.count_tokens_result} (default 4242,
+a number no estimate gives), with the same checks except max_tokens, which it does not take.
+
 Stdlib only.
 """
 
@@ -221,6 +224,7 @@ class MockAnthropic(MockProvider):
         super().__init__(name=name, host=host, port=port, tls=tls,
                          default=default or AReply.auto())
         self.strict = strict
+        self.count_tokens_result = 4242
 
     def base_url(self, host: Optional[str] = None, path: str = "") -> str:  # no /v1: base + /v1/messages
         return super().base_url(host=host, path=path)
@@ -234,7 +238,8 @@ class MockAnthropic(MockProvider):
     def _refusal(self, req: RecordedRequest) -> Optional[Reply]:
         if not self.strict:
             return None
-        if req.method != "POST" or not req.path.endswith("/v1/messages"):
+        count = req.path.endswith("/v1/messages/count_tokens")
+        if req.method != "POST" or not (req.path.endswith("/v1/messages") or count):
             return AReply.error(404, f"Not found: {req.method} {req.path}")
         h = req.headers
         auth = h.get("authorization", "")
@@ -249,6 +254,8 @@ class MockAnthropic(MockProvider):
             return AReply.error(400, "model: Field required")
         if not isinstance(body.get("messages"), list):
             return AReply.error(400, "messages: Field required")
+        if count:
+            return None
         mt = body.get("max_tokens")
         if not isinstance(mt, int) or isinstance(mt, bool) or mt < 0:
             return AReply.error(400, "max_tokens: Field required")
@@ -259,6 +266,10 @@ class MockAnthropic(MockProvider):
 
     def _pick(self, req: RecordedRequest) -> Reply:
         refusal = self._refusal(req)
+        if refusal is None and req.path.endswith("/v1/messages/count_tokens"):
+            with self._lock:
+                if not self._queue:
+                    return Reply.json({"input_tokens": self.count_tokens_result}, headers=_headers(None))
         reply = refusal or super()._pick(req)
         if reply.kind == "auto":
             kw = dict(reply.chunks[0]) if reply.chunks else {}

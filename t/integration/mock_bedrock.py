@@ -22,6 +22,13 @@ for an unknown access key / session token, or a signature older than `max_skew` 
     m.enqueue(bedrock_answer("x", complete=False))             # clean end without messageStop
     m.requests[0].sigv4                                        # {"ok": True, "akid": ..., ...}
 
+With strict_body=True the Converse body is checked as Bedrock checks it before any scripted reply
+is consumed (400 ValidationException): only Converse's top-level members; outputConfig.textFormat
+{"type":"json_schema","structure":{"jsonSchema":{"schema":<a JSON object as a string>}}}; for
+Claude models, additionalModelRequestFields.thinking of type enabled (budget_tokens >= 1024 and
+below inferenceConfig.maxTokens), adaptive or disabled, and with thinking on neither temperature
+nor top_k.
+
 "key" matching uses the access key id of the request's Credential (or the Bearer API key).
 Replies built with the mock_provider.Reply constructors (Reply.drop(), Reply.raw(...)) work too.
 """
@@ -367,11 +374,59 @@ def verify_sigv4(method: str, target: str, header_list: list, body: bytes, crede
 
 _PATH_RE = re.compile(r"^/model/([^/]+)/(converse|converse-stream)$")
 
+CONVERSE_MEMBERS = {"messages", "system", "inferenceConfig", "toolConfig", "guardrailConfig",
+                    "additionalModelRequestFields", "promptVariables", "additionalModelResponseFieldPaths",
+                    "requestMetadata", "performanceConfig", "outputConfig", "serviceTier"}
+
+
+def converse_body_problem(model_id: str, body: Any) -> Optional[str]:
+    """What Bedrock's validation would refuse in a Converse body (None: nothing)."""
+    if not isinstance(body, dict):
+        return "Malformed input request: the body is not a JSON object"
+    extra = sorted(set(body) - CONVERSE_MEMBERS)
+    if extra:
+        return f"Malformed input request: extraneous key [{extra[0]}] is not permitted"
+    if not isinstance(body.get("messages"), list) or not body["messages"]:
+        return "A conversation must start with a user message."
+    oc = body.get("outputConfig")
+    if oc is not None:
+        tf = oc.get("textFormat") if isinstance(oc, dict) else None
+        if not isinstance(tf, dict) or tf.get("type") != "json_schema":
+            return "outputConfig.textFormat.type: Member must satisfy enum value set: [json_schema]"
+        js = (tf.get("structure") or {}).get("jsonSchema") if isinstance(tf.get("structure"), dict) else None
+        if not isinstance(js, dict) or not isinstance(js.get("schema"), str):
+            return "outputConfig.textFormat.structure.jsonSchema.schema: Member must not be null and must be a string"
+        try:
+            schema = json.loads(js["schema"])
+        except ValueError:
+            return "The provided JSON schema is not valid JSON"
+        if not isinstance(schema, dict):
+            return "The provided JSON schema must be an object"
+    extra_fields = body.get("additionalModelRequestFields") or {}
+    ic = body.get("inferenceConfig") or {}
+    thinking = extra_fields.get("thinking") if isinstance(extra_fields, dict) else None
+    if thinking is not None and "anthropic.claude" in model_id:
+        kind = thinking.get("type") if isinstance(thinking, dict) else None
+        if kind not in ("enabled", "adaptive", "disabled"):
+            return "thinking.type: Input should be 'enabled', 'adaptive' or 'disabled'"
+        if kind == "enabled":
+            budget = thinking.get("budget_tokens")
+            if not isinstance(budget, int) or budget < 1024:
+                return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+            if "maxTokens" in ic and budget >= ic["maxTokens"]:
+                return "`max_tokens` must be greater than `thinking.budget_tokens`"
+        if kind in ("enabled", "adaptive"):
+            if "temperature" in ic and ic["temperature"] != 1:
+                return "`temperature` may only be set to 1 when thinking is enabled"
+            if "top_k" in extra_fields:
+                return "`top_k` is not supported when thinking is enabled"
+    return None
+
 
 class MockBedrock(MockProvider):
     def __init__(self, name: str = "bedrock", credentials: Optional[dict] = None,
                  api_keys: Iterable[str] = (), region: Optional[str] = None, max_skew: float = 300.0,
-                 verify: bool = True, **kw):
+                 verify: bool = True, strict_body: bool = False, **kw):
         """credentials: access key id -> secret, or -> (secret, session token).
         api_keys: accepted Bedrock API keys (Authorization: Bearer).
         region: if set, a Credential scoped to another region is refused."""
@@ -382,6 +437,7 @@ class MockBedrock(MockProvider):
         self.region = region
         self.max_skew = max_skew
         self.verify = verify
+        self.strict_body = strict_body
         self.signature_failures = 0
 
     def reset(self) -> None:
@@ -433,6 +489,14 @@ class MockBedrock(MockProvider):
         bad = self._check(req)
         if bad is not None:
             return bad
+        if self.strict_body:
+            try:
+                body = json.loads(req.body)
+            except ValueError:
+                body = None
+            problem = converse_body_problem(req.model_id or "", body)
+            if problem:
+                return bedrock_error(400, "ValidationException", problem)
         if self.handler is not None:
             r = self.handler(req)
             if r is not None:

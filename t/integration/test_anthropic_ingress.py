@@ -199,7 +199,11 @@ def test_raw_errors_and_auth_headers(world):
 
 
 def test_count_tokens(world):
-    res = world.job("1", "count", {"model": "claude-alias", "messages": [{"role": "user", "content": "Hello there " * 50}]})
+    res = world.job("1", "count", {"model": "gpt-alias", "messages": [{"role": "user", "content": "Hello there " * 50}]})
     assert "error" not in res, res
     assert res["count"]["input_tokens"] > 50, res
-    assert not world.claude.requests  # the gateway's estimate (docs/design.md §18)
+    assert not world.claude.requests and not world.openai.requests  # the gateway's estimate (docs/design.md §18)
+    # the Anthropic API counts itself: relayed (test_count_tokens_relay.py)
+    res = world.job("1", "count", {"model": "claude-alias", "messages": [{"role": "user", "content": "Hello there " * 50}]})
+    assert res["count"]["input_tokens"] == world.claude.count_tokens_result, res
+    assert world.claude.requests[-1].path == "/v1/messages/count_tokens"

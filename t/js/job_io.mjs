@@ -45,3 +45,11 @@ export function writeCrash(e) {
                                                  type: 'client_crash', code: null } }) + '\n');
   process.exitCode = 2;
 }
+
+// An SDK error as the tests read it, with the body the gateway sent (the type also from an
+// Anthropic-shaped body). Never carries the apiKey (the SDKs do not put it in errors).
+export function sdkError(e) {
+  const info = errorInfo(e);
+  return { status: info.status, message: info.message, type: info.type ?? e?.error?.error?.type ?? null,
+           code: info.code, param: info.param, body: e?.error ?? null };
+}

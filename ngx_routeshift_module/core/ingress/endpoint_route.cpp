@@ -22,12 +22,12 @@ constexpr std::array<ServedPath, 3> kServed{{
 
 // Paths of the whole API surface (issue 10, product docs 003/004) that are not served yet: a clear
 // "not served" 404 instead of the generic one. Exact paths, then prefixes of their sub-paths.
-constexpr std::array<std::string_view, 10> kNotServedExact{
-    "/v1/embeddings", "/v1/batch", "/v1/models", "/v1/threads", "/v1/assistants", "/v1/midjourney/imagine",
+constexpr std::array<std::string_view, 9> kNotServedExact{
+    "/v1/embeddings", "/v1/batch", "/v1/threads", "/v1/assistants", "/v1/midjourney/imagine",
     "/v1/suno/generate", "/v1/chat/completions/async", "/v1/messages/batches", "/v1/embed",
 };
-constexpr std::array<std::string_view, 6> kNotServedPrefixes{
-    "/v1/models/", "/v1/threads/", "/v1/assistants/", "/v1/chat/completions/async/", "/v1/messages/batches/",
+constexpr std::array<std::string_view, 5> kNotServedPrefixes{
+    "/v1/threads/", "/v1/assistants/", "/v1/chat/completions/async/", "/v1/messages/batches/",
     "/openai/deployments/",
 };
 
@@ -63,12 +63,43 @@ bool not_served(std::string_view path, Dialect dialect) {
     return false;
 }
 
+// GET /v1/models and /v1/models/{id} (an id may hold '/': "openai/gpt-4o"); /v1/models/gemini/...
+// is the Google dialect's (dialect_of), never a model id here.
+bool route_models(std::string_view method, std::string_view path, EndpointRoute* route) {
+    constexpr std::string_view kModels = "/v1/models";
+    if (route->dialect != Dialect::openai || !starts_with(path, kModels)) return false;
+    std::string_view rest = path.substr(kModels.size());
+    if (!rest.empty() && (rest[0] != '/' || rest.size() == 1)) return false;
+    route->endpoint = rest.empty() ? Endpoint::models_list : Endpoint::models_retrieve;
+    route->path_model = rest.empty() ? std::string_view() : rest.substr(1);
+    route->allow = "GET";
+    route->method_allowed = method == "GET";
+    return true;
+}
+
+// /openai/deployments/{name}/chat/completions: the Azure OpenAI path shape, {name} = the model.
+bool route_azure_deployment(std::string_view method, std::string_view path, EndpointRoute* route) {
+    constexpr std::string_view kDeployments = "/openai/deployments/";
+    if (!starts_with(path, kDeployments)) return false;
+    std::string_view rest = path.substr(kDeployments.size());
+    size_t slash = rest.find('/');
+    if (slash == 0 || slash == std::string_view::npos) return false;
+    std::string_view operation = rest.substr(slash);
+    if (operation != "/chat/completions") return false;  // other operations: "not served"
+    route->endpoint = Endpoint::chat_completions;
+    route->path_model = rest.substr(0, slash);
+    route->allow = "POST";
+    route->method_allowed = method == "POST";
+    return true;
+}
+
 }  // namespace
 
 EndpointRoute route_endpoint(std::string_view method, std::string_view path) {
     while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
     EndpointRoute route;
     route.dialect = dialect_of(path);
+    if (route_models(method, path, &route) || route_azure_deployment(method, path, &route)) return route;
     for (const ServedPath& served : kServed) {
         if (path != served.path) continue;
         route.endpoint = served.endpoint;
@@ -113,6 +144,8 @@ std::string_view endpoint_name(Endpoint endpoint) {
     case Endpoint::gemini_generate_content: return "gemini_generate_content";
     case Endpoint::gemini_stream_generate_content: return "gemini_stream_generate_content";
     case Endpoint::gemini_count_tokens: return "gemini_count_tokens";
+    case Endpoint::models_list: return "models_list";
+    case Endpoint::models_retrieve: return "models_retrieve";
     case Endpoint::not_served: return "not_served";
     case Endpoint::unknown: break;
     }

@@ -21,6 +21,8 @@ enum class Endpoint : unsigned char {
     gemini_generate_content,         // POST /v1beta/models/{model}:generateContent (Google)
     gemini_stream_generate_content,  // POST /v1beta/models/{model}:streamGenerateContent (Google)
     gemini_count_tokens,             // POST /v1beta/models/{model}:countTokens (Google)
+    models_list,             // GET /v1/models (OpenAI; Anthropic's shape with anthropic-version)
+    models_retrieve,         // GET /v1/models/{id}: the id is EndpointRoute::path_model
     not_served,              // an endpoint of the API surface (issue 10) this gateway does not serve yet
     unknown,                 // no such endpoint: 404
 };
@@ -30,6 +32,9 @@ struct EndpointRoute {
     Dialect dialect = Dialect::openai;
     bool method_allowed = true;  // false: 405 with `allow`
     std::string_view allow;      // the methods the endpoint takes ("POST"), for the Allow header
+    // The model the path names (a view into `path`): /v1/models/{id}, and the Azure-style
+    // /openai/deployments/{name}/... (docs/design.md §18 "Models list", "Azure-style paths").
+    std::string_view path_model;
 };
 
 // What `method` on `path` is. A path with a trailing slash is the same endpoint (clients that

@@ -52,7 +52,7 @@ std::string hash_virtual_key_hex(std::string_view key) {
     return out;
 }
 
-std::string_view presented_key(std::string_view authorization, std::string_view x_api_key) {
+std::string_view presented_key(std::string_view authorization, std::string_view x_api_key, std::string_view api_key) {
     std::string_view a = trim(authorization);
     if (!a.empty()) {
         constexpr std::string_view scheme = "bearer";
@@ -67,7 +67,8 @@ std::string_view presented_key(std::string_view authorization, std::string_view 
             if (!k.empty()) return k;
         }
     }
-    return trim(x_api_key);
+    std::string_view k = trim(x_api_key);
+    return k.empty() ? trim(api_key) : k;
 }
 
 std::string_view query_api_key(std::string_view args) {

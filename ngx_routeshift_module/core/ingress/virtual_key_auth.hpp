@@ -14,8 +14,10 @@ std::string hash_virtual_key_hex(std::string_view key);
 void hash_virtual_key(std::string_view key, unsigned char out[32]);
 
 // Extracts the presented key from `Authorization: Bearer <k>` (scheme case-insensitive) or, if
-// that header is absent, from `x-api-key`. Returns "" when neither carries a key.
-std::string_view presented_key(std::string_view authorization, std::string_view x_api_key);
+// that header is absent, from `x-api-key`, else from Azure OpenAI's `api-key`. Returns "" when
+// none carries a key.
+std::string_view presented_key(std::string_view authorization, std::string_view x_api_key,
+                               std::string_view api_key = {});
 
 // The raw (still percent-encoded) value of the `key` query parameter in `args` (the query string
 // without '?'), a span of `args`; "" when absent. Google's clients may send their API key there

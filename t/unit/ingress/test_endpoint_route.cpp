@@ -63,11 +63,9 @@ static void test_not_served_yet(void**) {
         Dialect dialect;
     } cases[] = {
         {"POST", "/v1/embeddings", Dialect::openai},
-        {"GET", "/v1/models", Dialect::openai},
-        {"GET", "/v1/models/gpt-4o", Dialect::openai},
         {"POST", "/v1/threads", Dialect::openai},
         {"GET", "/v1/assistants/asst_1", Dialect::openai},
-        {"POST", "/openai/deployments/gpt/chat/completions", Dialect::openai},
+        {"POST", "/openai/deployments/gpt/completions", Dialect::openai},
         {"POST", "/v1beta/models/gemini-2.5-flash:embedContent", Dialect::google},
         {"POST", "/v1/models/gemini/gemini-2.5-flash:batchEmbedContents", Dialect::google},
         {"POST", "/v1/messages/batches", Dialect::anthropic},
@@ -82,12 +80,54 @@ static void test_not_served_yet(void**) {
     assert_int_equal((int)route_endpoint("POST", "/openai/deployments/").endpoint, (int)Endpoint::unknown);
 }
 
+static void test_models(void**) {
+    EndpointRoute list = route_endpoint("GET", "/v1/models");
+    assert_int_equal((int)list.endpoint, (int)Endpoint::models_list);
+    assert_int_equal((int)list.dialect, (int)Dialect::openai);
+    assert_true(list.method_allowed);
+    assert_true(list.path_model.empty());
+    assert_int_equal((int)route_endpoint("GET", "/v1/models/").endpoint, (int)Endpoint::models_list);
+
+    EndpointRoute one = route_endpoint("GET", "/v1/models/gpt-4o");
+    assert_int_equal((int)one.endpoint, (int)Endpoint::models_retrieve);
+    assert_str_eq(one.path_model, "gpt-4o");
+    // provider-scoped ids keep their slashes (nginx has decoded the SDK's %2F)
+    assert_str_eq(route_endpoint("GET", "/v1/models/openai/gpt-4o").path_model, "openai/gpt-4o");
+
+    EndpointRoute post = route_endpoint("POST", "/v1/models");
+    assert_false(post.method_allowed);
+    assert_str_eq(post.allow, "GET");
+    assert_false(route_endpoint("DELETE", "/v1/models/ft:gpt-4o").method_allowed);
+
+    // the Google dialect's alias paths stay its own
+    EndpointRoute gemini = route_endpoint("GET", "/v1/models/gemini/gemini-2.5-flash");
+    assert_int_equal((int)gemini.dialect, (int)Dialect::google);
+    assert_true(gemini.endpoint != Endpoint::models_retrieve);
+    assert_int_equal((int)route_endpoint("GET", "/v1/modelsx").endpoint, (int)Endpoint::unknown);
+}
+
+static void test_azure_deployments(void**) {
+    EndpointRoute chat = route_endpoint("POST", "/openai/deployments/prod-gpt4o/chat/completions");
+    assert_int_equal((int)chat.endpoint, (int)Endpoint::chat_completions);
+    assert_int_equal((int)chat.dialect, (int)Dialect::openai);
+    assert_str_eq(chat.path_model, "prod-gpt4o");
+    assert_true(chat.method_allowed);
+    assert_false(route_endpoint("GET", "/openai/deployments/d/chat/completions").method_allowed);
+    // an empty name or a name alone is no endpoint
+    assert_int_equal((int)route_endpoint("POST", "/openai/deployments//chat/completions").endpoint, (int)Endpoint::not_served);
+    assert_int_equal((int)route_endpoint("POST", "/openai/deployments/d").endpoint, (int)Endpoint::not_served);
+    // the plain chat path names no model
+    assert_true(route_endpoint("POST", "/v1/chat/completions").path_model.empty());
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_served_endpoints),
         cmocka_unit_test(test_wrong_method),
         cmocka_unit_test(test_unknown_paths_by_prefix),
         cmocka_unit_test(test_not_served_yet),
+        cmocka_unit_test(test_models),
+        cmocka_unit_test(test_azure_deployments),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

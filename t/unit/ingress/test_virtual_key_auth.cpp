@@ -31,6 +31,10 @@ static void test_presented_key(void**) {
     assert_str_eq(presented_key("Basic dXNlcjpwYXNz", ""), "");
     assert_str_eq(presented_key("Bearersk-proxy-abc", ""), "");
     assert_str_eq(presented_key("sk-proxy-abc", ""), "");  // no scheme
+    // Azure OpenAI clients send `api-key`: the last resort
+    assert_str_eq(presented_key("", "", " sk-proxy-az "), "sk-proxy-az");
+    assert_str_eq(presented_key("", "sk-proxy-x", "sk-proxy-az"), "sk-proxy-x");
+    assert_str_eq(presented_key("Bearer sk-proxy-a", "", "sk-proxy-az"), "sk-proxy-a");
 }
 
 static void test_authenticate(void**) {

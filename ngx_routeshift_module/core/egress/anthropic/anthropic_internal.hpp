@@ -1,6 +1,7 @@
 // Internal to the Anthropic Messages adapter: the JSON helpers, limits and error mapping that more
 // than one of its files (request builder, response translator, errors, endpoint) needs.
 #pragma once
+#include "egress/claude_thinking.hpp"
 #include "egress/provider_adapter.hpp"
 
 #include "util/ascii_text.hpp"
@@ -16,7 +17,7 @@
 namespace routeshift::anthropic_internal {
 
 inline constexpr int64_t kDefaultMaxTokens = 4096;      // when the client sends no output cap
-inline constexpr int64_t kThinkingMinBudget = 1024;      // Anthropic's minimum budget_tokens
+inline constexpr int64_t kThinkingMinBudget = kClaudeThinkingMinBudget;  // Anthropic's minimum budget_tokens
 inline constexpr int64_t kLongParkMs = 60LL * 60 * 1000; // spend cap / broken credentials: 1 hour
 inline constexpr size_t kMaxJsonAnswer = 64u << 20;      // a non-streaming answer larger than this is refused
 inline constexpr std::string_view kAnthropicVersion = "2023-06-01";

@@ -14,6 +14,8 @@
 #include "config/provider_catalog.hpp"
 #include "egress/anthropic/anthropic_messages_writer.hpp"
 #include "egress/cannot_express.hpp"
+#include "egress/claude_thinking.hpp"
+#include "egress/json_answer_instruction.hpp"
 #include "ingress/openai_chat_ingress.hpp"
 
 #include <algorithm>
@@ -243,43 +245,18 @@ std::string BodyBuilder::thinking(int64_t* max_tokens, bool max_from_client, boo
     // OpenAI client sends its tool-call message back without one: that turn goes without thinking.
     if (last_tool_call_lacks_thinking()) return {};
     std::string storage;
-    std::string_view e = json_string_text(re, &storage);
-    int64_t budget;
-    std::string level;
-    if (e == "none") {
-        return R"({"type":"disabled"})";
-    } else if (e == "minimal" || e == "low") {
-        budget = kThinkingMinBudget;
-        level = "low";
-    } else if (e == "medium") {
-        budget = 4096;
-        level = "medium";
-    } else if (e == "high") {
-        budget = 16384;
-        level = "high";
-    } else if (e == "xhigh" || e == "max") {
-        budget = 32768;
-        level = std::string(e);
-    } else {
-        bad("reasoning_effort", "Unsupported 'reasoning_effort' value '" + std::string(e) + "'.");
-    }
+    ClaudeThinking mapped = claude_thinking_for_effort(json_string_text(re, &storage));
+    if (mapped.disabled) return R"({"type":"disabled"})";
+    int64_t budget = mapped.budget_tokens;
     *thinking_on = true;
     if (fl_ == Flavor::anthropic && claude_adaptive_thinking(claude_)) {
         // Adaptive thinking: the model sizes its own thinking; the effort level steers it. Thinking
         // counts against max_tokens, so a defaulted cap leaves the same room as a budget would.
         if (!max_from_client && *max_tokens <= budget) *max_tokens = budget + kDefaultMaxTokens;
-        *effort = std::move(level);
+        *effort = std::move(mapped.level);
         return R"({"type":"adaptive"})";
     }
-    if (!max_from_client) {
-        if (*max_tokens <= budget) *max_tokens = budget + kDefaultMaxTokens;
-    } else if (budget >= *max_tokens) {
-        budget = *max_tokens - 1;
-        if (budget < kThinkingMinBudget)
-            bad("max_completion_tokens", "'reasoning_effort' needs an output cap above " +
-                                             std::to_string(kThinkingMinBudget) +
-                                             " tokens with this provider (thinking budget minimum).");
-    }
+    fit_claude_thinking_budget(&budget, max_tokens, max_from_client, kDefaultMaxTokens);
     return R"({"type":"enabled","budget_tokens":)" + std::to_string(budget) + "}";
 }
 
@@ -385,7 +362,7 @@ std::string BodyBuilder::response_format() {
     std::string_view type = json_string_view(json_object_get(rf, "type"));
     if (type == "text") return {};
     if (type == "json_object") {
-        messages_.add_system_text("Respond with a single valid JSON object only: no prose, no Markdown code fences.");
+        messages_.add_system_text(json_object_instruction());
         return {};
     }
     if (type != "json_schema") bad("response_format.type", "Unsupported 'response_format' type.");
@@ -399,10 +376,9 @@ std::string BodyBuilder::response_format() {
         return format;
     }
     // No native structured output on this endpoint/model: instruct.
-    std::string text = "Respond with a single valid JSON object only (no prose, no Markdown code fences) that "
-                       "conforms to this JSON Schema:\n";
-    json_dump_append(text, schema);
-    messages_.add_system_text(text);
+    std::string schema_text;
+    json_dump_append(schema_text, schema);
+    messages_.add_system_text(json_schema_instruction(schema_text));
     return {};
 }
 
@@ -413,7 +389,7 @@ std::string BodyBuilder::build() {
     int64_t choices = 0;
     if (!n.absent_or_null() && !(json_read_int(n, &choices) && choices == 1))
         bad("n", "This provider returns a single choice: 'n' must be 1.");
-    if (is_true(canonical_.logprobs)) bad("logprobs", "'logprobs' is not supported by this provider.");
+    if (is_true(canonical_.logprobs)) refuse_logprobs();
     JsonValue modality;
     for (JsonArrayReader modalities(canonical_.modalities); modalities.next(&modality);)
         if (json_string_equals(modality, "audio")) bad("modalities", "Audio output is not supported by this provider.");

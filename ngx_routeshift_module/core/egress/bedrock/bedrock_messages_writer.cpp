@@ -194,6 +194,20 @@ void MessagesWriter::system_content(const CanonicalMessage& m, const std::string
                   });
 }
 
+void MessagesWriter::add_system_text(std::string_view text) {
+    std::string token;
+    json_quoted_append(token, text);
+    text_block(system_, JsonValue{token, JsonType::string});
+}
+
+bool MessagesWriter::last_assistant_calls_tools() const {
+    for (auto m = req_.messages.rbegin(); m != req_.messages.rend(); ++m) {
+        if (m->role != MessageRole::assistant) continue;
+        return m->call_count > 0 || m->function_call.is(JsonType::object);
+    }
+    return false;
+}
+
 std::string MessagesWriter::user_blocks(const CanonicalMessage& m, const std::string& path) {
     std::string blocks;
     visit_content(m, path, blocks, "content must be a string or an array of content parts",

@@ -22,6 +22,12 @@ public:
     void append(std::string& out) const;
 
     bool history_has_tools() const { return history_tools_; }  // toolUse/toolResult blocks
+    // A system text block of the gateway's own after the client's (an instruction standing in for a
+    // parameter the model lacks, e.g. response_format json_object). After convert().
+    void add_system_text(std::string_view text);
+    // The last assistant message calls tools (tool_calls or a legacy function_call). Bedrock gets
+    // no thinking blocks replayed, so Claude would refuse that turn with thinking on.
+    bool last_assistant_calls_tools() const;
 
 private:
     struct Turn {

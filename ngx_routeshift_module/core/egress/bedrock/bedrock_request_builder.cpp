@@ -6,8 +6,11 @@
 // tool_choice, sampling: small), dumped and appended.
 #include "egress/bedrock/bedrock_internal.hpp"
 
+#include "egress/anthropic/anthropic_internal.hpp"
 #include "egress/bedrock/bedrock_messages_writer.hpp"
 #include "egress/cannot_express.hpp"
+#include "egress/claude_thinking.hpp"
+#include "egress/json_answer_instruction.hpp"
 #include "egress/members_dom.hpp"
 #include "ingress/openai_chat_ingress.hpp"
 
@@ -21,18 +24,32 @@ namespace {
 // Request body
 // ------------------------------------------------------------------------------------------------
 
+// Claude's extended thinking as Converse passes it (additionalModelRequestFields), from
+// reasoning_effort with the Anthropic adapter's mapping (egress/claude_thinking.hpp).
+struct Thinking {
+    JsonPtr thinking;    // the "thinking" object; null: none sent
+    std::string effort;  // output_config.effort for adaptive thinking ("" = none)
+    bool on = false;     // thinking enabled: Claude then takes no temperature / top_k
+    int64_t budget = 0;  // budget_tokens of type "enabled" (0 = adaptive or none)
+};
+
 class BodyBuilder {
 public:
-    BodyBuilder(const json_t* root, MessagesWriter& messages) : root_(root), messages_(messages) {}
+    BodyBuilder(const json_t* root, const CanonicalRequest& canonical, std::string_view model, MessagesWriter& messages)
+        : root_(root), canonical_(canonical), claude_(anthropic_internal::parse_claude(model)), messages_(messages) {}
     std::string build();
 
 private:
     void convert_tools(json_t* body);
     void finish_tool_config(json_t* body, JsonPtr& specs, JsonPtr& tc, bool choice_none);
-    void inference_config(json_t* body);
+    void inference_config(json_t* body, const Thinking& thinking);
     void check_unsupported();
+    Thinking thinking();
+    void output_config(json_t* body);
 
     const json_t* root_;  // the top-level members but "messages"
+    const CanonicalRequest& canonical_;
+    anthropic_internal::ClaudeModel claude_;  // the model id read as a Claude model name (claude=false otherwise)
     MessagesWriter& messages_;
 };
 
@@ -132,7 +149,7 @@ void BodyBuilder::finish_tool_config(json_t* body, JsonPtr& specs, JsonPtr& tc, 
 
 double clamp01(double v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
 
-void BodyBuilder::inference_config(json_t* body) {
+void BodyBuilder::inference_config(json_t* body, const Thinking& thinking) {
     JsonPtr ic(new_json_object());
     const json_t* cap = json_object_get(root_, "max_completion_tokens");
     const char* cap_name = "max_completion_tokens";
@@ -143,17 +160,27 @@ void BodyBuilder::inference_config(json_t* body) {
     if (json_present(cap)) {
         if (!json_is_integer(cap) || json_integer_value(cap) < 1)
             reject(cap_name, std::string(cap_name) + " must be a positive integer");
-        set_json_member(ic.get(), "maxTokens", require_allocated(json_integer(json_integer_value(cap))));
     }
+    int64_t max_tokens = json_present(cap) ? json_integer_value(cap) : 0;
+    int64_t budget = thinking.budget;
+    if (budget > 0) {  // budget_tokens < maxTokens, as the Anthropic adapter keeps it
+        if (!json_present(cap)) max_tokens = anthropic_internal::kDefaultMaxTokens;
+        fit_claude_thinking_budget(&budget, &max_tokens, json_present(cap), anthropic_internal::kDefaultMaxTokens);
+        set_json_member(thinking.thinking.get(), "budget_tokens", require_allocated(json_integer(budget)));
+    }
+    if (max_tokens > 0) set_json_member(ic.get(), "maxTokens", require_allocated(json_integer(max_tokens)));
     const json_t* t = json_object_get(root_, "temperature");
     if (json_present(t)) {
         if (!json_is_number(t)) reject("temperature", "temperature must be a number");
-        set_json_member(ic.get(), "temperature", require_allocated(json_real(clamp01(json_number_value(t)))));  // Converse range 0..1
+        // Claude with thinking on takes only its default temperature
+        if (!thinking.on)
+            set_json_member(ic.get(), "temperature", require_allocated(json_real(clamp01(json_number_value(t)))));  // Converse range 0..1
     }
     const json_t* tp = json_object_get(root_, "top_p");
     if (json_present(tp)) {
         if (!json_is_number(tp)) reject("top_p", "top_p must be a number");
-        set_json_member(ic.get(), "topP", require_allocated(json_real(clamp01(json_number_value(tp)))));
+        double p = clamp01(json_number_value(tp));
+        if (!thinking.on || p >= 0.95) set_json_member(ic.get(), "topP", require_allocated(json_real(p)));
     }
     const json_t* stop = json_object_get(root_, "stop");
     if (json_present(stop)) {
@@ -175,24 +202,85 @@ void BodyBuilder::inference_config(json_t* body) {
     if (json_object_size(ic.get())) set_json_member(body, "inferenceConfig", ic.release());
 
     // model-native parameters (Claude, Mistral, Llama... accept top_k under this name)
+    JsonPtr extra(new_json_object());
     const json_t* tk = json_object_get(root_, "top_k");
     if (json_present(tk)) {
         if (!json_is_integer(tk) || json_integer_value(tk) < 0) reject("top_k", "top_k must be a non-negative integer");
-        set_json_member(body, "additionalModelRequestFields", wrap("top_k", require_allocated(json_integer(json_integer_value(tk)))));
+        if (!thinking.on) set_json_member(extra.get(), "top_k", require_allocated(json_integer(json_integer_value(tk))));
     }
+    if (thinking.thinking) set_json_member(extra.get(), "thinking", share(thinking.thinking.get()));
+    if (!thinking.effort.empty()) set_json_member(extra.get(), "output_config", wrap("effort", new_json_string(thinking.effort)));
+    if (json_object_size(extra.get())) set_json_member(body, "additionalModelRequestFields", extra.release());
+}
+
+// reasoning_effort for Claude models; other Bedrock models have no common switch (left to the model).
+// A turn whose last assistant message calls tools goes without thinking: Converse gets no thinking
+// blocks replayed and Claude refuses such a turn with thinking on.
+Thinking BodyBuilder::thinking() {
+    Thinking t;
+    JsonValue re = canonical_.reasoning_effort;
+    if (re.absent_or_null()) return t;
+    if (!re.is(JsonType::string)) reject("reasoning_effort", "'reasoning_effort' must be a string.");
+    if (!claude_.claude) return t;
+    std::string storage;
+    ClaudeThinking mapped = claude_thinking_for_effort(json_string_text(re, &storage));
+    if (mapped.disabled) {
+        t.thinking.reset(wrap("type", new_json_string("disabled")));
+        return t;
+    }
+    if (messages_.last_assistant_calls_tools()) return t;
+    t.on = true;
+    if (anthropic_internal::claude_adaptive_thinking(claude_)) {  // the model sizes its thinking; effort steers it
+        t.thinking.reset(wrap("type", new_json_string("adaptive")));
+        t.effort = std::move(mapped.level);
+        return t;
+    }
+    t.thinking.reset(wrap("type", new_json_string("enabled")));
+    t.budget = mapped.budget_tokens;
+    return t;
+}
+
+// response_format: json_schema -> Converse structured output (outputConfig.textFormat; the schema
+// travels as a JSON string), except for Claude models before 4.1, which have none; json_object
+// (Converse has no schema-less JSON mode) and those get the Anthropic adapter's instruction.
+void BodyBuilder::output_config(json_t* body) {
+    const json_t* rf = json_object_get(root_, "response_format");
+    if (!json_present(rf)) return;
+    if (!json_is_object(rf)) reject("response_format", "'response_format' must be an object.");
+    std::string_view type = json_string_view(rf, "type");
+    if (type == "text") return;
+    if (type == "json_object") {
+        messages_.add_system_text(json_object_instruction());
+        return;
+    }
+    if (type != "json_schema") reject("response_format.type", "Unsupported 'response_format' type.");
+    const json_t* js = json_object_get(rf, "json_schema");
+    const json_t* schema = json_object_get(js, "schema");
+    if (!json_is_object(schema)) reject("response_format.json_schema.schema", "'response_format.json_schema.schema' must be an object.");
+    std::string schema_text;
+    json_dump_append(schema_text, schema);
+    if (claude_.claude && !anthropic_internal::claude_structured_outputs(claude_)) {
+        messages_.add_system_text(json_schema_instruction(schema_text));
+        return;
+    }
+    json_t* definition = new_json_object();
+    set_json_member(definition, "schema", new_json_string(schema_text));
+    std::string_view name = json_string_view(js, "name");
+    if (!name.empty()) set_json_member(definition, "name", new_json_string(name));
+    std::string_view description = json_string_view(js, "description");
+    if (!description.empty()) set_json_member(definition, "description", new_json_string(description));
+    json_t* format = new_json_object();
+    set_json_member(format, "type", new_json_string("json_schema"));
+    set_json_member(format, "structure", wrap("jsonSchema", definition));
+    set_json_member(body, "outputConfig", wrap("textFormat", format));
 }
 
 void BodyBuilder::check_unsupported() {
     const json_t* n = json_object_get(root_, "n");
     if (json_present(n) && (!json_is_integer(n) || json_integer_value(n) != 1))
         reject("n", "Bedrock Converse returns one choice; n must be 1");
-    const json_t* rf = json_object_get(root_, "response_format");
-    if (json_present(rf)) {
-        std::string_view type = json_string_view(rf, "type");
-        if (type != "text")
-            reject("response_format", "response_format '" + std::string(type) +
-                                          "' is not supported by the Bedrock Converse adapter");
-    }
+    const json_t* lp = json_object_get(root_, "logprobs");
+    if (json_is_true(lp)) refuse_logprobs();  // Converse has no token log probabilities
 }
 
 std::string BodyBuilder::build() {
@@ -200,8 +288,10 @@ std::string BodyBuilder::build() {
     check_unsupported();
     messages_.convert();
     JsonPtr rest(new_json_object());  // the members after "messages" and "system"
-    inference_config(rest.get());
+    Thinking think = thinking();
+    inference_config(rest.get(), think);
     convert_tools(rest.get());
+    output_config(rest.get());  // may add a system instruction: before the conversation is written
     std::string out = "{";
     messages_.append(out);
     if (json_object_size(rest.get()) > 0) {
@@ -217,15 +307,16 @@ std::string BodyBuilder::build() {
 
 }  // namespace
 
-// The model id travels in the URL (bedrock_path) and the key only signs; neither shapes the body.
-bool bedrock_build_body(const ChatRequest& req, std::string_view /*upstream_model*/, const ProviderKey& /*key*/,
+// The model id travels in the URL (bedrock_path); it shapes the body only through the Claude rules
+// (thinking, structured output). The key only signs.
+bool bedrock_build_body(const ChatRequest& req, std::string_view upstream_model, const ProviderKey& /*key*/,
                         std::string* out, ApiError* err) {
     return run_request_builder("Bedrock", [&] {
         if (req.body.empty()) reject("", "the request body is not a JSON object");
         JsonPtr root = dom_without_messages(req.members);
         CanonicalRequest canonical = canonical_from_openai_chat(req);
         MessagesWriter messages(canonical);
-        BodyBuilder b(root.get(), messages);
+        BodyBuilder b(root.get(), canonical, upstream_model, messages);
         *out = b.build();
     }, err);
 }

@@ -72,8 +72,6 @@ void test_system_and_defaults(void**) {
     assert_str_eq(build_err(R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"temperature":"hot"})").param,
                   "temperature");
     assert_str_eq(build_err(R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"n":2})").param, "n");
-    assert_str_eq(build_err(R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_object"}})").param,
-                  "response_format");
     build_ok(R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"text"}})");
     // the model id is never in the body
     assert_not_contains(build_ok(R"({"model":"x","messages":[{"role":"user","content":"Hi"}]})"), "claude");
@@ -467,6 +465,107 @@ static void test_body_bytes_text_tokens_verbatim(void**) {
                        R"("properties":{}}}}}]}})");
 }
 
+// The body for `model` (the URL's model id: the Claude rules read it).
+std::string build_for(const std::string& model, const std::string& body) {
+    ChatRequest r = request(body);
+    std::string out;
+    ApiError err;
+    if (!bedrock_build_body(r, model, sigv4_key(), &out, &err))
+        fail_msg("build failed: %s (param %s) for %s", err.message.c_str(), err.param.c_str(), body.c_str());
+    return out;
+}
+
+void expect_for(const std::string& model, const std::string& req, const std::string& want) {
+    std::string got = build_for(model, req);
+    std::string e1, e2;
+    JsonPtr g = json_parse(got, &e1), w = json_parse(want, &e2);
+    assert_non_null(g.get());
+    if (!w) fail_msg("bad expectation JSON: %s", e2.c_str());
+    if (!json_equal(g.get(), w.get())) fail_msg("body\n  got:  %s\n  want: %s", got.c_str(), json_dump_compact(w.get()).c_str());
+}
+
+ApiError error_for(const std::string& model, const std::string& body) {
+    ChatRequest r = request(body);
+    std::string out;
+    ApiError err;
+    if (bedrock_build_body(r, model, sigv4_key(), &out, &err)) fail_msg("accepted: %s -> %s", body.c_str(), out.c_str());
+    assert_int_equal(err.status, 400);
+    return err;
+}
+
+const char* kSonnet45 = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+const char* kOpus46 = "global.anthropic.claude-opus-4-6-v1";
+const char* kHaiku3 = "anthropic.claude-3-haiku-20240307-v1:0";
+const char* kLlama = "meta.llama3-3-70b-instruct-v1:0";
+
+void test_response_format(void**) {
+    const std::string schema = R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false})";
+    const std::string rf = R"("response_format":{"type":"json_schema","json_schema":{"name":"place","description":"A place","strict":true,"schema":)" + schema + "}}";
+    // json_schema -> Converse structured output; the schema travels as a JSON string
+    std::string want_format = R"("outputConfig":{"textFormat":{"type":"json_schema","structure":{"jsonSchema":{"schema":)";
+    json_quoted_append(want_format, json_dump_compact(json_parse(schema, nullptr).get()));
+    want_format += R"(,"name":"place","description":"A place"}}}})";
+    for (const char* model : {kSonnet45, kLlama}) {
+        expect_for(model, R"({"model":"x","messages":[{"role":"user","content":"Where?"}],)" + rf + "}",
+                   R"({"messages":[{"role":"user","content":[{"text":"Where?"}]}],)" + want_format + "}");
+    }
+    // Claude before 4.1 has no structured output: the Anthropic adapter's instruction, schema included
+    std::string old = build_for(kHaiku3, R"({"model":"x","messages":[{"role":"user","content":"Where?"}],)" + rf + "}");
+    assert_not_contains(old, "outputConfig");
+    assert_contains(old, "conforms to this JSON Schema");
+    assert_contains(old, "additionalProperties");
+    // json_object: Converse has no schema-less JSON mode -> the instruction, after the client's system text
+    expect_for(kSonnet45, R"({"model":"x","messages":[{"role":"system","content":"Be terse."},{"role":"user","content":"Hi"}],
+                              "response_format":{"type":"json_object"}})",
+               R"({"messages":[{"role":"user","content":[{"text":"Hi"}]}],"system":[{"text":"Be terse."},
+                   {"text":"Respond with a single valid JSON object only: no prose, no Markdown code fences."}]})");
+    assert_str_eq(error_for(kSonnet45, R"({"model":"x","messages":[{"role":"user","content":"Hi"}],
+                                         "response_format":{"type":"json_schema","json_schema":{"name":"n"}}})").param,
+                  "response_format.json_schema.schema");
+    assert_str_eq(error_for(kSonnet45, R"({"model":"x","messages":[{"role":"user","content":"Hi"}],
+                                         "response_format":{"type":"xml"}})").param,
+                  "response_format.type");
+}
+
+void test_reasoning_effort(void**) {
+    // Claude: the Anthropic adapter's budgets; maxTokens above the budget; no temperature / top_k
+    expect_for(kSonnet45, R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"medium",
+                              "temperature":0.3,"top_k":5,"top_p":0.5})",
+               R"({"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"maxTokens":8192},
+                   "additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":4096}}})");
+    // a client cap below the budget lowers the budget; below 1024 it cannot be expressed
+    expect_for(kSonnet45, R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"high","max_tokens":3000})",
+               R"({"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"maxTokens":3000},
+                   "additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":2999}}})");
+    assert_str_eq(error_for(kSonnet45, R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"low","max_tokens":500})").param,
+                  "max_completion_tokens");
+    assert_str_eq(error_for(kSonnet45, R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"huge"})").param,
+                  "reasoning_effort");
+    // Claude 4.6+: adaptive thinking, the effort level steers it
+    expect_for(kOpus46, R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"high"})",
+               R"({"messages":[{"role":"user","content":[{"text":"Hi"}]}],
+                   "additionalModelRequestFields":{"thinking":{"type":"adaptive"},"output_config":{"effort":"high"}}})");
+    expect_for(kSonnet45, R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"none","top_k":5})",
+               R"({"messages":[{"role":"user","content":[{"text":"Hi"}]}],
+                   "additionalModelRequestFields":{"top_k":5,"thinking":{"type":"disabled"}}})");
+    // a tool loop's turn: no thinking blocks are replayed to Converse, so no thinking
+    std::string loop = build_for(kSonnet45, R"({"model":"x","reasoning_effort":"high","tools":[{"type":"function","function":{"name":"f"}}],"messages":[
+        {"role":"user","content":"Hi"},
+        {"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},
+        {"role":"tool","tool_call_id":"c1","content":"ok"}]})");
+    assert_not_contains(loop, "thinking");
+    // other models: no common switch, the model decides
+    expect_for(kLlama, R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"high"})",
+               R"({"messages":[{"role":"user","content":[{"text":"Hi"}]}]})");
+}
+
+void test_logprobs_refused(void**) {
+    ApiError e = error_for(kSonnet45, R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"logprobs":true,"top_logprobs":2})");
+    assert_str_eq(e.param, "logprobs");
+    assert_str_eq(e.message, "'logprobs' is not supported by this provider.");  // the Anthropic adapter's words
+    build_for(kSonnet45, R"({"model":"x","messages":[{"role":"user","content":"Hi"}],"logprobs":false})");
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_system_and_defaults), cmocka_unit_test(test_roles_and_merging),
@@ -474,6 +573,8 @@ int main() {
         cmocka_unit_test(test_tool_history),         cmocka_unit_test(test_path),
         cmocka_unit_test(test_http_request),         cmocka_unit_test(test_key_validation),
         cmocka_unit_test(test_path_never_has_dot_segments), cmocka_unit_test(test_body_bytes_text_tokens_verbatim),
+        cmocka_unit_test(test_response_format),      cmocka_unit_test(test_reasoning_effort),
+        cmocka_unit_test(test_logprobs_refused),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
