@@ -4,6 +4,7 @@
 #include "ingress/anthropic_messages_ingress.hpp"
 
 #include "ingress/body_conversion_error.hpp"
+#include "ingress/openai_message_append.hpp"
 
 #include "util/json_builder.hpp"
 #include "util/json_scan.hpp"
@@ -134,20 +135,8 @@ void convert_message(const json_t* message, size_t index, json_t* out) {
                                           std::string(role) + " message by this gateway");
         }
     }
-    if (role == "assistant") {
-        if (assistant_text.empty() && json_array_size(tool_calls.get()) == 0) return;
-        json_t* m = new_json_object();
-        append_json_element(out, m);
-        set_json_member(m, "role", new_json_string("assistant"));
-        set_json_member(m, "content", assistant_text.empty() ? json_null() : new_json_string(assistant_text));
-        if (json_array_size(tool_calls.get())) set_json_member(m, "tool_calls", tool_calls.release());
-        return;
-    }
-    if (json_array_size(parts.get()) == 0) return;  // only tool results
-    json_t* m = new_json_object();
-    append_json_element(out, m);
-    set_json_member(m, "role", new_json_string("user"));
-    set_json_member(m, "content", parts.release());
+    if (role == "assistant") append_assistant_message(out, assistant_text, tool_calls);
+    else append_user_parts_message(out, parts);  // none when the turn held only tool results
 }
 
 json_t* system_message(const json_t* system) {

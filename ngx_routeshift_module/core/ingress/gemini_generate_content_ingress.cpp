@@ -2,6 +2,7 @@
 #include "ingress/gemini_generate_content_ingress.hpp"
 
 #include "ingress/body_conversion_error.hpp"
+#include "ingress/openai_message_append.hpp"
 
 #include "util/json_builder.hpp"
 #include "util/json_util.hpp"
@@ -190,20 +191,8 @@ void convert_content(const json_t* content, size_t index, Conversion& c) {
             invalid(here, "the part has no data (text, inlineData, functionCall or functionResponse)");
         }
     }
-    if (model_turn) {
-        if (model_text.empty() && json_array_size(tool_calls.get()) == 0) return;
-        json_t* m = new_json_object();
-        append_json_element(c.messages, m);
-        set_json_member(m, "role", new_json_string("assistant"));
-        set_json_member(m, "content", model_text.empty() ? json_null() : new_json_string(model_text));
-        if (json_array_size(tool_calls.get())) set_json_member(m, "tool_calls", tool_calls.release());
-        return;
-    }
-    if (json_array_size(user_parts.get()) == 0) return;  // only function responses
-    json_t* m = new_json_object();
-    append_json_element(c.messages, m);
-    set_json_member(m, "role", new_json_string("user"));
-    set_json_member(m, "content", user_parts.release());
+    if (model_turn) append_assistant_message(c.messages, model_text, tool_calls);
+    else append_user_parts_message(c.messages, user_parts);  // none when it held only function responses
 }
 
 json_t* system_message(const json_t* system) {
