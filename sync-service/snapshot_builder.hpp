@@ -60,9 +60,9 @@ struct ModelRow {
     int64_t provider_id = 0;
     std::string model;
     std::optional<std::string> upstream_model;
-    std::optional<std::string> context_fallback_model;  // sql/011 (docs/design.md §20)
     bool enabled = true;
     int64_t priority = 0;
+    std::optional<std::string> context_fallback_model = std::nullopt;  // sql/011 (§20); last: rows are brace-initialised
 };
 
 struct TeamRow {
