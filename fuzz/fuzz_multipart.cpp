@@ -1,7 +1,8 @@
 // Multipart/form-data fields and the client ids of provider objects (docs/design.md §21): the
 // first line of the input is a Content-Type (its boundary), the rest the body. Every listed field
 // lies inside the body, starts after a blank line and ends right before a delimiter; an id parsed
-// from the input is one `encode_provider_object_id` gives back byte for byte.
+// from the input is one `encode_provider_object_id` gives back byte for byte. Filename values (the
+// team's mark goes before them) lie in a part's headers.
 #include "fuzz_support.hpp"
 #include "ingress/multipart_model_field.hpp"
 #include "ingress/provider_object_id.hpp"
@@ -24,6 +25,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                             "field not ended by a delimiter", text);
                 fuzz::check(f.size <= routeshift::kMaxMultipartFieldBytes, "field over the limit", text);
             }
+            // a filename value lies in a part's headers: inside the body, before a blank line
+            for (size_t offset : fields.file_name_offsets) {
+                fuzz::check(offset <= body.size(), "filename outside the body", text);
+                fuzz::check(body.find("\r\n\r\n", offset) != std::string_view::npos, "filename after the headers", text);
+            }
+            fuzz::check(fields.file_name_offsets.size() >= fields.file_parts, "a file part without its filename", text);
         } else {
             fuzz::check(!error.empty(), "refused without a reason", text);
         }

@@ -6,6 +6,7 @@
 // model and decoded ids replaced. Retries, cooldowns, holding and accounting are chat's.
 #include "ngx_routeshift.hpp"
 
+#include "egress/openai/object_owner.hpp"
 #include "egress/openai/relay_answer.hpp"
 #include "egress/openai/relay_request.hpp"
 #include "ingress/multipart_model_field.hpp"
@@ -29,6 +30,7 @@ struct RelayCall {
     std::string provider_object_id;   // the path's object, decoded
     std::vector<SpanReplacement> fixed;  // decoded ids in the body (input_file_id, previous_response_id)
     std::string query;                // the client's query, ids decoded
+    size_t list_limit = 0;            // a files/batches list: the client's page size (object_owner.hpp)
 };
 
 namespace {
@@ -109,7 +111,28 @@ bool pin_body_id(RequestCtx& ctx, RelayCall& call, std::string_view body, std::s
     return true;
 }
 
-// The client's query with list cursors (`after`, `before`) decoded from client ids.
+// A files/batches list's `limit`: the client's is kept for the answer, the provider is asked for its
+// largest page (the answer keeps only the caller's team's objects: object_owner.hpp).
+void list_limit_query(RelayCall& call, std::string_view client_limit, bool given) {
+    size_t fetch, client_default;
+    if (!owner_list_limits(call.route.endpoint, &fetch, &client_default)) return;
+    size_t limit = 0;
+    bool number = given && !client_limit.empty() && client_limit.size() <= 6;
+    for (char c : client_limit) number = number && c >= '0' && c <= '9';
+    if (number) limit = (size_t)std::stoul(std::string(client_limit));
+    if (given && (!number || limit == 0 || limit > fetch)) {
+        if (!call.query.empty()) call.query += '&';  // not a page size the provider takes: it judges it
+        call.query += "limit=";
+        call.query.append(client_limit);
+        return;
+    }
+    call.list_limit = given ? limit : client_default;
+    if (!call.query.empty()) call.query += '&';
+    call.query += "limit=" + std::to_string(fetch);
+}
+
+// The client's query with list cursors (`after`, `before`) decoded from client ids, and a list's
+// page size (list_limit_query).
 bool relay_query(RequestCtx& ctx, RelayCall& call) {
     std::string_view args = string_view_of(ctx.r->args);
     for (unsigned char c : args) {
@@ -120,13 +143,21 @@ bool relay_query(RequestCtx& ctx, RelayCall& call) {
     }
     ProviderObjectKind kind;
     if (!relay_answer_object_kind(call.route.endpoint, &kind)) kind = call.route.object_kind;
+    bool limit_given = false;
+    std::string_view client_limit;
     while (!args.empty()) {
         size_t amp = args.find('&');
         std::string_view pair = args.substr(0, amp);
         args = amp == std::string_view::npos ? std::string_view{} : args.substr(amp + 1);
-        if (!call.query.empty()) call.query += '&';
         size_t eq = pair.find('=');
         std::string_view name = pair.substr(0, eq);
+        size_t fetch, client_default;
+        if (name == "limit" && eq != std::string_view::npos && owner_list_limits(call.route.endpoint, &fetch, &client_default)) {
+            limit_given = true;
+            client_limit = pair.substr(eq + 1);  // the last one wins, as the provider's parser does
+            continue;
+        }
+        if (!call.query.empty()) call.query += '&';
         if (eq == std::string_view::npos || (name != "after" && name != "before")) {
             call.query += pair;
             continue;
@@ -144,6 +175,7 @@ bool relay_query(RequestCtx& ctx, RelayCall& call) {
         call.query += '=';
         percent_encode_append(call.query, provider_id);
     }
+    list_limit_query(call, client_limit, limit_given);
     return true;
 }
 
@@ -189,6 +221,8 @@ bool read_multipart_body(RequestCtx& ctx, RelayCall& call, std::string_view body
         return false;
     }
     call.content_type.assign(content_type);
+    if (call.route.endpoint == RelayEndpoint::files_upload)  // the uploading team's mark on the filename
+        mark_upload_owner(fields.file_name_offsets, ctx.vk->team_id, &call.fixed);
     if (const MultipartField* stream = fields.find("stream")) ctx.req.stream = body.substr(stream->offset, stream->size) == "true";
     const MultipartField* m = call.route.names_model ? fields.find("model") : nullptr;
     if (m == nullptr) return true;
@@ -289,6 +323,11 @@ void relay_read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
         } else {
             ok = pin_body_id(ctx, *call, body, "input_file_id", ProviderObjectKind::file, &pinned);
         }
+        std::string error;
+        if (ok && !mark_batch_owner(body, call->members, ctx.vk->team_id, &call->fixed, &error)) {
+            ctx.fail(400, std::move(error), "invalid_request_error", "metadata", "invalid_metadata");
+            ok = false;
+        }
     }
     if (ok && call->route.endpoint == RelayEndpoint::responses)
         ok = pin_body_id(ctx, *call, body, "previous_response_id", ProviderObjectKind::response, &pinned);
@@ -345,6 +384,8 @@ std::unique_ptr<ResponseTranslator> relay_translator(RequestCtx& ctx, std::strin
     options.content_type = content_type;
     options.stream = ctx.req.stream;
     options.rewrite_ids = relay_answer_object_kind(ctx.relay->route.endpoint, &options.kind);
+    if (options.rewrite_ids && options.kind != ProviderObjectKind::response)
+        options.owner = ObjectOwnerScope{ctx.vk->team_id, ctx.relay->list_limit};
     int64_t key_id = key.id;
     const std::string* secret = &key.secret;  // the config outlives the request's translator
     int64_t team_id = ctx.vk->team_id;

@@ -951,9 +951,12 @@ class OpenAIEndpoints:
         return Reply.json(meta)
 
     @staticmethod
-    def _page(req, items: list) -> dict:
+    def _page(req, items: list, default_limit: int, max_limit: int) -> "dict | Reply":
         after = (req.query_params.get("after") or [None])[0]
-        limit = int((req.query_params.get("limit") or ["20"])[0])
+        raw = (req.query_params.get("limit") or [str(default_limit)])[-1]
+        if not raw.isdigit() or not 1 <= int(raw) <= max_limit:
+            return _err(400, f"Invalid 'limit': must be an integer between 1 and {max_limit}.", param="limit")
+        limit = int(raw)
         if after is not None:
             ids = [i["id"] for i in items]
             items = items[ids.index(after) + 1:] if after in ids else []
@@ -961,8 +964,13 @@ class OpenAIEndpoints:
         return {"object": "list", "data": page, "has_more": len(items) > limit,
                 "first_id": page[0]["id"] if page else None, "last_id": page[-1]["id"] if page else None}
 
+    @staticmethod
+    def _listed(page: "dict | Reply") -> Reply:
+        return page if isinstance(page, Reply) else Reply.json(page)
+
     def list_files(self, req, secret):
-        return Reply.json(self._page(req, [f["meta"] for f in self.files.get(secret, {}).values()]))
+        # OpenAI: limit 1..10000, default 10000
+        return self._listed(self._page(req, [f["meta"] for f in self.files.get(secret, {}).values()], 10000, 10000))
 
     def get_file(self, req, secret, fid):
         f = self.files.get(secret, {}).get(fid)
@@ -990,6 +998,11 @@ class OpenAIEndpoints:
                         param="input_file_id")
         if f["meta"]["purpose"] != "batch":
             return _err(400, "The input file must have purpose 'batch'.", param="input_file_id")
+        metadata = body.get("metadata")
+        # OpenAI: up to 16 pairs, keys up to 64 characters, string values up to 512
+        if metadata is not None and (not isinstance(metadata, dict) or len(metadata) > 16 or any(
+                not isinstance(v, str) or len(k) > 64 or len(v) > 512 for k, v in metadata.items())):
+            return _err(400, "Invalid 'metadata': at most 16 string pairs.", param="metadata")
         bid = self._id("batch_")
         batch = {"id": bid, "object": "batch", "endpoint": body["endpoint"], "errors": None,
                  "input_file_id": body["input_file_id"], "completion_window": body["completion_window"],
@@ -999,7 +1012,8 @@ class OpenAIEndpoints:
         return Reply.json(batch)
 
     def list_batches(self, req, secret):
-        return Reply.json(self._page(req, list(self.batches.get(secret, {}).values())))
+        # OpenAI: limit 1..100, default 20
+        return self._listed(self._page(req, list(self.batches.get(secret, {}).values()), 20, 100))
 
     def get_batch(self, req, secret, bid):
         b = self.batches.get(secret, {}).get(bid)

@@ -166,3 +166,68 @@ def test_files_provider_must_be_configured(gw_factory, mocks, sdk, tmp_path):
     r = http_request(fl.nodes[0].port, "GET", "/v1/files", None, headers={"Authorization": f"Bearer {fl.vk}"})
     assert r.status == 400 and r.json["error"]["code"] == "files_provider_not_configured", r.describe()
     assert not fl.mock.requests
+
+
+def test_lists_show_only_the_caller_s_team(gw_factory, mocks, sdk, tmp_path):
+    """One files-provider account holds every team's files and batches: each team lists only its
+    own (marked on the way in: filename prefix, batch metadata), sees its own filenames and metadata,
+    and pages through its own objects with the SDK's auto-pagination."""
+    fl = Fleet(gw_factory, mocks, keys=1)
+    team_a, team_b = 1, fl.team2
+    a_files = [fl.upload(0, tmp_path, batch_lines(), name=f"a{i}.jsonl") for i in range(3)]
+    b_files = [fl.job(1, "file_upload", key=fl.vk_other_team, filePath=str(tmp_path / "a0.jsonl"),
+                      purpose="batch")["file"] for _ in range(2)]
+    held = list(fl.ep.files[fl.secrets[0]].values())
+    # the provider holds the marked names; clients see theirs
+    assert sorted(f["meta"]["filename"] for f in held) == sorted(
+        [f"rs-t{team_a}-a{i}.jsonl" for i in range(3)] + [f"rs-t{team_b}-a0.jsonl"] * 2), held
+    assert [f["filename"] for f in a_files] == ["a0.jsonl", "a1.jsonl", "a2.jsonl"], a_files
+    # a file the account holds from elsewhere (no mark) is in no team's list
+    fl.ep.files[fl.secrets[0]]["file-outside"] = {"meta": {"id": "file-outside", "object": "file", "bytes": 3,
+                                                          "created_at": 1, "filename": "outside.jsonl",
+                                                          "purpose": "batch", "status": "processed"},
+                                                 "content": b"{}\n"}
+    mine = fl.job(0, "file_list")
+    assert sorted(f["id"] for f in mine["files"]) == sorted(f["id"] for f in a_files), mine
+    assert {f["filename"] for f in mine["files"]} == {"a0.jsonl", "a1.jsonl", "a2.jsonl"}, mine
+    theirs = fl.job(1, "file_list", key=fl.vk_other_team)
+    assert sorted(f["id"] for f in theirs["files"]) == sorted(f["id"] for f in b_files), theirs
+    assert fl.mock.requests[-1].query_params["limit"] == ["10000"]
+    # pages of 2 of team A's objects: the provider is asked for its largest page and the answer cut
+    paged = fl.job(0, "file_list_all", query={"limit": 2})
+    assert sorted(f["id"] for f in paged["files"]) == sorted(f["id"] for f in a_files), paged
+    first = fl.job(0, "file_list", query={"limit": 2})
+    assert len(first["files"]) == 2 and first["hasMore"] is True, first
+    # another team's file cannot be read with the ids a list gave team A
+    assert fl.job(1, "file_get", key=fl.vk_other_team, id=a_files[0]["id"])["error"]["status"] == 404
+
+    # batches: the client's metadata kept, the team's mark added at the provider and removed again
+    created = []
+    for i in range(3):
+        res = fl.job(0, "batch_create", request={"input_file_id": a_files[i]["id"], "endpoint": "/v1/chat/completions",
+                                                 "completion_window": "24h",
+                                                 **({"metadata": {"job": f"n{i}"}} if i else {})})
+        assert "error" not in res, res
+        created.append(res["batch"])
+    assert created[0]["metadata"] is None and created[1]["metadata"] == {"job": "n1"}, created
+    upstream = fl.mock.requests[-1].json
+    assert upstream["metadata"] == {"routeshift_team": str(team_a), "job": "n2"}, upstream
+    other = fl.job(1, "batch_create", key=fl.vk_other_team,
+                   request={"input_file_id": b_files[0]["id"], "endpoint": "/v1/chat/completions",
+                            "completion_window": "24h"})
+    assert "error" not in other, other
+    listed = fl.job(0, "batch_list_all", query={"limit": 2})
+    assert sorted(b["id"] for b in listed["batches"]) == sorted(b["id"] for b in created), listed
+    assert all("routeshift_team" not in (b["metadata"] or {}) for b in listed["batches"]), listed
+    assert [b["id"] for b in fl.job(1, "batch_list", key=fl.vk_other_team)["batches"]] == [other["batch"]["id"]]
+    got = fl.job(1, "batch_get", id=created[1]["id"])
+    assert got["batch"]["metadata"] == {"job": "n1"}, got
+    # the gateway's metadata key is reserved
+    before = len(fl.mock.requests)
+    r = http_request(fl.nodes[0].port, "POST", "/v1/batches",
+                     {"input_file_id": a_files[0]["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h",
+                      "metadata": {"routeshift_team": str(team_b)}}, headers={"Authorization": f"Bearer {fl.vk}"})
+    assert r.status == 400 and r.json["error"]["param"] == "metadata" and "reserved" in r.json["error"]["message"], \
+        r.describe()
+    assert len(fl.mock.requests) == before
+    fl.no_virtual_key_upstream()

@@ -19,6 +19,7 @@
 //   file_get id -> {file};  file_content id -> {sha256, bytes};  file_delete id -> {deleted}
 //   batch_create      request            -> {batch};  batch_get id / batch_cancel id -> {batch}
 //   batch_list        query              -> {batches}
+//   file_list_all / batch_list_all query -> {files} / {batches}  (every page, the SDK's auto-pagination)
 // On failure the result carries "error": {"status", "message", "type", "code", "param", "name"}.
 // The apiKey is never printed. maxRetries is 0: what is measured is the gateway's behaviour.
 
@@ -101,6 +102,16 @@ async function run(client, job) {
     case 'batch_list': {
       const page = await client.batches.list(job.query ?? {});
       return { batches: page.data };
+    }
+    case 'file_list_all': {
+      const files = [];
+      for await (const f of client.files.list(job.query ?? {})) files.push(f);
+      return { files };
+    }
+    case 'batch_list_all': {
+      const batches = [];
+      for await (const b of client.batches.list(job.query ?? {})) batches.push(b);
+      return { batches };
     }
     default: throw new Error(`unknown mode ${job.mode}`);
   }

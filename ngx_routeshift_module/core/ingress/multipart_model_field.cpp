@@ -30,8 +30,9 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
-// The value of parameter `name` in `; a=b; c="d"` (quoted values end at the next quote).
-bool header_parameter(std::string_view params, std::string_view name, std::string* value) {
+// The value of parameter `name` in `; a=b; c="d"` (quoted values end at the next quote), viewing
+// `params`.
+bool header_parameter(std::string_view params, std::string_view name, std::string_view* value) {
     while (!params.empty()) {
         size_t semi = params.find(';');
         if (semi == std::string_view::npos) return false;
@@ -53,7 +54,7 @@ bool header_parameter(std::string_view params, std::string_view name, std::strin
             params = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
         }
         if (iequals(key, name)) {
-            value->assign(v);
+            *value = v;
             return true;
         }
     }
@@ -64,6 +65,7 @@ struct PartHeaders {
     bool form_data = false;
     bool file = false;
     std::string name;
+    std::vector<std::string_view> file_names;  // the filename= and filename*= values (after charset'lang')
 };
 
 bool read_part_headers(std::string_view headers, PartHeaders* out) {
@@ -79,9 +81,17 @@ bool read_part_headers(std::string_view headers, PartHeaders* out) {
         if (!iequals(trim(value.substr(0, semi)), "form-data")) return false;
         out->form_data = true;
         std::string_view params = semi == std::string_view::npos ? std::string_view{} : value.substr(semi);
-        std::string ignored;
-        out->file = header_parameter(params, "filename", &ignored) || header_parameter(params, "filename*", &ignored);
-        if (!header_parameter(params, "name", &out->name)) return false;
+        std::string_view file_name;
+        if (header_parameter(params, "filename", &file_name)) out->file_names.push_back(file_name);
+        if (header_parameter(params, "filename*", &file_name)) {  // RFC 5987: charset'language'value
+            size_t first = file_name.find('\'');
+            size_t second = first == std::string_view::npos ? first : file_name.find('\'', first + 1);
+            out->file_names.push_back(second == std::string_view::npos ? file_name : file_name.substr(second + 1));
+        }
+        out->file = !out->file_names.empty();
+        std::string_view name;
+        if (!header_parameter(params, "name", &name)) return false;
+        out->name.assign(name);
     }
     return out->form_data && !out->name.empty();
 }
@@ -97,12 +107,12 @@ bool multipart_boundary(std::string_view content_type, std::string* boundary) {
     size_t semi = content_type.find(';');
     if (!iequals(trim(content_type.substr(0, semi)), "multipart/form-data")) return false;
     if (semi == std::string_view::npos) return false;
-    std::string value;
+    std::string_view value;
     if (!header_parameter(content_type.substr(semi), "boundary", &value)) return false;
     if (value.empty() || value.size() > kMaxBoundaryChars) return false;
     for (unsigned char c : value)
         if (c < 0x20 || c == 0x7f || c == '"') return false;
-    *boundary = std::move(value);
+    boundary->assign(value);
     return true;
 }
 
@@ -116,6 +126,7 @@ const MultipartField* MultipartFields::find(std::string_view name) const {
 bool read_multipart_fields(std::string_view body, std::string_view boundary, MultipartFields* out, std::string* error) {
     out->fields.clear();
     out->file_parts = 0;
+    out->file_name_offsets.clear();
     std::string delimiter = "\r\n--";
     delimiter += boundary;
     std::string_view first(delimiter);
@@ -143,6 +154,8 @@ bool read_multipart_fields(std::string_view body, std::string_view boundary, Mul
         if (next == std::string_view::npos) return fail(error, "The multipart body is not closed by its boundary.");
         if (headers.file) {
             out->file_parts++;
+            for (std::string_view file_name : headers.file_names)
+                out->file_name_offsets.push_back((size_t)(file_name.data() - body.data()));
         } else if (next - content <= kMaxMultipartFieldBytes) {
             out->fields.push_back(MultipartField{std::move(headers.name), content, next - content});
         }

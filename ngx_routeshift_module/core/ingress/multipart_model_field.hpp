@@ -24,6 +24,8 @@ struct MultipartField {
 struct MultipartFields {
     std::vector<MultipartField> fields;  // in body order
     size_t file_parts = 0;               // parts with a filename
+    std::vector<size_t> file_name_offsets;  // where each file part's filename value starts in the body
+                                            // (`filename=`, and `filename*=` after its charset'lang')
 
     // The value of the last field named `name` (absent: nullptr).
     const MultipartField* find(std::string_view name) const;

@@ -53,26 +53,26 @@ static void test_object_ids_rewritten(void**) {
     std::string out;
     assert_true(rewrite_answer_object_ids(
         R"({"object":"list","data":[{"id":"file-a","object":"file"},{"id":"file-b","object":"file"}],"first_id":"file-a","last_id":"file-b","has_more":false})",
-        ProviderObjectKind::file, fake_encode, &out));
+        ProviderObjectKind::file, fake_encode, nullptr, &out));
     assert_contains(out, R"("id":"file:file-a")");
     assert_contains(out, R"("id":"file:file-b")");
     assert_contains(out, R"("first_id":"file:file-a")");
     assert_contains(out, R"("last_id":"file:file-b")");
     assert_true(rewrite_answer_object_ids(
         R"({"id":"batch_1","object":"batch","input_file_id":"file-in","output_file_id":null,"error_file_id":"file-err"})",
-        ProviderObjectKind::batch, fake_encode, &out));
+        ProviderObjectKind::batch, fake_encode, nullptr, &out));
     assert_contains(out, R"("id":"batch:batch_1")");
     assert_contains(out, R"("input_file_id":"file:file-in")");
     assert_contains(out, R"("output_file_id":null)");
     assert_contains(out, R"("error_file_id":"file:file-err")");
     assert_true(rewrite_answer_object_ids(R"({"id":"file-x","object":"file","deleted":true})", ProviderObjectKind::file,
-                                          fake_encode, &out));
+                                          fake_encode, nullptr, &out));
     assert_contains(out, R"("id":"file:file-x")");
     assert_true(rewrite_answer_object_ids(R"({"id":"resp_1","object":"response","previous_response_id":"resp_0"})",
-                                          ProviderObjectKind::response, fake_encode, &out));
+                                          ProviderObjectKind::response, fake_encode, nullptr, &out));
     assert_contains(out, R"("id":"response:resp_1")");
     assert_contains(out, R"("previous_response_id":"response:resp_0")");
-    assert_false(rewrite_answer_object_ids("[1]", ProviderObjectKind::file, fake_encode, &out));
+    assert_false(rewrite_answer_object_ids("[1]", ProviderObjectKind::file, fake_encode, nullptr, &out));
 
     RelayAnswerOptions o;
     o.content_type = "application/json";

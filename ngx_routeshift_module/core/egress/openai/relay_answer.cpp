@@ -101,7 +101,9 @@ public:
         usage_ = relay_usage(json_find(top, "usage"));
         if (options_.rewrite_ids) {
             std::string rewritten;
-            if (!rewrite_answer_object_ids(json_, options_.kind, options_.encode, &rewritten)) return false;
+            if (!rewrite_answer_object_ids(json_, options_.kind, options_.encode,
+                                           options_.owner ? &*options_.owner : nullptr, &rewritten))
+                return false;
             out->append(rewritten);
         } else {
             out->append(json_);
@@ -223,10 +225,11 @@ Usage relay_usage(JsonValue usage) {
 }
 
 bool rewrite_answer_object_ids(std::string_view json, ProviderObjectKind kind, const ProviderObjectIdEncoder& encode,
-                               std::string* out) {
+                               const ObjectOwnerScope* owner, std::string* out) {
     std::string error;
     JsonPtr root = json_parse(json, &error);
     if (!root || !json_is_object(root.get())) return false;
+    if (owner) scope_answer_to_owner(root.get(), *owner);
     rewrite_object(root.get(), kind, encode);
     *out = json_dump_compact(root.get());
     return true;

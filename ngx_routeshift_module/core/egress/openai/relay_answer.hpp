@@ -5,11 +5,13 @@
 // event with their usage read and a stored response's id rewritten; anything else (audio bytes,
 // file contents) passes as it comes.
 #pragma once
+#include "egress/openai/object_owner.hpp"
 #include "egress/provider_adapter.hpp"
 #include "ingress/provider_object_id.hpp"
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +26,7 @@ struct RelayAnswerOptions {
     bool rewrite_ids = false;       // the endpoint hands out provider objects
     ProviderObjectKind kind = ProviderObjectKind::file;  // of the answer's objects (lists: of their items)
     ProviderObjectIdEncoder encode;
+    std::optional<ObjectOwnerScope> owner;  // files and batches: lists filtered, marks removed (object_owner.hpp)
 };
 
 std::unique_ptr<ResponseTranslator> relay_answer_translator(RelayAnswerOptions options);
@@ -35,8 +38,9 @@ Usage relay_usage(JsonValue usage);
 
 // The ids of provider objects in a JSON answer (a file, batch or response object, a deleted
 // object, or a list of them) replaced by client ids; batches' input/output/error file ids and a
-// response's previous_response_id too. False when `json` is not a JSON object.
+// response's previous_response_id too; with `owner`, first scoped to the owner's objects
+// (scope_answer_to_owner). False when `json` is not a JSON object.
 bool rewrite_answer_object_ids(std::string_view json, ProviderObjectKind kind, const ProviderObjectIdEncoder& encode,
-                               std::string* out);
+                               const ObjectOwnerScope* owner, std::string* out);
 
 }  // namespace routeshift
