@@ -60,30 +60,30 @@ def test_initial_push_then_each_change_within_1s(db: Sync, fake: FakeAdmin, serv
 
 
 def test_change_notified_while_another_query_runs_is_pushed(db: Sync, fake: FakeAdmin, serve):
-    """A NOTIFY that reaches the sync while it waits for the answer of another query (here its
-    spend read, held up by a lock on request_logs) is read by libpq together with that answer, so
-    the socket never turns readable for it: the serve loop must take the notifications libpq
+    """A NOTIFY that reaches the sync while it is inside another query or transaction (here its
+    rebuild, held up by a lock on virtual_keys) comes with that query's answer and libpq keeps it:
+    the socket never turns readable for it, so the serve loop must take the notifications libpq
     already holds before it sleeps. The poll interval is a minute, so no periodic re-read of the
     generation can hide a lost notification (the full suite lost pushes this way under load)."""
     basic_config(db)
+    serve(db, "--nginx", fake.target, "--poll-ms", "60000")
+    wait_generation(fake, db.generation())
     holder = subprocess.Popen([PSQL, db.db_url, "-XAtq", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
-        holder.stdin.write("BEGIN;\nLOCK TABLE request_logs IN ACCESS EXCLUSIVE MODE;\nSELECT 'locked';\n")
+        holder.stdin.write("BEGIN;\nLOCK TABLE virtual_keys IN ACCESS EXCLUSIVE MODE;\nSELECT 'locked';\n")
         holder.stdin.flush()
         assert holder.stdout.readline().strip() == "locked"
-        serve(db, "--nginx", fake.target, "--poll-ms", "60000")
-        wait_generation(fake, db.generation())
-        # the sync's spend read (after its first build) now waits for the lock
+        db.sql("UPDATE model_aliases SET target = 'first'")  # the rebuild it starts waits for the lock
         wait_until(lambda: psql(db.db_url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                                           " AND wait_event_type = 'Lock' AND query LIKE '%request_logs%'") == "1",
-                   10.0, what="the sync's spend read waiting for the lock")
-        db.sql("UPDATE model_aliases SET target = 'while-busy'")  # its NOTIFY waits for that query to end
+                                           " AND wait_event_type = 'Lock' AND query LIKE '%virtual_keys%'") == "1",
+                   10.0, what="the sync's rebuild waiting for the lock")
+        db.sql("UPDATE model_aliases SET target = 'second'")  # notified to a session inside a transaction
         holder.stdin.write("ROLLBACK;\n")
         holder.stdin.close()
         assert holder.wait(timeout=30) == 0
         wait_generation(fake, db.generation(), timeout=5.0)
-        assert fake.doc["model_aliases"][0]["target"] == "while-busy"
+        assert fake.doc["model_aliases"][0]["target"] == "second"
     finally:
         if holder.poll() is None:
             holder.kill()
