@@ -71,6 +71,7 @@ public:
         for (const auto& t : opts_.targets) LOG_INFO("nginx target %s", t.spec.c_str());
         if (!restore_last_good()) return 2;
         for (auto& p : pushers_) p->start();
+        spend_ = std::make_unique<SpendPusher>(opts_);  // budgets: spent amounts to every nginx (§13)
         while (!g_stop && exit_code_ < 0) {
             try {
                 step();
@@ -83,6 +84,7 @@ public:
         board_.stop();
         abort_admin_requests();
         for (auto& p : pushers_) p->join();
+        spend_.reset();
         db_.reset();
         if (exit_code_ >= 0) return exit_code_;
         LOG_INFO("received %s, exiting", g_stop == SIGINT ? "SIGINT" : "SIGTERM");
@@ -113,7 +115,6 @@ private:
             dirty_ = true;
         }
         if (db_ && dirty_ && Clock::now() >= retry_build_at_) rebuild();
-        spend_.tick(db_.get());  // budgets: spent amounts to every nginx (docs/design.md §13)
         wait_events();
     }
 
@@ -307,7 +308,7 @@ private:
     int exit_code_ = -1;  // >= 0: stop with this status (a fatal startup problem)
     int64_t built_generation_ = 0;
     std::shared_ptr<const Snapshot> desired_;
-    SpendPusher spend_{opts_};
+    std::unique_ptr<SpendPusher> spend_;  // own thread and connection: never holds up this loop
 };
 
 }  // namespace
