@@ -77,8 +77,9 @@ unit: ## CMocka unit tests (core library, sync service)
 	$(MAKE) -C t/unit
 	@if [ -f t/sync/Makefile ]; then $(MAKE) -C t/sync; fi
 
+# the 25 slowest tests are listed after each run: where the suite's time goes, run by run
 integration: module sync js ## pytest integration suite (real nginx, Postgres, mock providers, official SDKs)
-	$(PYTEST) -q -p no:cacheprovider t/integration $(wildcard t/sync/integration)
+	$(PYTEST) -q -p no:cacheprovider --durations=25 t/integration $(wildcard t/sync/integration)
 
 # `make test`: everything is compiled first by one parallel make (its job slots shared by the unit
 # tests, the fuzz targets, the module, the sync and the packages, so the serial parts of one --
