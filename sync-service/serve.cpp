@@ -201,9 +201,10 @@ private:
         try {
             int64_t gen = read_generation(*db_);
             if (!force_rebuild_ && gen == built_generation_) return;  // nothing committed since
+            // its notification may still be on the way (committed just now) or was lost: worth a line
             if (periodic && !force_rebuild_ && built_generation_ != 0)
-                LOG_WARN("config generation %lld was committed without its notification reaching this sync "
-                         "(found by the periodic check; built %lld)",
+                LOG_INFO("config generation %lld found by the periodic check before any notification of it "
+                         "(built %lld)",
                          static_cast<long long>(gen), static_cast<long long>(built_generation_));
             force_rebuild_ = false;
             ConfigRows rows = read_config(*db_);
