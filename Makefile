@@ -94,7 +94,7 @@ test: deps ## everything (installs deps first): build, unit, fuzz, integration, 
 	@mkdir -p $(TEST_TIMES); t0=$$(date +%s); times > $(TEST_TIMES)/start; \
 	cpu() { awk 'function sec(x) { split(x, p, "m"); sub("s", "", p[2]); return p[1] * 60 + p[2] } \
 	             FNR == 2 { f = (NR == FNR) ? 1 : 2; u[f] = sec($$1); y[f] = sec($$2) } \
-	             END { printf "%.0f s CPU (%.0f user + %.0f sys)", u[2] - u[1] + y[2] - y[1], u[2] - u[1], y[2] - y[1] }' $$1 $$2; }; \
+	             END { printf "%.1f s CPU (%.1f user + %.1f sys)", u[2] - u[1] + y[2] - y[1], u[2] - u[1], y[2] - y[1] }' $$1 $$2; }; \
 	step() { s=$$(date +%s); times > $(TEST_TIMES)/before; $(MAKE) --no-print-directory $$1 || exit 1; \
 	         times > $(TEST_TIMES)/after; \
 	         echo "### make test: $$1 took $$(( $$(date +%s) - s )) s wall, $$(cpu $(TEST_TIMES)/before $(TEST_TIMES)/after)"; }; \
