@@ -77,19 +77,30 @@ unit: ## CMocka unit tests (core library, sync service)
 	$(MAKE) -C t/unit
 	@if [ -f t/sync/Makefile ]; then $(MAKE) -C t/sync; fi
 
+# the 25 slowest tests are listed after each run: where the suite's time goes, run by run
 integration: module sync js ## pytest integration suite (real nginx, Postgres, mock providers, official SDKs)
-	$(PYTEST) -q -p no:cacheprovider t/integration $(wildcard t/sync/integration)
+	$(PYTEST) -q -p no:cacheprovider --durations=25 t/integration $(wildcard t/sync/integration)
 
 # `make test`: everything is compiled first by one parallel make (its job slots shared by the unit
 # tests, the fuzz targets, the module, the sync and the packages, so the serial parts of one --
 # nginx's configure, dpkg's, lintian -- overlap the compiles of the others), then the steps run in
 # order, each timed: unit tests, the fuzz check, the integration suite (alone: it measures
 # timeouts), the packages installed into this machine's nginx.
+# Each step's wall time and the CPU time (user + sys) of everything it ran and waited for (bash's
+# `times`, children): CPU time is comparable between a quiet and a loaded machine, wall time is not.
+# Daemons that leave their parent (Postgres under pg_ctl) are not counted.
+TEST_TIMES := $(BUILD)/test-times
 test: deps ## everything (installs deps first): build, unit, fuzz, integration, packages
-	@t0=$$(date +%s); \
-	step() { s=$$(date +%s); $(MAKE) --no-print-directory $$1 || exit 1; echo "### make test: $$1 took $$(( $$(date +%s) - s )) s"; }; \
+	@mkdir -p $(TEST_TIMES); t0=$$(date +%s); times > $(TEST_TIMES)/start; \
+	cpu() { awk 'function sec(x) { split(x, p, "m"); sub("s", "", p[2]); return p[1] * 60 + p[2] } \
+	             FNR == 2 { f = (NR == FNR) ? 1 : 2; u[f] = sec($$1); y[f] = sec($$2) } \
+	             END { printf "%.1f s CPU (%.1f user + %.1f sys)", u[2] - u[1] + y[2] - y[1], u[2] - u[1], y[2] - y[1] }' $$1 $$2; }; \
+	step() { s=$$(date +%s); times > $(TEST_TIMES)/before; $(MAKE) --no-print-directory $$1 || exit 1; \
+	         times > $(TEST_TIMES)/after; \
+	         echo "### make test: $$1 took $$(( $$(date +%s) - s )) s wall, $$(cpu $(TEST_TIMES)/before $(TEST_TIMES)/after)"; }; \
 	step test-build; step unit; step fuzz; step integration; step deb-check; \
-	echo "### make test: passed in $$(( $$(date +%s) - t0 )) s"
+	times > $(TEST_TIMES)/end; \
+	echo "### make test: passed in $$(( $$(date +%s) - t0 )) s wall, $$(cpu $(TEST_TIMES)/start $(TEST_TIMES)/end)"
 
 # The packages reuse the module's core library (DEB_CORE_LIB: same Makefile, same flags, so the
 # same objects); `make deb` alone compiles everything from the source tree, as a Debian build does.

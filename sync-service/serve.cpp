@@ -71,6 +71,7 @@ public:
         for (const auto& t : opts_.targets) LOG_INFO("nginx target %s", t.spec.c_str());
         if (!restore_last_good()) return 2;
         for (auto& p : pushers_) p->start();
+        spend_ = std::make_unique<SpendPusher>(opts_);  // budgets: spent amounts to every nginx (§13)
         while (!g_stop && exit_code_ < 0) {
             try {
                 step();
@@ -83,6 +84,7 @@ public:
         board_.stop();
         abort_admin_requests();
         for (auto& p : pushers_) p->join();
+        spend_.reset();
         db_.reset();
         if (exit_code_ >= 0) return exit_code_;
         LOG_INFO("received %s, exiting", g_stop == SIGINT ? "SIGINT" : "SIGTERM");
@@ -105,8 +107,14 @@ private:
             dirty_ = true;  // someone pushed something newer: make sure we are not stale
             force_rebuild_ = true;
         }
+        if (db_ && now >= next_generation_check_) {
+            // Any notification this loop still fails to see costs one poll interval at most: the
+            // generation is re-read that often (one single-row query).
+            next_generation_check_ = now + milliseconds(opts_.poll_interval_ms);
+            if (!dirty_) periodic_check_ = true;
+            dirty_ = true;
+        }
         if (db_ && dirty_ && Clock::now() >= retry_build_at_) rebuild();
-        spend_.tick(db_.get());  // budgets: spent amounts to every nginx (docs/design.md §13)
         wait_events();
     }
 
@@ -182,14 +190,22 @@ private:
         connect_failures_ = 0;
         backoff_ms_ = opts_.backoff_initial_ms;
         db_ = std::move(c);
-        dirty_ = true;
+        dirty_ = true;  // whatever was committed while not listening: the generation is read now
+        periodic_check_ = false;
     }
 
     void rebuild() {
         dirty_ = false;
+        bool periodic = periodic_check_;
+        periodic_check_ = false;
         try {
             int64_t gen = read_generation(*db_);
             if (!force_rebuild_ && gen == built_generation_) return;  // nothing committed since
+            // its notification may still be on the way (committed just now) or was lost: worth a line
+            if (periodic && !force_rebuild_ && built_generation_ != 0)
+                LOG_INFO("config generation %lld found by the periodic check before any notification of it "
+                         "(built %lld)",
+                         static_cast<long long>(gen), static_cast<long long>(built_generation_));
             force_rebuild_ = false;
             ConfigRows rows = read_config(*db_);
             built_generation_ = rows.generation;
@@ -236,6 +252,10 @@ private:
     }
 
     void wait_events() {
+        // libpq reads a NOTIFY that arrives during a query (the spend read, a rebuild) together
+        // with that query's answer and keeps it: the socket never turns readable for it, so what
+        // libpq already holds is taken before sleeping.
+        if (db_ && take_notifications()) return;
         auto now = Clock::now();
         auto until = now + milliseconds(opts_.poll_interval_ms);  // to notice newer generations
         if (!db_) until = std::min(until, next_connect_);
@@ -259,13 +279,17 @@ private:
                 drop_db(db_->error_message());
                 return;
             }
-            auto notes = db_->take_notifications();
-            if (!notes.empty()) {
-                LOG_DEBUG("%zu change notification(s), first from table %s", notes.size(),
-                          notes.front().payload.c_str());
-                dirty_ = true;
-            }
+            take_notifications();
         }
+    }
+
+    bool take_notifications() {
+        auto notes = db_->take_notifications();
+        if (notes.empty()) return false;
+        LOG_DEBUG("%zu change notification(s), first from table %s", notes.size(), notes.front().payload.c_str());
+        dirty_ = true;
+        periodic_check_ = false;
+        return true;
     }
 
     const ServeOptions& opts_;
@@ -275,15 +299,17 @@ private:
     std::unique_ptr<PgConnection> db_;
     Clock::time_point next_connect_{};
     Clock::time_point retry_build_at_{};
+    Clock::time_point next_generation_check_{};
     int backoff_ms_ = 250;
     int connect_failures_ = 0;
     bool dirty_ = true;
     bool force_rebuild_ = false;
+    bool periodic_check_ = false;  // dirty_ only because the periodic generation check is due
     bool master_key_checked_ = false;
     int exit_code_ = -1;  // >= 0: stop with this status (a fatal startup problem)
     int64_t built_generation_ = 0;
     std::shared_ptr<const Snapshot> desired_;
-    SpendPusher spend_{opts_};
+    std::unique_ptr<SpendPusher> spend_;  // own thread and connection: never holds up this loop
 };
 
 }  // namespace

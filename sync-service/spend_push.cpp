@@ -3,11 +3,13 @@
 #include "log.hpp"
 
 #include <algorithm>
+#include <csignal>
+#include <memory>
+#include <pthread.h>
 
 namespace rsync {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 // Today's and this month's spend of every budgeted key and team, with the UTC period bounds the
@@ -59,33 +61,74 @@ std::string read_spend_report(PgConnection& db, size_t* budgeted) {
 
 SpendPusher::SpendPusher(const ServeOptions& opts) : opts_(opts) {
     for (const AdminTarget& t : opts.targets) targets_.push_back({t});
+    // signals stay with the main thread (serve's handlers)
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    thread_ = std::thread([this] { run(); });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
-void SpendPusher::tick(PgConnection* db) noexcept {
-    try {
-        auto now = Clock::now();
-        if (db == nullptr || now < next_) return;
-        next_ = now + milliseconds(opts_.poll_interval_ms);
-        size_t budgeted = 0;
-        std::string report;
+SpendPusher::~SpendPusher() {
+    {
+        std::lock_guard<std::mutex> guard(mutex_);
+        stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+}
+
+bool SpendPusher::stopping() {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return stop_;
+}
+
+void SpendPusher::run() noexcept {
+    std::unique_ptr<PgConnection> db;
+    bool db_failing = false;
+    while (!stopping()) {
+        auto next = Clock::now() + milliseconds(opts_.poll_interval_ms);
         try {
-            report = read_spend_report(*db, &budgeted);
-            if (read_failing_) LOG_INFO("reading spent amounts works again");
-            read_failing_ = false;
+            if (!db) {
+                std::string error;
+                db = PgConnection::connect(opts_.conninfo, &error);
+                if (!db) throw PgError(error, "", true);
+                if (db_failing) LOG_INFO("spend push: connected to Postgres again");
+                db_failing = false;
+            }
+            read_and_push(*db);
         } catch (const PgError& e) {
-            if (!read_failing_) LOG_WARN("reading spent amounts failed: %s (budgets use the last pushed amounts)", e.what());
-            read_failing_ = true;
-            return;
+            if (e.connection_lost || !db || !db->ok()) {
+                // the config loop reports the outage; budgets keep the last pushed amounts
+                if (!db_failing) LOG_DEBUG("spend push: Postgres unavailable (%s), retrying", e.what());
+                db_failing = true;
+                db.reset();
+            } else {
+                if (!read_failing_)
+                    LOG_WARN("reading spent amounts failed: %s (budgets use the last pushed amounts)", e.what());
+                read_failing_ = true;
+            }
+        } catch (const std::exception& e) {
+            LOG_ERROR("spend push: %s", e.what());
+        } catch (...) {
+            LOG_ERROR("spend push: unknown exception");
         }
-        for (Target& t : targets_) {
-            if (budgeted == 0 && !t.holds_amounts) continue;  // nothing to tell, nothing to clear
-            if (now < t.retry_at) continue;
-            push(t, report, budgeted);
-        }
-    } catch (const std::exception& e) {
-        LOG_ERROR("spend push: %s", e.what());
-    } catch (...) {
-        LOG_ERROR("spend push: unknown exception");
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait_until(lock, next, [this] { return stop_; });
+    }
+}
+
+void SpendPusher::read_and_push(PgConnection& db) {
+    size_t budgeted = 0;
+    std::string report = read_spend_report(db, &budgeted);
+    if (read_failing_) LOG_INFO("reading spent amounts works again");
+    read_failing_ = false;
+    auto now = Clock::now();
+    for (Target& t : targets_) {
+        if (stopping()) return;
+        if (budgeted == 0 && !t.holds_amounts) continue;  // nothing to tell, nothing to clear
+        if (now < t.retry_at) continue;
+        push(t, report, budgeted);
     }
 }
 
@@ -105,7 +148,7 @@ void SpendPusher::push(Target& t, const std::string& report, size_t budgeted) {
     if (!t.failing) LOG_WARN("pushing spent amounts to %s failed: %s (budgets there use the last amounts it got)",
                              t.target.spec.c_str(), error.c_str());
     t.failing = true;
-    // an unreachable target costs a timeout per try: back off so the config loop stays responsive
+    // an unreachable target costs a timeout per try: back off so the other targets get theirs
     if (!sent) t.retry_at = Clock::now() + milliseconds(std::max(5 * opts_.poll_interval_ms, 5000));
 }
 

@@ -1,7 +1,8 @@
 """Fixtures for the routeshift-sync integration tests.
 
     pg_cluster   a throwaway Postgres 15 (session-wide; each test gets its own database)
-    db           a fresh, migrated database + a `Sync` runner (CLI) with a fresh PROVIDER_KEY_SECRET
+    db           a fresh, migrated database (a copy of one migrated once per session) + a `Sync`
+                 runner (CLI) with a fresh PROVIDER_KEY_SECRET
     transcript   collects every CLI output, service log and HTTP body, to grep for secrets
     upstream     a minimal OpenAI-compatible mock provider
     nginx        nginx + the RouteShift module (build/ngx_http_routeshift_module.so; missing = failure)
@@ -45,11 +46,19 @@ def transcript() -> Transcript:
     return Transcript()
 
 
+@pytest.fixture(scope="session")
+def migrated_template(pg_cluster, sync_bin) -> str:
+    """The name of a database `routeshift-sync migrate` ran on once: each `db` is a copy of it
+    (CREATE DATABASE … TEMPLATE), the schema migrate gives, without running every migration again
+    per test (tests of migrate itself make their own databases)."""
+    url = pg_cluster.new_database()
+    Sync(url, new_master_secret(), Transcript()).run("migrate")
+    return url.rsplit("/", 1)[1]
+
+
 @pytest.fixture
-def db(pg_cluster, sync_bin, transcript) -> Sync:
-    s = Sync(pg_cluster.new_database(), new_master_secret(), transcript)
-    s.run("migrate")
-    return s
+def db(pg_cluster, migrated_template, transcript) -> Sync:
+    return Sync(pg_cluster.new_database(template=migrated_template), new_master_secret(), transcript)
 
 
 @pytest.fixture

@@ -102,10 +102,20 @@ class PgCluster:
     def url(self, db: str = "routeshift") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
 
-    def new_database(self) -> str:
+    def new_database(self, template: Optional[str] = None) -> str:
+        """A new empty database, or a copy of the database `template` (no one may be connected
+        to it: a session that just ended may still be leaving, so that refusal is retried)."""
         self._dbs += 1
         name = f"t{self._dbs}_{_secrets.token_hex(3)}"
-        psql(self.url("postgres"), f'CREATE DATABASE "{name}"')
+        sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+        deadline = time.monotonic() + 10
+        while True:
+            out = psql(self.url("postgres"), sql, check=False)
+            if "is being accessed by other users" not in out or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if out.strip():
+            raise AssertionError(f"psql failed: {sql}\n{out}")
         return self.url(name)
 
     def log(self) -> str:

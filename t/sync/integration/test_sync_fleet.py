@@ -157,17 +157,38 @@ def test_change_after_a_postgres_outage_is_live_within_a_second(fake: FakeAdmin,
         pg.destroy()
 
 
+def assert_each_change_live_within_a_second(db: Sync, fake: FakeAdmin) -> None:
+    for target in ("m2", "m3"):
+        db.sql(f"UPDATE model_aliases SET target = '{target}'")
+        t0 = time.monotonic()
+        wait_generation(fake, db.generation(), timeout=2.0)
+        assert time.monotonic() - t0 < 1.0
+
+
 def test_a_hung_nginx_does_not_delay_the_others(db: Sync, fake: FakeAdmin, serve):
     hung = RawAdmin(None)
     try:
         basic_config(db)
         serve(db, "--nginx", hung.target, "--nginx", fake.target, "--timeout-ms", "8000")
         wait_generation(fake, db.generation(), timeout=3.0)
-        for target in ("m2", "m3"):
-            db.sql(f"UPDATE model_aliases SET target = '{target}'")
-            t0 = time.monotonic()
-            wait_generation(fake, db.generation(), timeout=2.0)
-            assert time.monotonic() - t0 < 1.0
+        assert_each_change_live_within_a_second(db, fake)
+    finally:
+        hung.close()
+
+
+def test_a_hung_nginx_does_not_delay_a_new_generation_while_budgets_are_pushed(db: Sync, fake: FakeAdmin, serve):
+    """With a budget the sync also PUTs spent amounts to every target every poll interval; a target
+    that never answers holds that exchange for the whole --timeout-ms, which must not hold up the
+    config: the spend push has its own thread and connection."""
+    hung = RawAdmin(None)
+    try:
+        basic_config(db)
+        db.run("virtual-key", "create", "--team", "default", "--name", "budgeted")
+        db.run("budget", "set", "--key", db.sql("SELECT id FROM virtual_keys WHERE name = 'budgeted'"), "--daily", "1")
+        serve(db, "--nginx", hung.target, "--nginx", fake.target, "--timeout-ms", "8000", "--poll-ms", "200")
+        wait_generation(fake, db.generation(), timeout=3.0)
+        wait_until(lambda: hung.connections >= 2, 5.0, what="the poll and the spend push both hanging on the hung target")
+        assert_each_change_live_within_a_second(db, fake)
     finally:
         hung.close()
 
