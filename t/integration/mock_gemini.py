@@ -47,7 +47,7 @@ from mock_provider import MockProvider, RecordedRequest, Reply
 __all__ = ["MockGemini", "GeminiReply", "GeminiRequest", "gemini_key", "google_error_body", "Reply"]
 
 _ids = itertools.count(1)
-_PATH = re.compile(r"^(?P<base>/[^:]*?)?/(?P<coll>models|tunedModels)/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$")
+_PATH = re.compile(r"^(?P<base>/[^:]*?)?/(?P<coll>models|tunedModels)/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent|embedContent|batchEmbedContents|countTokens)$")
 
 NO_KEY_MESSAGE = ("Method doesn't allow unregistered callers (callers without established identity). "
                   "Please use API Key or other form of API consumer identity to call this API.")
