@@ -42,6 +42,7 @@ namespace routeshift {
 
 struct Zone;  // ngx_routeshift_zone.cpp
 struct RelayCall;  // ngx_routeshift_relay.cpp
+struct EmbeddingsCall;  // ngx_routeshift_embeddings.cpp
 struct LogSpool;  // ngx_routeshift_log_spool.cpp
 
 struct MainConf {
@@ -178,6 +179,7 @@ struct RequestCtx {
     std::string_view allow;      // a 405's Allow header
     std::string converted_body;  // an Anthropic client's body in OpenAI shape (`req` views it)
     std::shared_ptr<RelayCall> relay;  // Endpoint::openai_relay: the call relayed (docs/design.md §21)
+    std::shared_ptr<EmbeddingsCall> embeddings;  // Endpoint::embeddings (docs/design.md §22)
     // The model the path names (views r->uri): Azure-style /openai/deployments/{name}/... (§18)
     std::string_view path_model;
 
@@ -370,6 +372,15 @@ bool relay_attempt_request(RequestCtx& ctx, const Candidate& c, std::string* hea
 std::string_view request_endpoint_name(const RequestCtx& ctx);
 // The translator of a 2xx relayed answer (usage, client ids of provider objects).
 std::unique_ptr<ResponseTranslator> relay_translator(RequestCtx& ctx, std::string_view content_type);
+
+// ngx_routeshift_embeddings.cpp (docs/design.md §22): embeddings in every dialect, on every wire
+// The body is in: parse it in the client's dialect, plan the call on the keys that can serve it, start.
+void embeddings_read_and_plan(ngx_http_request_t* r, RequestCtx& ctx);
+// peer_get: the head and body pieces of one attempt on candidate `c`. False + `error`: unusable.
+bool embeddings_attempt_request(RequestCtx& ctx, const Candidate& c, std::string* head, SplicedBody* body,
+                                std::string* error);
+// The translator of a 2xx embeddings answer (relayed with its usage, or translated).
+std::unique_ptr<ResponseTranslator> embeddings_translator(RequestCtx& ctx, std::string_view content_type);
 
 // ngx_routeshift_body.cpp: the client body in memory, as one buffer (never a temp file; chunked
 // bodies take memory in proportion to their size). Use instead of ngx_http_read_client_request_body;

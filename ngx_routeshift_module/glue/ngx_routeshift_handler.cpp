@@ -57,7 +57,8 @@ private:
     const EndpointEntry& endpoint_for(size_t ki, const std::string& model, bool stream) {
         std::string cache_key = std::to_string(ki);
         cache_key += stream ? "|s|" : "|n|";
-        const bool count_tokens = ctx_.endpoint == Endpoint::messages_count_tokens;
+        const bool count_tokens =
+            ctx_.endpoint == Endpoint::messages_count_tokens || ctx_.endpoint == Endpoint::gemini_count_tokens;
         if (count_tokens) cache_key += "c|";  // another endpoint of the same key
         cache_key += model;
         auto it = ctx_.endpoints->find(cache_key);
@@ -178,7 +179,9 @@ void start_planned(RequestCtx& ctx) {
         ctx.cands[(size_t)ctx.reserved_pick].tried = true;
         ctx.cands[(size_t)ctx.reserved_pick].probe = ctx.reserved_probe;
     }
-    if (ctx.endpoint == Endpoint::messages_count_tokens && (!ctx.plan.ok || !count_tokens_keep_relay_candidates(ctx))) {
+    const bool count_tokens =
+        ctx.endpoint == Endpoint::messages_count_tokens || ctx.endpoint == Endpoint::gemini_count_tokens;
+    if (count_tokens && (!ctx.plan.ok || !count_tokens_keep_relay_candidates(ctx))) {
         ctx.release_reserved_pick();  // nothing to relay to: the estimate, as for other providers
         ngx_http_finalize_request(r, send_count_tokens(ctx));
         return;
@@ -229,6 +232,10 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
         relay_read_and_plan(r, ctx);
         return;
     }
+    if (ctx.endpoint == Endpoint::embeddings) {  // every dialect's embeddings (docs/design.md §22)
+        embeddings_read_and_plan(r, ctx);
+        return;
+    }
     std::string_view body;
     if (!request_body_text(r, &body)) {
         ngx_http_finalize_request(r, fail(ctx, 413, "Request body is too large.", "invalid_request_error", "",
@@ -262,8 +269,8 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     ctx.req.host_splices_body = true;  // peer_get sends OpenAI-wire bodies as spans of the client's
     if (ctx.dialect == Dialect::anthropic) ctx.req.anthropic_client_body = client_body;
     if (ctx.dialect == Dialect::google) ctx.req.gemini_client_body = client_body;
-    if ((ctx.endpoint == Endpoint::messages_count_tokens && !count_tokens_may_relay(ctx)) ||
-        ctx.endpoint == Endpoint::gemini_count_tokens) {
+    if ((ctx.endpoint == Endpoint::messages_count_tokens || ctx.endpoint == Endpoint::gemini_count_tokens) &&
+        !count_tokens_may_relay(ctx)) {
         ngx_http_finalize_request(r, send_count_tokens(ctx));
         return;
     }

@@ -62,6 +62,8 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
             // rebuilt on every attempt: Bedrock's SigV4 signature carries the time
             if (ctx.endpoint == Endpoint::openai_relay) {
                 if (relay_attempt_request(ctx, c, &head, &spliced, &err)) break;
+            } else if (ctx.endpoint == Endpoint::embeddings) {  // §22
+                if (embeddings_attempt_request(ctx, c, &head, &spliced, &err)) break;
             } else if (wire.spliced_request(*ctx.cfg, key, *c.ent, ctx.req, ctx.plan.targets[c.target].upstream_model,
                                      &head, &spliced) ||
                 wire.request_head(*ctx.cfg, key, *c.ent, ctx.req.stream, ctx.plan.bodies[c.body].bytes,
@@ -360,10 +362,12 @@ std::unique_ptr<ResponseTranslator> make_translator(RequestCtx& ctx, std::string
     const Candidate& c = ctx.cands[(size_t)ctx.current];
     const WireAdapter& wire = wire_adapter(ctx.cfg->keys[c.key]);
     if (ctx.endpoint == Endpoint::openai_relay) return relay_translator(ctx, ctype);  // §21
+    if (ctx.endpoint == Endpoint::embeddings) return embeddings_translator(ctx, ctype);  // §22
     TranslatorOptions opt;
     opt.stream = ctx.req.stream;
     opt.include_usage = ctx.req.include_usage;
-    if (ctx.endpoint == Endpoint::messages_count_tokens) return nullptr;  // {"input_tokens":N} relayed as is
+    if (ctx.endpoint == Endpoint::messages_count_tokens || ctx.endpoint == Endpoint::gemini_count_tokens)
+        return nullptr;  // {"input_tokens":N} / {"totalTokens":N} relayed as is
     if (ctx.dialect != Dialect::openai) {  // the client's dialect decides (docs/design.md §18)
         ctx.response.converted = true;
         return dialect_translator(ctx, ctype);

@@ -372,7 +372,7 @@ def verify_sigv4(method: str, target: str, header_list: list, body: bytes, crede
 # Server
 # ----------------------------------------------------------------------------------------------
 
-_PATH_RE = re.compile(r"^/model/([^/]+)/(converse|converse-stream)$")
+_PATH_RE = re.compile(r"^/model/([^/]+)/(converse|converse-stream|invoke)$")  # invoke: embeddings (mock_embeddings)
 
 CONVERSE_MEMBERS = {"messages", "system", "inferenceConfig", "toolConfig", "guardrailConfig",
                     "additionalModelRequestFields", "promptVariables", "additionalModelResponseFieldPaths",

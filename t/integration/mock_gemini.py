@@ -48,6 +48,8 @@ __all__ = ["MockGemini", "GeminiReply", "GeminiRequest", "gemini_key", "google_e
 
 _ids = itertools.count(1)
 _PATH = re.compile(r"^(?P<base>/[^:]*?)?/(?P<coll>models|tunedModels)/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$")
+# Methods served only by an installed handler (mock_embeddings.GeminiEmbeddings); 404 otherwise.
+_HANDLER_PATH = re.compile(r"^(?:/[^:]*?)?/(?:models|tunedModels)/[^/:]+:(?:embedContent|batchEmbedContents|countTokens)$")
 
 NO_KEY_MESSAGE = ("Method doesn't allow unregistered callers (callers without established identity). "
                   "Please use API Key or other form of API consumer identity to call this API.")
@@ -378,7 +380,8 @@ class MockGemini(MockProvider):
             return GeminiReply.no_key()
         if self.valid_keys is not None and key not in self.valid_keys:
             return GeminiReply.invalid_key()
-        if not _route(req):
+        if not _route(req) and not (self.handler is not None and req.method == "POST"
+                                    and _HANDLER_PATH.match(urllib.parse.unquote(req.path))):
             return GeminiReply.error(404, "Requested entity was not found.", "NOT_FOUND")
         if self.handler is not None:
             r = self.handler(req)

@@ -17,15 +17,14 @@ def test_chat_still_served_on_both_locations(basic):
 
 
 @pytest.mark.parametrize("method,path,dialect", [
-    ("POST", "/v1/embeddings", "openai"),
     ("POST", "/v1/threads", "openai"),
     ("POST", "/v1/nope", "openai"),
     ("POST", "/openai/deployments/gpt/completions", "openai"),
     ("POST", "/v1/messages/batches", "anthropic"),
     ("POST", "/v1/messages/nope", "anthropic"),
-    ("POST", "/v1beta/models/gemini-2.5-flash:embedContent", "google"),
+    ("POST", "/v1beta/models/gemini-2.5-flash:predict", "google"),
     ("POST", "/v1beta/nope", "google"),
-    ("POST", "/v1/models/gemini/gemini-2.5-flash:batchEmbedContents", "google"),
+    ("POST", "/v1/models/gemini/gemini-2.5-flash:asyncBatchEmbedContent", "google"),
 ])
 def test_404_in_dialect(basic, method, path, dialect):
     r = http_request(basic.gw.port, method, path, chat_body() if method == "POST" else None,

@@ -4,7 +4,11 @@
 #pragma once
 #include "dialect/openai_error.hpp"
 
+#include <jansson.h>
+
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 namespace routeshift {
 
@@ -27,6 +31,20 @@ inline bool refuse(InvalidRequest& e, ApiError* err) {
     err->param = std::move(e.param);
     err->code.clear();
     return false;
+}
+
+// Google rejects members it does not know ("Unknown name"); so do the Gemini ingresses, rather than
+// dropping what the client asked for. Throws InvalidRequest at `where`.
+inline void only_known(const json_t* object, const std::string& where, std::initializer_list<const char*> known) {
+    const char* key;
+    const json_t* value;
+    json_object_foreach(const_cast<json_t*>(object), key, value) {
+        bool found = false;
+        for (const char* k : known) found |= std::string_view(k) == key;
+        if (!found) {
+            invalid(where, std::string("Invalid JSON payload received. Unknown name \"") + key + "\": Cannot find field.");
+        }
+    }
 }
 
 }  // namespace routeshift

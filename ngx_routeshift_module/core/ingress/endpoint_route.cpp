@@ -14,16 +14,17 @@ struct ServedPath {
     Dialect dialect;
 };
 
-constexpr std::array<ServedPath, 3> kServed{{
+constexpr std::array<ServedPath, 4> kServed{{
     {"/v1/chat/completions", Endpoint::chat_completions, Dialect::openai},
+    {"/v1/embeddings", Endpoint::embeddings, Dialect::openai},
     {"/v1/messages", Endpoint::messages, Dialect::anthropic},
     {"/v1/messages/count_tokens", Endpoint::messages_count_tokens, Dialect::anthropic},
 }};
 
 // Paths of the whole API surface (issue 10, product docs 003/004) that are not served yet: a clear
 // "not served" 404 instead of the generic one. Exact paths, then prefixes of their sub-paths.
-constexpr std::array<std::string_view, 9> kNotServedExact{
-    "/v1/embeddings", "/v1/batch", "/v1/threads", "/v1/assistants", "/v1/midjourney/imagine",
+constexpr std::array<std::string_view, 8> kNotServedExact{
+    "/v1/batch", "/v1/threads", "/v1/assistants", "/v1/midjourney/imagine",
     "/v1/suno/generate", "/v1/chat/completions/async", "/v1/messages/batches", "/v1/embed",
 };
 constexpr std::array<std::string_view, 5> kNotServedPrefixes{
@@ -49,6 +50,7 @@ Endpoint gemini_endpoint(std::string_view path) {
     if (native.method == "generateContent") return Endpoint::gemini_generate_content;
     if (native.method == "streamGenerateContent") return Endpoint::gemini_stream_generate_content;
     if (native.method == "countTokens") return Endpoint::gemini_count_tokens;
+    if (native.method == "embedContent" || native.method == "batchEmbedContents") return Endpoint::embeddings;
     return Endpoint::unknown;
 }
 
@@ -77,7 +79,7 @@ bool route_models(std::string_view method, std::string_view path, EndpointRoute*
     return true;
 }
 
-// /openai/deployments/{name}/chat/completions: the Azure OpenAI path shape, {name} = the model.
+// /openai/deployments/{name}/chat/completions and .../embeddings: the Azure OpenAI path shape, {name} = the model.
 bool route_azure_deployment(std::string_view method, std::string_view path, EndpointRoute* route) {
     constexpr std::string_view kDeployments = "/openai/deployments/";
     if (!starts_with(path, kDeployments)) return false;
@@ -85,8 +87,9 @@ bool route_azure_deployment(std::string_view method, std::string_view path, Endp
     size_t slash = rest.find('/');
     if (slash == 0 || slash == std::string_view::npos) return false;
     std::string_view operation = rest.substr(slash);
-    if (operation != "/chat/completions") return false;  // other operations: "not served"
-    route->endpoint = Endpoint::chat_completions;
+    if (operation == "/chat/completions") route->endpoint = Endpoint::chat_completions;
+    else if (operation == "/embeddings") route->endpoint = Endpoint::embeddings;
+    else return false;  // other operations: "not served"
     route->path_model = rest.substr(0, slash);
     route->allow = "POST";
     route->method_allowed = method == "POST";
@@ -144,6 +147,7 @@ std::string_view endpoint_name(Endpoint endpoint) {
     case Endpoint::gemini_generate_content: return "gemini_generate_content";
     case Endpoint::gemini_stream_generate_content: return "gemini_stream_generate_content";
     case Endpoint::gemini_count_tokens: return "gemini_count_tokens";
+    case Endpoint::embeddings: return "embeddings";
     case Endpoint::models_list: return "models_list";
     case Endpoint::models_retrieve: return "models_retrieve";
     case Endpoint::not_served: return "not_served";

@@ -21,6 +21,7 @@ enum class Endpoint : unsigned char {
     gemini_generate_content,         // POST /v1beta/models/{model}:generateContent (Google)
     gemini_stream_generate_content,  // POST /v1beta/models/{model}:streamGenerateContent (Google)
     gemini_count_tokens,             // POST /v1beta/models/{model}:countTokens (Google)
+    embeddings,              // POST /v1/embeddings, Azure .../embeddings, Gemini :embedContent / :batchEmbedContents (§22)
     models_list,             // GET /v1/models (OpenAI; Anthropic's shape with anthropic-version)
     models_retrieve,         // GET /v1/models/{id}: the id is EndpointRoute::path_model
     not_served,              // an endpoint of the API surface (issue 10) this gateway does not serve yet

@@ -19,20 +19,6 @@ std::string at(const std::string& base, const char* member) { return base.empty(
 
 json_t* kept(const json_t* value) { return json_incref(const_cast<json_t*>(value)); }
 
-// Google rejects members it does not know ("Unknown name"); so does the gateway, rather than
-// dropping what the client asked for.
-void only_known(const json_t* object, const std::string& where, std::initializer_list<const char*> known) {
-    const char* key;
-    const json_t* value;
-    json_object_foreach(const_cast<json_t*>(object), key, value) {
-        bool found = false;
-        for (const char* k : known) found |= std::string_view(k) == key;
-        if (!found) {
-            invalid(where, std::string("Invalid JSON payload received. Unknown name \"") + key + "\": Cannot find field.");
-        }
-    }
-}
-
 // A tool call the conversation made, so that the function response naming it gets its id.
 struct MadeCall {
     std::string id;

@@ -1,6 +1,8 @@
 // Client ids of provider objects (see provider_object_id.hpp).
 #include "ingress/provider_object_id.hpp"
 
+#include "util/base64.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -10,7 +12,6 @@
 namespace routeshift {
 namespace {
 
-constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr size_t kMacBytes = 16;
 constexpr size_t kMacChars = 22;  // base64url of 16 bytes, unpadded
 constexpr size_t kMaxKeyIdDigits = 18;
@@ -22,53 +23,6 @@ std::string_view prefix_of(ProviderObjectKind kind) {
     case ProviderObjectKind::file: break;
     }
     return "file-rs1-";
-}
-
-void base64url_append(std::string& out, std::string_view bytes) {
-    size_t i = 0;
-    for (; i + 3 <= bytes.size(); i += 3) {
-        uint32_t v = (uint32_t)(unsigned char)bytes[i] << 16 | (uint32_t)(unsigned char)bytes[i + 1] << 8 |
-                     (unsigned char)bytes[i + 2];
-        out += kAlphabet[v >> 18];
-        out += kAlphabet[(v >> 12) & 63];
-        out += kAlphabet[(v >> 6) & 63];
-        out += kAlphabet[v & 63];
-    }
-    size_t left = bytes.size() - i;
-    if (left == 0) return;
-    uint32_t v = (uint32_t)(unsigned char)bytes[i] << 16;
-    if (left == 2) v |= (uint32_t)(unsigned char)bytes[i + 1] << 8;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    if (left == 2) out += kAlphabet[(v >> 6) & 63];
-}
-
-int base64url_value(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
-
-// Strict: unpadded, no stray bits in the last character (one text per byte string).
-bool base64url_decode(std::string_view text, std::string* out) {
-    if (text.size() % 4 == 1) return false;
-    out->clear();
-    uint32_t acc = 0;
-    int bits = 0;
-    for (char c : text) {
-        int v = base64url_value(c);
-        if (v < 0) return false;
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out->push_back((char)((acc >> bits) & 0xff));
-        }
-    }
-    return (acc & ((1u << bits) - 1)) == 0;
 }
 
 std::string mac_of(ProviderObjectKind kind, int64_t key_id, std::string_view key_secret, int64_t team_id,
@@ -127,7 +81,7 @@ bool parse_provider_object_id(std::string_view id, ProviderObjectKind kind, Pars
     if (id.size() <= kMacChars) return false;
     std::string_view mac = id.substr(0, kMacChars);
     for (char c : mac)
-        if (base64url_value(c) < 0) return false;
+        if (!base64url_character(c)) return false;
     std::string provider_id;
     if (!base64url_decode(id.substr(kMacChars), &provider_id)) return false;
     if (provider_id.empty() || provider_id.size() > kMaxProviderObjectIdBytes) return false;

@@ -62,12 +62,11 @@ static void test_not_served_yet(void**) {
         const char* path;
         Dialect dialect;
     } cases[] = {
-        {"POST", "/v1/embeddings", Dialect::openai},
         {"POST", "/v1/threads", Dialect::openai},
         {"GET", "/v1/assistants/asst_1", Dialect::openai},
         {"POST", "/openai/deployments/gpt/completions", Dialect::openai},
-        {"POST", "/v1beta/models/gemini-2.5-flash:embedContent", Dialect::google},
-        {"POST", "/v1/models/gemini/gemini-2.5-flash:batchEmbedContents", Dialect::google},
+        {"POST", "/v1beta/models/gemini-2.5-flash:predict", Dialect::google},
+        {"POST", "/v1/models/gemini/gemini-2.5-flash:asyncBatchEmbedContent", Dialect::google},
         {"POST", "/v1/messages/batches", Dialect::anthropic},
     };
     for (const Case& c : cases) {
@@ -120,6 +119,33 @@ static void test_azure_deployments(void**) {
     assert_true(route_endpoint("POST", "/v1/chat/completions").path_model.empty());
 }
 
+// docs/design.md §22: every dialect's embeddings path is one endpoint
+static void test_embeddings(void**) {
+    struct Case {
+        const char* path;
+        Dialect dialect;
+        const char* path_model;
+    } cases[] = {
+        {"/v1/embeddings", Dialect::openai, ""},
+        {"/v1/embeddings/", Dialect::openai, ""},
+        {"/openai/deployments/emb-small/embeddings", Dialect::openai, "emb-small"},
+        {"/v1beta/models/gemini-embedding-001:embedContent", Dialect::google, ""},
+        {"/v1beta/models/gemini-embedding-001:batchEmbedContents", Dialect::google, ""},
+        {"/v1/models/gemini/gemini-embedding-001:embedContent", Dialect::google, ""},
+    };
+    for (const Case& c : cases) {
+        EndpointRoute route = route_endpoint("POST", c.path);
+        if (route.endpoint != Endpoint::embeddings) fail_msg("%s: %s", c.path, std::string(endpoint_name(route.endpoint)).c_str());
+        if (route.dialect != c.dialect) fail_msg("%s: dialect %s", c.path, std::string(dialect_name(route.dialect)).c_str());
+        assert_str_eq(route.path_model, c.path_model);
+        assert_true(route.method_allowed);
+    }
+    EndpointRoute get = route_endpoint("GET", "/v1/embeddings");
+    assert_false(get.method_allowed);
+    assert_str_eq(get.allow, "POST");
+    assert_str_eq(endpoint_name(Endpoint::embeddings), "embeddings");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_served_endpoints),
@@ -128,6 +154,7 @@ int main(void) {
         cmocka_unit_test(test_not_served_yet),
         cmocka_unit_test(test_models),
         cmocka_unit_test(test_azure_deployments),
+        cmocka_unit_test(test_embeddings),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

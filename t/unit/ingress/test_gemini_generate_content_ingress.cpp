@@ -175,7 +175,10 @@ static void test_native_paths(void**) {
     assert_int_equal((int)route.endpoint, (int)Endpoint::gemini_count_tokens);
     assert_false(route.method_allowed);
     assert_str_eq(route.allow, "POST");
-    route = route_endpoint("POST", "/v1beta/models/gem:embedContent");
+    route = route_endpoint("POST", "/v1beta/models/gem:embedContent");  // docs/design.md §22
+    assert_int_equal((int)route.endpoint, (int)Endpoint::embeddings);
+    assert_int_equal((int)route.dialect, (int)Dialect::google);
+    route = route_endpoint("POST", "/v1beta/models/gem:predict");
     assert_int_equal((int)route.endpoint, (int)Endpoint::not_served);
     assert_int_equal((int)route.dialect, (int)Dialect::google);
 }
