@@ -8,6 +8,7 @@
 // goes through nginx's normal finalization (r->post_action makes it skip the second header).
 #include "ngx_routeshift_continuation.hpp"
 #include "ngx_routeshift_response.hpp"
+#include "ngx_routeshift_metrics.hpp"
 
 #include "continuation/continuation_request.hpp"
 #include "continuation/continuation_translator.hpp"
@@ -26,6 +27,12 @@ constexpr size_t kMinInstructionOverlap = 4;
 ngx_http_upstream_handler_pt g_header_reader = nullptr;
 
 void start_continuation(ngx_event_t* ev) noexcept;
+
+// routeshift_stream_continuations_total{outcome} (shared by every worker).
+void count_outcome(const RequestCtx& ctx, ContinuationOutcome outcome) {
+    if (ctx.zone == nullptr) return;
+    __atomic_fetch_add(&zone_continuation_metrics(ctx.zone)->outcomes[(size_t)outcome], 1, __ATOMIC_RELAXED);
+}
 
 // Sends what u->out_bufs holds (and what the client has not taken yet), as nginx's relay does.
 void flush_output(ngx_http_request_t* r, ngx_http_upstream_t* u) {
@@ -81,7 +88,7 @@ bool can_continue(ngx_http_request_t* r, const RequestCtx& ctx) {
     const StreamContinuation* st = ctx.continuation;
     if (st == nullptr || ctx.client_aborted || r->connection->error) return false;
     const DeliveredStream& d = st->delivered;
-    if (d.finished() || d.several_choices() || d.text().empty()) return false;
+    if (d.finished() || d.several_choices() || d.too_long() || d.text().empty()) return false;
     if (d.tool_call_started()) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "routeshift: a stream broke inside a tool call's arguments: it cannot be continued");
@@ -220,16 +227,24 @@ std::unique_ptr<ResponseTranslator> continuation_translator(RequestCtx& ctx) {
     return std::make_unique<ContinuationTranslator>(wire_response_decoder(key.wire, true, o.writer.id), std::move(o));
 }
 
-}  // namespace
-
-StreamContinuation::~StreamContinuation() {
-    if (event.posted) ngx_delete_posted_event(&event);
+// ngx_delete_posted_event is several statements (no do-while): an unbraced `if` guarded only the
+// first, and the queue removal ran on an event no longer posted (the worker crash of s7).
+void cancel_posted(ngx_event_t* ev) {
+    if (ev->posted) {
+        ngx_delete_posted_event(ev);
+    }
 }
 
+}  // namespace
+
+StreamContinuation::~StreamContinuation() { cancel_posted(&event); }
+
 ngx_int_t continuation_begin(ngx_http_request_t* r, RequestCtx& ctx, const LocConf& lc) {
+    // OpenAI chat streams only: the delivered text is read from OpenAI chunks (docs/design.md §19)
     if (!lc.stream_continuation || !ctx.plan.budget.stream_continuation || !ctx.req.stream ||
-        ctx.dialect != Dialect::openai) {
-        return NGX_OK;
+        ctx.dialect != Dialect::openai || ctx.endpoint != Endpoint::chat_completions ||
+        ctx.cands.size() < 2 || ctx.plan.budget.attempts < 2) {
+        return NGX_OK;  // (a key is never tried twice in a request: one candidate cannot continue)
     }
     ctx.continuation = pool_new<StreamContinuation>(r->pool);
     if (ctx.continuation == nullptr) return NGX_ERROR;
@@ -254,7 +269,11 @@ bool continuation_rescue(ngx_http_request_t* r, RequestCtx& ctx, const char* tok
     StreamContinuation* st = ctx.continuation;
     ngx_http_upstream_t* u = r->upstream;
     // u->cleanup is gone once nginx finalizes the upstream: too late to continue
-    if (st == nullptr || st->pending || st->started || u->cleanup == nullptr || !can_continue(r, ctx)) return false;
+    if (st == nullptr || st->pending || st->started || u->cleanup == nullptr) return false;
+    if (!can_continue(r, ctx)) {
+        if (!ctx.client_aborted && !r->connection->error) count_outcome(ctx, ContinuationOutcome::impossible);
+        return false;
+    }
     if (out) out->resize(std::min(error_at, out->size()));
     st->pending = token;
     ctx.attempt.failure = token;
@@ -329,6 +348,7 @@ ngx_int_t continuation_answer(ngx_http_request_t* r, RequestCtx& ctx) {
                       (int64_t)key.id, ctx.cfg->providers[key.provider].name.c_str(), key.label.c_str(), status,
                       std::string(continuation_style_name(ctx.continuation->style)).c_str());
         u->keepalive = 0;
+        count_outcome(ctx, ContinuationOutcome::rejected);
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
     ctx.response.translator = continuation_translator(ctx);
@@ -370,6 +390,7 @@ ngx_int_t continuation_read(ngx_http_request_t* r, RequestCtx& ctx) {
         if (st.body_left >= 0) st.body_left -= (off_t)n;
         done = st.body_left == 0;
     }
+    bool error_event = t.saw_error();  // the provider's own; finish() writes one for an early end
     if (ok && done) ok = t.finish(&out);
     size_t error_at = st.delivered.observe(out);  // the continuation's text is delivered text too
     bool failed = !ok || t.saw_error();
@@ -377,7 +398,7 @@ ngx_int_t continuation_read(ngx_http_request_t* r, RequestCtx& ctx) {
     scrub_answer(ctx, &out);
     if (send_output(r, out) != NGX_OK) return NGX_ERROR;
     if (failed) {
-        ctx.attempt.failure = t.saw_error() ? "invalid" : "cut";
+        ctx.attempt.failure = error_event || !done ? "invalid" : "cut";
         ctx.usage = t.usage();
         u->keepalive = 0;
         if (!can_continue(r, ctx)) u->peer.tries = 1;  // nginx ends the request: no further attempt
@@ -388,6 +409,7 @@ ngx_int_t continuation_read(ngx_http_request_t* r, RequestCtx& ctx) {
         ctx.usage = t.usage();
         u->keepalive = 0;
         record_attempt(r, ctx, &u->peer, 0);
+        count_outcome(ctx, ContinuationOutcome::continued);
         // nginx now finalizes the request the normal way, without a second header
         r->post_action = 1;
         return NGX_OK;
@@ -428,7 +450,7 @@ const char* continuation_success_token(const RequestCtx& ctx) {
 bool continuation_finalize(ngx_http_request_t* r, RequestCtx& ctx, ngx_int_t rc) {
     StreamContinuation* st = ctx.continuation;
     if (st == nullptr) return false;
-    if (st->event.posted) ngx_delete_posted_event(&st->event);
+    cancel_posted(&st->event);
     if (!st->started) return false;
     ngx_http_upstream_t* u = r->upstream;
     u->header_sent = 1;
@@ -438,6 +460,7 @@ bool continuation_finalize(ngx_http_request_t* r, RequestCtx& ctx, ngx_int_t rc)
     // no candidate was left, or able, to continue: the stream ends with an error, never [DONE]
     ctx.phase = Phase::complete;
     ctx.midstream_failure = true;
+    if (!ctx.client_aborted) count_outcome(ctx, ContinuationOutcome::failed);
     if (!ctx.client_aborted && !r->connection->error) {
         std::string ev = OpenAIStreamRelay::error_event(
             "The provider's stream was interrupted and no other candidate could continue it.", "stream_interrupted");

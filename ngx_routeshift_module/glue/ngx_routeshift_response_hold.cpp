@@ -59,14 +59,17 @@ ngx_int_t release_given_up_stream(ngx_http_request_t* r, RequestCtx& ctx, const 
 ngx_int_t complete_held_answer(ngx_http_request_t* r, RequestCtx& ctx) {
     Response& resp = ctx.response;
     if (resp.mode == BodyMode::translated) {
+        // an error event the provider sent is `invalid`; the error a decoder writes at finish for a
+        // stream that merely ended early is not (§10.1: `cut`)
+        bool error_event = resp.translator->saw_error();
         bool ok = resp.translator->finish(&resp.held) && !resp.translator->saw_error();
         if (!ok && ctx.req.stream) {
             // content and the failure came in one read: as after the first content anywhere, the
-            // client gets the content and the error event (mid-stream continuation is not built)
+            // client gets the content, then a continuation (§19) or the error event
             if (resp.translator->content_started())
-                return release_given_up_stream(r, ctx, resp.translator->saw_error() ? "invalid" : "cut");
-            return resp.translator->saw_error() ? fail_held_answer(r, ctx, "invalid", "an error event before its first token")
-                                                : fail_held_answer(r, ctx, "cut", "a stream that ended before completing");
+                return release_given_up_stream(r, ctx, error_event ? "invalid" : "cut");
+            return error_event ? fail_held_answer(r, ctx, "invalid", "an error event before its first token")
+                               : fail_held_answer(r, ctx, "cut", "a stream that ended before completing");
         }
         if (!ok) return fail_held_answer(r, ctx, "invalid", "an answer that could not be translated");
         ctx.usage = resp.translator->usage();
@@ -220,7 +223,10 @@ void release_response_headers(ngx_http_request_t* r, RequestCtx& ctx) {
 ngx_int_t send_held_answer(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll) {
     Response& resp = ctx.response;
     ngx_http_upstream_t* u = r->upstream;
-    if (resp.released && !resp.held.empty()) {
+    if (resp.released && !resp.held.empty() && ctx.continuation) {
+        // a continuation's attempt replaces ctx.response before this may be sent (§19): a copy
+        if (emit(r, u, ll, resp.held) != NGX_OK) return NGX_ERROR;
+    } else if (resp.released && !resp.held.empty()) {
         ngx_chain_t* cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
         if (cl == nullptr) return NGX_ERROR;
         ngx_buf_t* b = cl->buf;

@@ -51,10 +51,15 @@ void DeliveredStream::observe_chunk(const JsonMembers& top) {
         JsonValue delta = json_object_find(choice, "delta");
         if (json_object_find(delta, "role").is(JsonType::string)) role_sent_ = true;
         JsonValue content = json_object_find(delta, "content");
-        if (content.is(JsonType::string)) {
+        if (content.is(JsonType::string) && !too_long_) {
             std::string piece;
             json_string_decode(content, &piece);
-            text_ += piece;
+            if (text_.size() + piece.size() > kMaxText) {
+                too_long_ = true;
+                std::string().swap(text_);
+            } else {
+                text_ += piece;
+            }
         }
         JsonValue calls = json_object_find(delta, "tool_calls");
         if ((calls.is(JsonType::array) && !json_array_empty(calls)) || json_object_find(delta, "function_call")) {

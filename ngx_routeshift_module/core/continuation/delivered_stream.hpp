@@ -14,6 +14,10 @@ class JsonMembers;  // util/json_scan.hpp
 
 class DeliveredStream {
 public:
+    // More delivered text than this is not kept (nor continued): it would be sent back whole as the
+    // continuation's prompt, and a worker must not hold a copy of every long answer.
+    static constexpr size_t kMaxText = 1u << 20;
+
     // `out`: whole SSE events about to go to the client. Records every event before the first error
     // event and returns that event's offset in `out` (out.size() when there is none): a stream that
     // will be continued sends only what comes before it.
@@ -27,6 +31,7 @@ public:
     bool several_choices() const { return several_choices_; }
     bool finished() const { return finished_; }            // a finish_reason went out
     bool role_sent() const { return role_sent_; }
+    bool too_long() const { return too_long_; }            // over kMaxText: text() was dropped
 
 private:
     void observe_chunk(const JsonMembers& top);
@@ -37,6 +42,7 @@ private:
     bool several_choices_ = false;
     bool finished_ = false;
     bool role_sent_ = false;
+    bool too_long_ = false;
 };
 
 }  // namespace routeshift

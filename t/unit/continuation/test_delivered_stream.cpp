@@ -54,11 +54,27 @@ static void test_tool_calls_choices_finish(void**) {
     assert_string_equal(finished.text().c_str(), "done");
 }
 
+// An answer longer than kMaxText is not kept: the text is dropped and the stream marked too long.
+static void test_text_over_the_bound_is_dropped(void**) {
+    DeliveredStream d;
+    std::string piece(64 * 1024, 'a');
+    size_t fits = DeliveredStream::kMaxText / piece.size();
+    for (size_t i = 0; i < fits; i++) d.observe(text_chunk(piece.c_str()));
+    assert_false(d.too_long());
+    assert_int_equal(d.text().size(), fits * piece.size());
+    d.observe(text_chunk("b"));
+    assert_true(d.too_long());
+    assert_int_equal(d.text().size(), 0);
+    d.observe(text_chunk("c"));
+    assert_int_equal(d.text().size(), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_and_identity),
         cmocka_unit_test(test_error_event_offset),
         cmocka_unit_test(test_tool_calls_choices_finish),
+        cmocka_unit_test(test_text_over_the_bound_is_dropped),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
