@@ -116,8 +116,8 @@ ConfigRows read_rows(PgConnection& c) {
     {
         PgResult r = c.exec(
             "SELECT id, name, team_id, priority, match::text, action::text, conditions::text, enabled,"
-            " retry_budget, cost_ceiling_microcents, first_token_timeout_ms, context_fallback_model FROM routing_rules"
-            " ORDER BY priority, id");
+            " retry_budget, cost_ceiling_microcents, first_token_timeout_ms, context_fallback_model,"
+            " stream_continuation FROM routing_rules ORDER BY priority, id");
         for (int i = 0; i < r.rows(); ++i) {
             RoutingRuleRow x;
             x.id = r.i64(i, 0);
@@ -132,6 +132,7 @@ ConfigRows read_rows(PgConnection& c) {
             x.cost_ceiling_microcents = r.opt_i64(i, 9);
             x.first_token_timeout_ms = r.opt_i64(i, 10);
             x.context_fallback_model = r.opt_str(i, 11);
+            x.stream_continuation = r.boolean(i, 12);
             rows.routing_rules.push_back(std::move(x));
         }
     }

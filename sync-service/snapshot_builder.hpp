@@ -99,6 +99,7 @@ struct RoutingRuleRow {
     std::optional<int64_t> retry_budget, cost_ceiling_microcents;
     std::optional<int64_t> first_token_timeout_ms;
     std::optional<std::string> context_fallback_model;  // sql/011
+    bool stream_continuation = true;  // sql/010
     bool enabled = true;
 };
 

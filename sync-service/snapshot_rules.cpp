@@ -104,6 +104,7 @@ void add_rules_to_snapshot(json_t* root, const std::vector<RoutingRuleRow>& rows
         if (r.first_token_timeout_ms) set(o, "first_token_timeout_ms", json_integer(*r.first_token_timeout_ms));
         if (r.context_fallback_model)
             set(o, "context_fallback_model", json_stringn(r.context_fallback_model->data(), r.context_fallback_model->size()));
+        if (!r.stream_continuation) set(o, "stream_continuation", json_false());
         json_array_append_new(rules, o);
     }
     set(root, "routing_rules", rules);

@@ -44,6 +44,7 @@ struct Zone;  // ngx_routeshift_zone.cpp
 struct RelayCall;  // ngx_routeshift_relay.cpp
 struct EmbeddingsCall;  // ngx_routeshift_embeddings.cpp
 struct LogSpool;  // ngx_routeshift_log_spool.cpp
+struct StreamContinuation;  // ngx_routeshift_continuation.hpp
 
 struct MainConf {
     ngx_shm_zone_t* shm_zone = nullptr;
@@ -66,6 +67,7 @@ struct LocConf {
     ngx_uint_t retry_budget = NGX_CONF_UNSET_UINT;
     ngx_msec_t first_token_timeout = NGX_CONF_UNSET_MSEC;  // streams: attempt start -> first content
     ngx_msec_t stream_idle_timeout = NGX_CONF_UNSET_MSEC;  // streams: between two reads once relaying
+    ngx_flag_t stream_continuation = NGX_CONF_UNSET;       // streams broken mid-answer are continued (§19)
     ngx_str_t environment = ngx_null_string;  // routeshift_environment, matched by rule conditions
     ngx_str_t ssl_trusted_certificate = ngx_null_string;
     ngx_flag_t ssl_verify = NGX_CONF_UNSET;
@@ -209,6 +211,7 @@ struct RequestCtx {
     bool midstream_failure = false;  // the relayed answer broke before its end
     bool client_aborted = false;     // the client closed its connection first
     bool stale_retry_used = false;   // a stale pooled connection already got its free retry
+    StreamContinuation* continuation = nullptr;  // mid-stream continuation (§19; pool storage), null when off
     Usage usage;
     ngx_msec_t start_msec = 0;
     ngx_msec_t first_byte_msec = 0;

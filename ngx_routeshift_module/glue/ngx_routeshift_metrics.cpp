@@ -280,6 +280,17 @@ static void write_budget_families(PrometheusText& text, ngx_http_request_t* r) {
     text.sample("routeshift_budget_refusals_total", {{"scope", "team"}}, by_team);
 }
 
+// Mid-stream continuations by outcome (docs/design.md §19); every outcome always has a sample.
+static void write_continuation_family(PrometheusText& text, const ContinuationMetrics* counters) {
+    text.family("routeshift_stream_continuations_total", "counter",
+                "Streams broken after content: continued to their end, refused by a target, impossible to continue, "
+                "or failed (no candidate finished them).");
+    for (size_t i = 0; i < kContinuationOutcomes; i++) {
+        text.sample("routeshift_stream_continuations_total", {{"outcome", kContinuationOutcomeNames[i]}},
+                    counters ? counter_load(counters->outcomes[i]) : uint64_t{0});
+    }
+}
+
 std::string metrics_text(ngx_http_request_t* r, const ZoneMetricsView& view) {
     std::string out;
     out.reserve(4096 + view.keys.size() * 4096);
@@ -298,6 +309,7 @@ std::string metrics_text(ngx_http_request_t* r, const ZoneMetricsView& view) {
     write_model_families(text, view.models);
     write_key_families(text, view.keys);
     write_budget_families(text, r);
+    write_continuation_family(text, view.continuations);
     write_spool_metrics(text);
     return out;
 }

@@ -38,6 +38,7 @@ struct ZoneMetricsView {
     uint64_t applied_at = 0;    // unix seconds; 0 = nothing applied
     std::vector<KeyMetricsView> keys;
     ModelMetricsTable* models = nullptr;
+    const ContinuationMetrics* continuations = nullptr;  // §19
 };
 
 // The whole exposition text: the module's families, the budget refusals and the request-log spool.
@@ -51,5 +52,7 @@ ngx_int_t metrics_init(ngx_conf_t* cf);
 // ngx_routeshift_zone.cpp
 ZoneMetricsView zone_metrics_view(ngx_shm_zone_t* shm_zone);
 ModelMetricsTable* zone_model_metrics(ngx_shm_zone_t* shm_zone);
+// The zone's mid-stream continuation counters (docs/design.md §19).
+ContinuationMetrics* zone_continuation_metrics(ngx_shm_zone_t* shm_zone);
 
 }  // namespace routeshift

@@ -71,6 +71,10 @@ ngx_command_t commands[] = {
     {ngx_string("routeshift_stream_idle_timeout"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_msec_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(LocConf, stream_idle_timeout), nullptr},
+    // docs/design.md §19: a stream broken after content is continued by the next candidate
+    {ngx_string("routeshift_stream_continuation"),
+     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_FLAG,
+     ngx_conf_set_flag_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(LocConf, stream_continuation), nullptr},
     {ngx_string("routeshift_buffer_size"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_size_slot, NGX_HTTP_LOC_CONF_OFFSET,
@@ -184,6 +188,7 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     ngx_conf_merge_uint_value(conf->retry_budget, prev->retry_budget, 3);
     ngx_conf_merge_msec_value(conf->first_token_timeout, prev->first_token_timeout, 0);
     ngx_conf_merge_msec_value(conf->stream_idle_timeout, prev->stream_idle_timeout, 0);
+    ngx_conf_merge_value(conf->stream_continuation, prev->stream_continuation, 1);  // §19: on by default
     ngx_conf_merge_str_value(conf->environment, prev->environment, "");
     ngx_conf_merge_str_value(conf->ssl_trusted_certificate, prev->ssl_trusted_certificate,
                              "/etc/ssl/certs/ca-certificates.crt");

@@ -6,6 +6,7 @@
 // through nginx's header buffer: while Phase::holding, process_header de-frames what arrived and
 // empties the buffer again.
 #include "ngx_routeshift_response.hpp"
+#include "ngx_routeshift_continuation.hpp"
 
 #include "util/json_scan.hpp"
 
@@ -58,14 +59,17 @@ ngx_int_t release_given_up_stream(ngx_http_request_t* r, RequestCtx& ctx, const 
 ngx_int_t complete_held_answer(ngx_http_request_t* r, RequestCtx& ctx) {
     Response& resp = ctx.response;
     if (resp.mode == BodyMode::translated) {
+        // an error event the provider sent is `invalid`; the error a decoder writes at finish for a
+        // stream that merely ended early is not (§10.1: `cut`)
+        bool error_event = resp.translator->saw_error();
         bool ok = resp.translator->finish(&resp.held) && !resp.translator->saw_error();
         if (!ok && ctx.req.stream) {
             // content and the failure came in one read: as after the first content anywhere, the
-            // client gets the content and the error event (mid-stream continuation is not built)
+            // client gets the content, then a continuation (§19) or the error event
             if (resp.translator->content_started())
-                return release_given_up_stream(r, ctx, resp.translator->saw_error() ? "invalid" : "cut");
-            return resp.translator->saw_error() ? fail_held_answer(r, ctx, "invalid", "an error event before its first token")
-                                                : fail_held_answer(r, ctx, "cut", "a stream that ended before completing");
+                return release_given_up_stream(r, ctx, error_event ? "invalid" : "cut");
+            return error_event ? fail_held_answer(r, ctx, "invalid", "an error event before its first token")
+                               : fail_held_answer(r, ctx, "cut", "a stream that ended before completing");
         }
         if (!ok) return fail_held_answer(r, ctx, "invalid", "an answer that could not be translated");
         ctx.usage = resp.translator->usage();
@@ -92,6 +96,7 @@ ngx_int_t complete_held_answer(ngx_http_request_t* r, RequestCtx& ctx) {
 // A held stream showed its first content: what was held goes out with the headers, and the rest of
 // the stream is relayed as it comes (input_filter).
 ngx_int_t release_held_stream(ngx_http_request_t* r, RequestCtx& ctx) {
+    continuation_observe(ctx, ctx.response.held);
     ctx.response.stream_held = true;
     scrub_answer(ctx, &ctx.response.held);
     release_response_headers(r, ctx);
@@ -102,6 +107,14 @@ ngx_int_t release_held_stream(ngx_http_request_t* r, RequestCtx& ctx) {
 // event go out, and the answer is over (nothing more is read from the provider). `token`: the
 // attempt's status token (invalid: the translator gave up or an error event; cut: it ended early).
 ngx_int_t release_given_up_stream(ngx_http_request_t* r, RequestCtx& ctx, const char* token) {
+    size_t error_at = continuation_observe(ctx, ctx.response.held);
+    if (continuation_rescue(r, ctx, token, error_at, &ctx.response.held)) {
+        // the content goes out and the next candidate continues the answer (§19)
+        ctx.response.stream_held = true;
+        scrub_answer(ctx, &ctx.response.held);
+        release_response_headers(r, ctx);
+        return NGX_OK;
+    }
     ctx.phase = Phase::complete;
     ctx.midstream_failure = true;  // never back to the keep-alive pool
     ctx.attempt.failure = token;
@@ -210,7 +223,10 @@ void release_response_headers(ngx_http_request_t* r, RequestCtx& ctx) {
 ngx_int_t send_held_answer(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll) {
     Response& resp = ctx.response;
     ngx_http_upstream_t* u = r->upstream;
-    if (resp.released && !resp.held.empty()) {
+    if (resp.released && !resp.held.empty() && ctx.continuation) {
+        // a continuation's attempt replaces ctx.response before this may be sent (§19): a copy
+        if (emit(r, u, ll, resp.held) != NGX_OK) return NGX_ERROR;
+    } else if (resp.released && !resp.held.empty()) {
         ngx_chain_t* cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
         if (cl == nullptr) return NGX_ERROR;
         ngx_buf_t* b = cl->buf;

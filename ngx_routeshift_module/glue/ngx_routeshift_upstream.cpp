@@ -2,6 +2,7 @@
 // every attempt and rebuilds the whole request for it (URL, Host, TLS name, auth, body). Retries
 // come from ngx_http_upstream_next; the answer is relayed unbuffered, SSE event by event.
 #include "ngx_routeshift_response.hpp"
+#include "ngx_routeshift_continuation.hpp"
 #include "dialect/dialect_error.hpp"
 #include "util/redaction.hpp"
 #include "routing/cooldown.hpp"
@@ -68,7 +69,7 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
                                      &head, &spliced) ||
                 wire.request_head(*ctx.cfg, key, *c.ent, ctx.req.stream, ctx.plan.bodies[c.body].bytes,
                                   (int64_t)ngx_time(), &head, &err)) {
-                break;
+                if (continuation_attempt_request(ctx, c, &head, &spliced, &err)) break;  // §19
             }
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider key %L unusable: %s",
                           (int64_t)key.id, err.c_str());
@@ -101,8 +102,10 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
                 if (tail->next == nullptr) return NGX_ERROR;
                 tail = tail->next;
             }
-        } else if (!ctx.plan.bodies[c.body].bytes.empty()) {
-            tail->next = memory_link(r->pool, ctx.plan.bodies[c.body].bytes);
+        } else if (!ctx.plan.bodies[c.body].bytes.empty() || continuation_attempt(ctx)) {
+            std::string_view continuation_body = continuation_attempt_body(ctx);
+            tail->next = memory_link(r->pool, continuation_attempt(ctx) ? continuation_body
+                                                                         : std::string_view(ctx.plan.bodies[c.body].bytes));
             if (tail->next == nullptr) return NGX_ERROR;
             tail = tail->next;
         }
@@ -196,6 +199,7 @@ void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_
         ctx.last_failure = "Provider '" + prov.name + "' (key '" + key.label + "') broke off its answer.";
     } else if (status < 400) {
         outcome = Outcome::success;
+        if (const char* continued = continuation_success_token(ctx)) token = continued;
     } else {
         outcome = Outcome::failure;
         token = attempt_error_token(ctx);  // "context", "policy" (§20); else the status
@@ -223,6 +227,7 @@ void peer_free(ngx_peer_connection_t* pc, void* data, ngx_uint_t state) noexcept
     if (pc->tries) pc->tries--;
     if (ctx.current < 0) return;
     try {
+        continuation_attempt_ending(ctx, pc);
         record_attempt(r, ctx, pc, state);
         int status = ctx.attempt.upstream_status;
         if (state == 0 && status >= 200 && status < 400 && !ctx.midstream_failure && !ctx.client_aborted) {
@@ -270,6 +275,7 @@ ngx_int_t process_status_line(ngx_http_request_t* r) noexcept {
     if (ctx == nullptr) return NGX_ERROR;
     ngx_http_upstream_t* u = r->upstream;
     ngx_int_t rc = ngx_http_parse_status_line(r, &u->buffer, &ctx->attempt.status);
+    continuation_header_stage(u);
     if (rc == NGX_AGAIN) return rc;
     if (rc == NGX_ERROR) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: provider sent no valid HTTP/1.x status line");
@@ -390,6 +396,7 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
     int status = ctx.attempt.upstream_status;
     const Candidate& c = ctx.cands[(size_t)ctx.current];
     const ProviderKey& key = ctx.cfg->keys[c.key];
+    if (continuation_attempt(ctx)) return continuation_answer(r, ctx);  // docs/design.md §19
     if (status >= 400) {
         std::string_view body;
         // error bodies are small and decide both the retry and the key's fate (Gemini reports a
@@ -447,6 +454,7 @@ ngx_int_t process_header(ngx_http_request_t* r) noexcept {
     try {
         if (ctx->phase == Phase::awaiting_error_body) return decide(r, *ctx);  // more of the error body
         if (ctx->phase == Phase::holding) return hold_answer(r, *ctx);         // more of a held answer
+        if (continuation_attempt(*ctx) && ctx->phase == Phase::relaying) return continuation_read(r, *ctx);
         ngx_http_upstream_t* u = r->upstream;
         auto* umcf = static_cast<ngx_http_upstream_main_conf_t*>(
             ngx_http_get_module_main_conf(r, ngx_http_upstream_module));
@@ -526,7 +534,14 @@ ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** l
     if (resp.mode == BodyMode::translated) {
         ctx.scratch.clear();
         // an answer the provider did not complete ends in an error, never in a clean [DONE]
-        if (!resp.translator->finish(&ctx.scratch)) ctx.midstream_failure = true;
+        bool finished = resp.translator->finish(&ctx.scratch);
+        size_t error_at = continuation_observe(ctx, ctx.scratch);
+        if (!finished && ctx.req.stream && continuation_rescue(r, ctx, "cut", error_at, &ctx.scratch)) {
+            ctx.phase = Phase::relaying;  // the next candidate continues the answer (§19)
+            scrub_answer(ctx, &ctx.scratch);
+            return emit(r, u, ll, ctx.scratch);
+        }
+        if (!finished) ctx.midstream_failure = true;
         ctx.usage = resp.translator->usage();
         scrub_answer(ctx, &ctx.scratch);
         rc = emit(r, u, ll, ctx.scratch);
@@ -582,8 +597,11 @@ ngx_int_t consume(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll, u_c
                           "routeshift: skipped %uL malformed event(s) of the provider's stream",
                           resp.translator->skipped_events() - skipped);
         }
+        size_t error_at = continuation_observe(ctx, ctx.scratch);
+        bool rescued = given_up && ctx.req.stream && continuation_rescue(r, ctx, "invalid", error_at, &ctx.scratch);
         scrub_answer(ctx, &ctx.scratch);
         if (emit(r, u, ll, ctx.scratch) != NGX_OK) return NGX_ERROR;
+        if (rescued) return NGX_DONE;  // the next candidate continues the answer (§19)
         if (given_up && ctx.req.stream) {
             end_given_up_stream(r, ctx);
             return NGX_DONE;
@@ -623,6 +641,7 @@ ngx_int_t input_filter_init(void* data) noexcept {
     try {
         ngx_chain_t** held = out_tail(u);
         ngx_int_t rc = send_held_answer(r, *ctx, &held);
+        if (rc == NGX_OK && ctx->response.stream_held) continuation_relay_started(r, *ctx);
         if (rc != NGX_DECLINED) return rc;
         int status = (int)u->headers_in.status_n;
         if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED ||
@@ -732,6 +751,7 @@ void finalize_request(ngx_http_request_t* r, ngx_int_t rc) noexcept {
     if (ctx == nullptr) return;
     try {
         ngx_http_upstream_t* u = r->upstream;
+        if (continuation_finalize(r, *ctx, rc)) return;  // a continued stream ends its own way (§19)
         if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST) ctx->client_aborted = true;
         bool mid_answer = ctx->phase == Phase::relaying;  // relaying, body not complete
         if (rc != 0 && rc != NGX_HTTP_CLIENT_CLOSED_REQUEST && mid_answer && !r->connection->error) {
@@ -774,7 +794,7 @@ void start_upstream(RequestCtx& ctx) {
     }
     ngx_http_upstream_t* u = r->upstream;
     u->conf = &lc->upstream;
-    if (stream_timers_init(r, ctx, *lc) != NGX_OK) {
+    if (stream_timers_init(r, ctx, *lc) != NGX_OK || continuation_begin(r, ctx, *lc) != NGX_OK) {
         ctx.release_reserved_pick();
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;

@@ -64,6 +64,7 @@ struct ShmHeader {
     CallerSlot* callers[kCallerBuckets];
     void* spend;               // the spend table of ngx_routeshift_spend.cpp (docs/design.md §13)
     ModelMetricsTable* model_metrics;  // per (provider, model) counters; null: no room
+    ContinuationMetrics continuations;  // docs/design.md §19, added to with relaxed atomics
     uint32_t nslots;
     KeySlot slots[1];
 };
@@ -776,12 +777,15 @@ std::string zone_status_json(ngx_shm_zone_t* z) {
 
 ModelMetricsTable* zone_model_metrics(ngx_shm_zone_t* z) { return header(z)->model_metrics; }
 
+ContinuationMetrics* zone_continuation_metrics(ngx_shm_zone_t* z) { return &header(z)->continuations; }
+
 ZoneMetricsView zone_metrics_view(ngx_shm_zone_t* z) {
     auto cfg = zone_config(z);
     ShmHeader* sh = header(z);
     ZoneMetricsView view;
     uint64_t now = ngx_current_msec;
     view.models = sh->model_metrics;
+    view.continuations = &sh->continuations;
     if (cfg) {
         view.keys.resize(cfg->keys.size());
         for (size_t i = 0; i < view.keys.size(); i++) {  // names copied before the lock

@@ -225,6 +225,9 @@ class MockAnthropic(MockProvider):
                          default=default or AReply.auto())
         self.strict = strict
         self.count_tokens_result = 4242
+        # fault mode (mid-stream continuation tests): refuse a conversation that ends with an
+        # assistant turn, as models without prefill support do
+        self.rejects_prefill = False
 
     def base_url(self, host: Optional[str] = None, path: str = "") -> str:  # no /v1: base + /v1/messages
         return super().base_url(host=host, path=path)
@@ -262,6 +265,21 @@ class MockAnthropic(MockProvider):
         for i, m in enumerate(body["messages"]):
             if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
                 return AReply.error(400, f"messages.{i}.role: Input should be 'user' or 'assistant'")
+        return self._prefill_refusal(body["messages"])
+
+    def _prefill_refusal(self, messages: list) -> Optional[Reply]:
+        """A final assistant turn (a prefill): the API refuses one that ends in whitespace; a model
+        without prefill support (rejects_prefill) refuses any."""
+        if not messages or messages[-1].get("role") != "assistant":
+            return None
+        content = messages[-1].get("content")
+        text = content if isinstance(content, str) else "".join(
+            b.get("text", "") for b in content or [] if isinstance(b, dict) and b.get("type") == "text")
+        if self.rejects_prefill:
+            return AReply.error(400, "This model does not support assistant message prefill. "
+                                     "The conversation must end with a user message.")
+        if text != text.rstrip():
+            return AReply.error(400, "messages: final assistant content cannot end with trailing whitespace")
         return None
 
     def _pick(self, req: RecordedRequest) -> Reply:

@@ -117,8 +117,11 @@ MIDSTREAM = [
 
 
 @pytest.mark.parametrize("case,spec_id,reply,phrase,early", MIDSTREAM, ids=[c[0] for c in MIDSTREAM])
-def test_mid_stream_failure_reaches_sdk_as_error(gw, wire_mocks, sdk, case, spec_id, reply,
+def test_mid_stream_failure_reaches_sdk_as_error(gw_factory, wire_mocks, sdk, case, spec_id, reply,
                                                  phrase, early):
+    # the error path is the subject: mid-stream continuation (docs/design.md §19, on by default)
+    # would let the spare key finish the answer; test_stream_continuation.py covers that
+    gw = gw_factory(location_extra="routeshift_stream_continuation off;")
     spec = SPEC_BY_ID[spec_id]
     m = wire_mocks(spec.wire)
     s = Snapshot()

@@ -191,7 +191,9 @@ def test_inflight_visible_during_stream(basic):
 
 
 def test_stream_read_timeout_mid_stream_is_error(gw_factory, mocks, sdk):
-    gw = gw_factory(location_extra="routeshift_read_timeout 1s;")
+    # the error path is the subject: with mid-stream continuation (docs/design.md §19, on by default)
+    # the second key would finish the answer (test_stream_continuation.py covers a stall continued)
+    gw = gw_factory(location_extra="routeshift_read_timeout 1s; routeshift_stream_continuation off;")
     m = mocks.new("a")
     s = Snapshot()
     p = s.provider("openai", "openai", m.base_url())

@@ -120,6 +120,11 @@ void parse(const json_t* md, ProviderKind kind, KeyMetadata& out) {
     out.anthropic_beta = anthropic_betas(md);
     out.access_key_id = optional_string(md, "access_key_id").value_or("");
     out.session_token = optional_string(md, "session_token").value_or("");
+    if (auto v = optional_string(md, "continuation")) {
+        out.continuation = continuation_style_named(*v);
+        if (!out.continuation)
+            reject("metadata.continuation must be one of prefill, prefix, continue_final_message, instruction, none");
+    }
     if (kind != ProviderKind::bedrock) return;
 
     // Bedrock signs with SigV4 (access_key_id + the secret) unless the secret is a Bedrock API key.

@@ -3,6 +3,8 @@
 #pragma once
 #include "config/provider_catalog.hpp"
 #include "util/json_util.hpp"
+#include "continuation/continuation_style.hpp"
+
 #include <optional>
 #include <string>
 
@@ -22,6 +24,7 @@ struct KeyMetadata {
     bool bedrock_api_key = false;   // bedrock metadata.auth "api_key"/"bearer": Bearer, not SigV4
     std::string access_key_id;      // bedrock SigV4
     std::string session_token;      // bedrock SigV4 ("" = long-term credentials); a credential
+    std::optional<ContinuationStyle> continuation;  // metadata.continuation (docs/design.md §19)
 
     bool azure_v1() const { return api_version.empty() || api_version == "v1"; }
     // Azure dated versions before 2024-09-01 reject `stream_options` ("Unrecognized request

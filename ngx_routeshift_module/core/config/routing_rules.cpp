@@ -393,7 +393,8 @@ bool parse_routing_rules(const json_t* root, const Config& config, const std::un
             where += " (id " + std::to_string(rule.id) + ")";
             Fields f(where, json_array_get(rows, i));
             f.only({"id", "name", "team_id", "priority", "match", "action", "conditions", "enabled", "retry_budget",
-                    "cost_ceiling_microcents", "first_token_timeout_ms", "context_fallback_model"});
+                    "cost_ceiling_microcents", "first_token_timeout_ms", "context_fallback_model",
+                    "stream_continuation"});
             if (!ids.insert(rule.id).second) f.fail("duplicate id");
             if (!f.boolean("enabled").value_or(true)) continue;
             rule.name = f.string("name").value_or("");
@@ -419,6 +420,9 @@ bool parse_routing_rules(const json_t* root, const Config& config, const std::un
                 f.fail("context_fallback_model", "applies only to route rules (docs/design.md §20)");
             if (has_control_characters(rule.context_fallback_model))
                 f.fail("context_fallback_model", "contains control characters");
+            rule.stream_continuation = f.boolean("stream_continuation").value_or(true);
+            if (rule.action == RuleAction::tag && !rule.stream_continuation)
+                f.fail("stream_continuation", "applies only to route, block and static rules (a tag rule never decides)");
             out->rules.push_back(std::move(rule));
         }
         std::stable_sort(out->rules.begin(), out->rules.end(), [](const RoutingRule& a, const RoutingRule& b) {

@@ -80,6 +80,7 @@ struct RoutingRule {
     int64_t cost_ceiling_microcents = 0;    // 0 = not set
     int64_t first_token_timeout_ms = 0;     // streams' first-token limit when it decides; 0 = not set
     std::string context_fallback_model;     // route: where a context-length error goes (§20); "" = none
+    bool stream_continuation = true;        // streams broken mid-answer are continued (docs/design.md §19)
 
     // What the rule needs measured (the engine computes it lazily, once per request).
     bool needs_prompt_size = false;

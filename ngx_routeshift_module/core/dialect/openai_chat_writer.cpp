@@ -72,7 +72,7 @@ void OpenAIChatWriter::chunk(std::string_view delta, std::string_view finish_rea
 void OpenAIChatWriter::begin(Choice& choice) {
     if (choice.begun) return;
     choice.begun = true;
-    if (options_.stream) chunk("{\"role\":\"assistant\",\"content\":\"\"}");
+    if (options_.stream && !(options_.resume && &choice == &first_)) chunk("{\"role\":\"assistant\",\"content\":\"\"}");
 }
 
 // Choice 0 begins with the answer, whatever choice its first event is for.

@@ -26,6 +26,9 @@ struct OpenAIChatWriterOptions {
     // `function_call` (the legacy form holds one; later calls are dropped) and a choice that calls
     // it finishes with "function_call", as OpenAI answers such a request.
     bool legacy_functions = false;
+    // The client already has the start of this answer (mid-stream continuation, docs/design.md
+    // §19): choice 0 resumes without a second role chunk.
+    bool resume = false;
 };
 
 class OpenAIChatWriter final : public canonical::EventSink {

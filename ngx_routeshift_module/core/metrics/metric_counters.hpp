@@ -95,6 +95,17 @@ struct RequestSample {
 };
 void model_metrics_record(ModelMetrics& metrics, const RequestSample& sample);
 
+// Mid-stream continuations (docs/design.md §19), by outcome: a request whose broken stream a
+// continuation finished (continued) or that ended with the error event after trying (failed); a
+// target that refused the continuation request (rejected); a break that could not be continued
+// (impossible: a cut tool call, several choices, no attempt left).
+enum class ContinuationOutcome { continued, rejected, impossible, failed };
+inline constexpr std::string_view kContinuationOutcomeNames[] = {"continued", "rejected", "impossible", "failed"};
+inline constexpr size_t kContinuationOutcomes = sizeof(kContinuationOutcomeNames) / sizeof(kContinuationOutcomeNames[0]);
+struct ContinuationMetrics {
+    uint64_t outcomes[kContinuationOutcomes];
+};
+
 // Relaxed atomic read of a counter another worker may be adding to.
 inline uint64_t counter_load(const uint64_t& counter) { return __atomic_load_n(&counter, __ATOMIC_RELAXED); }
 

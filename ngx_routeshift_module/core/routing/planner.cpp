@@ -152,6 +152,7 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
     plan.budget.cost_ceiling_microcents = config.settings.cost_ceiling_microcents;  // default; a rule's wins
     if (rule && rule->cost_ceiling_microcents > 0) plan.budget.cost_ceiling_microcents = rule->cost_ceiling_microcents;
     if (rule) plan.budget.first_token_timeout_ms = rule->first_token_timeout_ms;
+    if (rule) plan.budget.stream_continuation = rule->stream_continuation;
     // after the ceiling is final, before health picks the first key: no pick may pass it
     if (!apply_cost_ceiling(config, request, now_unix, &plan)) return plan;
 

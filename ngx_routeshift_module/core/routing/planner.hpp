@@ -54,6 +54,7 @@ struct PlanBudget {
     unsigned attempts = 1;  // upstream attempts, first one included (>= 1)
     int64_t cost_ceiling_microcents = 0;  // max spend across all attempts; 0 = no ceiling
     int64_t first_token_timeout_ms = 0;   // the deciding rule's first-token limit for streams; 0 = the directive's
+    bool stream_continuation = true;      // the deciding rule allows mid-stream continuation (§19)
 };
 
 // What the host tells the planner about the keys' runtime health.

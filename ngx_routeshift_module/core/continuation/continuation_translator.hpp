@@ -1,0 +1,67 @@
+// The translator of a continuation attempt's stream (docs/design.md §19): the target's decoder
+// (any wire), the overlap with the delivered text removed, then the OpenAI chat writer resuming the
+// client's answer with the same id, created, model and index and no second role chunk. The usage
+// the client sees is the sum over every attempt; usage() is this attempt's own (its accounting).
+#pragma once
+#include "egress/response_decoder.hpp"
+
+#include <memory>
+#include <string>
+
+namespace routeshift {
+
+struct ContinuationOptions {
+    OpenAIChatWriterOptions writer;  // id, model, created of the delivered chunks; resume set
+    std::string delivered_tail;      // the end of the delivered text (at most max_overlap bytes)
+    size_t min_overlap = 0;          // overlap shorter than this is kept (chance repetition)
+    size_t max_overlap = 0;          // 0: the target continues exactly (prefix styles)
+    Usage earlier;                   // what the earlier attempts reported (-1: unknown)
+};
+
+class ContinuationTranslator final : public ResponseTranslator, private canonical::EventSink {
+public:
+    ContinuationTranslator(std::unique_ptr<ResponseDecoder> decoder, ContinuationOptions options);
+
+    bool feed(std::string_view bytes, std::string* out) override;
+    bool finish(std::string* out) override;
+    const Usage& usage() const override { return own_usage_; }
+    bool complete() const override { return writer_.complete(); }
+    bool saw_error() const override { return writer_.saw_error(); }
+    void observe_session(SessionInference*) override {}  // the session was decided by the first attempt
+    bool content_started() const override { return started_; }
+
+private:
+    void message_start(const canonical::MessageStart&) override {}
+    void choice(size_t index) override { writer_.choice(index); }
+    void text_delta(std::string_view text) override;
+    void text_delta_with_logprobs(std::string_view text, std::span<const canonical::TokenLogprobs>) override {
+        text_delta(text);
+    }
+    // a continuation's reasoning would arrive after the answer's content: the client does not get it
+    void reasoning_delta(std::string_view) override {}
+    void reasoning_state(std::string_view) override {}
+    void refusal_delta(std::string_view text) override;
+    void tool_call_start(size_t index, std::string_view id, std::string_view name, std::string_view arguments) override;
+    void tool_call_arguments_delta(size_t index, std::string_view arguments) override;
+    void image(std::string_view media_type, std::string_view base64_data) override;
+    void usage(const canonical::UsageReport& usage) override;
+    void finish(canonical::FinishReason reason) override;
+    void error(const canonical::ErrorReport& error) override;
+    void keep_alive() override { writer_.keep_alive(); }
+
+    void flush_overlap();
+    void forward_usage();
+
+    std::unique_ptr<ResponseDecoder> decoder_;
+    ContinuationOptions options_;
+    OpenAIChatWriter writer_;
+    std::string pending_;         // the continuation's first text, until its overlap is known
+    bool overlap_done_ = false;
+    bool started_ = false;
+    bool finished_ = false;
+    bool usage_forwarded_ = false;
+    canonical::UsageReport own_tokens_;
+    Usage own_usage_;
+};
+
+}  // namespace routeshift
