@@ -25,7 +25,7 @@ extern "C" {
 #include "metrics/metric_counters.hpp"
 
 #include <memory>
-#include <deque>
+#include <list>
 #include <initializer_list>
 #include <span>
 #include <new>
@@ -172,7 +172,7 @@ struct RequestCtx {
     std::shared_ptr<const Config> cfg;
     std::shared_ptr<const std::vector<int>> slots;  // taken with cfg: a push may come mid-request
     std::shared_ptr<EndpointCache> endpoints;       // same version as cfg
-    std::deque<EndpointEntry> own_endpoints;        // when the shared cache is full
+    std::list<EndpointEntry> own_endpoints;         // when the shared cache is full (a list: no allocation while empty)
     const VirtualKey* vk = nullptr;
 
     // what the client called (docs/design.md §18): its answers and errors are in its dialect
@@ -461,6 +461,8 @@ void log_spool_worker_start(ngx_cycle_t* cycle);
 void log_spool_worker_exit(ngx_cycle_t* cycle);  // closes (renames) this worker's file
 // `"spool":{...}` for the status JSON, "" when no spool is configured.
 std::string log_spool_status_json();
+// A spool is configured (this worker writes request-log records): else no record is built.
+bool log_spool_enabled();
 // Prometheus families routeshift_spool_backlog_bytes, routeshift_spool_limit_bytes and
 // routeshift_spool_dropped_records_total (none when no spool is configured).
 class PrometheusText;

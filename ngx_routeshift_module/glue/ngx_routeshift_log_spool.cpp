@@ -237,6 +237,8 @@ bool option(const ngx_str_t& arg, const char* key, ngx_str_t* value) {
 
 }  // namespace
 
+bool log_spool_enabled() { return g_spool != nullptr; }
+
 char* log_spool_directive(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     auto* mc = static_cast<MainConf*>(conf);
     if (mc->log_spool) return const_cast<char*>("is duplicate");

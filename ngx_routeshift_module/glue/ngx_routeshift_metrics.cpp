@@ -45,9 +45,13 @@ void set_names(ModelMetricsEntry& entry, std::string_view provider, std::string_
 
 // Per worker: (provider NUL model) → entry index, so a request finds its entry without the lock.
 // Entries never move or go away; the map is dropped if the zone's table changes (a new zone).
+struct KeyHash {
+    using is_transparent = void;  // looked up by a string_view of a stack buffer: no allocation per request
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 struct EntryCache {
     const ModelMetricsTable* table = nullptr;
-    std::unordered_map<std::string, uint32_t> index;
+    std::unordered_map<std::string, uint32_t, KeyHash, std::equal_to<>> index;
 };
 EntryCache g_entries;
 constexpr size_t kEntryCacheMax = 4096;
@@ -59,10 +63,11 @@ uint32_t entry_index(ngx_shm_zone_t* zone, ModelMetricsTable* table, std::string
         g_entries.index.clear();
         g_entries.table = table;
     }
-    std::string key;
-    key.reserve(provider.size() + 1 + model.size());
-    key.append(provider).push_back('\0');
-    key.append(model);
+    char key_bytes[sizeof(ModelMetricsEntry::provider) + sizeof(ModelMetricsEntry::model)];  // both fit (above)
+    memcpy(key_bytes, provider.data(), provider.size());
+    key_bytes[provider.size()] = '\0';
+    memcpy(key_bytes + provider.size() + 1, model.data(), model.size());
+    const std::string_view key(key_bytes, provider.size() + 1 + model.size());
     if (auto it = g_entries.index.find(key); it != g_entries.index.end()) return it->second;
     uint32_t found = kOtherEntry;
     {
@@ -84,7 +89,7 @@ uint32_t entry_index(ngx_shm_zone_t* zone, ModelMetricsTable* table, std::string
         }
         ngx_shmtx_unlock(&pool->mutex);
     }
-    if (g_entries.index.size() < kEntryCacheMax) g_entries.index.emplace(std::move(key), found);
+    if (g_entries.index.size() < kEntryCacheMax) g_entries.index.emplace(std::string(key), found);
     return found;
 }
 

@@ -517,7 +517,9 @@ std::vector<std::string_view> secrets_of(const RequestCtx& ctx) {
 // Providers quote credentials in error messages; an error event inside a stream must not carry
 // them to the client. Only output holding an error is searched.
 void scrub_answer(const RequestCtx& ctx, std::string* out) {
-    if (out->find("\"error\"") == std::string::npos || ctx.current < 0) return;
+    // memmem, not std::string::find: find stops at every '"' of the answer to compare
+    static constexpr std::string_view kError = "\"error\"";
+    if (ctx.current < 0 || memmem(out->data(), out->size(), kError.data(), kError.size()) == nullptr) return;
     auto secrets = secrets_of(ctx);
     *out = redact_secrets(*out, std::span<const std::string_view>(secrets));
 }

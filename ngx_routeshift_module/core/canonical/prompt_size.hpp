@@ -17,4 +17,15 @@ namespace routeshift {
 // long as the request.
 const PromptSize& measure_prompt(const ChatRequest& request);
 
+// Upper bounds of measure_prompt's characters (and so system_characters) and estimated_tokens,
+// from the byte lengths of the members it reads ("messages", "tools", "functions") and the message
+// count, without reading the messages: a decoded character takes at least one byte of JSON, and
+// the characters and other bytes it counts lie in disjoint parts of those members. Lets a size
+// minimum (a routing rule's tokens_min, ...) be rejected without a pass over the prompt.
+struct PromptSizeBound {
+    uint64_t characters = 0;        // >= characters + other_bytes
+    uint64_t estimated_tokens = 0;  // >= estimated_tokens
+};
+PromptSizeBound prompt_size_bound(const ChatRequest& request);
+
 }  // namespace routeshift

@@ -16,6 +16,11 @@ public:
     RequestFacts(const ChatRequest& request) : request_(request) {}
 
     const PromptSize& size() { return measure_prompt(request_); }  // cached in the request
+    // Upper bounds of size() without measuring (see size_cannot_match).
+    const PromptSizeBound& bound() {
+        if (!bound_) bound_ = prompt_size_bound(request_);
+        return *bound_;
+    }
     const std::string& text() {
         if (!text_) text_ = rule_match_text(request_);
         return *text_;
@@ -45,6 +50,7 @@ public:
 private:
     const ChatRequest& request_;
     std::optional<std::string> text_;
+    std::optional<PromptSizeBound> bound_;
     std::optional<bool> tools_;
     std::optional<JsonValue> metadata_;
 };
@@ -100,6 +106,16 @@ bool conditions_hold(const RoutingRule& rule, const VirtualKey& caller, const Ch
     return true;
 }
 
+// True when no request within `bound` can meet the rule's size minimums: the rule fails its size
+// tests whatever measure_prompt would say, so the measurement (a pass over every message) is not
+// needed for it. The same answer as the tests below, only sooner.
+bool size_cannot_match(const RoutingRule& rule, const PromptSizeBound& bound) {
+    return (rule.characters.set && rule.characters.min > bound.characters) ||
+           (rule.tokens.set && rule.tokens.min > bound.estimated_tokens) ||
+           (rule.system_characters.set && rule.system_characters.min > bound.characters) ||
+           (rule.system_tokens.set && rule.system_tokens.min > estimate_tokens(bound.characters));
+}
+
 // `model_tested`: the rule came from the model index, its model and stream tests already passed.
 bool matches(const RoutingRule& rule, const VirtualKey& caller, const ChatRequest& request, RequestFacts& facts,
              bool model_tested, RuleOutcome* outcome) {
@@ -112,6 +128,7 @@ bool matches(const RoutingRule& rule, const VirtualKey& caller, const ChatReques
     if (rule.messages.set && !rule.messages.contains(request.message_count)) return false;
     if (rule.tools && *rule.tools != facts.tools()) return false;
     if (rule.needs_prompt_size) {
+        if (size_cannot_match(rule, facts.bound())) return false;  // most requests are far below a size minimum
         const PromptSize& size = facts.size();
         if (rule.characters.set && !rule.characters.contains(size.characters)) return false;
         if (rule.tokens.set && !rule.tokens.contains(size.estimated_tokens)) return false;
@@ -199,7 +216,7 @@ RuleOutcome evaluate_rules(const RoutingRules& rules, const VirtualKey& caller, 
         outcome.decided = &rule;
         return true;
     };
-    if (const std::vector<uint32_t>* indexed = rules.model_index.candidates(request.model, request.stream)) {
+    if (const std::vector<uint32_t>* indexed = rules.model_index.candidates(request.model, request.stream, environment)) {
         for (uint32_t i : *indexed)
             if (evaluate(rules.rules[i], true)) break;
     } else {

@@ -646,7 +646,11 @@ bool JsonArrayReader::next(JsonValue* v) {
 }
 
 bool JsonArrayReader::next(JsonValue* v, std::string_view key, JsonValue* member) {
-    *member = JsonValue();
+    return next(v, std::span<const std::string_view>(&key, 1), member);
+}
+
+bool JsonArrayReader::next(JsonValue* v, std::span<const std::string_view> keys, JsonValue* members) {
+    for (size_t i = 0; i < keys.size(); i++) members[i] = JsonValue();
     p_ = skip_ws_v(p_, end_);
     if (p_ >= end_) return false;
     const char* vb = p_;
@@ -661,9 +665,13 @@ bool JsonArrayReader::next(JsonValue* v, std::string_view key, JsonValue* member
         q = skip_ws_v(q + 1, end_);       // at the value
         JsonType t;
         const char* ve = value_end_v(q, end_, &t);
-        if (raw_equals(std::string_view(kb, static_cast<size_t>(ke - kb)), esc, key)) {
-            member->text = std::string_view(q, static_cast<size_t>(ve - q));
-            member->type = t;
+        const std::string_view raw_key(kb, static_cast<size_t>(ke - kb));
+        for (size_t i = 0; i < keys.size(); i++) {
+            if (raw_equals(raw_key, esc, keys[i])) {
+                members[i].text = std::string_view(q, static_cast<size_t>(ve - q));
+                members[i].type = t;
+                break;  // the keys differ: one can match
+            }
         }
         q = skip_ws_v(ve, end_);
         if (q < end_ && *q == ',') q = skip_ws_v(q + 1, end_);

@@ -78,6 +78,37 @@ static void test_estimate_rounds_up(void**) {
     assert_int_equal(estimate_tokens(5), 2);
 }
 
+// The bound holds for every shape measure_prompt reads (strings, parts, calls, tools, escapes,
+// many tiny messages), and is reached closely enough to be useful on prose.
+static void test_bound_is_an_upper_bound(void**) {
+    std::string calls = R"([{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}])";
+    std::string many = R"({"model":"m","messages":[)";
+    for (int i = 0; i < 40; i++) many += std::string(i ? "," : "") + R"({"role":"user","content":""})";
+    many += "]}";
+    const std::string bodies[] = {
+        R"({"model":"m","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"What is 2 + 2?"}]})",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"developer\",\"content\":\"\\u00e9\\ud83d\\ude00\\n\\t\"}]}",
+        R"({"model":"m","tools":[{"type":"function","function":{"name":"f"}}],"functions":[{"name":"g"}],)"
+        R"("messages":[{"role":"user","content":[{"type":"text","text":"abc"},{"type":"image_url","image_url":{"url":"d"}}]},)"
+        R"({"role":"assistant","content":null,"tool_calls":)" + calls + "}]}",
+        many,
+        R"({"model":"m","messages":[{"role":"user","content":")" + std::string(5000, 'x') + R"("}]})",
+    };
+    for (const std::string& body : bodies) {
+        ApiError error;
+        auto request = parse_chat_request(body, &error);
+        assert_true(request.has_value());
+        PromptSizeBound bound = prompt_size_bound(*request);
+        const PromptSize& size = measure_prompt(*request);
+        assert_true(bound.characters >= size.characters + size.other_bytes);
+        assert_true(bound.estimated_tokens >= size.estimated_tokens);
+    }
+    ApiError error;
+    auto prose = parse_chat_request(bodies[4], &error);
+    assert_true(prose.has_value());
+    assert_true(prompt_size_bound(*prose).estimated_tokens <= measure_prompt(*prose).estimated_tokens + 20);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_strings),
@@ -86,6 +117,7 @@ int main(void) {
         cmocka_unit_test(test_long_multibyte_text),
         cmocka_unit_test(test_measured_once_per_request),
         cmocka_unit_test(test_estimate_rounds_up),
+        cmocka_unit_test(test_bound_is_an_upper_bound),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

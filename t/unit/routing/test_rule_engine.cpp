@@ -5,6 +5,7 @@
 // the chain, block errors, static answers, per-rule retry budget and cost ceiling.
 #include "routing/planner.hpp"
 #include "routing/rule_engine.hpp"
+#include "canonical/prompt_size.hpp"
 #include "egress/wire_adapter.hpp"
 #include "rules_fixture.hpp"
 
@@ -256,6 +257,36 @@ static void test_facts_and_regexes_only_when_needed(void**) {
     assert_int_equal(o.matched[0], 3);
 }
 
+// A size minimum above what the request's bytes could hold is rejected without measuring the
+// prompt (prompt_size_bound); every minimum, below, at and above the measured size and the bound,
+// gives the answer the measurement gives.
+static void test_size_minimums_agree_with_the_measurement(void**) {
+    const std::string body = R"({"model":"gpt-4o","messages":[{"role":"system","content":"Be brief."},)"
+                             R"({"role":"user","content":"What is 2 + 2? )" + std::string(300, 'x') + R"("}]})";
+    ChatRequest probe = request(body);
+    const PromptSize measured = measure_prompt(probe);
+    const PromptSizeBound bound = prompt_size_bound(probe);
+    assert_true(bound.estimated_tokens >= measured.estimated_tokens);
+    struct Kind {
+        const char* field;
+        uint64_t measured, bound;
+    } kinds[] = {
+        {"tokens_min", measured.estimated_tokens, bound.estimated_tokens},
+        {"characters_min", measured.characters, bound.characters},
+        {"system_characters_min", measured.system_characters, bound.characters},
+        {"system_tokens_min", estimate_tokens(measured.system_characters), estimate_tokens(bound.characters)},
+    };
+    for (const Kind& kind : kinds) {
+        for (uint64_t min : {uint64_t{0}, kind.measured, kind.measured + 1, kind.bound, kind.bound + 1, kind.bound * 1000}) {
+            auto cfg = config(std::string(R"([{"id": 1, "match": {")") + kind.field + R"(": )" + std::to_string(min) +
+                              R"(}, "action": {"block": {"status": 403}}}])");
+            ChatRequest req = request(body);
+            RuleOutcome o = evaluate_rules(cfg->routing_rules, key(*cfg, 5), req, kNoon, "");
+            assert_int_equal(decided(o), min <= kind.measured ? 1 : 0);
+        }
+    }
+}
+
 static std::vector<int64_t> indexed_ids(const Config& cfg, std::string_view model, bool stream) {
     std::vector<int64_t> ids;
     const std::vector<uint32_t>* list = cfg.routing_rules.model_index.candidates(model, stream);
@@ -302,6 +333,38 @@ static void test_model_index_skips_rules_and_agrees(void**) {
     assert_int_equal(g_engine.matches, 1);  // the full loop: rule 3's model regex per request (6 fails on stream)
     assert_int_equal(decided(o), 7);
     assert_true((o.matched == std::vector<int64_t>{4, 5, 7}));
+}
+
+// The index per environment: a rule gated to other environments is not in the list (an
+// environment no rule names gets only the ungated rules), and the outcome is the full loop's.
+static void test_model_index_by_environment(void**) {
+    auto cfg = config(R"([
+      {"id": 1, "priority": 1, "conditions": {"environments": ["staging"]}, "action": {"tag": {"labels": ["s"]}}},
+      {"id": 2, "priority": 2, "conditions": {"environments": ["prod", "canary"]}, "action": {"tag": {"labels": ["p"]}}},
+      {"id": 3, "priority": 3, "match": {"messages_max": 9}, "action": {"tag": {"labels": ["all"]}}},
+      {"id": 4, "priority": 4, "conditions": {"environments": ["canary"]}, "action": {"block": {"status": 403}}}
+    ])");
+    auto ids = [&](std::string_view environment) {
+        std::vector<int64_t> out;
+        for (uint32_t i : *cfg->routing_rules.model_index.candidates("gpt-4o", false, environment))
+            out.push_back(cfg->routing_rules.rules[i].id);
+        return out;
+    };
+    assert_true((ids("") == std::vector<int64_t>{3}));
+    assert_true((ids("dev") == std::vector<int64_t>{3}));
+    assert_true((ids("staging") == std::vector<int64_t>{1, 3}));
+    assert_true((ids("prod") == std::vector<int64_t>{2, 3}));
+    assert_true((ids("canary") == std::vector<int64_t>{2, 3, 4}));
+    for (std::string_view environment : {"", "dev", "staging", "prod", "canary"}) {
+        ChatRequest indexed = request(kHello);  // gpt-4o: indexed
+        ChatRequest full = request(R"({"model":"not-indexed","messages":[{"role":"user","content":"hello"}]})");
+        RuleOutcome a = evaluate_rules(cfg->routing_rules, key(*cfg, 5), indexed, kNoon, environment);
+        RuleOutcome b = evaluate_rules(cfg->routing_rules, key(*cfg, 5), full, kNoon, environment);
+        assert_true(a.matched == b.matched);
+        assert_true(a.tags == b.tags);
+        assert_int_equal(decided(a), decided(b));
+    }
+    assert_int_equal(decided(evaluate_rules(cfg->routing_rules, key(*cfg, 5), request(kHello), kNoon, "canary")), 4);
 }
 
 static void test_pathological_regex_is_no_match(void**) {
@@ -385,8 +448,10 @@ int main() {
         cmocka_unit_test(test_conditions),
         cmocka_unit_test(test_percentage_is_stable_and_spread),
         cmocka_unit_test(test_facts_and_regexes_only_when_needed),
+        cmocka_unit_test(test_size_minimums_agree_with_the_measurement),
         cmocka_unit_test(test_pathological_regex_is_no_match),
         cmocka_unit_test(test_model_index_skips_rules_and_agrees),
+        cmocka_unit_test(test_model_index_by_environment),
         cmocka_unit_test(test_planner_route_chain_and_caps),
         cmocka_unit_test(test_planner_route_hint_overrides_the_chain),
         cmocka_unit_test(test_planner_block_and_static),

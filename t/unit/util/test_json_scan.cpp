@@ -726,6 +726,22 @@ static void compare_value(JsonValue v, const json_t* j, std::string_view doc) {
             }
             assert_false(keyed.next(&e2, key, &mv));
         }
+        // the several-keys reader: the member json_object_find finds, for each key
+        {
+            constexpr std::string_view keys[] = {"role", "model", "a", ""};  // "model" is also spelt escaped
+            JsonArrayReader plain(v), keyed(v);
+            JsonValue e1, e2, found[std::size(keys)];
+            while (plain.next(&e1)) {
+                assert_true(keyed.next(&e2, keys, found));
+                assert_true(e1.text.data() == e2.text.data() && e1.text.size() == e2.text.size());
+                for (size_t k = 0; k < std::size(keys); k++) {
+                    JsonValue want = json_object_find(e1, keys[k]);
+                    assert_true(found[k].text.data() == want.text.data() && found[k].text.size() == want.text.size());
+                    assert_true(found[k].text.empty() || found[k].type == want.type);
+                }
+            }
+            assert_false(keyed.next(&e2, keys, found));
+        }
         break;
     }
     case JSON_STRING: {
