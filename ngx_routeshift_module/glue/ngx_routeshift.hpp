@@ -361,6 +361,8 @@ RequestCtx* get_ctx(ngx_http_request_t* r);
 bool admit_caller(RequestCtx& ctx);
 // What the planner asks the glue (endpoints from the per-config cache, health from the zone).
 std::unique_ptr<PlanEnvironment> glue_plan_environment(RequestCtx& ctx);
+// ctx.plan from plan_request with the location's directives (retry budget, environment) over `env`.
+void plan_with_location(RequestCtx& ctx, PlanEnvironment& env);
 // ctx.plan is made: its candidates become ctx.cands, then the hosts resolve and the upstream
 // starts (or the plan's error / static answer is sent).
 void start_planned(RequestCtx& ctx);

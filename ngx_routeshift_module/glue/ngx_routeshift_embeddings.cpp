@@ -168,12 +168,8 @@ void embeddings_read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
         ngx_http_finalize_request(r, finalize_error(ctx));
         return;
     }
-    auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
-    PlanOptions options;
-    options.directive_retry_budget = (unsigned)lc->retry_budget;
-    options.environment = string_view_of(lc->environment);
     EmbeddingsEnvironment env(ctx, glue_plan_environment(ctx));
-    ctx.plan = plan_request(*ctx.cfg, *ctx.vk, ctx.req, (int64_t)ngx_time(), options, env);
+    plan_with_location(ctx, env);
     if (ctx.plan.static_answer) {  // a static rule answers in chat's shape: not for embeddings
         ctx.fail(400, "A static routing rule matched; it answers chat completions only.", "invalid_request_error", "",
                  "static_rule_not_applicable");

@@ -196,6 +196,14 @@ void start_planned(RequestCtx& ctx) {
     resolve_candidates(ctx, after_resolve);
 }
 
+void plan_with_location(RequestCtx& ctx, PlanEnvironment& env) {
+    auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(ctx.r, ngx_http_routeshift_module));
+    PlanOptions options;
+    options.directive_retry_budget = (unsigned)lc->retry_budget;
+    options.environment = string_view_of(lc->environment);
+    ctx.plan = plan_request(*ctx.cfg, *ctx.vk, ctx.req, (int64_t)ngx_time(), options, env);
+}
+
 namespace {
 
 // A Gemini native client's body, converted once into OpenAI shape (docs/design.md §18): the model
@@ -283,12 +291,8 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
         return;
     }
 
-    auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
-    PlanOptions options;
-    options.directive_retry_budget = (unsigned)lc->retry_budget;
-    options.environment = string_view_of(lc->environment);
     GlueEnvironment env(ctx);
-    ctx.plan = plan_request(*ctx.cfg, *ctx.vk, ctx.req, (int64_t)ngx_time(), options, env);
+    plan_with_location(ctx, env);
     start_planned(ctx);
 }
 

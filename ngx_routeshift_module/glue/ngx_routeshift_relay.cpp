@@ -253,10 +253,7 @@ void plan_and_start(ngx_http_request_t* r, RequestCtx& ctx, RelayCall& call, std
             ngx_http_finalize_request(r, fail_with(ctx, err));
             return;
         }
-        PlanOptions options;
-        options.directive_retry_budget = (unsigned)lc->retry_budget;
-        options.environment = string_view_of(lc->environment);
-        ctx.plan = plan_request(cfg, *ctx.vk, ctx.req, (int64_t)ngx_time(), options, env);
+        plan_with_location(ctx, env);
     } else {
         size_t provider;
         ApiError err;
