@@ -186,3 +186,12 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+
+
+@pytest.fixture
+def spool():
+    """A request-log spool directory the workers (nobody) can reach: directly under /tmp, mode 0777."""
+    d = Path(tempfile.mkdtemp(prefix="rs-spool-"))
+    os.chmod(d, 0o777)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)

@@ -8,9 +8,6 @@ key never upstream."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,12 +31,6 @@ def price(provider_id: int, model: str, input_per_token: int) -> dict:
             "effective_from": 0}
 
 
-@pytest.fixture
-def spool():
-    d = Path(tempfile.mkdtemp(prefix="rs-emb-spool-"))
-    os.chmod(d, 0o777)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 class World:

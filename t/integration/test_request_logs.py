@@ -7,14 +7,9 @@ and says so in the error log. (Shipping to Postgres: t/sync/integration/test_syn
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
-import tempfile
 import time
 from pathlib import Path
-
-import pytest
 
 from helpers import Snapshot, chat_body
 from mock_provider import Reply
@@ -29,13 +24,6 @@ def wait_until(predicate, timeout: float, what: str) -> None:
 PER_TOKEN = 1_000_000  # microcents per Mtok: 1 microcent per token
 
 
-@pytest.fixture
-def spool():
-    """A spool directory the workers (nobody) can reach: directly under /tmp, mode 0777."""
-    d = Path(tempfile.mkdtemp(prefix="rs-spool-"))
-    os.chmod(d, 0o777)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def records(spool: Path) -> list[dict]:
