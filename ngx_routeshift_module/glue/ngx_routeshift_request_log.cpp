@@ -84,7 +84,9 @@ void fill_from_ctx(const RequestCtx& ctx, int status, RequestRecord& record) {
 }  // namespace
 
 void request_log_attempt_done(RequestCtx& ctx, const Candidate& c, int status, std::string_view failure) {
-    if (!log_spool_enabled()) return;  // only the record reads the attempt log: no strings built per attempt
+    // only the record and a continuation (the usage of earlier attempts) read the attempt log: no
+    // strings built per attempt otherwise
+    if (!log_spool_enabled() && ctx.continuation == nullptr) return;
     AttemptRecord attempt;
     const ProviderKey& key = ctx.cfg->keys[c.key];
     attempt.provider = ctx.cfg->providers[key.provider].name;

@@ -87,6 +87,9 @@ def test_metrics_promtool_valid_and_counters_move(world):
     # 3: a bad virtual key: the gateway answers by itself
     r = w.gw.chat(chat_body("gpt-4o"), key="sk-proxy-not-a-key")
     assert r.status == 401, r.describe()
+    # counted in the log phase, which may end after the client has its answer (and the scrape
+    # may reach another worker first): wait until the three requests are logged
+    w.gw.wait_access(3)
 
     resp = w.scrape()
     assert resp.header("Content-Type").startswith("text/plain; version=0.0.4"), resp.describe()

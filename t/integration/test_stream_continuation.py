@@ -33,7 +33,9 @@ def cut_after_four() -> Reply:
 def gateway_with_fallbacks(gw, mocks, fallbacks: list, *, primary_reply: Reply | None = None, rules=None,
                            primary_cooldown: int = 30):
     """Provider "primary" (an OpenAI mock, tried first) and `fallbacks` in order: [(name, kind, mock,
-    upstream_model)]. Returns (primary mock, snapshot, primary key, fallback keys, virtual key)."""
+    upstream_model)], each in a failover tier of its own (models.priority), so the order does not
+    depend on the balancer's state. Returns (primary mock, snapshot, primary key, fallback keys,
+    virtual key)."""
     primary = mocks.new("primary")
     s = Snapshot()
     pp = s.provider("primary", "openai", primary.base_url())
@@ -41,12 +43,13 @@ def gateway_with_fallbacks(gw, mocks, fallbacks: list, *, primary_reply: Reply |
     s.model(pp, "gpt-4o")
     keys = []
     weight = 100
-    for name, kind, mock, upstream in fallbacks:
+    for tier, (name, kind, mock, upstream) in enumerate(fallbacks, start=1):
         base = mock.base_url() if kind != "anthropic" else mock.base_url(path="")
         p = s.provider(name, kind, base)
         keys.append(s.key(p, weight=weight, label=name))
         weight = max(1, weight // 10)
         s.model(p, "gpt-4o", upstream)
+        s.models[-1]["priority"] = tier
     vk = s.vkey()
     doc = s.to_dict()
     if rules:
@@ -322,6 +325,7 @@ def test_continuations_are_counted_in_metrics(gw_factory, mocks, sdk):
     gw.wait_access(2)
     assert outcomes() == {"continued": 1, "rejected": 1, "impossible": 1, "failed": 0}
 
+    time.sleep(1.2)  # the cut parked the primary's key for 1 s; the next snapshot reuses its key id
     primary2, s2, kp2, (kc2,), vk2 = gateway_with_fallbacks(gw, mocks, [("claude", "anthropic", claude, "claude-sonnet-4-5")])
     res, _ = stream(sdk, gw, vk2)  # refused again (rejected), nobody left (failed)
     assert "error" in res and not res.get("completed"), res
