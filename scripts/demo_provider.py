@@ -1,6 +1,6 @@
 """A local stand-in for an OpenAI-compatible provider, so `make run` works with no provider
 account and no network: it answers every chat completion (streamed or not) by echoing the
-last user message."""
+last user message, and embeddings with small deterministic vectors."""
 import json
 import signal
 import sys
@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "t" / "integration"))
+from mock_embeddings import OpenAIEmbeddings  # noqa: E402
 from mock_provider import MockProvider, Reply  # noqa: E402
 
 
@@ -29,7 +30,8 @@ def answer(req):
 def main():
     port = int(sys.argv[1])
     mock = MockProvider(name="demo", port=port)
-    mock.handler = answer
+    embeddings = OpenAIEmbeddings(mock)  # /v1/embeddings; None for every other path
+    mock.handler = lambda req: embeddings.handle(req) or answer(req)
     mock.start()
     print(f"demo provider listening on 127.0.0.1:{port}", flush=True)
     stop = threading.Event()

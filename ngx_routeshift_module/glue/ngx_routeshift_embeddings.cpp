@@ -212,6 +212,7 @@ std::unique_ptr<ResponseTranslator> embeddings_translator(RequestCtx& ctx, std::
     if (relays_as_is(ctx, key.wire)) {  // the provider's answer as it is, its usage read
         RelayAnswerOptions options;
         options.content_type = content_type;
+        options.required_array = "data";
         return relay_answer_translator(std::move(options));
     }
     ctx.response.converted = true;

@@ -43,6 +43,17 @@ static void test_json_usage_both_namings(void**) {
     assert_int_equal(t->usage().completion_tokens, 4);
     assert_int_equal(t->usage().total_tokens, 13);
     assert_int_equal(t->usage().cached_tokens, 2);
+    // an answer without the endpoint's array (a chat completion where embeddings were asked) is not complete
+    RelayAnswerOptions embeddings;
+    embeddings.content_type = "application/json";
+    embeddings.required_array = "data";
+    auto wrong = relay_answer_translator(embeddings);
+    run(*wrong, R"({"object":"chat.completion","choices":[]})", 4, &ok);
+    assert_false(ok);
+    auto right = relay_answer_translator(embeddings);
+    run(*right, R"({"object":"list","data":[{"embedding":[0.5]}],"usage":{"prompt_tokens":2,"total_tokens":2}})", 4, &ok);
+    assert_true(ok);
+    assert_int_equal(right->usage().prompt_tokens, 2);
     // a truncated JSON answer is not complete (the held answer fails over)
     auto cut = relay_answer_translator(o);
     run(*cut, R"({"object":"response","usa)", 5, &ok);

@@ -98,6 +98,8 @@ public:
         JsonValue root;
         JsonMembers top;
         if (!json_scan(json_, &root, &top, nullptr) || !root.is(JsonType::object)) return false;
+        if (!options_.required_array.empty() && !json_find(top, options_.required_array).is(JsonType::array))
+            return false;
         usage_ = relay_usage(json_find(top, "usage"));
         if (options_.rewrite_ids) {
             std::string rewritten;

@@ -27,6 +27,9 @@ struct RelayAnswerOptions {
     ProviderObjectKind kind = ProviderObjectKind::file;  // of the answer's objects (lists: of their items)
     ProviderObjectIdEncoder encode;
     std::optional<ObjectOwnerScope> owner;  // files and batches: lists filtered, marks removed (object_owner.hpp)
+    // A JSON answer without this top-level array member is not the endpoint's answer (an
+    // embeddings answer without "data"): the attempt fails like a malformed chat answer.
+    std::string_view required_array;
 };
 
 std::unique_ptr<ResponseTranslator> relay_answer_translator(RelayAnswerOptions options);
