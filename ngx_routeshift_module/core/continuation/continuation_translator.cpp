@@ -9,12 +9,8 @@
 
 namespace routeshift {
 
-ContinuationTranslator::ContinuationTranslator(std::unique_ptr<ResponseDecoder> decoder, ContinuationOptions options)
-    : decoder_(std::move(decoder)), options_(std::move(options)), writer_(options_.writer) {
-    overlap_done_ = options_.max_overlap == 0;
-}
-
-bool ContinuationTranslator::feed(std::string_view bytes, std::string* out) {
+template <typename Writer>
+bool ContinuationTranslator<Writer>::feed(std::string_view bytes, std::string* out) {
     writer_.bind(out);
     try {
         if (writer_.saw_error() || finished_) return false;
@@ -29,7 +25,8 @@ bool ContinuationTranslator::feed(std::string_view bytes, std::string* out) {
     }
 }
 
-bool ContinuationTranslator::finish(std::string* out) {
+template <typename Writer>
+bool ContinuationTranslator<Writer>::finish(std::string* out) {
     writer_.bind(out);
     try {
         bool first_call = !finished_;
@@ -44,7 +41,8 @@ bool ContinuationTranslator::finish(std::string* out) {
     }
 }
 
-void ContinuationTranslator::flush_overlap() {
+template <typename Writer>
+void ContinuationTranslator<Writer>::flush_overlap() {
     if (overlap_done_) return;
     overlap_done_ = true;
     size_t k = overlap_length(options_.delivered_tail, pending_, options_.min_overlap, options_.max_overlap);
@@ -52,7 +50,8 @@ void ContinuationTranslator::flush_overlap() {
     pending_.clear();
 }
 
-void ContinuationTranslator::text_delta(std::string_view text) {
+template <typename Writer>
+void ContinuationTranslator<Writer>::text_delta(std::string_view text) {
     started_ |= !text.empty();
     if (overlap_done_) {
         writer_.text_delta(text);
@@ -63,31 +62,36 @@ void ContinuationTranslator::text_delta(std::string_view text) {
     flush_overlap();
 }
 
-void ContinuationTranslator::refusal_delta(std::string_view text) {
+template <typename Writer>
+void ContinuationTranslator<Writer>::refusal_delta(std::string_view text) {
     flush_overlap();
     started_ |= !text.empty();
     writer_.refusal_delta(text);
 }
 
-void ContinuationTranslator::tool_call_start(size_t index, std::string_view id, std::string_view name,
+template <typename Writer>
+void ContinuationTranslator<Writer>::tool_call_start(size_t index, std::string_view id, std::string_view name,
                                              std::string_view arguments) {
     flush_overlap();
     started_ = true;
     writer_.tool_call_start(index, id, name, arguments);
 }
 
-void ContinuationTranslator::tool_call_arguments_delta(size_t index, std::string_view arguments) {
+template <typename Writer>
+void ContinuationTranslator<Writer>::tool_call_arguments_delta(size_t index, std::string_view arguments) {
     writer_.tool_call_arguments_delta(index, arguments);
 }
 
-void ContinuationTranslator::image(std::string_view media_type, std::string_view base64_data) {
+template <typename Writer>
+void ContinuationTranslator<Writer>::image(std::string_view media_type, std::string_view base64_data) {
     flush_overlap();
     started_ = true;
     writer_.image(media_type, base64_data);
 }
 
 // The client's usage = the earlier attempts' + this one's (reports are cumulative per field).
-void ContinuationTranslator::forward_usage() {
+template <typename Writer>
+void ContinuationTranslator<Writer>::forward_usage() {
     const Usage& e = options_.earlier;
     int64_t earlier_cached = std::max<int64_t>(e.cached_tokens, 0);
     canonical::UsageReport sum;
@@ -101,12 +105,14 @@ void ContinuationTranslator::forward_usage() {
     usage_forwarded_ = true;
 }
 
-void ContinuationTranslator::usage(const canonical::UsageReport& report) {
+template <typename Writer>
+void ContinuationTranslator<Writer>::usage(const canonical::UsageReport& report) {
     accumulate_usage(report, &own_tokens_, &own_usage_);
     if (own_usage_.prompt_tokens >= 0 || own_usage_.completion_tokens >= 0) forward_usage();
 }
 
-void ContinuationTranslator::finish(canonical::FinishReason reason) {
+template <typename Writer>
+void ContinuationTranslator<Writer>::finish(canonical::FinishReason reason) {
     flush_overlap();
     started_ = true;
     if (!usage_forwarded_ && (options_.earlier.prompt_tokens >= 0 || options_.earlier.completion_tokens >= 0)) {
@@ -115,9 +121,35 @@ void ContinuationTranslator::finish(canonical::FinishReason reason) {
     writer_.finish(reason);
 }
 
-void ContinuationTranslator::error(const canonical::ErrorReport& error) {
+template <typename Writer>
+void ContinuationTranslator<Writer>::error(const canonical::ErrorReport& error) {
     flush_overlap();
     writer_.error(error);
+}
+
+template class ContinuationTranslator<OpenAIChatWriter>;
+template class ContinuationTranslator<AnthropicMessagesAnswerWriter>;
+template class ContinuationTranslator<GeminiGenerateContentWriter>;
+
+std::unique_ptr<ResponseTranslator> continuation_translator(std::unique_ptr<ResponseDecoder> decoder,
+                                                            ContinuationOptions options, OpenAIChatWriterOptions writer) {
+    writer.resume = true;
+    return std::make_unique<ContinuationTranslator<OpenAIChatWriter>>(std::move(decoder), std::move(options),
+                                                                      std::move(writer));
+}
+
+std::unique_ptr<ResponseTranslator> continuation_translator(std::unique_ptr<ResponseDecoder> decoder,
+                                                            ContinuationOptions options,
+                                                            AnthropicAnswerWriterOptions writer) {
+    writer.resume = true;
+    return std::make_unique<ContinuationTranslator<AnthropicMessagesAnswerWriter>>(
+        std::move(decoder), std::move(options), std::move(writer));
+}
+
+std::unique_ptr<ResponseTranslator> continuation_translator(std::unique_ptr<ResponseDecoder> decoder,
+                                                            ContinuationOptions options, GeminiAnswerWriterOptions writer) {
+    return std::make_unique<ContinuationTranslator<GeminiGenerateContentWriter>>(
+        std::move(decoder), std::move(options), std::move(writer));
 }
 
 }  // namespace routeshift

@@ -1,8 +1,12 @@
 // The translator of a continuation attempt's stream (docs/design.md §19): the target's decoder
-// (any wire), the overlap with the delivered text removed, then the OpenAI chat writer resuming the
-// client's answer with the same id, created, model and index and no second role chunk. The usage
-// the client sees is the sum over every attempt; usage() is this attempt's own (its accounting).
+// (any wire), the overlap with the delivered text removed, then the client dialect's writer in its
+// resume mode: OpenAI chat (same id, created, model and index, no second role chunk), Anthropic
+// Messages (no second message_start, same id, the open text block or the next index), Gemini (same
+// responseId and modelVersion). The usage the client sees is the sum over every attempt; usage()
+// is this attempt's own (its accounting).
 #pragma once
+#include "dialect/anthropic_messages_answer_writer.hpp"
+#include "dialect/gemini_generate_content_writer.hpp"
 #include "egress/response_decoder.hpp"
 
 #include <memory>
@@ -11,16 +15,24 @@
 namespace routeshift {
 
 struct ContinuationOptions {
-    OpenAIChatWriterOptions writer;  // id, model, created of the delivered chunks; resume set
     std::string delivered_tail;      // the end of the delivered text (at most max_overlap bytes)
     size_t min_overlap = 0;          // overlap shorter than this is kept (chance repetition)
     size_t max_overlap = 0;          // 0: the target continues exactly (prefix styles)
     Usage earlier;                   // what the earlier attempts reported (-1: unknown)
 };
 
+// `Writer`: OpenAIChatWriter, AnthropicMessagesAnswerWriter or GeminiGenerateContentWriter (the
+// instantiations continuation_translator.cpp provides), built in its resume mode.
+template <typename Writer>
 class ContinuationTranslator final : public ResponseTranslator, private canonical::EventSink {
 public:
-    ContinuationTranslator(std::unique_ptr<ResponseDecoder> decoder, ContinuationOptions options);
+    // `writer_options`: the Writer's options, its resume mode set
+    template <typename WriterOptions>
+    ContinuationTranslator(std::unique_ptr<ResponseDecoder> decoder, ContinuationOptions options,
+                           WriterOptions writer_options)
+        : decoder_(std::move(decoder)), options_(std::move(options)), writer_(std::move(writer_options)) {
+        overlap_done_ = options_.max_overlap == 0;
+    }
 
     bool feed(std::string_view bytes, std::string* out) override;
     bool finish(std::string* out) override;
@@ -54,7 +66,7 @@ private:
 
     std::unique_ptr<ResponseDecoder> decoder_;
     ContinuationOptions options_;
-    OpenAIChatWriter writer_;
+    Writer writer_;
     std::string pending_;         // the continuation's first text, until its overlap is known
     bool overlap_done_ = false;
     bool started_ = false;
@@ -63,5 +75,15 @@ private:
     canonical::UsageReport own_tokens_;
     Usage own_usage_;
 };
+
+// The continuation translator for the client's dialect, its writer resuming with `writer` (whose
+// resume / id / model / created name what the client already has).
+std::unique_ptr<ResponseTranslator> continuation_translator(std::unique_ptr<ResponseDecoder> decoder,
+                                                            ContinuationOptions options, OpenAIChatWriterOptions writer);
+std::unique_ptr<ResponseTranslator> continuation_translator(std::unique_ptr<ResponseDecoder> decoder,
+                                                            ContinuationOptions options,
+                                                            AnthropicAnswerWriterOptions writer);
+std::unique_ptr<ResponseTranslator> continuation_translator(std::unique_ptr<ResponseDecoder> decoder,
+                                                            ContinuationOptions options, GeminiAnswerWriterOptions writer);
 
 }  // namespace routeshift

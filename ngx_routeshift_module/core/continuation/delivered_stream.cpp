@@ -1,6 +1,7 @@
-// The client's view of a streamed answer (see delivered_stream.hpp). One strict scan per chunk; the
-// only copies are the delivered text (needed for the continuation's prefill) and three small
-// strings.
+// The client's view of a streamed answer (see delivered_stream.hpp). One strict scan per event; the
+// only copies are the delivered text (needed for the continuation's prompt) and a few small
+// strings. This file frames the events and reads OpenAI chat chunks; the Anthropic and Gemini
+// readers are delivered_anthropic_events.cpp and delivered_gemini_chunks.cpp.
 #include "continuation/delivered_stream.hpp"
 
 #include "util/json_scan.hpp"
@@ -8,30 +9,52 @@
 namespace routeshift {
 
 size_t DeliveredStream::observe(std::string_view out) {
-    size_t pos = 0;
-    while (pos < out.size()) {
-        size_t end = out.find("\n\n", pos);
-        size_t next = end == std::string_view::npos ? out.size() : end + 2;
-        std::string_view event = out.substr(pos, next - pos);
-        // our own events carry one data line each; comments (keep-alives) have none
-        size_t data = event.find("data:");
-        if (data != std::string_view::npos) {
-            std::string_view json = event.substr(data + 5);
-            while (!json.empty() && json.front() == ' ') json.remove_prefix(1);
-            while (!json.empty() && (json.back() == '\n' || json.back() == '\r')) json.remove_suffix(1);
-            JsonValue root;
-            JsonMembers top;
-            if (!json.empty() && json.front() == '{' && json_scan(json, &root, &top, nullptr)) {
-                if (json_find(top, "error")) return pos;
-                observe_chunk(top);
-            }
+    // the events' raw bytes are the held start of an event followed by `out`
+    size_t before = events_.pending();
+    size_t seen = 0;
+    size_t error_at = std::string_view::npos;
+    bool ok = events_.feed(out, [&](const SseEvent& event) {
+        if (error_at == std::string_view::npos && !event.data.empty() && !observe_data(event.data)) {
+            error_at = seen > before ? seen - before : 0;
         }
-        pos = next;
+        seen += event.raw.size();
+    });
+    if (!ok) {
+        // an event over the bound is nobody's answer: the stream cannot be continued
+        several_choices_ = true;
+        return out.size();
     }
-    return out.size();
+    if (error_at == std::string_view::npos) return out.size();
+    // what follows the error event is not sent; a continuation's events start afresh
+    events_.reset();
+    return error_at;
 }
 
-void DeliveredStream::observe_chunk(const JsonMembers& top) {
+bool DeliveredStream::observe_data(std::string_view json) {
+    JsonValue root;
+    JsonMembers top;
+    if (json.empty() || json.front() != '{' || !json_scan(json, &root, &top, nullptr)) return true;  // [DONE], comments
+    // every dialect's error event has a top-level "error" (Anthropic: {"type":"error","error":...})
+    if (json_find(top, "error")) return false;
+    switch (dialect_) {
+    case Dialect::anthropic: observe_anthropic_event(top); break;
+    case Dialect::google: observe_gemini_chunk(top); break;
+    case Dialect::openai: observe_openai_chunk(top); break;
+    }
+    return true;
+}
+
+void DeliveredStream::append_text(std::string_view piece) {
+    if (too_long_) return;
+    if (text_.size() + piece.size() > kMaxText) {
+        too_long_ = true;
+        std::string().swap(text_);
+        return;
+    }
+    text_ += piece;
+}
+
+void DeliveredStream::observe_openai_chunk(const JsonMembers& top) {
     if (JsonValue id = json_find(top, "id"); id.is(JsonType::string) && id_.empty()) json_string_decode(id, &id_);
     if (JsonValue model = json_find(top, "model"); model.is(JsonType::string) && model_.empty()) {
         json_string_decode(model, &model_);
@@ -51,16 +74,7 @@ void DeliveredStream::observe_chunk(const JsonMembers& top) {
         JsonValue delta = json_object_find(choice, "delta");
         if (json_object_find(delta, "role").is(JsonType::string)) role_sent_ = true;
         JsonValue content = json_object_find(delta, "content");
-        if (content.is(JsonType::string) && !too_long_) {
-            std::string piece;
-            json_string_decode(content, &piece);
-            if (text_.size() + piece.size() > kMaxText) {
-                too_long_ = true;
-                std::string().swap(text_);
-            } else {
-                text_ += piece;
-            }
-        }
+        if (content.is(JsonType::string) && json_string_decode(content, &piece_)) append_text(piece_);
         JsonValue calls = json_object_find(delta, "tool_calls");
         if ((calls.is(JsonType::array) && !json_array_empty(calls)) || json_object_find(delta, "function_call")) {
             tool_call_ = true;

@@ -34,6 +34,16 @@ std::string_view input_object(std::string_view arguments) {
 
 }  // namespace
 
+AnthropicMessagesAnswerWriter::AnthropicMessagesAnswerWriter(AnthropicAnswerWriterOptions options)
+    : options_(std::move(options)) {
+    if (!options_.resume || !options_.stream) return;
+    // the client has the message_start and blocks 0..resume_blocks-1: only their indexes matter
+    ensure_started();
+    blocks_.resize(options_.resume_blocks);
+    open_ = options_.resume_text_open && !blocks_.empty();
+    if (open_) blocks_.back().type = BlockType::text;
+}
+
 void AnthropicMessagesAnswerWriter::event(std::string_view name, std::string_view data) {
     out_->append("event: ").append(name).append("\ndata: ").append(data).append("\n\n");
 }
@@ -58,7 +68,7 @@ void AnthropicMessagesAnswerWriter::ensure_started() {
     if (!options_.id.empty()) id_ = options_.id;
     else if (id_.empty()) id_ = "msg_gateway";
     if (!options_.model.empty()) model_ = options_.model;
-    if (!options_.stream) return;
+    if (!options_.stream || options_.resume) return;
     scratch_ = "{\"type\":\"message_start\",\"message\":{\"id\":";
     json_quoted_append(scratch_, id_);
     scratch_ += ",\"type\":\"message\",\"role\":\"assistant\",\"model\":";

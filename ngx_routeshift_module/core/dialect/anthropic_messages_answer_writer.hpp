@@ -18,11 +18,17 @@ struct AnthropicAnswerWriterOptions {
     bool stream = false;
     std::string model;  // "model" of the message ("" -> the provider's)
     std::string id;     // "id" of the message ("" -> the provider's, else "msg_gateway")
+    // Streams: continue a message the client already has (docs/design.md §19): no message_start
+    // (id and model above are the delivered ones); the next block gets index `resume_blocks`, or
+    // with `resume_text_open` the text goes on in the open block resume_blocks - 1.
+    bool resume = false;
+    size_t resume_blocks = 0;
+    bool resume_text_open = false;
 };
 
 class AnthropicMessagesAnswerWriter final : public canonical::EventSink {
 public:
-    explicit AnthropicMessagesAnswerWriter(AnthropicAnswerWriterOptions options) : options_(std::move(options)) {}
+    explicit AnthropicMessagesAnswerWriter(AnthropicAnswerWriterOptions options);
 
     // Where the following events are written (the caller's output buffer for this feed).
     void bind(std::string* out) { out_ = out; }
