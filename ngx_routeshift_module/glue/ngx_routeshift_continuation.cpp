@@ -10,8 +10,10 @@
 #include "ngx_routeshift_response.hpp"
 #include "ngx_routeshift_metrics.hpp"
 
+#include "continuation/attempt_usage_total.hpp"
 #include "continuation/continuation_request.hpp"
 #include "continuation/continuation_translator.hpp"
+#include "dialect/dialect_error.hpp"
 #include "routing/cooldown.hpp"
 
 namespace routeshift {
@@ -181,33 +183,16 @@ void start_continuation(ngx_event_t* ev) noexcept {
     ngx_http_run_posted_requests(c);
 }
 
-// The usage the earlier attempts reported (the client sees the sum over all attempts).
-Usage earlier_usage(const RequestCtx& ctx) {
-    Usage sum;
-    auto add = [](int64_t v, int64_t* dst) {
-        if (v < 0) return;
-        *dst = std::max<int64_t>(*dst, 0) + v;
-    };
-    for (const AttemptRecord& a : ctx.attempt_log) {
-        add(a.usage.prompt_tokens, &sum.prompt_tokens);
-        add(a.usage.completion_tokens, &sum.completion_tokens);
-        add(a.usage.cached_tokens, &sum.cached_tokens);
-    }
-    return sum;
-}
-
-std::unique_ptr<ResponseTranslator> continuation_translator(RequestCtx& ctx) {
+// The continuation's translator: the target wire's decoder, then the client dialect's writer
+// resuming what the client already has (its id, model, and for OpenAI created; for Anthropic the
+// open text block or the next block's index).
+std::unique_ptr<ResponseTranslator> resumed_answer_translator(RequestCtx& ctx) {
     const StreamContinuation& st = *ctx.continuation;
     const DeliveredStream& d = st.delivered;
-    const ProviderKey& key = ctx.cfg->keys[ctx.cands[(size_t)ctx.current].key];
+    const Candidate& c = ctx.cands[(size_t)ctx.current];
+    const ProviderKey& key = ctx.cfg->keys[c.key];
+    std::string model = d.model().empty() ? ctx.plan.targets[c.target].upstream_model : d.model();
     ContinuationOptions o;
-    o.writer.stream = true;
-    o.writer.include_usage = ctx.req.include_usage;
-    o.writer.id = d.id().empty() ? std::string("chatcmpl-gateway") : d.id();
-    o.writer.model = d.model().empty() ? ctx.plan.targets[ctx.cands[(size_t)ctx.current].target].upstream_model : d.model();
-    o.writer.created = d.created() ? d.created() : (int64_t)ngx_time();
-    o.writer.legacy_functions = ctx.req.legacy_functions;
-    o.writer.resume = true;
     std::string_view text = d.text();
     switch (st.style) {
         case ContinuationStyle::prefill:
@@ -223,8 +208,42 @@ std::unique_ptr<ResponseTranslator> continuation_translator(RequestCtx& ctx) {
             break;  // the target continues the text exactly
     }
     o.delivered_tail.assign(text.substr(text.size() - std::min(text.size(), std::max<size_t>(o.max_overlap, 1))));
-    o.earlier = earlier_usage(ctx);
-    return std::make_unique<ContinuationTranslator>(wire_response_decoder(key.wire, true, o.writer.id), std::move(o));
+    o.earlier = st.earlier;
+    if (ctx.dialect == Dialect::anthropic) {
+        AnthropicAnswerWriterOptions w;
+        w.stream = true;
+        w.id = d.id().empty() ? std::string("msg_gateway") : d.id();
+        w.model = std::move(model);
+        w.resume_blocks = d.blocks_started();
+        w.resume_text_open = d.text_block_open();
+        return continuation_translator(wire_response_decoder(key.wire, true, w.id), std::move(o), std::move(w));
+    }
+    if (ctx.dialect == Dialect::google) {
+        GeminiAnswerWriterOptions w;
+        w.stream = true;
+        w.id = d.id();
+        w.model = std::move(model);
+        return continuation_translator(wire_response_decoder(key.wire, true, w.id), std::move(o), std::move(w));
+    }
+    OpenAIChatWriterOptions w;
+    w.stream = true;
+    w.include_usage = ctx.req.include_usage;
+    w.id = d.id().empty() ? std::string("chatcmpl-gateway") : d.id();
+    w.model = std::move(model);
+    w.created = d.created() ? d.created() : (int64_t)ngx_time();
+    w.legacy_functions = ctx.req.legacy_functions;
+    return continuation_translator(wire_response_decoder(key.wire, true, w.id), std::move(o), std::move(w));
+}
+
+// The end of a stream no candidate could continue, in the client's dialect.
+std::string interrupted_event(Dialect dialect) {
+    static constexpr const char* kMessage = "The provider's stream was interrupted and no other candidate could continue it.";
+    if (dialect == Dialect::openai) return OpenAIStreamRelay::error_event(kMessage, "stream_interrupted");
+    ApiError error;
+    error.status = 502;
+    error.message = kMessage;
+    error.code = "stream_interrupted";
+    return dialect_error_event(dialect, error);
 }
 
 // ngx_delete_posted_event is several statements (no do-while): an unbraced `if` guarded only the
@@ -240,13 +259,14 @@ void cancel_posted(ngx_event_t* ev) {
 StreamContinuation::~StreamContinuation() { cancel_posted(&event); }
 
 ngx_int_t continuation_begin(ngx_http_request_t* r, RequestCtx& ctx, const LocConf& lc) {
-    // OpenAI chat streams only: the delivered text is read from OpenAI chunks (docs/design.md §19)
-    if (!lc.stream_continuation || !ctx.plan.budget.stream_continuation || !ctx.req.stream ||
-        ctx.dialect != Dialect::openai || ctx.endpoint != Endpoint::chat_completions ||
+    // the streamed answer endpoints whose client stream a DeliveredStream reads (docs/design.md §19)
+    bool streamed_answer = ctx.endpoint == Endpoint::chat_completions || ctx.endpoint == Endpoint::messages ||
+                           ctx.endpoint == Endpoint::gemini_stream_generate_content;
+    if (!lc.stream_continuation || !ctx.plan.budget.stream_continuation || !ctx.req.stream || !streamed_answer ||
         ctx.cands.size() < 2 || ctx.plan.budget.attempts < 2) {
         return NGX_OK;  // (a key is never tried twice in a request: one candidate cannot continue)
     }
-    ctx.continuation = pool_new<StreamContinuation>(r->pool);
+    ctx.continuation = pool_new<StreamContinuation>(r->pool, ctx.dialect);
     if (ctx.continuation == nullptr) return NGX_ERROR;
     ctx.continuation->event.handler = start_continuation;
     ctx.continuation->event.data = r;
@@ -260,9 +280,35 @@ void continuation_header_stage(ngx_http_upstream_t* u) {
     if (g_header_reader == nullptr) g_header_reader = u->read_event_handler;
 }
 
-size_t continuation_observe(RequestCtx& ctx, std::string_view out) {
-    if (ctx.continuation == nullptr) return out.size();
-    return ctx.continuation->delivered.observe(out);
+size_t continuation_observe(RequestCtx& ctx, std::string* out) {
+    StreamContinuation* st = ctx.continuation;
+    if (st == nullptr) return out->size();
+    size_t error_at = st->delivered.observe(*out);
+    std::string& held = st->partial_event;
+    if (error_at < out->size()) {
+        // the error event began in the held bytes (they are one incomplete event): none goes out
+        if (error_at == 0 && !held.empty()) {
+            held.clear();
+            return 0;
+        }
+        size_t shift = held.size();
+        out->insert(0, held);
+        held.clear();
+        return error_at + shift;
+    }
+    size_t pending = std::min(st->delivered.pending_bytes(), held.size() + out->size());
+    out->insert(0, held);
+    held.assign(*out, out->size() - pending, pending);
+    out->resize(out->size() - pending);
+    return out->size();
+}
+
+void continuation_stream_ended(RequestCtx& ctx, bool complete, std::string* out) {
+    StreamContinuation* st = ctx.continuation;
+    if (st == nullptr) return;
+    if (complete) out->insert(0, st->partial_event);
+    st->partial_event.clear();
+    st->delivered.drop_partial_event();
 }
 
 bool continuation_rescue(ngx_http_request_t* r, RequestCtx& ctx, const char* token, size_t error_at, std::string* out) {
@@ -275,6 +321,9 @@ bool continuation_rescue(ngx_http_request_t* r, RequestCtx& ctx, const char* tok
         return false;
     }
     if (out) out->resize(std::min(error_at, out->size()));
+    // the continuation's events follow whole events only
+    st->partial_event.clear();
+    st->delivered.drop_partial_event();
     st->pending = token;
     ctx.attempt.failure = token;
     if (ctx.response.translator) ctx.usage = ctx.response.translator->usage();
@@ -351,7 +400,7 @@ ngx_int_t continuation_answer(ngx_http_request_t* r, RequestCtx& ctx) {
         count_outcome(ctx, ContinuationOutcome::rejected);
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
-    ctx.response.translator = continuation_translator(ctx);
+    ctx.response.translator = resumed_answer_translator(ctx);
     ctx.response.mode = BodyMode::translated;
     ctx.response.released = true;
     ctx.phase = Phase::relaying;
@@ -442,6 +491,11 @@ void continuation_attempt_ending(RequestCtx& ctx, ngx_peer_connection_t* pc) {
     }
 }
 
+void continuation_attempt_accounted(RequestCtx& ctx) {
+    if (ctx.continuation == nullptr) return;
+    add_attempt_usage(&ctx.continuation->earlier, attempt_usage(ctx.attempt.error_usage, ctx.usage, ctx.relaying()));
+}
+
 const char* continuation_success_token(const RequestCtx& ctx) {
     const StreamContinuation* st = ctx.continuation;
     return st && st->reading && ctx.phase == Phase::complete ? "continued" : nullptr;
@@ -461,11 +515,7 @@ bool continuation_finalize(ngx_http_request_t* r, RequestCtx& ctx, ngx_int_t rc)
     ctx.phase = Phase::complete;
     ctx.midstream_failure = true;
     if (!ctx.client_aborted) count_outcome(ctx, ContinuationOutcome::failed);
-    if (!ctx.client_aborted && !r->connection->error) {
-        std::string ev = OpenAIStreamRelay::error_event(
-            "The provider's stream was interrupted and no other candidate could continue it.", "stream_interrupted");
-        send_output(r, ev);
-    }
+    if (!ctx.client_aborted && !r->connection->error) send_output(r, interrupted_event(ctx.dialect));
     return true;
 }
 

@@ -11,7 +11,9 @@ namespace routeshift {
 
 // The request's continuation state: only requests that may be continued have one (pool storage).
 struct StreamContinuation {
-    DeliveredStream delivered;        // what the client has received
+    explicit StreamContinuation(Dialect dialect) : delivered(dialect) {}
+
+    DeliveredStream delivered;        // what the client has received (read in the client's dialect)
     const char* pending = nullptr;    // the failed attempt's token: its continuation is due
     bool started = false;             // the glue owns the relay from now on (nginx's headers went out)
     bool reading = false;             // the current attempt is a continuation relaying its answer
@@ -19,6 +21,8 @@ struct StreamContinuation {
     off_t body_left = -1;             // the continuation's Content-Length bytes still to read
     ContinuationStyle style = ContinuationStyle::instruction;  // of the current continuation attempt
     std::string body;                 // the current continuation attempt's request body
+    Usage earlier;                    // the usage of the attempts accounted so far (running total)
+    std::string partial_event;        // relayed bytes of an event not yet whole: held from the client
     ngx_event_t event{};              // posted: starts the continuation outside nginx's relay loop
     ngx_connection_t* wrapped = nullptr;  // the relayed attempt's connection, recv wrapped
     ngx_recv_pt original_recv = nullptr;
@@ -27,15 +31,23 @@ struct StreamContinuation {
     ~StreamContinuation();
 };
 
-// start_upstream: a stream whose rule and location allow it gets its state (OpenAI clients).
+// start_upstream: a stream whose rule and location allow it gets its state (a streamed chat,
+// Messages or streamGenerateContent answer).
 ngx_int_t continuation_begin(ngx_http_request_t* r, RequestCtx& ctx, const LocConf& lc);
 // Whether the current attempt is a continuation (its answer is relayed by continuation_read).
 bool continuation_attempt(const RequestCtx& ctx);
 // process_status_line: remembers nginx's header reader (it drives ngx_http_upstream_next).
 void continuation_header_stage(ngx_http_upstream_t* u);
-// What the client is about to receive from the relayed attempt; returns the offset of an error
-// event in `out` (out.size() when none). A no-op without continuation.
-size_t continuation_observe(RequestCtx& ctx, std::string_view out);
+// What the client is about to receive from the relayed attempt (`*out`). Bytes of a relayed event
+// that is not yet whole are taken from the end of `*out` and held (they go out with the event's
+// end: a continuation must not follow half an event); held bytes before a whole event are put back
+// in front. Returns the offset of an error event in `*out` (out->size() when none). A no-op
+// without continuation.
+size_t continuation_observe(RequestCtx& ctx, std::string* out);
+// body_complete, after the translator's finish: the provider's stream ended. The held part of an
+// event it left incomplete goes out in front of `*out` when the answer is `complete`, else it is
+// dropped (the client never gets half an event).
+void continuation_stream_ended(RequestCtx& ctx, bool complete, std::string* out);
 // The relayed attempt failed after content (`token`: cut, invalid, stall...). When the stream can
 // be continued: `out` (if any) is cut at `error_at`, the continuation is posted and true returned;
 // the caller then emits `out` and leaves the answer open. False: end the stream as before.
@@ -55,6 +67,8 @@ ngx_int_t continuation_read(ngx_http_request_t* r, RequestCtx& ctx);
 // peer_free, before the attempt is accounted: a broken continuation gets its token, the wrapped
 // connection its recv back.
 void continuation_attempt_ending(RequestCtx& ctx, ngx_peer_connection_t* pc);
+// record_attempt: the attempt's usage joins the running total a continuation reports.
+void continuation_attempt_accounted(RequestCtx& ctx);
 // record_attempt of a successful attempt: "continued" for a continuation, null otherwise.
 const char* continuation_success_token(const RequestCtx& ctx);
 // finalize_request: true when the continuation ended the answer itself (error event included).

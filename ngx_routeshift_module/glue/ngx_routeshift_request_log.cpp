@@ -3,6 +3,7 @@
 // (ngx_routeshift_log_spool.cpp writes it). A request our handler never saw (nginx answered before
 // it) still gets a record from what nginx knows.
 #include "ngx_routeshift.hpp"
+#include "continuation/attempt_usage_total.hpp"
 
 #include "accounting/cost.hpp"
 #include "accounting/request_record.hpp"
@@ -84,9 +85,7 @@ void fill_from_ctx(const RequestCtx& ctx, int status, RequestRecord& record) {
 }  // namespace
 
 void request_log_attempt_done(RequestCtx& ctx, const Candidate& c, int status, std::string_view failure) {
-    // only the record and a continuation (the usage of earlier attempts) read the attempt log: no
-    // strings built per attempt otherwise
-    if (!log_spool_enabled() && ctx.continuation == nullptr) return;
+    if (!log_spool_enabled()) return;  // only the record reads the attempt log: no strings built per attempt
     AttemptRecord attempt;
     const ProviderKey& key = ctx.cfg->keys[c.key];
     attempt.provider = ctx.cfg->providers[key.provider].name;
@@ -105,9 +104,7 @@ void request_log_attempt_done(RequestCtx& ctx, const Candidate& c, int status, s
     } else if (status >= 400) {
         attempt.error_class = "http_" + std::to_string(status);
     }
-    // an error body may report what the failed attempt used (it was billed); else the answer's
-    if (has_tokens(ctx.attempt.error_usage)) attempt.usage = ctx.attempt.error_usage;
-    else if (ctx.relaying()) attempt.usage = ctx.usage;
+    attempt.usage = attempt_usage(ctx.attempt.error_usage, ctx.usage, ctx.relaying());
     attempt.cost_microcents = cost_of(attempt.usage, attempt_price(ctx, c));
     ctx.attempt_log.push_back(std::move(attempt));
 }

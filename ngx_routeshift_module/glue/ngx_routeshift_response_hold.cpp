@@ -96,7 +96,7 @@ ngx_int_t complete_held_answer(ngx_http_request_t* r, RequestCtx& ctx) {
 // A held stream showed its first content: what was held goes out with the headers, and the rest of
 // the stream is relayed as it comes (input_filter).
 ngx_int_t release_held_stream(ngx_http_request_t* r, RequestCtx& ctx) {
-    continuation_observe(ctx, ctx.response.held);
+    continuation_observe(ctx, &ctx.response.held);
     ctx.response.stream_held = true;
     scrub_answer(ctx, &ctx.response.held);
     release_response_headers(r, ctx);
@@ -107,7 +107,7 @@ ngx_int_t release_held_stream(ngx_http_request_t* r, RequestCtx& ctx) {
 // event go out, and the answer is over (nothing more is read from the provider). `token`: the
 // attempt's status token (invalid: the translator gave up or an error event; cut: it ended early).
 ngx_int_t release_given_up_stream(ngx_http_request_t* r, RequestCtx& ctx, const char* token) {
-    size_t error_at = continuation_observe(ctx, ctx.response.held);
+    size_t error_at = continuation_observe(ctx, &ctx.response.held);
     if (continuation_rescue(r, ctx, token, error_at, &ctx.response.held)) {
         // the content goes out and the next candidate continues the answer (§19)
         ctx.response.stream_held = true;

@@ -209,6 +209,7 @@ void record_attempt(ngx_http_request_t* r, RequestCtx& ctx, ngx_peer_connection_
     if (!ctx.attempt_statuses.empty()) ctx.attempt_statuses += ',';
     ctx.attempt_statuses += token.empty() ? std::to_string(status) : token;
     request_log_attempt_done(ctx, c, status, token);
+    continuation_attempt_accounted(ctx);
     bool has_usage = ctx.usage.prompt_tokens > 0 || ctx.usage.completion_tokens > 0;
     zone_attempt_done(ctx.zone, ctx, c, status, outcome, cooldown, has_usage ? &ctx.usage : nullptr);
     cost_ceiling_attempt_done(ctx, c);
@@ -537,7 +538,8 @@ ngx_int_t body_complete(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** l
         ctx.scratch.clear();
         // an answer the provider did not complete ends in an error, never in a clean [DONE]
         bool finished = resp.translator->finish(&ctx.scratch);
-        size_t error_at = continuation_observe(ctx, ctx.scratch);
+        continuation_stream_ended(ctx, finished, &ctx.scratch);
+        size_t error_at = continuation_observe(ctx, &ctx.scratch);
         if (!finished && ctx.req.stream && continuation_rescue(r, ctx, "cut", error_at, &ctx.scratch)) {
             ctx.phase = Phase::relaying;  // the next candidate continues the answer (§19)
             scrub_answer(ctx, &ctx.scratch);
@@ -599,7 +601,7 @@ ngx_int_t consume(ngx_http_request_t* r, RequestCtx& ctx, ngx_chain_t*** ll, u_c
                           "routeshift: skipped %uL malformed event(s) of the provider's stream",
                           resp.translator->skipped_events() - skipped);
         }
-        size_t error_at = continuation_observe(ctx, ctx.scratch);
+        size_t error_at = continuation_observe(ctx, &ctx.scratch);
         bool rescued = given_up && ctx.req.stream && continuation_rescue(r, ctx, "invalid", error_at, &ctx.scratch);
         scrub_answer(ctx, &ctx.scratch);
         if (emit(r, u, ll, ctx.scratch) != NGX_OK) return NGX_ERROR;
