@@ -41,7 +41,8 @@ Aliases:
 
 Routing rules (docs/routing-rules.md; validated with the module's parser before insert):
   rule add --action JSON [--match JSON] [--conditions JSON] [--name N] [--priority P] [--team T]
-           [--retry-budget N] [--cost-ceiling-microcents N] [--disabled]
+           [--retry-budget N] [--cost-ceiling-microcents N] [--stream-continuation on|off] [--disabled]
+  rule set --id N --stream-continuation on|off
   rule list [--team T]
   rule rm|enable|disable --id N
 

@@ -19,8 +19,9 @@ const std::set<std::string> kValued = {
     "--provider", "--label", "--weight", "--rpm", "--tpm", "--cooldown", "--metadata", "--id", "--team",
     "--name", "--expires-at", "--expires-in", "--alias", "--target", "--kind", "--base-url", "--model",
     "--upstream-model", "--last-good-file", "--admin-token-file",
-    // rule add
+    // rule add, rule set
     "--priority", "--match", "--action", "--conditions", "--retry-budget", "--cost-ceiling-microcents",
+    "--stream-continuation",
     "--log-spool",
     // spend, budget
     "--by", "--since", "--key", "--daily", "--monthly", "--period",

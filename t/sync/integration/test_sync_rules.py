@@ -40,6 +40,38 @@ def test_rule_add_list_disable_enable_rm(db: Sync):
     assert db.sql("SELECT count(*) FROM routing_rules") == "1"
 
 
+def test_rule_stream_continuation_flag(db: Sync):
+    """--stream-continuation on|off on `rule add` and `rule set` (sql/010, docs/design.md §19), shipped
+    in the snapshot only when off; a tag rule never decides, so it cannot turn it off."""
+    add_provider(db)
+    db.run("rule", "add", "--name", "no-cont", "--action", '{"route": {"model": "m2"}}', "--stream-continuation", "off")
+    db.run("rule", "add", "--name", "default", "--priority", "7", "--action", '{"route": {"model": "m1"}}')
+    assert db.sql("SELECT string_agg(name || '=' || stream_continuation, ',' ORDER BY name) FROM routing_rules") == \
+        "default=true,no-cont=false"
+    listing = db.run("rule", "list").stdout
+    assert listing.splitlines()[0].endswith("\tstream_continuation"), listing
+    snap = json.loads(db.run("check", "--print").stdout.splitlines()[1])
+    by_name = {x["name"]: x for x in snap["routing_rules"]}
+    assert by_name["no-cont"]["stream_continuation"] is False and "stream_continuation" not in by_name["default"]
+    rid = db.sql("SELECT id FROM routing_rules WHERE name = 'default'")
+    r = db.run("rule", "set", "--id", rid, "--stream-continuation", "off")
+    assert "stream continuation off" in r.stdout
+    assert db.sql(f"SELECT stream_continuation FROM routing_rules WHERE id = {rid}") == "f"
+    db.run("rule", "set", "--id", rid, "--stream-continuation", "on")
+    assert db.sql(f"SELECT stream_continuation FROM routing_rules WHERE id = {rid}") == "t"
+    db.run("rule", "add", "--action", "{}", "--stream-continuation", "maybe", expect=2)
+    db.run("rule", "set", "--id", rid, expect=2)  # nothing to set
+    db.run("rule", "set", "--id", "99999", "--stream-continuation", "off", expect=1)
+    r = db.run("rule", "add", "--name", "tagger", "--action", '{"tag": {"labels": ["x"]}}', "--stream-continuation", "off",
+               expect=1)
+    assert "stream_continuation" in r.stderr and "does not validate" in r.stderr, r.stderr
+    db.run("rule", "add", "--name", "tagger", "--action", '{"tag": {"labels": ["x"]}}')
+    tid = db.sql("SELECT id FROM routing_rules WHERE name = 'tagger'")
+    r = db.run("rule", "set", "--id", tid, "--stream-continuation", "off", expect=1)
+    assert "would not validate" in r.stderr, r.stderr
+    assert db.sql(f"SELECT stream_continuation FROM routing_rules WHERE id = {tid}") == "t"
+
+
 def test_rule_add_validates_before_insert(db: Sync):
     add_provider(db)
     cases = [
