@@ -9,10 +9,8 @@
 namespace routeshift {
 
 void DeliveredStream::observe_gemini_chunk(const JsonMembers& top) {
-    if (JsonValue id = json_find(top, "responseId"); id.is(JsonType::string) && id_.empty()) json_string_decode(id, &id_);
-    if (JsonValue model = json_find(top, "modelVersion"); model.is(JsonType::string) && model_.empty()) {
-        json_string_decode(model, &model_);
-    }
+    keep_first(top, "responseId", &id_);
+    keep_first(top, "modelVersion", &model_);
     JsonValue candidates = json_find(top, "candidates");
     if (!candidates.is(JsonType::array)) return;
     JsonArrayReader reader(candidates);

@@ -54,11 +54,14 @@ void DeliveredStream::append_text(std::string_view piece) {
     text_ += piece;
 }
 
+void DeliveredStream::keep_first(const JsonMembers& top, std::string_view key, std::string* kept) {
+    if (!kept->empty()) return;
+    if (JsonValue v = json_find(top, key); v.is(JsonType::string)) json_string_decode(v, kept);
+}
+
 void DeliveredStream::observe_openai_chunk(const JsonMembers& top) {
-    if (JsonValue id = json_find(top, "id"); id.is(JsonType::string) && id_.empty()) json_string_decode(id, &id_);
-    if (JsonValue model = json_find(top, "model"); model.is(JsonType::string) && model_.empty()) {
-        json_string_decode(model, &model_);
-    }
+    keep_first(top, "id", &id_);
+    keep_first(top, "model", &model_);
     if (JsonValue created = json_find(top, "created"); created_ == 0) json_read_int(created, &created_);
     JsonValue choices = json_find(top, "choices");
     if (!choices.is(JsonType::array)) return;

@@ -63,6 +63,8 @@ private:
     // One whole event's data; false when it is an error event.
     bool observe_data(std::string_view json);
     void append_text(std::string_view piece);
+    // `*kept` = the string member `key` of `top`, unless a value was kept already (the first wins).
+    static void keep_first(const JsonMembers& top, std::string_view key, std::string* kept);
     void observe_openai_chunk(const JsonMembers& top);
     void observe_anthropic_event(const JsonMembers& top);
     void observe_gemini_chunk(const JsonMembers& top);
