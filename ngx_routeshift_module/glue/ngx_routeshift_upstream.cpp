@@ -98,10 +98,14 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
         const SplicedBody& sb = ctx.attempt.spliced;
         if (!sb.pieces.empty()) {
             for (const SplicedBody::Piece& piece : sb.pieces) {
-                tail->next = memory_link(r->pool, sb.piece_text(piece, ctx.req.body));
+                // an upload in nginx's temp file: its bytes are sent from there (§21)
+                tail->next = !piece.own && ctx.client_body_file
+                                 ? file_range_link(r->pool, ctx.client_body_file, piece.offset, piece.size)
+                                 : memory_link(r->pool, sb.piece_text(piece, ctx.req.body));
                 if (tail->next == nullptr) return NGX_ERROR;
                 tail = tail->next;
             }
+            if (ctx.client_body_file) send_file_ranges(ctx);
         } else if (!ctx.plan.bodies[c.body].bytes.empty() || continuation_attempt(ctx)) {
             std::string_view continuation_body = continuation_attempt_body(ctx);
             tail->next = memory_link(r->pool, continuation_attempt(ctx) ? continuation_body
