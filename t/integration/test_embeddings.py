@@ -244,6 +244,17 @@ def test_request_log_names_embeddings(world):
     est = (len("logged") + 3) // 4
     assert rec["requested_model"] == "gem-emb" and rec["resolved_model"] == "gemini-embedding-001", rec
     assert rec["status"] == 200 and rec["prompt_tokens"] == est and rec["cost_microcents"] == 3 * est, rec
+    assert rec["usage_estimated"] is True, rec  # Gemini reports no count: the gateway's chars/4
+    # Cohere reports none either; OpenAI and Titan count themselves
+    for model, estimated in (("cohere", True), ("oa-emb", False), ("titan", False)):
+        res = world.openai({"model": model, "input": "logged " + model})
+        assert "error" not in res, res
+        while time.time() < deadline + 10:
+            recs = [r for r in world.records() if r.get("endpoint") == "embeddings" and r["requested_model"] == model]
+            if recs:
+                break
+            time.sleep(0.2)
+        assert recs and recs[-1]["usage_estimated"] is estimated, (model, recs)
 
 
 def test_azure_sdk_deployment_path(world):

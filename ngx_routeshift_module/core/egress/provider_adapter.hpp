@@ -57,6 +57,8 @@ public:
     // The answer has shown its first content (text, reasoning, refusal, a tool call, an image or a
     // finish): until then the glue holds the client's headers and may still fail over.
     virtual bool content_started() const { return true; }
+    // usage() is the gateway's estimate, not the provider's count (the request log says so).
+    virtual bool usage_estimated() const { return false; }
 };
 
 // What the gateway does with a provider error answer (status >= 400, or an error signalled in a
