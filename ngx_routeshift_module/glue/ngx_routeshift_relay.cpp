@@ -392,7 +392,8 @@ bool relay_attempt_request(RequestCtx& ctx, const Candidate& c, std::string* hea
         return false;
     }
     std::vector<SpanReplacement> replacements = call.fixed;
-    const std::string& upstream_model = ctx.plan.targets[c.target].upstream_model;
+    // an Azure v1 key names its deployment in the body (§21)
+    std::string_view upstream_model = provider_body_model(*ctx.cfg, key, ctx.plan.targets[c.target].upstream_model);
     if (call.has_model && !upstream_model.empty()) {
         std::string bytes;
         if (call.route.body == RelayBody::json) json_quoted_append(bytes, upstream_model);

@@ -324,3 +324,24 @@ def test_gemini_count_tokens_relayed_to_gemini_wire_only(world):
                                        status=400))
     r = http_request(port, "POST", "/v1beta/models/gem-emb:countTokens", body, headers={"x-goog-api-key": world.vk})
     assert r.status == 400 and r.json["error"]["status"] == "INVALID_ARGUMENT" and "bad contents" in r.json["error"]["message"], r.json
+
+
+def test_azure_v1_key_names_its_deployment_in_the_body(gw_factory, mocks, sdk):
+    # Azure's v1 API (/openai/v1/embeddings) reads the deployment from the body's model: a key
+    # whose metadata names one must send it, not the upstream model (§22)
+    gw = gw_factory()
+    m = mocks.new("az")
+    OpenAIEmbeddings(m, azure_deployments={"emb-dep"})
+    s = Snapshot()
+    p = s.provider("azure", "azure", m.base_url(path=""))
+    secret = s.key(p, metadata={"resource_name": "ignored-when-base-url", "api_version": "v1", "deployment": "emb-dep"})
+    s.model(p, "az-emb", "text-embedding-3-small")
+    vk = s.vkey()
+    gw.push(s)
+    res = run_sdk({"sdk": "openai", "baseURL": gw.base_url, "apiKey": vk, "request": {"model": "az-emb", "input": TEXTS}},
+                  script="embeddings.mjs")
+    assert "error" not in res, res
+    assert res["vectors"] == [float32(vector(t)) for t in TEXTS]
+    q = m.requests[-1]
+    assert q.path == "/openai/v1/embeddings" and q.json["model"] == "emb-dep", (q.target, q.json)
+    assert q.header("api-key") == secret and not q.carries(vk)

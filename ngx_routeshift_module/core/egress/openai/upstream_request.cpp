@@ -40,12 +40,15 @@ void dump_string(std::string& out, std::string_view s) {
     out += '"';
 }
 
-// Azure v1 names the deployment in the body's model.
-std::string_view body_model(const Config& cfg, const ProviderKey& key, std::string_view upstream_model) {
+}  // namespace
+
+std::string_view provider_body_model(const Config& cfg, const ProviderKey& key, std::string_view upstream_model) {
     if (cfg.providers[key.provider].kind == ProviderKind::azure && key.meta.azure_v1())
         return azure_deployment(key, upstream_model);
     return upstream_model;
 }
+
+namespace {
 
 // What the provider gets of a stream's `stream_options`: the client's with include_usage forced
 // (the gateway accounts usage), or nothing for a provider that rejects the parameter.
@@ -421,7 +424,7 @@ void splice_chat_body(const Config& cfg, const ProviderKey& key, const ChatReque
         return;
     }
     const ProviderKind kind = cfg.providers[key.provider].kind;
-    const std::string_view model = body_model(cfg, key, upstream_model);
+    const std::string_view model = provider_body_model(cfg, key, upstream_model);
     std::string model_json;
     dump_string(model_json, model);
 
@@ -490,7 +493,7 @@ std::string build_chat_body(const Config& cfg, const ProviderKey& key, const Cha
 std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
                                 std::string_view upstream_model) {
     const ProviderKind kind = cfg.providers[key.provider].kind;
-    const std::string_view model = body_model(cfg, key, upstream_model);
+    const std::string_view model = provider_body_model(cfg, key, upstream_model);
     const bool stream_options = sends_stream_options(cfg, key);
     const bool metadata = sends_metadata(cfg, key);
 
