@@ -78,6 +78,9 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
             zone_attempt_done(ctx.zone, ctx, c, 0, Outcome::client_gone, 0, nullptr);  // undo the pick
         }
         Candidate& c = ctx.cands[(size_t)idx];
+        // an Anthropic client's betas go to the Anthropic-wire keys that get its body (§18)
+        if (ctx.dialect == Dialect::anthropic && ctx.cfg->keys[c.key].wire == WireFormat::anthropic)
+            add_client_anthropic_betas(&head, find_header(r->headers_in.headers, "anthropic-beta"));
         ctx.current = idx;
         ctx.attempts++;
         ctx.phase = Phase::awaiting_headers;

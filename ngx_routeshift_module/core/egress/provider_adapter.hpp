@@ -100,6 +100,11 @@ ErrorVerdict anthropic_classify_error(int status, std::string_view body,
 std::string anthropic_request_headers(ProviderKind kind, const ProviderKey& key);
 std::string anthropic_request_headers(std::string_view kind_name, const ProviderKey& key);
 
+// An Anthropic client's `anthropic-beta` header value added to an Anthropic-wire request head
+// (`head` ends with the blank line): joined to the key's own betas on their line, else a line of
+// its own. A value with control characters, or an empty one, changes nothing (docs/design.md §18).
+void add_client_anthropic_betas(std::string* head, std::string_view client_betas);
+
 // Default base URL (no trailing slash); the chat endpoint is base + kAnthropicMessagesPath.
 // anthropic https://api.anthropic.com; minimax https://api.minimax.io/anthropic (metadata
 // "region":"cn" -> api.minimaxi.com); moonshot https://api.moonshot.ai/anthropic ("cn" ->
