@@ -129,17 +129,24 @@ def test_sdk_transcription_of_a_spooled_upload(gw_factory, mocks, sdk, tmp_path)
     assert data == audio
 
 
-def test_retry_sends_the_whole_spooled_body_again(gw_factory, mocks, sdk, tmp_path):
-    u = Uploads(gw_factory, mocks, keys=2)
-    data = os.urandom(8 << 20)
-    path = tmp_path / "retry.bin"
+def upload_after_a_503(u: Uploads, tmp_path, name: str, size: int, provider_path: str, mode: str, **fields):
+    """Uploads `size` random bytes while the first key answers 503: both attempts (on different
+    keys) must carry the same bytes. Returns the upload and the second attempt."""
+    data = os.urandom(size)
+    path = tmp_path / name
     path.write_bytes(data)
-    u.ep.fail_next("/v1/files", Reply.error(503, "overloaded"))
-    res = u.job("file_upload", filePath=str(path), purpose="assistants")
+    u.ep.fail_next(provider_path, Reply.error(503, "overloaded"))
+    res = u.job(mode, filePath=str(path), **fields)
     assert "error" not in res, res
     first, second = u.mock.requests[-2], u.mock.requests[-1]
     assert first.auth_secret() != second.auth_secret()
     assert first.body == second.body, "the retry sent other bytes than the first attempt"
+    return data, second
+
+
+def test_retry_sends_the_whole_spooled_body_again(gw_factory, mocks, sdk, tmp_path):
+    u = Uploads(gw_factory, mocks, keys=2)
+    data, second = upload_after_a_503(u, tmp_path, "retry.bin", 8 << 20, "/v1/files", "file_upload", purpose="assistants")
     kind, secret, filename, content, _ = u.ep.uploads[-1]
     assert secret == second.auth_secret() and filename == f"rs-t{u.team}-retry.bin"
     assert content == data
@@ -152,14 +159,8 @@ def test_retry_resends_a_spooled_body_with_a_replaced_model(gw_factory, mocks, s
     # the replaced model leaves a gap in the file's spans, which nginx's own retry (reinit) would
     # close up; each attempt must send the same spliced bytes
     u = Uploads(gw_factory, mocks, keys=2)
-    audio = os.urandom(4 << 20)
-    path = tmp_path / "retry.mp3"
-    path.write_bytes(audio)
-    u.ep.fail_next("/v1/audio/transcriptions", Reply.error(503, "overloaded"))
-    res = u.job("transcription", filePath=str(path), request={"model": "whisper-alias"})
-    assert "error" not in res, res
-    first, second = u.mock.requests[-2], u.mock.requests[-1]
-    assert first.auth_secret() != second.auth_secret() and first.body == second.body
+    audio, second = upload_after_a_503(u, tmp_path, "retry.mp3", 4 << 20, "/v1/audio/transcriptions", "transcription",
+                                       request={"model": "whisper-alias"})
     kind, secret, filename, data, model = u.ep.uploads[-1]
     assert (secret, filename, model) == (second.auth_secret(), "retry.mp3", b"whisper-1") and data == audio
     u.no_virtual_key_upstream()
