@@ -32,12 +32,12 @@ def peak_rss_kib(pid: int) -> int:
 
 
 class Uploads:
-    def __init__(self, gw_factory, mocks, keys: int = 1, location_extra: str = SPOOLING):
+    def __init__(self, gw_factory, mocks, keys: int = 1, location_extra: str = SPOOLING, tls: bool = False):
         self.gw = gw_factory(workers=1, location_extra=location_extra)
-        self.mock = mocks.new("oa")
+        self.mock = mocks.new("oa", tls=tls)
         self.ep = OpenAIEndpoints(self.mock)
         s = Snapshot()
-        p = s.provider("openai", "openai", self.mock.base_url())
+        p = s.provider("openai", "openai", self.mock.base_url(host="mock-tls.test" if tls else None))
         self.secrets = [s.key(p, label=f"K{i}", cooldown_seconds=30) for i in range(keys)]
         s.model(p, "whisper-alias", "whisper-1")
         s.settings["files_provider"] = "openai"
@@ -82,8 +82,12 @@ def test_large_upload_reaches_the_provider_whole_without_growing_the_worker(gw_f
     u.no_virtual_key_upstream()
 
 
-def test_spooled_body_is_the_clients_bytes_with_only_the_marks_spliced(gw_factory, mocks, sdk):
-    u = Uploads(gw_factory, mocks)
+# the file's spans go out read into buffers (sendfile off, nginx's default), by sendfile, or
+# through TLS (never sendfile)
+@pytest.mark.parametrize("transport", ["buffers", "sendfile", "tls"])
+def test_spooled_body_is_the_clients_bytes_with_only_the_marks_spliced(gw_factory, mocks, sdk, dns, transport):
+    u = Uploads(gw_factory, mocks, tls=transport == "tls",
+                location_extra=SPOOLING + (" sendfile on;" if transport == "sendfile" else ""))
     content = os.urandom(1 << 20)
     boundary = "rs-b0undary"
     parts = [
@@ -100,6 +104,7 @@ def test_spooled_body_is_the_clients_bytes_with_only_the_marks_spliced(gw_factor
     expected = body.replace(b'filename="a.jsonl"', b'filename="' + mark + b'a.jsonl"') \
                    .replace(b"UTF-8''%C3%A9", b"UTF-8''" + mark + b"%C3%A9")
     up = u.mock.requests[-1]
+    assert up.tls == (transport == "tls")
     assert up.header("content-length") == str(len(expected))
     assert up.body == expected, "the provider got other bytes than the client's with the marks inserted"
 
