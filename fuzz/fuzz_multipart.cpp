@@ -2,10 +2,31 @@
 // first line of the input is a Content-Type (its boundary), the rest the body. Every listed field
 // lies inside the body, starts after a blank line and ends right before a delimiter; an id parsed
 // from the input is one `encode_provider_object_id` gives back byte for byte. Filename values (the
-// team's mark goes before them) lie in a part's headers.
+// team's mark goes before them) lie in a part's headers. Read through copied windows (as the glue
+// reads nginx's temp file) the body gives the same answer as in memory.
 #include "fuzz_support.hpp"
 #include "ingress/multipart_model_field.hpp"
 #include "ingress/provider_object_id.hpp"
+
+namespace {
+
+// The body as the glue's temp-file source hands it out: copies, valid until the next read.
+class CopyingSource final : public routeshift::BodySource {
+public:
+    explicit CopyingSource(std::string_view body) : body_(body) {}
+    size_t size() const override { return body_.size(); }
+    bool read(size_t offset, size_t n, std::string_view* out) override {
+        copy_.assign(offset >= body_.size() ? std::string_view{} : body_.substr(offset, n));
+        *out = copy_;
+        return true;
+    }
+
+private:
+    std::string_view body_;
+    std::string copy_;
+};
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -17,7 +38,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         fuzz::check(!boundary.empty() && boundary.size() <= 70, "boundary length", text);
         routeshift::MultipartFields fields;
         std::string error;
-        if (routeshift::read_multipart_fields(body, boundary, &fields, &error)) {
+        bool accepted = routeshift::read_multipart_fields(body, boundary, &fields, &error);
+        CopyingSource copying(body);
+        routeshift::MultipartFields windowed;
+        std::string windowed_error;
+        bool windowed_accepted = routeshift::read_multipart_fields(copying, boundary, &windowed, &windowed_error);
+        fuzz::check(accepted == windowed_accepted && error == windowed_error && !windowed.read_failed,
+                    "windowed reading judged the body otherwise", text);
+        if (accepted) {
+            fuzz::check(windowed.fields.size() == fields.fields.size() &&
+                            windowed.file_name_offsets == fields.file_name_offsets,
+                        "windowed reading found other parts", text);
+            for (size_t i = 0; i < fields.fields.size() && i < windowed.fields.size(); i++) {
+                std::string value;
+                fuzz::check(routeshift::multipart_field_value(copying, windowed.fields[i], &value) &&
+                                value == body.substr(fields.fields[i].offset, fields.fields[i].size),
+                            "windowed field value differs", text);
+            }
+        }
+        if (accepted) {
             for (const routeshift::MultipartField& f : fields.fields) {
                 fuzz::check(f.offset + f.size <= body.size(), "field outside the body", text);
                 fuzz::check(f.offset >= 4 && body.substr(f.offset - 4, 4) == "\r\n\r\n", "field not after a blank line", text);

@@ -22,6 +22,7 @@ extern "C" {
 #include "egress/wire_adapter.hpp"
 #include "egress/openai/upstream_request.hpp"
 #include "accounting/request_record.hpp"
+#include "util/body_source.hpp"
 #include "metrics/metric_counters.hpp"
 
 #include <memory>
@@ -134,6 +135,7 @@ struct Attempt {
     SplicedBody spliced;              // the body as spans of the client's (wires that splice)
     ngx_msec_t started_msec = 0;      // when the attempt was picked (latency balancing)
     ngx_msec_t status_msec = 0;       // when its status line arrived (a stream's time to first byte)
+    ngx_output_chain_ctx_t* file_writer = nullptr;  // sends its file ranges (ngx_routeshift_body_file.cpp)
     const char* failure = nullptr;    // why a 2xx attempt failed ($routeshift_attempt_statuses token)
     bool classified = false;          // an error answer's class is known (docs/design.md §20)
     UpstreamErrorClass error_class = UpstreamErrorClass::invalid_request;
@@ -181,6 +183,9 @@ struct RequestCtx {
     std::string_view allow;      // a 405's Allow header
     std::string converted_body;  // an Anthropic client's body in OpenAI shape (`req` views it)
     std::shared_ptr<RelayCall> relay;  // Endpoint::openai_relay: the call relayed (docs/design.md §21)
+    // A relayed upload nginx kept in its temp file (req.body is then empty): attempts send ranges of it.
+    ngx_file_t* client_body_file = nullptr;
+    size_t client_body_size = 0;
     std::shared_ptr<EmbeddingsCall> embeddings;  // Endpoint::embeddings (docs/design.md §22)
     // The model the path names (views r->uri): Azure-style /openai/deployments/{name}/... (§18)
     std::string_view path_model;
@@ -370,6 +375,8 @@ void start_planned(RequestCtx& ctx);
 // ngx_routeshift_relay.cpp (docs/design.md §21): the relayed OpenAI endpoints
 // The body is in: validate it, plan the call (model, files provider or the object's key), start.
 void relay_read_and_plan(ngx_http_request_t* r, RequestCtx& ctx);
+// The request's body is multipart for a relayed endpoint: read by read_body_spooled.
+bool relay_body_spools(ngx_http_request_t* r);
 // peer_get: the head and body pieces of one attempt on candidate `c`. False + `error`: unusable.
 bool relay_attempt_request(RequestCtx& ctx, const Candidate& c, std::string* head, SplicedBody* body,
                            std::string* error);
@@ -394,6 +401,25 @@ ngx_int_t read_body_in_memory(ngx_http_request_t* r, ngx_http_client_body_handle
 // The body read_body_in_memory read (empty when there is none); false if it is not one buffer.
 bool request_body_text(ngx_http_request_t* r, std::string_view* out);
 ngx_int_t body_filter_init(ngx_conf_t* cf);  // installs its request body filter
+
+// ngx_routeshift_body_file.cpp (docs/design.md §21): a multipart upload read by nginx's own reader
+// (its client-body temp file beyond client_body_buffer_size), parsed through windows and sent as
+// ranges of the file.
+ngx_int_t read_body_spooled(ngx_http_request_t* r, ngx_http_client_body_handler_pt done);
+struct SpooledBody {
+    std::string_view memory;      // a body small enough to stay in memory, or
+    ngx_file_t* file = nullptr;   // nginx's temp file, holding the body at [0, size)
+    size_t size = 0;
+};
+// Where the body read_body_spooled read lies (a small body in several buffers is gathered into
+// `gathered`). False when nginx left it in a shape it never does (logged by the caller).
+bool spooled_body(ngx_http_request_t* r, std::string* gathered, SpooledBody* out);
+// The temp file read through bounded windows (pread).
+std::unique_ptr<BodySource> file_body_source(ngx_file_t* file, size_t size);
+// peer_get: a link that sends [offset, offset + size) of `file` (see send_file_ranges).
+ngx_chain_t* file_range_link(ngx_pool_t* pool, ngx_file_t* file, size_t offset, size_t size);
+// peer_get: the request's output chain sends file_range_link ranges (set for every attempt).
+void send_file_ranges(RequestCtx& ctx);
 
 // ngx_routeshift_resolve.cpp: resolves every candidate host, then calls `done(ctx)`.
 void resolve_candidates(RequestCtx& ctx, void (*done)(RequestCtx&));

@@ -183,7 +183,8 @@ bool embeddings_attempt_request(RequestCtx& ctx, const Candidate& c, std::string
                                 std::string* error) {
     const EmbeddingsCall& call = *ctx.embeddings;
     const ProviderKey& key = ctx.cfg->keys[c.key];
-    const std::string& upstream_model = ctx.plan.targets[c.target].upstream_model;
+    // an Azure v1 key names its deployment in the body (§22)
+    std::string_view upstream_model = provider_body_model(*ctx.cfg, key, ctx.plan.targets[c.target].upstream_model);
     UpstreamEndpoint ep = *c.ent;  // the chat endpoint's host and auth; the embeddings path
     if (!embeddings_upstream_path(key.wire, c.ent->path, &ep.path)) {
         *error = "its URL has no chat path to derive the embeddings path from";

@@ -388,7 +388,9 @@ ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
                         "Request body is too large (limit " + std::to_string(lc->max_body_size) + " bytes).",
                         "invalid_request_error", "", "request_too_large");
         }
-        ngx_int_t rc = read_body_in_memory(r, body_handler);
+        // an upload goes to nginx's temp file beyond client_body_buffer_size (docs/design.md §21)
+        ngx_int_t rc = ctx.endpoint == Endpoint::openai_relay && relay_body_spools(r) ? read_body_spooled(r, body_handler)
+                                                                                      : read_body_in_memory(r, body_handler);
         if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
             if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
                 return fail(ctx, 413,

@@ -218,7 +218,8 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
                                "(every public provider) cannot be reached; add e.g. \"resolver 127.0.0.53;\"");
         }
         // The body is read into memory by read_body_in_memory (never a temp file), with nginx's
-        // client_body_buffer_size as its read buffer; nginx enforces the limit, chunked too.
+        // client_body_buffer_size as its read buffer, except a relayed upload (read_body_spooled:
+        // nginx's temp file beyond that buffer); nginx enforces the limit, chunked too.
         if (conf->clcf) conf->clcf->client_max_body_size = conf->max_body_size;
     }
     if (conf->admin && conf->clcf) {

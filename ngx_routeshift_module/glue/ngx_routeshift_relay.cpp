@@ -1,6 +1,8 @@
 // The OpenAI endpoints other than chat, relayed to OpenAI-wire providers (docs/design.md §21):
-// the body is read in memory like chat's (one buffer, bounded by routeshift_max_body_size) and
-// checked without a DOM (JSON: json_scan; multipart: its small fields only), the call is planned
+// a JSON body is read in memory like chat's (one buffer, bounded by routeshift_max_body_size), a
+// multipart one by nginx's reader (its temp file beyond client_body_buffer_size:
+// ngx_routeshift_body_file.cpp); both are checked without a DOM (JSON: json_scan; multipart: its
+// part headers and small fields, read through windows), the call is planned
 // (a model: the planner with only OpenAI-wire keys; no model: the files provider; an object id:
 // the key that holds the object), and each attempt sends the client's bytes as spans with the
 // model and decoded ids replaced. Retries, cooldowns, holding and accounting are chat's.
@@ -30,6 +32,7 @@ struct RelayCall {
     std::string provider_object_id;   // the path's object, decoded
     std::vector<SpanReplacement> fixed;  // decoded ids in the body (input_file_id, previous_response_id)
     std::string query;                // the client's query, ids decoded
+    std::string gathered_body;        // a small multipart body nginx left in several buffers
     size_t list_limit = 0;            // a files/batches list: the client's page size (object_owner.hpp)
 };
 
@@ -204,8 +207,9 @@ bool read_json_body(RequestCtx& ctx, RelayCall& call, std::string_view body, std
     return true;
 }
 
-// A multipart body: its boundary and small fields (the file parts are skipped, never copied).
-bool read_multipart_body(RequestCtx& ctx, RelayCall& call, std::string_view body, std::string* model) {
+// A multipart body: its boundary and small fields, read through `source` (the file parts are
+// searched for the next delimiter, never kept).
+bool read_multipart_body(RequestCtx& ctx, RelayCall& call, BodySource& source, std::string* model) {
     std::string_view content_type =
         ctx.r->headers_in.content_type ? string_view_of(ctx.r->headers_in.content_type->value) : std::string_view{};
     std::string boundary;
@@ -216,21 +220,60 @@ bool read_multipart_body(RequestCtx& ctx, RelayCall& call, std::string_view body
     }
     MultipartFields fields;
     std::string error;
-    if (!read_multipart_fields(body, boundary, &fields, &error)) {
+    auto read_failed = [&] {
+        ngx_log_error(NGX_LOG_ERR, ctx.r->connection->log, ngx_errno, "routeshift: reading the upload's temp file failed");
+        ctx.fail(500, "The request body could not be read.", "server_error", "", "body_unreadable");
+        return false;
+    };
+    if (!read_multipart_fields(source, boundary, &fields, &error)) {
+        if (fields.read_failed) return read_failed();
         ctx.fail(400, error, "invalid_request_error", "", "invalid_multipart");
         return false;
     }
     call.content_type.assign(content_type);
     if (call.route.endpoint == RelayEndpoint::files_upload)  // the uploading team's mark on the filename
         mark_upload_owner(fields.file_name_offsets, ctx.vk->team_id, &call.fixed);
-    if (const MultipartField* stream = fields.find("stream")) ctx.req.stream = body.substr(stream->offset, stream->size) == "true";
+    std::string value;
+    if (const MultipartField* stream = fields.find("stream")) {
+        if (!multipart_field_value(source, *stream, &value)) return read_failed();
+        ctx.req.stream = value == "true";
+    }
     const MultipartField* m = call.route.names_model ? fields.find("model") : nullptr;
     if (m == nullptr) return true;
-    model->assign(body.substr(m->offset, m->size));
+    if (!multipart_field_value(source, *m, model)) return read_failed();
     call.has_model = true;
     call.model_offset = m->offset;
     call.model_size = m->size;
     return true;
+}
+
+// The body of a call (none, JSON or multipart) read and checked; false: ctx failed.
+bool read_relay_body(ngx_http_request_t* r, RequestCtx& ctx, RelayCall& call, std::string* model) {
+    if (call.route.body == RelayBody::none) return true;
+    if (call.route.body == RelayBody::json) {
+        std::string_view body;
+        if (!request_body_text(r, &body)) {
+            ctx.fail(413, "Request body is too large.", "invalid_request_error", "", "request_too_large");
+            return false;
+        }
+        ctx.req.body = body;  // the attempts send spans of it
+        return read_json_body(ctx, call, body, model);
+    }
+    SpooledBody spooled;
+    if (!spooled_body(r, &call.gathered_body, &spooled)) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "routeshift: the upload's body has an unexpected layout");
+        ctx.fail(500, "The request body could not be read.", "server_error", "", "body_unreadable");
+        return false;
+    }
+    if (spooled.file) {
+        ctx.client_body_file = spooled.file;
+        ctx.client_body_size = spooled.size;
+        std::unique_ptr<BodySource> source = file_body_source(spooled.file, spooled.size);
+        return read_multipart_body(ctx, call, *source, model);
+    }
+    ctx.req.body = spooled.memory;
+    MemoryBodySource source(spooled.memory);
+    return read_multipart_body(ctx, call, source, model);
 }
 
 void plan_and_start(ngx_http_request_t* r, RequestCtx& ctx, RelayCall& call, std::optional<size_t> pinned,
@@ -275,6 +318,13 @@ void plan_and_start(ngx_http_request_t* r, RequestCtx& ctx, RelayCall& call, std
 
 }  // namespace
 
+bool relay_body_spools(ngx_http_request_t* r) {
+    RelayRoute route;
+    std::string_view path = string_view_of(r->uri);
+    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    return route_relay(string_view_of(r->method_name), path, &route) && route.body == RelayBody::multipart;
+}
+
 void relay_read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     auto call = std::make_shared<RelayCall>();
     ctx.relay = call;
@@ -285,19 +335,10 @@ void relay_read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
         ngx_http_finalize_request(r, fail_with(ctx, 404, "Unknown endpoint.", "", "unknown_url"));
         return;
     }
-    std::string_view body;
-    if (!request_body_text(r, &body)) {
-        ngx_http_finalize_request(r, fail_with(ctx, 413, "Request body is too large.", "", "request_too_large"));
-        return;
-    }
-    if (call->route.body == RelayBody::none) body = {};
-    ctx.req.body = body;  // the attempts send spans of it
     ctx.req.host_splices_body = true;
-
     std::string model;
-    bool ok = call->route.body == RelayBody::json        ? read_json_body(ctx, *call, body, &model)
-              : call->route.body == RelayBody::multipart ? read_multipart_body(ctx, *call, body, &model)
-                                                         : true;
+    bool ok = read_relay_body(r, ctx, *call, &model);
+    std::string_view body = ctx.req.body;  // JSON (batches, responses) is always in memory
     if (ok && call->has_model && !valid_model_name(model, &ctx.error)) {
         ctx.phase = Phase::failed;
         ok = false;
@@ -351,20 +392,23 @@ bool relay_attempt_request(RequestCtx& ctx, const Candidate& c, std::string* hea
         return false;
     }
     std::vector<SpanReplacement> replacements = call.fixed;
-    const std::string& upstream_model = ctx.plan.targets[c.target].upstream_model;
+    // an Azure v1 key names its deployment in the body (§21)
+    std::string_view upstream_model = provider_body_model(*ctx.cfg, key, ctx.plan.targets[c.target].upstream_model);
     if (call.has_model && !upstream_model.empty()) {
         std::string bytes;
         if (call.route.body == RelayBody::json) json_quoted_append(bytes, upstream_model);
         else bytes = upstream_model;  // a multipart field's value is raw text (no CR/LF in model names)
-        replacements.push_back(SpanReplacement{call.model_offset, call.model_size, std::move(bytes)});
+        if (!(ctx.client_body_file && upstream_model == ctx.req.model))  // in a file: unchanged stays the client's
+            replacements.push_back(SpanReplacement{call.model_offset, call.model_size, std::move(bytes)});
     }
     std::string_view method = string_view_of(ctx.r->method_name);
     std::string_view content_type;
     bool has_body = method == "POST";
     if (call.route.body == RelayBody::json) content_type = "application/json";
     else if (call.route.body == RelayBody::multipart) content_type = call.content_type;
-    if (has_body) splice_spans(ctx.req.body, std::move(replacements), body);
-    else *body = SplicedBody{};
+    if (!has_body) *body = SplicedBody{};
+    else if (ctx.client_body_file) splice_spans(ctx.client_body_size, std::move(replacements), body);
+    else splice_spans(ctx.req.body, std::move(replacements), body);
     *head = relay_request_head(*ctx.cfg, key, *c.ent, method, path, content_type, has_body, body->size, ctx.req.stream);
     return true;
 }

@@ -76,6 +76,8 @@ void fill_from_ctx(const RequestCtx& ctx, int status, RequestRecord& record) {
         record.resolved_model = ctx.plan.targets[c.target].upstream_model;
     }
     record.usage = ctx.usage;
+    // the served answer's usage was the gateway's estimate (embeddings of Gemini, Cohere: §22)
+    record.usage_estimated = ctx.relaying() && ctx.response.translator && ctx.response.translator->usage_estimated();
     estimate_cut_answer(ctx, record);
     record.cost_microcents = attempts_cost_microcents(record.attempts);
     if (ctx.first_byte_msec) record.ttfb_ms = (int64_t)(ctx.first_byte_msec - ctx.start_msec);

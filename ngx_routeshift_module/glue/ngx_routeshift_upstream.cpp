@@ -78,6 +78,9 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
             zone_attempt_done(ctx.zone, ctx, c, 0, Outcome::client_gone, 0, nullptr);  // undo the pick
         }
         Candidate& c = ctx.cands[(size_t)idx];
+        // an Anthropic client's betas go to the Anthropic-wire keys that get its body (§18)
+        if (ctx.dialect == Dialect::anthropic && ctx.cfg->keys[c.key].wire == WireFormat::anthropic)
+            add_client_anthropic_betas(&head, find_header(r->headers_in.headers, "anthropic-beta"));
         ctx.current = idx;
         ctx.attempts++;
         ctx.phase = Phase::awaiting_headers;
@@ -98,10 +101,14 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
         const SplicedBody& sb = ctx.attempt.spliced;
         if (!sb.pieces.empty()) {
             for (const SplicedBody::Piece& piece : sb.pieces) {
-                tail->next = memory_link(r->pool, sb.piece_text(piece, ctx.req.body));
+                // an upload in nginx's temp file: its bytes are sent from there (§21)
+                tail->next = !piece.own && ctx.client_body_file
+                                 ? file_range_link(r->pool, ctx.client_body_file, piece.offset, piece.size)
+                                 : memory_link(r->pool, sb.piece_text(piece, ctx.req.body));
                 if (tail->next == nullptr) return NGX_ERROR;
                 tail = tail->next;
             }
+            if (ctx.client_body_file) send_file_ranges(ctx);
         } else if (!ctx.plan.bodies[c.body].bytes.empty() || continuation_attempt(ctx)) {
             std::string_view continuation_body = continuation_attempt_body(ctx);
             tail->next = memory_link(r->pool, continuation_attempt(ctx) ? continuation_body

@@ -57,12 +57,14 @@ class _Scripted:
 
 class OpenAIEmbeddings(_Scripted):
     MEMBERS = {"model", "input", "encoding_format", "dimensions", "user"}
-    PATH = re.compile(r"^(/v1/embeddings|/openai/deployments/[^/]+/embeddings)$")
+    PATH = re.compile(r"^(/v1/embeddings|/openai/deployments/[^/]+/embeddings|/openai/v1/embeddings)$")
 
-    def __init__(self, mock: MockProvider, dims: int = DEFAULT_DIMS):
+    def __init__(self, mock: MockProvider, dims: int = DEFAULT_DIMS, azure_deployments: Optional[set] = None):
         super().__init__()
         self.mock = mock
         self.dims = dims
+        # Azure's v1 API (/openai/v1/embeddings) takes the deployment's name as the body's model
+        self.azure_deployments = azure_deployments or set()
         self.calls: list = []   # the JSON bodies served
         mock.handler = self.handle
 
@@ -85,6 +87,8 @@ class OpenAIEmbeddings(_Scripted):
             return _openai_err(400, f"Unrecognized request argument supplied: {sorted(unknown)[0]}")
         if req.path == "/v1/embeddings" and not isinstance(body.get("model"), str):
             return _openai_err(400, "you must provide a model parameter", param="model")
+        if req.path == "/openai/v1/embeddings" and body.get("model") not in self.azure_deployments:
+            return _openai_err(404, "The API deployment for this resource does not exist.", code="DeploymentNotFound")
         inp = body.get("input")
         if isinstance(inp, str):
             texts = [inp]

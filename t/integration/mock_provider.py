@@ -706,8 +706,10 @@ class OpenAIEndpoints:
 
     PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-    def __init__(self, mock: MockProvider):
+    def __init__(self, mock: MockProvider, azure_deployments: Optional[set] = None):
         self.mock = mock
+        # Azure's v1 API: /openai/v1/... paths, and a model (JSON or form field) names a deployment
+        self.azure_deployments = azure_deployments or set()
         self.files: dict = {}        # secret -> {file id: {"meta": {...}, "content": bytes}}
         self.batches: dict = {}      # secret -> {batch id: {...}}
         self.responses: dict = {}    # secret -> {response id: {...}}
@@ -735,7 +737,15 @@ class OpenAIEndpoints:
                 return queued.pop(0)
         if not secret:
             return _err(401, "Missing bearer authentication.", code="invalid_api_key")
-        parts = req.path.split("/")[2:]   # after /v1
+        path = req.path
+        if self.azure_deployments and path.startswith("/openai/v1/"):
+            path = path[len("/openai"):]
+            form = _multipart(req)
+            body = req.json if form is None and (req.header("content-type") or "").startswith("application/json") else None
+            model = form["model"][2].decode() if form and "model" in form else (body or {}).get("model")
+            if model is not None and model not in self.azure_deployments:
+                return _err(404, "The API deployment for this resource does not exist.", code="DeploymentNotFound")
+        parts = path.split("/")[2:]   # after /v1
         route = (req.method, "/".join(p if i == 0 or p in ("content", "cancel", "input_items", "generations",
                                                                   "edits", "transcriptions", "speech") else "{id}"
                                           for i, p in enumerate(parts)))

@@ -207,3 +207,68 @@ def test_count_tokens(world):
     res = world.job("1", "count", {"model": "claude-alias", "messages": [{"role": "user", "content": "Hello there " * 50}]})
     assert res["count"]["input_tokens"] == world.claude.count_tokens_result, res
     assert world.claude.requests[-1].path == "/v1/messages/count_tokens"
+
+
+def test_top_k_and_betas_on_every_wire(gw_factory, mocks, sdk):
+    # top_k reaches the wires that define it (Gemini topK, Bedrock Claude through
+    # additionalModelRequestFields, Together as sent) and not OpenAI, which refuses it; the
+    # client's anthropic-beta reaches Anthropic-wire keys only, after the key's own betas (§18)
+    from mock_bedrock import MockBedrock
+    from mock_gemini import MockGemini
+    from provider_matrix import BEDROCK_REGION, akid_for
+
+    gw = gw_factory()
+    claude = MockAnthropic(name="claude").start()
+    gem = MockGemini(name="gem").start()
+    bed = MockBedrock(name="bed", credentials={}, strict_body=True).start()
+    oa, tg = mocks.new("oa"), mocks.new("tg")
+    try:
+        s = Snapshot()
+        pa = s.provider("anthropic", "anthropic", claude.base_url())
+        s.key(pa, label="A", metadata={"anthropic_beta": "key-beta-1"})
+        s.model(pa, "on-claude", "claude-sonnet-4-5")
+        pg = s.provider("google", "gemini", gem.base_url())
+        s.key(pg, label="G")
+        s.model(pg, "on-gemini", "gemini-2.5-flash")
+        pb = s.provider("aws", "bedrock", bed.base_url(path=""))
+        secret = "rsSecret/topk0123456789+KEY"
+        bed.credentials[akid_for(secret)] = secret
+        s.key(pb, secret, label="B", metadata={"region": BEDROCK_REGION, "access_key_id": akid_for(secret)})
+        s.model(pb, "on-bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+        po = s.provider("openai", "openai", oa.base_url())
+        s.key(po, label="O")
+        s.model(po, "on-openai", "gpt-4o")
+        pt = s.provider("together", "together", tg.base_url())
+        s.key(pt, label="T")
+        s.model(pt, "on-together", "meta-llama/Llama-3.3-70B-Instruct-Turbo")
+        vk = s.vkey()
+        gw.push(s)
+        oa.set_default(Reply.completion("from openai"))
+        tg.set_default(Reply.completion("from together"))
+        claude.enqueue(AReply.message("from claude"))
+        base = gw.base_url[: -len("/v1")]
+
+        def ask(model: str) -> dict:
+            res = run_anthropic({"baseURL": base, "apiKey": vk, "sdk": "1", "mode": "plain",
+                                 "headers": {"anthropic-beta": "client-beta-2"},
+                                 "request": body(model, top_k=40, temperature=0.5)})
+            assert "error" not in res, (model, res)
+            return res
+
+        ask("on-claude")
+        up = claude.requests[-1]
+        assert up.json["top_k"] == 40 and up.header("anthropic-beta") == "key-beta-1,client-beta-2", up.header_list
+        ask("on-gemini")
+        assert gem.requests[-1].json["generationConfig"]["topK"] == 40, gem.requests[-1].json
+        ask("on-bedrock")
+        assert bed.requests[-1].json["additionalModelRequestFields"]["top_k"] == 40, bed.requests[-1].json
+        ask("on-together")
+        assert tg.requests[-1].json["top_k"] == 40, tg.requests[-1].json
+        ask("on-openai")
+        assert "top_k" not in oa.requests[-1].json, oa.requests[-1].json
+        for m in (gem, bed, oa, tg):
+            assert m.requests[-1].header("anthropic-beta") is None, (m.name, m.requests[-1].header_list)
+            assert not m.requests[-1].carries(vk)
+    finally:
+        for m in (claude, gem, bed):
+            m.stop()

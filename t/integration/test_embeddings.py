@@ -244,6 +244,17 @@ def test_request_log_names_embeddings(world):
     est = (len("logged") + 3) // 4
     assert rec["requested_model"] == "gem-emb" and rec["resolved_model"] == "gemini-embedding-001", rec
     assert rec["status"] == 200 and rec["prompt_tokens"] == est and rec["cost_microcents"] == 3 * est, rec
+    assert rec["usage_estimated"] is True, rec  # Gemini reports no count: the gateway's chars/4
+    # Cohere reports none either; OpenAI and Titan count themselves
+    for model, estimated in (("cohere", True), ("oa-emb", False), ("titan", False)):
+        res = world.openai({"model": model, "input": "logged " + model})
+        assert "error" not in res, res
+        while time.time() < deadline + 10:
+            recs = [r for r in world.records() if r.get("endpoint") == "embeddings" and r["requested_model"] == model]
+            if recs:
+                break
+            time.sleep(0.2)
+        assert recs and recs[-1]["usage_estimated"] is estimated, (model, recs)
 
 
 def test_azure_sdk_deployment_path(world):
@@ -313,3 +324,24 @@ def test_gemini_count_tokens_relayed_to_gemini_wire_only(world):
                                        status=400))
     r = http_request(port, "POST", "/v1beta/models/gem-emb:countTokens", body, headers={"x-goog-api-key": world.vk})
     assert r.status == 400 and r.json["error"]["status"] == "INVALID_ARGUMENT" and "bad contents" in r.json["error"]["message"], r.json
+
+
+def test_azure_v1_key_names_its_deployment_in_the_body(gw_factory, mocks, sdk):
+    # Azure's v1 API (/openai/v1/embeddings) reads the deployment from the body's model: a key
+    # whose metadata names one must send it, not the upstream model (§22)
+    gw = gw_factory()
+    m = mocks.new("az")
+    OpenAIEmbeddings(m, azure_deployments={"emb-dep"})
+    s = Snapshot()
+    p = s.provider("azure", "azure", m.base_url(path=""))
+    secret = s.key(p, metadata={"resource_name": "ignored-when-base-url", "api_version": "v1", "deployment": "emb-dep"})
+    s.model(p, "az-emb", "text-embedding-3-small")
+    vk = s.vkey()
+    gw.push(s)
+    res = run_sdk({"sdk": "openai", "baseURL": gw.base_url, "apiKey": vk, "request": {"model": "az-emb", "input": TEXTS}},
+                  script="embeddings.mjs")
+    assert "error" not in res, res
+    assert res["vectors"] == [float32(vector(t)) for t in TEXTS]
+    q = m.requests[-1]
+    assert q.path == "/openai/v1/embeddings" and q.json["model"] == "emb-dep", (q.target, q.json)
+    assert q.header("api-key") == secret and not q.carries(vk)

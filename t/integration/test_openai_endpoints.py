@@ -246,3 +246,33 @@ def test_failover_before_the_first_byte(gw, mocks, sdk):
     res = w.job("completions", request={"model": "text-alias", "prompt": "y"})
     assert "error" not in res and w.mock.requests[-1].auth_secret() == second.auth_secret(), res
     w.no_virtual_key_upstream()
+
+
+def test_azure_v1_key_names_its_deployment_in_relayed_bodies(gw, mocks, sdk):
+    # Azure's v1 API (/openai/v1/...) reads the deployment from the body's model, JSON or form
+    # field: a key whose metadata names one sends it instead of the upstream model (§21)
+    m = mocks.new("az")
+    ep = OpenAIEndpoints(m, azure_deployments={"dep-v1"})
+    s = Snapshot()
+    p = s.provider("azure", "azure", m.base_url(path=""))
+    secret = s.key(p, metadata={"resource_name": "ignored-when-base-url", "api_version": "v1", "deployment": "dep-v1"})
+    s.model(p, "text-alias", "gpt-3.5-turbo-instruct")
+    s.model(p, "whisper-alias", "whisper-1")
+    vk = s.vkey()
+    gw.push(s)
+    res = run_endpoints({"baseURL": gw.base_url, "apiKey": vk, "mode": "completions",
+                         "request": {"model": "text-alias", "prompt": "x"}})
+    assert "error" not in res, res
+    q = m.requests[-1]
+    assert q.path == "/openai/v1/completions" and q.json["model"] == "dep-v1", (q.target, q.json)
+    audio = os.urandom(200000)
+    path = gw.prefix / "az.mp3"
+    path.write_bytes(audio)
+    res = run_endpoints({"baseURL": gw.base_url, "apiKey": vk, "mode": "transcription", "filePath": str(path),
+                         "request": {"model": "whisper-alias"}})
+    assert "error" not in res, res
+    kind, got_secret, filename, data, model = ep.uploads[-1]
+    assert (kind, got_secret, model) == ("audio/transcriptions", secret, b"dep-v1") and data == audio
+    assert m.requests[-1].path == "/openai/v1/audio/transcriptions"
+    for q in m.requests:
+        assert not q.carries(vk)

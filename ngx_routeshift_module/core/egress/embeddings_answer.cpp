@@ -31,7 +31,8 @@ public:
             return fail(out, "The provider returned " + std::to_string(result.vectors.size()) + " embeddings for " +
                                  std::to_string(options_.inputs) + " inputs.");
         }
-        int64_t tokens = result.prompt_tokens >= 0 ? result.prompt_tokens : options_.estimated_tokens;
+        usage_estimated_ = result.prompt_tokens < 0;  // Gemini and Cohere report no count
+        int64_t tokens = usage_estimated_ ? options_.estimated_tokens : result.prompt_tokens;
         usage_.prompt_tokens = tokens;
         usage_.completion_tokens = 0;
         usage_.total_tokens = tokens;
@@ -46,6 +47,7 @@ public:
     bool saw_error() const override { return error_; }
     void observe_session(SessionInference*) override {}
     bool content_started() const override { return complete_; }
+    bool usage_estimated() const override { return usage_estimated_; }
 
 private:
     bool fail(std::string* out, std::string message) {
@@ -64,6 +66,7 @@ private:
     Usage usage_;
     bool complete_ = false;
     bool error_ = false;
+    bool usage_estimated_ = false;
 };
 
 }  // namespace

@@ -57,6 +57,8 @@ public:
     // The answer has shown its first content (text, reasoning, refusal, a tool call, an image or a
     // finish): until then the glue holds the client's headers and may still fail over.
     virtual bool content_started() const { return true; }
+    // usage() is the gateway's estimate, not the provider's count (the request log says so).
+    virtual bool usage_estimated() const { return false; }
 };
 
 // What the gateway does with a provider error answer (status >= 400, or an error signalled in a
@@ -97,6 +99,11 @@ ErrorVerdict anthropic_classify_error(int status, std::string_view body,
 // only when key metadata "anthropic_beta" (string or array of strings) asks for it.
 std::string anthropic_request_headers(ProviderKind kind, const ProviderKey& key);
 std::string anthropic_request_headers(std::string_view kind_name, const ProviderKey& key);
+
+// An Anthropic client's `anthropic-beta` header value added to an Anthropic-wire request head
+// (`head` ends with the blank line): joined to the key's own betas on their line, else a line of
+// its own. A value with control characters, or an empty one, changes nothing (docs/design.md §18).
+void add_client_anthropic_betas(std::string* head, std::string_view client_betas);
 
 // Default base URL (no trailing slash); the chat endpoint is base + kAnthropicMessagesPath.
 // anthropic https://api.anthropic.com; minimax https://api.minimax.io/anthropic (metadata

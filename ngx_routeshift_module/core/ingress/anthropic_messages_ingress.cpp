@@ -252,6 +252,13 @@ JsonPtr convert(const json_t* in, AnthropicBodyKind kind) {
         }
         copy_number(in, "temperature", out.get(), "temperature");
         copy_number(in, "top_p", out.get(), "top_p");
+        // carried for the wires that have it (Gemini topK, Bedrock additionalModelRequestFields,
+        // Together, DashScope); the OpenAI wire drops it elsewhere (§18)
+        if (const json_t* top_k = json_object_get(in, "top_k"); json_present(top_k)) {
+            if (!json_is_integer(top_k) || json_integer_value(top_k) < 0)
+                invalid("top_k", "Input should be a valid integer greater than or equal to 0");
+            set_json_member(out.get(), "top_k", json_incref(const_cast<json_t*>(top_k)));
+        }
         if (const json_t* stop = json_object_get(in, "stop_sequences"); json_present(stop)) {
             if (!json_is_array(stop)) invalid("stop_sequences", "Input should be a valid list");
             size_t k;

@@ -9,12 +9,35 @@ namespace {
 
 constexpr size_t kMaxPartHeaderBytes = 16 * 1024;
 constexpr size_t kMaxBoundaryChars = 70;
+// Whitespace after a delimiter (RFC 2046 transport padding) read with a part's headers.
+constexpr size_t kMaxPaddingBytes = 1024;
+// How much of the body one delimiter search reads at a time.
+constexpr size_t kSearchWindowBytes = 128 * 1024;
 
 size_t find_bytes(std::string_view haystack, size_t from, std::string_view needle) {
     // an empty haystack may have no data pointer at all (memmem's arguments must not be null)
     if (from >= haystack.size() || haystack.size() - from < needle.size()) return std::string_view::npos;
     const void* hit = memmem(haystack.data() + from, haystack.size() - from, needle.data(), needle.size());
     return hit ? (size_t)(static_cast<const char*>(hit) - haystack.data()) : std::string_view::npos;
+}
+
+// Where `needle` next starts in `body` at or after `from` (npos: nowhere), read window by window;
+// consecutive windows overlap by the needle's length less one, so no occurrence falls between
+// them. False when the body could not be read.
+bool find_in_body(BodySource& body, size_t from, std::string_view needle, size_t* at) {
+    *at = std::string_view::npos;
+    while (from < body.size() && body.size() - from >= needle.size()) {
+        std::string_view window;
+        if (!body.read(from, kSearchWindowBytes, &window)) return false;
+        size_t hit = find_bytes(window, 0, needle);
+        if (hit != std::string_view::npos) {
+            *at = from + hit;
+            return true;
+        }
+        if (window.size() < needle.size()) return true;  // the body ended
+        from += window.size() - (needle.size() - 1);
+    }
+    return true;
 }
 
 std::string_view trim(std::string_view s) {
@@ -123,44 +146,67 @@ const MultipartField* MultipartFields::find(std::string_view name) const {
     return found;
 }
 
-bool read_multipart_fields(std::string_view body, std::string_view boundary, MultipartFields* out, std::string* error) {
+bool read_multipart_fields(BodySource& body, std::string_view boundary, MultipartFields* out, std::string* error) {
     out->fields.clear();
     out->file_parts = 0;
     out->file_name_offsets.clear();
+    out->read_failed = false;
+    auto read_failed = [&] {
+        out->read_failed = true;
+        return fail(error, "The request body could not be read.");
+    };
     std::string delimiter = "\r\n--";
     delimiter += boundary;
     std::string_view first(delimiter);
     first.remove_prefix(2);  // the first delimiter may open the body without a CRLF before it
+    std::string_view window;
+    if (!body.read(0, first.size(), &window)) return read_failed();
     size_t pos;
-    if (body.substr(0, first.size()) == first) {
+    if (window == first) {
         pos = first.size();
     } else {
-        pos = find_bytes(body, 0, delimiter);
+        if (!find_in_body(body, 0, delimiter, &pos)) return read_failed();
         if (pos == std::string_view::npos) return fail(error, "The multipart body has no part with its boundary.");
         pos += delimiter.size();
     }
     for (;;) {
-        if (body.substr(pos, 2) == "--") return true;  // the closing delimiter
-        while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t')) pos++;  // transport padding
-        if (body.substr(pos, 2) != "\r\n") return fail(error, "The multipart body has a malformed boundary line.");
-        pos += 2;
-        size_t headers_end = find_bytes(body.substr(0, std::min(body.size(), pos + kMaxPartHeaderBytes)), pos, "\r\n\r\n");
+        // the rest of the boundary line and the part's headers, read at once (bounded)
+        if (!body.read(pos, 2 + kMaxPaddingBytes + 2 + kMaxPartHeaderBytes, &window)) return read_failed();
+        if (window.substr(0, 2) == "--") return true;  // the closing delimiter
+        size_t at = 0;
+        while (at < window.size() && at < kMaxPaddingBytes && (window[at] == ' ' || window[at] == '\t')) at++;
+        if (window.substr(at, 2) != "\r\n") return fail(error, "The multipart body has a malformed boundary line.");
+        at += 2;
+        size_t headers_end = find_bytes(window.substr(0, at + kMaxPartHeaderBytes), at, "\r\n\r\n");
         if (headers_end == std::string_view::npos) return fail(error, "A part of the multipart body has no end to its headers.");
         PartHeaders headers;
-        if (!read_part_headers(body.substr(pos, headers_end - pos), &headers))
+        if (!read_part_headers(window.substr(at, headers_end - at), &headers))
             return fail(error, "A part of the multipart body has no form-data name.");
-        size_t content = headers_end + 4;
-        size_t next = find_bytes(body, content, delimiter);
-        if (next == std::string_view::npos) return fail(error, "The multipart body is not closed by its boundary.");
-        if (headers.file) {
+        if (headers.file) {  // offsets now: the next read replaces the window the names view
             out->file_parts++;
             for (std::string_view file_name : headers.file_names)
-                out->file_name_offsets.push_back((size_t)(file_name.data() - body.data()));
-        } else if (next - content <= kMaxMultipartFieldBytes) {
-            out->fields.push_back(MultipartField{std::move(headers.name), content, next - content});
+                out->file_name_offsets.push_back(pos + (size_t)(file_name.data() - window.data()));
         }
+        size_t content = pos + headers_end + 4;
+        size_t next;
+        if (!find_in_body(body, content, delimiter, &next)) return read_failed();
+        if (next == std::string_view::npos) return fail(error, "The multipart body is not closed by its boundary.");
+        if (!headers.file && next - content <= kMaxMultipartFieldBytes)
+            out->fields.push_back(MultipartField{std::move(headers.name), content, next - content});
         pos = next + delimiter.size();
     }
+}
+
+bool read_multipart_fields(std::string_view body, std::string_view boundary, MultipartFields* out, std::string* error) {
+    MemoryBodySource source(body);
+    return read_multipart_fields(source, boundary, out, error);
+}
+
+bool multipart_field_value(BodySource& body, const MultipartField& field, std::string* out) {
+    std::string_view value;
+    if (!body.read(field.offset, field.size, &value) || value.size() != field.size) return false;
+    out->assign(value);
+    return true;
 }
 
 }  // namespace routeshift

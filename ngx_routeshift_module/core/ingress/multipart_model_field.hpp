@@ -1,7 +1,10 @@
 // The small text fields of a multipart/form-data body (RFC 7578): `model` for routing, `stream`,
 // and the others the relay may rewrite, found without copying or parsing the file parts (an audio
-// upload of megabytes is skipped with memmem between boundaries). docs/design.md §21.
+// upload of megabytes is skipped with memmem between boundaries, window by window: the body may be
+// nginx's temp file, read through a BodySource). docs/design.md §21.
 #pragma once
+#include "util/body_source.hpp"
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -26,6 +29,7 @@ struct MultipartFields {
     size_t file_parts = 0;               // parts with a filename
     std::vector<size_t> file_name_offsets;  // where each file part's filename value starts in the body
                                             // (`filename=`, and `filename*=` after its charset'lang')
+    bool read_failed = false;               // the body could not be read (not the client's fault)
 
     // The value of the last field named `name` (absent: nullptr).
     const MultipartField* find(std::string_view name) const;
@@ -37,7 +41,13 @@ inline constexpr size_t kMaxMultipartFieldBytes = 64 * 1024;
 
 // Reads the parts of `body`. False + `error` (for a 400) when the body is not well-formed
 // multipart with that boundary: no first delimiter, a part without a blank line after its headers
-// or without a form-data name, no closing delimiter.
+// (within 16 KiB) or without a form-data name, no closing delimiter; false with `read_failed` when
+// the body could not be read. Memory use is bounded (windows of at most 128 KiB) whatever the
+// body's size: file contents are searched for the next delimiter, never kept.
+bool read_multipart_fields(BodySource& body, std::string_view boundary, MultipartFields* out, std::string* error);
 bool read_multipart_fields(std::string_view body, std::string_view boundary, MultipartFields* out, std::string* error);
+
+// A listed field's value, read from the body. False when it could not be read.
+bool multipart_field_value(BodySource& body, const MultipartField& field, std::string* out);
 
 }  // namespace routeshift

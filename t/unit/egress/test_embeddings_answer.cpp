@@ -14,6 +14,7 @@ struct Run {
     std::string out;
     Usage usage;
     bool error;
+    bool estimated;
 };
 
 Run run(EmbeddingsAnswerOptions options, std::string_view answer) {
@@ -22,7 +23,7 @@ Run run(EmbeddingsAnswerOptions options, std::string_view answer) {
     for (size_t i = 0; i < answer.size(); i += 5) t->feed(answer.substr(i, 5), &out);
     bool ok = t->finish(&out);
     assert_true(ok == t->complete());
-    return Run{ok, out, t->usage(), t->saw_error()};
+    return Run{ok, out, t->usage(), t->saw_error(), t->usage_estimated()};
 }
 
 }  // namespace
@@ -42,6 +43,7 @@ static void test_gemini_to_openai(void**) {
     assert_int_equal(r.usage.prompt_tokens, 9);
     assert_int_equal(r.usage.total_tokens, 9);
     assert_int_equal(r.usage.completion_tokens, 0);
+    assert_true(r.estimated);  // Gemini counts nothing: the request log flags the estimate
 }
 
 static void test_titan_to_gemini_client(void**) {
@@ -56,6 +58,7 @@ static void test_titan_to_gemini_client(void**) {
     assert_true(r.ok);
     assert_str_eq(r.out, R"({"embedding":{"values":[1,2]}})");
     assert_int_equal(r.usage.prompt_tokens, 4);  // the provider's count wins over the estimate
+    assert_false(r.estimated);
 }
 
 static void test_wrong_count_and_broken(void**) {

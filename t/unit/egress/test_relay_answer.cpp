@@ -169,6 +169,12 @@ static void test_splice_spans(void**) {
     assert_int_equal(spliced.pieces.size(), 1);
     assert_false(spliced.pieces[0].own);
     assert_int_equal(spliced.size, body.size());
+    // a body not in memory (nginx's temp file): spans by offset, every replacement ours
+    std::vector<SpanReplacement> in_file{{10, 5, "gpt-4o"}, {30, 0, "rs-t1-"}};
+    splice_spans(body.size(), in_file, &spliced);
+    assert_str_eq(spliced.flatten(body), body.substr(0, 10) + "gpt-4o" + body.substr(15, 15) + "rs-t1-" + body.substr(30));
+    assert_int_equal(spliced.size, body.size() + 1 + 6);
+    assert_int_equal(spliced.pieces.size(), 5);
 }
 
 int main(void) {

@@ -105,6 +105,15 @@ static void test_invalid_bodies(void**) {
     convert_bad("[1]");
 }
 
+static void test_top_k_carried_for_the_wires_that_have_it(void**) {
+    JsonPtr root = convert_ok(R"({"model":"m","max_tokens":8,"top_k":40,"messages":[{"role":"user","content":"Hi"}]})");
+    assert_int_equal(json_integer_value(json_object_get(root.get(), "top_k")), 40);
+    ApiError err = convert_bad(R"({"model":"m","max_tokens":8,"top_k":-1,"messages":[{"role":"user","content":"Hi"}]})");
+    assert_str_eq(err.param, "top_k");
+    err = convert_bad(R"({"model":"m","max_tokens":8,"top_k":"x","messages":[{"role":"user","content":"Hi"}]})");
+    assert_str_eq(err.param, "top_k");
+}
+
 static void test_body_with_model(void**) {
     std::string body = R"({"max_tokens":5, "model" : "alias-x","messages":[{"role":"user","content":"model"}],"stream":true})";
     assert_str_eq(anthropic_body_with_model(body, "claude-real"),
@@ -119,6 +128,7 @@ int main(void) {
         cmocka_unit_test(test_tools_round_trip),
         cmocka_unit_test(test_count_tokens_body),
         cmocka_unit_test(test_invalid_bodies),
+        cmocka_unit_test(test_top_k_carried_for_the_wires_that_have_it),
         cmocka_unit_test(test_body_with_model),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

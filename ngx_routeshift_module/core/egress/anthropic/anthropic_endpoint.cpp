@@ -61,6 +61,23 @@ std::string anthropic_request_headers(ProviderKind kind, const ProviderKey& key)
     return headers_for(provider_info(kind).name, key);
 }
 
+void add_client_anthropic_betas(std::string* head, std::string_view client_betas) {
+    while (!client_betas.empty() && (client_betas.front() == ' ' || client_betas.front() == ',')) client_betas.remove_prefix(1);
+    while (!client_betas.empty() && (client_betas.back() == ' ' || client_betas.back() == ',')) client_betas.remove_suffix(1);
+    if (client_betas.empty() || !is_header_safe(client_betas)) return;
+    constexpr std::string_view kLine = "\r\nanthropic-beta: ";
+    size_t at = head->find(kLine);
+    if (at != std::string::npos) {  // the key's betas: the client's follow them
+        size_t eol = head->find("\r\n", at + kLine.size());
+        if (eol == std::string::npos) return;
+        head->insert(eol, "," + std::string(client_betas));
+        return;
+    }
+    size_t end = head->rfind("\r\n\r\n");
+    if (end == std::string::npos) return;
+    head->insert(end + 2, "anthropic-beta: " + std::string(client_betas) + "\r\n");
+}
+
 std::string anthropic_default_base_url(std::string_view kind_name, const ProviderKey& key) {
     return base_url_for(kind_name, key);
 }

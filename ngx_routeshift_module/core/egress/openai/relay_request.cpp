@@ -4,8 +4,11 @@
 #include <algorithm>
 
 namespace routeshift {
+namespace {
 
-void splice_spans(std::string_view body, std::vector<SpanReplacement> replacements, SplicedBody* out) {
+// `body` is empty when the client's bytes are not in memory (nothing to compare with).
+void splice_spans_of(std::string_view body, size_t body_size, std::vector<SpanReplacement> replacements,
+                     SplicedBody* out) {
     std::sort(replacements.begin(), replacements.end(),
               [](const SpanReplacement& a, const SpanReplacement& b) { return a.offset < b.offset; });
     out->own.clear();
@@ -24,7 +27,7 @@ void splice_spans(std::string_view body, std::vector<SpanReplacement> replacemen
     };
     for (const SpanReplacement& r : replacements) {
         client(at, r.offset);
-        if (body.substr(r.offset, r.size) == r.bytes) {
+        if (!body.empty() && body.substr(r.offset, r.size) == r.bytes) {
             client(r.offset, r.offset + r.size);
         } else if (!r.bytes.empty()) {
             out->pieces.push_back({true, out->own.size(), r.bytes.size()});
@@ -33,7 +36,17 @@ void splice_spans(std::string_view body, std::vector<SpanReplacement> replacemen
         }
         at = r.offset + r.size;
     }
-    client(at, body.size());
+    client(at, body_size);
+}
+
+}  // namespace
+
+void splice_spans(std::string_view body, std::vector<SpanReplacement> replacements, SplicedBody* out) {
+    splice_spans_of(body, body.size(), std::move(replacements), out);
+}
+
+void splice_spans(size_t body_size, std::vector<SpanReplacement> replacements, SplicedBody* out) {
+    splice_spans_of({}, body_size, std::move(replacements), out);
 }
 
 void replace_json_member(std::string_view body, const JsonMembers& members, std::string_view key,

@@ -23,6 +23,9 @@ struct SpanReplacement {
 // any order), the replacements' bytes of our own. A replacement equal to the bytes it replaces
 // is sent as the client's (an unchanged body is one span).
 void splice_spans(std::string_view body, std::vector<SpanReplacement> replacements, SplicedBody* out);
+// The same for a body of `body_size` bytes that is not in memory (nginx's temp file): every
+// replacement is sent as ours (the caller leaves out those that change nothing).
+void splice_spans(size_t body_size, std::vector<SpanReplacement> replacements, SplicedBody* out);
 
 // The replacement of the value of every top-level member `key` of a scanned JSON body (`members`
 // views `body`) by the JSON text `value` (duplicates all replaced: jansson keeps the last, the

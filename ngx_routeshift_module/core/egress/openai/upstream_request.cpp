@@ -40,11 +40,23 @@ void dump_string(std::string& out, std::string_view s) {
     out += '"';
 }
 
-// Azure v1 names the deployment in the body's model.
-std::string_view body_model(const Config& cfg, const ProviderKey& key, std::string_view upstream_model) {
+}  // namespace
+
+std::string_view provider_body_model(const Config& cfg, const ProviderKey& key, std::string_view upstream_model) {
     if (cfg.providers[key.provider].kind == ProviderKind::azure && key.meta.azure_v1())
         return azure_deployment(key, upstream_model);
     return upstream_model;
+}
+
+namespace {
+
+// Whether an Anthropic client's `top_k` (carried in the converted body) reaches the provider: only
+// the OpenAI-wire kinds whose docs accept it (Together, DashScope); OpenAI, Azure and the others
+// refuse or do not define it (docs/design.md §18). An OpenAI client's own `top_k` is its to send.
+bool sends_top_k(const Config& cfg, const ProviderKey& key, const ChatRequest& req) {
+    if (req.anthropic_client_body.empty()) return true;
+    const ProviderKind kind = cfg.providers[key.provider].kind;
+    return kind == ProviderKind::together || kind == ProviderKind::dashscope;
 }
 
 // What the provider gets of a stream's `stream_options`: the client's with include_usage forced
@@ -138,7 +150,7 @@ private:
 };
 
 // The top-level members build_chat_body rewrites.
-enum class TopKey { other, model, metadata, stream_options, messages };
+enum class TopKey { other, model, metadata, stream_options, messages, top_k };
 
 TopKey top_key(const JsonMember& m) {
     if (m.key_escaped) {
@@ -146,11 +158,12 @@ TopKey top_key(const JsonMember& m) {
         if (json_key_equals(m, "metadata")) return TopKey::metadata;
         if (json_key_equals(m, "stream_options")) return TopKey::stream_options;
         if (json_key_equals(m, "messages")) return TopKey::messages;
+        if (json_key_equals(m, "top_k")) return TopKey::top_k;
         return TopKey::other;
     }
     std::string_view k = m.key;
     switch (k.size()) {
-    case 5: return k == "model" ? TopKey::model : TopKey::other;
+    case 5: return k == "model" ? TopKey::model : k == "top_k" ? TopKey::top_k : TopKey::other;
     case 8: return k == "metadata" ? TopKey::metadata : k == "messages" ? TopKey::messages : TopKey::other;
     case 14: return k == "stream_options" ? TopKey::stream_options : TopKey::other;
     default: return TopKey::other;
@@ -421,12 +434,13 @@ void splice_chat_body(const Config& cfg, const ProviderKey& key, const ChatReque
         return;
     }
     const ProviderKind kind = cfg.providers[key.provider].kind;
-    const std::string_view model = body_model(cfg, key, upstream_model);
+    const std::string_view model = provider_body_model(cfg, key, upstream_model);
     std::string model_json;
     dump_string(model_json, model);
 
     const bool stream_options = sends_stream_options(cfg, key);
     const bool metadata = sends_metadata(cfg, key);
+    const bool top_k = sends_top_k(cfg, key, req);
 
     spliced->pieces.reserve(8);  // a body the splice leaves alone is 1 piece; a new model makes 3
     PieceWriter out(*spliced, req.body);
@@ -438,6 +452,7 @@ void splice_chat_body(const Config& cfg, const ProviderKey& key, const ChatReque
         // route_hint and session_id are ours; the client's own members go where they are defined
         if (k == TopKey::metadata && !(metadata && has_client_metadata(m.value))) continue;
         if (k == TopKey::stream_options && !(req.stream && stream_options)) continue;
+        if (k == TopKey::top_k && !top_k) continue;
         if (!first) out.own(',');
         first = false;
         out.own('"');
@@ -490,9 +505,10 @@ std::string build_chat_body(const Config& cfg, const ProviderKey& key, const Cha
 std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
                                 std::string_view upstream_model) {
     const ProviderKind kind = cfg.providers[key.provider].kind;
-    const std::string_view model = body_model(cfg, key, upstream_model);
+    const std::string_view model = provider_body_model(cfg, key, upstream_model);
     const bool stream_options = sends_stream_options(cfg, key);
     const bool metadata = sends_metadata(cfg, key);
+    const bool top_k = sends_top_k(cfg, key, req);
 
     std::string out;
     out.reserve(256);
@@ -506,6 +522,7 @@ std::string build_chat_body_dom(const Config& cfg, const ProviderKey& key, const
             std::string_view key_sv(k, klen);
             if (key_sv == "metadata" && !(metadata && has_client_metadata(v))) continue;
             if (key_sv == "stream_options" && !(req.stream && stream_options)) continue;
+            if (key_sv == "top_k" && !top_k) continue;
             body.separate();
             dump_string(out, key_sv);
             out += ':';

@@ -42,6 +42,11 @@ struct SplicedBody {
     std::string flatten(std::string_view client_body) const;
 };
 
+// The model an OpenAI-wire body names on `key`: the upstream model, except on Azure v1 keys
+// (`/openai/v1/...`), which name the deployment there (key metadata `deployment`, else the
+// upstream model). Chat, the relayed endpoints and embeddings alike (docs/design.md §21, §22).
+std::string_view provider_body_model(const Config& cfg, const ProviderKey& key, std::string_view upstream_model);
+
 // build_chat_body's body as pieces of `req.body` (see SplicedBody); the same bytes once flattened.
 void splice_chat_body(const Config& cfg, const ProviderKey& key, const ChatRequest& req,
                       std::string_view upstream_model, SplicedBody* out);

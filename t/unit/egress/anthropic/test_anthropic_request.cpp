@@ -570,6 +570,19 @@ static void test_kind_overloads(void**) {
     }
 }
 
+static void test_client_betas_join_the_keys(void**) {
+    std::string head = "POST /v1/messages HTTP/1.1\r\nx-api-key: t\r\nanthropic-beta: a-2025\r\n\r\n";
+    add_client_anthropic_betas(&head, " c-1, d-2 ");
+    assert_str_eq(head, "POST /v1/messages HTTP/1.1\r\nx-api-key: t\r\nanthropic-beta: a-2025,c-1, d-2\r\n\r\n");
+    head = "POST /v1/messages HTTP/1.1\r\nx-api-key: t\r\n\r\n";
+    add_client_anthropic_betas(&head, "c-1");
+    assert_str_eq(head, "POST /v1/messages HTTP/1.1\r\nx-api-key: t\r\nanthropic-beta: c-1\r\n\r\n");
+    std::string before = head;
+    add_client_anthropic_betas(&head, "");
+    add_client_anthropic_betas(&head, "x\r\nInjected: 1");
+    assert_str_eq(head, before);  // nothing for an empty or unsafe value
+}
+
 static void test_request_headers(void**) {
     ProviderKey k = make_key();
     assert_str_eq(anthropic_request_headers(std::string_view("anthropic"), k),
@@ -743,6 +756,7 @@ int main(void) {
         cmocka_unit_test(test_data_url_with_escapes),
         cmocka_unit_test(test_non_string_thinking_replayed_empty),
         cmocka_unit_test(test_small_members_copied_as_tokens),
+        cmocka_unit_test(test_client_betas_join_the_keys),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
