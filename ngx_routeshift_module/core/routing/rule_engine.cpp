@@ -116,18 +116,21 @@ bool size_cannot_match(const RoutingRule& rule, const PromptSizeBound& bound) {
            (rule.system_tokens.set && rule.system_tokens.min > estimate_tokens(bound.characters));
 }
 
-// `model_tested`: the rule came from the model index, its model and stream tests already passed.
-bool matches(const RoutingRule& rule, const VirtualKey& caller, const ChatRequest& request, RequestFacts& facts,
-             bool model_tested, RuleOutcome* outcome) {
-    if (rule.virtual_keys.set && !in_key_set(rule.virtual_keys, caller)) return false;
-    if (rule.teams.set && !in_team_set(rule.teams, caller)) return false;
-    if (!model_tested) {
+// `tests`: the rule's RuleTest bits still to run (the model index already ran the model tests of
+// the rules it lists). Only those are looked at: most rules have one or two.
+bool matches(const RoutingRule& rule, uint32_t tests, const VirtualKey& caller, const ChatRequest& request,
+             RequestFacts& facts, RuleOutcome* outcome) {
+    if (tests & kRuleTestCaller) {
+        if (rule.virtual_keys.set && !in_key_set(rule.virtual_keys, caller)) return false;
+        if (rule.teams.set && !in_team_set(rule.teams, caller)) return false;
+    }
+    if (tests & kRuleTestModelNames) {
         if (rule.stream && *rule.stream != request.stream) return false;
         if (!rule_model_names_match(rule, request.model)) return false;
     }
-    if (rule.messages.set && !rule.messages.contains(request.message_count)) return false;
-    if (rule.tools && *rule.tools != facts.tools()) return false;
-    if (rule.needs_prompt_size) {
+    if ((tests & kRuleTestMessages) && !rule.messages.contains(request.message_count)) return false;
+    if ((tests & kRuleTestTools) && *rule.tools != facts.tools()) return false;
+    if (tests & kRuleTestSize) {
         if (size_cannot_match(rule, facts.bound())) return false;  // most requests are far below a size minimum
         const PromptSize& size = facts.size();
         if (rule.characters.set && !rule.characters.contains(size.characters)) return false;
@@ -136,14 +139,16 @@ bool matches(const RoutingRule& rule, const VirtualKey& caller, const ChatReques
         if (rule.system_tokens.set && !rule.system_tokens.contains(estimate_tokens(size.system_characters)))
             return false;
     }
-    std::string value;
-    for (const RuleMetadataMatch& m : rule.metadata) {
-        if (!facts.metadata(m.key, &value)) return false;
-        if (m.regex ? !regex_matches(*m.regex, value, outcome) : value != m.exact) return false;
+    if (tests & kRuleTestMetadata) {
+        std::string value;
+        for (const RuleMetadataMatch& m : rule.metadata) {
+            if (!facts.metadata(m.key, &value)) return false;
+            if (m.regex ? !regex_matches(*m.regex, value, outcome) : value != m.exact) return false;
+        }
     }
     // Regexes last: the cheap tests above usually decide first.
-    if (!model_tested && rule.model_regex && !regex_matches(*rule.model_regex, request.model, outcome)) return false;
-    if (rule.content_regex && !regex_matches(*rule.content_regex, facts.text(), outcome)) return false;
+    if ((tests & kRuleTestModelRegex) && !regex_matches(*rule.model_regex, request.model, outcome)) return false;
+    if ((tests & kRuleTestContent) && !regex_matches(*rule.content_regex, facts.text(), outcome)) return false;
     return true;
 }
 
@@ -203,8 +208,10 @@ RuleOutcome evaluate_rules(const RoutingRules& rules, const VirtualKey& caller, 
     RequestFacts facts(request);
     // True when the rule decides (evaluation ends).
     auto evaluate = [&](const RoutingRule& rule, bool model_tested) {
-        if (!conditions_hold(rule, caller, request, now_unix, environment)) return false;
-        if (!matches(rule, caller, request, facts, model_tested, &outcome)) return false;
+        uint32_t tests = model_tested ? rule.tests & ~(kRuleTestModelNames | kRuleTestModelRegex) : rule.tests;
+        if ((tests & kRuleTestConditions) && !conditions_hold(rule, caller, request, now_unix, environment))
+            return false;
+        if ((tests & ~kRuleTestConditions) && !matches(rule, tests, caller, request, facts, &outcome)) return false;
         outcome.matched.push_back(rule.id);
         if (rule.action == RuleAction::tag) {
             for (const std::string& label : rule.labels) {
