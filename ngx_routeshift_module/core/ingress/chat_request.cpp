@@ -88,6 +88,7 @@ ChatRequest& ChatRequest::operator=(ChatRequest&& o) noexcept {
     std::copy(std::begin(o.opening), std::end(o.opening), std::begin(opening));
     opening_count = o.opening_count;
     opening_known = o.opening_known;
+    top = o.top;
     bool borrowed = o.body_borrowed();
     const char* old_base = o.body.data();
     owned_body_ = std::move(o.owned_body_);
@@ -99,6 +100,10 @@ ChatRequest& ChatRequest::operator=(ChatRequest&& o) noexcept {
         auto rebase = [&](JsonValue& v) {
             if (v.text.data()) v.text = std::string_view(body.data() + (v.text.data() - old_base), v.text.size());
         };
+        rebase(top.messages);
+        rebase(top.tools);
+        rebase(top.functions);
+        rebase(top.metadata);
         for (size_t i = 0; i < opening_count; ++i) {
             rebase(opening[i].role);
             rebase(opening[i].content);
@@ -316,6 +321,7 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
         return out;
     }
     req.duplicate_keys = has_duplicate_keys(req.members);
+    req.top = {messages, tools, functions, metadata};
     return out;
 }
 

@@ -21,6 +21,13 @@ struct ChatRequest {
     bool legacy_functions = false;
     size_t message_count = 0;
 
+    // Top-level members the check looked up (the last of duplicate keys, as json_find gives; empty
+    // when absent), kept so that later readers (rules, prompt size bounds) need not look again.
+    struct TopMembers {
+        JsonValue messages, tools, functions, metadata;
+    };
+    TopMembers top;
+
     // The opening of the conversation: every message up to and including the first assistant
     // message (all of them when there is none), with the members the session digest reads, found
     // by the request check's own pass over the messages (views into `body`). The digest reads
