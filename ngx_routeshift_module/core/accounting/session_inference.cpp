@@ -237,18 +237,17 @@ void SessionInference::begin(const ChatRequest& request, int64_t caller_id) {
     opening.json_value(json_find(request.members, "safety_identifier"), Spacing::collapse);
     opening.end_field();
 
+    // The opening's messages: from the request check's pass when it kept them, else one walk
+    // (role, content and tool calls found in the pass that finds each message's end).
     bool first_user = true;
-    JsonArrayReader messages(json_find(request.members, "messages"));
-    JsonValue found[std::size(kMessageKeys)];
-    for (JsonValue message; messages.next(&message, kMessageKeys, found);) {
-        if (!message.is(JsonType::object)) continue;
-        const MessageFields f{found[0], found[1], found[2]};
+    // true when the message ended the opening (a later turn: the id is known)
+    auto feed = [&](const MessageFields& f) {
         if (is_role(f.role, "assistant")) {
             // a later turn: everything the id needs is in the request
             opening.digest(opening_);
             feed_assistant_message(f.content, f.tool_calls);
             finish_id();
-            return;
+            return true;
         }
         if (is_role(f.role, "system") || is_role(f.role, "developer")) {
             opening.text("S", Spacing::collapse);
@@ -256,11 +255,25 @@ void SessionInference::begin(const ChatRequest& request, int64_t caller_id) {
             opening.text("U", Spacing::collapse);
             first_user = false;
         } else {
-            continue;
+            return false;
         }
         opening.end_field();
         hash_content(opening, f.content, true);
         opening.end_field();
+        return false;
+    };
+    if (request.opening_known) {
+        for (size_t i = 0; i < request.opening_count; ++i) {
+            const ChatRequest::MessageMembers& m = request.opening[i];
+            if (feed(MessageFields{m.role, m.content, m.tool_calls})) return;
+        }
+    } else {
+        JsonArrayReader messages(json_find(request.members, "messages"));
+        JsonValue found[std::size(kMessageKeys)];
+        for (JsonValue message; messages.next(&message, kMessageKeys, found);) {
+            if (!message.is(JsonType::object)) continue;
+            if (feed(MessageFields{found[0], found[1], found[2]})) return;
+        }
     }
     opening.digest(opening_);
     awaiting_ = true;  // a first turn: the answer completes the id
@@ -373,12 +386,12 @@ void SessionInference::answer_openai_completion(std::string_view body) {
 void SessionInference::answer_openai_completion(const JsonMembers& top) {
     if (!awaiting_) return;
     JsonArrayReader choices(json_find(top, "choices"));
-    JsonValue index_value;
-    for (JsonValue choice; choices.next(&choice, "index", &index_value);) {
+    static constexpr std::string_view kChoiceKeys[] = {"index", "message"};
+    JsonValue found[std::size(kChoiceKeys)];  // found in the pass that finds the choice's end
+    for (JsonValue choice; choices.next(&choice, kChoiceKeys, found);) {
         int64_t index = 0;
-        if (json_read_int(index_value, &index) && index != 0) continue;
-        JsonValue message = json_object_find(choice, "message");
-        MessageFields f = message_fields(message);
+        if (json_read_int(found[0], &index) && index != 0) continue;
+        MessageFields f = message_fields(found[1]);
         feed_assistant_message(f.content, f.tool_calls);
         return;
     }

@@ -121,17 +121,15 @@ const PromptSize& measure_prompt(const ChatRequest& request) {
 
 PromptSizeBound prompt_size_bound(const ChatRequest& request) {
     PromptSizeBound bound;
-    JsonValue messages = json_find(request.members, "messages");
+    JsonValue messages = request.top.messages;  // found by the request check: no lookup
     size_t count = 0;  // what measure_prompt counts: the elements of "messages"
     if (messages.is(JsonType::array)) {
         bound.characters += messages.text.size();
         // each element takes a byte and a separator: "[a,b]" holds (5 - 1) / 2 elements
         count = request.message_count > 0 ? request.message_count : (messages.text.size() - 1) / 2;
     }
-    for (const char* key : {"tools", "functions"}) {
-        JsonValue value = json_find(request.members, key);
+    for (JsonValue value : {request.top.tools, request.top.functions})
         if (value.is(JsonType::array)) bound.characters += value.text.size();
-    }
     // ceil(c / 4) + ceil(o / 4) <= ceil((c + o) / 4) + 1
     bound.estimated_tokens = estimate_tokens(bound.characters) + 1 + 4 * (uint64_t)count;
     return bound;

@@ -359,6 +359,22 @@ void parse_time_zones(const json_t* root, RoutingRules* out) {
 
 }  // namespace
 
+uint32_t rule_tests(const RoutingRule& rule) {
+    uint32_t tests = 0;
+    if (rule.team_id || !rule.environments.empty() || rule.gate_virtual_keys.set || rule.gate_teams.set ||
+        !rule.time_windows.empty() || rule.days || rule.percentage_basis_points >= 0)
+        tests |= kRuleTestConditions;
+    if (rule.virtual_keys.set || rule.teams.set) tests |= kRuleTestCaller;
+    if (rule.stream || !rule.models.empty() || !rule.model_globs.empty()) tests |= kRuleTestModelNames;
+    if (rule.messages.set) tests |= kRuleTestMessages;
+    if (rule.tools) tests |= kRuleTestTools;
+    if (rule.needs_prompt_size) tests |= kRuleTestSize;
+    if (!rule.metadata.empty()) tests |= kRuleTestMetadata;
+    if (rule.model_regex) tests |= kRuleTestModelRegex;
+    if (rule.content_regex) tests |= kRuleTestContent;
+    return tests;
+}
+
 bool glob_match(std::string_view pattern, std::string_view name) {
     size_t p = 0, n = 0, star = std::string_view::npos, resume = 0;
     while (n < name.size()) {
@@ -423,6 +439,7 @@ bool parse_routing_rules(const json_t* root, const Config& config, const std::un
             rule.stream_continuation = f.boolean("stream_continuation").value_or(true);
             if (rule.action == RuleAction::tag && !rule.stream_continuation)
                 f.fail("stream_continuation", "applies only to route, block and static rules (a tag rule never decides)");
+            rule.tests = rule_tests(rule);
             out->rules.push_back(std::move(rule));
         }
         std::stable_sort(out->rules.begin(), out->rules.end(), [](const RoutingRule& a, const RoutingRule& b) {

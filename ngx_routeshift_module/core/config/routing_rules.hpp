@@ -85,7 +85,26 @@ struct RoutingRule {
     // What the rule needs measured (the engine computes it lazily, once per request).
     bool needs_prompt_size = false;
     bool needs_text = false;
+    // Which tests the rule has (RuleTest bits, set once per snapshot by rule_tests): the engine
+    // runs only those, so a rule with one cheap test (a message count) costs that test alone
+    // instead of a look at every field (issue 8: 100 rules must cost little per request).
+    uint32_t tests = 0;
 };
+
+// The groups of tests a rule may have, in the order the engine runs them.
+enum RuleTest : uint32_t {
+    kRuleTestConditions = 1u << 0,  // team_id, environments, key/team gates, time, percentage
+    kRuleTestCaller = 1u << 1,      // match.virtual_keys / match.teams
+    kRuleTestModelNames = 1u << 2,  // stream flag, exact names, globs (decided by the model index)
+    kRuleTestMessages = 1u << 3,    // message count
+    kRuleTestTools = 1u << 4,
+    kRuleTestSize = 1u << 5,        // characters, tokens, system_* (needs_prompt_size)
+    kRuleTestMetadata = 1u << 6,
+    kRuleTestModelRegex = 1u << 7,  // decided by the model index too
+    kRuleTestContent = 1u << 8,     // content_regex (needs_text)
+};
+// The tests a rule's fields ask for (0: it applies to every request).
+uint32_t rule_tests(const RoutingRule& rule);
 
 struct RoutingRules {
     std::vector<RoutingRule> rules;             // priority ascending, ties by id

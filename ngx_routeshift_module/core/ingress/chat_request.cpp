@@ -4,6 +4,9 @@
 // duplicate keys (the last one wins).
 #include "ingress/chat_request.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace routeshift {
 
 namespace {
@@ -82,15 +85,35 @@ ChatRequest& ChatRequest::operator=(ChatRequest&& o) noexcept {
     include_usage = o.include_usage;
     legacy_functions = o.legacy_functions;
     message_count = o.message_count;
+    std::copy(std::begin(o.opening), std::end(o.opening), std::begin(opening));
+    opening_count = o.opening_count;
+    opening_known = o.opening_known;
+    top = o.top;
     bool borrowed = o.body_borrowed();
     const char* old_base = o.body.data();
     owned_body_ = std::move(o.owned_body_);
     body = borrowed ? o.body : std::string_view(owned_body_);
     members = std::move(o.members);
     // a short owned body may live in the string object itself, so it moved: follow it
-    if (!borrowed) members.rebase(old_base, body.data());
+    if (!borrowed && old_base != body.data()) {
+        members.rebase(old_base, body.data());
+        auto rebase = [&](JsonValue& v) {
+            if (v.text.data()) v.text = std::string_view(body.data() + (v.text.data() - old_base), v.text.size());
+        };
+        rebase(top.messages);
+        rebase(top.tools);
+        rebase(top.functions);
+        rebase(top.metadata);
+        for (size_t i = 0; i < opening_count; ++i) {
+            rebase(opening[i].role);
+            rebase(opening[i].content);
+            rebase(opening[i].tool_calls);
+        }
+    }
     o.body = {};
     o.members.clear();
+    o.opening_count = 0;
+    o.opening_known = false;
     duplicate_keys = o.duplicate_keys;
     host_splices_body = o.host_splices_body;
     anthropic_client_body = o.anthropic_client_body;
@@ -202,7 +225,13 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
     }
     size_t n = 0;
     JsonArrayReader msgs(messages);
-    for (JsonValue m, role; msgs.next(&m, "role", &role); ++n) {
+    // role, content, tool_calls: the check reads the role; the others are kept for the opening
+    static constexpr std::string_view kMessageKeys[] = {"role", "content", "tool_calls"};
+    JsonValue found[std::size(kMessageKeys)];
+    bool opening_ended = false;  // the first assistant message was seen
+    req.opening_known = true;
+    for (JsonValue m; msgs.next(&m, kMessageKeys, found); ++n) {
+        const JsonValue& role = found[0];
         if (!m.is(JsonType::object)) {
             std::string where = message_where(n);
             reject("Invalid type for '" + where + "': expected an object.", where);
@@ -220,6 +249,15 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
                        "'tool' and 'function'.",
                    where + ".role");
             return out;
+        }
+        if (!opening_ended && req.opening_known) {
+            if (req.opening_count == ChatRequest::kOpeningMessages) {
+                req.opening_known = false;
+                req.opening_count = 0;
+            } else {
+                req.opening[req.opening_count++] = {found[0], found[1], found[2]};
+                opening_ended = json_string_equals(role, "assistant");
+            }
         }
     }
     if (n == 0) {
@@ -283,6 +321,7 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
         return out;
     }
     req.duplicate_keys = has_duplicate_keys(req.members);
+    req.top = {messages, tools, functions, metadata};
     return out;
 }
 

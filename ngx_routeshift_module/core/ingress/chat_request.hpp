@@ -21,6 +21,27 @@ struct ChatRequest {
     bool legacy_functions = false;
     size_t message_count = 0;
 
+    // Top-level members the check looked up (the last of duplicate keys, as json_find gives; empty
+    // when absent), kept so that later readers (rules, prompt size bounds) need not look again.
+    struct TopMembers {
+        JsonValue messages, tools, functions, metadata;
+    };
+    TopMembers top;
+
+    // The opening of the conversation: every message up to and including the first assistant
+    // message (all of them when there is none), with the members the session digest reads, found
+    // by the request check's own pass over the messages (views into `body`). The digest reads
+    // them instead of walking the messages again: a 100 KB prompt is skipped once, not twice.
+    // `opening_known` is false when the opening has more than kOpeningMessages messages (then
+    // readers walk "messages" themselves).
+    struct MessageMembers {
+        JsonValue role, content, tool_calls;
+    };
+    static constexpr size_t kOpeningMessages = 6;
+    MessageMembers opening[kOpeningMessages];
+    size_t opening_count = 0;
+    bool opening_known = false;
+
     // The body exactly as received and its top-level members (views into `body`, document order,
     // duplicates kept). Validated by json_scan: every helper of json_scan.hpp may be used on them.
     // `body` views the request's own copy, or, from parse_chat_request_borrowed, the caller's

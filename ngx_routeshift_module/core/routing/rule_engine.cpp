@@ -27,16 +27,15 @@ public:
     }
     bool tools() {
         if (!tools_) {
-            JsonValue t = json_find(request_.members, "tools");
-            JsonValue f = json_find(request_.members, "functions");
+            JsonValue t = request_.top.tools;
+            JsonValue f = request_.top.functions;
             tools_ = (t.is(JsonType::array) && !json_array_empty(t)) || (f.is(JsonType::array) && !json_array_empty(f));
         }
         return *tools_;
     }
     // metadata.<key> as a decoded string; false when absent or not a string.
     bool metadata(std::string_view key, std::string* value) {
-        if (!metadata_) metadata_ = json_find(request_.members, "metadata");  // once, not once per rule
-        JsonValue md = *metadata_;
+        JsonValue md = request_.top.metadata;
         if (!md.is(JsonType::object)) return false;
         JsonValue found;
         JsonObjectReader members(md);
@@ -52,7 +51,6 @@ private:
     std::optional<std::string> text_;
     std::optional<PromptSizeBound> bound_;
     std::optional<bool> tools_;
-    std::optional<JsonValue> metadata_;
 };
 
 bool in_key_set(const RuleKeySet& set, const VirtualKey& caller) {
@@ -116,18 +114,21 @@ bool size_cannot_match(const RoutingRule& rule, const PromptSizeBound& bound) {
            (rule.system_tokens.set && rule.system_tokens.min > estimate_tokens(bound.characters));
 }
 
-// `model_tested`: the rule came from the model index, its model and stream tests already passed.
-bool matches(const RoutingRule& rule, const VirtualKey& caller, const ChatRequest& request, RequestFacts& facts,
-             bool model_tested, RuleOutcome* outcome) {
-    if (rule.virtual_keys.set && !in_key_set(rule.virtual_keys, caller)) return false;
-    if (rule.teams.set && !in_team_set(rule.teams, caller)) return false;
-    if (!model_tested) {
+// `tests`: the rule's RuleTest bits still to run (the model index already ran the model tests of
+// the rules it lists). Only those are looked at: most rules have one or two.
+bool matches(const RoutingRule& rule, uint32_t tests, const VirtualKey& caller, const ChatRequest& request,
+             RequestFacts& facts, RuleOutcome* outcome) {
+    if (tests & kRuleTestCaller) {
+        if (rule.virtual_keys.set && !in_key_set(rule.virtual_keys, caller)) return false;
+        if (rule.teams.set && !in_team_set(rule.teams, caller)) return false;
+    }
+    if (tests & kRuleTestModelNames) {
         if (rule.stream && *rule.stream != request.stream) return false;
         if (!rule_model_names_match(rule, request.model)) return false;
     }
-    if (rule.messages.set && !rule.messages.contains(request.message_count)) return false;
-    if (rule.tools && *rule.tools != facts.tools()) return false;
-    if (rule.needs_prompt_size) {
+    if ((tests & kRuleTestMessages) && !rule.messages.contains(request.message_count)) return false;
+    if ((tests & kRuleTestTools) && *rule.tools != facts.tools()) return false;
+    if (tests & kRuleTestSize) {
         if (size_cannot_match(rule, facts.bound())) return false;  // most requests are far below a size minimum
         const PromptSize& size = facts.size();
         if (rule.characters.set && !rule.characters.contains(size.characters)) return false;
@@ -136,14 +137,35 @@ bool matches(const RoutingRule& rule, const VirtualKey& caller, const ChatReques
         if (rule.system_tokens.set && !rule.system_tokens.contains(estimate_tokens(size.system_characters)))
             return false;
     }
-    std::string value;
-    for (const RuleMetadataMatch& m : rule.metadata) {
-        if (!facts.metadata(m.key, &value)) return false;
-        if (m.regex ? !regex_matches(*m.regex, value, outcome) : value != m.exact) return false;
+    if (tests & kRuleTestMetadata) {
+        std::string value;
+        for (const RuleMetadataMatch& m : rule.metadata) {
+            if (!facts.metadata(m.key, &value)) return false;
+            if (m.regex ? !regex_matches(*m.regex, value, outcome) : value != m.exact) return false;
+        }
     }
     // Regexes last: the cheap tests above usually decide first.
-    if (!model_tested && rule.model_regex && !regex_matches(*rule.model_regex, request.model, outcome)) return false;
-    if (rule.content_regex && !regex_matches(*rule.content_regex, facts.text(), outcome)) return false;
+    if ((tests & kRuleTestModelRegex) && !regex_matches(*rule.model_regex, request.model, outcome)) return false;
+    if ((tests & kRuleTestContent) && !regex_matches(*rule.content_regex, facts.text(), outcome)) return false;
+    return true;
+}
+
+// The rest of a rule's evaluation (conditions, then its match tests), and what an applying rule
+// does to `outcome`. True when it decides. Out of line: the evaluation loop stays small.
+[[gnu::noinline]] bool applies_and_decides(const RoutingRule& rule, uint32_t tests, const VirtualKey& caller,
+                                           const ChatRequest& request, int64_t now_unix, std::string_view environment,
+                                           RequestFacts& facts, RuleOutcome* outcome) {
+    if ((tests & kRuleTestConditions) && !conditions_hold(rule, caller, request, now_unix, environment)) return false;
+    if ((tests & ~kRuleTestConditions) && !matches(rule, tests, caller, request, facts, outcome)) return false;
+    outcome->matched.push_back(rule.id);
+    if (rule.action == RuleAction::tag) {
+        for (const std::string& label : rule.labels) {
+            if (std::find(outcome->tags.begin(), outcome->tags.end(), label) == outcome->tags.end())
+                outcome->tags.push_back(label);
+        }
+        return false;
+    }
+    outcome->decided = &rule;
     return true;
 }
 
@@ -201,20 +223,16 @@ RuleOutcome evaluate_rules(const RoutingRules& rules, const VirtualKey& caller, 
     RuleOutcome outcome;
     if (rules.rules.empty()) return outcome;
     RequestFacts facts(request);
-    // True when the rule decides (evaluation ends).
+    // Every metadata test needs a string in an object: none can pass without "metadata".
+    const uint32_t failing = request.top.metadata.is(JsonType::object) ? 0u : kRuleTestMetadata;
+    // True when the rule decides (evaluation ends). The cheap rejections come first, inline:
+    // with 100 rules most are decided there, without a call.
     auto evaluate = [&](const RoutingRule& rule, bool model_tested) {
-        if (!conditions_hold(rule, caller, request, now_unix, environment)) return false;
-        if (!matches(rule, caller, request, facts, model_tested, &outcome)) return false;
-        outcome.matched.push_back(rule.id);
-        if (rule.action == RuleAction::tag) {
-            for (const std::string& label : rule.labels) {
-                if (std::find(outcome.tags.begin(), outcome.tags.end(), label) == outcome.tags.end())
-                    outcome.tags.push_back(label);
-            }
-            return false;
-        }
-        outcome.decided = &rule;
-        return true;
+        uint32_t tests = model_tested ? rule.tests & ~(kRuleTestModelNames | kRuleTestModelRegex) : rule.tests;
+        if (tests & failing) return false;
+        if ((tests & kRuleTestMessages) && !rule.messages.contains(request.message_count)) return false;
+        if ((tests & kRuleTestSize) && size_cannot_match(rule, facts.bound())) return false;
+        return applies_and_decides(rule, tests, caller, request, now_unix, environment, facts, &outcome);
     };
     if (const std::vector<uint32_t>* indexed = rules.model_index.candidates(request.model, request.stream, environment)) {
         for (uint32_t i : *indexed)

@@ -270,6 +270,48 @@ static void test_whole_and_bytewise_canonical_text_agree(void**) {
     assert_true(digest_of(prose, Spacing::collapse, false) == digest_of(spaced, Spacing::collapse, false));
 }
 
+// The request check keeps the conversation's opening (the messages up to the first assistant one,
+// with their role, content and tool calls) and the digest reads it instead of walking the
+// messages again: the ids are the ones the walk gives, for first and later turns, and an opening
+// too long to keep is walked.
+static void test_kept_opening_and_walk_agree(void**) {
+    const std::string tool_call =
+        R"({"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"a\": 1}"}}]})";
+    const std::string bodies[] = {
+        body_of(kOpening),
+        body_of(kOpening + R"(,{"role":"assistant","content":"Hello!"},{"role":"user","content":"more"})"),
+        body_of(R"({"role":"developer","content":[{"type":"text","text":"Be brief."}]},{"role":"user","content":"a"},)"
+                R"({"role":"system","content":"late"},{"role":"user","content":"b"},)" + tool_call),
+        body_of(R"({"role":"user","content":"1"},{"role":"user","content":"2"},{"role":"user","content":"3"},)"
+                R"({"role":"user","content":"4"},{"role":"user","content":"5"},{"role":"system","content":"6"},)"
+                R"({"role":"assistant","content":"7"})"),
+    };
+    const size_t kept[] = {2, 3, 5, 0};
+    for (size_t i = 0; i < std::size(bodies); i++) {
+        ChatRequest req = parse(bodies[i]);
+        assert_int_equal(req.opening_known, kept[i] != 0);
+        assert_int_equal(req.opening_count, kept[i]);
+        SessionInference from_kept;
+        from_kept.begin(req, 5);
+        from_kept.answer_text("Hi there.");
+        from_kept.complete_answer();
+        req.opening_known = false;  // as for a request the check did not keep
+        SessionInference from_walk;
+        from_walk.begin(req, 5);
+        from_walk.answer_text("Hi there.");
+        from_walk.complete_answer();
+        assert_true(from_kept.known());
+        assert_str_eq(from_kept.id(), from_walk.id());
+    }
+    // a moved request keeps its opening pointing into its own body
+    ChatRequest moved = parse(bodies[1]);
+    std::string id_before = later_turn_id(bodies[1]);
+    ChatRequest target = std::move(moved);
+    SessionInference s;
+    s.begin(target, 5);
+    assert_str_eq(s.id(), id_before);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forced_id_checked_and_kept),
@@ -282,6 +324,7 @@ int main() {
         cmocka_unit_test(test_restart_forgets_a_failed_attempt),
         cmocka_unit_test(test_only_the_field_limit_counts),
         cmocka_unit_test(test_whole_and_bytewise_canonical_text_agree),
+        cmocka_unit_test(test_kept_opening_and_walk_agree),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

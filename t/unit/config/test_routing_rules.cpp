@@ -74,6 +74,12 @@ static void test_every_kind_parses_in_priority_order(void**) {
     assert_int_equal(rules[3].gate_virtual_keys.ids.size(), 1);
     assert_true(rules[4].action == RuleAction::static_response);
     assert_str_eq(rules[4].static_content, "maintenance");
+    // the tests each rule has, which the engine runs and no other (rule_tests)
+    assert_int_equal(rules[1].tests, kRuleTestMetadata);
+    assert_int_equal(rules[3].tests, kRuleTestConditions);
+    assert_int_equal(rules[4].tests, kRuleTestModelNames);
+    assert_int_equal(rules[0].tests & kRuleTestContent, kRuleTestContent);
+    assert_int_equal(rules[2].tests & (kRuleTestModelNames | kRuleTestSize), kRuleTestModelNames);
 }
 
 static void test_sizes_need_the_prompt_measure(void**) {
@@ -81,6 +87,7 @@ static void test_sizes_need_the_prompt_measure(void**) {
                               "action": {"route": {"model": "gpt-4o-mini"}}}])");
     const RoutingRule& rule = cfg->routing_rules.rules[0];
     assert_true(rule.needs_prompt_size);
+    assert_int_equal(rule.tests, kRuleTestSize);
     assert_true(rule.tokens.set);
     assert_int_equal(rule.tokens.min, 1000);
     assert_int_equal(rule.system_characters.max, 10);

@@ -152,6 +152,7 @@ static void test_match_kinds(void**) {
         {R"({"metadata": {"tier": "gold"}})", R"({"model":"m","messages":[{"role":"user","content":"x"}],"metadata":{"tier":"gold"}})", 5, true},
         {R"({"metadata": {"tier": "gold"}})", R"({"model":"m","messages":[{"role":"user","content":"x"}],"metadata":{"tier":"silver"}})", 5, false},
         {R"({"metadata": {"tier": "gold"}})", kHello, 5, false},
+        {R"({"metadata": {"tier": "gold"}})", R"({"model":"m","messages":[{"role":"user","content":"x"}],"metadata":null})", 5, false},
         {R"({"metadata": {"ticket": {"regex": "^T-\\d+$"}}})", R"({"model":"m","messages":[{"role":"user","content":"x"}],"metadata":{"ticket":"T-42"}})", 5, true},
         {R"({"stream": true})", kHello, 5, false},
         {R"({"stream": true})", R"({"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]})", 5, true},
