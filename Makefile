@@ -13,7 +13,8 @@ PYTEST    := /usr/bin/python3 -m pytest
 DEB_PKGS := nginx nginx-dev build-essential g++ pkg-config libpcre2-dev zlib1g-dev libssl-dev \
             libjansson-dev libcmocka-dev libpq-dev postgresql postgresql-client \
             python3-pytest python3-botocore wrk valgrind openssl ca-certificates curl tzdata \
-            chromium prometheus clang libclang-rt-14-dev lintian debhelper dpkg-dev fakeroot
+            chromium prometheus clang libclang-rt-14-dev lintian debhelper dpkg-dev fakeroot \
+            python3-pytest-xdist
 
 CORE_LIB  := $(BUILD)/core/librouteshift_core.a
 MODULE_SRCS := config config.make $(wildcard ngx_routeshift_module/glue/*.cpp ngx_routeshift_module/glue/*.hpp ngx_routeshift_module/regex/*.[ch]pp) \
@@ -86,9 +87,16 @@ unit: ## CMocka unit tests (core library, sync service)
 	$(MAKE) -C t/unit
 	@if [ -f t/sync/Makefile ]; then $(MAKE) -C t/sync; fi
 
-# the 25 slowest tests are listed after each run: where the suite's time goes, run by run
+# the 25 slowest tests are listed after each run: where the suite's time goes, run by run.
+# INTEGRATION_JOBS pytest-xdist workers (0: one process). The suite mostly waits (on nginx, the mocks,
+# Postgres, the SDK's node, timeouts), so two workers on two cores halve its wall time. Each worker
+# has its own Postgres cluster, PKI, nginx prefixes and spools (mkdtemp) and its own share of the
+# ports (helpers.free_port); --dist loadfile keeps a file's tests on one worker, so a module-scoped
+# fixture (the provider matrix) is set up once.
+INTEGRATION_JOBS ?= 2
 integration: module sync js ## pytest integration suite (real nginx, Postgres, mock providers, official SDKs)
-	$(PYTEST) -q -p no:cacheprovider --durations=25 t/integration $(wildcard t/sync/integration)
+	$(PYTEST) -q -p no:cacheprovider -n $(INTEGRATION_JOBS) --dist loadfile --durations=25 \
+	  t/integration $(wildcard t/sync/integration)
 
 # `make test`: everything is compiled first by one parallel make (its job slots shared by the unit
 # tests, the fuzz targets, the module, the sync and the packages, so the serial parts of one --

@@ -24,6 +24,7 @@ REPO = HERE.parent.parent.parent
 # the sanitized-module run (make test-asan): one helper for both suites, in t/integration
 sys.path.append(str(REPO / "t" / "integration"))
 from sanitizer import sanitizer_env, sanitizer_reports  # noqa: E402
+from helpers import free_port  # noqa: E402,F401  (one port allocator for both suites, xdist-aware)
 SYNC_BIN = Path(os.environ.get("ROUTESHIFT_SYNC", str(REPO / "build" / "routeshift-sync")))
 MODULE = Path(os.environ.get("ROUTESHIFT_MODULE", str(REPO / "build" / "ngx_http_routeshift_module.so")))
 NGINX = os.environ.get("ROUTESHIFT_NGINX", "/usr/sbin/nginx")
@@ -31,18 +32,6 @@ PG_SCRIPT = REPO / "sync-service" / "pg-throwaway.sh"
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 PSQL = str(PG_BIN / "psql")
 
-_ports: set[int] = set()
-
-
-def free_port() -> int:
-    for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _ports:
-            _ports.add(port)
-            return port
-    raise RuntimeError("no free port")
 
 
 def new_provider_secret(tag: str = "k") -> str:
