@@ -57,6 +57,13 @@ def wait_until(pred, timeout: float, interval: float = 0.02, what: str = "condit
 # Postgres
 # ------------------------------------------------------------------------------------------------
 
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 class PgCluster:
     """A throwaway cluster driven by sync-service/pg-throwaway.sh (listens on 127.0.0.1:<port>)."""
 
@@ -83,8 +90,16 @@ class PgCluster:
         return subprocess.run(["bash", str(PG_SCRIPT), "status", str(self.dir)]).returncode == 0
 
     def destroy(self) -> None:
+        """Stops the server without a shutdown checkpoint (SIGQUIT, "immediate": the data is
+        deleted next, writing it out first cost a session ~2 s), then removes the directory."""
         try:
-            self.stop()
+            try:
+                pid = int((self.dir / "data" / "postmaster.pid").read_text().split("\n", 1)[0])
+                os.kill(pid, signal.SIGQUIT)
+                wait_until(lambda: not _running(pid), 10, what=f"postgres {pid} exits")
+            except (OSError, ValueError, AssertionError):
+                pass
+            self.stop()  # no-op once it is gone; otherwise the script's fast shutdown
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -96,7 +111,11 @@ class PgCluster:
         to it: a session that just ended may still be leaving, so that refusal is retried)."""
         self._dbs += 1
         name = f"t{self._dbs}_{_secrets.token_hex(3)}"
-        sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+        # FILE_COPY (Postgres 15's default is WAL_LOG): the files are copied, not written through
+        # the WAL; with fsync off a test's database costs ~0.7 s less (test_sync_cli's 12 setups:
+        # 21 s -> 14 s on a loaded machine).
+        sql = (f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+               + " STRATEGY FILE_COPY")
         deadline = time.monotonic() + 10
         while True:
             out = psql(self.url("postgres"), sql, check=False)
