@@ -64,12 +64,23 @@ def _running(pid: int) -> bool:
         return False
 
 
+def _cluster_parent() -> Optional[str]:
+    try:
+        if shutil.disk_usage("/dev/shm").free >= 2 << 30 and os.access("/dev/shm", os.W_OK):
+            return "/dev/shm"
+    except OSError:
+        pass
+    return None  # tempfile's default, /tmp
+
+
 class PgCluster:
     """A throwaway cluster driven by sync-service/pg-throwaway.sh (listens on 127.0.0.1:<port>)."""
 
     def __init__(self):
-        # Directly under /tmp: the postgres user must be able to reach it (pytest's tmp dirs are 0700).
-        self.dir = Path(tempfile.mkdtemp(prefix="rs-sync-pg-"))
+        # Directly under /dev/shm or /tmp: the postgres user must be able to reach it (pytest's tmp
+        # dirs are 0700). /dev/shm (tmpfs) when it has room: a session's ~150 MB of test databases
+        # then never wait for a busy disk (deleting them from /tmp took ~10 s, waiting on writeback).
+        self.dir = Path(tempfile.mkdtemp(prefix="rs-sync-pg-", dir=_cluster_parent()))
         self.port = free_port()
         self._dbs = 0
 
