@@ -13,7 +13,8 @@ PYTEST    := /usr/bin/python3 -m pytest
 DEB_PKGS := nginx nginx-dev build-essential g++ pkg-config libpcre2-dev zlib1g-dev libssl-dev \
             libjansson-dev libcmocka-dev libpq-dev postgresql postgresql-client \
             python3-pytest python3-botocore wrk valgrind openssl ca-certificates curl tzdata \
-            chromium prometheus clang libclang-rt-14-dev lintian debhelper dpkg-dev fakeroot
+            chromium prometheus clang libclang-rt-14-dev lintian debhelper dpkg-dev fakeroot \
+            python3-pytest-xdist
 
 CORE_LIB  := $(BUILD)/core/librouteshift_core.a
 MODULE_SRCS := config config.make $(wildcard ngx_routeshift_module/glue/*.cpp ngx_routeshift_module/glue/*.hpp ngx_routeshift_module/regex/*.[ch]pp) \
@@ -26,7 +27,7 @@ js:
 	@cd t/js && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
 .PHONY: js all help deps core module sync unit integration sync-test test bench bench-instructions fuzz fuzz-campaign run stop clean \
-        deb deb-test deb-check install fuzz test-asan module-asan test-build unit-build fuzz-build sync-tests-build
+        deb deb-prebuilt deb-test deb-check install fuzz test-asan module-asan test-build unit-build fuzz-build sync-tests-build
 
 all: module sync ## build the module and the sync service
 
@@ -46,11 +47,19 @@ SRC_LIST := $(BUILD)/module-sources.txt
 $(shell mkdir -p $(BUILD); { ls ngx_routeshift_module/glue/*.cpp; find ngx_routeshift_module -name '*.hpp' | sort; } 2>/dev/null > $(SRC_LIST).new; \
         cmp -s $(SRC_LIST).new $(SRC_LIST) || mv $(SRC_LIST).new $(SRC_LIST); rm -f $(SRC_LIST).new)
 
-$(NGX_BUILD)/Makefile: config config.make $(SRC_LIST)
+# The flags Debian's build of the packages uses (debian/rules' DEB_BUILD_MAINT_OPTIONS; dpkg-buildflags
+# run in the source tree, as debhelper's nginx_mod does): the module and the sync are built with
+# them, so the packages `make test` makes hold the very binaries the tests ran (RS_PREBUILT below).
+DEB_MAINT_OPTIONS := $(shell sed -n 's/^export DEB_BUILD_MAINT_OPTIONS *= *//p' debian/rules)
+BUILDFLAGS = cd $(ROOT) && DEB_BUILD_MAINT_OPTIONS='$(DEB_MAINT_OPTIONS)' dpkg-buildflags --get
+# the sync's version, as debian/rules gives it (DEB_VERSION_UPSTREAM: no epoch, no revision)
+SYNC_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version | sed -e 's/^[0-9]*://' -e 's/-[^-]*$$//')
+
+$(NGX_BUILD)/Makefile: config config.make $(SRC_LIST) debian/rules
 	mkdir -p $(NGX_BUILD)
 	cd $(NGX_SRC) && . ./conf_flags && RS_CORE_LIB=$(CORE_LIB) ./configure \
-	  --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS)" \
-	  --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+	  --with-cc-opt="$$($(BUILDFLAGS) CFLAGS) -fPIC $$($(BUILDFLAGS) CPPFLAGS)" \
+	  --with-ld-opt="$$($(BUILDFLAGS) LDFLAGS) -fPIC" \
 	  "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(ROOT) --builddir=$(NGX_BUILD) > $(NGX_BUILD)/configure.log
 
 # core first (order-only): the module's and the sync's own calls of the core Makefile then find it
@@ -71,15 +80,23 @@ core: ## build the core library (build/core/librouteshift_core.a)
 	$(MAKE) -C ngx_routeshift_module/core OUT=$(BUILD)/core
 
 sync: core ## build routeshift-sync
-	@if [ -f sync-service/Makefile ]; then $(MAKE) -C sync-service; fi
+	$(MAKE) -C sync-service CXXFLAGS="$$($(BUILDFLAGS) CXXFLAGS)" LDFLAGS="$$($(BUILDFLAGS) LDFLAGS)" \
+	  VERSION=$(SYNC_VERSION)
 
 unit: ## CMocka unit tests (core library, sync service)
 	$(MAKE) -C t/unit
 	@if [ -f t/sync/Makefile ]; then $(MAKE) -C t/sync; fi
 
-# the 25 slowest tests are listed after each run: where the suite's time goes, run by run
+# the 25 slowest tests are listed after each run: where the suite's time goes, run by run.
+# INTEGRATION_JOBS pytest-xdist workers (0: one process). The suite mostly waits (on nginx, the mocks,
+# Postgres, the SDK's node, timeouts), so two workers on two cores halve its wall time. Each worker
+# has its own Postgres cluster, PKI, nginx prefixes and spools (mkdtemp) and its own share of the
+# ports (helpers.free_port); --dist loadfile keeps a file's tests on one worker, so a module-scoped
+# fixture (the provider matrix) is set up once.
+INTEGRATION_JOBS ?= 2
 integration: module sync js ## pytest integration suite (real nginx, Postgres, mock providers, official SDKs)
-	$(PYTEST) -q -p no:cacheprovider --durations=25 t/integration $(wildcard t/sync/integration)
+	$(PYTEST) -q -p no:cacheprovider -n $(INTEGRATION_JOBS) --dist loadfile --durations=25 \
+	  t/integration $(wildcard t/sync/integration)
 
 # `make test`: everything is compiled first by one parallel make (its job slots shared by the unit
 # tests, the fuzz targets, the module, the sync and the packages, so the serial parts of one --
@@ -102,10 +119,14 @@ test: deps ## everything (installs deps first): build, unit, fuzz, integration, 
 	times > $(TEST_TIMES)/end; \
 	echo "### make test: passed in $$(( $$(date +%s) - t0 )) s wall, $$(cpu $(TEST_TIMES)/start $(TEST_TIMES)/end)"
 
-# The packages reuse the module's core library (DEB_CORE_LIB: same Makefile, same flags, so the
-# same objects); `make deb` alone compiles everything from the source tree, as a Debian build does.
+# The packages hold the module and the sync built above (RS_PREBUILT: same sources, same flags), so
+# nothing is compiled twice; `make deb` alone compiles everything from the source tree, as a Debian
+# build does.
 test-build: core ## compile everything `make test` runs, in parallel
-	$(MAKE) -j2 --no-print-directory unit-build fuzz-build module sync-tests-build js deb DEB_CORE_LIB=$(BUILD)/core/librouteshift_core.a
+	$(MAKE) -j2 --no-print-directory unit-build fuzz-build sync-tests-build js deb-prebuilt
+
+deb-prebuilt: module sync
+	$(MAKE) --no-print-directory deb RS_PREBUILT=$(BUILD)
 
 unit-build:
 	$(MAKE) -C t/unit build
@@ -179,7 +200,7 @@ deb: ## Debian packages libnginx-mod-http-routeshift + routeshift-sync into buil
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/routeshift
 	git ls-files -z --cached --others --exclude-standard | grep -zv '^t/js/node_modules/' | \
 	  tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/routeshift
-	cd $(DEB_DIR)/routeshift && $(if $(DEB_CORE_LIB),RS_CORE_LIB=$(DEB_CORE_LIB)) dpkg-buildpackage -us -uc -b -j2 > $(DEB_DIR)/build.log 2>&1 || \
+	cd $(DEB_DIR)/routeshift && $(if $(RS_PREBUILT),RS_PREBUILT=$(RS_PREBUILT)) dpkg-buildpackage -us -uc -b -j2 > $(DEB_DIR)/build.log 2>&1 || \
 	  { tail -40 $(DEB_DIR)/build.log; exit 1; }
 	@# errors fail the build; warnings are printed (and kept in build/deb/lintian.log)
 	lintian --fail-on error --info $(DEB_DIR)/*.deb > $(DEB_DIR)/lintian.log 2>&1; rc=$$?; cat $(DEB_DIR)/lintian.log; exit $$rc

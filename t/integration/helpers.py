@@ -52,13 +52,23 @@ def module_path() -> Path:
 
 _handed_out: set[int] = set()
 
+# Under pytest-xdist (`make integration` runs two workers) each worker hands out only its own share
+# of the ports, so two workers of one run never pick the same port between its probe and nginx's
+# or Postgres' bind. By port // 2: the kernel's bind(0) hands out mostly odd ports.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+_WORKER_INDEX = int(_WORKER[2:]) if _WORKER.startswith("gw") and _WORKER[2:].isdigit() else 0
+
 
 def free_port() -> int:
-    """A loopback TCP port that was free a moment ago (never the same one twice per process)."""
-    for _ in range(200):
+    """A loopback TCP port that was free a moment ago (never the same one twice per process, nor
+    the same one in two xdist workers)."""
+    for _ in range(200 * _WORKERS):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
+        if (port // 2) % _WORKERS != _WORKER_INDEX:
+            continue
         if port not in _handed_out:
             _handed_out.add(port)
             return port

@@ -24,6 +24,7 @@ REPO = HERE.parent.parent.parent
 # the sanitized-module run (make test-asan): one helper for both suites, in t/integration
 sys.path.append(str(REPO / "t" / "integration"))
 from sanitizer import sanitizer_env, sanitizer_reports  # noqa: E402
+from helpers import free_port  # noqa: E402,F401  (one port allocator for both suites, xdist-aware)
 SYNC_BIN = Path(os.environ.get("ROUTESHIFT_SYNC", str(REPO / "build" / "routeshift-sync")))
 MODULE = Path(os.environ.get("ROUTESHIFT_MODULE", str(REPO / "build" / "ngx_http_routeshift_module.so")))
 NGINX = os.environ.get("ROUTESHIFT_NGINX", "/usr/sbin/nginx")
@@ -31,18 +32,6 @@ PG_SCRIPT = REPO / "sync-service" / "pg-throwaway.sh"
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 PSQL = str(PG_BIN / "psql")
 
-_ports: set[int] = set()
-
-
-def free_port() -> int:
-    for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _ports:
-            _ports.add(port)
-            return port
-    raise RuntimeError("no free port")
 
 
 def new_provider_secret(tag: str = "k") -> str:
@@ -68,12 +57,30 @@ def wait_until(pred, timeout: float, interval: float = 0.02, what: str = "condit
 # Postgres
 # ------------------------------------------------------------------------------------------------
 
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _cluster_parent() -> Optional[str]:
+    try:
+        if shutil.disk_usage("/dev/shm").free >= 2 << 30 and os.access("/dev/shm", os.W_OK):
+            return "/dev/shm"
+    except OSError:
+        pass
+    return None  # tempfile's default, /tmp
+
+
 class PgCluster:
     """A throwaway cluster driven by sync-service/pg-throwaway.sh (listens on 127.0.0.1:<port>)."""
 
     def __init__(self):
-        # Directly under /tmp: the postgres user must be able to reach it (pytest's tmp dirs are 0700).
-        self.dir = Path(tempfile.mkdtemp(prefix="rs-sync-pg-"))
+        # Directly under /dev/shm or /tmp: the postgres user must be able to reach it (pytest's tmp
+        # dirs are 0700). /dev/shm (tmpfs) when it has room: a session's ~150 MB of test databases
+        # then never wait for a busy disk (deleting them from /tmp took ~10 s, waiting on writeback).
+        self.dir = Path(tempfile.mkdtemp(prefix="rs-sync-pg-", dir=_cluster_parent()))
         self.port = free_port()
         self._dbs = 0
 
@@ -94,8 +101,16 @@ class PgCluster:
         return subprocess.run(["bash", str(PG_SCRIPT), "status", str(self.dir)]).returncode == 0
 
     def destroy(self) -> None:
+        """Stops the server without a shutdown checkpoint (SIGQUIT, "immediate": the data is
+        deleted next, writing it out first cost a session ~2 s), then removes the directory."""
         try:
-            self.stop()
+            try:
+                pid = int((self.dir / "data" / "postmaster.pid").read_text().split("\n", 1)[0])
+                os.kill(pid, signal.SIGQUIT)
+                wait_until(lambda: not _running(pid), 10, what=f"postgres {pid} exits")
+            except (OSError, ValueError, AssertionError):
+                pass
+            self.stop()  # no-op once it is gone; otherwise the script's fast shutdown
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -107,7 +122,11 @@ class PgCluster:
         to it: a session that just ended may still be leaving, so that refusal is retried)."""
         self._dbs += 1
         name = f"t{self._dbs}_{_secrets.token_hex(3)}"
-        sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+        # FILE_COPY (Postgres 15's default is WAL_LOG): the files are copied, not written through
+        # the WAL; with fsync off a test's database costs ~0.7 s less (test_sync_cli's 12 setups:
+        # 21 s -> 14 s on a loaded machine).
+        sql = (f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+               + " STRATEGY FILE_COPY")
         deadline = time.monotonic() + 10
         while True:
             out = psql(self.url("postgres"), sql, check=False)
