@@ -256,6 +256,7 @@ def raw_request(port: int, head: bytes, body: bytes = b"", timeout: float = 15.0
             pass
         # no shutdown(SHUT_WR): nginx treats a half-closed client as gone (499) while streaming
         data = bytearray()  # appended in place: a large answer stays linear to read
+        progress = _Progress()
         while True:
             try:
                 chunk = s.recv(65536)
@@ -264,24 +265,56 @@ def raw_request(port: int, head: bytes, body: bytes = b"", timeout: float = 15.0
             if not chunk:
                 break
             data += chunk
-            if _complete_http(data):
+            if progress.complete(data):
                 break
     finally:
         s.close()
     return _parse_http(bytes(data))
 
 
-def _complete_http(data: bytes | bytearray) -> bool:
-    i = data.find(b"\r\n\r\n")
-    if i < 0:
-        return False
-    head = bytes(data[:i])
-    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-    if m:
-        return len(data) - i - 4 >= int(m.group(1))
-    if re.search(rb"(?im)^transfer-encoding:\s*chunked", head):
-        return data.endswith(b"0\r\n\r\n")
-    return False
+def _walk_chunks(data: bytes | bytearray, at: int) -> tuple[int, bool]:
+    """Walks whole chunks of a chunked body from offset `at` (a chunk-size line). Returns the offset
+    of the first chunk not yet whole and whether the last chunk ("0" line and its CRLF) is there."""
+    while True:
+        end = data.find(b"\r\n", at)
+        if end < 0:
+            return at, False
+        size = int(bytes(data[at:end]).split(b";")[0] or b"0", 16)
+        if size == 0:
+            return at, data.find(b"\r\n", end + 2) >= 0  # no trailers expected: the empty line
+        if len(data) - (end + 2) < size + 2:
+            return at, False
+        at = end + 2 + size + 2
+
+
+class _Progress:
+    """Whether an answer read so far is whole. A chunked body is judged by walking its chunks, never
+    by the bytes it ends with: the head alone can end in "0\r\n\r\n" (a last header whose value
+    ends in 0, e.g. X-RouteShift-Cost-Microcents: 0), and a chunk's data can too. The walk resumes
+    where it stopped, so a long stream stays linear to read."""
+
+    def __init__(self):
+        self.body_at = -1  # where the body starts once the head is in
+        self.chunk_at = -1  # the next chunk-size line of a chunked body
+        self.length = -1  # Content-Length, when the head has one
+
+    def complete(self, data: bytes | bytearray) -> bool:
+        if self.body_at < 0:
+            i = data.find(b"\r\n\r\n")
+            if i < 0:
+                return False
+            self.body_at = i + 4
+            head = bytes(data[:i])
+            m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            self.length = int(m.group(1)) if m else -1
+            if self.length < 0 and re.search(rb"(?im)^transfer-encoding:\s*chunked", head):
+                self.chunk_at = self.body_at
+        if self.length >= 0:
+            return len(data) - self.body_at >= self.length
+        if self.chunk_at < 0:
+            return False  # read until the server closes
+        self.chunk_at, done = _walk_chunks(data, self.chunk_at)
+        return done
 
 
 def _parse_http(data: bytes) -> Response:
