@@ -2,7 +2,8 @@
 # `make bench-instructions`: instructions per request of the front nginx, counted by callgrind, for
 # each arm (stock proxy_pass, RouteShift OpenAI pass-through, RouteShift Anthropic translation,
 # OpenAI with 100 routing rules) and
-# prompt size. Deterministic on a noisy machine: no clocks are involved, only instruction counts.
+# prompt size. Deterministic on a noisy machine: no clocks are involved, only instruction counts
+# (nginx's once-a-second time refresh, whose count follows the wall clock, is left out).
 #
 # For every arm and size the front runs twice as one process (`master_process off`: the process
 # counted is the worker) under `valgrind --tool=callgrind`; one run serves N1 requests, the other N2,
@@ -27,7 +28,7 @@ N2="${BENCH_N2:-13}"
 JOBS="${BENCH_JOBS:-2}"
 read -r -a RUN_ARMS <<< "${BENCH_ARMS:-${ARMS[*]} openai_rules}"
 (( N2 > N1 && N1 >= 1 )) || { echo "bench: need BENCH_N2 > BENCH_N1 >= 1" >&2; exit 1; }
-for tool in valgrind "$NGINX" curl sha256sum; do
+for tool in valgrind callgrind_annotate "$NGINX" curl sha256sum; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found (make deps)" >&2; exit 1; }
 done
 [[ -f "$MODULE" ]] || { echo "bench: module not found at $MODULE (run make first)" >&2; exit 1; }
@@ -69,8 +70,15 @@ run_plan() {
     grep -v '\[notice\]' "$WORK/cg-$tag/error.log" | tail -5 >&2 || true
     return 1
   fi
-  # the profile's "summary:" line is the total Ir of the whole run
-  awk '/^summary:/ {print $2; found=1} END {exit !found}' "$out" > "$WORK/ir-$tag"
+  # the profile's "summary:" line is the total Ir of the whole run, less nginx's cached-time
+  # refresh: ngx_time_update reformats its time strings when the second changes, and under
+  # valgrind how many seconds a run spans depends on the machine's load, not on the requests
+  # (±2k instructions per request seen at 1 KB between two runs of the same code)
+  local total refresh
+  total="$(awk '/^summary:/ {print $2; found=1} END {exit !found}' "$out")" || return 1
+  refresh="$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
+             awk '/ngx_time_update/ {gsub(",", "", $1); print $1; exit}')"
+  echo $(( total - ${refresh:-0} )) > "$WORK/ir-$tag"
 }
 
 # all runs of all arms, JOBS at a time (each is one single-threaded valgrind)
