@@ -316,22 +316,28 @@ void plan_and_start(ngx_http_request_t* r, RequestCtx& ctx, RelayCall& call, std
     start_planned(ctx);
 }
 
+// The request's relayed endpoint (its path without trailing slashes); false: none.
+bool relay_route_of(ngx_http_request_t* r, std::string_view* path, RelayRoute* route) {
+    *path = string_view_of(r->uri);
+    while (path->size() > 1 && path->back() == '/') path->remove_suffix(1);
+    return route_relay(string_view_of(r->method_name), *path, route);
+}
+
 }  // namespace
 
 bool relay_body_spools(ngx_http_request_t* r) {
     RelayRoute route;
-    std::string_view path = string_view_of(r->uri);
-    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-    return route_relay(string_view_of(r->method_name), path, &route) && route.body == RelayBody::multipart;
+    std::string_view path;
+    return relay_route_of(r, &path, &route) && route.body == RelayBody::multipart;
 }
 
 void relay_read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
     auto call = std::make_shared<RelayCall>();
     ctx.relay = call;
-    std::string_view path = string_view_of(r->uri);
-    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    std::string_view path;
+    bool routed = relay_route_of(r, &path, &call->route);
     call->path.assign(path);
-    if (!route_relay(string_view_of(r->method_name), path, &call->route)) {  // dispatch said it is one
+    if (!routed) {  // dispatch said it is one
         ngx_http_finalize_request(r, fail_with(ctx, 404, "Unknown endpoint.", "", "unknown_url"));
         return;
     }
