@@ -105,6 +105,11 @@ ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
             }
             if (resp.mode != BodyMode::passthrough) {  // re-framed or replaced
                 ngx_http_clear_content_length(r);
+                // a translated answer held whole goes out as it is: its length is known, so no
+                // chunked framing (and no separate write for the last chunk)
+                if (resp.mode == BodyMode::translated && !ctx->req.stream && ctx->phase == Phase::complete) {
+                    r->headers_out.content_length_n = (off_t)resp.held.size();
+                }
             }
             if (resp.mode == BodyMode::error || (resp.converted && !ctx->req.stream)) set_json_type(r);
             if (resp.converted && ctx->req.stream) {

@@ -653,6 +653,13 @@ ngx_int_t input_filter_init(void* data) noexcept {
         ngx_chain_t** held = out_tail(u);
         ngx_int_t rc = send_held_answer(r, *ctx, &held);
         if (rc == NGX_OK && ctx->response.stream_held) continuation_relay_started(r, *ctx);
+        if (rc == NGX_OK && u->out_bufs != nullptr) {
+            // The headers wait in the write filter. nginx would flush them alone (its buffer holds
+            // no body bytes: the hold consumed them) and send the held answer in a second write;
+            // sent now, headers and answer leave in one writev (one loopback segment, not two).
+            if (ngx_http_output_filter(r, u->out_bufs) == NGX_ERROR) return NGX_ERROR;
+            ngx_chain_update_chains(r->pool, &u->free_bufs, &u->busy_bufs, &u->out_bufs, u->output.tag);
+        }
         if (rc != NGX_DECLINED) return rc;
         int status = (int)u->headers_in.status_n;
         if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED ||
