@@ -268,12 +268,11 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
         ngx_http_finalize_request(r, fail(ctx, err));
         return;
     }
-    auto req = parse_chat_request_borrowed(body, &err);  // the body buffer lives as long as the request
-    if (!req) {
+    // parsed in place (no move of the request); the body buffer lives as long as the request
+    if (!parse_chat_request_borrowed(body, &ctx.req, &err)) {
         ngx_http_finalize_request(r, fail(ctx, err));
         return;
     }
-    ctx.req = std::move(*req);
     ctx.req.host_splices_body = true;  // peer_get sends OpenAI-wire bodies as spans of the client's
     if (ctx.dialect == Dialect::anthropic) ctx.req.anthropic_client_body = client_body;
     if (ctx.dialect == Dialect::google) ctx.req.gemini_client_body = client_body;
