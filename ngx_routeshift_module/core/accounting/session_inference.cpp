@@ -71,7 +71,25 @@ const unsigned char* plain_run_end(const unsigned char* p, const unsigned char* 
     return p;
 }
 
-bool is_role(JsonValue role, std::string_view name) { return json_string_equals(role, name); }
+// A member's key is `key`: the raw bytes compared inline unless the key has escapes.
+bool key_is(const JsonMember& m, std::string_view key) { return m.key_escaped ? json_key_equals(m, key) : m.key == key; }
+
+// The roles the digest tells apart, read once per message (a role with escapes is decoded).
+enum class Role : uint8_t { instructions, user, assistant, other };  // instructions: system, developer
+
+Role role_of(JsonValue role) {
+    std::string_view name;
+    if (json_string_plain(role, &name)) {
+        if (name == "user") return Role::user;
+        if (name == "assistant") return Role::assistant;
+        if (name == "system" || name == "developer") return Role::instructions;
+        return Role::other;
+    }
+    if (json_string_equals(role, "user")) return Role::user;
+    if (json_string_equals(role, "assistant")) return Role::assistant;
+    if (json_string_equals(role, "system") || json_string_equals(role, "developer")) return Role::instructions;
+    return Role::other;
+}
 
 char* write_hex(char* out, const unsigned char* bytes, size_t n) {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -95,9 +113,9 @@ MessageFields message_fields(JsonValue message) {
     MessageFields f;
     JsonObjectReader reader(message);
     for (JsonMember m; reader.next(&m);) {
-        if (json_key_equals(m, "role")) f.role = m.value;
-        else if (json_key_equals(m, "content")) f.content = m.value;
-        else if (json_key_equals(m, "tool_calls")) f.tool_calls = m.value;
+        if (key_is(m, "role")) f.role = m.value;
+        else if (key_is(m, "content")) f.content = m.value;
+        else if (key_is(m, "tool_calls")) f.tool_calls = m.value;
     }
     return f;
 }
@@ -235,8 +253,8 @@ void SessionInference::begin(const ChatRequest& request, int64_t caller_id) {
     JsonValue user, safety_identifier;
     for (size_t i = 0; i < request.members.size(); ++i) {
         const JsonMember& m = request.members[i];
-        if (json_key_equals(m, "user")) user = m.value;
-        else if (json_key_equals(m, "safety_identifier")) safety_identifier = m.value;
+        if (key_is(m, "user")) user = m.value;
+        else if (key_is(m, "safety_identifier")) safety_identifier = m.value;
     }
     opening.json_value(user, Spacing::collapse);
     opening.end_field();
@@ -248,16 +266,17 @@ void SessionInference::begin(const ChatRequest& request, int64_t caller_id) {
     bool first_user = true;
     // true when the message ended the opening (a later turn: the id is known)
     auto feed = [&](const MessageFields& f) {
-        if (is_role(f.role, "assistant")) {
+        const Role role = role_of(f.role);
+        if (role == Role::assistant) {
             // a later turn: everything the id needs is in the request
             opening.digest(opening_);
             feed_assistant_message(f.content, f.tool_calls);
             finish_id();
             return true;
         }
-        if (is_role(f.role, "system") || is_role(f.role, "developer")) {
+        if (role == Role::instructions) {
             opening.text("S", Spacing::collapse);
-        } else if (first_user && is_role(f.role, "user")) {
+        } else if (first_user && role == Role::user) {
             opening.text("U", Spacing::collapse);
             first_user = false;
         } else {
