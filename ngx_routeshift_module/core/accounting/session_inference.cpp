@@ -34,29 +34,47 @@ struct SpaceBytes {
 };
 constexpr SpaceBytes kSpaces;
 
+#if defined(__SSE2__)
+// The lanes of a 16-byte block a run cannot take at once: bytes up to 0x20, except (when
+// `single_spaces`) a space whose following byte (`next`, lane by lane) is above 0x20.
+inline unsigned undecided_lanes(__m128i bytes, __m128i next, bool single_spaces) {
+    const __m128i limit = _mm_set1_epi8(0x20);
+    // unsigned byte <= 0x20 exactly when min(byte, 0x20) == byte
+    unsigned low = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(bytes, limit), bytes));
+    unsigned next_low = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(next, limit), next));
+    unsigned spaces = single_spaces ? (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(' '))) : 0u;
+    return low & ~(spaces & ~next_low);
+}
+#endif
+
 // Where a run of kept bytes (with single spaces between them when `single_spaces`) that starts at
-// `p` ends, at most at `stop`. Prose is mostly such a run: 16 bytes a step with SSE2 (x86-64
-// baseline) while every byte is above 0x20 or a space before such a byte; anything else below
-// 0x21 (whitespace, control bytes) is decided a byte at a time.
-const unsigned char* plain_run_end(const unsigned char* p, const unsigned char* stop, bool single_spaces) {
+// `p` ends, at most at `stop`; `begin` (<= p) is where the text starts. Prose is mostly such a run:
+// 16 bytes a step with SSE2 (x86-64 baseline) while every byte is above 0x20 or a space before
+// such a byte, the last bytes too (the block that ends at `stop`); anything else below 0x21
+// (whitespace, control bytes) is decided a byte at a time.
+const unsigned char* plain_run_end(const unsigned char* begin, const unsigned char* p, const unsigned char* stop,
+                                   bool single_spaces) {
     while (p < stop) {
 #if defined(__SSE2__)
-        const __m128i limit = _mm_set1_epi8(0x20);
-        const __m128i space = _mm_set1_epi8(' ');
         while (stop - p > 16) {  // 17 bytes readable: the byte after a space at the last lane
-            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-            __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
-            // unsigned byte <= 0x20 exactly when min(byte, 0x20) == byte
-            unsigned low = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(bytes, limit), bytes));
-            unsigned next_low = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(next, limit), next));
-            unsigned spaces = single_spaces ? (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, space)) : 0u;
-            unsigned undecided = low & ~(spaces & ~next_low);
+            unsigned undecided = undecided_lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+                                                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1)), single_spaces);
             if (undecided == 0) {
                 p += 16;
                 continue;
             }
             p += __builtin_ctz(undecided);
             break;
+        }
+        if (stop - p <= 16 && stop - begin >= 16) {
+            // the last block: the 16 bytes that end at `stop` (those before `p` are text already
+            // taken, masked off); the byte after `stop` is not read: the last lane's next counts as
+            // low, so a space there is left to the byte-wise step, as it would be
+            const unsigned char* base = stop - 16;
+            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base));
+            unsigned undecided = undecided_lanes(bytes, _mm_srli_si128(bytes, 1), single_spaces) >> (p - base);
+            p += __builtin_ctz(undecided | (1u << (stop - p)));
+            if (p >= stop) break;
         }
 #endif
         if (p >= stop) break;
@@ -187,7 +205,7 @@ void CanonicalTextHash::text(std::string_view decoded, Spacing spacing) {
         // kept bytes and single spaces between them (prose) are copied in one piece
         const unsigned char* run = p;
         const unsigned char* stop = p + std::min(static_cast<size_t>(end - p), kSessionFieldLimit - field_bytes_);
-        p = plain_run_end(p, stop, collapse);
+        p = plain_run_end(reinterpret_cast<const unsigned char*>(decoded.data()), p, stop, collapse);
         std::memcpy(field + field_bytes_, run, static_cast<size_t>(p - run));
         field_bytes_ += static_cast<size_t>(p - run);
     }
