@@ -228,16 +228,16 @@ struct RequestCtx {
     bool cost_unknown = false;          // an attempt used tokens at a model without a price (§12)
     bool cost_ceiling_stopped = false;  // the ceiling ended the chain before the budget did
 
-    // accounting: the session this request belongs to (forced by metadata.session_id or inferred);
-    // written to the response header, $routeshift_session_id and the request log
-    std::string session_id;
     std::vector<AttemptRecord> attempt_log;  // every accounted attempt, in order, for the request log
 
     // metrics (ngx_routeshift_metrics.cpp): tokens and cost summed over the attempts, counted
     // per (provider, model) in the log phase
     RequestSample metrics_sample;
 
-    SessionInference session;      // infers it (ngx_routeshift_accounting_headers.cpp)
+    // accounting: the session this request belongs to (forced by metadata.session_id or inferred,
+    // ngx_routeshift_accounting_headers.cpp); its id() goes to the response header,
+    // $routeshift_session_id and the request log ("" while unknown)
+    SessionInference session;
     bool trailers_pending = false; // a stream announced the cost/session trailers
 
     // errors produced by the gateway itself (rendered by the error filter)
