@@ -47,6 +47,13 @@ class Account:
         assert "error" not in res, res
         return res
 
+    def batch_input_files(self, tmp_path) -> tuple[dict, dict]:
+        """An input file of team A's and one of team B's."""
+        lines = tmp_path / "in.jsonl"
+        lines.write_bytes(batch_lines())
+        return tuple(self.ok(vk, "file_upload", filePath=str(lines), purpose="batch")["file"]
+                     for vk in (self.vk_a, self.vk_b))
+
     def list_calls(self, path: str) -> list:
         return [r for r in self.mock.requests if r.method == "GET" and r.path == path]
 
@@ -75,10 +82,7 @@ def account(gw_factory, mocks, sdk):
 
 def test_batches_behind_another_team_s_pages(account, tmp_path):
     acc = account
-    lines = tmp_path / "in.jsonl"
-    lines.write_bytes(batch_lines())
-    file_a = acc.ok(acc.vk_a, "file_upload", filePath=str(lines), purpose="batch")["file"]
-    file_b = acc.ok(acc.vk_b, "file_upload", filePath=str(lines), purpose="batch")["file"]
+    file_a, file_b = acc.batch_input_files(tmp_path)
     a_batches = acc.ok(acc.vk_a, "batch_create_many", request=batch_request(file_a["id"]), count=250)["batches"]
     b_batches = acc.ok(acc.vk_b, "batch_create_many", request=batch_request(file_b["id"]), count=3)["batches"]
     a_ids = [b["id"] for b in a_batches]
@@ -135,10 +139,7 @@ def test_batches_behind_another_team_s_pages(account, tmp_path):
 
 def test_a_later_page_fails(account, tmp_path):
     acc = account
-    lines = tmp_path / "in.jsonl"
-    lines.write_bytes(batch_lines())
-    file_a = acc.ok(acc.vk_a, "file_upload", filePath=str(lines), purpose="batch")["file"]
-    file_b = acc.ok(acc.vk_b, "file_upload", filePath=str(lines), purpose="batch")["file"]
+    file_a, file_b = acc.batch_input_files(tmp_path)
     a_ids = [b["id"] for b in acc.ok(acc.vk_a, "batch_create_many", request=batch_request(file_a["id"]),
                                      count=6)["batches"]]
     acc.ok(acc.vk_b, "batch_create_many", request=batch_request(file_b["id"]), count=2)

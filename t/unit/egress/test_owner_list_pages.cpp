@@ -34,6 +34,12 @@ static std::string answer(const OwnerListPager& pager, bool interrupted = false)
     return json_dump_compact(out.get());
 }
 
+// A client page of the one batch `id` (marks removed).
+static std::string one_kept(const char* id, bool has_more) {
+    return std::string(R"({"object":"list","data":[{"id":")") + id + R"(","object":"batch","metadata":null}],"first_id":")" +
+           id + R"(","last_id":")" + id + R"(","has_more":)" + (has_more ? "true" : "false") + "}";
+}
+
 static void test_pages_until_the_team_s_objects_fill_the_page(void**) {
     OwnerListPager pager(2, 3, 50);
     add(pager, batch_page({1, 1, 1}, 1, true));  // none of team 2's
@@ -56,13 +62,11 @@ static void test_the_provider_s_end_ends_the_page(void**) {
     add(pager, batch_page({1, 1}, 1, true));
     add(pager, batch_page({1, 2}, 3, false));
     assert_false(pager.wants_next_page());
-    assert_str_eq(answer(pager), R"({"object":"list","data":[{"id":"b4","object":"batch","metadata":null}],)"
-                                 R"("first_id":"b4","last_id":"b4","has_more":false})");
+    assert_str_eq(answer(pager), one_kept("b4", false));
     // a full page at the provider's end: nothing more
     OwnerListPager exact(2, 1, 50);
     add(exact, batch_page({2, 1}, 1, false));
-    assert_str_eq(answer(exact), R"({"object":"list","data":[{"id":"b1","object":"batch","metadata":null}],)"
-                                 R"("first_id":"b1","last_id":"b1","has_more":false})");
+    assert_str_eq(answer(exact), one_kept("b1", false));
     // nothing at all
     OwnerListPager none(3, 20, 50);
     add(none, batch_page({1}, 1, false));
@@ -76,8 +80,7 @@ static void test_the_bound(void**) {
     assert_true(some.wants_next_page());
     add(some, batch_page({1, 1}, 3, true));
     assert_false(some.wants_next_page());
-    assert_str_eq(answer(some), R"({"object":"list","data":[{"id":"b1","object":"batch","metadata":null}],)"
-                                R"("first_id":"b1","last_id":"b1","has_more":true})");
+    assert_str_eq(answer(some), one_kept("b1", true));
     // none kept: an empty page whose last_id is a cursor at the last object scanned
     OwnerListPager none(2, 20, 2);
     add(none, batch_page({1, 1}, 1, true));
@@ -98,8 +101,7 @@ static void test_interrupted_and_files(void**) {
     add(pager, batch_page({2, 1}, 1, true));
     assert_true(pager.wants_next_page());
     assert_true(pager.kept_any());
-    assert_str_eq(answer(pager, true), R"({"object":"list","data":[{"id":"b1","object":"batch","metadata":null}],)"
-                                       R"("first_id":"b1","last_id":"b1","has_more":true})");
+    assert_str_eq(answer(pager, true), one_kept("b1", true));
     // files: marked filenames, the provider without first_id/last_id (its last object's id is the cursor)
     OwnerListPager files(4, 10, 10);
     add(files, R"({"object":"list","data":[{"id":"f1","object":"file","filename":"rs-t4-a.txt"},)"
