@@ -137,6 +137,8 @@ void list_limit_query(RequestCtx& ctx, RelayCall& call, std::string_view client_
         if (!call.query.empty()) call.query += '&';  // not a page size the provider takes: it judges it
         call.query += "limit=";
         call.query.append(client_limit);
+        // should it answer a list all the same, that page is still the caller's objects only
+        call.pages.emplace(ctx.vk->team_id, SIZE_MAX, 1);
         return;
     }
     call.pages.emplace(ctx.vk->team_id, given ? limit : limits.client_default, limits.max_pages);
