@@ -11,7 +11,7 @@ SYNC      := $(BUILD)/routeshift-sync
 PYTEST    := /usr/bin/python3 -m pytest
 
 DEB_PKGS := nginx nginx-dev build-essential g++ pkg-config libpcre2-dev zlib1g-dev libssl-dev \
-            libjansson-dev libcmocka-dev libpq-dev postgresql postgresql-client \
+            libjansson-dev libxxhash-dev libcmocka-dev libpq-dev postgresql postgresql-client \
             python3-pytest python3-botocore wrk valgrind openssl ca-certificates curl tzdata \
             chromium prometheus clang libclang-rt-14-dev lintian debhelper dpkg-dev fakeroot \
             python3-pytest-xdist

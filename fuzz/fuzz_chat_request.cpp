@@ -2,8 +2,11 @@
 // a valid JSON error; an accepted one gives, for every provider key, a valid JSON body (the
 // OpenAI splice equal to the DOM-built body), an upstream path without dot segments or bytes that
 // need escaping, and a request head whose lines hold no CR, LF or control byte and whose request
-// line is bounded by the model-name limit.
+// line is bounded by the model-name limit. The session digest of an accepted request (a later turn
+// from the request alone, or a first turn completed from answer pieces cut out of the input) is
+// the forced id or "ses_" + 32 hex digits, the same when computed twice.
 #include "fuzz_support.hpp"
+#include "accounting/session_inference.hpp"
 #include "egress/wire_adapter.hpp"
 #include "ingress/chat_request.hpp"
 
@@ -48,6 +51,32 @@ bool same_json(std::string_view a, std::string_view b) {
     return x && y && json_equal(x.get(), y.get());
 }
 
+void check_session(const routeshift::ChatRequest& req, std::string_view input) {
+    auto infer = [&] {
+        routeshift::SessionInference session;
+        session.begin(req, 7);
+        session.answer_text(input.substr(0, input.size() / 2));
+        session.answer_tool_call(0, input.substr(0, 8), input.substr(input.size() / 2));
+        session.answer_tool_arguments(0, input);
+        session.answer_openai_chunk(input);
+        session.answer_openai_completion(input);
+        session.complete_answer();
+        return std::string(session.id());
+    };
+    std::string id = infer();
+    fuzz::check(id == infer(), "session id differs between two runs", id);
+    routeshift::ApiError error;
+    if (!req.session_id.empty()) {
+        if (routeshift::check_forced_session_id(req.session_id, &error)) {
+            fuzz::check(id == req.session_id, "forced session id not kept", id);
+        }
+        return;
+    }
+    bool hex = id.size() == 4 + 2 * routeshift::kSessionDigestBytes && id.starts_with("ses_");
+    for (size_t i = 4; hex && i < id.size(); ++i) hex = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f');
+    fuzz::check(hex, "inferred session id is not ses_ + 32 hex digits", id);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -61,6 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     fuzz::check(req->model.size() <= routeshift::kMaxModelNameBytes, "model longer than the limit accepted");
+    check_session(*req, body);
     const routeshift::Config& cfg = fuzz::config();
     for (const routeshift::ProviderKey& key : cfg.keys) {
         const routeshift::WireAdapter& wire = routeshift::wire_adapter(key);

@@ -228,22 +228,22 @@ struct RequestCtx {
     bool cost_unknown = false;          // an attempt used tokens at a model without a price (§12)
     bool cost_ceiling_stopped = false;  // the ceiling ended the chain before the budget did
 
-    // accounting: the session this request belongs to (forced by metadata.session_id or inferred);
-    // written to the response header, $routeshift_session_id and the request log
-    std::string session_id;
     std::vector<AttemptRecord> attempt_log;  // every accounted attempt, in order, for the request log
 
     // metrics (ngx_routeshift_metrics.cpp): tokens and cost summed over the attempts, counted
     // per (provider, model) in the log phase
     RequestSample metrics_sample;
 
-    SessionInference session;      // infers it (ngx_routeshift_accounting_headers.cpp)
+    // accounting: the session this request belongs to (forced by metadata.session_id or inferred,
+    // ngx_routeshift_accounting_headers.cpp); its id() goes to the response header,
+    // $routeshift_session_id and the request log ("" while unknown)
+    SessionInference session;
     bool trailers_pending = false; // a stream announced the cost/session trailers
 
     // errors produced by the gateway itself (rendered by the error filter)
     ApiError error;
     ngx_uint_t retry_after = 0;  // seconds, for Retry-After on our own 503/429
-    bool replace_body = false;   // error filter: body replaced by error_json
+    bool replace_body = false;   // error filter: body replaced by error_json (an error, or a list page §21)
     std::string error_json;
 
     RequestCtx() = default;
@@ -331,8 +331,9 @@ bool zone_admit_caller(ngx_shm_zone_t* shm_zone, const Config& cfg, const Virtua
 // Corrects the caller's token reservation by `delta` (real usage minus the reservation).
 void zone_adjust_caller(ngx_shm_zone_t* shm_zone, const Config& cfg, const VirtualKey& caller, int64_t delta);
 // Picks the next key among `cands` (smooth WRR), marks it in-flight. -1 when none is eligible.
-// `ignore_cooldown` allows keys that are cooling down (used when only those remain).
-int zone_pick(ngx_shm_zone_t* shm_zone, RequestCtx& ctx, bool ignore_cooldown);
+// `ignore_cooldown` allows keys that are cooling down (used when only those remain). `only` >= 0:
+// that candidate again, tried or not (a list's next page, §21), if its limits and circuit allow.
+int zone_pick(ngx_shm_zone_t* shm_zone, RequestCtx& ctx, bool ignore_cooldown, int only = -1);
 // A pick that never became an attempt (its host did not resolve, the request ended first):
 // in-flight and request counts go back.
 // `tokens` is the TPM reservation to give back, `probe` whether the pick was a breaker probe.
@@ -384,6 +385,21 @@ bool relay_attempt_request(RequestCtx& ctx, const Candidate& c, std::string* hea
 std::string_view request_endpoint_name(const RequestCtx& ctx);
 // The translator of a 2xx relayed answer (usage, client ids of provider objects).
 std::unique_ptr<ResponseTranslator> relay_translator(RequestCtx& ctx, std::string_view content_type);
+// A files/batches list gathers the caller's objects over the provider's pages (§21):
+// complete_held_answer, after the page's attempt is accounted: true when another provider page is
+// due; the caller then ends the attempt through nginx's next-upstream path (INVALID_HEADER), with
+// one try left for the page's attempt.
+bool relay_turn_page(ngx_http_request_t* r, RequestCtx& ctx);
+// The attempt ending now is a page turn (peer_free keeps its connection), or the next one is due.
+bool relay_page_due(const RequestCtx& ctx);
+// peer_get of a later page (or a stale connection's retry of one): the same key again (-1: its
+// limits or circuit refuse it).
+int relay_page_pick(RequestCtx& ctx);
+// The current attempt fetches a later page: its failure ends the call instead of a retry.
+bool relay_following_page(const RequestCtx& ctx);
+// The error filter, when a later page failed: the client's page of the objects kept so far
+// (`has_more`: true) for a 200 in place of the error; false when nothing was kept.
+bool relay_interrupted_page(const RequestCtx& ctx, std::string* body);
 
 // ngx_routeshift_embeddings.cpp (docs/design.md §22): embeddings in every dialect, on every wire
 // The body is in: parse it in the client's dialect, plan the call on the keys that can serve it, start.

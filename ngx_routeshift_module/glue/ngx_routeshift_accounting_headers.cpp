@@ -73,7 +73,6 @@ bool body_known(const RequestCtx& ctx) {
 // A first turn's session completes once its answer is complete (as far as the client got it).
 void settle_session(RequestCtx& ctx, bool body_complete) {
     if (ctx.session.awaiting_answer() && body_complete && answer_relayed(ctx)) ctx.session.complete_answer();
-    if (ctx.session_id.empty() && ctx.session.known()) ctx.session_id = ctx.session.id();
 }
 
 ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
@@ -82,7 +81,7 @@ ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
     try {
         bool complete = body_known(*ctx);
         settle_session(*ctx, complete);
-        if (!ctx->session_id.empty() && push_field(r, &r->headers_out.headers, kSessionHeader, ctx->session_id) != NGX_OK) {
+        if (ctx->session.known() && push_field(r, &r->headers_out.headers, kSessionHeader, ctx->session.id()) != NGX_OK) {
             return NGX_ERROR;
         }
         if (complete) {
@@ -94,7 +93,7 @@ ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
             r->expect_trailers = 1;
             ctx->trailers_pending = true;
             std::string announced(kCostHeader);
-            if (ctx->session_id.empty()) announced.append(", ").append(kSessionHeader);
+            if (!ctx->session.known()) announced.append(", ").append(kSessionHeader);
             if (push_field(r, &r->headers_out.headers, "Trailer", announced) != NGX_OK) return NGX_ERROR;
         }
         return next_header_filter(r);
@@ -114,7 +113,7 @@ ngx_int_t body_filter(ngx_http_request_t* r, ngx_chain_t* in) noexcept {
         bool last = false;
         for (ngx_chain_t* cl = in; cl; cl = cl->next) last = last || cl->buf->last_buf;
         if (last) {
-            bool had_session = !ctx->session_id.empty();
+            bool had_session = ctx->session.known();
             settle_session(*ctx, ctx->phase == Phase::complete);
             if (ctx->trailers_pending) {
                 ctx->trailers_pending = false;
@@ -122,8 +121,8 @@ ngx_int_t body_filter(ngx_http_request_t* r, ngx_chain_t* in) noexcept {
                     push_field(r, &r->headers_out.trailers, kCostHeader, std::to_string(ctx->spent_microcents)) != NGX_OK) {
                     return NGX_ERROR;
                 }
-                if (!had_session && !ctx->session_id.empty() &&
-                    push_field(r, &r->headers_out.trailers, kSessionHeader, ctx->session_id) != NGX_OK) {
+                if (!had_session && ctx->session.known() &&
+                    push_field(r, &r->headers_out.trailers, kSessionHeader, ctx->session.id()) != NGX_OK) {
                     return NGX_ERROR;
                 }
             }
@@ -147,7 +146,6 @@ bool session_begin(RequestCtx& ctx) {
         }
     }
     ctx.session.begin(ctx.req, ctx.vk ? ctx.vk->id : 0);
-    if (ctx.session.known()) ctx.session_id = ctx.session.id();
     return true;
 }
 

@@ -91,6 +91,21 @@ RequestCtx* ctx_for_error(ngx_http_request_t* r) {
     return ctx;
 }
 
+// A list whose later provider page failed (§21): what the earlier pages kept, as a 200 in place of
+// nginx's error page (the body filter swaps the body as for an error).
+ngx_int_t send_interrupted_page(ngx_http_request_t* r, RequestCtx& ctx) {
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.status_line.len = 0;
+    ctx.replace_body = true;
+    set_json_type(r);
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_clear_last_modified(r);
+    r->headers_out.content_length_n = (off_t)ctx.error_json.size();
+    if (add_routing_headers(r, ctx) != NGX_OK) return NGX_ERROR;
+    return next_header_filter(r);
+}
+
 ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
     RequestCtx* ctx = r == r->main ? get_ctx(r) : nullptr;
     try {
@@ -122,6 +137,7 @@ ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
         }
         int status = (int)r->headers_out.status;
         if (status < 400) return next_header_filter(r);
+        if (relay_interrupted_page(*ctx, &ctx->error_json)) return send_interrupted_page(r, *ctx);
         ApiError e = ctx->phase == Phase::failed ? ctx->error : default_error(status, *ctx);
         e.status = status;
         ctx->error_json = dialect_error_body(ctx->dialect, e);

@@ -9,6 +9,7 @@
 #include "ngx_routeshift.hpp"
 
 #include "egress/openai/object_owner.hpp"
+#include "egress/openai/owner_list_pages.hpp"
 #include "egress/openai/relay_answer.hpp"
 #include "egress/openai/relay_request.hpp"
 #include "ingress/multipart_model_field.hpp"
@@ -33,7 +34,10 @@ struct RelayCall {
     std::vector<SpanReplacement> fixed;  // decoded ids in the body (input_file_id, previous_response_id)
     std::string query;                // the client's query, ids decoded
     std::string gathered_body;        // a small multipart body nginx left in several buffers
-    size_t list_limit = 0;            // a files/batches list: the client's page size (object_owner.hpp)
+    // A files/batches list: the caller's objects gathered over the provider's pages
+    // (owner_list_pages.hpp); `page_due`: the next provider page's attempt is being started.
+    std::optional<OwnerListPager> pages;
+    bool page_due = false;
 };
 
 namespace {
@@ -69,16 +73,21 @@ private:
     std::unique_ptr<PlanEnvironment> glue_;
 };
 
-// The key of a client's object id (of the caller's team, issued by that key), or 404.
+// The key of a client's object id (of the caller's team, issued by that key), or 404. A list
+// cursor (list_cursor) names no object: only a list's `after` (`cursor`) takes it, as its position.
 bool object_key(RequestCtx& ctx, std::string_view client_id, ProviderObjectKind kind, size_t* key_index,
-                std::string* provider_id) {
+                std::string* provider_id, bool cursor = false) {
     ParsedProviderObjectId parsed;
     std::optional<size_t> ki;
+    std::string_view position;
     if (parse_provider_object_id(client_id, kind, &parsed) && (ki = key_index_by_id(*ctx.cfg, parsed.key_id)) &&
         provider_object_id_authentic(parsed, ctx.cfg->keys[*ki].secret, ctx.vk->team_id)) {
-        *key_index = *ki;
-        *provider_id = std::move(parsed.provider_id);
-        return true;
+        bool is_cursor = list_cursor_position(parsed.provider_id, &position);
+        if (!is_cursor || cursor) {
+            *key_index = *ki;
+            *provider_id = is_cursor ? std::string(position) : std::move(parsed.provider_id);
+            return true;
+        }
     }
     std::string shown(client_id.substr(0, 128));
     for (char& c : shown)
@@ -115,23 +124,43 @@ bool pin_body_id(RequestCtx& ctx, RelayCall& call, std::string_view body, std::s
 }
 
 // A files/batches list's `limit`: the client's is kept for the answer, the provider is asked for its
-// largest page (the answer keeps only the caller's team's objects: object_owner.hpp).
-void list_limit_query(RelayCall& call, std::string_view client_limit, bool given) {
-    size_t fetch, client_default;
-    if (!owner_list_limits(call.route.endpoint, &fetch, &client_default)) return;
+// largest pages (the answer keeps only the caller's team's objects, gathered over as many provider
+// pages as it takes: owner_list_pages.hpp).
+void list_limit_query(RequestCtx& ctx, RelayCall& call, std::string_view client_limit, bool given) {
+    OwnerListLimits limits;
+    if (!owner_list_limits(call.route.endpoint, &limits)) return;
     size_t limit = 0;
     bool number = given && !client_limit.empty() && client_limit.size() <= 6;
     for (char c : client_limit) number = number && c >= '0' && c <= '9';
     if (number) limit = (size_t)std::stoul(std::string(client_limit));
-    if (given && (!number || limit == 0 || limit > fetch)) {
+    if (given && (!number || limit == 0 || limit > limits.fetch)) {
         if (!call.query.empty()) call.query += '&';  // not a page size the provider takes: it judges it
         call.query += "limit=";
         call.query.append(client_limit);
+        // should it answer a list all the same, that page is still the caller's objects only
+        call.pages.emplace(ctx.vk->team_id, SIZE_MAX, 1);
         return;
     }
-    call.list_limit = given ? limit : client_default;
+    call.pages.emplace(ctx.vk->team_id, given ? limit : limits.client_default, limits.max_pages);
     if (!call.query.empty()) call.query += '&';
-    call.query += "limit=" + std::to_string(fetch);
+    call.query += "limit=" + std::to_string(limits.fetch);
+}
+
+// A later provider page's query: the call's, its `after` the provider's last id of the page before.
+std::string next_page_query(std::string_view query, std::string_view after) {
+    std::string out;
+    while (!query.empty()) {
+        size_t amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+        if (pair.substr(0, 6) == "after=" || pair == "after") continue;
+        if (!out.empty()) out += '&';
+        out += pair;
+    }
+    if (!out.empty()) out += '&';
+    out += "after=";
+    percent_encode_append(out, after);
+    return out;
 }
 
 // The client's query with list cursors (`after`, `before`) decoded from client ids, and a list's
@@ -154,8 +183,8 @@ bool relay_query(RequestCtx& ctx, RelayCall& call) {
         args = amp == std::string_view::npos ? std::string_view{} : args.substr(amp + 1);
         size_t eq = pair.find('=');
         std::string_view name = pair.substr(0, eq);
-        size_t fetch, client_default;
-        if (name == "limit" && eq != std::string_view::npos && owner_list_limits(call.route.endpoint, &fetch, &client_default)) {
+        OwnerListLimits limits;
+        if (name == "limit" && eq != std::string_view::npos && owner_list_limits(call.route.endpoint, &limits)) {
             limit_given = true;
             client_limit = pair.substr(eq + 1);  // the last one wins, as the provider's parser does
             continue;
@@ -173,12 +202,12 @@ bool relay_query(RequestCtx& ctx, RelayCall& call) {
         }
         size_t key_index;
         std::string provider_id;
-        if (!object_key(ctx, value, kind, &key_index, &provider_id)) return false;
+        if (!object_key(ctx, value, kind, &key_index, &provider_id, name == "after")) return false;
         call.query += name;
         call.query += '=';
         percent_encode_append(call.query, provider_id);
     }
-    list_limit_query(call, client_limit, limit_given);
+    list_limit_query(ctx, call, client_limit, limit_given);
     return true;
 }
 
@@ -393,7 +422,10 @@ bool relay_attempt_request(RequestCtx& ctx, const Candidate& c, std::string* hea
     const RelayCall& call = *ctx.relay;
     const ProviderKey& key = ctx.cfg->keys[c.key];
     std::string path;
-    if (!relay_upstream_path(c.ent->path, call.route, call.provider_object_id, call.query, &path)) {
+    std::string later_page;  // a list's later provider page: after the page before (§21)
+    if (call.pages && call.pages->pages() > 0) later_page = next_page_query(call.query, call.pages->next_after());
+    if (!relay_upstream_path(c.ent->path, call.route, call.provider_object_id,
+                             later_page.empty() ? call.query : later_page, &path)) {
         *error = "its URL has no /chat/completions to relay from";
         return false;
     }
@@ -424,22 +456,65 @@ std::string_view request_endpoint_name(const RequestCtx& ctx) {
     return endpoint_name(ctx.endpoint);
 }
 
-std::unique_ptr<ResponseTranslator> relay_translator(RequestCtx& ctx, std::string_view content_type) {
-    const Candidate& c = ctx.cands[(size_t)ctx.current];
-    const ProviderKey& key = ctx.cfg->keys[c.key];
-    RelayAnswerOptions options;
-    options.content_type = content_type;
-    options.stream = ctx.req.stream;
-    options.rewrite_ids = relay_answer_object_kind(ctx.relay->route.endpoint, &options.kind);
-    if (options.rewrite_ids && options.kind != ProviderObjectKind::response)
-        options.owner = ObjectOwnerScope{ctx.vk->team_id, ctx.relay->list_limit};
+namespace {
+
+// The caller's client ids for provider ids of the current attempt's key.
+ProviderObjectIdEncoder client_id_encoder(const RequestCtx& ctx) {
+    const ProviderKey& key = ctx.cfg->keys[ctx.cands[(size_t)ctx.current].key];
     int64_t key_id = key.id;
     const std::string* secret = &key.secret;  // the config outlives the request's translator
     int64_t team_id = ctx.vk->team_id;
-    options.encode = [key_id, secret, team_id](ProviderObjectKind kind, std::string_view provider_id) {
+    return [key_id, secret, team_id](ProviderObjectKind kind, std::string_view provider_id) {
         return encode_provider_object_id(kind, key_id, *secret, team_id, provider_id);
     };
+}
+
+}  // namespace
+
+std::unique_ptr<ResponseTranslator> relay_translator(RequestCtx& ctx, std::string_view content_type) {
+    RelayCall& call = *ctx.relay;
+    RelayAnswerOptions options;
+    options.content_type = content_type;
+    options.stream = ctx.req.stream;
+    options.rewrite_ids = relay_answer_object_kind(call.route.endpoint, &options.kind);
+    if (options.rewrite_ids && options.kind != ProviderObjectKind::response)
+        options.owner = ObjectOwnerScope{ctx.vk->team_id};
+    if (call.pages) {
+        const ngx_http_upstream_t* u = ctx.r->upstream;
+        // only an answer held whole (framed) can be followed by another page before the headers
+        if (!u->headers_in.chunked && u->headers_in.content_length_n < 0) call.pages->end_with_next_page();
+        options.pages = &*call.pages;
+    }
+    options.encode = client_id_encoder(ctx);
     return relay_answer_translator(std::move(options));
+}
+
+bool relay_turn_page(ngx_http_request_t* r, RequestCtx& ctx) {
+    if (!ctx.relay || !ctx.relay->pages || !ctx.relay->pages->wants_next_page()) return false;
+    ctx.relay->page_due = true;
+    // nginx's next-upstream path takes one try off (peer_free): one stays for the page's attempt,
+    // and none after it, so a failed later page ends the call (relay_interrupted_page)
+    r->upstream->peer.tries = 2;
+    return true;
+}
+
+bool relay_page_due(const RequestCtx& ctx) { return ctx.relay && ctx.relay->page_due; }
+
+int relay_page_pick(RequestCtx& ctx) {
+    ctx.relay->page_due = false;
+    return zone_pick(ctx.zone, ctx, true, ctx.current);  // the same key: the cursor is its account's
+}
+
+bool relay_following_page(const RequestCtx& ctx) {
+    return ctx.relay && ctx.relay->pages && ctx.relay->pages->pages() > 0;
+}
+
+bool relay_interrupted_page(const RequestCtx& ctx, std::string* body) {
+    if (!relay_following_page(ctx) || !ctx.relay->pages->kept_any() || ctx.current < 0) return false;
+    ProviderObjectKind kind;
+    if (!relay_answer_object_kind(ctx.relay->route.endpoint, &kind)) return false;
+    *body = client_list_page(*ctx.relay->pages, true, kind, client_id_encoder(ctx));
+    return !body->empty();
 }
 
 }  // namespace routeshift

@@ -59,7 +59,7 @@ void fill_from_ctx(const RequestCtx& ctx, int status, RequestRecord& record) {
         record.virtual_key_id = ctx.vk->id;
         record.team_id = ctx.vk->team_id;
     }
-    record.session_id = ctx.session_id;
+    record.session_id = ctx.session.id();
     record.requested_model = ctx.plan.requested_model;
     if (record.requested_model.empty()) record.requested_model = ctx.req.route_hint.empty() ? ctx.req.model : ctx.req.route_hint;
     record.stream = ctx.req.stream;

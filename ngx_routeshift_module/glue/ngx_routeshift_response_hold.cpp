@@ -89,6 +89,7 @@ ngx_int_t complete_held_answer(ngx_http_request_t* r, RequestCtx& ctx) {
     if (resp.mode == BodyMode::passthrough) r->upstream->headers_in.content_length_n = (off_t)resp.held.size();
     ctx.phase = Phase::complete;
     record_attempt(r, ctx, &r->upstream->peer, 0);  // before the headers: usage and cost are known
+    if (relay_turn_page(r, ctx)) return NGX_HTTP_UPSTREAM_INVALID_HEADER;  // a list's next page (§21)
     release_response_headers(r, ctx);
     return NGX_OK;
 }

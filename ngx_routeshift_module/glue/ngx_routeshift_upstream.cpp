@@ -55,7 +55,8 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
         if (ctx.attempts > 0) cost_ceiling_before_pick(ctx);  // the first pick was planned within it
         SplicedBody spliced;
         for (;;) {
-            idx = next_candidate(ctx);
+            // §21: a list's later pages (and a stale connection's retry of one) stay on its key
+            idx = relay_following_page(ctx) ? relay_page_pick(ctx) : next_candidate(ctx);
             if (idx < 0) return NGX_BUSY;
             Candidate& c = ctx.cands[(size_t)idx];
             const ProviderKey& key = ctx.cfg->keys[c.key];
@@ -77,6 +78,7 @@ ngx_int_t peer_get(ngx_peer_connection_t* pc, void* data) noexcept {
             c.unusable = true;
             c.unusable_reason = err;
             zone_attempt_done(ctx.zone, ctx, c, 0, Outcome::client_gone, 0, nullptr);  // undo the pick
+            if (relay_following_page(ctx)) return NGX_BUSY;  // a list's later page has no other key
         }
         Candidate& c = ctx.cands[(size_t)idx];
         // an Anthropic client's betas go to the Anthropic-wire keys that get its body (§18)
@@ -239,7 +241,9 @@ void peer_free(ngx_peer_connection_t* pc, void* data, ngx_uint_t state) noexcept
         continuation_attempt_ending(ctx, pc);
         record_attempt(r, ctx, pc, state);
         int status = ctx.attempt.upstream_status;
-        if (state == 0 && status >= 200 && status < 400 && !ctx.midstream_failure && !ctx.client_aborted) {
+        // a list's page turn (§21) ends a complete answer through nginx's next-upstream path
+        bool page_turn = relay_page_due(ctx);
+        if ((state == 0 || page_turn) && status >= 200 && status < 400 && !ctx.midstream_failure && !ctx.client_aborted) {
             keepalive_save(pc, r->upstream, ctx.cands[(size_t)ctx.current]);
         }
     } catch (const std::exception& e) {
@@ -424,6 +428,8 @@ ngx_int_t decide(ngx_http_request_t* r, RequestCtx& ctx) {
                                              find_header(u->headers_in.headers, "retry-after-ms"),
                                              key.cooldown_seconds, (int64_t)ngx_time());
         }
+        // a list's later page (§21) is not retried: the call ends with what its earlier pages kept
+        if (relay_following_page(ctx)) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
         if (v.retry && cost_ceiling_allows_retry(ctx, body, may_retry)) return NGX_HTTP_UPSTREAM_INVALID_HEADER;
         ctx.response.mode = BodyMode::error;
         // another wire format's error becomes an OpenAI error with the status OpenAI would use

@@ -80,7 +80,7 @@ VarDef vars[] = {
     {ngx_string("routeshift_cost_microcents"),
      [](const RequestCtx& c) -> std::string { return c.cost_unknown ? std::string() : std::to_string(c.spent_microcents); }},
     {ngx_string("routeshift_session_id"),
-     [](const RequestCtx& c) -> std::string { return c.session_id; }},
+     [](const RequestCtx& c) -> std::string { return std::string(c.session.id()); }},
     {ngx_string("routeshift_cost_ceiling"),
      [](const RequestCtx& c) -> std::string { return std::string(cost_ceiling_state(c)); }},
     {ngx_string("routeshift_tags"),  // labels of the matching tag rules, comma-separated

@@ -523,7 +523,7 @@ ZoneAssessment zone_assess_and_pick(ngx_shm_zone_t* z, const Config& cfg, const 
     return a;
 }
 
-int zone_pick(ngx_shm_zone_t* z, RequestCtx& ctx, bool ignore_cooldown) {
+int zone_pick(ngx_shm_zone_t* z, RequestCtx& ctx, bool ignore_cooldown, int only) {
     ShmHeader* sh = header(z);
     uint64_t now = ngx_current_msec;
     const Config& cfg = *ctx.cfg;
@@ -536,7 +536,8 @@ int zone_pick(ngx_shm_zone_t* z, RequestCtx& ctx, bool ignore_cooldown) {
         [&](size_t i, KeySlot* s) {
             const Candidate& c = ctx.cands[i];
             int64_t wait;
-            return !c.tried && key_usable(cfg, c) && (ignore_cooldown || s->cooldown_until <= now) &&
+            bool candidate = only >= 0 ? i == (size_t)only : !c.tried;
+            return candidate && key_usable(cfg, c) && (ignore_cooldown || s->cooldown_until <= now) &&
                    breaker_allows(s->breaker, now) &&
                    key_within_limits(s, cfg.keys[c.key], cfg, ctx.reserve_tokens, now, &wait);
         });

@@ -701,6 +701,8 @@ class OpenAIEndpoints:
 
         ep = OpenAIEndpoints(mock)
         ep.fail_next("/v1/files", Reply.error(500, "boom"))   # scripted failure for one call
+        ep.fail_next("/v1/batches", None, Reply.drop())        # None: that call is served as usual
+        ep.page_caps["batches"] = 4                            # list pages of at most 4 (limit clamped)
         ep.files[secret]                                       # the key's files
     """
 
@@ -713,7 +715,10 @@ class OpenAIEndpoints:
         self.files: dict = {}        # secret -> {file id: {"meta": {...}, "content": bytes}}
         self.batches: dict = {}      # secret -> {batch id: {...}}
         self.responses: dict = {}    # secret -> {response id: {...}}
-        self.failures: dict = {}     # path -> [Reply] (consumed in order)
+        self.failures: dict = {}     # path -> [Reply | None] (consumed in order; None: served as usual)
+        # "files" / "batches" -> the largest list page served: a provider that pages smaller than
+        # asked (its answer's has_more says there is more), to exercise paging with few objects
+        self.page_caps: dict = {}
         self.uploads: list = []      # (endpoint, secret, filename, bytes) of every multipart file part
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -734,7 +739,9 @@ class OpenAIEndpoints:
         with self._lock:
             queued = self.failures.get(req.path)
             if queued:
-                return queued.pop(0)
+                reply = queued.pop(0)
+                if reply is not None:
+                    return reply
         if not secret:
             return _err(401, "Missing bearer authentication.", code="invalid_api_key")
         path = req.path
@@ -960,13 +967,12 @@ class OpenAIEndpoints:
         self.uploads.append(("files", secret, parts["file"][0], parts["file"][2], b""))
         return Reply.json(meta)
 
-    @staticmethod
-    def _page(req, items: list, default_limit: int, max_limit: int) -> "dict | Reply":
+    def _page(self, req, items: list, default_limit: int, max_limit: int, kind: str) -> "dict | Reply":
         after = (req.query_params.get("after") or [None])[0]
         raw = (req.query_params.get("limit") or [str(default_limit)])[-1]
         if not raw.isdigit() or not 1 <= int(raw) <= max_limit:
             return _err(400, f"Invalid 'limit': must be an integer between 1 and {max_limit}.", param="limit")
-        limit = int(raw)
+        limit = min(int(raw), self.page_caps.get(kind, max_limit))
         if after is not None:
             ids = [i["id"] for i in items]
             items = items[ids.index(after) + 1:] if after in ids else []
@@ -980,7 +986,8 @@ class OpenAIEndpoints:
 
     def list_files(self, req, secret):
         # OpenAI: limit 1..10000, default 10000
-        return self._listed(self._page(req, [f["meta"] for f in self.files.get(secret, {}).values()], 10000, 10000))
+        return self._listed(self._page(req, [f["meta"] for f in self.files.get(secret, {}).values()], 10000, 10000,
+                                      "files"))
 
     def get_file(self, req, secret, fid):
         f = self.files.get(secret, {}).get(fid)
@@ -1023,7 +1030,7 @@ class OpenAIEndpoints:
 
     def list_batches(self, req, secret):
         # OpenAI: limit 1..100, default 20
-        return self._listed(self._page(req, list(self.batches.get(secret, {}).values()), 20, 100))
+        return self._listed(self._page(req, list(self.batches.get(secret, {}).values()), 20, 100, "batches"))
 
     def get_batch(self, req, secret, bid):
         b = self.batches.get(secret, {}).get(bid)

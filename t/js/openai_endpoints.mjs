@@ -20,6 +20,8 @@
 //   batch_create      request            -> {batch};  batch_get id / batch_cancel id -> {batch}
 //   batch_list        query              -> {batches}
 //   file_list_all / batch_list_all query -> {files} / {batches}  (every page, the SDK's auto-pagination)
+//   file_upload_many  filePath, purpose, count -> {files};  batch_create_many request, count -> {batches}
+//                     (one after the other, in this one process)
 // On failure the result carries "error": {"status", "message", "type", "code", "param", "name"}.
 // The apiKey is never printed. maxRetries is 0: what is measured is the gateway's behaviour.
 
@@ -111,6 +113,17 @@ async function run(client, job) {
     case 'batch_list_all': {
       const batches = [];
       for await (const b of client.batches.list(job.query ?? {})) batches.push(b);
+      return { batches };
+    }
+    case 'file_upload_many': {
+      const files = [];
+      for (let i = 0; i < job.count; i++)
+        files.push(await client.files.create({ file: createReadStream(job.filePath), purpose: job.purpose }));
+      return { files };
+    }
+    case 'batch_create_many': {
+      const batches = [];
+      for (let i = 0; i < job.count; i++) batches.push(await client.batches.create(job.request));
       return { batches };
     }
     default: throw new Error(`unknown mode ${job.mode}`);

@@ -3,6 +3,8 @@
 #include "accounting/session_inference.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -12,43 +14,51 @@
 namespace routeshift {
 namespace {
 
-// The fixed SipHash key of session digests: not a secret (ids are labels a client may also force);
-// a new key or version tag gives every conversation a new id.
-constexpr unsigned char kSessionKey[16] = {'r', 'o', 'u', 't', 'e', 's', 'h', 'i', 'f', 't', '-', 's', 'e', 's', '-', '2'};
-constexpr std::string_view kVersionTag = "routeshift-session-2";
+// The id version tag: the chain of every digest starts from H(tag). A new tag (or H, or canonical
+// text) gives every conversation a new id.
+constexpr std::string_view kVersionTag = "routeshift-session-3";
 
-// Byte classes of the canonical text: 0 plain, 1 whitespace, 2 a byte the field framing escapes.
-constexpr unsigned char kPlain = 0, kSpace = 1, kFramed = 2;
-struct ByteClasses {
-    unsigned char of[256] = {};
-    constexpr ByteClasses() {
-        of[static_cast<unsigned char>(' ')] = kSpace;
-        of[static_cast<unsigned char>('\t')] = kSpace;
-        of[static_cast<unsigned char>('\n')] = kSpace;
-        of[static_cast<unsigned char>('\r')] = kSpace;
-        of[0] = kFramed;  // 0x00 ends a field
-        of[1] = kFramed;  // 0x01 escapes 0x00 and 0x01 inside one
-    }
+const unsigned char* initial_chain() {
+    static const auto chain = [] {
+        std::array<unsigned char, kSessionDigestBytes> out;
+        hash128(kVersionTag.data(), kVersionTag.size(), out.data());
+        return out;
+    }();
+    return chain.data();
+}
+
+// Whitespace of the canonical text (collapsed or dropped); every other byte is kept as it is.
+struct SpaceBytes {
+    bool of[256] = {};
+    constexpr SpaceBytes() { of[' '] = of['\t'] = of['\n'] = of['\r'] = true; }
 };
-constexpr ByteClasses kClasses;
+constexpr SpaceBytes kSpaces;
 
-// Where a run of plain bytes (with single spaces between them when `single_spaces`) that starts at
-// `p` ends, at most at `stop`. Prose is mostly such a run: 16 bytes a step with SSE2 (x86-64
-// baseline) while every byte is above 0x20 (all plain) or a space before such a byte; anything
-// else below 0x21 (whitespace, framed bytes, other control bytes) is decided a byte at a time.
-const unsigned char* plain_run_end(const unsigned char* p, const unsigned char* stop, bool single_spaces) {
+#if defined(__SSE2__)
+// The lanes of a 16-byte block a run cannot take at once: bytes up to 0x20, except (when
+// `single_spaces`) a space whose following byte (`next`, lane by lane) is above 0x20.
+inline unsigned undecided_lanes(__m128i bytes, __m128i next, bool single_spaces) {
+    const __m128i limit = _mm_set1_epi8(0x20);
+    // unsigned byte <= 0x20 exactly when min(byte, 0x20) == byte
+    unsigned low = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(bytes, limit), bytes));
+    unsigned next_low = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(next, limit), next));
+    unsigned spaces = single_spaces ? (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(' '))) : 0u;
+    return low & ~(spaces & ~next_low);
+}
+#endif
+
+// Where a run of kept bytes (with single spaces between them when `single_spaces`) that starts at
+// `p` ends, at most at `stop`; `begin` (<= p) is where the text starts. Prose is mostly such a run:
+// 16 bytes a step with SSE2 (x86-64 baseline) while every byte is above 0x20 or a space before
+// such a byte, the last bytes too (the block that ends at `stop`); anything else below 0x21
+// (whitespace, control bytes) is decided a byte at a time.
+const unsigned char* plain_run_end(const unsigned char* begin, const unsigned char* p, const unsigned char* stop,
+                                   bool single_spaces) {
     while (p < stop) {
 #if defined(__SSE2__)
-        const __m128i limit = _mm_set1_epi8(0x20);
-        const __m128i space = _mm_set1_epi8(' ');
         while (stop - p > 16) {  // 17 bytes readable: the byte after a space at the last lane
-            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-            __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
-            // unsigned byte <= 0x20 exactly when min(byte, 0x20) == byte
-            unsigned low = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(bytes, limit), bytes));
-            unsigned next_low = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(next, limit), next));
-            unsigned spaces = single_spaces ? (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, space)) : 0u;
-            unsigned undecided = low & ~(spaces & ~next_low);
+            unsigned undecided = undecided_lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+                                                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1)), single_spaces);
             if (undecided == 0) {
                 p += 16;
                 continue;
@@ -56,11 +66,21 @@ const unsigned char* plain_run_end(const unsigned char* p, const unsigned char* 
             p += __builtin_ctz(undecided);
             break;
         }
+        if (stop - p <= 16 && stop - begin >= 16) {
+            // the last block: the 16 bytes that end at `stop` (those before `p` are text already
+            // taken, masked off); the byte after `stop` is not read: the last lane's next counts as
+            // low, so a space there is left to the byte-wise step, as it would be
+            const unsigned char* base = stop - 16;
+            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base));
+            unsigned undecided = undecided_lanes(bytes, _mm_srli_si128(bytes, 1), single_spaces) >> (p - base);
+            p += __builtin_ctz(undecided | (1u << (stop - p)));
+            if (p >= stop) break;
+        }
 #endif
         if (p >= stop) break;
-        if (kClasses.of[*p] == kPlain) {
+        if (!kSpaces.of[*p]) {
             ++p;
-        } else if (single_spaces && *p == ' ' && p + 1 < stop && kClasses.of[p[1]] == kPlain) {
+        } else if (single_spaces && *p == ' ' && p + 1 < stop && !kSpaces.of[p[1]]) {
             p += 2;
         } else {
             break;
@@ -69,17 +89,33 @@ const unsigned char* plain_run_end(const unsigned char* p, const unsigned char* 
     return p;
 }
 
-constexpr char kFieldEnd = '\0';
-constexpr char kFramingEscape = '\1';
+// A member's key is `key`: the raw bytes compared inline unless the key has escapes.
+bool key_is(const JsonMember& m, std::string_view key) { return m.key_escaped ? json_key_equals(m, key) : m.key == key; }
 
-bool is_role(JsonValue role, std::string_view name) { return json_string_equals(role, name); }
+// The roles the digest tells apart, read once per message (a role with escapes is decoded).
+enum class Role : uint8_t { instructions, user, assistant, other };  // instructions: system, developer
 
-void append_hex(std::string& out, const unsigned char* bytes, size_t n) {
+Role role_of(JsonValue role) {
+    std::string_view name;
+    if (json_string_plain(role, &name)) {
+        if (name == "user") return Role::user;
+        if (name == "assistant") return Role::assistant;
+        if (name == "system" || name == "developer") return Role::instructions;
+        return Role::other;
+    }
+    if (json_string_equals(role, "user")) return Role::user;
+    if (json_string_equals(role, "assistant")) return Role::assistant;
+    if (json_string_equals(role, "system") || json_string_equals(role, "developer")) return Role::instructions;
+    return Role::other;
+}
+
+char* write_hex(char* out, const unsigned char* bytes, size_t n) {
     static constexpr char kHex[] = "0123456789abcdef";
     for (size_t i = 0; i < n; ++i) {
-        out.push_back(kHex[bytes[i] >> 4]);
-        out.push_back(kHex[bytes[i] & 15]);
+        *out++ = kHex[bytes[i] >> 4];
+        *out++ = kHex[bytes[i] & 15];
     }
+    return out;
 }
 
 // The members of a message (or tool call) the digest reads; the last duplicate wins, as in jansson.
@@ -95,9 +131,9 @@ MessageFields message_fields(JsonValue message) {
     MessageFields f;
     JsonObjectReader reader(message);
     for (JsonMember m; reader.next(&m);) {
-        if (json_key_equals(m, "role")) f.role = m.value;
-        else if (json_key_equals(m, "content")) f.content = m.value;
-        else if (json_key_equals(m, "tool_calls")) f.tool_calls = m.value;
+        if (key_is(m, "role")) f.role = m.value;
+        else if (key_is(m, "content")) f.content = m.value;
+        else if (key_is(m, "tool_calls")) f.tool_calls = m.value;
     }
     return f;
 }
@@ -147,36 +183,30 @@ bool check_forced_session_id(std::string_view id, ApiError* error) {
 
 // ---- CanonicalTextHash ------------------------------------------------------------------------
 
-CanonicalTextHash::CanonicalTextHash() : hash_(kSessionKey) {}
+CanonicalTextHash::CanonicalTextHash() { reset(); }
 
 void CanonicalTextHash::text(std::string_view decoded, Spacing spacing) {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(decoded.data());
     const unsigned char* end = p + decoded.size();
+    unsigned char* field = block_ + kSessionDigestBytes;
+    const bool collapse = spacing == Spacing::collapse;
     while (p < end && field_bytes_ < kSessionFieldLimit) {
-        unsigned char cls = kClasses.of[*p];
-        if (cls == kSpace) {
+        if (kSpaces.of[*p]) {
             // collapsed: one space between words, none at the field's start or end
-            if (spacing == Spacing::collapse && field_bytes_ > 0) pending_space_ = true;
+            if (collapse && field_bytes_ > 0) pending_space_ = true;
             ++p;
             continue;
         }
         if (pending_space_) {
-            put(" ", 1);
-            ++field_bytes_;
+            field[field_bytes_++] = ' ';
             pending_space_ = false;
+            if (field_bytes_ == kSessionFieldLimit) break;
         }
-        if (cls == kFramed) {
-            const char escaped[2] = {kFramingEscape, static_cast<char>(*p + 1)};
-            put(escaped, 2);
-            ++field_bytes_;
-            ++p;
-            continue;
-        }
-        // plain bytes and single spaces between them (prose) go in one piece
+        // kept bytes and single spaces between them (prose) are copied in one piece
         const unsigned char* run = p;
         const unsigned char* stop = p + std::min(static_cast<size_t>(end - p), kSessionFieldLimit - field_bytes_);
-        p = plain_run_end(p, stop, spacing == Spacing::collapse);
-        put(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        p = plain_run_end(reinterpret_cast<const unsigned char*>(decoded.data()), p, stop, collapse);
+        std::memcpy(field + field_bytes_, run, static_cast<size_t>(p - run));
         field_bytes_ += static_cast<size_t>(p - run);
     }
 }
@@ -202,18 +232,21 @@ void CanonicalTextHash::json_value(JsonValue value, Spacing spacing) {
 }
 
 void CanonicalTextHash::end_field() {
-    put(&kFieldEnd, 1);
+    hash128(block_, kSessionDigestBytes + field_bytes_, block_);  // the new chain value
     field_bytes_ = 0;
     pending_space_ = false;
 }
 
 void CanonicalTextHash::digest(unsigned char out[kSessionDigestBytes]) {
-    hash_.finish(out);
+    // a trailing field without canonical bytes is not hashed: the opening and the tool calls end
+    // each of their fields themselves, the answer's content is one field never ended
+    if (field_bytes_ != 0) end_field();
+    std::memcpy(out, block_, kSessionDigestBytes);
     reset();
 }
 
 void CanonicalTextHash::reset() {
-    hash_ = SipHash128(kSessionKey);
+    std::memcpy(block_, initial_chain(), kSessionDigestBytes);
     field_bytes_ = 0;
     pending_space_ = false;
 }
@@ -223,18 +256,27 @@ void CanonicalTextHash::reset() {
 void SessionInference::begin(const ChatRequest& request, int64_t caller_id) {
     using Spacing = CanonicalTextHash::Spacing;
     if (!request.session_id.empty()) {
-        id_ = request.session_id;  // forced (checked by the caller)
+        // forced (checked by the caller: at most kMaxSessionIdBytes)
+        id_size_ = std::min(request.session_id.size(), sizeof id_);
+        std::memcpy(id_, request.session_id.data(), id_size_);
         return;
     }
-    CanonicalTextHash opening;
-    opening.text(kVersionTag, Spacing::collapse);
-    opening.end_field();
-    opening.text(std::to_string(caller_id), Spacing::collapse);
+    CanonicalTextHash opening;  // the version tag is its chain's start
+    char digits[24];
+    opening.text(std::string_view(digits, std::to_chars(digits, digits + sizeof digits, caller_id).ptr - digits),
+                 Spacing::collapse);
     opening.end_field();
     // the end user the client names, when it does: two users' "hi" differ even with equal answers
-    opening.json_value(json_find(request.members, "user"), Spacing::collapse);
+    // (both found in one pass over the top-level members; the last duplicate wins, as in json_find)
+    JsonValue user, safety_identifier;
+    for (size_t i = 0; i < request.members.size(); ++i) {
+        const JsonMember& m = request.members[i];
+        if (key_is(m, "user")) user = m.value;
+        else if (key_is(m, "safety_identifier")) safety_identifier = m.value;
+    }
+    opening.json_value(user, Spacing::collapse);
     opening.end_field();
-    opening.json_value(json_find(request.members, "safety_identifier"), Spacing::collapse);
+    opening.json_value(safety_identifier, Spacing::collapse);
     opening.end_field();
 
     // The opening's messages: from the request check's pass when it kept them, else one walk
@@ -242,16 +284,17 @@ void SessionInference::begin(const ChatRequest& request, int64_t caller_id) {
     bool first_user = true;
     // true when the message ended the opening (a later turn: the id is known)
     auto feed = [&](const MessageFields& f) {
-        if (is_role(f.role, "assistant")) {
+        const Role role = role_of(f.role);
+        if (role == Role::assistant) {
             // a later turn: everything the id needs is in the request
             opening.digest(opening_);
             feed_assistant_message(f.content, f.tool_calls);
             finish_id();
             return true;
         }
-        if (is_role(f.role, "system") || is_role(f.role, "developer")) {
+        if (role == Role::instructions) {
             opening.text("S", Spacing::collapse);
-        } else if (first_user && is_role(f.role, "user")) {
+        } else if (first_user && role == Role::user) {
             opening.text("U", Spacing::collapse);
             first_user = false;
         } else {
@@ -308,12 +351,12 @@ void SessionInference::finish_id() {
     std::memcpy(parts, opening_, kSessionDigestBytes);
     content_.digest(parts + kSessionDigestBytes);
     tools_.digest(parts + 2 * kSessionDigestBytes);
-    SipHash128 hash(kSessionKey);
-    hash.update(parts, sizeof parts);
     unsigned char digest[kSessionDigestBytes];
-    hash.finish(digest);
-    id_ = "ses_";
-    append_hex(id_, digest, sizeof digest);  // 128 bits: collisions only between conversations that hash alike
+    hash128(parts, sizeof parts, digest);
+    // 128 bits: collisions only between conversations that hash alike
+    static_assert(4 + 2 * kSessionDigestBytes <= kMaxSessionIdBytes);
+    std::memcpy(id_, "ses_", 4);
+    id_size_ = static_cast<size_t>(write_hex(id_ + 4, digest, sizeof digest) - id_);
 }
 
 void SessionInference::restart_answer() {

@@ -12,12 +12,13 @@
 // Text is canonicalised before hashing so that the same conversation hashes the same whichever
 // dialect or wire carried it: JSON escapes decoded, runs of whitespace collapsed to one space and
 // trimmed (tool-call arguments: all whitespace dropped), content arrays reduced to their text, at
-// most kSessionFieldLimit canonical bytes per field.
+// most kSessionFieldLimit canonical bytes per field. Each field is collected in a fixed buffer and
+// hashed once when it ends (id version 3: XXH3-128, util/hash128.hpp).
 #pragma once
 #include "dialect/openai_error.hpp"
 #include "ingress/chat_request.hpp"
 #include "util/json_scan.hpp"
-#include "util/siphash.hpp"
+#include "util/hash128.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -38,9 +39,12 @@ inline constexpr size_t kSessionFieldLimit = 512;
 // param metadata.session_id) and returns false.
 bool check_forced_session_id(std::string_view id, ApiError* error);
 
-// A 128-bit digest (SipHash-2-4 under a fixed key, docs/design.md §12) of canonicalised text, fed
-// in pieces. Fields are framed, so ("ab","c") and ("a","bc") differ.
-inline constexpr size_t kSessionDigestBytes = 16;
+// A 128-bit digest of a sequence of fields of canonical text, each fed in pieces (docs/design.md
+// §12). A field's canonical bytes (at most kSessionFieldLimit) are collected behind the chain
+// value; ending the field replaces the chain value with H(chain value ‖ field), H = XXH3-128, which
+// takes the length in: fields need no framing bytes and ("ab","c") and ("a","bc") still differ.
+// The chain starts from H("routeshift-session-3"), the id version tag.
+inline constexpr size_t kSessionDigestBytes = kHash128Bytes;
 
 class CanonicalTextHash {
 public:
@@ -57,15 +61,14 @@ public:
     void json_value(JsonValue value, Spacing spacing);
     // Ends the current field (an empty field is a field too).
     void end_field();
-    // The digest of everything fed; the hash starts over afterwards.
+    // The digest of everything fed (the current field ended first); the hash starts over afterwards.
     void digest(unsigned char out[kSessionDigestBytes]);
     // Forgets everything fed.
     void reset();
 
 private:
-    void put(const char* bytes, size_t n) { hash_.update(bytes, n); }
-
-    SipHash128 hash_;
+    // the chain value, then the current field's canonical bytes: one hash call ends a field
+    unsigned char block_[kSessionDigestBytes + kSessionFieldLimit];
     size_t field_bytes_ = 0;
     bool pending_space_ = false;
 };
@@ -77,8 +80,8 @@ public:
     void begin(const ChatRequest& request, int64_t caller_id);
 
     // The id ("ses_" + 32 hex digits, or the forced one); "" while unknown.
-    const std::string& id() const { return id_; }
-    bool known() const { return !id_.empty(); }
+    std::string_view id() const { return std::string_view(id_, id_size_); }
+    bool known() const { return id_size_ != 0; }
     // A first turn: the id completes from the answer (the feeds below do something only then).
     bool awaiting_answer() const { return awaiting_; }
 
@@ -104,7 +107,8 @@ private:
     void end_tool_call();
     void finish_id();
 
-    std::string id_;
+    char id_[kMaxSessionIdBytes];  // no heap: the id is set once per request
+    size_t id_size_ = 0;
     bool awaiting_ = false;
     unsigned char opening_[kSessionDigestBytes] = {};
     CanonicalTextHash content_;          // the first assistant message's content

@@ -750,10 +750,13 @@ bool json_string_decode_pieces(JsonValue v, bool (*piece)(void* context, std::st
     const char* end = p + raw.size();
     char buf[4];
     size_t n;
-    // runs of at most 4 KiB: a reader that stops early never scans the rest of a long string
-    constexpr size_t kRun = 4096;
+    // runs of 512 bytes growing to 4 KiB: a reader that stops early (the session digest takes at
+    // most 512 canonical bytes of a 100 KB prompt) never scans the rest of a long string
+    constexpr size_t kFirstRun = 512, kMaxRun = 4096;
+    size_t run = kFirstRun;
     while (p < end) {
-        const char* scan_end = p + std::min(static_cast<size_t>(end - p), kRun);
+        const char* scan_end = p + std::min(static_cast<size_t>(end - p), run);
+        run = std::min(run * 2, kMaxRun);
         const char* bs = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(scan_end - p)));
         const char* run_end = bs ? bs : scan_end;
         if (run_end > p && !piece(context, std::string_view(p, static_cast<size_t>(run_end - p)))) return true;

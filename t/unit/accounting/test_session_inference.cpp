@@ -36,7 +36,7 @@ std::string first_turn_id(const std::string& body, std::initializer_list<std::st
     s.complete_answer();
     assert_true(s.known());
     assert_false(s.awaiting_answer());
-    return s.id();
+    return std::string(s.id());
 }
 
 // A later turn: the id is known from the request alone.
@@ -46,7 +46,7 @@ std::string later_turn_id(const std::string& body, int64_t caller = 5) {
     s.begin(req, caller);
     assert_true(s.known());
     assert_false(s.awaiting_answer());
-    return s.id();
+    return std::string(s.id());
 }
 
 }  // namespace
@@ -127,6 +127,32 @@ static void test_two_hi_conversations_diverge(void**) {
     assert_string_not_equal(b.c_str(), h.c_str());
 }
 
+// The id's definition (version 3, docs/design.md §12), spelled out: every digest is a chain from
+// H("routeshift-session-3") where each field's canonical bytes extend it, chain = H(chain ‖ field);
+// the id is H(opening ‖ content ‖ tool calls) in hex. A change of any of it changes every id:
+// that is a new version, not a refactoring.
+static void test_version_3_definition(void**) {
+    auto step = [](const std::string& chain, std::string_view field) {
+        std::string block = chain + std::string(field);
+        unsigned char out[kHash128Bytes];
+        hash128(block.data(), block.size(), out);
+        return std::string(reinterpret_cast<const char*>(out), sizeof out);
+    };
+    const std::string start = step("", "routeshift-session-3");
+    std::string opening = start;
+    for (std::string_view field : {"5", "", "", "S", "You are concise.", "U", "hi"}) opening = step(opening, field);
+    const std::string content = step(start, "Hello there.");
+    const std::string tools = start;  // no tool calls: no field
+    const std::string id = step("", opening + content + tools);
+    std::string expected = "ses_";
+    for (unsigned char c : id) {
+        static const char digits[] = "0123456789abcdef";
+        expected += digits[c >> 4];
+        expected += digits[c & 15];
+    }
+    assert_str_eq(first_turn_id(body_of(kOpening), {" Hello  there. "}), expected);
+}
+
 static void test_fields_are_framed(void**) {
     std::string a = first_turn_id(body_of(R"({"role":"system","content":"ab"},{"role":"user","content":"c"})"), {"x"});
     std::string b = first_turn_id(body_of(R"({"role":"system","content":"a"},{"role":"user","content":"bc"})"), {"x"});
@@ -185,7 +211,7 @@ static void test_tool_calls_from_every_source_agree(void**) {
         kOpening + R"(,{"role":"assistant","tool_calls":[)"
                    R"({"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Rome\"}"}},)"
                    R"({"id":"call_2","type":"function","function":{"name":"get_time","arguments":"{\"tz\":\"CET\"}"}}]})"));
-    assert_string_not_equal(events.id().c_str(), other.c_str());
+    assert_string_not_equal(std::string(events.id()).c_str(), other.c_str());
 }
 
 static void test_text_and_chunks_agree(void**) {
@@ -318,6 +344,7 @@ int main() {
         cmocka_unit_test(test_next_turn_has_the_first_turns_id),
         cmocka_unit_test(test_encoding_and_whitespace_do_not_matter),
         cmocka_unit_test(test_two_hi_conversations_diverge),
+        cmocka_unit_test(test_version_3_definition),
         cmocka_unit_test(test_fields_are_framed),
         cmocka_unit_test(test_tool_calls_from_every_source_agree),
         cmocka_unit_test(test_text_and_chunks_agree),

@@ -65,75 +65,76 @@ static void test_upload_filename_marked(void**) {
     assert_contains(spliced(plain, replacements), "filename=rs-t5-a.txt\r\n");
 }
 
-static std::string scoped(std::string_view answer, int64_t team, size_t limit) {
+static std::string scoped(std::string_view answer, int64_t team) {
     std::string error;
     JsonPtr root = json_parse(answer, &error);
     assert_non_null(root.get());
-    scope_answer_to_owner(root.get(), ObjectOwnerScope{team, limit});
+    scope_answer_to_owner(root.get(), ObjectOwnerScope{team});
     return json_dump_compact(root.get());
 }
 
-static void test_lists_keep_the_team_s_objects(void**) {
-    std::string files = R"({"object":"list","data":[)"
-                        R"({"id":"f1","object":"file","filename":"rs-t7-mine.jsonl"},)"
-                        R"({"id":"f2","object":"file","filename":"rs-t8-theirs.jsonl"},)"
-                        R"({"id":"f3","object":"file","filename":"batch_x_output.jsonl"},)"
-                        R"({"id":"f4","object":"file","filename":"rs-t7-rs-t8-spoof"},)"
-                        R"({"id":"f5","object":"file","filename":"rs-t77-other"}],)"
-                        R"("first_id":"f1","last_id":"f5","has_more":false})";
-    assert_str_eq(scoped(files, 7, 0),
-                  R"({"object":"list","data":[{"id":"f1","object":"file","filename":"mine.jsonl"},)"
-                  R"({"id":"f4","object":"file","filename":"rs-t8-spoof"}],"first_id":"f1","last_id":"f4","has_more":false})");
-    // a page trimmed to the client's limit says there is more
-    assert_str_eq(scoped(files, 7, 1),
-                  R"({"object":"list","data":[{"id":"f1","object":"file","filename":"mine.jsonl"}],)"
-                  R"("first_id":"f1","last_id":"f1","has_more":true})");
-    // nothing of the team's: an empty page, edge ids null
-    assert_str_eq(scoped(files, 9, 0), R"({"object":"list","data":[],"first_id":null,"last_id":null,"has_more":false})");
-    std::string batches = R"({"object":"list","data":[)"
-                          R"({"id":"b1","object":"batch","metadata":{"routeshift_team":"7"}},)"
-                          R"({"id":"b2","object":"batch","metadata":{"routeshift_team":"8","job":"x"}},)"
-                          R"({"id":"b3","object":"batch","metadata":null},)"
-                          R"({"id":"b4","object":"batch","metadata":{"job":"n","routeshift_team":"7"}},)"
-                          R"({"id":"b5","object":"batch","metadata":{"routeshift_team":7}}],"has_more":true})";
-    assert_str_eq(scoped(batches, 7, 20),
-                  R"({"object":"list","data":[{"id":"b1","object":"batch","metadata":null},)"
-                  R"({"id":"b4","object":"batch","metadata":{"job":"n"}}],"has_more":true})");
+static void test_marks_read_and_removed(void**) {
+    OwnerMarks marks(7);
+    std::string error;
+    auto item = [&](const char* text) { return json_parse(text, &error); };
+    JsonPtr mine = item(R"({"id":"f1","object":"file","filename":"rs-t7-mine.jsonl"})");
+    assert_true(owned_by(mine.get(), marks));
+    remove_owner_mark(mine.get(), marks);
+    assert_str_eq(json_string_view(mine.get(), "filename"), "mine.jsonl");
+    assert_false(owned_by(item(R"({"id":"f","object":"file","filename":"rs-t77-other"})").get(), marks));
+    assert_false(owned_by(item(R"({"id":"f","object":"file","filename":"batch_x_output.jsonl"})").get(), marks));
+    assert_false(owned_by(item(R"({"id":"b","object":"batch","metadata":{"routeshift_team":7}})").get(), marks));
+    assert_false(owned_by(item(R"({"id":"x","object":"thing","filename":"rs-t7-a"})").get(), marks));
+    JsonPtr batch = item(R"({"id":"b","object":"batch","metadata":{"routeshift_team":"7"}})");
+    assert_true(owned_by(batch.get(), marks));
+    remove_owner_mark(batch.get(), marks);
+    assert_true(json_is_null(json_object_get(batch.get(), "metadata")));
+}
+
+static void test_list_cursor(void**) {
+    std::string cursor = list_cursor("batch_abc");
+    std::string_view position;
+    assert_true(list_cursor_position(cursor, &position));
+    assert_str_eq(position, "batch_abc");
+    assert_false(list_cursor_position("batch_abc", &position));
 }
 
 static void test_single_objects_unmarked(void**) {
-    assert_str_eq(scoped(R"({"id":"f","object":"file","filename":"rs-t7-a.txt","bytes":3})", 7, 0),
+    assert_str_eq(scoped(R"({"id":"f","object":"file","filename":"rs-t7-a.txt","bytes":3})", 7),
                   R"({"id":"f","object":"file","filename":"a.txt","bytes":3})");
-    assert_str_eq(scoped(R"({"id":"f","object":"file","filename":"batch_out.jsonl"})", 7, 0),
+    assert_str_eq(scoped(R"({"id":"f","object":"file","filename":"batch_out.jsonl"})", 7),
                   R"({"id":"f","object":"file","filename":"batch_out.jsonl"})");
-    assert_str_eq(scoped(R"({"id":"b","object":"batch","metadata":{"routeshift_team":"7","k":"v"}})", 7, 0),
+    assert_str_eq(scoped(R"({"id":"b","object":"batch","metadata":{"routeshift_team":"7","k":"v"}})", 7),
                   R"({"id":"b","object":"batch","metadata":{"k":"v"}})");
-    // through the relay's rewrite: scoped first, then the ids become client ids
+    // through the relay's rewrite: unmarked first, then the ids become client ids
     std::string out;
-    ObjectOwnerScope owner{7, 0};
+    ObjectOwnerScope owner{7};
     assert_true(rewrite_answer_object_ids(
-        R"({"object":"list","data":[{"id":"f1","object":"file","filename":"rs-t7-a"},{"id":"f2","object":"file","filename":"b"}],"first_id":"f1","last_id":"f2"})",
-        ProviderObjectKind::file, [](ProviderObjectKind, std::string_view id) { return "c-" + std::string(id); },
+        R"({"id":"b1","object":"batch","input_file_id":"f1","metadata":{"routeshift_team":"7"}})",
+        ProviderObjectKind::batch, [](ProviderObjectKind, std::string_view id) { return "c-" + std::string(id); },
         &owner, &out));
-    assert_str_eq(out, R"({"object":"list","data":[{"id":"c-f1","object":"file","filename":"a"}],"first_id":"c-f1","last_id":"c-f1"})");
+    assert_str_eq(out, R"({"id":"c-b1","object":"batch","input_file_id":"c-f1","metadata":null})");
 }
 
 static void test_list_limits(void**) {
-    size_t fetch, client_default;
-    assert_true(owner_list_limits(RelayEndpoint::files_list, &fetch, &client_default));
-    assert_int_equal(fetch, 10000);
-    assert_int_equal(client_default, 10000);
-    assert_true(owner_list_limits(RelayEndpoint::batches_list, &fetch, &client_default));
-    assert_int_equal(fetch, 100);
-    assert_int_equal(client_default, 20);
-    assert_false(owner_list_limits(RelayEndpoint::file_object, &fetch, &client_default));
+    OwnerListLimits limits;
+    assert_true(owner_list_limits(RelayEndpoint::files_list, &limits));
+    assert_int_equal(limits.fetch, 10000);
+    assert_int_equal(limits.client_default, 10000);
+    assert_int_equal(limits.max_pages, 10);
+    assert_true(owner_list_limits(RelayEndpoint::batches_list, &limits));
+    assert_int_equal(limits.fetch, 100);
+    assert_int_equal(limits.client_default, 20);
+    assert_int_equal(limits.max_pages, 50);
+    assert_false(owner_list_limits(RelayEndpoint::file_object, &limits));
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_metadata_marked),
         cmocka_unit_test(test_upload_filename_marked),
-        cmocka_unit_test(test_lists_keep_the_team_s_objects),
+        cmocka_unit_test(test_marks_read_and_removed),
+        cmocka_unit_test(test_list_cursor),
         cmocka_unit_test(test_single_objects_unmarked),
         cmocka_unit_test(test_list_limits),
     };

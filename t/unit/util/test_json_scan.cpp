@@ -524,6 +524,40 @@ static void test_readers_and_values(void**) {
     assert_false(json_read_int(v, &i));
 }
 
+// Decoding in pieces gives the whole decoded string, with escapes anywhere (at the boundaries of
+// the growing runs too), and a reader that stops after its first piece was handed at most 512
+// bytes of a long string (the rest is never scanned).
+static void test_string_decoding_in_pieces(void**) {
+    auto collect = [](JsonValue v, size_t stop_after) {
+        struct State {
+            std::string out;
+            size_t pieces = 0, stop_after;
+        } state{{}, 0, stop_after};
+        assert_true(json_string_decode_pieces(
+            v,
+            [](void* context, std::string_view piece) {
+                auto* s = static_cast<State*>(context);
+                s->out.append(piece);
+                return ++s->pieces < s->stop_after;
+            },
+            &state));
+        return state.out;
+    };
+    for (size_t length : {0u, 1u, 511u, 512u, 513u, 1536u, 3584u, 9000u}) {
+        for (size_t escape_at : {0u, 1u, 511u, 512u, 1535u, 1536u, 3584u, 7680u, 8999u}) {
+            std::string raw(length, 'x');
+            if (escape_at < length) raw.replace(escape_at, 1, "\\u00e9");
+            std::string json = "\"" + raw + "\"";
+            JsonValue v;
+            assert_true(json_scan(json, &v, nullptr, nullptr));
+            std::string decoded;
+            assert_true(json_string_decode(v, &decoded));
+            assert_str_eq(collect(v, SIZE_MAX), decoded);
+            assert_true(collect(v, 1).size() <= 512);
+        }
+    }
+}
+
 static void test_string_decoding(void**) {
     struct {
         const char* json;
@@ -945,6 +979,7 @@ int main(void) {
         cmocka_unit_test(test_members_copy_and_move),
         cmocka_unit_test(test_readers_and_values),
         cmocka_unit_test(test_string_decoding),
+        cmocka_unit_test(test_string_decoding_in_pieces),
         cmocka_unit_test(test_real_boundary_exhaustive),
         cmocka_unit_test(test_differential_vs_jansson),
     };

@@ -45,28 +45,39 @@ void unmark_batch(json_t* batch) {
     if (json_object_size(metadata) == 0) json_object_set_new(batch, "metadata", json_null());
 }
 
-bool owned(json_t* item, std::string_view prefix, std::string_view team) {
-    std::string_view object = json_string_view(item, "object");
-    if (object == "file") return file_owned(item, prefix);
-    if (object == "batch") return batch_owned(item, team);
-    return false;  // a list of these endpoints holds nothing else: what cannot be attributed is not shown
-}
-
-void unmark(json_t* item, std::string_view prefix) {
-    std::string_view object = json_string_view(item, "object");
-    if (object == "file") unmark_file(item, prefix);
-    else if (object == "batch") unmark_batch(item);
-}
-
-void set_edge_id(json_t* list, const char* key, json_t* item) {
-    if (!json_object_get(list, key)) return;  // only where the provider gave one
-    json_t* id = item ? json_object_get(item, "id") : nullptr;
-    json_object_set(list, key, json_is_string(id) ? id : json_null());
-}
+// Marks no provider id has (theirs are "file-…", "batch_…").
+constexpr std::string_view kListCursorMark = "rs-cursor:";
 
 }  // namespace
 
 std::string owner_filename_prefix(int64_t team_id) { return "rs-t" + team_text(team_id) + "-"; }
+
+OwnerMarks::OwnerMarks(int64_t team_id) : filename_prefix(owner_filename_prefix(team_id)), team(team_text(team_id)) {}
+
+bool owned_by(json_t* item, const OwnerMarks& marks) {
+    std::string_view object = json_string_view(item, "object");
+    if (object == "file") return file_owned(item, marks.filename_prefix);
+    if (object == "batch") return batch_owned(item, marks.team);
+    return false;  // a list of these endpoints holds nothing else: what cannot be attributed is not shown
+}
+
+void remove_owner_mark(json_t* item, const OwnerMarks& marks) {
+    std::string_view object = json_string_view(item, "object");
+    if (object == "file") unmark_file(item, marks.filename_prefix);
+    else if (object == "batch") unmark_batch(item);
+}
+
+std::string list_cursor(std::string_view provider_id) {
+    std::string cursor(kListCursorMark);
+    cursor.append(provider_id);
+    return cursor;
+}
+
+bool list_cursor_position(std::string_view provider_id, std::string_view* position) {
+    if (provider_id.substr(0, kListCursorMark.size()) != kListCursorMark) return false;
+    *position = provider_id.substr(kListCursorMark.size());
+    return true;
+}
 
 void mark_upload_owner(const std::vector<size_t>& filename_offsets, int64_t team_id,
                        std::vector<SpanReplacement>* out) {
@@ -108,15 +119,13 @@ bool mark_batch_owner(std::string_view body, const JsonMembers& members, int64_t
     return true;
 }
 
-bool owner_list_limits(RelayEndpoint endpoint, size_t* fetch, size_t* client_default) {
+bool owner_list_limits(RelayEndpoint endpoint, OwnerListLimits* limits) {
     switch (endpoint) {
-    case RelayEndpoint::files_list:  // OpenAI: limit 1..10000, default 10000
-        *fetch = 10000;
-        *client_default = 10000;
+    case RelayEndpoint::files_list:  // OpenAI: limit 1..10000, default 10000; 10 pages: 100000 files
+        *limits = OwnerListLimits{10000, 10000, 10};
         return true;
-    case RelayEndpoint::batches_list:  // OpenAI: limit 1..100, default 20
-        *fetch = 100;
-        *client_default = 20;
+    case RelayEndpoint::batches_list:  // OpenAI: limit 1..100, default 20; 50 pages: 5000 batches
+        *limits = OwnerListLimits{100, 20, 50};
         return true;
     default:
         return false;
@@ -124,33 +133,8 @@ bool owner_list_limits(RelayEndpoint endpoint, size_t* fetch, size_t* client_def
 }
 
 void scope_answer_to_owner(json_t* root, const ObjectOwnerScope& scope) {
-    if (!json_is_object(root)) return;
-    std::string prefix = owner_filename_prefix(scope.team_id);
-    std::string team = team_text(scope.team_id);
-    if (json_string_view(root, "object") != "list") {
-        unmark(root, prefix);
-        return;
-    }
-    json_t* data = json_object_get(root, "data");
-    if (!json_is_array(data)) return;
-    JsonPtr kept(json_array());
-    bool trimmed = false;
-    size_t i;
-    json_t* item;
-    json_array_foreach(data, i, item) {
-        if (!owned(item, prefix, team)) continue;
-        if (scope.list_limit != 0 && json_array_size(kept.get()) == scope.list_limit) {
-            trimmed = true;
-            break;
-        }
-        unmark(item, prefix);
-        json_array_append(kept.get(), item);
-    }
-    size_t n = json_array_size(kept.get());
-    set_edge_id(root, "first_id", n ? json_array_get(kept.get(), 0) : nullptr);
-    set_edge_id(root, "last_id", n ? json_array_get(kept.get(), n - 1) : nullptr);
-    if (trimmed) json_object_set_new(root, "has_more", json_true());
-    json_object_set(root, "data", kept.get());
+    if (!json_is_object(root) || json_string_view(root, "object") == "list") return;  // lists: OwnerListPager
+    remove_owner_mark(root, OwnerMarks(scope.team_id));
 }
 
 }  // namespace routeshift

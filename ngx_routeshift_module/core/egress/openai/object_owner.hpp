@@ -43,19 +43,44 @@ bool mark_batch_owner(std::string_view body, const JsonMembers& members, int64_t
                       std::vector<SpanReplacement>* out, std::string* error);
 
 // List calls over-fetch so that filtering still fills the client's page: the provider's page size
-// asked for (`fetch`) and the client's when it gives none (`client_default`, the provider's
-// documented default). False for endpoints that are not owner-filtered lists.
-bool owner_list_limits(RelayEndpoint endpoint, size_t* fetch, size_t* client_default);
+// asked for (`fetch`), the client's when it gives none (`client_default`, the provider's documented
+// default), and how many provider pages one client call may scan (`max_pages`: the bound on what a
+// call costs when the caller's objects are rare in the account).
+struct OwnerListLimits {
+    size_t fetch = 0;
+    size_t client_default = 0;
+    size_t max_pages = 0;
+};
+// False for endpoints that are not owner-filtered lists.
+bool owner_list_limits(RelayEndpoint endpoint, OwnerListLimits* limits);
+
+// A team's marks, spelled once for a whole list.
+struct OwnerMarks {
+    explicit OwnerMarks(int64_t team_id);
+    std::string filename_prefix;  // owner_filename_prefix(team)
+    std::string team;             // the batch metadata value
+};
+
+// Whether a file or batch object of a list carries the team's mark (anything else: no).
+bool owned_by(json_t* item, const OwnerMarks& marks);
+// The team's mark taken off a file's filename or a batch's metadata (metadata left empty is null,
+// as the provider shows a batch created without any).
+void remove_owner_mark(json_t* item, const OwnerMarks& marks);
+
+// The position of a list page that kept none of the team's objects (docs/design.md §21): the
+// provider's last id scanned, marked so that it reads as a list cursor only. Its client id is a
+// valid `after` for the caller, and no object id: a path or body id that decodes to a cursor is
+// refused (list_cursor_position), so the caller cannot reach another team's object through it.
+std::string list_cursor(std::string_view provider_id);
+// True when `provider_id` is a list cursor; `position` the provider id it stands for.
+bool list_cursor_position(std::string_view provider_id, std::string_view* position);
 
 struct ObjectOwnerScope {
     int64_t team_id = 0;
-    size_t list_limit = 0;  // a list keeps at most this many items (0: no limit)
 };
 
-// A parsed answer of the files/batches endpoints, before its ids are rewritten: a list keeps only
-// `scope.team_id`'s objects (at most `list_limit`; `has_more`, `first_id` and `last_id` follow),
-// and the marks come off every file's filename and batch's metadata (metadata left empty is null,
-// as the provider shows a batch created without any).
+// A parsed answer of the files/batches endpoints about one object, before its ids are rewritten:
+// the team's mark comes off its filename or metadata. Lists are scoped by OwnerListPager.
 void scope_answer_to_owner(json_t* root, const ObjectOwnerScope& scope);
 
 }  // namespace routeshift

@@ -101,7 +101,11 @@ public:
         if (!options_.required_array.empty() && !json_find(top, options_.required_array).is(JsonType::array))
             return false;
         usage_ = relay_usage(json_find(top, "usage"));
-        if (options_.rewrite_ids) {
+        if (options_.pages) {
+            if (!take_list_page()) return false;
+            if (!options_.pages->wants_next_page())
+                out->append(client_list_page(*options_.pages, false, options_.kind, options_.encode));
+        } else if (options_.rewrite_ids) {
             std::string rewritten;
             if (!rewrite_answer_object_ids(json_, options_.kind, options_.encode,
                                            options_.owner ? &*options_.owner : nullptr, &rewritten))
@@ -123,6 +127,12 @@ public:
 
 private:
     enum class Shape : uint8_t { json, sse, bytes };
+
+    bool take_list_page() {
+        std::string error;
+        JsonPtr page = json_parse(json_, &error);
+        return page && options_.pages->add_page(page.get());
+    }
 
     bool give_up(std::string* out, std::string_view code) {
         broken_ = true;
@@ -224,6 +234,14 @@ Usage relay_usage(JsonValue usage) {
     if (!details) details = json_object_find(usage, "input_tokens_details");
     if (json_read_int(json_object_find(details, "cached_tokens"), &v)) u.cached_tokens = v;
     return u;
+}
+
+std::string client_list_page(const OwnerListPager& pages, bool interrupted, ProviderObjectKind kind,
+                             const ProviderObjectIdEncoder& encode) {
+    JsonPtr answer = pages.answer(interrupted);
+    if (!answer) return {};
+    rewrite_object(answer.get(), kind, encode);
+    return json_dump_compact(answer.get());
 }
 
 bool rewrite_answer_object_ids(std::string_view json, ProviderObjectKind kind, const ProviderObjectIdEncoder& encode,

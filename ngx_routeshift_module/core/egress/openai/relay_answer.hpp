@@ -6,6 +6,7 @@
 // file contents) passes as it comes.
 #pragma once
 #include "egress/openai/object_owner.hpp"
+#include "egress/openai/owner_list_pages.hpp"
 #include "egress/provider_adapter.hpp"
 #include "ingress/provider_object_id.hpp"
 
@@ -26,7 +27,11 @@ struct RelayAnswerOptions {
     bool rewrite_ids = false;       // the endpoint hands out provider objects
     ProviderObjectKind kind = ProviderObjectKind::file;  // of the answer's objects (lists: of their items)
     ProviderObjectIdEncoder encode;
-    std::optional<ObjectOwnerScope> owner;  // files and batches: lists filtered, marks removed (object_owner.hpp)
+    std::optional<ObjectOwnerScope> owner;  // files and batches: marks removed (object_owner.hpp)
+    // A files/batches list (owner_list_pages.hpp): each answer is one provider page for the pager
+    // (the call's, outliving the translator). While it wants another page the translator writes
+    // nothing; then the client's page, ids rewritten.
+    OwnerListPager* pages = nullptr;
     // A JSON answer without this top-level array member is not the endpoint's answer (an
     // embeddings answer without "data"): the attempt fails like a malformed chat answer.
     std::string_view required_array;
@@ -39,9 +44,13 @@ std::unique_ptr<ResponseTranslator> relay_answer_translator(RelayAnswerOptions o
 // cached_tokens), embeddings-like (prompt_tokens only); -1 where absent.
 Usage relay_usage(JsonValue usage);
 
+// The client's page of a paged list (OwnerListPager::answer), ids rewritten; "" before any page.
+std::string client_list_page(const OwnerListPager& pages, bool interrupted, ProviderObjectKind kind,
+                             const ProviderObjectIdEncoder& encode);
+
 // The ids of provider objects in a JSON answer (a file, batch or response object, a deleted
 // object, or a list of them) replaced by client ids; batches' input/output/error file ids and a
-// response's previous_response_id too; with `owner`, first scoped to the owner's objects
+// response's previous_response_id too; with `owner`, the owner's mark removed first
 // (scope_answer_to_owner). False when `json` is not a JSON object.
 bool rewrite_answer_object_ids(std::string_view json, ProviderObjectKind kind, const ProviderObjectIdEncoder& encode,
                                const ObjectOwnerScope* owner, std::string* out);
