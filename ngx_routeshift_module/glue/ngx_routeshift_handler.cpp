@@ -201,7 +201,15 @@ void plan_with_location(RequestCtx& ctx, PlanEnvironment& env) {
     PlanOptions options;
     options.directive_retry_budget = (unsigned)lc->retry_budget;
     options.environment = string_view_of(lc->environment);
-    ctx.plan = plan_request(*ctx.cfg, *ctx.vk, ctx.req, (int64_t)ngx_time(), options, env);
+    // Built in ctx.plan itself (plan_request returns its one Plan: the returned value initialises
+    // the storage directly), not built aside and move-assigned (~10 members moved, a Plan destroyed).
+    ctx.plan.~Plan();
+    try {
+        new (&ctx.plan) Plan(plan_request(*ctx.cfg, *ctx.vk, ctx.req, (int64_t)ngx_time(), options, env));
+    } catch (...) {
+        new (&ctx.plan) Plan();  // the request context destroys a Plan there in any case
+        throw;
+    }
 }
 
 namespace {
