@@ -201,7 +201,15 @@ void plan_with_location(RequestCtx& ctx, PlanEnvironment& env) {
     PlanOptions options;
     options.directive_retry_budget = (unsigned)lc->retry_budget;
     options.environment = string_view_of(lc->environment);
-    ctx.plan = plan_request(*ctx.cfg, *ctx.vk, ctx.req, (int64_t)ngx_time(), options, env);
+    // Built in ctx.plan itself (plan_request returns its one Plan: the returned value initialises
+    // the storage directly), not built aside and move-assigned (~10 members moved, a Plan destroyed).
+    ctx.plan.~Plan();
+    try {
+        new (&ctx.plan) Plan(plan_request(*ctx.cfg, *ctx.vk, ctx.req, (int64_t)ngx_time(), options, env));
+    } catch (...) {
+        new (&ctx.plan) Plan();  // the request context destroys a Plan there in any case
+        throw;
+    }
 }
 
 namespace {
@@ -268,12 +276,11 @@ void read_and_plan(ngx_http_request_t* r, RequestCtx& ctx) {
         ngx_http_finalize_request(r, fail(ctx, err));
         return;
     }
-    auto req = parse_chat_request_borrowed(body, &err);  // the body buffer lives as long as the request
-    if (!req) {
+    // parsed in place (no move of the request); the body buffer lives as long as the request
+    if (!parse_chat_request_borrowed(body, &ctx.req, &err)) {
         ngx_http_finalize_request(r, fail(ctx, err));
         return;
     }
-    ctx.req = std::move(*req);
     ctx.req.host_splices_body = true;  // peer_get sends OpenAI-wire bodies as spans of the client's
     if (ctx.dialect == Dialect::anthropic) ctx.req.anthropic_client_body = client_body;
     if (ctx.dialect == Dialect::google) ctx.req.gemini_client_body = client_body;

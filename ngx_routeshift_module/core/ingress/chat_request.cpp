@@ -66,8 +66,8 @@ bool valid_model_name(std::string_view model, ApiError* err) {
         return bad(err, "The 'model' parameter must be at most " + std::to_string(kMaxModelNameBytes) + " bytes long.",
                    "model");
     if (model == "." || model == "..") return bad(err, "The 'model' parameter is not a valid model name.", "model");
-    if (model.find_first_of("\r\n") != std::string_view::npos)
-        return bad(err, "The 'model' parameter must not contain line breaks.", "model");
+    for (char c : model)  // a plain loop: find_first_of runs memchr once per character of the set
+        if (c == '\r' || c == '\n') return bad(err, "The 'model' parameter must not contain line breaks.", "model");
     return true;
 }
 
@@ -134,11 +134,19 @@ std::optional<ChatRequest> parse_chat_request_borrowed(std::string_view body, Ap
 
 std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool copy, ApiError* err) {
     std::optional<ChatRequest> out(std::in_place);  // every path returns `out`: no extra move
+    if (!parse_chat_request_in_place(body, copy, &*out, err)) out.reset();
+    return out;
+}
+
+bool parse_chat_request_borrowed(std::string_view body, ChatRequest* out, ApiError* err) {
+    if (parse_chat_request_in_place(body, false, out, err)) return true;
+    *out = ChatRequest();  // as never parsed: nothing half-read is left for the error path
+    return false;
+}
+
+bool parse_chat_request_in_place(std::string_view body, bool copy, ChatRequest* out, ApiError* err) {
     ChatRequest& req = *out;
-    auto reject = [&](std::string message, std::string param) {
-        bad(err, std::move(message), std::move(param));
-        out.reset();
-    };
+    auto reject = [&](std::string message, std::string param) { bad(err, std::move(message), std::move(param)); };
 
     if (copy) {
         req.owned_body_.assign(body.data(), body.size());
@@ -154,11 +162,11 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
         if (json_parse(body, &perr)) perr = serr.to_string();  // jansson accepts what we refuse
         // (jansson's "near" text may end inside a character: openai_error_body repairs it)
         reject("We could not parse the JSON body of your request (" + perr + ").", "");
-        return out;
+        return false;
     }
     if (!root.is(JsonType::object)) {
         reject("The request body must be a JSON object.", "");
-        return out;
+        return false;
     }
 
     // One pass over the top-level members; a later duplicate replaces an earlier one (jansson).
@@ -207,21 +215,21 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
 
     if (model.absent_or_null()) {
         reject("You must provide a model parameter.", "model");
-        return out;
+        return false;
     }
     if (!model.is(JsonType::string) || model.text.size() == 2) {  // "" is the only empty string
         reject("The 'model' parameter must be a non-empty string.", "model");
-        return out;
+        return false;
     }
     json_string_decode(model, &req.model);
 
     if (messages.absent_or_null()) {
         reject("Missing required parameter: 'messages'.", "messages");
-        return out;
+        return false;
     }
     if (!messages.is(JsonType::array)) {
         reject("The 'messages' parameter must be an array.", "messages");
-        return out;
+        return false;
     }
     size_t n = 0;
     JsonArrayReader msgs(messages);
@@ -235,12 +243,12 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
         if (!m.is(JsonType::object)) {
             std::string where = message_where(n);
             reject("Invalid type for '" + where + "': expected an object.", where);
-            return out;
+            return false;
         }
         if (!role.is(JsonType::string)) {
             std::string where = message_where(n);
             reject("Missing or invalid '" + where + ".role': expected a string.", where + ".role");
-            return out;
+            return false;
         }
         if (!valid_role(role)) {
             std::string where = message_where(n);
@@ -248,7 +256,7 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
                        ".role': supported values are 'system', 'developer', 'user', 'assistant', "
                        "'tool' and 'function'.",
                    where + ".role");
-            return out;
+            return false;
         }
         if (!opening_ended && req.opening_known) {
             if (req.opening_count == ChatRequest::kOpeningMessages) {
@@ -262,36 +270,36 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
     }
     if (n == 0) {
         reject("The 'messages' array must contain at least one message.", "messages");
-        return out;
+        return false;
     }
     req.message_count = n;
 
     if (!stream.absent_or_null() && !json_read_bool(stream, &req.stream)) {
         reject("Invalid type for 'stream': expected a boolean.", "stream");
-        return out;
+        return false;
     }
 
     if (!stream_options.absent_or_null()) {
         if (!stream_options.is(JsonType::object)) {
             reject("Invalid type for 'stream_options': expected an object.", "stream_options");
-            return out;
+            return false;
         }
         if (!req.stream) {
             reject("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options");
-            return out;
+            return false;
         }
         JsonValue iu = json_object_find(stream_options, "include_usage");
         if (!iu.absent_or_null() && !json_read_bool(iu, &req.include_usage)) {
             reject("Invalid type for 'stream_options.include_usage': expected a boolean.",
                    "stream_options.include_usage");
-            return out;
+            return false;
         }
     }
 
     if (!metadata.absent_or_null()) {
         if (!metadata.is(JsonType::object)) {
             reject("Invalid type for 'metadata': expected an object.", "metadata");
-            return out;
+            return false;
         }
         JsonValue rh, sid;
         JsonObjectReader mr(metadata);
@@ -302,27 +310,24 @@ std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool c
         if (!rh.absent_or_null()) {
             if (!rh.is(JsonType::string)) {
                 reject("Invalid type for 'metadata.route_hint': expected a string.", "metadata.route_hint");
-                return out;
+                return false;
             }
             json_string_decode(rh, &req.route_hint);
         }
         if (!sid.absent_or_null()) {
             if (!sid.is(JsonType::string)) {
                 reject("Invalid type for 'metadata.session_id': expected a string.", "metadata.session_id");
-                return out;
+                return false;
             }
             json_string_decode(sid, &req.session_id);
         }
     }
 
     // last, so every structural error is reported as before; then what the name may be
-    if (!valid_model_name(req.model, err)) {
-        out.reset();
-        return out;
-    }
+    if (!valid_model_name(req.model, err)) return false;
     req.duplicate_keys = has_duplicate_keys(req.members);
     req.top = {messages, tools, functions, metadata};
-    return out;
+    return true;
 }
 
 }  // namespace routeshift

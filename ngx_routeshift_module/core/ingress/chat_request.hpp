@@ -76,7 +76,7 @@ struct ChatRequest {
     ChatRequest& operator=(const ChatRequest&) = delete;
 
 private:
-    friend std::optional<ChatRequest> parse_chat_request_into(std::string_view, bool, ApiError*);
+    friend bool parse_chat_request_in_place(std::string_view, bool, ChatRequest*, ApiError*);
     friend const PromptSize& measure_prompt(const ChatRequest&);
     mutable std::optional<PromptSize> prompt_size_;  // measure_prompt's, filled on first use
     std::string owned_body_;
@@ -104,7 +104,13 @@ std::optional<ChatRequest> parse_chat_request(std::string_view body, ApiError* e
 // valid and unchanged as long as the request (and anything built from its views) is used.
 std::optional<ChatRequest> parse_chat_request_borrowed(std::string_view body, ApiError* err);
 
-// Shared implementation of both (copy = own the bytes).
+// The borrowed form parsed into a default-constructed `*out` (a host's own storage: no move of the
+// request afterwards). On failure `*out` is default-constructed again and `err` filled.
+bool parse_chat_request_borrowed(std::string_view body, ChatRequest* out, ApiError* err);
+
+// Shared implementation (copy = own the bytes): parses into a default-constructed `*out`, which is
+// left partly filled when it returns false.
 std::optional<ChatRequest> parse_chat_request_into(std::string_view body, bool copy, ApiError* err);
+bool parse_chat_request_in_place(std::string_view body, bool copy, ChatRequest* out, ApiError* err);
 
 }  // namespace routeshift

@@ -10,14 +10,15 @@
 namespace routeshift {
 namespace {
 
-Plan failed(Plan plan, int status, std::string message, std::string_view type, std::string code) {
+// Marks `plan` failed with the client's error (in place: plan_request returns its one Plan, so
+// the compiler builds it in the caller's storage).
+void fail_plan(Plan& plan, int status, std::string message, std::string_view type, std::string code) {
     plan.ok = false;
     plan.error.status = status;
     plan.error.message = std::move(message);
     plan.error.type = std::string(type);
     plan.error.param.clear();
     plan.error.code = std::move(code);
-    return plan;
 }
 
 // The body of `key` for target `t`: an existing one when the key shares its provider's body.
@@ -112,9 +113,11 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
         plan.tags = std::move(outcome.tags);
         rule = outcome.decided;
         if (rule) plan.decided_rule = rule->id;
-        if (rule && rule->action == RuleAction::block)
-            return failed(std::move(plan), rule->block_status, rule->block_message,
-                          openai_error_type_for_status(rule->block_status), "blocked_by_rule");
+        if (rule && rule->action == RuleAction::block) {
+            fail_plan(plan, rule->block_status, rule->block_message, openai_error_type_for_status(rule->block_status),
+                      "blocked_by_rule");
+            return plan;
+        }
         if (rule && rule->action == RuleAction::static_response) {
             plan.ok = true;
             plan.static_answer = true;
@@ -160,23 +163,21 @@ Plan plan_request(const Config& config, const VirtualKey& caller, const ChatRequ
     if (health.healthy == 0) {
         const std::string& model = plan.targets[0].public_model;
         if (health.limited > 0 && health.min_wait_ms < 0) {
-            plan = failed(std::move(plan), 429,
-                          "Every provider key for model '" + model + "' is at its rate limit; retry later.",
-                          "rate_limit_error", "rate_limit_exceeded");
+            fail_plan(plan, 429, "Every provider key for model '" + model + "' is at its rate limit; retry later.",
+                      "rate_limit_error", "rate_limit_exceeded");
             plan.retry_after_seconds = (health.min_limit_wait_ms + 999) / 1000;
             return plan;
         }
         if (health.limited > 0 && (health.min_limit_wait_ms < health.min_wait_ms)) health.min_wait_ms = health.min_limit_wait_ms;
         if (health.min_wait_ms >= 0) {
-            plan = failed(std::move(plan), 503,
-                          "Every provider key for model '" + model +
-                              "' is cooling down after upstream errors; retry later.",
-                          "server_error", "all_keys_cooling_down");
+            fail_plan(plan, 503,
+                      "Every provider key for model '" + model + "' is cooling down after upstream errors; retry later.",
+                      "server_error", "all_keys_cooling_down");
             plan.retry_after_seconds = (health.min_wait_ms + 999) / 1000;
             return plan;
         }
-        return failed(std::move(plan), 503, "No enabled provider key serves model '" + model + "'.", "server_error",
-                      "no_provider_key");
+        fail_plan(plan, 503, "No enabled provider key serves model '" + model + "'.", "server_error", "no_provider_key");
+        return plan;
     }
     plan.budget.attempts = (unsigned)std::min<size_t>(plan.budget.attempts, health.healthy);
     plan.ok = true;

@@ -521,10 +521,11 @@ void decode_raw(std::string_view raw, std::string& out) {
     }
 }
 
-// Compares raw string content (between the quotes, possibly with escapes) with a plain string,
-// decoding on the fly.
-bool raw_equals(std::string_view raw, bool escaped, std::string_view s) {
-    if (!escaped) return raw == s;
+}  // namespace
+
+// Compares raw string content with escapes (between the quotes) with a plain string, decoding on
+// the fly.
+bool json_escaped_equals(std::string_view raw, std::string_view s) {
     if (s.size() > raw.size()) return false;  // decoding never lengthens
     const char* p = raw.data();
     const char* end = p + raw.size();
@@ -543,6 +544,14 @@ bool raw_equals(std::string_view raw, bool escaped, std::string_view s) {
         pos += n;
     }
     return pos == s.size();
+}
+
+namespace {
+
+// Raw string content (between the quotes) against a plain string: most keys and values have no
+// escapes, and then the bytes are compared as they are (inline: this runs for every key looked at).
+inline bool raw_equals(std::string_view raw, bool escaped, std::string_view s) {
+    return escaped ? json_escaped_equals(raw, s) : raw == s;
 }
 
 inline std::string_view inner(const JsonValue& v) { return v.text.substr(1, v.text.size() - 2); }
@@ -686,8 +695,6 @@ bool JsonArrayReader::next(JsonValue* v, std::span<const std::string_view> keys,
 
 // ---- lookups and values ------------------------------------------------------------------------
 
-bool json_key_equals(const JsonMember& m, std::string_view key) { return raw_equals(m.key, m.key_escaped, key); }
-
 JsonValue json_find(const JsonMembers& members, std::string_view key) {
     for (size_t i = members.size(); i-- > 0;) {
         const JsonMember& m = members[i];
@@ -716,7 +723,10 @@ bool json_string_plain(JsonValue v, std::string_view* out) {
 bool json_string_equals(JsonValue v, std::string_view s) {
     if (!v.is(JsonType::string)) return false;
     std::string_view in = inner(v);
-    return raw_equals(in, in.find('\\') != std::string_view::npos, s);
+    // decoding an escape shortens: a string as long as `s` equals it only without escapes (no
+    // scan for a backslash unless the bytes match), a longer one only with them
+    if (in.size() == s.size()) return in == s && std::memchr(in.data(), '\\', in.size()) == nullptr;
+    return in.size() > s.size() && json_escaped_equals(in, s);
 }
 
 bool json_string_decode(JsonValue v, std::string* out) {

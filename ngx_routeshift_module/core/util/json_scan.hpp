@@ -17,11 +17,14 @@
 // The helpers below (readers, lookups, decoding) take text that json_scan() accepted; they do no
 // validation of their own.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace routeshift {
@@ -52,16 +55,38 @@ class JsonMembers {
 public:
     static constexpr size_t kInline = 32;
 
+    // The inline slots are left unconstructed (a JsonMembers is made per request and per answer
+    // scanned): only the first n_ are ever read, each written by push_back first.
+    JsonMembers() {}
+    JsonMembers(const JsonMembers& o) : n_(o.n_), more_(o.more_) { copy_inline(o); }
+    JsonMembers(JsonMembers&& o) noexcept : n_(o.n_), more_(std::move(o.more_)) { copy_inline(o); }
+    JsonMembers& operator=(const JsonMembers& o) {
+        if (this != &o) {
+            n_ = o.n_;
+            more_ = o.more_;
+            copy_inline(o);
+        }
+        return *this;
+    }
+    JsonMembers& operator=(JsonMembers&& o) noexcept {
+        if (this != &o) {
+            n_ = o.n_;
+            more_ = std::move(o.more_);
+            copy_inline(o);
+        }
+        return *this;
+    }
+
     size_t size() const { return n_; }
     bool empty() const { return n_ == 0; }
-    const JsonMember& operator[](size_t i) const { return i < kInline ? inline_[i] : more_[i - kInline]; }
-    JsonMember& operator[](size_t i) { return i < kInline ? inline_[i] : more_[i - kInline]; }
+    const JsonMember& operator[](size_t i) const { return i < kInline ? slots_.inline_[i] : more_[i - kInline]; }
+    JsonMember& operator[](size_t i) { return i < kInline ? slots_.inline_[i] : more_[i - kInline]; }
     void clear() {
         n_ = 0;
         more_.clear();
     }
     void push_back(const JsonMember& m) {
-        if (n_ < kInline) inline_[n_] = m;
+        if (n_ < kInline) slots_.inline_[n_] = m;
         else more_.push_back(m);
         ++n_;
     }
@@ -69,10 +94,19 @@ public:
     void rebase(const char* old_base, const char* new_base);
 
 private:
-    JsonMember inline_[kInline];
+    // JsonMember is trivially copyable: copying the used slots byte for byte is a copy of them
+    void copy_inline(const JsonMembers& o) {
+        std::memcpy(static_cast<void*>(slots_.inline_), static_cast<const void*>(o.slots_.inline_),
+                    std::min(n_, kInline) * sizeof(JsonMember));
+    }
+    union Slots {
+        Slots() {}
+        JsonMember inline_[kInline];
+    } slots_;
     size_t n_ = 0;
     std::vector<JsonMember> more_;
 };
+static_assert(std::is_trivially_copyable_v<JsonMember> && std::is_trivially_destructible_v<JsonMember>);
 
 inline constexpr unsigned kJsonMaxDepth = 2048;  // jansson's JSON_PARSER_MAX_DEPTH
 
@@ -130,8 +164,14 @@ private:
     const char* end_;
 };
 
-// True when the key of `m` decodes to `key` (no decoding work unless the key has escapes).
-bool json_key_equals(const JsonMember& m, std::string_view key);
+// True when raw string content with escapes (the bytes between the quotes) decodes to `s`.
+bool json_escaped_equals(std::string_view raw, std::string_view s);
+
+// True when the key of `m` decodes to `key` (no decoding work unless the key has escapes; inline:
+// lookups compare many keys).
+inline bool json_key_equals(const JsonMember& m, std::string_view key) {
+    return m.key_escaped ? json_escaped_equals(m.key, key) : m.key == key;
+}
 
 // The value of the last member named `key` (jansson keeps the last of duplicate keys); empty if none.
 JsonValue json_find(const JsonMembers& members, std::string_view key);

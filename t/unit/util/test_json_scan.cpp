@@ -406,6 +406,61 @@ static void test_many_members_spill(void**) {
     }
 }
 
+// The fast paths of the comparisons: bytes equal to the plain string only count without escapes.
+static void test_equality_fast_paths(void**) {
+    JsonValue v;
+    // raw \\n (3 bytes) decodes to backslash-n (2 bytes): equal raw bytes are not equal text
+    assert_true(json_scan(R"("\\n")", &v, nullptr, nullptr));
+    assert_false(json_string_equals(v, R"(\\n)"));
+    assert_true(json_string_equals(v, R"(\n)"));
+    assert_true(json_scan(R"("user")", &v, nullptr, nullptr));
+    assert_true(json_string_equals(v, "user"));
+    assert_false(json_string_equals(v, "usex"));
+    assert_false(json_string_equals(v, "assistant"));
+    assert_false(json_string_equals(v, "use"));
+
+    JsonMembers m;
+    JsonValue root;
+    assert_true(json_scan(R"({"mo\u0064el":1,"model":2,"a\\b":3})", &root, &m, nullptr));
+    assert_int_equal(m.size(), 3);
+    assert_true(json_key_equals(m[0], "model"));
+    assert_false(json_key_equals(m[0], R"(mo\u0064el)"));
+    assert_true(json_key_equals(m[1], "model"));
+    assert_false(json_key_equals(m[1], "mode"));
+    assert_true(json_key_equals(m[2], R"(a\b)"));
+    assert_false(json_key_equals(m[2], R"(a\\b)"));
+    int64_t n = 0;
+    assert_true(json_read_int(json_find(m, "model"), &n));
+    assert_int_equal(n, 2);  // the last of duplicate keys, escaped or not
+}
+
+// Copies and moves carry the used inline slots (the others are never constructed).
+static void test_members_copy_and_move(void**) {
+    JsonMembers m;
+    JsonValue root;
+    assert_true(json_scan(R"({"a":1,"b":"x"})", &root, &m, nullptr));
+    JsonMembers copy(m);
+    JsonMembers assigned;
+    assigned = m;
+    for (const JsonMembers* c : {&copy, &assigned}) {
+        assert_int_equal(c->size(), 2);
+        assert_str_eq((*c)[0].key, "a");
+        assert_str_eq((*c)[1].key, "b");
+        assert_true(json_string_equals((*c)[1].value, "x"));
+    }
+    JsonMembers moved(std::move(copy));
+    assert_int_equal(moved.size(), 2);
+    assert_str_eq(moved[1].key, "b");
+    JsonMembers& self = moved;
+    moved = self;
+    assert_int_equal(moved.size(), 2);
+    assert_str_eq(moved[0].key, "a");
+    moved.clear();
+    assert_true(moved.empty());
+    moved.push_back(m[1]);
+    assert_str_eq(moved[0].key, "b");
+}
+
 static void test_readers_and_values(void**) {
     std::string doc = R"({"o":{"a":1,"b":[true,false],"a":"two","c":{"d":null}},"arr":[ 1 , "x" , [] , {} , -0.5 ],"e":[ ]})";
     JsonMembers m;
@@ -920,6 +975,8 @@ int main(void) {
         cmocka_unit_test(test_error_positions),
         cmocka_unit_test(test_members_and_root),
         cmocka_unit_test(test_many_members_spill),
+        cmocka_unit_test(test_equality_fast_paths),
+        cmocka_unit_test(test_members_copy_and_move),
         cmocka_unit_test(test_readers_and_values),
         cmocka_unit_test(test_string_decoding),
         cmocka_unit_test(test_string_decoding_in_pieces),

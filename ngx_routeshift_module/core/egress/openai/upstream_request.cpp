@@ -3,6 +3,8 @@
 
 #include "util/percent_encoding.hpp"
 
+#include <cstring>
+
 namespace routeshift {
 
 namespace {
@@ -109,20 +111,21 @@ public:
 
     void own(std::string_view s) {
         if (s.empty()) return;
-        if (cursor_ != std::string_view::npos && client_.substr(cursor_, s.size()) == s) {
+        if (cursor_ <= client_.size() && s.size() <= client_.size() - cursor_ &&
+            std::memcmp(client_.data() + cursor_, s.data(), s.size()) == 0) {
             client(client_.substr(cursor_, s.size()));
             return;
         }
-        out_.size += s.size();
-        cursor_ = std::string_view::npos;
-        if (!out_.pieces.empty() && out_.pieces.back().own) {
-            out_.pieces.back().size += s.size();
-        } else {
-            out_.pieces.push_back({true, out_.own.size(), s.size()});
-        }
-        out_.own += s;
+        append_own(s);
     }
-    void own(char c) { own(std::string_view(&c, 1)); }
+    // the punctuation between members: most often the client's own byte
+    void own(char c) {
+        if (cursor_ < client_.size() && client_[cursor_] == c) {
+            client(client_.substr(cursor_, 1));
+            return;
+        }
+        append_own(std::string_view(&c, 1));
+    }
 
     // `s` lies in the client's body.
     void client(std::string_view s) {
@@ -144,6 +147,17 @@ public:
     void replaced(std::string_view s) { cursor_ = static_cast<size_t>(s.data() + s.size() - client_.data()); }
 
 private:
+    void append_own(std::string_view s) {
+        out_.size += s.size();
+        cursor_ = std::string_view::npos;
+        if (!out_.pieces.empty() && out_.pieces.back().own) {
+            out_.pieces.back().size += s.size();
+        } else {
+            out_.pieces.push_back({true, out_.own.size(), s.size()});
+        }
+        out_.own += s;
+    }
+
     SplicedBody& out_;
     std::string_view client_;
     size_t cursor_ = 0;
