@@ -236,11 +236,12 @@ void MessagesWriter::add_system_text(std::string_view text) {
     system_ += '}';
 }
 
-void MessagesWriter::system_content(const CanonicalMessage& m, const std::string& path) {
+void MessagesWriter::system_content(const CanonicalMessage& m, std::string_view message_path) {
     if (is_string(m.content)) {
         if (!blank_token(m.content)) text_block(system_, m.content.text, {});
         return;
     }
+    const std::string path = std::string(message_path) + ".content";  // not made for string content
     if (!m.content.is(JsonType::array)) {
         if (!given(m.content)) return;
         bad(path, "'" + path + "' must be a string or an array of text parts.");
@@ -256,12 +257,13 @@ void MessagesWriter::system_content(const CanonicalMessage& m, const std::string
     }
 }
 
-void MessagesWriter::user_content(const CanonicalMessage& m, Turn& t, const std::string& path) {
+void MessagesWriter::user_content(const CanonicalMessage& m, Turn& t, std::string_view message_path) {
     auto text = [&](JsonValue token, JsonValue cache_control) { t.last_text_piece = text_block(t.blocks, token.text, cache_control); };
     if (is_string(m.content)) {
         if (!blank_token(m.content)) text(m.content, {});
         return;
     }
+    const std::string path = std::string(message_path) + ".content";  // not made for string content
     if (!m.content.is(JsonType::array)) {
         if (!given(m.content)) return;
         bad(path, "'" + path + "' must be a string or an array of content parts.");
@@ -495,8 +497,8 @@ void MessagesWriter::convert() {
         std::string path = "messages[" + std::to_string(i) + "]";
         switch (m.role) {
         case MessageRole::system:
-        case MessageRole::developer: system_content(m, path + ".content"); break;
-        case MessageRole::user: user_content(m, turn("user"), path + ".content"); break;
+        case MessageRole::developer: system_content(m, path); break;
+        case MessageRole::user: user_content(m, turn("user"), path); break;
         case MessageRole::assistant: assistant_message(m, turn("assistant"), path); break;
         case MessageRole::tool: tool_message(m, turn("user"), path); break;
         case MessageRole::function: function_message(m, turn("user"), path); break;

@@ -49,8 +49,9 @@ private:
     };
 
     Turn& turn(const char* role);
-    void system_content(const CanonicalMessage& m, const std::string& path);
-    void user_content(const CanonicalMessage& m, Turn& t, const std::string& path);
+    // `message_path`: "messages[i]" (errors name "messages[i].content...").
+    void system_content(const CanonicalMessage& m, std::string_view message_path);
+    void user_content(const CanonicalMessage& m, Turn& t, std::string_view message_path);
     void assistant_message(const CanonicalMessage& m, Turn& t, const std::string& path);
     void tool_message(const CanonicalMessage& m, Turn& t, const std::string& path);
     void function_message(const CanonicalMessage& m, Turn& t, const std::string& path);
