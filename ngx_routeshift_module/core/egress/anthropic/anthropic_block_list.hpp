@@ -34,6 +34,7 @@ public:
     // Bytes of the client's body (which outlives the list), not copied until the body is written;
     // the piece's index, for replace().
     size_t borrow(std::string_view bytes) {
+        reserve_first();
         pieces_.push_back({bytes.data(), 0, bytes.size()});
         return pieces_.size() - 1;
     }
@@ -75,7 +76,12 @@ private:
                 return;
             }
         }
+        reserve_first();
         pieces_.push_back({nullptr, at, n});
+    }
+    // A text block is ~3 pieces: room for a few at once (growing one by one allocated 3 times).
+    void reserve_first() {
+        if (pieces_.capacity() == 0) pieces_.reserve(8);
     }
 
     std::string* own_;
