@@ -33,7 +33,9 @@ canonical::FinishReason map_stop_reason(std::string_view r) {
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // json_key_equals with the usual case (a key without escapes) compared here, inline.
-bool key_is(const JsonMember& m, std::string_view name) { return m.key_escaped ? json_key_equals(m, name) : m.key == name; }
+[[gnu::always_inline]] inline bool key_is(const JsonMember& m, std::string_view name) {
+    return m.key_escaped ? json_key_equals(m, name) : m.key == name;
+}
 
 canonical::UsageReport usage_report(JsonValue u) {
     canonical::UsageReport r;
