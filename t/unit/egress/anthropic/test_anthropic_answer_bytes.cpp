@@ -6,9 +6,7 @@
 // UPDATE_GOLDEN=1 rewrites the golden file (only for an intended change of output).
 #include "egress/provider_adapter.hpp"
 
-#include <cstdlib>
-#include <fstream>
-
+#include "golden_file.hpp"
 #include "test_util.hpp"
 #include "translator_run.hpp"
 
@@ -112,22 +110,7 @@ std::string all_outputs(size_t step) {
     return text;
 }
 
-void outputs_match_the_golden_file(void**) {
-    std::string now = all_outputs(0);
-    const char* update = std::getenv("UPDATE_GOLDEN");
-    if (update && *update == '1') {
-        std::ofstream(std::string(TEST_DATA_DIR) + "/anthropic/answers.golden", std::ios::binary) << now;
-        return;
-    }
-    std::string golden = test::read_data_file("anthropic/answers.golden");
-    if (now == golden) return;
-    size_t at = 0;
-    while (at < now.size() && at < golden.size() && now[at] == golden[at]) ++at;
-    size_t from = golden.rfind("=== ", at);
-    fail_msg("output differs from answers.golden at byte %zu (in: %s)\n  golden: %s\n  now:    %s", at,
-             golden.substr(from == std::string::npos ? 0 : from, golden.find('\n', from) - from).c_str(),
-             golden.substr(at, 120).c_str(), now.substr(at, 120).c_str());
-}
+void outputs_match_the_golden_file(void**) { test::check_golden_file("anthropic/answers.golden", all_outputs(0), "=== "); }
 
 void outputs_do_not_depend_on_the_split(void**) {
     std::string whole = all_outputs(0);

@@ -8,10 +8,9 @@
 #include "egress/provider_adapter.hpp"
 #include "ingress/chat_request.hpp"
 
-#include <cstdlib>
-#include <fstream>
 #include <sstream>
 
+#include "golden_file.hpp"
 #include "test_util.hpp"
 
 using namespace routeshift;
@@ -44,22 +43,7 @@ std::string all_bodies() {
     return text;
 }
 
-void bodies_match_the_golden_file(void**) {
-    std::string now = all_bodies();
-    const char* update = std::getenv("UPDATE_GOLDEN");
-    if (update && *update == '1') {
-        std::ofstream(std::string(TEST_DATA_DIR) + "/anthropic/requests.golden", std::ios::binary) << now;
-        return;
-    }
-    std::string golden = test::read_data_file("anthropic/requests.golden");
-    if (now == golden) return;
-    size_t at = 0;
-    while (at < now.size() && at < golden.size() && now[at] == golden[at]) ++at;
-    size_t line = golden.rfind('\n', at);
-    line = line == std::string::npos ? 0 : line + 1;
-    fail_msg("body differs from requests.golden at byte %zu\n  golden: %s\n  now:    %s", at,
-             golden.substr(line, golden.find('\n', line) - line).c_str(), now.substr(line, now.find('\n', line) - line).c_str());
-}
+void bodies_match_the_golden_file(void**) { test::check_golden_file("anthropic/requests.golden", all_bodies()); }
 
 }  // namespace
 
