@@ -6,6 +6,7 @@
 #include "util/json_util.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <ctime>
 
 namespace routeshift {
@@ -18,12 +19,21 @@ void append_quoted(std::string& out, std::string_view s) {
     out += '"';
 }
 
-std::string count_text(int64_t v) { return std::to_string(v < 0 ? 0 : v); }
+// A decimal integer, written in place (std::to_string + concatenation made a temporary string per
+// number of every answer).
+void append_integer(std::string& out, int64_t v) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+    out.append(digits, static_cast<size_t>(end - digits));
+}
+
+// A token count: unknown (-1) is written as 0.
+void append_count(std::string& out, int64_t v) { append_integer(out, v < 0 ? 0 : v); }
 
 // Choice indexes are small (a provider's candidate count); 0 is by far the most common.
 void append_index(std::string& out, size_t index) {
     if (index == 0) out.push_back('0');
-    else out.append(std::to_string(index));
+    else append_integer(out, static_cast<int64_t>(index));
 }
 
 }  // namespace
@@ -35,11 +45,14 @@ void OpenAIChatWriter::ensure_prefix(std::string_view upstream_id, std::string_v
                                                  : std::string_view(options_.fallback_id);
     std::string_view model = !options_.model.empty() ? std::string_view(options_.model) : upstream_model;
     if (options_.created == 0) options_.created = static_cast<int64_t>(std::time(nullptr));
+    prefix_.reserve(96 + id.size() + model.size());  // one allocation unless they need escapes
     prefix_ = "{\"id\":";
     append_quoted(prefix_, id);
     prefix_ += ",\"object\":\"";
     prefix_ += options_.stream ? "chat.completion.chunk" : "chat.completion";
-    prefix_ += "\",\"created\":" + std::to_string(options_.created) + ",\"model\":";
+    prefix_ += "\",\"created\":";
+    append_integer(prefix_, options_.created);
+    prefix_ += ",\"model\":";
     append_quoted(prefix_, model);
     prefix_ += ',';
 }
@@ -147,7 +160,7 @@ void OpenAIChatWriter::append_logprobs_entries(std::string& out, std::span<const
         out.append(",\"bytes\":[");
         for (size_t i = 0; i < token.token.size(); ++i) {
             if (i) out.push_back(',');
-            out.append(std::to_string(static_cast<unsigned char>(token.token[i])));
+            append_integer(out, static_cast<unsigned char>(token.token[i]));
         }
         out.push_back(']');
     };
@@ -240,7 +253,9 @@ void OpenAIChatWriter::tool_call_start(size_t index, std::string_view id, std::s
         chunk(scratch_);
         return;
     }
-    scratch_ = "{\"tool_calls\":[{\"index\":" + std::to_string(index) + ",\"id\":";
+    scratch_ = "{\"tool_calls\":[{\"index\":";
+    append_index(scratch_, index);
+    scratch_ += ",\"id\":";
     append_quoted(scratch_, id);
     scratch_ += ",\"type\":\"function\",\"function\":{\"name\":";
     append_quoted(scratch_, name);
@@ -266,7 +281,9 @@ void OpenAIChatWriter::tool_call_arguments_delta(size_t index, std::string_view 
         chunk(scratch_);
         return;
     }
-    scratch_ = "{\"tool_calls\":[{\"index\":" + std::to_string(index) + ",\"function\":{\"arguments\":";
+    scratch_ = "{\"tool_calls\":[{\"index\":";
+    append_index(scratch_, index);
+    scratch_ += ",\"function\":{\"arguments\":";
     append_quoted(scratch_, arguments);
     scratch_ += "}}]}";
     chunk(scratch_);
@@ -293,7 +310,9 @@ void OpenAIChatWriter::image(std::string_view media_type, std::string_view base6
         append_image(images, media_type, base64_data);
         return;
     }
-    scratch_ = "{\"images\":[{\"index\":" + std::to_string(ordinal) + ",";
+    scratch_ = "{\"images\":[{\"index\":";
+    append_index(scratch_, ordinal);
+    scratch_ += ",";
     append_image(scratch_, media_type, base64_data);
     scratch_ += "]}";
     chunk(scratch_);
@@ -305,14 +324,24 @@ void OpenAIChatWriter::usage(const canonical::UsageReport& report) {
 }
 
 void OpenAIChatWriter::append_usage_json(std::string& out) const {
-    out += "{\"prompt_tokens\":" + count_text(usage_.prompt_tokens) +
-           ",\"completion_tokens\":" + count_text(usage_.completion_tokens) +
-           ",\"total_tokens\":" + count_text(usage_.total_tokens) +
-           ",\"prompt_tokens_details\":{\"cached_tokens\":" + count_text(usage_.cached_tokens);
-    if (tokens_.cache_write_tokens >= 0) out += ",\"cache_write_tokens\":" + count_text(tokens_.cache_write_tokens);
+    out += "{\"prompt_tokens\":";
+    append_count(out, usage_.prompt_tokens);
+    out += ",\"completion_tokens\":";
+    append_count(out, usage_.completion_tokens);
+    out += ",\"total_tokens\":";
+    append_count(out, usage_.total_tokens);
+    out += ",\"prompt_tokens_details\":{\"cached_tokens\":";
+    append_count(out, usage_.cached_tokens);
+    if (tokens_.cache_write_tokens >= 0) {
+        out += ",\"cache_write_tokens\":";
+        append_count(out, tokens_.cache_write_tokens);
+    }
     out += "}";
-    if (tokens_.reasoning_tokens >= 0)
-        out += ",\"completion_tokens_details\":{\"reasoning_tokens\":" + count_text(tokens_.reasoning_tokens) + "}";
+    if (tokens_.reasoning_tokens >= 0) {
+        out += ",\"completion_tokens_details\":{\"reasoning_tokens\":";
+        append_count(out, tokens_.reasoning_tokens);
+        out += "}";
+    }
     out += "}";
 }
 
@@ -386,6 +415,16 @@ void OpenAIChatWriter::write_choice_message(const Choice& c) {
 
 void OpenAIChatWriter::write_completion() {
     std::string& out = *out_;
+    // Reserved once: the prefix, the usage and each choice's markup (~300 bytes) and text, unless
+    // escapes lengthen them.
+    size_t estimate = prefix_.size() + 256;
+    for (size_t i = 0; i <= others_.size(); ++i) {
+        const Choice& c = i == 0 ? first_ : others_[i - 1];
+        estimate += 320 + c.text.size() + c.reasoning.size() + c.refusal.size() + c.reasoning_blocks.size() +
+                    c.images_json.size() + c.logprobs.size();
+        for (const ToolCall& call : c.calls) estimate += 64 + call.id.size() + call.name.size() + call.arguments.size();
+    }
+    out.reserve(out.size() + estimate);
     out.append(prefix_);
     out.append("\"choices\":[");
     bool first = true;

@@ -30,24 +30,29 @@ std::string headers_for(std::string_view kind_name, const ProviderKey& key) {
     // metadata.auth_header, else the flavour's own header (mimo: api-key, the others x-api-key)
     AuthShape shape = key.meta.auth_header.value_or(fl == Flavor::mimo ? AuthShape::api_key : AuthShape::x_api_key);
     std::string out;
+    // one allocation (the lines were concatenated temporaries, each a few allocations)
+    out.reserve(96 + key.secret.size() + key.meta.anthropic_version.size() + key.meta.anthropic_beta.size());
+    auto line = [&out](std::string_view name, std::string_view value) {
+        out += name;
+        out += value;
+        out += "\r\n";
+    };
     if (!is_header_safe(key.secret)) {
         // A secret with control characters would split the header block: send no credential
         // (the provider answers 401 and the key is parked) rather than inject headers.
     } else if (shape == AuthShape::bearer) {
-        out += "Authorization: Bearer " + key.secret + "\r\n";
+        line("Authorization: Bearer ", key.secret);
     } else if (shape == AuthShape::api_key) {
-        out += "api-key: " + key.secret + "\r\n";
+        line("api-key: ", key.secret);
     } else if (shape == AuthShape::x_api_key) {
-        out += "x-api-key: " + key.secret + "\r\n";
+        line("x-api-key: ", key.secret);
     }
     // defence in depth: parse_snapshot already refuses control characters in metadata
     std::string_view ver = key.meta.anthropic_version;
     if (ver.empty() || !is_header_safe(ver)) ver = kAnthropicVersion;
-    out += "anthropic-version: ";
-    out += ver;
-    out += "\r\n";
+    line("anthropic-version: ", ver);
     const std::string& betas = key.meta.anthropic_beta;
-    if (!betas.empty() && is_header_safe(betas)) out += "anthropic-beta: " + betas + "\r\n";
+    if (!betas.empty() && is_header_safe(betas)) line("anthropic-beta: ", betas);
     return out;
 }
 

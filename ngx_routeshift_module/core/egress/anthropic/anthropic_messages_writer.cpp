@@ -85,19 +85,21 @@ private:
     bool plain_ = true;
 };
 
-// Appends `s` as a JSON string; `plain`: it came from a token without escapes (copied as is).
-void append_string(std::string& out, std::string_view s, bool plain) {
-    if (!plain) return json_quoted_append(out, s);
+// Appends `s` as a JSON string; `plain`: it came from a token without escapes (copied as is);
+// `in_body`: `s` lies in the client's body (then the body is where it is copied from).
+void append_string(BlockList& out, std::string_view s, bool plain, bool in_body) {
+    if (!plain) return out.write([s](std::string& o) { json_quoted_append(o, s); });
     out += '"';
-    out += s;
+    if (in_body) out.borrow(s);
+    else out += s;
     out += '"';
 }
 
 // An object value through jansson (compact, the last of duplicate keys kept), as before.
-void append_object(std::string& out, JsonValue v) {
+void append_object(BlockList& out, JsonValue v) {
     JsonPtr dom = json_parse(v.text, nullptr);
     if (!dom) throw std::bad_alloc();  // the body was validated: only memory can fail here
-    json_dump_append(out, dom.get());
+    out.write([&dom](std::string& o) { json_dump_append(o, dom.get()); });
 }
 
 bool same_key(const JsonMember& a, const JsonMember& b) {
@@ -143,16 +145,16 @@ bool append_object_verbatim(std::string& out, std::string_view text) {
     return true;
 }
 
-void begin_block(std::string& list) {
+void begin_block(BlockList& list) {
     if (!list.empty()) list += ',';
 }
 
-// {"type":"text","text":<token>[,"cache_control":{...}]}; returns where the token starts.
-size_t text_block(std::string& list, std::string_view token, JsonValue cache_control) {
+// {"type":"text","text":<token>[,"cache_control":{...}]}, the token a string of the client's body;
+// returns the token's piece.
+size_t text_block(BlockList& list, std::string_view token, JsonValue cache_control) {
     begin_block(list);
     list += R"({"type":"text","text":)";
-    size_t at = list.size();
-    list += token;
+    size_t at = list.borrow(token);
     if (cache_control.is(JsonType::object)) {
         list += R"(,"cache_control":)";
         append_object(list, cache_control);
@@ -162,8 +164,10 @@ size_t text_block(std::string& list, std::string_view token, JsonValue cache_con
 }
 
 // An image or document block from a data: URL or an http(s) URL, without the closing brace (the
-// caller may add "cache_control" / "title"). True for a document (PDF).
-bool media_block(std::string& list, std::string_view url, bool plain, const std::string& path, bool image_only) {
+// caller may add "cache_control" / "title"). True for a document (PDF). `plain`, `in_body`: as for
+// append_string.
+bool media_block(BlockList& list, std::string_view url, bool plain, bool in_body, const std::string& path,
+                 bool image_only) {
     begin_block(list);
     if (starts_with(url, "data:")) {
         size_t comma = url.find(',');
@@ -190,24 +194,24 @@ bool media_block(std::string& list, std::string_view url, bool plain, const std:
         if (data.empty()) bad(path, "'" + path + "': the data: URL carries no data.");
         list += image ? R"({"type":"image")" : R"({"type":"document")";
         list += R"(,"source":{"type":"base64","media_type":)";
-        json_quoted_append(list, media);
+        list.write([&media](std::string& o) { json_quoted_append(o, media); });
         list += R"(,"data":)";
-        append_string(list, data, plain);
+        append_string(list, data, plain, in_body);
         list += '}';
         return !image;
     } else if (starts_with(to_ascii_lower(url.substr(0, 8)), "https://") || starts_with(to_ascii_lower(url.substr(0, 7)), "http://")) {
         list += R"({"type":"image","source":{"type":"url","url":)";
-        append_string(list, url, plain);
+        append_string(list, url, plain, in_body);
         list += '}';
         return false;
     }
     bad(path, "'" + path + "' must be an http(s) URL or a base64 data: URL.");
 }
 
-void image_url_block(std::string& list, const ContentPart& part, const std::string& pp, bool with_cache_control) {
+void image_url_block(BlockList& list, const ContentPart& part, const std::string& pp, bool with_cache_control) {
     if (!is_string(part.url)) bad(pp + ".image_url.url", "'" + pp + ".image_url.url' must be a string.");
     StringValue url(part.url);
-    media_block(list, url.text(), url.plain(), pp + ".image_url.url", true);
+    media_block(list, url.text(), url.plain(), url.plain(), pp + ".image_url.url", true);
     if (with_cache_control && part.cache_control.is(JsonType::object)) {
         list += R"(,"cache_control":)";
         append_object(list, part.cache_control);
@@ -220,25 +224,24 @@ std::string type_name(const ContentPart& part) { return decode(part.type); }
 }  // namespace
 
 MessagesWriter::Turn& MessagesWriter::turn(const char* role) {
-    if (turns_.empty() || std::string_view(turns_.back().role) != role) {
-        turns_.emplace_back();
-        turns_.back().role = role;
-    }
+    if (turns_.empty() || std::string_view(turns_.back().role) != role) turns_.emplace_back(role, &own_);
     return turns_.back();
 }
 
 void MessagesWriter::add_system_text(std::string_view text) {
     if (is_blank(text)) return;
-    std::string token;
-    json_quoted_append(token, text);
-    text_block(system_, token, {});
+    begin_block(system_);
+    system_ += R"({"type":"text","text":)";
+    system_.write([text](std::string& o) { json_quoted_append(o, text); });
+    system_ += '}';
 }
 
-void MessagesWriter::system_content(const CanonicalMessage& m, const std::string& path) {
+void MessagesWriter::system_content(const CanonicalMessage& m, std::string_view message_path) {
     if (is_string(m.content)) {
         if (!blank_token(m.content)) text_block(system_, m.content.text, {});
         return;
     }
+    const std::string path = std::string(message_path) + ".content";  // not made for string content
     if (!m.content.is(JsonType::array)) {
         if (!given(m.content)) return;
         bad(path, "'" + path + "' must be a string or an array of text parts.");
@@ -254,15 +257,13 @@ void MessagesWriter::system_content(const CanonicalMessage& m, const std::string
     }
 }
 
-void MessagesWriter::user_content(const CanonicalMessage& m, Turn& t, const std::string& path) {
-    auto text = [&](JsonValue token, JsonValue cache_control) {
-        t.last_text_begin = text_block(t.blocks, token.text, cache_control);
-        t.last_text_end = t.last_text_begin + token.text.size();
-    };
+void MessagesWriter::user_content(const CanonicalMessage& m, Turn& t, std::string_view message_path) {
+    auto text = [&](JsonValue token, JsonValue cache_control) { t.last_text_piece = text_block(t.blocks, token.text, cache_control); };
     if (is_string(m.content)) {
         if (!blank_token(m.content)) text(m.content, {});
         return;
     }
+    const std::string path = std::string(message_path) + ".content";  // not made for string content
     if (!m.content.is(JsonType::array)) {
         if (!given(m.content)) return;
         bad(path, "'" + path + "' must be a string or an array of content parts.");
@@ -278,7 +279,7 @@ void MessagesWriter::user_content(const CanonicalMessage& m, Turn& t, const std:
             break;
         case PartKind::image_url:
             image_url_block(t.blocks, part, pp, true);
-            t.last_text_begin = std::string::npos;
+            t.last_text_piece = std::string::npos;
             break;
         case PartKind::file: {
             if (!is_string(part.file_data)) {
@@ -293,13 +294,13 @@ void MessagesWriter::user_content(const CanonicalMessage& m, Turn& t, const std:
                 prefixed += url;
                 url = prefixed;
             }
-            bool document = media_block(t.blocks, url, data.plain(), pp + ".file.file_data", false);
+            bool document = media_block(t.blocks, url, data.plain(), data.plain() && prefixed.empty(), pp + ".file.file_data", false);
             if (document && is_string(part.filename) && !empty_string(part.filename)) {
                 t.blocks += R"(,"title":)";
                 t.blocks += part.filename.text;
             }
             t.blocks += '}';
-            t.last_text_begin = std::string::npos;
+            t.last_text_piece = std::string::npos;
             break;
         }
         case PartKind::input_audio:
@@ -327,22 +328,20 @@ void MessagesWriter::assistant_message(const CanonicalMessage& m, Turn& t, const
         if (json_string_equals(type, "thinking") && is_string(signature)) {
             begin_block(t.lead);
             t.lead += R"({"type":"thinking","thinking":)";
-            t.lead += is_string(thinking) ? thinking.text : std::string_view("\"\"");
+            if (is_string(thinking)) t.lead.borrow(thinking.text);
+            else t.lead += "\"\"";
             t.lead += R"(,"signature":)";
-            t.lead += signature.text;
+            t.lead.borrow(signature.text);
             t.lead += '}';
         } else if (json_string_equals(type, "redacted_thinking") && is_string(data)) {
             begin_block(t.lead);
             t.lead += R"({"type":"redacted_thinking","data":)";
-            t.lead += data.text;
+            t.lead.borrow(data.text);
             t.lead += '}';
         }  // unsigned thinking cannot be replayed
     }
 
-    auto text = [&](JsonValue token, JsonValue cache_control) {
-        t.last_text_begin = text_block(t.blocks, token.text, cache_control);
-        t.last_text_end = t.last_text_begin + token.text.size();
-    };
+    auto text = [&](JsonValue token, JsonValue cache_control) { t.last_text_piece = text_block(t.blocks, token.text, cache_control); };
     if (is_string(m.content)) {
         if (!blank_token(m.content)) text(m.content, {});
     } else if (m.content.is(JsonType::array)) {
@@ -418,25 +417,25 @@ void MessagesWriter::tool_use(Turn& t, std::string_view id_json, JsonValue name,
     t.blocks += R"(,"input":)";
     t.blocks += input;
     t.blocks += '}';
-    t.last_text_begin = std::string::npos;
+    t.last_text_piece = std::string::npos;
     history_has_tools_ = true;
     std::string plain_name = decode(name);
     if (std::find(history_tool_names_.begin(), history_tool_names_.end(), plain_name) == history_tool_names_.end())
         history_tool_names_.push_back(std::move(plain_name));
 }
 
-void MessagesWriter::tool_result_content(std::string& out, const CanonicalMessage& m, const std::string& path) {
+void MessagesWriter::tool_result_content(BlockList& out, const CanonicalMessage& m, const std::string& path) {
     if (is_string(m.content)) {
         if (blank_token(m.content)) return;
         out += R"(,"content":)";
-        out += m.content.text;
+        out.borrow(m.content.text);
         return;
     }
     if (!m.content.is(JsonType::array)) {
         if (!given(m.content)) return;
         bad(path, "'" + path + "' must be a string or an array of content parts.");
     }
-    std::string list;
+    BlockList list(&own_);
     const ContentPart* parts = req_.parts_of(m);
     for (uint32_t i = 0; i < m.part_count; ++i) {
         const ContentPart& part = parts[i];
@@ -451,14 +450,15 @@ void MessagesWriter::tool_result_content(std::string& out, const CanonicalMessag
     }
     if (list.empty()) return;
     out += R"(,"content":[)";
-    out += list;
+    out.append(list);
     out += ']';
 }
 
 void MessagesWriter::tool_message(const CanonicalMessage& m, Turn& t, const std::string& path) {
     if (!is_string(m.tool_call_id) || empty_string(m.tool_call_id))
         bad(path + ".tool_call_id", "'" + path + ".tool_call_id' must be a non-empty string.");
-    std::string block = R"({"type":"tool_result","tool_use_id":)";
+    BlockList block(&own_);
+    block += R"({"type":"tool_result","tool_use_id":)";
     block += tool_id_json(m.tool_call_id);
     tool_result_content(block, m, path + ".content");
     if (m.cache_control.is(JsonType::object)) {
@@ -467,7 +467,7 @@ void MessagesWriter::tool_message(const CanonicalMessage& m, Turn& t, const std:
     }
     block += '}';
     begin_block(t.lead);
-    t.lead += block;
+    t.lead.append(block);
     history_has_tools_ = true;
 }
 
@@ -480,23 +480,25 @@ void MessagesWriter::function_message(const CanonicalMessage& m, Turn& t, const 
             break;
         }
     if (!id) bad(path, "'" + path + "' (role function) does not answer a preceding assistant function_call.");
-    std::string block = R"({"type":"tool_result","tool_use_id":)";
-    json_quoted_append(block, *id);
+    BlockList block(&own_);
+    block += R"({"type":"tool_result","tool_use_id":)";
+    block.write([id](std::string& o) { json_quoted_append(o, *id); });
     tool_result_content(block, m, path + ".content");
     block += '}';
     begin_block(t.lead);
-    t.lead += block;
+    t.lead.append(block);
     history_has_tools_ = true;
 }
 
 void MessagesWriter::convert() {
+    own_.reserve(256 + 64 * req_.messages.size());  // the blocks' own bytes: markup, ids, small values
     for (size_t i = 0; i < req_.messages.size(); ++i) {
         const CanonicalMessage& m = req_.messages[i];
         std::string path = "messages[" + std::to_string(i) + "]";
         switch (m.role) {
         case MessageRole::system:
-        case MessageRole::developer: system_content(m, path + ".content"); break;
-        case MessageRole::user: user_content(m, turn("user"), path + ".content"); break;
+        case MessageRole::developer: system_content(m, path); break;
+        case MessageRole::user: user_content(m, turn("user"), path); break;
         case MessageRole::assistant: assistant_message(m, turn("assistant"), path); break;
         case MessageRole::tool: tool_message(m, turn("user"), path); break;
         case MessageRole::function: function_message(m, turn("user"), path); break;
@@ -507,54 +509,64 @@ void MessagesWriter::convert() {
 
 void MessagesWriter::append_system(std::string& out) const {
     out += '[';
-    out += system_;
+    system_.append_to(out);
     out += ']';
 }
 
-void MessagesWriter::append_messages(std::string& out) {
-    std::vector<Turn*> merged;
+void MessagesWriter::merge_turns() {
+    if (merged_done_) return;
+    merged_done_ = true;
     for (Turn& t : turns_) {
         if (t.lead.empty() && t.blocks.empty()) continue;
-        if (merged.empty() || std::string_view(merged.back()->role) != t.role) {
-            merged.push_back(&t);
+        if (merged_.empty() || std::string_view(merged_.back()->role) != t.role) {
+            merged_.push_back(&t);
             continue;
         }
-        Turn* into = merged.back();
+        Turn* into = merged_.back();
         if (!t.lead.empty()) {
             begin_block(into->lead);
-            into->lead += t.lead;
+            into->lead.append(t.lead);
         }
         if (!t.blocks.empty()) {
             begin_block(into->blocks);
-            size_t shift = into->blocks.size();
-            into->blocks += t.blocks;
-            into->last_text_begin = t.last_text_begin == std::string::npos ? std::string::npos : t.last_text_begin + shift;
-            into->last_text_end = t.last_text_end + shift;
+            size_t shift = into->blocks.piece_count();
+            into->blocks.append(t.blocks);
+            into->last_text_piece = t.last_text_piece == std::string::npos ? std::string::npos : t.last_text_piece + shift;
         }
     }
     // A final assistant turn is a prefill: it must not end with whitespace.
-    if (!merged.empty() && std::string_view(merged.back()->role) == "assistant" &&
-        merged.back()->last_text_begin != std::string::npos) {
-        Turn* last = merged.back();
-        JsonValue token{std::string_view(last->blocks).substr(last->last_text_begin, last->last_text_end - last->last_text_begin),
-                        JsonType::string};
-        std::string text = decode(token);
+    if (!merged_.empty() && std::string_view(merged_.back()->role) == "assistant" &&
+        merged_.back()->last_text_piece != std::string::npos) {
+        Turn* last = merged_.back();
+        std::string text = decode(JsonValue{last->blocks.piece(last->last_text_piece), JsonType::string});
         size_t e = text.find_last_not_of(" \t\r\n");
         if (e != std::string::npos && e + 1 < text.size()) {
             std::string trimmed;
             json_quoted_append(trimmed, std::string_view(text).substr(0, e + 1));
-            last->blocks.replace(last->last_text_begin, token.text.size(), trimmed);
+            last->blocks.replace(last->last_text_piece, trimmed);
         }
     }
+}
+
+size_t MessagesWriter::size() {
+    merge_turns();
+    constexpr size_t kTurnMarkup = 40;  // ,{"role":"assistant","content":[ ... , ... ]}
+    size_t n = system_.size() + 4;
+    for (const Turn* t : merged_) n += kTurnMarkup + t->lead.size() + t->blocks.size();
+    return n;
+}
+
+void MessagesWriter::append_messages(std::string& out) {
+    merge_turns();
     out += '[';
-    for (size_t i = 0; i < merged.size(); ++i) {
-        const Turn* t = merged[i];
+    for (size_t i = 0; i < merged_.size(); ++i) {
+        const Turn* t = merged_[i];
         out += i ? R"(,{"role":")" : R"({"role":")";
         out += t->role;
         out += R"(","content":[)";
-        out += t->lead;
+        t->lead.append_to(out);
         if (!t->lead.empty() && !t->blocks.empty()) out += ',';
-        out += t->blocks;
+        t->blocks.append_to(out);
         out += "]}";
     }
     out += ']';

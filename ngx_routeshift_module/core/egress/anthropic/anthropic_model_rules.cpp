@@ -11,11 +11,25 @@ namespace routeshift::anthropic_internal {
 // "us.anthropic.claude-opus-4-8-v1:0", "claude-mythos-preview", "claude-sonnet-5".
 ClaudeModel parse_claude(std::string_view model) {
     ClaudeModel m;
-    std::string name = to_ascii_lower(model);
+    // Lower-cased on the stack (every request parses its model): ids are short; a longer one is
+    // lower-cased on the heap.
+    char buffer[128];
+    std::string long_name;
+    std::string_view name;
+    if (model.size() <= sizeof buffer) {
+        for (size_t i = 0; i < model.size(); ++i) {
+            char c = model[i];
+            buffer[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        }
+        name = std::string_view(buffer, model.size());
+    } else {
+        long_name = to_ascii_lower(model);
+        name = long_name;
+    }
     size_t p = name.find("claude-");
-    if (p == std::string::npos) return m;
+    if (p == std::string_view::npos) return m;
     m.claude = true;
-    std::string_view rest = std::string_view(name).substr(p + 7);
+    std::string_view rest = name.substr(p + 7);
     bool have_major = false, have_minor = false;
     while (!rest.empty()) {
         size_t dash = rest.find_first_of("-:.@");
@@ -28,11 +42,13 @@ ClaudeModel parse_claude(std::string_view model) {
             continue;
         }
         if (tok.size() > 2) break;  // a date (20250929): no more version tokens
+        int number = 0;
+        for (char c : tok) number = number * 10 + (c - '0');
         if (!have_major) {
-            m.major = std::stoi(std::string(tok));
+            m.major = number;
             have_major = true;
         } else if (!have_minor) {
-            m.minor = std::stoi(std::string(tok));
+            m.minor = number;
             have_minor = true;
         }
     }

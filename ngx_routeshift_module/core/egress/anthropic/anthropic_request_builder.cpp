@@ -449,9 +449,8 @@ std::string BodyBuilder::build() {
     }
 
     std::string out;
-    out.reserve(canonical_.model.text.size() + 2 * 1024 + tail_.size() +
-                static_cast<size_t>(canonical_.messages.back().raw.text.data() + canonical_.messages.back().raw.text.size() -
-                                    canonical_.messages.front().raw.text.data()));
+    // One allocation: the head (model, max_tokens, the member names), the conversation and the tail.
+    out.reserve(64 + 2 * model_.size() + messages_.size() + tail_.size());
     out += R"({"model":)";
     json_quoted_append(out, model_);
     out += R"(,"max_tokens":)";

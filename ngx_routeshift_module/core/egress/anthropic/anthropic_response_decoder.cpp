@@ -11,6 +11,7 @@
 #include "util/sse_parser.hpp"
 
 #include <unordered_map>
+#include <utility>
 
 namespace routeshift {
 
@@ -31,6 +32,11 @@ canonical::FinishReason map_stop_reason(std::string_view r) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+// json_key_equals with the usual case (a key without escapes) compared here, inline.
+[[gnu::always_inline]] inline bool key_is(const JsonMember& m, std::string_view name) {
+    return m.key_escaped ? json_key_equals(m, name) : m.key == name;
+}
+
 canonical::UsageReport usage_report(JsonValue u) {
     canonical::UsageReport r;
     if (!u.is(JsonType::object)) return r;
@@ -39,11 +45,11 @@ canonical::UsageReport usage_report(JsonValue u) {
     JsonValue input, cache_read, cache_creation, output, details;
     JsonMember m;
     for (JsonObjectReader members(u); members.next(&m);) {
-        if (json_key_equals(m, "input_tokens")) input = m.value;
-        else if (json_key_equals(m, "cache_read_input_tokens")) cache_read = m.value;
-        else if (json_key_equals(m, "cache_creation_input_tokens")) cache_creation = m.value;
-        else if (json_key_equals(m, "output_tokens")) output = m.value;
-        else if (json_key_equals(m, "output_tokens_details")) details = m.value;
+        if (key_is(m, "input_tokens")) input = m.value;
+        else if (key_is(m, "cache_read_input_tokens")) cache_read = m.value;
+        else if (key_is(m, "cache_creation_input_tokens")) cache_creation = m.value;
+        else if (key_is(m, "output_tokens")) output = m.value;
+        else if (key_is(m, "output_tokens_details")) details = m.value;
     }
     json_read_int(input, &r.input_tokens);
     json_read_int(cache_read, &r.cache_read_tokens);
@@ -60,6 +66,54 @@ bool base_resp_failed(JsonValue base_resp) {
     int64_t code = 0;
     json_read_int(json_object_find(base_resp, "status_code"), &code);
     return code != 0;
+}
+
+// The top-level members of a Messages object the answer path reads, found in one pass over the
+// scanned members (a json_find per member walked them nine times); of duplicate keys the last
+// counts, as in jansson.
+struct MessageMembers {
+    JsonValue type, error, base_resp, id, model, content, stop_reason, stop_details, usage;
+};
+
+MessageMembers message_members(const JsonMembers& members) {
+    static constexpr std::pair<std::string_view, JsonValue MessageMembers::*> kFields[] = {
+        {"id", &MessageMembers::id},           {"type", &MessageMembers::type},
+        {"model", &MessageMembers::model},     {"content", &MessageMembers::content},
+        {"stop_reason", &MessageMembers::stop_reason}, {"usage", &MessageMembers::usage},
+        {"error", &MessageMembers::error},     {"base_resp", &MessageMembers::base_resp},
+        {"stop_details", &MessageMembers::stop_details},
+    };
+    MessageMembers m;
+    for (size_t i = 0; i < members.size(); ++i) {
+        for (auto [name, field] : kFields) {
+            if (key_is(members[i], name)) {
+                m.*field = members[i].value;
+                break;
+            }
+        }
+    }
+    return m;
+}
+
+// The members of a content block the answer path reads, in one pass over the block.
+struct BlockMembers {
+    JsonValue type, text, thinking, signature, data, id, name, input;
+};
+
+BlockMembers block_members(JsonValue block) {
+    BlockMembers b;
+    JsonMember m;
+    for (JsonObjectReader members(block); members.next(&m);) {
+        if (key_is(m, "type")) b.type = m.value;
+        else if (key_is(m, "text")) b.text = m.value;
+        else if (key_is(m, "id")) b.id = m.value;
+        else if (key_is(m, "name")) b.name = m.value;
+        else if (key_is(m, "input")) b.input = m.value;
+        else if (key_is(m, "thinking")) b.thinking = m.value;
+        else if (key_is(m, "signature")) b.signature = m.value;
+        else if (key_is(m, "data")) b.data = m.value;
+    }
+    return b;
 }
 
 class AnthropicDecoder final : public ResponseDecoder {
@@ -85,7 +139,7 @@ private:
     void ensure_started(canonical::EventSink& sink);
     bool feed_sse(std::string_view bytes, canonical::EventSink& sink);
     void decode_json(canonical::EventSink& sink);
-    void decode_message(const JsonMembers& msg, canonical::EventSink& sink);
+    void decode_message(const MessageMembers& msg, canonical::EventSink& sink);
 
     bool stream_;
     Mode mode_ = Mode::undecided;
@@ -306,53 +360,66 @@ bool AnthropicDecoder::feed(std::string_view bytes, canonical::EventSink& sink) 
 // the order a stream would have carried it: reasoning, reasoning state, text, tool calls, refusal.
 // Read from the scanned text (no DOM: a jansson parse of even a small answer costs more than the
 // rest of the answer path); of duplicate keys the last counts, as in jansson.
-void AnthropicDecoder::decode_message(const JsonMembers& msg, canonical::EventSink& sink) {
+void AnthropicDecoder::decode_message(const MessageMembers& msg, canonical::EventSink& sink) {
     std::string id_storage, model_storage;
-    sink.message_start({json_string_text(json_find(msg, "id"), &id_storage), json_string_text(json_find(msg, "model"), &model_storage)});
+    sink.message_start({json_string_text(msg.id, &id_storage), json_string_text(msg.model, &model_storage)});
+    // One text block (the usual answer) goes to the sink as the token's text, uncopied; more are
+    // joined.
+    JsonValue first_text;
+    size_t text_blocks = 0, tool_blocks = 0;
     std::string reasoning, text, blocks, scratch;
-    JsonValue content = json_find(msg, "content");
     JsonValue block;
-    for (JsonArrayReader items(content); items.next(&block);) {
-        JsonValue type = json_object_find(block, "type");
-        if (json_string_equals(type, "text")) {
-            text += json_string_text(json_object_find(block, "text"), &scratch);
-        } else if (json_string_equals(type, "thinking")) {
-            std::string_view thinking = json_string_text(json_object_find(block, "thinking"), &scratch);
+    for (JsonArrayReader items(msg.content); items.next(&block);) {
+        BlockMembers b = block_members(block);
+        if (json_string_equals(b.type, "text")) {
+            if (text_blocks++ == 0) {
+                first_text = b.text;
+                continue;
+            }
+            if (text_blocks == 2) text = json_string_text(first_text, &scratch);
+            text += json_string_text(b.text, &scratch);
+        } else if (json_string_equals(b.type, "thinking")) {
+            std::string_view thinking = json_string_text(b.thinking, &scratch);
             reasoning += thinking;
             blocks += blocks.empty() ? "[" : ",";
             blocks += "{\"type\":\"thinking\",\"thinking\":";
             json_quoted_append(blocks, thinking);
             blocks += ",\"signature\":";
-            json_quoted_append(blocks, json_string_text(json_object_find(block, "signature"), &scratch));
+            json_quoted_append(blocks, json_string_text(b.signature, &scratch));
             blocks += "}";
-        } else if (json_string_equals(type, "redacted_thinking")) {
+        } else if (json_string_equals(b.type, "redacted_thinking")) {
             blocks += blocks.empty() ? "[" : ",";
             blocks += "{\"type\":\"redacted_thinking\",\"data\":";
-            json_quoted_append(blocks, json_string_text(json_object_find(block, "data"), &scratch));
+            json_quoted_append(blocks, json_string_text(b.data, &scratch));
             blocks += "}";
+        } else if (json_string_equals(b.type, "tool_use")) {
+            ++tool_blocks;
         }
     }
     if (!reasoning.empty()) sink.reasoning_delta(reasoning);
-    if (!blocks.empty()) sink.reasoning_state(blocks + "]");
-    if (!text.empty()) sink.text_delta(text);
+    if (!blocks.empty()) {
+        blocks += "]";
+        sink.reasoning_state(blocks);
+    }
+    std::string_view all_text = text_blocks == 1 ? json_string_text(first_text, &text) : std::string_view(text);
+    if (!all_text.empty()) sink.text_delta(all_text);
     size_t ordinal = 0;
-    for (JsonArrayReader items(content); items.next(&block);) {
-        if (!json_string_equals(json_object_find(block, "type"), "tool_use")) continue;
+    for (JsonArrayReader items(msg.content); tool_blocks > 0 && items.next(&block);) {
+        BlockMembers b = block_members(block);
+        if (!json_string_equals(b.type, "tool_use")) continue;
         // server_tool_use, web_search_tool_result, ...: executed by the provider, not client tools
-        JsonValue input = json_object_find(block, "input");
         // compact, as jansson writes it (the arguments string the client always got)
-        std::string arguments = input.absent_or_null() ? "{}" : compact_json(input);
+        std::string arguments = b.input.absent_or_null() ? "{}" : compact_json(b.input);
         std::string id_text, name_text;
-        sink.tool_call_start(ordinal++, json_string_text(json_object_find(block, "id"), &id_text),
-                             json_string_text(json_object_find(block, "name"), &name_text), arguments);
+        sink.tool_call_start(ordinal++, json_string_text(b.id, &id_text), json_string_text(b.name, &name_text), arguments);
     }
     std::string stop_storage;
-    std::string_view stop_reason = json_string_text(json_find(msg, "stop_reason"), &stop_storage);
+    std::string_view stop_reason = json_string_text(msg.stop_reason, &stop_storage);
     if (stop_reason == "refusal") {
-        std::string_view explanation = json_string_text(json_object_find(json_find(msg, "stop_details"), "explanation"), &scratch);
+        std::string_view explanation = json_string_text(json_object_find(msg.stop_details, "explanation"), &scratch);
         if (!explanation.empty()) sink.refusal_delta(explanation);
     }
-    sink.usage(usage_report(json_find(msg, "usage")));
+    sink.usage(usage_report(msg.usage));
     sink.finish(map_stop_reason(stop_reason));
 }
 
@@ -363,8 +430,8 @@ void AnthropicDecoder::decode_json(canonical::EventSink& sink) {
     JsonMembers members;
     bool valid = json_scan(answer, &root, &members, nullptr);
     bool object = valid && root.is(JsonType::object);
-    if (object && (json_string_equals(json_find(members, "type"), "error") || !json_find(members, "error").absent_or_null() ||
-                   base_resp_failed(json_find(members, "base_resp")))) {
+    MessageMembers msg = object ? message_members(members) : MessageMembers{};
+    if (object && (json_string_equals(msg.type, "error") || !msg.error.absent_or_null() || base_resp_failed(msg.base_resp))) {
         JsonPtr dom = json_parse(answer, nullptr);  // rare: the error readers take the DOM
         if (!dom) throw std::bad_alloc();           // scanned already: only memory can fail here
         ErrorInfo e = error_info(dom.get());
@@ -373,7 +440,7 @@ void AnthropicDecoder::decode_json(canonical::EventSink& sink) {
         fail(sink, error_report_for(a));
         return;
     }
-    if (!object || !json_find(members, "content").is(JsonType::array)) {
+    if (!object || !msg.content.is(JsonType::array)) {
         canonical::ErrorReport report;
         report.code = "upstream_protocol_error";
         report.message = valid ? "upstream answer is not a Messages API message" : "upstream answer is incomplete or not valid JSON";
@@ -381,7 +448,7 @@ void AnthropicDecoder::decode_json(canonical::EventSink& sink) {
         return;
     }
     done_ = true;
-    decode_message(members, sink);
+    decode_message(msg, sink);
 }
 
 void AnthropicDecoder::finish(canonical::EventSink& sink) {
