@@ -89,9 +89,6 @@ const unsigned char* plain_run_end(const unsigned char* begin, const unsigned ch
     return p;
 }
 
-// A member's key is `key`: the raw bytes compared inline unless the key has escapes.
-bool key_is(const JsonMember& m, std::string_view key) { return m.key_escaped ? json_key_equals(m, key) : m.key == key; }
-
 // The roles the digest tells apart, read once per message (a role with escapes is decoded).
 enum class Role : uint8_t { instructions, user, assistant, other };  // instructions: system, developer
 
@@ -131,9 +128,9 @@ MessageFields message_fields(JsonValue message) {
     MessageFields f;
     JsonObjectReader reader(message);
     for (JsonMember m; reader.next(&m);) {
-        if (key_is(m, "role")) f.role = m.value;
-        else if (key_is(m, "content")) f.content = m.value;
-        else if (key_is(m, "tool_calls")) f.tool_calls = m.value;
+        if (json_key_equals(m, "role")) f.role = m.value;
+        else if (json_key_equals(m, "content")) f.content = m.value;
+        else if (json_key_equals(m, "tool_calls")) f.tool_calls = m.value;
     }
     return f;
 }
@@ -271,8 +268,8 @@ void SessionInference::begin(const ChatRequest& request, int64_t caller_id) {
     JsonValue user, safety_identifier;
     for (size_t i = 0; i < request.members.size(); ++i) {
         const JsonMember& m = request.members[i];
-        if (key_is(m, "user")) user = m.value;
-        else if (key_is(m, "safety_identifier")) safety_identifier = m.value;
+        if (json_key_equals(m, "user")) user = m.value;
+        else if (json_key_equals(m, "safety_identifier")) safety_identifier = m.value;
     }
     opening.json_value(user, Spacing::collapse);
     opening.end_field();

@@ -32,11 +32,6 @@ canonical::FinishReason map_stop_reason(std::string_view r) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-// json_key_equals with the usual case (a key without escapes) compared here, inline.
-[[gnu::always_inline]] inline bool key_is(const JsonMember& m, std::string_view name) {
-    return m.key_escaped ? json_key_equals(m, name) : m.key == name;
-}
-
 canonical::UsageReport usage_report(JsonValue u) {
     canonical::UsageReport r;
     if (!u.is(JsonType::object)) return r;
@@ -45,11 +40,11 @@ canonical::UsageReport usage_report(JsonValue u) {
     JsonValue input, cache_read, cache_creation, output, details;
     JsonMember m;
     for (JsonObjectReader members(u); members.next(&m);) {
-        if (key_is(m, "input_tokens")) input = m.value;
-        else if (key_is(m, "cache_read_input_tokens")) cache_read = m.value;
-        else if (key_is(m, "cache_creation_input_tokens")) cache_creation = m.value;
-        else if (key_is(m, "output_tokens")) output = m.value;
-        else if (key_is(m, "output_tokens_details")) details = m.value;
+        if (json_key_equals(m, "input_tokens")) input = m.value;
+        else if (json_key_equals(m, "cache_read_input_tokens")) cache_read = m.value;
+        else if (json_key_equals(m, "cache_creation_input_tokens")) cache_creation = m.value;
+        else if (json_key_equals(m, "output_tokens")) output = m.value;
+        else if (json_key_equals(m, "output_tokens_details")) details = m.value;
     }
     json_read_int(input, &r.input_tokens);
     json_read_int(cache_read, &r.cache_read_tokens);
@@ -86,7 +81,7 @@ MessageMembers message_members(const JsonMembers& members) {
     MessageMembers m;
     for (size_t i = 0; i < members.size(); ++i) {
         for (auto [name, field] : kFields) {
-            if (key_is(members[i], name)) {
+            if (json_key_equals(members[i], name)) {
                 m.*field = members[i].value;
                 break;
             }
@@ -104,14 +99,14 @@ BlockMembers block_members(JsonValue block) {
     BlockMembers b;
     JsonMember m;
     for (JsonObjectReader members(block); members.next(&m);) {
-        if (key_is(m, "type")) b.type = m.value;
-        else if (key_is(m, "text")) b.text = m.value;
-        else if (key_is(m, "id")) b.id = m.value;
-        else if (key_is(m, "name")) b.name = m.value;
-        else if (key_is(m, "input")) b.input = m.value;
-        else if (key_is(m, "thinking")) b.thinking = m.value;
-        else if (key_is(m, "signature")) b.signature = m.value;
-        else if (key_is(m, "data")) b.data = m.value;
+        if (json_key_equals(m, "type")) b.type = m.value;
+        else if (json_key_equals(m, "text")) b.text = m.value;
+        else if (json_key_equals(m, "id")) b.id = m.value;
+        else if (json_key_equals(m, "name")) b.name = m.value;
+        else if (json_key_equals(m, "input")) b.input = m.value;
+        else if (json_key_equals(m, "thinking")) b.thinking = m.value;
+        else if (json_key_equals(m, "signature")) b.signature = m.value;
+        else if (json_key_equals(m, "data")) b.data = m.value;
     }
     return b;
 }
