@@ -308,7 +308,7 @@ void SessionInference::begin(const ChatRequest& request, int64_t caller_id) {
             if (feed(MessageFields{m.role, m.content, m.tool_calls})) return;
         }
     } else {
-        JsonArrayReader messages(json_find(request.members, "messages"));
+        JsonArrayReader messages(json_find(request.members, "messages"), request.members);
         JsonValue found[std::size(kMessageKeys)];
         for (JsonValue message; messages.next(&message, kMessageKeys, found);) {
             if (!message.is(JsonType::object)) continue;

@@ -103,7 +103,7 @@ const PromptSize& measure_prompt(const ChatRequest& request) {
     PromptSize& size = request.prompt_size_.emplace();
     JsonValue messages = json_find(request.members, "messages");
     if (messages.is(JsonType::array)) {
-        JsonArrayReader reader(messages);
+        JsonArrayReader reader(messages, request.members);
         JsonValue message;
         while (reader.next(&message)) {
             ++size.messages;

@@ -232,7 +232,7 @@ bool parse_chat_request_in_place(std::string_view body, bool copy, ChatRequest* 
         return false;
     }
     size_t n = 0;
-    JsonArrayReader msgs(messages);
+    JsonArrayReader msgs(messages, req.members);  // long contents: validated once, not re-read
     // role, content, tool_calls: the check reads the role; the others are kept for the opening
     static constexpr std::string_view kMessageKeys[] = {"role", "content", "tool_calls"};
     JsonValue found[std::size(kMessageKeys)];

@@ -87,11 +87,11 @@ ToolCall read_tool_call(JsonValue raw) {
     return c;
 }
 
-void read_message(JsonValue raw, CanonicalRequest* out) {
+void read_message(JsonValue raw, const JsonMembers& document, CanonicalRequest* out) {
     CanonicalMessage msg;
     msg.raw = raw;
     JsonValue role;
-    JsonObjectReader r(raw);
+    JsonObjectReader r(raw, document);
     JsonMember m;
     while (r.next(&m)) {
         if (json_key_equals(m, "role")) role = m.value;
@@ -107,7 +107,7 @@ void read_message(JsonValue raw, CanonicalRequest* out) {
     msg.role = role_of(role);
     // Parts and calls of the last duplicate "content"/"tool_calls" only: read after the loop.
     msg.first_part = static_cast<uint32_t>(out->parts.size());
-    JsonArrayReader parts(msg.content);
+    JsonArrayReader parts(msg.content, document);
     JsonValue v;
     while (parts.next(&v)) out->parts.push_back(read_part(v));
     msg.part_count = static_cast<uint32_t>(out->parts.size() - msg.first_part);
@@ -183,9 +183,9 @@ void canonical_from_openai_chat(const JsonMembers& members, CanonicalRequest* ou
     flag = false;
     out->include_usage = json_read_bool(json_object_find(out->stream_options, "include_usage"), &flag) && flag;
 
-    JsonArrayReader r(messages);
+    JsonArrayReader r(messages, members);  // long contents: validated once, not re-read
     JsonValue v;
-    while (r.next(&v)) read_message(v, out);
+    while (r.next(&v)) read_message(v, members, out);
 }
 
 }  // namespace routeshift

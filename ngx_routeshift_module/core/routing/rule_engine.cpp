@@ -199,7 +199,7 @@ std::string rule_match_text(const ChatRequest& request) {
     std::string text;
     JsonValue messages = json_find(request.members, "messages");
     if (!messages.is(JsonType::array)) return text;
-    JsonArrayReader reader(messages);
+    JsonArrayReader reader(messages, request.members);
     JsonValue message;
     while (reader.next(&message)) {
         JsonValue role = json_object_find(message, "role");

@@ -291,11 +291,14 @@ value:  // p: at the first byte of a value (whitespace skipped)
             goto after_value;
         }
         goto value;
-    case '"':
-        ++p;
+    case '"': {
+        const uchar* open_quote = p++;
         if (!string_fast(false, &escaped)) return false;
+        if (members && static_cast<size_t>(p - open_quote) > JsonMembers::kLongStringBytes + 1)
+            members->add_long_string(reinterpret_cast<const char*>(open_quote), reinterpret_cast<const char*>(p - 1));
         t = JsonType::string;
         goto after_value;
+    }
     case 't':
         if (end_ - p < 4 || std::memcmp(p, "true", 4) != 0) return fail(p, "invalid literal");
         p += 4;
@@ -407,12 +410,21 @@ inline const char* string_end_v(const char* p, const char* end, bool* escaped) {
     }
 }
 
-const char* container_end_v(const char* p, const char* end) {
+// The closing quote of the string value whose opening quote is at p: from the document's list of
+// long strings when it is there, else found in its bytes.
+inline const char* value_string_end_v(const char* p, const char* end, const JsonMembers* document) {
+    if (document) {
+        if (const char* close = document->long_string_close(p)) return close;
+    }
+    return string_end_v(p + 1, end, nullptr);
+}
+
+const char* container_end_v(const char* p, const char* end, const JsonMembers* document) {
     int depth = 0;
     while (p < end) {
         const char c = *p;
         if (c == '"') {
-            p = string_end_v(p + 1, end, nullptr) + 1;
+            p = value_string_end_v(p, end, document) + 1;
             continue;
         }
         if (c == '{' || c == '[') {
@@ -426,15 +438,15 @@ const char* container_end_v(const char* p, const char* end) {
 }
 
 // p: at the first byte of a value. Returns the position just after it.
-const char* value_end_v(const char* p, const char* end, JsonType* t) {
+const char* value_end_v(const char* p, const char* end, JsonType* t, const JsonMembers* document = nullptr) {
     switch (*p) {
     case '"': {
         *t = JsonType::string;
-        const char* q = string_end_v(p + 1, end, nullptr);
+        const char* q = value_string_end_v(p, end, document);
         return q < end ? q + 1 : end;
     }
-    case '{': *t = JsonType::object; return container_end_v(p, end);
-    case '[': *t = JsonType::array; return container_end_v(p, end);
+    case '{': *t = JsonType::object; return container_end_v(p, end, document);
+    case '[': *t = JsonType::array; return container_end_v(p, end, document);
     case 't': *t = JsonType::boolean; return p + 4;
     case 'f': *t = JsonType::boolean; return p + 5;
     case 'n': *t = JsonType::null; return p + 4;
@@ -571,6 +583,10 @@ void JsonMembers::rebase(const char* old_base, const char* new_base) {
         m.key = move(m.key);
         m.value.text = move(m.value.text);
     }
+    for (size_t i = 0; i < long_n_; ++i) {
+        long_[i].open = new_base + (long_[i].open - old_base);
+        long_[i].close = new_base + (long_[i].close - old_base);
+    }
 }
 
 // ---- scanning ----------------------------------------------------------------------------------
@@ -618,6 +634,10 @@ JsonObjectReader::JsonObjectReader(JsonValue obj) : p_(nullptr), end_(nullptr) {
     }
 }
 
+JsonObjectReader::JsonObjectReader(JsonValue obj, const JsonMembers& document) : JsonObjectReader(obj) {
+    document_ = &document;
+}
+
 bool JsonObjectReader::next(JsonMember* m) {
     p_ = skip_ws_v(p_, end_);
     if (p_ >= end_ || *p_ != '"') return false;
@@ -629,7 +649,7 @@ bool JsonObjectReader::next(JsonMember* m) {
     p_ = skip_ws_v(ke + 1, end_);  // at ':'
     p_ = skip_ws_v(p_ + 1, end_);
     const char* vb = p_;
-    p_ = value_end_v(vb, end_, &m->value.type);
+    p_ = value_end_v(vb, end_, &m->value.type, document_);
     m->value.text = std::string_view(vb, static_cast<size_t>(p_ - vb));
     p_ = skip_ws_v(p_, end_);
     if (p_ < end_ && *p_ == ',') ++p_;
@@ -643,11 +663,15 @@ JsonArrayReader::JsonArrayReader(JsonValue arr) : p_(nullptr), end_(nullptr) {
     }
 }
 
+JsonArrayReader::JsonArrayReader(JsonValue arr, const JsonMembers& document) : JsonArrayReader(arr) {
+    document_ = &document;
+}
+
 bool JsonArrayReader::next(JsonValue* v) {
     p_ = skip_ws_v(p_, end_);
     if (p_ >= end_) return false;
     const char* vb = p_;
-    p_ = value_end_v(vb, end_, &v->type);
+    p_ = value_end_v(vb, end_, &v->type, document_);
     v->text = std::string_view(vb, static_cast<size_t>(p_ - vb));
     p_ = skip_ws_v(p_, end_);
     if (p_ < end_ && *p_ == ',') ++p_;
@@ -673,7 +697,7 @@ bool JsonArrayReader::next(JsonValue* v, std::span<const std::string_view> keys,
         q = skip_ws_v(ke + 1, end_);      // at ':'
         q = skip_ws_v(q + 1, end_);       // at the value
         JsonType t;
-        const char* ve = value_end_v(q, end_, &t);
+        const char* ve = value_end_v(q, end_, &t, document_);
         const std::string_view raw_key(kb, static_cast<size_t>(ke - kb));
         for (size_t i = 0; i < keys.size(); i++) {
             if (raw_equals(raw_key, esc, keys[i])) {

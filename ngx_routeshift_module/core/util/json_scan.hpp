@@ -58,11 +58,14 @@ public:
     // The inline slots are left unconstructed (a JsonMembers is made per request and per answer
     // scanned): only the first n_ are ever read, each written by push_back first.
     JsonMembers() {}
-    JsonMembers(const JsonMembers& o) : n_(o.n_), more_(o.more_) { copy_inline(o); }
-    JsonMembers(JsonMembers&& o) noexcept : n_(o.n_), more_(std::move(o.more_)) { copy_inline(o); }
+    JsonMembers(const JsonMembers& o) : n_(o.n_), long_n_(o.long_n_), more_(o.more_) { copy_inline(o); }
+    JsonMembers(JsonMembers&& o) noexcept : n_(o.n_), long_n_(o.long_n_), more_(std::move(o.more_)) {
+        copy_inline(o);
+    }
     JsonMembers& operator=(const JsonMembers& o) {
         if (this != &o) {
             n_ = o.n_;
+            long_n_ = o.long_n_;
             more_ = o.more_;
             copy_inline(o);
         }
@@ -71,6 +74,7 @@ public:
     JsonMembers& operator=(JsonMembers&& o) noexcept {
         if (this != &o) {
             n_ = o.n_;
+            long_n_ = o.long_n_;
             more_ = std::move(o.more_);
             copy_inline(o);
         }
@@ -83,6 +87,7 @@ public:
     JsonMember& operator[](size_t i) { return i < kInline ? slots_.inline_[i] : more_[i - kInline]; }
     void clear() {
         n_ = 0;
+        long_n_ = 0;
         more_.clear();
     }
     void push_back(const JsonMember& m) {
@@ -93,17 +98,41 @@ public:
     // Moves every view by `delta` bytes: the document they point into was copied/moved elsewhere.
     void rebase(const char* old_base, const char* new_base);
 
+    // The document's long string values (kLongStringBytes or more between the quotes), the first
+    // kLongStrings of them, as json_scan() found them: a reader given this JsonMembers
+    // (JsonArrayReader's second constructor) steps over them without reading their bytes again, so
+    // a 100 KB prompt is read once, by the validation. Not a duty: a string not listed is skipped
+    // as usual.
+    static constexpr size_t kLongStrings = 8;
+    static constexpr size_t kLongStringBytes = 1024;
+    void add_long_string(const char* open_quote, const char* close_quote) {
+        if (long_n_ < kLongStrings) long_[long_n_++] = {open_quote, close_quote};
+    }
+    // The closing quote of the listed long string whose opening quote is at `open_quote`, or null.
+    const char* long_string_close(const char* open_quote) const {
+        for (size_t i = 0; i < long_n_; ++i)
+            if (long_[i].open == open_quote) return long_[i].close;
+        return nullptr;
+    }
+
 private:
     // JsonMember is trivially copyable: copying the used slots byte for byte is a copy of them
     void copy_inline(const JsonMembers& o) {
         std::memcpy(static_cast<void*>(slots_.inline_), static_cast<const void*>(o.slots_.inline_),
                     std::min(n_, kInline) * sizeof(JsonMember));
+        std::memcpy(static_cast<void*>(long_), static_cast<const void*>(o.long_), long_n_ * sizeof(LongString));
     }
     union Slots {
         Slots() {}
         JsonMember inline_[kInline];
     } slots_;
+    struct LongString {
+        const char* open;   // the opening quote
+        const char* close;  // the closing quote
+    };
     size_t n_ = 0;
+    size_t long_n_ = 0;
+    LongString long_[kLongStrings];  // the first long_n_ are set
     std::vector<JsonMember> more_;
 };
 static_assert(std::is_trivially_copyable_v<JsonMember> && std::is_trivially_destructible_v<JsonMember>);
@@ -140,17 +169,22 @@ inline bool json_valid(std::string_view doc, const JsonScanOptions& opt = {}) {
 class JsonObjectReader {
 public:
     explicit JsonObjectReader(JsonValue obj);
+    // Same, in the document `document` was scanned from: its long strings are stepped over.
+    JsonObjectReader(JsonValue obj, const JsonMembers& document);
     bool next(JsonMember* m);
 
 private:
     const char* p_;
     const char* end_;
+    const JsonMembers* document_ = nullptr;
 };
 
 // Elements of an array value, in document order.
 class JsonArrayReader {
 public:
     explicit JsonArrayReader(JsonValue arr);
+    // Same, in the document `document` was scanned from: its long strings are stepped over.
+    JsonArrayReader(JsonValue arr, const JsonMembers& document);
     bool next(JsonValue* v);
     // Same, and when the element is an object, `member` = the value of its (last) member `key`
     // (empty when absent or not an object), found in the same pass over the element's bytes.
@@ -162,6 +196,7 @@ public:
 private:
     const char* p_;
     const char* end_;
+    const JsonMembers* document_ = nullptr;
 };
 
 // True when raw string content with escapes (the bytes between the quotes) decodes to `s`.
