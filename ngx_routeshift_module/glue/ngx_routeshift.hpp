@@ -26,6 +26,7 @@ extern "C" {
 #include "metrics/metric_counters.hpp"
 
 #include <memory>
+#include <new>
 #include <list>
 #include <initializer_list>
 #include <span>
@@ -273,6 +274,53 @@ T* pool_new(ngx_pool_t* pool, Args&&... args) {
     if (cln == nullptr) return nullptr;
     T* obj = new (cln->data) T(std::forward<Args>(args)...);
     cln->handler = [](void* p) noexcept { static_cast<T*>(p)->~T(); };
+    return obj;
+}
+
+// Like pool_new, for an object made on every request and too large for the request pool's block
+// (RequestCtx, ~5 KB, would be a malloc and a free each time): its storage comes from a small
+// per-worker list of blocks freed by earlier requests (workers are single-threaded), hot in the
+// cache; the list keeps at most kKeptBlocks, the rest goes back to the heap.
+template <typename T>
+class RecycledStorage {
+public:
+    static void* take() {
+        if (count_ > 0) return blocks_[--count_];
+        return ::operator new(sizeof(T), std::align_val_t(alignof(T)), std::nothrow);
+    }
+    static void give(void* block) noexcept {
+        if (count_ < kKeptBlocks) blocks_[count_++] = block;
+        else ::operator delete(block, std::align_val_t(alignof(T)));
+    }
+
+private:
+#if defined(__SANITIZE_ADDRESS__)
+    static constexpr size_t kKeptBlocks = 0;  // ASan sees every block freed: use-after-free stays visible
+#else
+    static constexpr size_t kKeptBlocks = 64;
+#endif
+    static inline void* blocks_[kKeptBlocks > 0 ? kKeptBlocks : 1];
+    static inline size_t count_ = 0;
+};
+
+template <typename T>
+T* pool_new_recycled(ngx_pool_t* pool) {
+    ngx_pool_cleanup_t* cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == nullptr) return nullptr;
+    void* block = RecycledStorage<T>::take();
+    if (block == nullptr) return nullptr;
+    T* obj;
+    try {
+        obj = new (block) T();
+    } catch (...) {
+        RecycledStorage<T>::give(block);
+        throw;
+    }
+    cln->data = obj;
+    cln->handler = [](void* p) noexcept {
+        static_cast<T*>(p)->~T();
+        RecycledStorage<T>::give(p);
+    };
     return obj;
 }
 
@@ -535,6 +583,8 @@ void regex_engine_install();
 // ngx_routeshift_dialect.cpp (docs/design.md §18): the client dialect's side of the answer
 // The translator of the current attempt's 2xx answer for a client that does not speak OpenAI.
 std::unique_ptr<ResponseTranslator> dialect_translator(RequestCtx& ctx, std::string_view content_type);
+// A translated answer's fresh id: `prefix` ("chatcmpl-", "msg_", "") + "rs" + 16 hex digits.
+std::string fresh_answer_id(std::string_view prefix);
 // A static rule's answer in the client's dialect, written to `body`; fills ctx.usage.
 void dialect_static_answer(RequestCtx& ctx, std::string* body);
 // POST /v1/messages/count_tokens: the gateway's estimate of the request's input tokens.

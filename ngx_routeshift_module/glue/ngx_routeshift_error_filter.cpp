@@ -83,7 +83,7 @@ RequestCtx* ctx_for_error(ngx_http_request_t* r) {
     if (r != r->main || r->headers_out.status < 400) return nullptr;
     auto* lc = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_routeshift_module));
     if (lc == nullptr || !lc->pass) return nullptr;
-    RequestCtx* ctx = pool_new<RequestCtx>(r->pool);
+    RequestCtx* ctx = pool_new_recycled<RequestCtx>(r->pool);
     if (ctx == nullptr) return nullptr;
     ctx->r = r;
     ctx->dialect = route_endpoint({}, string_view_of(r->uri)).dialect;  // the error in the client's dialect

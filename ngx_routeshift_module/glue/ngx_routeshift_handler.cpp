@@ -331,7 +331,7 @@ RequestCtx* get_ctx(ngx_http_request_t* r) {
 
 ngx_int_t chat_handler(ngx_http_request_t* r) noexcept {
     try {
-        RequestCtx* pctx = pool_new<RequestCtx>(r->pool);
+        RequestCtx* pctx = pool_new_recycled<RequestCtx>(r->pool);
         if (pctx == nullptr) return NGX_HTTP_INTERNAL_SERVER_ERROR;
         RequestCtx& ctx = *pctx;
         ctx.r = r;

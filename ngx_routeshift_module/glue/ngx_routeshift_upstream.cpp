@@ -394,9 +394,7 @@ std::unique_ptr<ResponseTranslator> make_translator(RequestCtx& ctx, std::string
     ctx.response.converted = wire.converts();
     if (ctx.response.converted) {
         opt.model = ctx.plan.targets[c.target].upstream_model;
-        char id[40];
-        snprintf(id, sizeof id, "chatcmpl-rs%08lx%08lx", (unsigned long)ngx_random(), (unsigned long)ngx_random());
-        opt.id = id;
+        opt.id = fresh_answer_id("chatcmpl-");
         opt.created = (int64_t)ngx_time();
         opt.legacy_functions = ctx.req.legacy_functions;
     }

@@ -1,9 +1,12 @@
 // RAII and small helpers around jansson (see json_util.hpp).
 #include "util/json_util.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace routeshift {
 
@@ -24,29 +27,55 @@ JsonPtr json_parse(std::string_view text, std::string* error) {
     return JsonPtr(root);
 }
 
+namespace {
+
+// True when one of the 8 bytes in `w` must be escaped: below 0x20, '"' or '\\' (exact per word,
+// the classic has-zero-byte / has-less-than tricks); plain prose skips 8 bytes a test.
+inline bool word_needs_escape(uint64_t w) {
+    constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    const uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    const uint64_t control = (w - ones * 0x20) & ~w;
+    return ((control | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) & highs) != 0;
+}
+
+}  // namespace
+
 void json_escape_append(std::string& out, std::string_view s) {
     static const char hex[] = "0123456789abcdef";
+    const char* const data = s.data();
+    const size_t size = s.size();
     size_t run = 0;  // start of the current run of bytes that need no escaping
-    for (size_t i = 0; i < s.size(); ++i) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        out.append(s.data() + run, i - run);
-        run = i + 1;
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            out.append(u, 6);
+    size_t i = 0;
+    while (i < size) {
+        if (size - i >= 8) {
+            uint64_t w;
+            std::memcpy(&w, data + i, 8);
+            if (!word_needs_escape(w)) {
+                i += 8;
+                continue;
+            }
         }
+        for (const size_t stop = std::min(size, i + 8); i < stop; ++i) {
+            unsigned char c = static_cast<unsigned char>(data[i]);
+            if (c >= 0x20 && c != '"' && c != '\\') continue;
+            out.append(data + run, i - run);
+            run = i + 1;
+            switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            default: {
+                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                out.append(u, 6);
+            }
+            }
         }
     }
-    out.append(s.data() + run, s.size() - run);
+    out.append(data + run, size - run);
 }
 
 static void append_real(std::string& out, double d) {

@@ -3,6 +3,8 @@
 
 #include "test_util.hpp"
 
+#include <cstdio>
+
 using namespace routeshift;
 
 static void test_parse_ok_and_error(void**) {
@@ -49,6 +51,51 @@ static void test_escape_append(void**) {
     assert_str_eq(out, "<tab\\there \\\"q\\\" \\\\ \\u001f\\b\\f\\r>");
 }
 
+// The word-at-a-time path against a byte-at-a-time reference: every byte value at every position
+// of strings long enough to take both paths (8-byte words and the tail).
+static std::string reference_escape(std::string_view s) {
+    std::string out;
+    char u[7];
+    for (unsigned char c : s) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+            if (c < 0x20) {
+                std::snprintf(u, sizeof u, "\\u%04x", c);
+                out += u;
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+    }
+    return out;
+}
+
+static void test_escape_append_every_byte_every_position(void**) {
+    for (size_t length : {1u, 7u, 8u, 9u, 16u, 23u, 40u}) {
+        for (size_t at = 0; at < length; ++at) {
+            for (int byte = 0; byte < 256; ++byte) {
+                std::string s(length, 'a');
+                s[at] = static_cast<char>(byte);
+                if (at + 1 < length) s[at + 1] = static_cast<char>(0xc3);  // high bytes next to it
+                std::string out;
+                json_escape_append(out, s);
+                assert_str_eq(out, reference_escape(s));
+            }
+        }
+    }
+    std::string two_hits = "0123456\"0123456\x01tail";
+    std::string out = "[";
+    json_escape_append(out, two_hits);
+    assert_str_eq(out, "[" + reference_escape(two_hits));
+}
+
 static void test_lookups(void**) {
     JsonPtr j = json_parse(R"({"s":"str","i":42,"r":1.5,"n":null})", nullptr);
     long long v = 0;
@@ -70,6 +117,7 @@ int main(void) {
         cmocka_unit_test(test_dump_roundtrip_integers),
         cmocka_unit_test(test_dump_embedded_nul),
         cmocka_unit_test(test_escape_append),
+        cmocka_unit_test(test_escape_append_every_byte_every_position),
         cmocka_unit_test(test_lookups),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
