@@ -69,10 +69,10 @@ bool is_system_role(JsonValue role) {
 }
 
 // One message: text characters into `size`, its other members' bytes into other_bytes.
-void measure_message(JsonValue message, PromptSize* size) {
+void measure_message(JsonValue message, const JsonMembers& document, PromptSize* size) {
     JsonValue role, content;
     uint64_t other = 0;
-    JsonObjectReader members(message);
+    JsonObjectReader members(message, document);
     JsonMember member;
     while (members.next(&member)) {
         if (json_key_equals(member, "role")) role = member.value;
@@ -84,7 +84,7 @@ void measure_message(JsonValue message, PromptSize* size) {
     if (content.is(JsonType::string)) {
         characters = string_characters(content);
     } else if (content.is(JsonType::array)) {
-        JsonArrayReader parts(content);
+        JsonArrayReader parts(content, document);
         JsonValue part, text;
         while (parts.next(&part, "text", &text)) {
             if (text.is(JsonType::string)) characters += string_characters(text);
@@ -107,7 +107,7 @@ const PromptSize& measure_prompt(const ChatRequest& request) {
         JsonValue message;
         while (reader.next(&message)) {
             ++size.messages;
-            if (message.is(JsonType::object)) measure_message(message, &size);
+            if (message.is(JsonType::object)) measure_message(message, request.members, &size);
         }
     }
     for (const char* key : {"tools", "functions"}) {

@@ -199,18 +199,21 @@ std::string rule_match_text(const ChatRequest& request) {
     std::string text;
     JsonValue messages = json_find(request.members, "messages");
     if (!messages.is(JsonType::array)) return text;
+    // role and content found in the pass that finds each message's end; long contents are stepped
+    // over with the scan's list, not read again
     JsonArrayReader reader(messages, request.members);
-    JsonValue message;
-    while (reader.next(&message)) {
-        JsonValue role = json_object_find(message, "role");
+    static constexpr std::string_view kMessageKeys[] = {"role", "content"};
+    JsonValue found[std::size(kMessageKeys)];
+    for (JsonValue message; reader.next(&message, kMessageKeys, found);) {
+        const JsonValue& role = found[0];
         if (!json_string_equals(role, "user") && !json_string_equals(role, "system") &&
             !json_string_equals(role, "developer"))
             continue;
-        JsonValue content = json_object_find(message, "content");
+        const JsonValue& content = found[1];
         if (content.is(JsonType::string)) {
             append_text(content, &text);
         } else if (content.is(JsonType::array)) {
-            JsonArrayReader parts(content);
+            JsonArrayReader parts(content, request.members);
             JsonValue part, part_text;
             while (parts.next(&part, "text", &part_text)) append_text(part_text, &text);
         }
