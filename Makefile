@@ -26,7 +26,7 @@ js:
 	@command -v npm >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
 	@cd t/js && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
-.PHONY: js all help deps core module sync unit integration sync-test test bench bench-instructions fuzz fuzz-campaign run stop clean \
+.PHONY: js all help deps core module sync unit integration sync-test test bench bench-instructions bench-cpu fuzz fuzz-campaign run stop clean \
         deb deb-prebuilt deb-test deb-check install fuzz test-asan module-asan test-build unit-build fuzz-build sync-tests-build
 
 all: module sync ## build the module and the sync service
@@ -186,6 +186,9 @@ bench: module ## wrk: req/s, p50/p99 of proxy_pass, OpenAI pass-through, Anthrop
 
 bench-instructions: module ## callgrind: instructions per request of each arm at 1 KB..1 MB (deterministic)
 	bash bench/instructions.sh
+
+bench-cpu: module ## wrk + /proc: user and kernel CPU per request of the front worker, per arm
+	bash bench/cpu.sh
 
 run: deps module sync ## run the gateway: throwaway Postgres + routeshift-sync + nginx with the demo config
 	bash scripts/run-gateway.sh

@@ -3,7 +3,10 @@
 
 #include "test_util.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <utility>
 
 using namespace routeshift;
 
@@ -54,24 +57,20 @@ static void test_escape_append(void**) {
 // The word-at-a-time path against a byte-at-a-time reference: every byte value at every position
 // of strings long enough to take both paths (8-byte words and the tail).
 static std::string reference_escape(std::string_view s) {
+    // RFC 8259's two-character escapes, then \u00XX for the other control characters
+    static const std::pair<unsigned char, std::string_view> kShortForms[] = {
+        {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\r', "\\r"}, {'\t', "\\t"}, {'\b', "\\b"}, {'\f', "\\f"}};
     std::string out;
-    char u[7];
     for (unsigned char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default:
-            if (c < 0x20) {
-                std::snprintf(u, sizeof u, "\\u%04x", c);
-                out += u;
-            } else {
-                out += static_cast<char>(c);
-            }
+        auto form = std::find_if(std::begin(kShortForms), std::end(kShortForms), [c](const auto& f) { return f.first == c; });
+        if (form != std::end(kShortForms)) {
+            out += form->second;
+        } else if (c < 0x20) {
+            char u[7];
+            std::snprintf(u, sizeof u, "\\u%04x", c);
+            out += u;
+        } else {
+            out += static_cast<char>(c);
         }
     }
     return out;
