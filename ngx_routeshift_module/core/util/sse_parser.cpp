@@ -23,6 +23,16 @@ bool SseParser::feed(std::string_view bytes, const std::function<void(const SseE
     return parse(bytes, false, on_event);
 }
 
+std::string_view sse_event_terminator(std::string_view raw) {
+    size_t end = raw.size();
+    if (end >= 2 && raw[end - 2] == '\r' && raw[end - 1] == '\n') end -= 2;
+    else if (end >= 1 && (raw[end - 1] == '\n' || raw[end - 1] == '\r')) end -= 1;
+    else return "\n\n";  // not even its last line ended (the parser never delivers such an event)
+    if (end > 0 && (raw[end - 1] == '\n' || raw[end - 1] == '\r')) return "";  // a blank line: complete
+    // one line break is missing; after a lone CR, "\n\n" reads as CRLF and then a blank line
+    return raw.back() == '\n' ? "\n" : "\n\n";
+}
+
 void SseParser::flush(const std::function<void(const SseEvent&)>& on_event) {
     if (!buf_.empty()) parse({}, true, on_event);
     reset();

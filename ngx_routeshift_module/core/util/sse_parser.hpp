@@ -16,6 +16,11 @@ struct SseEvent {
     std::string_view raw;    // the exact bytes of the event including its terminating blank line
 };
 
+// What ends `raw` (an event as SseParser delivered it) with a blank line: "" when it has one. Only
+// the stream's last event, delivered by flush(), may lack it; a relay that writes an event of its
+// own after that one appends this first, or the client would read both as one event.
+std::string_view sse_event_terminator(std::string_view raw);
+
 class SseParser {
 public:
     explicit SseParser(size_t max_event_bytes = 4 << 20) : max_(max_event_bytes) {}

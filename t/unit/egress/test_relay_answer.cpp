@@ -136,6 +136,20 @@ static void test_streams(void**) {
     out = run(*cut, resp.substr(0, resp.find("event: response.completed")), 4, &ok);
     assert_false(ok);
     assert_contains(out, "stream_truncated");
+    // cut after an event's last line but before its blank line (with and without the id rewrite):
+    // the event is ended before the error event, which stays an event of its own
+    std::string delta = "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"Hi\"}\n";
+    for (bool rewrite : {false, true}) {
+        o.rewrite_ids = rewrite;
+        auto ended = relay_answer_translator(o);
+        std::string first = resp.substr(0, resp.find("event: response.output_text.delta"));
+        out = run(*ended, first + delta, 7, &ok);
+        assert_false(ok);
+        size_t at = out.find("data: {\"error\"");
+        assert_true(at != std::string::npos);
+        assert_str_eq(out.substr(at - 2, 2), "\n\n");  // a blank line before the error event
+        assert_contains(out, delta + "\n");
+    }
 }
 
 static void test_bytes_pass_through(void**) {

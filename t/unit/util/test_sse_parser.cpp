@@ -253,8 +253,39 @@ static void test_recorded_large_random_chunks(void**) {
     }
 }
 
+// What ends a delivered event with a blank line: nothing for a complete one; for the stream's last
+// event (flush), the one or two line breaks it lacks, whatever its line ends.
+static void test_event_terminator(void**) {
+    assert_str_eq(sse_event_terminator("data: x\n\n"), "");
+    assert_str_eq(sse_event_terminator("data: x\r\n\r\n"), "");
+    assert_str_eq(sse_event_terminator("data: x\r\r"), "");
+    assert_str_eq(sse_event_terminator("data: x\n\r\n"), "");
+    assert_str_eq(sse_event_terminator("data: x\n"), "\n");
+    assert_str_eq(sse_event_terminator("data: x\r\n"), "\n");
+    assert_str_eq(sse_event_terminator("data: x\r"), "\n\n");  // CR + "\n" is CRLF, then a blank line
+    assert_str_eq(sse_event_terminator("data: x"), "\n\n");
+    assert_str_eq(sse_event_terminator(""), "\n\n");
+    // what flush() delivers, terminated, parses back as exactly that event
+    for (std::string_view last : {"data: [1]\n", "data: [1]\r\n", "data: [1]\r", "event: e\ndata: [1]\r\n"}) {
+        std::vector<std::string> raws;
+        SseParser parser;
+        auto keep = [&](const SseEvent& ev) { raws.emplace_back(ev.raw); };
+        assert_true(parser.feed(last, keep));
+        parser.flush(keep);
+        assert_int_equal(raws.size(), 1);
+        std::string ended = raws[0] + std::string(sse_event_terminator(raws[0])) + "data: [2]\n\n";
+        std::vector<std::string> data;
+        SseParser again;
+        assert_true(again.feed(ended, [&](const SseEvent& ev) { data.emplace_back(ev.data); }));
+        assert_int_equal(data.size(), 2);
+        assert_str_eq(data[0], "[1]");
+        assert_str_eq(data[1], "[2]");
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_terminator),
         cmocka_unit_test(test_basic),
         cmocka_unit_test(test_crlf_and_cr),
         cmocka_unit_test(test_fields),

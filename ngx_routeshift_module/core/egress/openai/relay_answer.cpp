@@ -155,6 +155,7 @@ private:
         if (!data.empty()) started_ = true;
         if (!options_.rewrite_ids || provider_response_id_.empty()) {
             out->append(ev.raw);
+            out->append(sse_event_terminator(ev.raw));  // the last event may lack its blank line
             return;
         }
         std::string_view raw = ev.raw;
@@ -166,6 +167,7 @@ private:
             raw.remove_prefix(at + quoted.size());
         }
         out->append(raw);
+        out->append(sse_event_terminator(ev.raw));
     }
 
     void read_event(std::string_view data) {

@@ -179,6 +179,9 @@ void OpenAIStreamRelay::append_data_event(const SseEvent& ev, std::string* out) 
     }
     if (only_data) {
         out->append(ev.raw.data(), ev.raw.size());
+        // the stream's last event may lack its blank line: what the gateway writes next (its
+        // stream_truncated error event) must not read as more lines of it
+        out->append(sse_event_terminator(ev.raw));
         return;
     }
     if (ev.data.empty()) return;  // nothing but other fields or comments

@@ -130,6 +130,33 @@ static void test_truncated_stream(void**) {
     assert_contains(out, "stream_truncated");
 }
 
+// A whole chunk the stream's end cut off before its blank line (found by fuzz_translate_openai):
+// it is relayed as an event of its own, and the gateway's error event after it stays a separate
+// event — not a second data line of the chunk, which the client's SDK could not parse. Every way
+// a last line may end: LF, CRLF, CR; a last line without its line break is not relayed at all.
+static void test_chunk_cut_before_its_blank_line(void**) {
+    const std::string error_event =
+        "data: {\"error\":{\"message\":\"upstream stream ended before completion\",\"type\":\"server_error\","
+        "\"param\":null,\"code\":\"stream_truncated\"}}\n\n";
+    const std::string last = "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"z\"}}]}";
+    struct Case {
+        const char* ending;
+        const char* completed;  // what the relay adds to end the event
+    } cases[] = {{"\n", "\n"}, {"\r\n", "\n"}, {"\r", "\n\n"}};
+    for (const Case& c : cases) {
+        OpenAIStreamRelay r(true);
+        std::string out;
+        assert_true(r.feed(chunk("a") + last + c.ending, &out));
+        assert_false(r.finish(&out));
+        assert_str_eq(out, chunk("a") + last + c.ending + c.completed + error_event);
+    }
+    OpenAIStreamRelay partial(true);
+    std::string out;
+    assert_true(partial.feed(chunk("a") + last, &out));
+    assert_false(partial.finish(&out));
+    assert_str_eq(out, chunk("a") + error_event);
+}
+
 static void test_done_without_blank_line(void**) {
     OpenAIStreamRelay r(true);
     std::string out;
@@ -333,6 +360,7 @@ int main(void) {
         cmocka_unit_test(test_usage_with_choices_not_dropped),
         cmocka_unit_test(test_error_event),
         cmocka_unit_test(test_truncated_stream),
+        cmocka_unit_test(test_chunk_cut_before_its_blank_line),
         cmocka_unit_test(test_done_without_blank_line),
         cmocka_unit_test(test_comments_forwarded),
         cmocka_unit_test(test_error_event_format),
