@@ -26,7 +26,7 @@ js:
 	@command -v npm >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
 	@cd t/js && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
-.PHONY: js all help deps core module sync unit integration sync-test test bench bench-instructions bench-cpu fuzz fuzz-campaign run stop clean \
+.PHONY: js all help deps core module sync unit integration sync-test test bench bench-instructions bench-cpu sanitized-core fuzz fuzz-campaign run stop clean \
         deb deb-prebuilt deb-test deb-check install fuzz test-asan module-asan test-build unit-build fuzz-build sync-tests-build
 
 all: module sync ## build the module and the sync service
@@ -128,10 +128,16 @@ test-build: core ## compile everything `make test` runs, in parallel
 deb-prebuilt: module sync
 	$(MAKE) --no-print-directory deb RS_PREBUILT=$(BUILD)
 
-unit-build:
+# The sanitized core is built once, before the unit tests and the fuzz targets that both link it:
+# their own Makefiles would otherwise compile it twice at the same time into the same directory.
+include ngx_routeshift_module/core/sanitized_core.mk
+sanitized-core:
+	+$(SANITIZED_CORE_BUILD)
+
+unit-build: sanitized-core
 	$(MAKE) -C t/unit build
 
-fuzz-build:
+fuzz-build: sanitized-core
 	$(MAKE) -C fuzz build
 
 sync-tests-build: sync
