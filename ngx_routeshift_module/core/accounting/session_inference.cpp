@@ -1,6 +1,7 @@
 // Session stitching: the forced id, or a digest of the conversation's opening and first answer
 // (see session_inference.hpp and docs/design.md §12).
 #include "accounting/session_inference.hpp"
+#include "util/hex.hpp"
 
 #include <algorithm>
 #include <array>
@@ -104,15 +105,6 @@ Role role_of(JsonValue role) {
     if (json_string_equals(role, "assistant")) return Role::assistant;
     if (json_string_equals(role, "system") || json_string_equals(role, "developer")) return Role::instructions;
     return Role::other;
-}
-
-char* write_hex(char* out, const unsigned char* bytes, size_t n) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; ++i) {
-        *out++ = kHex[bytes[i] >> 4];
-        *out++ = kHex[bytes[i] & 15];
-    }
-    return out;
 }
 
 // The members of a message (or tool call) the digest reads; the last duplicate wins, as in jansson.

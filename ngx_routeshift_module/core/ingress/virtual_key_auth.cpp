@@ -1,5 +1,6 @@
 // Virtual-key authentication (see virtual_key_auth.hpp).
 #include "ingress/virtual_key_auth.hpp"
+#include "util/hex.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -41,14 +42,10 @@ void hash_virtual_key(std::string_view key, unsigned char out[32]) {
 }
 
 std::string hash_virtual_key_hex(std::string_view key) {
-    static const char hex[] = "0123456789abcdef";
     unsigned char d[32];
     hash_virtual_key(key, d);
-    std::string out(64, '0');
-    for (size_t i = 0; i < 32; ++i) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
-    }
+    std::string out;
+    append_hex(out, d, sizeof d);
     return out;
 }
 

@@ -1,4 +1,5 @@
 #include "util/admin_auth.hpp"
+#include "util/hex.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -12,13 +13,8 @@ std::string hmac_hex(std::string_view token, std::string_view message) {
     unsigned int length = 0;
     HMAC(EVP_sha256(), token.data(), static_cast<int>(token.size()),
          reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
-    static const char kHex[] = "0123456789abcdef";
     std::string out;
-    out.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(kHex[digest[i] >> 4]);
-        out.push_back(kHex[digest[i] & 15]);
-    }
+    append_hex(out, digest, length);
     OPENSSL_cleanse(digest, sizeof digest);
     return out;
 }

@@ -1,5 +1,6 @@
 // RAII and small helpers around jansson (see json_util.hpp).
 #include "util/json_util.hpp"
+#include "util/hex.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -41,7 +42,6 @@ inline bool word_needs_escape(uint64_t w) {
 }  // namespace
 
 void json_escape_append(std::string& out, std::string_view s) {
-    static const char hex[] = "0123456789abcdef";
     const char* const data = s.data();
     const size_t size = s.size();
     size_t run = 0;  // start of the current run of bytes that need no escaping
@@ -69,7 +69,7 @@ void json_escape_append(std::string& out, std::string_view s) {
             case '\b': out += "\\b"; break;
             case '\f': out += "\\f"; break;
             default: {
-                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                char u[6] = {'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 15]};
                 out.append(u, 6);
             }
             }

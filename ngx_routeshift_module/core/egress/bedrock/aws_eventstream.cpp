@@ -1,5 +1,6 @@
 // AWS event-stream framing decoder (see aws_eventstream.hpp).
 #include "egress/bedrock/aws_eventstream.hpp"
+#include "util/hex.hpp"
 
 #include <algorithm>
 #include <array>
@@ -31,9 +32,8 @@ uint16_t be16(const char* p) {
 uint64_t be64(const char* p) { return (uint64_t(be32(p)) << 32) | be32(p + 4); }
 
 std::string hex32(uint32_t v) {
-    static const char h[] = "0123456789abcdef";
-    std::string s(8, '0');
-    for (int i = 7; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = h[v & 15];
+    std::string s;
+    append_hex_digits(s, v, 8);
     return s;
 }
 

@@ -1,6 +1,7 @@
 // AWS Signature Version 4 (see sigv4.hpp).
 #include "egress/bedrock/sigv4.hpp"
 
+#include "util/hex.hpp"
 #include "util/percent_encoding.hpp"
 
 #include <openssl/evp.h>
@@ -15,15 +16,6 @@
 namespace routeshift {
 
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
-
-void hex_append(std::string& out, const unsigned char* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-        out += kHex[p[i] >> 4];
-        out += kHex[p[i] & 15];
-    }
-}
 
 void sha256(std::string_view data, unsigned char out[32]) {
     unsigned int len = 0;
@@ -195,7 +187,7 @@ std::string sha256_hex(std::string_view data) {
     sha256(data, md);
     std::string out;
     out.reserve(64);
-    hex_append(out, md, 32);
+    append_hex(out, md, 32);
     return out;
 }
 
@@ -317,7 +309,7 @@ bool sigv4_sign(const SigV4Request& req, SigV4Result* out, std::string* error) {
     sigv4_signing_key(req.secret_key, date, req.region, req.service, key);
     hmac_sha256(key, 32, r.string_to_sign, sigbin);
     OPENSSL_cleanse(key, sizeof key);
-    hex_append(r.signature, sigbin, 32);
+    append_hex(r.signature, sigbin, 32);
 
     r.authorization = "AWS4-HMAC-SHA256 Credential=";
     r.authorization.append(req.access_key_id).append("/").append(r.credential_scope);

@@ -4,6 +4,7 @@
 #include "egress/gemini/gemini_internal.hpp"
 
 #include "egress/response_decoder.hpp"
+#include "util/hex.hpp"
 #include "util/sse_parser.hpp"
 
 #include <vector>
@@ -208,11 +209,10 @@ void GeminiDecoder::tool_call(size_t index, Choice& choice, const json_t* part, 
         // Gemini usually sends no id: derive one from the answer id, choice and ordinal so it is
         // unique per answer and identical however the stream was split.
         string seed = id_ + "/" + std::to_string(index) + "/" + std::to_string(ordinal);
-        static const char hex[] = "0123456789abcdef";
         uint64_t a = fnv1a(seed, 14695981039346656037ULL), b = fnv1a(seed, 0x9e3779b97f4a7c15ULL);
         id = "call_";
-        for (int i = 0; i < 12; ++i) id += hex[(a >> (60 - 4 * i)) & 15];
-        for (int i = 0; i < 12; ++i) id += hex[(b >> (60 - 4 * i)) & 15];
+        append_hex_digits(id, a >> 16, 12);  // the top 12 digits of each
+        append_hex_digits(id, b >> 16, 12);
     }
     string_view signature = json_string_view(part, "thoughtSignature");
     if (!signature.empty()) {
