@@ -194,6 +194,15 @@ def test_raw_errors_and_auth_headers(world):
     assert r.status == 200 and r.json["content"][0]["text"] == "ok", r.describe()
     r = http_request(port, "POST", "/v1/messages", "{not json", headers={"x-api-key": world.vk})
     assert r.status == 400 and r.json["type"] == "error", r.describe()
+    # a raw NUL byte after a number: jansson alone would skip it; the gateway refuses it (it used to
+    # convert the body, then fail to splice the upstream model into it and send the client's bytes)
+    sent = len(world.claude.requests)
+    nul = b'{"model":"claude-alias","max_tokens":24\x00,"messages":[{"role":"user","content":"Hi"}]}'
+    r = http_request(port, "POST", "/v1/messages", nul, headers={"x-api-key": world.vk})
+    assert r.status == 400 and r.json["type"] == "error", r.describe()
+    assert r.json["error"]["type"] == "invalid_request_error", r.describe()
+    assert "not valid JSON" in r.json["error"]["message"], r.describe()
+    assert len(world.claude.requests) == sent
     r = http_request(port, "POST", "/v1/messages", body("no-such-model"), headers={"x-api-key": world.vk})
     assert r.status == 404 and r.json["error"]["type"] == "not_found_error", r.describe()
 

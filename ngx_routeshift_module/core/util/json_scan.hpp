@@ -12,7 +12,8 @@
 //   - "\u0000" is refused in object keys always, in string values unless allow_nul (JSON_ALLOW_NUL);
 //   - top-level scalars are accepted unless !allow_scalar (JSON_DECODE_ANY).
 // One intentional difference: a raw NUL byte is never accepted, whereas jansson 2.14 silently skips
-// one NUL byte directly after a number or true/false/null (a lexer quirk: "[1\0]" parses as [1]).
+// one NUL byte directly after a number or true/false/null (a lexer quirk: "[1\0]" parses as [1]);
+// json_parse (json_util.hpp) refuses a raw NUL itself, so the two readers agree on every document.
 //
 // The helpers below (readers, lookups, decoding) take text that json_scan() accepted; they do no
 // validation of their own.

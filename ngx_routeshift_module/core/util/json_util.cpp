@@ -1,6 +1,7 @@
 // RAII and small helpers around jansson (see json_util.hpp).
 #include "util/json_util.hpp"
 #include "util/hex.hpp"
+#include "util/json_scan.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -12,6 +13,16 @@
 namespace routeshift {
 
 JsonPtr json_parse(std::string_view text, std::string* error) {
+    // A raw NUL byte is never valid JSON, but jansson 2.14 skips one directly after a number or a
+    // literal ("[1\0]" parses as [1]). json_scan refuses it, and both readers must accept the same
+    // documents: a body one dialect's ingress took (jansson) would fail the same-format splice
+    // (json_scan) and go upstream untouched, with the client's model name.
+    if (std::memchr(text.data(), '\0', text.size()) != nullptr) {
+        JsonScanError scan_error;
+        json_scan(text, nullptr, nullptr, &scan_error);
+        if (error) *error = scan_error.to_string();
+        return nullptr;
+    }
     json_error_t jerr;
     // DECODE_ANY: callers decide which top-level type they accept and report it themselves.
     // ALLOW_NUL: "\u0000" inside strings is valid JSON; strings are always read with their length.

@@ -12,7 +12,8 @@ struct JsonDecref {
 };
 using JsonPtr = std::unique_ptr<json_t, JsonDecref>;
 
-// Parses a whole document; returns null and fills `error` (line/column + text) on failure.
+// Parses a whole document; returns null and fills `error` (line/column + text) on failure. Accepts
+// exactly what json_scan accepts (json_scan.hpp): a raw NUL byte anywhere is refused.
 JsonPtr json_parse(std::string_view text, std::string* error);
 
 // Compact serialisation (no spaces), keys in insertion order. Never throws on valid input.

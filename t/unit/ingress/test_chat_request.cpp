@@ -350,10 +350,12 @@ static void test_nul_escapes_as_before(void**) {
     assert_true(r->model == std::string("a\0b", 3));
     assert_true(same_as_reference(R"({"model":"m","messages":[{"role":"user"}],"\u0000":1})"));
     assert_true(same_as_reference(R"({"model":"m","messages":[{"role":"us\u0000er"}]})"));
-    // a raw NUL byte after a number: jansson skipped it, the scanner refuses (documented)
+    // a raw NUL byte after a number: jansson alone skips it; the scanner and json_parse refuse it
     std::string quirk = R"({"model":"m","messages":[{"role":"user"}],"n":1})";
     quirk.insert(quirk.size() - 1, 1, '\0');
-    assert_false(same_as_reference(quirk));
+    assert_false(parse_chat_request(quirk, &err).has_value());
+    assert_int_equal(err.status, 400);
+    assert_true(same_as_reference(quirk));
 }
 
 static void test_move_and_lazy_dom(void**) {

@@ -26,6 +26,24 @@ static void test_parse_ok_and_error(void**) {
     assert_true(json_is_string(s.get()));
 }
 
+// jansson alone skips one raw NUL byte after a number or literal ("[1\0]" parses as [1]);
+// json_parse refuses every raw NUL, as json_scan does, with json_scan's position.
+static void test_parse_refuses_raw_nul(void**) {
+    const std::string docs[] = {std::string("[1\0]", 4), std::string("{\"a\":true\0}", 11),
+                                std::string("{\"max_tokens\":24\0,\"model\":\"m\"}", 30), std::string("\0{}", 3)};
+    for (const std::string& d : docs) {
+        std::string err;
+        assert_null(json_parse(d, &err).get());
+        assert_contains(err, "line 1 column");
+    }
+    std::string err;
+    assert_null(json_parse(std::string("{\"a\":1\0}", 8), &err).get());
+    assert_string_equal(err.c_str(), "line 1 column 7: ',' or '}' expected");
+    // an escaped NUL inside a string is valid JSON (JSON_ALLOW_NUL)
+    JsonPtr escaped = json_parse(R"({"a":"x\u0000y"})", &err);
+    assert_non_null(escaped.get());
+}
+
 static void test_dump_keeps_order_and_reals(void**) {
     JsonPtr j = json_parse(R"({"z":1,"a":[true,false,null],"m":0.7,"n":100.0,"e":1e-7,"s":"x\"y\\z\n\u0001é"})",
                            nullptr);
@@ -112,6 +130,7 @@ static void test_lookups(void**) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_ok_and_error),
+        cmocka_unit_test(test_parse_refuses_raw_nul),
         cmocka_unit_test(test_dump_keeps_order_and_reals),
         cmocka_unit_test(test_dump_roundtrip_integers),
         cmocka_unit_test(test_dump_embedded_nul),
