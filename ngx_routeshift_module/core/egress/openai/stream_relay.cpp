@@ -15,10 +15,12 @@ namespace {
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // Whether one of the event's lines (ended by CR, LF or CRLF) is a data field; an event of
-// comments alone has none.
+// comments alone has none. A bare "data" line (no colon) is a data field with an empty value.
 bool has_data_line(std::string_view raw) {
     for (size_t p = 0; p < raw.size();) {
         if (raw.compare(p, 5, "data:") == 0) return true;
+        if (raw.compare(p, 4, "data") == 0 && (p + 4 == raw.size() || raw[p + 4] == '\r' || raw[p + 4] == '\n'))
+            return true;
         size_t e = raw.find_first_of("\r\n", p);
         if (e == std::string_view::npos) break;
         p = e + 1;

@@ -332,6 +332,19 @@ static void test_empty_data_event_skipped(void**) {
     assert_true(r.finish(&out));
 }
 
+// A bare "data" line (no colon) is a data field with an empty value too, also next to lines the
+// relay does not pass on (then the event is rebuilt from its data: it must not become "data: ")
+static void test_bare_data_line_skipped(void**) {
+    OpenAIStreamRelay r(false);
+    std::string out;
+    assert_true(r.feed(chunk("a") + "data\n\n" + "data\nx: y\ndata\n\n" + "data\r\n\r\n" + chunk("b") + kFinishChunk +
+                           "data: [DONE]\n\n",
+                       &out));
+    assert_int_equal(r.malformed_events(), 3);
+    assert_str_eq(out, chunk("a") + chunk("b") + kFinishChunk + "data: [DONE]\n\n");
+    assert_true(r.finish(&out));
+}
+
 // the glue holds a stream's headers until its first content
 static void test_content_started(void**) {
     OpenAIStreamRelay r(false);
@@ -372,6 +385,7 @@ int main(void) {
         cmocka_unit_test(test_only_data_and_comments_relayed),
         cmocka_unit_test(test_malformed_event_skipped),
         cmocka_unit_test(test_empty_data_event_skipped),
+        cmocka_unit_test(test_bare_data_line_skipped),
         cmocka_unit_test(test_content_started),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
